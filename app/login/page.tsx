@@ -1,0 +1,10 @@
+import { LoginForm } from "./login-form";
+
+export default function LoginPage() {
+  return (
+    <div className="login card">
+      <h1>Sign in to indexdeck</h1>
+      <LoginForm />
+    </div>
+  );
+}

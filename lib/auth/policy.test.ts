@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { ACTIONS, ROLES, authorize, can, ForbiddenError, UnauthenticatedError } from "./policy";
+
+describe("policy", () => {
+  it("lets only dba, sre and admin operate rollouts", () => {
+    const operators = ROLES.filter((r) => can(r, "rollout:run"));
+    expect(operators.sort()).toEqual(["admin", "dba", "sre"]);
+  });
+
+  it("keeps engineers out of the audit log and managers out of operations", () => {
+    expect(can("engineer", "audit:read")).toBe(false);
+    expect(can("manager", "audit:export")).toBe(true);
+    expect(can("manager", "rollout:approve")).toBe(false);
+  });
+
+  it("gives user management to admin alone", () => {
+    expect(ROLES.filter((r) => can(r, "users:manage"))).toEqual(["admin"]);
+  });
+
+  it("grants every action to admin and every read to everyone", () => {
+    for (const a of ACTIONS) expect(can("admin", a)).toBe(true);
+    for (const r of ROLES) expect(can(r, "rollouts:read")).toBe(true);
+  });
+
+  it("refuses a missing actor with 401 and a wrong role with 403", () => {
+    expect(() => authorize(null, "rollouts:read")).toThrow(UnauthenticatedError);
+    const err = (() => {
+      try {
+        authorize({ id: 1, email: "e", role: "engineer" }, "changeset:create");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ForbiddenError);
+    expect((err as ForbiddenError).status).toBe(403);
+  });
+});

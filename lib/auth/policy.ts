@@ -1,0 +1,74 @@
+/**
+ * The one place that decides what each role may do. Pages, server actions, route handlers and the
+ * CLI all ask `can` / `authorize`; hiding a button is only a convenience on top of this.
+ */
+export const ROLES = ["admin", "dba", "sre", "manager", "engineer"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ACTIONS = [
+  "rollouts:read",
+  "changesets:read",
+  "indexes:read",
+  "targets:read",
+  "audit:read",
+  "audit:export",
+  "signoffs:read",
+  "changeset:create",
+  "rollout:create",
+  "rollout:approve",
+  "rollout:run",
+  "rollout:rollback",
+  "rollout:signoff",
+  "users:manage",
+  "windows:manage",
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+const READ_ALL: Action[] = ["rollouts:read", "changesets:read", "indexes:read", "targets:read"];
+const GOVERNANCE_READ: Action[] = ["audit:read", "audit:export", "signoffs:read"];
+const OPERATE: Action[] = [
+  "changeset:create", "rollout:create", "rollout:approve", "rollout:run", "rollout:rollback", "rollout:signoff",
+];
+
+const GRANTS: Record<Role, ReadonlySet<Action>> = {
+  engineer: new Set(READ_ALL),
+  manager: new Set([...READ_ALL, ...GOVERNANCE_READ]),
+  dba: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE]),
+  sre: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE]),
+  admin: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "users:manage", "windows:manage"]),
+};
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === "string" && (ROLES as readonly string[]).includes(value);
+}
+
+export function can(role: Role | null | undefined, action: Action): boolean {
+  return !!role && GRANTS[role].has(action);
+}
+
+export class ForbiddenError extends Error {
+  readonly status = 403;
+  constructor(readonly role: string | null, readonly action: Action) {
+    super(`role ${role ?? "(none)"} may not ${action}`);
+  }
+}
+
+export class UnauthenticatedError extends Error {
+  readonly status = 401;
+  constructor() {
+    super("sign in first");
+  }
+}
+
+export interface Actor {
+  id: number;
+  email: string;
+  role: Role;
+}
+
+/** Throws unless the actor exists and its role grants the action; returns the actor for chaining. */
+export function authorize(actor: Actor | null | undefined, action: Action): Actor {
+  if (!actor) throw new UnauthenticatedError();
+  if (!can(actor.role, action)) throw new ForbiddenError(actor.role, action);
+  return actor;
+}

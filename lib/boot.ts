@@ -1,0 +1,27 @@
+import pg from "pg";
+import { loadTargets } from "./targets/config";
+import { migrate } from "./store/migrator";
+import { requireStoreUrl } from "./store/pool";
+
+/**
+ * What the web server checks before serving: its settings are present and well-formed, the targets
+ * file parses, and the store schema is current. Any failure stops the server with a message that
+ * names the file or variable at fault.
+ */
+export async function boot(): Promise<void> {
+  const storeUrl = requireStoreUrl();
+  if (!process.env.NEXTAUTH_SECRET) throw new Error("NEXTAUTH_SECRET is not set: sessions cannot be signed (npm run demo generates one in .indexdeck/)");
+  const targets = loadTargets();
+  const store = new pg.Client({ connectionString: storeUrl, connectionTimeoutMillis: 10_000 });
+  try {
+    await store.connect();
+  } catch (err) {
+    throw new Error(`cannot reach the store named by DATABASE_URL: ${(err as Error).message}`);
+  }
+  try {
+    await migrate(store);
+  } finally {
+    await store.end();
+  }
+  console.log(`indexdeck: store ready, ${targets.length} target(s) configured`);
+}

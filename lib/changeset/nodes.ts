@@ -1,0 +1,105 @@
+import type { Node } from "libpg-query";
+import type { Statement } from "./parse";
+
+/** The parts of a CREATE INDEX that rules and the rollout engine care about. */
+export interface CreatedIndex {
+  name: string | null;
+  schema: string | null;
+  table: string;
+  method: string;
+  unique: boolean;
+  concurrent: boolean;
+  ifNotExists: boolean;
+  /** Plain key columns in order; null where a key is an expression. */
+  columns: Array<string | null>;
+  include: string[];
+  hasPredicate: boolean;
+  /** Every column name referenced anywhere (keys, expressions, INCLUDE, WHERE). */
+  referencedColumns: string[];
+}
+
+type Obj = Record<string, unknown>;
+
+export function nodeBody(stmt: Statement, kind: string): Obj | null {
+  return stmt.kind === kind ? ((stmt.node as Obj)[kind] as Obj) : null;
+}
+
+export function createdIndex(stmt: Statement): CreatedIndex | null {
+  const s = nodeBody(stmt, "IndexStmt");
+  if (!s) return null;
+  const relation = s.relation as { relname: string; schemaname?: string };
+  const params = ((s.indexParams as Obj[]) ?? []).map((p) => p.IndexElem as Obj);
+  const include = ((s.indexIncludingParams as Obj[]) ?? []).map((p) => (p.IndexElem as Obj).name as string).filter(Boolean);
+  const referenced = new Set<string>();
+  for (const p of params) {
+    if (typeof p.name === "string") referenced.add(p.name);
+    if (p.expr) collectColumnRefs(p.expr, referenced);
+  }
+  include.forEach((c) => referenced.add(c));
+  if (s.whereClause) collectColumnRefs(s.whereClause, referenced);
+  return {
+    name: (s.idxname as string) ?? null,
+    schema: relation.schemaname ?? null,
+    table: relation.relname,
+    method: (s.accessMethod as string) ?? "btree",
+    unique: !!s.unique,
+    concurrent: !!s.concurrent,
+    ifNotExists: !!s.if_not_exists,
+    columns: params.map((p) => (typeof p.name === "string" ? p.name : null)),
+    include,
+    hasPredicate: !!s.whereClause,
+    referencedColumns: [...referenced],
+  };
+}
+
+/** Column names of every ColumnRef in an expression tree (the last field of a qualified name). */
+function collectColumnRefs(node: unknown, out: Set<string>): void {
+  const stack: unknown[] = [node];
+  while (stack.length) {
+    const n = stack.pop();
+    if (Array.isArray(n)) {
+      stack.push(...n);
+    } else if (n && typeof n === "object") {
+      const ref = (n as Obj).ColumnRef as { fields?: Obj[] } | undefined;
+      if (ref?.fields) {
+        const last = ref.fields[ref.fields.length - 1] as { String?: { sval: string } };
+        if (last?.String) out.add(last.String.sval);
+        continue;
+      }
+      stack.push(...Object.values(n as Obj));
+    }
+  }
+}
+
+export interface DroppedIndexes {
+  names: Array<{ schema: string | null; name: string }>;
+  concurrent: boolean;
+  ifExists: boolean;
+}
+
+export function droppedIndexes(stmt: Statement): DroppedIndexes | null {
+  const s = nodeBody(stmt, "DropStmt");
+  if (!s || s.removeType !== "OBJECT_INDEX") return null;
+  const names = ((s.objects as Obj[]) ?? []).map((o) => {
+    const parts = (((o.List as Obj)?.items as Obj[]) ?? []).map((i) => (i.String as { sval: string }).sval);
+    return { schema: parts.length > 1 ? parts[parts.length - 2] : null, name: parts[parts.length - 1] };
+  });
+  return { names, concurrent: !!s.concurrent, ifExists: !!s.missing_ok };
+}
+
+export function isReindex(stmt: Statement): { concurrent: boolean } | null {
+  const s = nodeBody(stmt, "ReindexStmt");
+  if (!s) return null;
+  const params = ((s.params as Obj[]) ?? []).map((p) => (p.DefElem as Obj)?.defname);
+  return { concurrent: params.includes("concurrently") };
+}
+
+/** True for statements that take part in building or removing indexes. */
+export function isIndexStatement(stmt: Statement): boolean {
+  return stmt.kind === "IndexStmt" || droppedIndexes(stmt) !== null || stmt.kind === "ReindexStmt";
+}
+
+/** Concurrent builds: CREATE INDEX CONCURRENTLY and REINDEX ... CONCURRENTLY. */
+export function isConcurrentBuild(stmt: Statement): boolean {
+  return !!createdIndex(stmt)?.concurrent || !!isReindex(stmt)?.concurrent;
+}

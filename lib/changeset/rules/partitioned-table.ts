@@ -1,0 +1,17 @@
+import { createdIndex } from "../nodes";
+import { defineRule, relationKey } from "../rule";
+
+export const partitionedTable = defineRule({
+  id: "partitioned-table",
+  severity: "error",
+  description: "CONCURRENTLY on a partitioned table",
+  help: "PostgreSQL cannot build an index concurrently on a partitioned parent. Create the parent index with CREATE INDEX ... ON ONLY parent (it starts invalid), build each partition's index CONCURRENTLY, then ALTER INDEX parent_idx ATTACH PARTITION partition_idx for each; the parent index becomes valid when all are attached.",
+  needsDatabase: true,
+  check: (ctx) =>
+    ctx.statements.flatMap((stmt) => {
+      const idx = createdIndex(stmt);
+      const rel = idx && ctx.schema?.relations.get(relationKey(idx.schema, idx.table));
+      if (!idx?.concurrent || rel?.relkind !== "p") return [];
+      return [{ stmt, message: `${rel.schema}.${rel.name} is partitioned: CREATE INDEX CONCURRENTLY fails on it` }];
+    }),
+});

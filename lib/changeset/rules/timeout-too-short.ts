@@ -1,0 +1,22 @@
+import { createdIndex } from "../nodes";
+import { defineRule, relationKey } from "../rule";
+import { formatDuration, parseDurationMs } from "../settings";
+
+export const timeoutTooShort = defineRule({
+  id: "timeout-too-short",
+  severity: "error",
+  description: "statement_timeout is shorter than the estimated build time",
+  help: "The build will most likely be cancelled and leave an INVALID index. Raise statement_timeout above the estimate (or SET statement_timeout = 0). The estimate is table size / build rate × safety factor, doubled for CONCURRENTLY (it reads the table twice); rate and factor are linter options.",
+  needsDatabase: true,
+  check: (ctx) =>
+    ctx.statements.flatMap((stmt, i) => {
+      const idx = createdIndex(stmt);
+      const rel = idx && ctx.schema?.relations.get(relationKey(idx.schema, idx.table));
+      const value = ctx.settings[i].get("statement_timeout");
+      const timeout = value === undefined ? null : parseDurationMs(value);
+      if (!idx || !rel || !timeout) return [];
+      const estimate = (rel.bytes / ctx.options.buildBytesPerSecond) * 1000 * ctx.options.buildSafetyFactor * (idx.concurrent ? 2 : 1);
+      if (timeout >= estimate) return [];
+      return [{ stmt, message: `statement_timeout ${formatDuration(timeout)} is shorter than the estimated build time of ${idx.name ?? "this index"}: ${formatDuration(estimate)} for ${(rel.bytes / 1048576).toFixed(0)} MB of ${rel.name}` }];
+    }),
+});

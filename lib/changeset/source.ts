@@ -1,0 +1,42 @@
+/**
+ * A change set's text with a byte-offset index: libpg-query reports positions as UTF-8 byte
+ * offsets, people read lines and columns.
+ */
+export class Source {
+  readonly bytes: Buffer;
+  private readonly lineStarts: number[];
+
+  constructor(readonly file: string, readonly text: string) {
+    this.bytes = Buffer.from(text, "utf8");
+    this.lineStarts = [0];
+    for (let i = 0; i < this.bytes.length; i++) if (this.bytes[i] === 0x0a) this.lineStarts.push(i + 1);
+  }
+
+  get lineCount(): number {
+    return this.lineStarts.length;
+  }
+
+  /** 1-based line and column (in characters) of a byte offset, clamped into the file. */
+  position(byteOffset: number): { line: number; column: number } {
+    const off = Math.max(0, Math.min(byteOffset, this.bytes.length));
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid] <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    const column = this.bytes.toString("utf8", this.lineStarts[lo], off).length + 1;
+    return { line: lo + 1, column };
+  }
+
+  slice(startByte: number, endByte: number): string {
+    return this.bytes.toString("utf8", startByte, endByte);
+  }
+
+  line(n: number): string {
+    const start = this.lineStarts[n - 1];
+    const end = n < this.lineStarts.length ? this.lineStarts[n] - 1 : this.bytes.length;
+    return start === undefined ? "" : this.bytes.toString("utf8", start, end).replace(/\r$/, "");
+  }
+}

@@ -1,0 +1,19 @@
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Reads standard input to the end (for passwords piped in). */
+  stdin(): Promise<string>;
+}
+
+export class UsageError extends Error {}
+
+export const processIo: Io = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  stdin: async () => {
+    if (process.stdin.isTTY) return "";
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  },
+};

@@ -1,0 +1,44 @@
+import { InputError } from "../changeset/files";
+import { closeStorePools } from "../store/pool";
+import { UsageError, processIo, type Io } from "./io";
+import { lintCommand } from "./lint";
+import { auditCommand, migrateCommand, usersCommand } from "./store-commands";
+
+const USAGE = `indexdeck — roll out PostgreSQL indexes safely
+
+  indexdeck lint PATH... [--format text|json|github] [--database-url URL]
+  indexdeck migrate                      apply sql/app/ to the store (DATABASE_URL)
+  indexdeck users add --email E --role R create a user (password from stdin or generated)
+  indexdeck audit verify [--json]        recompute the audit hash chain
+
+precheck, apply, verify, rollback and report are not built yet (issues #5 and #7).
+`;
+
+const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  lint: lintCommand,
+  migrate: migrateCommand,
+  users: usersCommand,
+  audit: auditCommand,
+};
+
+/** Runs one CLI command and returns its exit status: 0 ok, 1 findings or failure, 2 bad usage or input. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    io.err(name && name !== "--help" ? `unknown command: ${name}\n\n${USAGE}` : USAGE);
+    return name === "--help" ? 0 : 2;
+  }
+  try {
+    return await command(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`indexdeck ${name}: ${(err as Error).message}\n`);
+      return 2;
+    }
+    io.err(`indexdeck ${name} failed: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    await closeStorePools();
+  }
+}

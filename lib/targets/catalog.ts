@@ -1,0 +1,97 @@
+import type pg from "pg";
+
+export interface ServerOverview {
+  serverVersion: string;
+  serverVersionNum: number;
+  databaseName: string;
+  databaseBytes: number;
+}
+
+export async function serverOverview(db: pg.ClientBase): Promise<ServerOverview> {
+  const { rows: [row] } = await db.query<ServerOverview>(`
+    SELECT
+      current_setting('server_version')                  AS "serverVersion",
+      current_setting('server_version_num')::int          AS "serverVersionNum",
+      current_database()                                  AS "databaseName",
+      pg_database_size(current_database())                AS "databaseBytes"`);
+  return row;
+}
+
+export interface RelationRow {
+  oid: number;
+  schema: string;
+  name: string;
+  relkind: string;
+  bytes: number;
+  columns: string[];
+}
+
+/** A table as the server resolves `qualifiedName` (already identifier-quoted) through its search_path. */
+export async function relationByName(db: pg.ClientBase, qualifiedName: string): Promise<RelationRow | null> {
+  const { rows } = await db.query<RelationRow>(
+    `SELECT
+       c.oid::int                        AS oid,
+       n.nspname                         AS schema,
+       c.relname                         AS name,
+       c.relkind::text                   AS relkind,
+       pg_relation_size(c.oid)           AS bytes,
+       ARRAY(
+         SELECT a.attname::text
+           FROM pg_attribute a
+          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+          ORDER BY a.attnum
+       )                                 AS columns
+     FROM pg_class c
+     JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = to_regclass($1)`,
+    [qualifiedName],
+  );
+  return rows[0] ?? null;
+}
+
+export interface IndexDefinitionRow {
+  name: string;
+  method: string;
+  valid: boolean;
+  hasPredicate: boolean;
+  /** Key columns in order; null for an expression key. */
+  columns: Array<string | null>;
+}
+
+export async function indexesOfRelation(db: pg.ClientBase, relationOid: number): Promise<IndexDefinitionRow[]> {
+  const { rows } = await db.query<IndexDefinitionRow>(
+    `SELECT
+       i.relname                  AS name,
+       am.amname                  AS method,
+       x.indisvalid               AS valid,
+       x.indpred IS NOT NULL      AS "hasPredicate",
+       ARRAY(
+         SELECT a.attname::text
+           FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+           LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0
+          WHERE k.ord <= x.indnkeyatts
+          ORDER BY k.ord
+       )                          AS columns
+     FROM pg_index x
+     JOIN pg_class i ON i.oid = x.indexrelid
+     JOIN pg_am am ON am.oid = i.relam
+    WHERE x.indrelid = $1
+    ORDER BY i.relname`,
+    [relationOid],
+  );
+  return rows;
+}
+
+/** The index named `qualifiedName` (identifier-quoted), if one exists, with its validity. */
+export async function indexByName(db: pg.ClientBase, qualifiedName: string): Promise<{ valid: boolean; table: string } | null> {
+  const { rows } = await db.query<{ valid: boolean; table: string }>(
+    `SELECT
+       x.indisvalid AS valid,
+       t.relname    AS "table"
+     FROM pg_index x
+     JOIN pg_class t ON t.oid = x.indrelid
+    WHERE x.indexrelid = to_regclass($1)`,
+    [qualifiedName],
+  );
+  return rows[0] ?? null;
+}

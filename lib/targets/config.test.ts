@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { parseTargetsFile, redactSecret, redactUrl, targetUrl } from "./config";
+
+const good = {
+  targets: [{ id: "prod", label: "Prod", environment: "production", urlEnv: "PROD_DB_URL", approvals: { required: 2 } }],
+};
+
+describe("targets file", () => {
+  it("reads a valid file, filling policy defaults", () => {
+    const [t] = parseTargetsFile(JSON.stringify(good), "t.json");
+    expect(t.approvals).toEqual({ required: 2, roles: ["dba", "sre"], requesterMayApprove: false });
+    expect(t.probes.enabled).toBe(false);
+  });
+
+  it("names the file, the field and the problem", () => {
+    const bad = { targets: [{ ...good.targets[0], environment: "prod" }] };
+    expect(() => parseTargetsFile(JSON.stringify(bad), "t.json")).toThrow(/^t\.json: targets\.0\.environment: /);
+  });
+
+  it("requires exactly one of url and urlEnv", () => {
+    const both = { targets: [{ ...good.targets[0], url: "postgres://x@h/db" }] };
+    expect(() => parseTargetsFile(JSON.stringify(both), "t.json")).toThrow(/targets\.0\.url: give exactly one of url or urlEnv/);
+  });
+
+  it("reports malformed JSON with the file name", () => {
+    expect(() => parseTargetsFile("{", "t.json")).toThrow(/^t\.json: not valid JSON/);
+  });
+
+  it("rejects duplicate ids and unknown fields", () => {
+    const dup = { targets: [good.targets[0], good.targets[0]] };
+    expect(() => parseTargetsFile(JSON.stringify(dup), "t.json")).toThrow(/target ids must be unique/);
+    const extra = { targets: [{ ...good.targets[0], pasword: "x" }] };
+    expect(() => parseTargetsFile(JSON.stringify(extra), "t.json")).toThrow(/pasword/);
+  });
+
+  it("reads the URL from the named environment variable and says when it is missing", () => {
+    const [t] = parseTargetsFile(JSON.stringify(good), "t.json");
+    delete process.env.PROD_DB_URL;
+    expect(() => targetUrl(t)).toThrow(/PROD_DB_URL is not set/);
+    process.env.PROD_DB_URL = "postgres://u:s3cret@h/db";
+    expect(targetUrl(t)).toBe("postgres://u:s3cret@h/db");
+  });
+
+  it("never shows a password", () => {
+    expect(redactUrl("postgres://u:s3cret@h:5432/db")).toBe("postgres://u:*****@h:5432/db");
+    expect(redactSecret("auth failed for s3cret", "postgres://u:s3cret@h/db")).toBe("auth failed for *****");
+  });
+});

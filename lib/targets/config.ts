@@ -1,0 +1,104 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { ROLES } from "../auth/policy";
+
+const Weekday = z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (24 h)");
+
+const TargetSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, _ or -, starting with a letter"),
+    label: z.string().min(1).max(100),
+    environment: z.enum(["staging", "production"]),
+    url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
+    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be the name of an environment variable").optional(),
+    approvals: z
+      .object({
+        required: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+        roles: z.array(z.enum(ROLES)).min(1).default(["dba", "sre"]),
+        requesterMayApprove: z.boolean().default(false),
+      })
+      .strict(),
+    maintenanceWindows: z
+      .array(z.object({ days: z.array(Weekday).min(1), start: Clock, end: Clock, timeZone: z.string().default("UTC") }).strict())
+      .default([]),
+    freezes: z.array(z.object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), reason: z.string() }).strict()).default([]),
+    probes: z.object({ enabled: z.boolean() }).strict().default({ enabled: false }),
+  })
+  .strict()
+  .refine((t) => !!t.url !== !!t.urlEnv, { message: "give exactly one of url or urlEnv", path: ["url"] });
+
+const TargetsFileSchema = z
+  .object({ targets: z.array(TargetSchema) })
+  .strict()
+  .refine((f) => new Set(f.targets.map((t) => t.id)).size === f.targets.length, { message: "target ids must be unique", path: ["targets"] });
+
+export type TargetConfig = z.infer<typeof TargetSchema>;
+
+export class TargetsConfigError extends Error {}
+
+export function targetsFilePath(): string {
+  return path.resolve(process.env.INDEXDECK_TARGETS ?? "indexdeck.targets.json");
+}
+
+/** Parses a targets file; every problem names the file, the field path and what is wrong. */
+export function parseTargetsFile(text: string, file: string): TargetConfig[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new TargetsConfigError(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = TargetsFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${file}: ${i.path.length ? i.path.join(".") : "(top level)"}: ${i.message}`);
+    throw new TargetsConfigError(problems.join("\n"));
+  }
+  return parsed.data.targets;
+}
+
+/** Reads the configured targets. A missing file means no targets; a malformed one is an error. */
+export function loadTargets(file = targetsFilePath()): TargetConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw new TargetsConfigError(`${file}: cannot read: ${(err as Error).message}`);
+  }
+  return parseTargetsFile(text, file);
+}
+
+export function findTarget(targets: TargetConfig[], id: string): TargetConfig | undefined {
+  return targets.find((t) => t.id === id);
+}
+
+/** The connection URL, read from the environment when the file names a variable. */
+export function targetUrl(target: TargetConfig): string {
+  if (target.url) return target.url;
+  const value = process.env[target.urlEnv!];
+  if (!value) throw new TargetsConfigError(`target ${target.id}: environment variable ${target.urlEnv} is not set`);
+  return value;
+}
+
+/** The URL with any password replaced, safe for pages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "*****";
+    return u.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}
+
+/** Removes the password of `url` from any text (driver errors sometimes repeat connection details). */
+export function redactSecret(text: string, url: string): string {
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password ? text.split(password).join("*****") : text;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,34 @@
+import pg from "pg";
+import { redactSecret, targetUrl, type TargetConfig } from "./config";
+
+export interface TargetSessionOptions {
+  applicationName?: string;
+  statementTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/** A dedicated session on a target, closed afterwards; errors never carry the password. */
+export async function withTargetClient<T>(
+  target: TargetConfig | { id: string; url: string },
+  fn: (client: pg.Client) => Promise<T>,
+  options: TargetSessionOptions = {},
+): Promise<T> {
+  const url = "environment" in target ? targetUrl(target) : target.url;
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: options.applicationName ?? "indexdeck:read",
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
+  });
+  client.on("error", () => undefined); // a dropped connection surfaces as a query error instead
+  try {
+    await client.connect();
+    return await fn(client);
+  } catch (err) {
+    const e = err as Error;
+    e.message = redactSecret(e.message, url);
+    throw e;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

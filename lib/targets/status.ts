@@ -1,0 +1,28 @@
+import { redactUrl, targetUrl, type TargetConfig } from "./config";
+import { serverOverview, type ServerOverview } from "./catalog";
+import { withTargetClient } from "./connect";
+
+export type TargetStatus = {
+  id: string;
+  label: string;
+  environment: TargetConfig["environment"];
+  connection: string;
+  approvalsRequired: number;
+} & ({ reachable: true; server: ServerOverview } | { reachable: false; error: string });
+
+/** Probes every target at once; one that is down is reported as down and the rest still answer. */
+export async function targetStatuses(targets: TargetConfig[]): Promise<TargetStatus[]> {
+  return Promise.all(
+    targets.map(async (t): Promise<TargetStatus> => {
+      const base = { id: t.id, label: t.label, environment: t.environment, approvalsRequired: t.approvals.required };
+      let connection = t.urlEnv ? `$${t.urlEnv}` : "";
+      try {
+        connection = t.urlEnv ? `$${t.urlEnv} → ${redactUrl(targetUrl(t))}` : redactUrl(targetUrl(t));
+        const server = await withTargetClient(t, serverOverview, { connectTimeoutMs: 3000, statementTimeoutMs: 5000 });
+        return { ...base, connection, reachable: true, server };
+      } catch (err) {
+        return { ...base, connection, reachable: false, error: (err as Error).message };
+      }
+    }),
+  );
+}

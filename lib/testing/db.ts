@@ -1,0 +1,48 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, inject } from "vitest";
+import { quoteIdent } from "../sql/quote";
+import { closeStorePools } from "../store/pool";
+
+export interface PgServer {
+  name: string;
+  adminUrl: string;
+}
+
+/** The real PostgreSQL servers this run has: the embedded one, and the system one when reachable. */
+export function pgServers(): PgServer[] {
+  return inject("pgServers");
+}
+
+export function databaseUrl(server: PgServer, db: string): string {
+  const u = new URL(server.adminUrl);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+const created: Array<{ server: PgServer; name: string }> = [];
+
+async function admin<T>(server: PgServer, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: server.adminUrl });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A fresh database for this test file: a migrated store copy by default, or empty. Dropped after the file. */
+export async function freshDatabase(server: PgServer, kind: "store" | "empty" = "store"): Promise<string> {
+  const name = `t_${randomBytes(6).toString("hex")}`;
+  await admin(server, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}${kind === "store" ? " TEMPLATE indexdeck_test_template" : ""}`));
+  created.push({ server, name });
+  return databaseUrl(server, name);
+}
+
+afterAll(async () => {
+  await closeStorePools();
+  for (const { server, name } of created.splice(0)) {
+    await admin(server, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)).catch(() => undefined);
+  }
+});

@@ -1,0 +1,9 @@
+import { withAuth } from "next-auth/middleware";
+
+// The gate only checks that a session exists; what each role may do is decided by lib/auth/policy
+// in every page, action and route handler behind it.
+export const proxy = withAuth({ pages: { signIn: "/login" } });
+
+export const config = {
+  matcher: ["/((?!login|api/auth|_next/static|_next/image|favicon.ico).*)"],
+};
