@@ -25,3 +25,13 @@ export async function boot(): Promise<void> {
   }
   console.log(`indexdeck: store ready, ${targets.length} target(s) configured`);
 }
+
+/** For the web server's start: a server that cannot boot must not serve half-configured. */
+export async function bootOrExit(): Promise<void> {
+  try {
+    await boot();
+  } catch (err) {
+    console.error(`indexdeck cannot start:\n${(err as Error).message}`);
+    process.exit(1);
+  }
+}

@@ -1,4 +1,3 @@
-import type { Node } from "libpg-query";
 import type { Statement } from "./parse";
 
 /** The parts of a CREATE INDEX that rules and the rollout engine care about. */

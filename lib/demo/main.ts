@@ -85,7 +85,7 @@ async function main() {
     await stopEmbedded();
     return;
   }
-  await buildIfChanged(dataDir, env);
+  await buildIfChanged(env);
   const next = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port)], { env, stdio: ["ignore", "pipe", "inherit"] });
   next.stdout.on("data", (chunk: Buffer) => {
     process.stdout.write(chunk);
@@ -150,8 +150,9 @@ async function persistentSecret(dataDir: string): Promise<string> {
   return secret;
 }
 
-async function buildIfChanged(dataDir: string, env: NodeJS.ProcessEnv) {
-  const digestFile = path.join(dataDir, "build-digest");
+/** Builds unless .next/ was built from exactly these sources (the digest lives beside the build). */
+async function buildIfChanged(env: NodeJS.ProcessEnv) {
+  const digestFile = path.join(".next", "indexdeck-source-digest");
   const digest = sourceDigest();
   const previous = existsSync(digestFile) ? (await readFile(digestFile, "utf8")).trim() : "";
   if (previous === digest && existsSync(".next/BUILD_ID")) return;

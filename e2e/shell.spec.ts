@@ -1,0 +1,74 @@
+import { expect, test } from "@playwright/test";
+import { login, type DemoRole } from "./helpers";
+
+const NAV: Record<DemoRole, string[]> = {
+  admin: ["Rollouts", "Change sets", "Indexes", "Audit", "Targets", "Users"],
+  dba: ["Rollouts", "Change sets", "Indexes", "Audit", "Targets"],
+  sre: ["Rollouts", "Change sets", "Indexes", "Audit", "Targets"],
+  manager: ["Rollouts", "Change sets", "Indexes", "Audit", "Targets"],
+  engineer: ["Rollouts", "Change sets", "Indexes", "Targets"],
+};
+
+test("a visitor without a session is sent to the login page", async ({ page }) => {
+  await page.goto("/targets");
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test("a wrong password gets one generic message", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Login").fill("dba");
+  await page.getByLabel("Password").fill("definitely-not-it");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByText("Sign-in failed. Check your login and password")).toBeVisible();
+});
+
+for (const role of Object.keys(NAV) as DemoRole[]) {
+  test(`${role} signs in and sees the ${role} navigation`, async ({ page }) => {
+    await login(page, role);
+    const links = page.getByRole("navigation", { name: "Main" }).getByRole("link");
+    await expect(links).toHaveText(NAV[role]);
+  });
+}
+
+test("an engineer is refused the audit page and a dba-only action with 403, a dba is not", async ({ page, browser }) => {
+  await login(page, "engineer");
+  await page.goto("/audit");
+  await expect(page.getByRole("heading", { name: "Not allowed" })).toBeVisible();
+  await expect(page.getByText("Your role may not read the audit log")).toBeVisible();
+  const refused = await page.request.post("/api/changesets", { data: { name: "e2e_engineer.sql", sql: "SELECT 1;" } });
+  expect(refused.status()).toBe(403);
+
+  const dbaPage = await browser.newPage();
+  await login(dbaPage, "dba");
+  const accepted = await dbaPage.request.post("/api/changesets", {
+    data: { name: "e2e_dba.sql", sql: "SET lock_timeout = '2s';\nCREATE INDEX idx_pay_method ON payments (method);\n" },
+  });
+  expect(accepted.status()).toBe(201);
+  const body = await accepted.json();
+  expect(body.findings.map((f: { rule: string }) => f.rule)).toContain("require-concurrent-index-creation");
+  await dbaPage.close();
+});
+
+test("the targets page shows both demo targets up with version and size, and no password", async ({ page }) => {
+  await login(page, "manager");
+  await page.goto("/targets");
+  for (const id of ["chefcloud_staging", "chefcloud_prod"]) {
+    const row = page.locator(`tr[data-target="${id}"]`);
+    await expect(row).toContainText("up");
+    await expect(row).toContainText(/PostgreSQL \d+\.\d+/);
+    await expect(row).toContainText(/\d+(\.\d)? MB/);
+    await expect(row).toContainText("*****");
+  }
+  const html = await page.content();
+  const { readFileSync } = await import("node:fs");
+  const { password } = JSON.parse(readFileSync(".indexdeck-e2e/embedded.json", "utf8"));
+  expect(html).not.toContain(password);
+});
+
+test("the change sets page shows the seed's change set with its findings on the lines", async ({ page }) => {
+  await login(page, "engineer");
+  await page.goto("/changesets");
+  const seed = page.locator('[data-changeset="001_franchise_indexes.sql"]');
+  await expect(seed).toContainText("8 statements · 6 indexes");
+  await expect(seed.locator('[data-rule="statement-timeout-risk"]')).toHaveCount(6);
+});

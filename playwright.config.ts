@@ -1,0 +1,28 @@
+import { defineConfig } from "@playwright/test";
+
+const PORT = Number(process.env.E2E_PORT ?? 3100);
+
+export default defineConfig({
+  testDir: "e2e",
+  timeout: 60_000,
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://localhost:${PORT}`,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    },
+    trace: "off",
+  },
+  webServer: {
+    // The same launcher as `npm run demo`, on a fresh embedded database of its own.
+    command: `rm -rf .indexdeck-e2e && node bin/demo.mjs --data-dir .indexdeck-e2e --rows 200000 --port ${PORT} --logins-file .indexdeck-e2e/logins.json`,
+    url: `http://localhost:${PORT}/login`,
+    timeout: 240_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    env: { NEXT_TELEMETRY_DISABLED: "1" },
+  },
+});
