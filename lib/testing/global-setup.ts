@@ -5,7 +5,8 @@ import { startEmbedded } from "../demo/embedded";
 import { migrate } from "../store/migrator";
 import { quoteIdent } from "../sql/quote";
 
-export const TEMPLATE_DB = "indexdeck_test_template";
+// Per run, so two test runs sharing the system PostgreSQL never drop each other's template.
+const TEMPLATE_DB = `indexdeck_test_template_${process.pid}`;
 const SYSTEM_PG = process.env.INDEXDECK_TEST_SYSTEM_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 async function reachable(url: string): Promise<boolean> {
@@ -53,7 +54,13 @@ export default async function setup(project: TestProject) {
     servers.push({ name: "system", adminUrl: SYSTEM_PG });
   }
   project.provide("pgServers", servers);
+  project.provide("pgTemplate", TEMPLATE_DB);
   return async () => {
+    if (servers[1]) {
+      const admin = new pg.Client({ connectionString: SYSTEM_PG });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(TEMPLATE_DB)} WITH (FORCE)`).finally(() => admin.end());
+    }
     await embedded.stop();
   };
 }
@@ -61,5 +68,6 @@ export default async function setup(project: TestProject) {
 declare module "vitest" {
   export interface ProvidedContext {
     pgServers: Array<{ name: string; adminUrl: string }>;
+    pgTemplate: string;
   }
 }
