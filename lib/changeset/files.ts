@@ -13,16 +13,21 @@ export function decodeChangeSet(file: string, bytes: Uint8Array): string {
   try {
     return utf8.decode(bytes).replace(/^\uFEFF/, "");
   } catch {
-    let offset = 0;
-    for (; offset < bytes.length; offset++) {
-      try {
-        utf8.decode(bytes.subarray(0, offset + 1), { stream: true });
-      } catch {
-        break;
-      }
-    }
-    throw new InputError(`${file}: not valid UTF-8 (near byte offset ${offset}); save the file as UTF-8`);
+    throw new InputError(`${file}: not valid UTF-8 (byte offset ${firstInvalidUtf8(bytes)}); save the file as UTF-8`);
   }
+}
+
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    const len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    if (len === 0) return i;
+    for (let k = 1; k < len; k++) if (i + k >= b.length || (b[i + k] & 0xc0) !== 0x80) return i;
+    i += len;
+  }
+  return b.length;
 }
 
 /** Expands files and directories (recursively, *.sql, sorted) into change-set texts. */

@@ -62,6 +62,8 @@ export function parseChangeSet(file: string, text: string): ParsedChangeSet {
     }
   };
 
+  // The parser refuses an empty query; an empty change set is simply one with nothing in it.
+  if (text.trim() === "") return { source, statements, syntaxErrors };
   const whole = tryParse(text);
   if ("stmts" in whole) {
     add(whole.stmts, 0, source.bytes.length);
@@ -91,7 +93,8 @@ function tryParse(text: string): { stmts: RawStmt[] } | { error: PgError } {
 function syntaxProblem(source: Source, baseByte: number, error: PgError): SyntaxProblem {
   const cursor = error.sqlDetails?.cursorPosition ?? 0;
   const pos = source.position(baseByte + Math.max(0, cursor));
-  let message = error.message;
+  // Keep findings on one line: the "near" text can hold newlines and whole statements.
+  let message = error.message.replace(/\s*\n\s*/g, " ").replace(/(near ")(.{40}).+(")$/, "$1$2…$3");
   if (source.line(pos.line).trimStart().startsWith("\\")) {
     message = `psql meta-command (${source.line(pos.line).trim().split(/\s+/)[0]}) is not SQL: indexdeck runs statements itself, so inline the SQL instead`;
   } else if (/unterminated/.test(message)) {

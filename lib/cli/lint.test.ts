@@ -1,0 +1,111 @@
+import { mkdtemp, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase, pgServers } from "../testing/db";
+import { runCli } from "./testing";
+
+let dir: string;
+const file = (name: string) => path.join(dir, name);
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "lint-cli-"));
+  await writeFile(file("clean.sql"), "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a ON t (x);\n");
+  await writeFile(file("bad.sql"), "BEGIN;\nCREATE INDEX a ON t (x);\nCOMMIT;\n");
+  await mkdir(path.join(dir, "nested"));
+  await writeFile(path.join(dir, "nested", "warn.sql"), "CREATE INDEX CONCURRENTLY IF NOT EXISTS w ON t (x);\n");
+});
+
+describe("indexdeck lint", () => {
+  it("exits 0 on a clean file and prints the summary", async () => {
+    const r = await runCli(["lint", file("clean.sql")]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("1 file(s), 3 statement(s), 1 index(es): a\n0 error(s), 0 warning(s)");
+  });
+
+  it("exits 1 on errors, compiler-style with help", async () => {
+    const r = await runCli(["lint", file("bad.sql")]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`${file("bad.sql")}:1:1 error transaction-wrapper BEGIN starts or ends a transaction block`);
+    expect(r.out).toContain(`${file("bad.sql")}:2:1 error require-concurrent-index-creation index a is built without CONCURRENTLY`);
+    expect(r.out).toMatch(/\n {4}help: A plain CREATE INDEX holds a SHARE lock/);
+  });
+
+  it("walks directories and emits the JSON contract", async () => {
+    const r = await runCli(["lint", dir, "--format", "json"]);
+    const json = JSON.parse(r.out);
+    expect(json.summary).toEqual({ files: 3, statements: 7, indexes: 3, errors: 3, warnings: 5 });
+    expect(Object.keys(json.findings[0]).sort()).toEqual(["column", "file", "line", "message", "rule", "severity"]);
+    expect(r.code).toBe(1);
+  });
+
+  it("emits GitHub annotations", async () => {
+    const r = await runCli(["lint", file("bad.sql"), "--format", "github"]);
+    expect(r.out).toMatch(/^::error file=.*bad\.sql,line=1,col=1,title=transaction-wrapper::BEGIN/m);
+  });
+
+  it("exits 2 on bad usage and unreadable input, saying what and where", async () => {
+    expect(await runCli(["lint"])).toMatchObject({ code: 2, err: expect.stringContaining("give at least one file") });
+    expect(await runCli(["lint", file("clean.sql"), "--format", "xml"])).toMatchObject({ code: 2, err: expect.stringContaining("--format must be") });
+    expect(await runCli(["lint", file("missing.sql")])).toMatchObject({ code: 2, err: expect.stringContaining("missing.sql: no such file") });
+    expect(await runCli(["lint", "--bogus"])).toMatchObject({ code: 2 });
+    await writeFile(file("binary.bin"), Buffer.from([0x43, 0x52, 0x00, 0x01]));
+    expect(await runCli(["lint", file("binary.bin")])).toMatchObject({ code: 2, err: expect.stringContaining("binary data (NUL byte at offset 2)") });
+    await writeFile(file("latin1.sql"), Buffer.from("COMMENT ON INDEX i IS 'caf\xe9';", "latin1"));
+    expect(await runCli(["lint", file("latin1.sql")])).toMatchObject({ code: 2, err: expect.stringContaining("not valid UTF-8 (byte offset 26)") });
+  });
+
+  it("treats an empty file as zero statements, not an error", async () => {
+    await writeFile(file("empty.sql"), "");
+    const r = await runCli(["lint", file("empty.sql")]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("0 statement(s)");
+  });
+
+  it("turns hostile SQL into findings, not crashes", async () => {
+    await writeFile(file("nested.sql"), `CREATE INDEX CONCURRENTLY n ON t ((${"(".repeat(100_000)}1${")".repeat(100_000)}));\n`);
+    await writeFile(file("dollar.sql"), "COMMENT ON INDEX i IS $x$never closed;\n");
+    await writeFile(file("psql.sql"), "\\i other.sql\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a ON t (x);\n");
+    await writeFile(file("huge-stmt.sql"), `COMMENT ON INDEX i IS '${"x".repeat(1024 * 1024)}';\n`);
+    for (const name of ["nested.sql", "dollar.sql", "psql.sql"]) {
+      const r = await runCli(["lint", file(name), "--format", "json"]);
+      expect(r.code, name).toBe(1);
+      expect(JSON.parse(r.out).findings.map((f: { rule: string }) => f.rule), name).toContain("syntax-error");
+    }
+    expect((await runCli(["lint", file("huge-stmt.sql")])).code).toBe(0);
+  });
+
+  it("lints a 10 MB file", async () => {
+    const stmt = "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_{i} ON payments (org_id, status, created_at);\n";
+    const count = Math.ceil((10 * 1024 * 1024) / stmt.length);
+    await writeFile(file("big.sql"), Array.from({ length: count }, (_, i) => stmt.replace("{i}", String(i))).join(""));
+    const r = await runCli(["lint", file("big.sql"), "--format", "json"]);
+    expect(JSON.parse(r.out).summary.statements).toBe(count);
+  });
+});
+
+describe.each(pgServers())("indexdeck lint --database-url on $name PostgreSQL", (server) => {
+  it("adds the schema rules, read-only", async () => {
+    const url = await freshDatabase(server, "empty");
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query("CREATE TABLE payments (org_id int, status text)");
+    await writeFile(file("schema.sql"), "CREATE INDEX CONCURRENTLY IF NOT EXISTS p ON payments (org_id, stauts);\n");
+    const r = await runCli(["lint", file("schema.sql"), "--database-url", url, "--format", "json"]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).findings.map((f: { rule: string; message: string }) => `${f.rule}: ${f.message}`)).toContain(
+      "unknown-column: column stauts does not exist in public.payments",
+    );
+    const { rows } = await c.query("SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'payments'");
+    expect(rows[0].n).toBe(0);
+    await c.end();
+  });
+
+  it("exits 1 with a clear message, and no password, when the database is unreachable", async () => {
+    const r = await runCli(["lint", file("clean.sql"), "--database-url", "postgres://u:sekrit-pw@127.0.0.1:1/db"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/ECONNREFUSED/);
+    expect(r.err).not.toContain("sekrit-pw");
+  });
+});
