@@ -13,8 +13,6 @@ export interface CreatedIndex {
   columns: Array<string | null>;
   include: string[];
   hasPredicate: boolean;
-  /** Every column name referenced anywhere (keys, expressions, INCLUDE, WHERE). */
-  referencedColumns: string[];
 }
 
 type Obj = Record<string, unknown>;
@@ -23,19 +21,25 @@ export function nodeBody(stmt: Statement, kind: string): Obj | null {
   return stmt.kind === kind ? ((stmt.node as Obj)[kind] as Obj) : null;
 }
 
+// Rules ask about the same statement many times; the answer never changes for a parsed statement.
+const createdCache = new WeakMap<Statement, CreatedIndex | null>();
+
 export function createdIndex(stmt: Statement): CreatedIndex | null {
+  if (stmt.kind !== "IndexStmt") return null;
+  let result = createdCache.get(stmt);
+  if (result === undefined) {
+    result = readCreatedIndex(stmt);
+    createdCache.set(stmt, result);
+  }
+  return result;
+}
+
+function readCreatedIndex(stmt: Statement): CreatedIndex | null {
   const s = nodeBody(stmt, "IndexStmt");
   if (!s) return null;
   const relation = s.relation as { relname: string; schemaname?: string };
   const params = ((s.indexParams as Obj[]) ?? []).map((p) => p.IndexElem as Obj);
   const include = ((s.indexIncludingParams as Obj[]) ?? []).map((p) => (p.IndexElem as Obj).name as string).filter(Boolean);
-  const referenced = new Set<string>();
-  for (const p of params) {
-    if (typeof p.name === "string") referenced.add(p.name);
-    if (p.expr) collectColumnRefs(p.expr, referenced);
-  }
-  include.forEach((c) => referenced.add(c));
-  if (s.whereClause) collectColumnRefs(s.whereClause, referenced);
   return {
     name: (s.idxname as string) ?? null,
     schema: relation.schemaname ?? null,
@@ -47,8 +51,21 @@ export function createdIndex(stmt: Statement): CreatedIndex | null {
     columns: params.map((p) => (typeof p.name === "string" ? p.name : null)),
     include,
     hasPredicate: !!s.whereClause,
-    referencedColumns: [...referenced],
   };
+}
+
+/** Every column name a CREATE INDEX references: keys, expressions, INCLUDE and WHERE. */
+export function referencedColumns(stmt: Statement): string[] {
+  const s = nodeBody(stmt, "IndexStmt");
+  if (!s) return [];
+  const referenced = new Set<string>();
+  for (const p of [...((s.indexParams as Obj[]) ?? []), ...((s.indexIncludingParams as Obj[]) ?? [])]) {
+    const elem = p.IndexElem as Obj;
+    if (typeof elem.name === "string") referenced.add(elem.name);
+    if (elem.expr) collectColumnRefs(elem.expr, referenced);
+  }
+  if (s.whereClause) collectColumnRefs(s.whereClause, referenced);
+  return [...referenced];
 }
 
 /** Column names of every ColumnRef in an expression tree (the last field of a qualified name). */
@@ -77,6 +94,7 @@ export interface DroppedIndexes {
 }
 
 export function droppedIndexes(stmt: Statement): DroppedIndexes | null {
+  if (stmt.kind !== "DropStmt") return null;
   const s = nodeBody(stmt, "DropStmt");
   if (!s || s.removeType !== "OBJECT_INDEX") return null;
   const names = ((s.objects as Obj[]) ?? []).map((o) => {

@@ -1,4 +1,4 @@
-import { createdIndex } from "../nodes";
+import { createdIndex, referencedColumns } from "../nodes";
 import { defineRule, relationKey } from "../rule";
 
 export const unknownColumn = defineRule({
@@ -12,7 +12,7 @@ export const unknownColumn = defineRule({
       const idx = createdIndex(stmt);
       const rel = idx && ctx.schema?.relations.get(relationKey(idx.schema, idx.table));
       if (!idx || !rel) return [];
-      return idx.referencedColumns
+      return referencedColumns(stmt)
         .filter((c) => !rel.columns.has(c))
         .map((c) => ({ stmt, message: `column ${c} does not exist in ${rel.schema}.${rel.name}` }));
     }),
