@@ -95,3 +95,30 @@ export async function indexByName(db: pg.ClientBase, qualifiedName: string): Pro
   );
   return rows[0] ?? null;
 }
+
+export interface IndexState {
+  exists: boolean;
+  valid: boolean;
+  ready: boolean;
+  definition: string | null;
+  bytes: number | null;
+  table: string | null;
+}
+
+/** Whether an index exists and whether PostgreSQL considers it valid and ready. */
+export async function indexState(db: pg.ClientBase, qualifiedName: string): Promise<IndexState> {
+  const { rows } = await db.query<IndexState>(
+    `SELECT
+       true                              AS exists,
+       x.indisvalid                      AS valid,
+       x.indisready                      AS ready,
+       pg_get_indexdef(x.indexrelid)     AS definition,
+       pg_relation_size(x.indexrelid)    AS bytes,
+       t.relname                         AS "table"
+     FROM pg_index x
+     JOIN pg_class t ON t.oid = x.indrelid
+    WHERE x.indexrelid = to_regclass($1)`,
+    [qualifiedName],
+  );
+  return rows[0] ?? { exists: false, valid: false, ready: false, definition: null, bytes: null, table: null };
+}

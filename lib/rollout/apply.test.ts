@@ -1,0 +1,210 @@
+import pg from "pg";
+import { beforeAll, describe, expect, it } from "vitest";
+import { freshDatabase, pgServers } from "../testing/db";
+import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
+import { MemorySink } from "./memory-sink";
+import { planChangeSet, PlanError } from "./plan";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
+  let url: string;
+  const opts = (extra: Partial<ApplyOptions> = {}): ApplyOptions => ({
+    url, applicationName: `indexdeck:test-${Math.random().toString(36).slice(2, 8)}`, targetKey: url, pollIntervalMs: 100, backoffMs: 50, lockRetries: 3, ...extra,
+  });
+
+  async function admin(): Promise<pg.Client> {
+    const c = new pg.Client({ connectionString: url, application_name: "test-other-session" });
+    await c.connect();
+    return c;
+  }
+
+  async function indexValidity(name: string): Promise<boolean | null> {
+    const c = await admin();
+    try {
+      const { rows } = await c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)", [name]);
+      return rows[0]?.indisvalid ?? null;
+    } finally {
+      await c.end();
+    }
+  }
+
+  /**
+   * A session that holds a snapshot open, which stalls any concurrent build until it ends. It
+   * touches no table, so it holds no lock that would also stall the cleanup's DROP INDEX CONCURRENTLY.
+   */
+  async function snapshotHolder(): Promise<{ client: pg.Client; pid: number }> {
+    const client = await admin();
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
+    await client.query("SELECT 1");
+    const { rows: [{ pid }] } = await client.query("SELECT pg_backend_pid() AS pid");
+    return { client, pid };
+  }
+
+  beforeAll(async () => {
+    url = await freshDatabase(server, "empty");
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query("CREATE TABLE t (id int, k int, v text)");
+    await c.query("INSERT INTO t SELECT g, g % 1000, md5(g::text) FROM generate_series(1, 300000) g");
+    await c.query("CREATE TABLE dup (x int); INSERT INTO dup VALUES (1), (1), (2)");
+    await c.end();
+  });
+
+  it("builds each index concurrently with live progress, then skips them on a re-run", async () => {
+    const tasks = await planChangeSet("ok.sql", "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_k ON t (k);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_v ON t (v);\n", "production");
+    const sink = new MemorySink();
+    expect(await applyTasks(tasks, sink, opts())).toEqual({ ok: true });
+    expect(sink.tasks.get(1)).toMatchObject({ status: "done", createdByRollout: true });
+    expect(sink.tasks.get(2)).toMatchObject({ status: "done", createdByRollout: true });
+    expect(sink.kinds().filter((k) => k === "progress").length).toBeGreaterThan(0);
+    expect(await indexValidity("t_k")).toBe(true);
+
+    const again = new MemorySink();
+    expect(await applyTasks(tasks, again, opts())).toEqual({ ok: true });
+    expect(again.tasks.get(1)).toMatchObject({ status: "skipped_exists" });
+    expect(again.tasks.get(1)?.createdByRollout).toBeUndefined();
+  });
+
+  it("retries a lock timeout with backoff, names the holder, then fails clearly without touching it", async () => {
+    const holder = await admin();
+    await holder.query("BEGIN");
+    await holder.query("LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
+    const { rows: [{ pid: holderPid }] } = await holder.query("SELECT pg_backend_pid() AS pid");
+    try {
+      const tasks = await planChangeSet("lock.sql", "SET lock_timeout = '300ms';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_lock ON t (id);\n", "production");
+      const sink = new MemorySink();
+      const r = await applyTasks(tasks, sink, opts({ pollIntervalMs: 50 }));
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(new RegExp(`could not get the lock after 3 attempts \\(lock_timeout\\); held by pid ${holderPid} \\(test-other-session`));
+      expect(sink.tasks.get(1)?.statuses).toContain("waiting_for_lock");
+      expect(sink.tasks.get(1)).toMatchObject({ status: "failed", attempts: 3 });
+      expect(sink.kinds().filter((k) => k === "lock_timeout")).toHaveLength(3);
+      expect(await indexValidity("t_lock")).toBeNull();
+      expect((await holder.query("SELECT 1 AS alive")).rows[0].alive).toBe(1);
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+    }
+  });
+
+  it("names the session whose old snapshot stalls the build within seconds, never kills it, and finishes when it ends", async () => {
+    const blocker = await snapshotHolder();
+    const tasks = await planChangeSet("snap.sql", "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_snap ON t (k, id);\n", "production");
+    const sink = new MemorySink();
+    const started = Date.now();
+    const run = applyTasks(tasks, sink, opts());
+    const named = await until(() => sink.events.find((e) => e.kind === "progress" && (e.data.blockers as Array<{ pid: number }>).some((b) => b.pid === blocker.pid)), "the blocker to be named");
+    expect(named.at - started).toBeLessThan(5000);
+    expect(String(named.data.phase)).toMatch(/^waiting for/);
+    await sleep(300);
+    expect((await blocker.client.query("SELECT 1 AS alive")).rows[0].alive).toBe(1);
+    await blocker.client.query("COMMIT");
+    await blocker.client.end();
+    expect(await run).toEqual({ ok: true });
+    expect(await indexValidity("t_snap")).toBe(true);
+  });
+
+  it("drops the INVALID index a statement_timeout leaves and fails with the reason and advice", async () => {
+    const blocker = await snapshotHolder();
+    try {
+      const tasks = await planChangeSet("st.sql", "SET lock_timeout = 0;\nSET statement_timeout = '1s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_st ON t (v, k);\n", "production");
+      const sink = new MemorySink();
+      const r = await applyTasks(tasks, sink, opts());
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(/statement_timeout cancelled the build of t_st/);
+      expect(r.advice).toMatch(/Raise it/);
+      expect(sink.kinds()).toEqual(expect.arrayContaining(["invalid_found", "invalid_dropped", "task_failed"]));
+      expect(await indexValidity("t_st")).toBeNull();
+    } finally {
+      await blocker.client.query("ROLLBACK");
+      await blocker.client.end();
+    }
+  });
+
+  it("drops the INVALID index a unique violation leaves", async () => {
+    const tasks = await planChangeSet("u.sql", "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS dup_x ON dup (x);\n", "production");
+    const sink = new MemorySink();
+    const r = await applyTasks(tasks, sink, opts());
+    expect(r.error).toMatch(/unique index dup_x cannot be built/);
+    expect(r.advice).toMatch(/duplicate keys/);
+    expect(sink.kinds()).toContain("invalid_dropped");
+    expect(await indexValidity("dup_x")).toBeNull();
+  });
+
+  it("cancels only its own backend on request, then cleans up", async () => {
+    const blocker = await snapshotHolder();
+    try {
+      const tasks = await planChangeSet("c.sql", "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_cancel ON t (id, k);\n", "production");
+      const sink = new MemorySink();
+      const run = applyTasks(tasks, sink, opts());
+      await until(() => sink.events.some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for")), "the build to wait");
+      sink.cancel = true;
+      const r = await run;
+      expect(r).toMatchObject({ ok: false, cancelled: true });
+      expect(sink.events.find((e) => e.kind === "cancel_sent")?.data.delivered).toBe(true);
+      expect(await indexValidity("t_cancel")).toBeNull();
+      expect((await blocker.client.query("SELECT 1 AS alive")).rows[0].alive).toBe(1);
+    } finally {
+      await blocker.client.query("ROLLBACK");
+      await blocker.client.end();
+    }
+  });
+
+  it("lets exactly one apply run per target; the second is refused naming the first", async () => {
+    const blocker = await snapshotHolder();
+    const first = new MemorySink();
+    const key = `target-${Math.random()}`;
+    const tasks = await planChangeSet("one.sql", "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_one ON t (v);\n", "production");
+    const run = applyTasks(tasks, first, opts({ targetKey: key, applicationName: "indexdeck:first" }));
+    await until(() => first.kinds().includes("session"), "the first apply to start");
+    await expect(applyTasks(tasks, new MemorySink(), opts({ targetKey: key }))).rejects.toThrow(TargetBusyError);
+    await expect(applyTasks(tasks, new MemorySink(), opts({ targetKey: key }))).rejects.toThrow(/another apply is running on target .* \(pid \d+, indexdeck:first\)/);
+    await blocker.client.query("COMMIT");
+    await blocker.client.end();
+    expect(await run).toEqual({ ok: true });
+  });
+
+  it("reports an unreachable target at start, and a connection lost mid-build with cleanup", async () => {
+    const tasks = await planChangeSet("x.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_x ON t (k, v);\n", "production");
+    const down = await applyTasks(tasks, new MemorySink(), opts({ url: "postgres://u:pw@127.0.0.1:1/db" }));
+    expect(down).toMatchObject({ ok: false, error: expect.stringMatching(/^cannot connect to the target/) });
+
+    const blocker = await snapshotHolder();
+    try {
+      const sink = new MemorySink();
+      const run = applyTasks(tasks, sink, opts());
+      const session = await until(() => sink.events.find((e) => e.kind === "session"), "the session");
+      await until(() => sink.events.some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for")), "the build to wait");
+      await blocker.client.query("SELECT pg_terminate_backend($1)", [session.data.pid]);
+      const r = await run;
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(/connection to the target was lost/);
+      expect(await indexValidity("t_x")).toBeNull();
+    } finally {
+      await blocker.client.query("ROLLBACK");
+      await blocker.client.end();
+    }
+  });
+});
+
+describe("plan", () => {
+  it("refuses a blocking index statement on production even when lint was ignored", async () => {
+    await expect(planChangeSet("p.sql", "-- indexdeck-ignore require-concurrent-index-creation\nCREATE INDEX i ON t (x);\n", "production")).rejects.toThrow(PlanError);
+    await expect(planChangeSet("p.sql", "DROP INDEX i;\n", "production")).rejects.toThrow(/drop index without CONCURRENTLY is refused on a production target/);
+    expect(await planChangeSet("p.sql", "CREATE INDEX i ON t (x);\n", "staging")).toHaveLength(1);
+  });
+  it("refuses anything that is not an index statement", async () => {
+    await expect(planChangeSet("p.sql", "ALTER TABLE t ADD c int;\n", "staging")).rejects.toThrow(/p\.sql:1: only SET/);
+  });
+});

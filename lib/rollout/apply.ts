@@ -1,0 +1,334 @@
+import pg from "pg";
+import { quoteIdent } from "../sql/quote";
+import { cancelOwnBackend, sessionsByPid, type SessionInfo } from "../targets/activity";
+import { indexState } from "../targets/catalog";
+import { backendWait, buildProgress } from "../targets/progress";
+import type { PlannedTask } from "./plan";
+import { overallPercent, taskStatusFor } from "./progress";
+
+export type TaskStatus = "pending" | "waiting_for_lock" | "building" | "validating" | "done" | "skipped_exists" | "failed" | "invalid_cleaned";
+
+export interface TaskPatch {
+  status?: TaskStatus;
+  attempts?: number;
+  error?: string | null;
+  createdByRollout?: boolean;
+  started?: boolean;
+  finished?: boolean;
+}
+
+/** Where apply reports what happens: the store for rollouts, the terminal for the CLI. */
+export interface ApplySink {
+  task(seq: number, patch: TaskPatch): Promise<void>;
+  event(kind: string, data: Record<string, unknown>, taskSeq?: number): Promise<void>;
+  cancelRequested(): Promise<boolean>;
+}
+
+export interface ApplyOptions {
+  url: string;
+  /** application_name of the apply session; reconcile finds it by this after a restart. */
+  applicationName: string;
+  /** The advisory lock key: one apply per target at a time, across every server and the CLI. */
+  targetKey: string;
+  pollIntervalMs?: number;
+  lockRetries?: number;
+  backoffMs?: number;
+  /** Tasks already finished by an earlier run (resume after reconcile). */
+  skip?: ReadonlySet<number>;
+}
+
+export interface ApplyResult {
+  ok: boolean;
+  cancelled?: boolean;
+  error?: string;
+  advice?: string;
+}
+
+export class TargetBusyError extends Error {}
+
+/** Arbitrary constant first key of indexdeck's advisory locks, so they are recognisable in pg_locks. */
+export const LOCK_CLASS = 0x1dec;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function qualified(t: PlannedTask): string {
+  return t.schemaName ? `${quoteIdent(t.schemaName)}.${quoteIdent(t.indexName!)}` : quoteIdent(t.indexName!);
+}
+
+function pgCode(err: unknown): string | undefined {
+  return (err as { code?: string }).code;
+}
+
+const CONNECTION_LOST = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "57P01", "57P02", "57P03", "08006", "08003"]);
+
+/**
+ * Runs a change set's tasks on a target: one dedicated session, never inside a transaction, under
+ * an advisory lock per target. Every build is watched by a poller; every failure that can leave an
+ * INVALID index is followed by a check and a concurrent drop of it (invariant 4).
+ */
+export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: ApplyOptions): Promise<ApplyResult> {
+  const session = new pg.Client({ connectionString: opts.url, application_name: opts.applicationName });
+  session.on("error", () => undefined);
+  try {
+    await session.connect();
+  } catch (err) {
+    return { ok: false, error: `cannot connect to the target: ${(err as Error).message}`, advice: "Check that the target is up and reachable, then run apply again." };
+  }
+  try {
+    const { rows: [lock] } = await session.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok", [LOCK_CLASS, opts.targetKey]);
+    if (!lock.ok) {
+      const holder = await lockHolder(session, opts.targetKey);
+      throw new TargetBusyError(`another apply is running on target ${opts.targetKey}${holder ? ` (pid ${holder.pid}, ${holder.application})` : ""}; only one runs per target at a time`);
+    }
+    const { rows: [{ pid }] } = await session.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    await sink.event("session", { pid, applicationName: opts.applicationName });
+    for (const task of tasks) {
+      if (opts.skip?.has(task.seq)) continue;
+      const result = await runTask(session, pid, task, sink, opts);
+      if (!result.ok) return result;
+    }
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof TargetBusyError) throw err;
+    return { ok: false, error: (err as Error).message };
+  } finally {
+    await session.end().catch(() => undefined);
+  }
+}
+
+async function lockHolder(db: pg.ClientBase, key: string): Promise<{ pid: number; application: string } | null> {
+  const { rows } = await db.query<{ pid: number; application: string }>(
+    `SELECT a.pid, a.application_name AS application
+       FROM pg_locks l
+       JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = (hashtext($2)::bigint & 4294967295)::oid AND l.granted`,
+    [LOCK_CLASS, key],
+  );
+  return rows[0] ?? null;
+}
+
+async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink: ApplySink, opts: ApplyOptions): Promise<ApplyResult> {
+  await sink.task(task.seq, { started: true, status: task.kind === "set" ? "done" : "building" });
+  if (task.kind === "set") {
+    await session.query(task.statement);
+    await sink.task(task.seq, { finished: true });
+    await sink.event("statement_done", { line: task.line, statement: task.statement }, task.seq);
+    return { ok: true };
+  }
+  let existedBefore = false;
+  if (task.kind === "create_index") {
+    const before = await indexState(session, qualified(task));
+    existedBefore = before.exists;
+    if (before.exists && before.valid && task.ifNotExists) {
+      await sink.task(task.seq, { status: "skipped_exists", finished: true });
+      await sink.event("skipped_exists", { index: task.indexName, definition: before.definition }, task.seq);
+      return { ok: true };
+    }
+    if (before.exists && !before.valid) {
+      await sink.event("invalid_found", { index: task.indexName, reason: "an INVALID index with this name exists before the build" }, task.seq);
+      const cleaned = await dropInvalid(opts, task, sink);
+      if (!cleaned.ok) return cleaned;
+      existedBefore = false;
+    }
+  }
+  const retries = opts.lockRetries ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    await sink.task(task.seq, { attempts: attempt, status: "building" });
+    await sink.event("statement_start", { line: task.line, statement: task.statement, attempt }, task.seq);
+    const poller = startPoller(pid, task, sink, opts);
+    let error: unknown = null;
+    try {
+      await session.query(task.statement);
+    } catch (err) {
+      error = err;
+    }
+    const watched = await poller.stop();
+    if (!error) {
+      if (task.kind === "create_index") {
+        const after = await indexState(session, qualified(task));
+        if (!after.valid) {
+          return failWithCleanup(opts, task, sink, `${task.indexName} finished but is not valid`, "The build reported success yet the index is INVALID; it was dropped. Run apply again.");
+        }
+        await sink.task(task.seq, { status: "done", finished: true, createdByRollout: !existedBefore });
+        await sink.event("index_ready", { index: task.indexName, bytes: after.bytes, definition: after.definition }, task.seq);
+      } else {
+        await sink.task(task.seq, { status: "done", finished: true, createdByRollout: false });
+        await sink.event("statement_done", { line: task.line, statement: task.statement }, task.seq);
+      }
+      return { ok: true };
+    }
+    const code = pgCode(error);
+    const message = (error as Error).message;
+    if (code === "55P03") {
+      await sink.event("lock_timeout", { attempt, message, blockers: watched.lastBlockers }, task.seq);
+      const cleaned = await dropInvalidIfAny(opts, task, sink);
+      if (!cleaned.ok) return cleaned;
+      if (attempt < retries) {
+        const wait = Math.min((opts.backoffMs ?? 1000) * 2 ** (attempt - 1), 60_000);
+        await sink.task(task.seq, { status: "waiting_for_lock", error: `lock_timeout, retry ${attempt + 1}/${retries} in ${wait} ms` });
+        await sleep(wait);
+        if (await sink.cancelRequested()) return cancelled(task, sink);
+        continue;
+      }
+      const who = watched.lastBlockers.map((b) => `pid ${b.pid} (${b.application || b.user}, ${b.state}, ${b.query.slice(0, 80)})`).join("; ");
+      return fail(task, sink, `could not get the lock after ${retries} attempts (lock_timeout)${who ? `; held by ${who}` : ""}`,
+        "Another session holds a conflicting lock. Find it in the blockers panel, let it finish (or end it yourself after checking), then apply again. indexdeck never kills other sessions.");
+    }
+    if (code === "57014" && watched.cancelled) {
+      const cleaned = await dropInvalidIfAny(opts, task, sink);
+      return cleaned.ok ? cancelled(task, sink) : cleaned;
+    }
+    if (code === "57014") {
+      return failWithCleanup(opts, task, sink, `statement_timeout cancelled the build of ${task.indexName ?? "the statement"}: ${message}`,
+        "The change set's statement_timeout is shorter than the build. Raise it (or SET statement_timeout = 0 before concurrent builds) and apply again; the INVALID index it left was dropped.");
+    }
+    if (code === "23505") {
+      return failWithCleanup(opts, task, sink, `unique index ${task.indexName} cannot be built: ${message}`,
+        "The table holds duplicate keys. Remove the duplicates (or make the index non-unique) and apply again; the INVALID index it left was dropped.");
+    }
+    if (CONNECTION_LOST.has(code ?? "") || CONNECTION_LOST.has((error as NodeJS.ErrnoException).code ?? "") || /Connection terminated|connection closed/i.test(message)) {
+      await sink.event("connection_lost", { message }, task.seq);
+      const cleaned = await dropInvalidIfAny(opts, task, sink);
+      return fail(task, sink, `the connection to the target was lost during ${task.indexName ?? "the statement"}: ${message}${cleaned.ok ? "" : " (cleanup could not run yet; reconcile will retry)"}`,
+        "Check the target. Reconcile checks the catalog and drops any INVALID index left behind.");
+    }
+    return failWithCleanup(opts, task, sink, message, "See the error above; fix the change set and apply again.");
+  }
+}
+
+async function fail(task: PlannedTask, sink: ApplySink, error: string, advice: string): Promise<ApplyResult> {
+  await sink.task(task.seq, { status: "failed", error, finished: true });
+  await sink.event("task_failed", { error, advice }, task.seq);
+  return { ok: false, error, advice };
+}
+
+async function cancelled(task: PlannedTask, sink: ApplySink): Promise<ApplyResult> {
+  await sink.task(task.seq, { status: "failed", error: "cancelled by request", finished: true });
+  await sink.event("cancelled", {}, task.seq);
+  return { ok: false, cancelled: true, error: "cancelled by request" };
+}
+
+async function failWithCleanup(opts: ApplyOptions, task: PlannedTask, sink: ApplySink, error: string, advice: string): Promise<ApplyResult> {
+  const cleaned = await dropInvalidIfAny(opts, task, sink);
+  if (!cleaned.ok) return cleaned;
+  return fail(task, sink, error, advice);
+}
+
+/** A cleanup session of its own: no statement_timeout, a short lock_timeout retried, same application prefix. */
+async function withCleanupSession<T>(opts: ApplyOptions, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: opts.url, application_name: `${opts.applicationName}:cleanup`, connectionTimeoutMillis: 5000 });
+  c.on("error", () => undefined);
+  await c.connect();
+  try {
+    await c.query("SET statement_timeout = 0");
+    await c.query("SET lock_timeout = '5s'");
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+async function dropInvalidIfAny(opts: ApplyOptions, task: PlannedTask, sink: ApplySink): Promise<ApplyResult> {
+  if (task.kind !== "create_index" || !task.indexName) return { ok: true };
+  try {
+    const state = await withCleanupSession(opts, (c) => indexState(c, qualified(task)));
+    if (!state.exists || state.valid) return { ok: true };
+  } catch (err) {
+    await sink.event("invalid_check_failed", { index: task.indexName, message: (err as Error).message }, task.seq);
+    return { ok: false, error: `could not check for an INVALID ${task.indexName}: ${(err as Error).message}`, advice: "Reconcile will check again when the target is reachable." };
+  }
+  await sink.event("invalid_found", { index: task.indexName, reason: "the failed build left an INVALID index" }, task.seq);
+  return dropInvalid(opts, task, sink);
+}
+
+async function dropInvalid(opts: ApplyOptions, task: PlannedTask, sink: ApplySink): Promise<ApplyResult> {
+  let last = "";
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    try {
+      await withCleanupSession(opts, (c) => c.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified(task)}`));
+      await sink.task(task.seq, { status: "invalid_cleaned" });
+      await sink.event("invalid_dropped", { index: task.indexName }, task.seq);
+      return { ok: true };
+    } catch (err) {
+      last = (err as Error).message;
+      await sleep(500 * attempt);
+    }
+  }
+  const error = `INVALID index ${task.indexName} is still on the target: dropping it failed (${last})`;
+  await sink.task(task.seq, { status: "failed", error, finished: true });
+  await sink.event("invalid_left", { index: task.indexName, error }, task.seq);
+  return { ok: false, error, advice: `Drop it by hand: DROP INDEX CONCURRENTLY IF EXISTS ${qualified(task)};` };
+}
+
+interface Watched {
+  cancelled: boolean;
+  lastBlockers: SessionInfo[];
+}
+
+/**
+ * Watches the apply backend every pollIntervalMs from a second session: build progress, what it waits
+ * on and who blocks it. Also where a cancel request is noticed: only indexdeck's own backend is
+ * cancelled, never anyone else's.
+ */
+function startPoller(pid: number, task: PlannedTask, sink: ApplySink, opts: ApplyOptions): { stop(): Promise<Watched> } {
+  const watched: Watched = { cancelled: false, lastBlockers: [] };
+  let running = true;
+  let wake = () => undefined as void;
+  let lastStatus = "";
+  let lastKey = "";
+  const loop = (async () => {
+    const c = new pg.Client({ connectionString: opts.url, application_name: `${opts.applicationName}:poll`, statement_timeout: 5000 });
+    c.on("error", () => undefined);
+    try {
+      await c.connect();
+      while (running) {
+        const progress = await buildProgress(c, pid);
+        const wait = progress ?? (await backendWait(c, pid));
+        const blockerPids = [...new Set([...(wait?.blockingPids ?? []), ...(progress?.currentLockerPid && progress.phase.startsWith("waiting") ? [progress.currentLockerPid] : [])])];
+        const blockers = await sessionsByPid(c, blockerPids);
+        if (blockers.length) watched.lastBlockers = blockers;
+        const status = taskStatusFor(progress?.phase ?? null, wait?.waitEventType ?? null);
+        if (running && status !== lastStatus) {
+          lastStatus = status;
+          await sink.task(task.seq, { status });
+        }
+        const data = {
+          phase: progress?.phase ?? (wait?.waitEventType === "Lock" ? "waiting for lock" : "starting"),
+          percent: progress ? overallPercent(progress) : 0,
+          blocksDone: progress?.blocksDone ?? 0, blocksTotal: progress?.blocksTotal ?? 0,
+          tuplesDone: progress?.tuplesDone ?? 0, tuplesTotal: progress?.tuplesTotal ?? 0,
+          lockersDone: progress?.lockersDone ?? 0, lockersTotal: progress?.lockersTotal ?? 0,
+          currentLockerPid: progress?.currentLockerPid ?? null,
+          waitEventType: wait?.waitEventType ?? null, waitEvent: wait?.waitEvent ?? null,
+          blockers,
+        };
+        const key = JSON.stringify({ ...data, blockers: blockers.map((b) => b.pid) });
+        if (running && key !== lastKey) {
+          lastKey = key;
+          await sink.event("progress", { index: task.indexName, ...data }, task.seq);
+        }
+        if (!watched.cancelled && (await sink.cancelRequested())) {
+          watched.cancelled = await cancelOwnBackend(c, pid, opts.applicationName);
+          await sink.event("cancel_sent", { pid, delivered: watched.cancelled }, task.seq);
+        }
+        // Interruptible, so a finished statement is not held up by the poll interval.
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, opts.pollIntervalMs ?? 500);
+        });
+      }
+    } catch {
+      // A poller that cannot reach the target must not fail the apply; the apply session reports.
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      wake();
+      await loop;
+      return watched;
+    },
+  };
+}

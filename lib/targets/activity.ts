@@ -1,0 +1,53 @@
+import type pg from "pg";
+
+export interface SessionInfo {
+  pid: number;
+  user: string | null;
+  application: string;
+  state: string | null;
+  xactAgeSeconds: number | null;
+  query: string;
+}
+
+const SESSION_COLUMNS = `
+  pid,
+  usename::text                                        AS "user",
+  application_name                                     AS application,
+  state,
+  extract(epoch FROM clock_timestamp() - xact_start)::float8 AS "xactAgeSeconds",
+  left(query, 500)                                     AS query`;
+
+export async function sessionsByPid(db: pg.ClientBase, pids: number[]): Promise<SessionInfo[]> {
+  if (pids.length === 0) return [];
+  const { rows } = await db.query<SessionInfo>(`SELECT ${SESSION_COLUMNS} FROM pg_stat_activity WHERE pid = ANY($1::int[]) ORDER BY pid`, [pids]);
+  return rows;
+}
+
+/** Sessions whose transaction or snapshot is older than `seconds`: they stall concurrent builds. */
+export async function oldTransactions(db: pg.ClientBase, seconds: number): Promise<SessionInfo[]> {
+  const { rows } = await db.query<SessionInfo>(
+    `SELECT ${SESSION_COLUMNS}
+       FROM pg_stat_activity
+      WHERE pid <> pg_backend_pid()
+        AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL)
+        AND xact_start < clock_timestamp() - make_interval(secs => $1)
+      ORDER BY xact_start`,
+    [seconds],
+  );
+  return rows;
+}
+
+/** indexdeck's own sessions for a rollout, found by application_name (used to reconcile after a restart). */
+export async function sessionsOfApplication(db: pg.ClientBase, application: string): Promise<SessionInfo[]> {
+  const { rows } = await db.query<SessionInfo>(`SELECT ${SESSION_COLUMNS} FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`, [application]);
+  return rows;
+}
+
+/** Cancels a backend only if it is still the one indexdeck started (same pid and application_name). */
+export async function cancelOwnBackend(db: pg.ClientBase, pid: number, application: string): Promise<boolean> {
+  const { rows } = await db.query<{ cancelled: boolean }>(
+    `SELECT pg_cancel_backend(pid) AS cancelled FROM pg_stat_activity WHERE pid = $1 AND application_name = $2`,
+    [pid, application],
+  );
+  return rows[0]?.cancelled ?? false;
+}
