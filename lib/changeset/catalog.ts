@@ -70,3 +70,23 @@ export async function createChangeSet(pool: pg.Pool, input: z.infer<typeof Uploa
     throw err;
   }
 }
+
+/** One change set by id (`file:<name>` or `db:<n>`), or null. */
+export async function getChangeSet(db: Pick<pg.Pool, "query">, id: string, dir = CHANGESET_DIR): Promise<ChangeSet | null> {
+  const file = /^file:([A-Za-z0-9_.-]+\.sql)$/.exec(id);
+  if (file) {
+    try {
+      const sql = decodeChangeSet(file[1], await readFile(path.join(dir, file[1])));
+      return { id, name: file[1], source: "repository", sha256: sha256(sql), sql, createdBy: null, createdAt: null };
+    } catch {
+      return null;
+    }
+  }
+  const dbId = /^db:(\d{1,15})$/.exec(id);
+  if (!dbId) return null;
+  const { rows: [r] } = await db.query<{ id: number; name: string; sha256: string; sql: string; createdBy: string; createdAt: Date }>(
+    `SELECT id, name, sha256, sql, created_by AS "createdBy", created_at AS "createdAt" FROM change_set WHERE id = $1`,
+    [Number(dbId[1])],
+  );
+  return r ? { ...r, id, source: "uploaded" } : null;
+}

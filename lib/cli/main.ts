@@ -3,6 +3,7 @@ import { closeStorePools } from "../store/pool";
 import { UsageError, processIo, type Io } from "./io";
 import { lintCommand } from "./lint";
 import { auditCommand, migrateCommand, usersCommand } from "./store-commands";
+import { workerCommand } from "./worker";
 
 const USAGE = `indexdeck — roll out PostgreSQL indexes safely
 
@@ -10,6 +11,7 @@ const USAGE = `indexdeck — roll out PostgreSQL indexes safely
   indexdeck migrate                      apply sql/app/ to the store (DATABASE_URL)
   indexdeck users add --email E --role R create a user (password from stdin or generated)
   indexdeck audit verify [--json]        recompute the audit hash chain
+  indexdeck worker                       run rollout jobs without the web app
 
 precheck, apply, verify, rollback and report are not built yet (issues #5 and #7).
 `;
@@ -19,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   migrate: migrateCommand,
   users: usersCommand,
   audit: auditCommand,
+  worker: workerCommand,
 };
 
 /** Runs one CLI command and returns its exit status: 0 ok, 1 findings or failure, 2 bad usage or input. */

@@ -107,7 +107,7 @@ function demoTargets(url: (db: string) => string) {
       {
         id: "chefcloud_staging", label: "ChefCloud staging", environment: "staging", url: url("chefcloud_staging"),
         approvals: { required: 1, roles: ["dba", "sre", "admin"], requesterMayApprove: false },
-        maintenanceWindows: [{ days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "00:00", end: "23:59", timeZone: "UTC" }],
+        maintenanceWindows: [{ days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "00:00", end: "00:00", timeZone: "UTC" }],
         probes: { enabled: true },
       },
       {

@@ -122,3 +122,54 @@ export async function indexState(db: pg.ClientBase, qualifiedName: string): Prom
   );
   return rows[0] ?? { exists: false, valid: false, ready: false, definition: null, bytes: null, table: null };
 }
+
+export interface ArchiverRow {
+  archiveMode: string;
+  archivedCount: number;
+  lastArchivedAgeSeconds: number | null;
+  lastFailedAgeSeconds: number | null;
+  lastArchivedWal: string | null;
+}
+
+export async function archiverStatus(db: pg.ClientBase): Promise<ArchiverRow> {
+  const { rows: [row] } = await db.query<ArchiverRow>(`
+    SELECT
+      current_setting('archive_mode')                                         AS "archiveMode",
+      archived_count                                                          AS "archivedCount",
+      extract(epoch FROM clock_timestamp() - last_archived_time)::float8      AS "lastArchivedAgeSeconds",
+      extract(epoch FROM clock_timestamp() - last_failed_time)::float8        AS "lastFailedAgeSeconds",
+      last_archived_wal                                                       AS "lastArchivedWal"
+    FROM pg_stat_archiver`);
+  return row;
+}
+
+export interface ReplicationRow {
+  inRecovery: boolean;
+  replicas: number;
+  maxReplayLagSeconds: number | null;
+}
+
+export async function replicationStatus(db: pg.ClientBase): Promise<ReplicationRow> {
+  const { rows: [row] } = await db.query<ReplicationRow>(`
+    SELECT
+      pg_is_in_recovery()                                                     AS "inRecovery",
+      (SELECT count(*)::int FROM pg_stat_replication)                         AS replicas,
+      (SELECT max(extract(epoch FROM replay_lag))::float8 FROM pg_stat_replication) AS "maxReplayLagSeconds"`);
+  return row;
+}
+
+/** The data directory, when the role may read it (superuser or pg_read_all_settings), else null. */
+export async function dataDirectory(db: pg.ClientBase): Promise<string | null> {
+  const { rows: [row] } = await db.query<{ dir: string | null }>("SELECT current_setting('data_directory', true) AS dir");
+  return row.dir || null;
+}
+
+export async function preparedTransactions(db: pg.ClientBase): Promise<Array<{ gid: string; ageSeconds: number }>> {
+  const { rows } = await db.query<{ gid: string; ageSeconds: number }>(`
+    SELECT
+      gid,
+      extract(epoch FROM clock_timestamp() - prepared)::float8 AS "ageSeconds"
+    FROM pg_prepared_xacts
+    WHERE database = current_database()`);
+  return rows;
+}

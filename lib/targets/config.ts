@@ -25,6 +25,11 @@ const TargetSchema = z
       .default([]),
     freezes: z.array(z.object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), reason: z.string() }).strict()).default([]),
     probes: z.object({ enabled: z.boolean() }).strict().default({ enabled: false }),
+    // How pre-check finds backup evidence: pg_stat_archiver's last archived WAL, or a backup id a person attests.
+    backup: z
+      .object({ evidence: z.enum(["archiver", "attestation"]), maxAgeHours: z.number().positive().default(24) })
+      .strict()
+      .default({ evidence: "attestation", maxAgeHours: 24 }),
   })
   .strict()
   .refine((t) => !!t.url !== !!t.urlEnv, { message: "give exactly one of url or urlEnv", path: ["url"] });

@@ -34,6 +34,7 @@ CREATE TABLE rollout_task (
   statement           text NOT NULL,
   line                integer NOT NULL,
   index_name          text,
+  schema_name         text,
   table_name          text,
   status              text NOT NULL DEFAULT 'pending' CHECK (status IN (
                         'pending', 'waiting_for_lock', 'building', 'validating', 'done', 'skipped_exists',

@@ -1,0 +1,17 @@
+import { startRunner } from "../jobs/runner";
+import { handleJob } from "../rollout/handlers";
+import { storePool } from "../store/pool";
+import type { Io } from "./io";
+
+/** `indexdeck worker`: a job runner without the web app (the web server runs one too). */
+export async function workerCommand(_argv: string[], io: Io): Promise<number> {
+  const pool = storePool();
+  const runner = startRunner({ pool, handle: (job) => handleJob({ pool }, job), log: (l) => io.out(`${l}\n`) });
+  io.out(`worker ${runner.workerId} running; Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await runner.stop();
+  return 0;
+}

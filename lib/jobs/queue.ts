@@ -1,0 +1,71 @@
+import type pg from "pg";
+
+export type JobKind = "precheck" | "apply" | "verify" | "rollback";
+
+export interface Job {
+  id: number;
+  kind: JobKind;
+  rolloutId: number;
+  payload: Record<string, unknown>;
+  attempts: number;
+  /** True when this job was taken over from a worker whose heartbeat stopped. */
+  reclaimed: boolean;
+}
+
+export const JOB_CHANNEL = "indexdeck_job";
+
+const JOB_COLUMNS = `id, kind, rollout_id AS "rolloutId", payload, attempts`;
+
+export class JobConflictError extends Error {}
+
+/** Queues a job in the caller's transaction; a rollout has at most one unfinished job. */
+export async function enqueueJob(tx: pg.ClientBase, kind: JobKind, rolloutId: number, payload: Record<string, unknown> = {}): Promise<number> {
+  try {
+    const { rows: [row] } = await tx.query<{ id: number }>(
+      "INSERT INTO job (kind, rollout_id, payload) VALUES ($1, $2, $3) RETURNING id",
+      [kind, rolloutId, payload],
+    );
+    await tx.query("SELECT pg_notify($1, $2)", [JOB_CHANNEL, String(row.id)]);
+    return row.id;
+  } catch (err) {
+    if ((err as { constraint?: string }).constraint === "job_one_open_per_rollout") {
+      throw new JobConflictError(`rollout ${rolloutId} already has a phase queued or running; wait for it to finish`);
+    }
+    throw err;
+  }
+}
+
+/** Takes the oldest queued job, if any, for this worker. SKIP LOCKED: servers never take the same job. */
+export async function claimJob(db: Pick<pg.Pool, "query">, workerId: string): Promise<Job | null> {
+  const { rows } = await db.query<Job>(
+    `UPDATE job SET state = 'running', locked_by = $1, heartbeat_at = now(), attempts = attempts + 1
+      WHERE id = (SELECT id FROM job WHERE state = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+      RETURNING ${JOB_COLUMNS}, false AS reclaimed`,
+    [workerId],
+  );
+  return rows[0] ?? null;
+}
+
+/** Takes over a running job whose worker stopped heartbeating (crashed, killed, partitioned away). */
+export async function reclaimStaleJob(db: Pick<pg.Pool, "query">, workerId: string, staleAfterMs: number): Promise<Job | null> {
+  const { rows } = await db.query<Job>(
+    `UPDATE job SET locked_by = $1, heartbeat_at = now(), attempts = attempts + 1
+      WHERE id = (
+        SELECT id FROM job
+         WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => $2)
+         ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+      RETURNING ${JOB_COLUMNS}, true AS reclaimed`,
+    [workerId, staleAfterMs / 1000],
+  );
+  return rows[0] ?? null;
+}
+
+/** Refreshes the lease; false means another worker took the job over and this one must stop. */
+export async function heartbeat(db: Pick<pg.Pool, "query">, jobId: number, workerId: string): Promise<boolean> {
+  const { rowCount } = await db.query("UPDATE job SET heartbeat_at = now() WHERE id = $1 AND locked_by = $2 AND state = 'running'", [jobId, workerId]);
+  return rowCount === 1;
+}
+
+export async function finishJob(tx: pg.ClientBase, jobId: number, error: string | null): Promise<void> {
+  await tx.query("UPDATE job SET state = $2, finished_at = now(), error = $3 WHERE id = $1", [jobId, error ? "failed" : "done", error]);
+}

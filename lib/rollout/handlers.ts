@@ -1,0 +1,210 @@
+import type pg from "pg";
+import { appendAudit } from "../audit/log";
+import { finishJob, enqueueJob, type Job } from "../jobs/queue";
+import { quoteIdent } from "../sql/quote";
+import { withTransaction } from "../store/pool";
+import { sessionsOfApplication } from "../targets/activity";
+import { indexState } from "../targets/catalog";
+import { findTarget, loadTargets, targetUrl, type TargetConfig } from "../targets/config";
+import { withTargetClient } from "../targets/connect";
+import { buildProgress } from "../targets/progress";
+import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
+import { appendEvent } from "./events";
+import { planChangeSet, type PlannedTask } from "./plan";
+import { runPrecheck } from "./precheck";
+import { overallPercent } from "./progress";
+import { getRollout, rolloutTasks, transition, type Rollout, type RolloutState } from "./rollouts";
+import { StoreSink } from "./store-sink";
+import { runVerify } from "./verify";
+import { workloadsFor } from "./workloads";
+
+export interface HandlerContext {
+  pool: pg.Pool;
+  targets?: () => TargetConfig[];
+  apply?: Partial<Pick<ApplyOptions, "pollIntervalMs" | "lockRetries" | "backoffMs">>;
+}
+
+const SYSTEM = { actor: "indexdeck", role: null };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function applicationName(rolloutId: number): string {
+  return `indexdeck:${rolloutId}`;
+}
+
+/** Runs one job of the queue to its end and records the outcome with the state change, atomically. */
+export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
+  const rollout = await getRollout(ctx.pool, job.rolloutId);
+  if (!rollout) return withTransaction(ctx.pool, (tx) => finishJob(tx, job.id, "rollout vanished"));
+  const target = findTarget((ctx.targets ?? loadTargets)(), rollout.targetId);
+  const audit = { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256 };
+  if (!target) {
+    const error = `target ${rollout.targetId} is no longer configured`;
+    return withTransaction(ctx.pool, async (tx) => {
+      await finishJob(tx, job.id, error);
+      if (rollout.state === "applying") await transition(tx, rollout.id, ["applying"], "failed", { error });
+      await appendAudit(tx, { ...audit, action: `rollout.${job.kind}.end`, details: { ok: false, error } });
+    });
+  }
+  await appendEvent(ctx.pool, rollout.id, "phase_start", { phase: job.kind, attempt: job.attempts, reclaimed: job.reclaimed });
+  try {
+    const tasks = await planChangeSet(rollout.changesetName, rollout.changesetSql, target.environment);
+    if (job.kind === "precheck") await precheckJob(ctx, job, rollout, target, tasks);
+    else if (job.kind === "apply") await applyJob(ctx, job, rollout, target, tasks);
+    else if (job.kind === "verify") await verifyJob(ctx, job, rollout, target, tasks);
+    else await rollbackJob(ctx, job, rollout, target);
+  } catch (err) {
+    const error = (err as Error).message;
+    await appendEvent(ctx.pool, rollout.id, "phase_error", { phase: job.kind, error });
+    await withTransaction(ctx.pool, async (tx) => {
+      await finishJob(tx, job.id, error);
+      if (job.kind === "apply") await transition(tx, rollout.id, ["applying"], "failed", { error }).catch(() => undefined);
+      else await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `${job.kind} failed: ${error}`]);
+      await appendAudit(tx, { ...audit, action: `rollout.${job.kind}.end`, details: { ok: false, error } });
+    });
+  }
+}
+
+async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
+  const { rows: [staging] } = await ctx.pool.query<{ rolloutId: number; targetId: string }>(
+    `SELECT id AS "rolloutId", target_id AS "targetId" FROM rollout
+      WHERE changeset_sha256 = $1 AND environment = 'staging' AND state IN ('verified', 'signed_off')
+      ORDER BY id DESC LIMIT 1`,
+    [rollout.changesetSha256],
+  );
+  const p = job.payload as { by?: string; backupId?: string; diskFree?: string };
+  const report = await runPrecheck({
+    target, changesetName: rollout.changesetName, sql: rollout.changesetSql, tasks,
+    attestations: { backupId: p.backupId, diskFree: p.diskFree, by: p.by }, stagingVerified: staging ?? null,
+  });
+  await withTransaction(ctx.pool, async (tx) => {
+    await finishJob(tx, job.id, null);
+    const from: RolloutState[] = ["approved", "prechecked", "failed", "cancelled"];
+    await transition(tx, rollout.id, from, report.ok ? "prechecked" : "approved", { precheck: report, error: report.ok ? null : "pre-check failed" });
+    await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.precheck.end",
+      details: { ok: report.ok, failed: report.checks.filter((c) => c.status === "fail").map((c) => c.id), attestations: { backupId: p.backupId ?? null, diskFree: p.diskFree ?? null, by: p.by ?? null } } });
+    await appendEvent(tx, rollout.id, "precheck_done", { ok: report.ok });
+  });
+}
+
+async function applyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
+  const sink = new StoreSink(ctx.pool, rollout.id);
+  if (job.reclaimed) {
+    const outcome = await reconcileApply(ctx, rollout, target, tasks, sink);
+    if (outcome) return finishApply(ctx, job, rollout, outcome);
+  }
+  const finished = (await rolloutTasks(ctx.pool, rollout.id)).filter((t) => t.kind !== "set" && ["done", "skipped_exists"].includes(t.status));
+  let result;
+  try {
+    result = await applyTasks(tasks, sink, {
+      url: targetUrl(target), applicationName: applicationName(rollout.id), targetKey: target.id,
+      skip: new Set(finished.map((t) => t.seq)), ...ctx.apply,
+    });
+  } catch (err) {
+    if (!(err instanceof TargetBusyError)) throw err;
+    await sink.event("target_busy", { error: err.message });
+    return withTransaction(ctx.pool, async (tx) => {
+      await finishJob(tx, job.id, err.message);
+      await transition(tx, rollout.id, ["applying"], "prechecked", { error: err.message });
+      await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.apply.end", details: { ok: false, error: err.message } });
+    });
+  }
+  await finishApply(ctx, job, rollout, result);
+}
+
+async function finishApply(ctx: HandlerContext, job: Job, rollout: Rollout, result: { ok: boolean; cancelled?: boolean; error?: string; advice?: string }) {
+  await withTransaction(ctx.pool, async (tx) => {
+    await finishJob(tx, job.id, result.ok ? null : result.error ?? "failed");
+    const to: RolloutState = result.ok ? "verifying" : result.cancelled ? "cancelled" : "failed";
+    await transition(tx, rollout.id, ["applying"], to, { error: result.ok ? null : [result.error, result.advice].filter(Boolean).join(" — ") });
+    await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.apply.end",
+      details: { ok: result.ok, cancelled: !!result.cancelled, error: result.error ?? null } });
+    await appendEvent(tx, rollout.id, "apply_done", { ok: result.ok, state: to, error: result.error ?? null, advice: result.advice ?? null });
+    if (result.ok) await enqueueJob(tx, "verify", rollout.id, { by: "indexdeck" });
+  });
+}
+
+/**
+ * After the server that ran an apply died: follow a build still running on the target (found by
+ * application_name) to its end without starting another, then settle each interrupted task from the
+ * catalog. Returns a final outcome when the apply cannot simply continue, or null to resume it.
+ */
+async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[], sink: StoreSink) {
+  const app = applicationName(rollout.id);
+  await sink.event("reconcile_start", { applicationName: app });
+  await withTargetClient(target, async (db) => {
+    for (;;) {
+      const alive = await sessionsOfApplication(db, app);
+      if (!alive.length) break;
+      for (const s of alive) {
+        const p = await buildProgress(db, s.pid);
+        await sink.event("reconcile_follow", { pid: s.pid, state: s.state, phase: p?.phase ?? null, percent: p ? overallPercent(p) : null });
+      }
+      await sleep(ctx.apply?.pollIntervalMs ?? 500);
+    }
+  }, { applicationName: `${app}:reconcile` });
+  const current = await rolloutTasks(ctx.pool, rollout.id);
+  const cleaned: string[] = [];
+  for (const t of current.filter((x) => ["building", "waiting_for_lock", "validating"].includes(x.status))) {
+    const plan = tasks[t.seq];
+    if (plan.kind !== "create_index") {
+      await sink.task(t.seq, { status: "pending" });
+      continue;
+    }
+    const name = plan.schemaName ? `${quoteIdent(plan.schemaName)}.${quoteIdent(plan.indexName!)}` : quoteIdent(plan.indexName!);
+    const state = await withTargetClient(target, (db) => indexState(db, name));
+    if (state.exists && state.valid) {
+      await sink.task(t.seq, { status: "done", finished: true, createdByRollout: true });
+      await sink.event("reconcile_task", { index: plan.indexName, outcome: "the build outlived the server and finished valid" }, t.seq);
+    } else if (state.exists) {
+      await withTargetClient(target, async (db) => {
+        await db.query("SET statement_timeout = 0");
+        await db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
+      }, { applicationName: `${app}:cleanup` });
+      await sink.task(t.seq, { status: "invalid_cleaned", finished: true, error: "interrupted by a server restart; its INVALID index was dropped" });
+      await sink.event("invalid_dropped", { index: plan.indexName, reason: "left INVALID by the interrupted build" }, t.seq);
+      cleaned.push(plan.indexName!);
+    } else {
+      await sink.task(t.seq, { status: "pending" });
+      await sink.event("reconcile_task", { index: plan.indexName, outcome: "never created; will be built" }, t.seq);
+    }
+  }
+  if (cleaned.length) {
+    return { ok: false, error: `the server stopped mid-build; ${cleaned.join(", ")} was left INVALID and has been dropped`, advice: "Run pre-check and apply again; finished indexes are kept." };
+  }
+  return null;
+}
+
+async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
+  const report = await runVerify(target, tasks, await workloadsFor(rollout.changesetName));
+  await withTransaction(ctx.pool, async (tx) => {
+    await finishJob(tx, job.id, null);
+    await transition(tx, rollout.id, ["verifying", "verified"], report.ok ? "verified" : "verifying", { verify: report, error: report.ok ? null : "verify found problems" });
+    await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.verify.end",
+      details: { ok: report.ok, failed: [...report.indexes, ...report.plans].filter((c) => c.status !== "pass").map((c) => c.id) } });
+    await appendEvent(tx, rollout.id, "verify_done", { ok: report.ok });
+  });
+}
+
+/** Drops, concurrently, exactly the indexes this rollout created, never ones that existed before it. */
+async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig) {
+  const created = (await rolloutTasks(ctx.pool, rollout.id)).filter((t) => t.createdByRollout && t.indexName);
+  const drops: PlannedTask[] = created.map((t, i) => ({
+    seq: 1000 + i, kind: "drop_index", line: t.line, indexName: t.indexName, schemaName: t.schemaName, tableName: t.tableName, concurrent: true, ifNotExists: true,
+    statement: `DROP INDEX CONCURRENTLY IF EXISTS ${t.schemaName ? `${quoteIdent(t.schemaName)}.` : ""}${quoteIdent(t.indexName!)}`,
+  }));
+  const guard: PlannedTask = { seq: 999, kind: "set", statement: "SET lock_timeout = '2s'", line: 0, indexName: null, schemaName: null, tableName: null, concurrent: false, ifNotExists: false };
+  const store = new StoreSink(ctx.pool, rollout.id);
+  // Rollback steps are not rows of rollout_task; they are reported as events.
+  const sink = { task: (seq: number, patch: object) => store.event("rollback_task", { ...patch }, seq), event: store.event.bind(store), cancelRequested: async () => false };
+  const result = await applyTasks([guard, ...drops], sink, {
+    url: targetUrl(target), applicationName: applicationName(rollout.id), targetKey: target.id, ...ctx.apply,
+  });
+  await withTransaction(ctx.pool, async (tx) => {
+    await finishJob(tx, job.id, result.ok ? null : result.error ?? "failed");
+    if (result.ok) await transition(tx, rollout.id, ["verifying", "verified", "failed", "cancelled", "signed_off"], "rolled_back", { error: null });
+    else await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `rollback failed: ${result.error}`]);
+    await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.rollback.end",
+      details: { ok: result.ok, dropped: created.map((t) => t.indexName), reason: (job.payload as { reason?: string }).reason ?? null, error: result.error ?? null } });
+    await appendEvent(tx, rollout.id, "rollback_done", { ok: result.ok, dropped: created.map((t) => t.indexName) });
+  });
+}

@@ -1,0 +1,78 @@
+import type pg from "pg";
+import { z } from "zod";
+import { appendAudit } from "../audit/log";
+import type { Actor } from "../auth/policy";
+import { getChangeSet } from "../changeset/catalog";
+import { enqueueJob, JobConflictError, type JobKind } from "../jobs/queue";
+import { withTransaction } from "../store/pool";
+import { appendEvent } from "./events";
+import { getRollout, RolloutError, transition, type RolloutState } from "./rollouts";
+
+export const PHASES = ["precheck", "apply", "verify", "rollback", "cancel"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const PhaseInput = z.object({
+  backupId: z.string().trim().max(200, "backup id: at most 200 characters").optional(),
+  diskFree: z.string().trim().max(500, "disk attestation: at most 500 characters").optional(),
+  reason: z.string().trim().max(2000, "reason: at most 2000 characters").optional(),
+  /** The state the person saw when they pressed the button: a stale page is refused, not acted on. */
+  expectedState: z.enum(["draft", "awaiting_approval", "approved", "prechecked", "applying", "verifying", "verified", "signed_off", "failed", "rolled_back", "cancelled"]).optional(),
+});
+export type PhaseInput = z.infer<typeof PhaseInput>;
+
+const FROM: Record<Phase, readonly RolloutState[]> = {
+  precheck: ["approved", "prechecked", "failed", "cancelled"],
+  apply: ["prechecked"],
+  verify: ["verifying", "verified"],
+  rollback: ["verifying", "verified", "failed", "cancelled", "signed_off"],
+  cancel: ["applying"],
+};
+
+/**
+ * Starts a phase of a rollout for a person: checks the state and the inputs, records the request
+ * in the audit log and queues the work for the job runner, all in one transaction, and returns at
+ * once. The work itself never runs in the request.
+ */
+export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phase, actor: Actor, input: PhaseInput): Promise<{ message: string }> {
+  const rollout = await getRollout(pool, rolloutId);
+  if (!rollout) throw new RolloutError(`rollout ${rolloutId} does not exist`, 404);
+  if (input.expectedState && input.expectedState !== rollout.state) {
+    throw new RolloutError(`rollout ${rolloutId} is now ${rollout.state} (the page showed ${input.expectedState}); reload before acting`);
+  }
+  if (!FROM[phase].includes(rollout.state)) {
+    throw new RolloutError(`cannot ${phase} rollout ${rolloutId} while it is ${rollout.state}; ${phase} needs ${FROM[phase].join(" or ")}`);
+  }
+  if (phase === "apply") {
+    if (!rollout.precheck?.ok) throw new RolloutError("pre-check has not passed: run pre-check and resolve its failures first");
+    const current = await getChangeSet(pool, rollout.changesetId);
+    if (!current || current.sha256 !== rollout.changesetSha256) {
+      throw new RolloutError(`change set ${rollout.changesetName} changed since this rollout was created (sha256 ${rollout.changesetSha256.slice(0, 12)}… → ${current?.sha256.slice(0, 12) ?? "gone"}…); its approvals are stale: create a new rollout`, 409);
+    }
+  }
+  if (phase === "rollback" && (input.reason ?? "").length < 5) throw new RolloutError("rollback needs a reason (at least 5 characters)", 422);
+
+  return withTransaction(pool, async (tx) => {
+    // Lock the row so two clicks (or two servers) decide one after the other.
+    await tx.query("SELECT 1 FROM rollout WHERE id = $1 FOR UPDATE", [rolloutId]);
+    const locked = (await getRollout(tx, rolloutId))!;
+    if (!FROM[phase].includes(locked.state)) throw new RolloutError(`rollout ${rolloutId} is now ${locked.state}; ${phase} needs ${FROM[phase].join(" or ")}`);
+    const audit = { actor: actor.email, role: actor.role, targetId: rollout.targetId, rolloutId, changesetSha256: rollout.changesetSha256 };
+    if (phase === "cancel") {
+      await tx.query("UPDATE rollout SET cancel_requested = true, updated_at = now() WHERE id = $1", [rolloutId]);
+      await appendAudit(tx, { ...audit, action: "rollout.cancel", details: { reason: input.reason ?? null } });
+      await appendEvent(tx, rolloutId, "cancel_requested", { by: actor.email });
+      return { message: "cancel requested: indexdeck will cancel its own build and clean up" };
+    }
+    if (phase === "apply") await transition(tx, rolloutId, ["prechecked"], "applying", { error: null });
+    const payload = { by: actor.email, backupId: input.backupId || undefined, diskFree: input.diskFree || undefined, reason: input.reason || undefined };
+    try {
+      await enqueueJob(tx, phase as JobKind, rolloutId, payload);
+    } catch (err) {
+      if (err instanceof JobConflictError) throw new RolloutError(err.message);
+      throw err;
+    }
+    await appendAudit(tx, { ...audit, action: `rollout.${phase}.start`, details: payload });
+    await appendEvent(tx, rolloutId, "phase_requested", { phase, by: actor.email });
+    return { message: `${phase} queued` };
+  });
+}

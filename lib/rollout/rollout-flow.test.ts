@@ -1,0 +1,126 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyAudit } from "../audit/verify";
+import { startRunner, type Runner } from "../jobs/runner";
+import { freshDatabase, pgServers } from "../testing/db";
+import { eventsAfter } from "./events";
+import { handleJob } from "./handlers";
+import { requestPhase } from "./phases";
+import { createRollout, getRollout, RolloutError, rolloutTasks } from "./rollouts";
+import { DBA, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
+
+const SAFE = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_org_status ON orders (org_id, status, created_at);\n";
+
+describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL", (server) => {
+  let pool: pg.Pool;
+  let targetUrl: string;
+  let runner: Runner;
+  let targets: ReturnType<typeof testTargets>;
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    targetUrl = await freshDatabase(server, "empty");
+    await seedOrders(targetUrl);
+    targets = testTargets(targetUrl);
+    runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job) });
+  });
+  afterAll(async () => {
+    await runner.stop();
+    await pool.end();
+  });
+
+  it("runs pre-check → apply → verify on a staging target and records every step", async () => {
+    const rollout = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "flow.sql", SAFE), targetId: "stage" }, DBA);
+    expect(rollout.state).toBe("approved");
+
+    await requestPhase(pool, rollout.id, "precheck", DBA, {});
+    expect(await waitForState(pool, rollout.id, ["approved", "prechecked"])).toBe("approved");
+    const failed = (await getRollout(pool, rollout.id))!.precheck!;
+    expect(failed.ok).toBe(false);
+    expect(failed.checks.find((c) => c.id === "backup")).toMatchObject({ status: "fail" });
+    expect(failed.checks.find((c) => c.id === "server-version")).toMatchObject({ status: "pass" });
+
+    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "snap-2026-11-28" });
+    expect(await waitForState(pool, rollout.id, ["approved", "prechecked"])).toBe("prechecked");
+    expect((await getRollout(pool, rollout.id))!.precheck!.checks.find((c) => c.id === "backup")?.summary).toBe("backup snap-2026-11-28 attested by dba");
+
+    await requestPhase(pool, rollout.id, "apply", DBA, { expectedState: "prechecked" });
+    expect(await waitForState(pool, rollout.id, ["verified", "verifying", "failed"])).toBe("verified");
+    const tasks = await rolloutTasks(pool, rollout.id);
+    expect(tasks.map((t) => t.status)).toEqual(["done", "done", "done"]);
+    expect(tasks[2]).toMatchObject({ createdByRollout: true, attempts: 1 });
+    const kinds = (await eventsAfter(pool, rollout.id, 0)).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(["created", "phase_requested", "session", "progress", "index_ready", "apply_done", "verify_done"]));
+    const verify = (await getRollout(pool, rollout.id))!.verify!;
+    expect(verify.indexes[0]).toMatchObject({ status: "pass", title: "orders_org_status" });
+    const { rows } = await pool.query("SELECT action FROM audit_log WHERE rollout_id = $1 ORDER BY id", [rollout.id]);
+    expect(rows.map((r) => r.action)).toEqual([
+      "rollout.create", "rollout.precheck.start", "rollout.precheck.end", "rollout.precheck.start", "rollout.precheck.end",
+      "rollout.apply.start", "rollout.apply.end", "rollout.verify.end",
+    ]);
+    expect((await verifyAudit(pool)).ok).toBe(true);
+
+    // Stale pages and repeated clicks are refused with the reason, and change nothing.
+    await expect(requestPhase(pool, rollout.id, "apply", DBA, { expectedState: "prechecked" })).rejects.toThrow(/is now verified \(the page showed prechecked\)/);
+    await expect(requestPhase(pool, rollout.id, "apply", DBA, {})).rejects.toThrow(/cannot apply rollout \d+ while it is verified/);
+
+    // Rollback needs a reason and drops only what this rollout created.
+    await expect(requestPhase(pool, rollout.id, "rollback", SRE, {})).rejects.toThrow(/needs a reason/);
+    await requestPhase(pool, rollout.id, "rollback", SRE, { reason: "p95 regressed on writes" });
+    expect(await waitForState(pool, rollout.id, ["rolled_back", "verified"])).toBe("rolled_back");
+    const t = new pg.Client({ connectionString: targetUrl });
+    await t.connect();
+    expect((await t.query("SELECT to_regclass('orders_org_status') AS i")).rows[0].i).toBeNull();
+    await t.end();
+  });
+
+  it("refuses a second click on a phase already queued", async () => {
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "double.sql", SAFE.replace("orders_org_status", "orders_double")), targetId: "stage" }, DBA);
+    const clicks = await Promise.allSettled([
+      requestPhase(pool, r.id, "precheck", DBA, { backupId: "b1" }),
+      requestPhase(pool, r.id, "precheck", DBA, { backupId: "b1" }),
+    ]);
+    expect(clicks.filter((c) => c.status === "fulfilled")).toHaveLength(1);
+    expect(String((clicks.find((c) => c.status === "rejected") as PromiseRejectedResult).reason)).toMatch(/already has a phase queued or running/);
+    await waitForState(pool, r.id, ["prechecked", "approved"]);
+  });
+
+  it("lets one rollout apply per target; a second is refused while the first applies", async () => {
+    const a = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "a.sql", SAFE.replace("orders_org_status", "orders_a").replace("created_at)", "id)")), targetId: "stage" }, DBA);
+    const b = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "b.sql", SAFE.replace("orders_org_status", "orders_b").replace("created_at)", "status)")), targetId: "stage" }, DBA);
+    for (const r of [a, b]) {
+      await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
+      expect(await waitForState(pool, r.id, ["prechecked", "approved"])).toBe("prechecked");
+    }
+    // Hold the build with an old snapshot so the first apply is surely still running.
+    const holder = new pg.Client({ connectionString: targetUrl });
+    await holder.connect();
+    await holder.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
+    await holder.query("SELECT 1");
+    await requestPhase(pool, a.id, "apply", DBA, {});
+    await expect(requestPhase(pool, b.id, "apply", SRE, {})).rejects.toThrow(/another rollout is applying on this target/);
+    expect((await getRollout(pool, b.id))!.state).toBe("prechecked");
+    await holder.query("COMMIT");
+    await holder.end();
+    expect(await waitForState(pool, a.id, ["verified", "failed"])).toBe("verified");
+  });
+
+  it("refuses unknown ids, lint errors and blocking builds on production with a reason", async () => {
+    await expect(createRollout(pool, targets, { changesetId: "db:999999", targetId: "stage" }, DBA)).rejects.toThrow(/unknown change set db:999999/);
+    await expect(createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId: "nope" }, DBA)).rejects.toThrow(/unknown target nope/);
+    const blocking = await uploadChangeSet(pool, "blocking.sql", "-- indexdeck-ignore require-concurrent-index-creation\nCREATE INDEX orders_blocking ON orders (status);\n");
+    await expect(createRollout(pool, targets, { changesetId: blocking, targetId: "prod" }, DBA)).rejects.toThrow(/refused on a production target/);
+    const linty = await uploadChangeSet(pool, "linty.sql", "BEGIN;\nCREATE INDEX CONCURRENTLY orders_x ON orders (id);\nCOMMIT;\n");
+    const err = await createRollout(pool, targets, { changesetId: linty, targetId: "stage" }, DBA).catch((e) => e);
+    expect(err).toBeInstanceOf(RolloutError);
+    expect(err.message).toMatch(/2 lint error\(s\), e\.g\. line 1: transaction-wrapper/);
+  });
+
+  it("requires the same sha256 verified on staging before production passes pre-check", async () => {
+    const cs = await uploadChangeSet(pool, "promote.sql", SAFE.replace("orders_org_status", "orders_promote"));
+    const prod = await createRollout(pool, targets, { changesetId: cs, targetId: "prod" }, DBA);
+    await requestPhase(pool, prod.id, "precheck", DBA, { backupId: "b" });
+    await waitForState(pool, prod.id, ["approved", "prechecked"]);
+    expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({ status: "fail" });
+  });
+});

@@ -1,0 +1,207 @@
+import type pg from "pg";
+import { appendAudit } from "../audit/log";
+import type { Actor } from "../auth/policy";
+import { getChangeSet } from "../changeset/catalog";
+import { lintText } from "../changeset/lint";
+import { withTransaction } from "../store/pool";
+import { findTarget, type TargetConfig } from "../targets/config";
+import type { TaskStatus } from "./apply";
+import { appendEvent } from "./events";
+import { planChangeSet, PlanError } from "./plan";
+
+export const ROLLOUT_STATES = [
+  "draft", "awaiting_approval", "approved", "prechecked", "applying", "verifying", "verified",
+  "signed_off", "failed", "rolled_back", "cancelled",
+] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+
+export interface Rollout {
+  id: number;
+  changesetId: string;
+  changesetName: string;
+  changesetSha256: string;
+  changesetSql: string;
+  targetId: string;
+  environment: "staging" | "production";
+  state: RolloutState;
+  approvalsRequired: number;
+  requestedBy: string;
+  precheck: PrecheckReport | null;
+  verify: VerifyReport | null;
+  error: string | null;
+  cancelRequested: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CheckResult {
+  id: string;
+  title: string;
+  status: "pass" | "warn" | "fail";
+  summary: string;
+  evidence?: unknown;
+}
+
+export interface PrecheckReport {
+  at: string;
+  ok: boolean;
+  checks: CheckResult[];
+}
+
+export interface VerifyReport {
+  at: string;
+  ok: boolean;
+  indexes: CheckResult[];
+  plans: CheckResult[];
+}
+
+export interface RolloutTask {
+  seq: number;
+  kind: string;
+  statement: string;
+  line: number;
+  indexName: string | null;
+  schemaName: string | null;
+  tableName: string | null;
+  status: TaskStatus;
+  attempts: number;
+  createdByRollout: boolean;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  error: string | null;
+}
+
+/** A refusal with a reason a person can act on; the HTTP layer maps it to 409/422/404. */
+export class RolloutError extends Error {
+  constructor(message: string, readonly status: 404 | 409 | 422 = 409) {
+    super(message);
+  }
+}
+
+const ROLLOUT_COLUMNS = `
+  id,
+  changeset_id       AS "changesetId",
+  changeset_name     AS "changesetName",
+  changeset_sha256   AS "changesetSha256",
+  changeset_sql      AS "changesetSql",
+  target_id          AS "targetId",
+  environment,
+  state,
+  approvals_required AS "approvalsRequired",
+  requested_by       AS "requestedBy",
+  precheck,
+  verify,
+  error,
+  cancel_requested   AS "cancelRequested",
+  created_at         AS "createdAt",
+  updated_at         AS "updatedAt"`;
+
+export async function getRollout(db: Pick<pg.Pool, "query">, id: number): Promise<Rollout | null> {
+  const { rows } = await db.query<Rollout>(`SELECT ${ROLLOUT_COLUMNS} FROM rollout WHERE id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
+export async function listRollouts(db: Pick<pg.Pool, "query">, limit = 200): Promise<Rollout[]> {
+  const { rows } = await db.query<Rollout>(`SELECT ${ROLLOUT_COLUMNS} FROM rollout ORDER BY id DESC LIMIT $1`, [limit]);
+  return rows;
+}
+
+export async function rolloutTasks(db: Pick<pg.Pool, "query">, id: number): Promise<RolloutTask[]> {
+  const { rows } = await db.query<RolloutTask>(
+    `SELECT
+       seq,
+       kind,
+       statement,
+       line,
+       index_name         AS "indexName",
+       schema_name        AS "schemaName",
+       table_name         AS "tableName",
+       status,
+       attempts,
+       created_by_rollout AS "createdByRollout",
+       started_at         AS "startedAt",
+       finished_at        AS "finishedAt",
+       error
+     FROM rollout_task
+    WHERE rollout_id = $1
+    ORDER BY seq`,
+    [id],
+  );
+  return rows;
+}
+
+/**
+ * Creates a rollout of a change set on a target. Lint errors and statements that must never run
+ * on the target refuse it here; a target whose policy needs no approvals is approved at once.
+ */
+export async function createRollout(pool: pg.Pool, targets: TargetConfig[], input: { changesetId: string; targetId: string }, actor: Actor): Promise<Rollout> {
+  const target = findTarget(targets, input.targetId);
+  if (!target) throw new RolloutError(`unknown target ${input.targetId}`, 404);
+  const cs = await getChangeSet(pool, input.changesetId);
+  if (!cs) throw new RolloutError(`unknown change set ${input.changesetId}`, 404);
+  const report = await lintText({ file: cs.name, text: cs.sql });
+  const errors = report.findings.filter((f) => f.severity === "error");
+  if (errors.length) {
+    throw new RolloutError(`${cs.name} has ${errors.length} lint error(s), e.g. line ${errors[0].line}: ${errors[0].rule} ${errors[0].message}`, 422);
+  }
+  let tasks;
+  try {
+    tasks = await planChangeSet(cs.name, cs.sql, target.environment);
+  } catch (err) {
+    if (err instanceof PlanError) throw new RolloutError(err.message, 422);
+    throw err;
+  }
+  if (!tasks.some((t) => t.kind !== "set")) throw new RolloutError(`${cs.name} has no index statements`, 422);
+  const state: RolloutState = target.approvals.required === 0 ? "approved" : "awaiting_approval";
+  return withTransaction(pool, async (tx) => {
+    const { rows: [{ id }] } = await tx.query<{ id: number }>(
+      `INSERT INTO rollout (changeset_id, changeset_name, changeset_sha256, changeset_sql, target_id, environment, state, approvals_required, requested_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      [cs.id, cs.name, cs.sha256, cs.sql, target.id, target.environment, state, target.approvals.required, actor.email],
+    );
+    for (const t of tasks) {
+      await tx.query(
+        "INSERT INTO rollout_task (rollout_id, seq, kind, statement, line, index_name, schema_name, table_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [id, t.seq, t.kind, t.statement, t.line, t.indexName, t.schemaName, t.tableName],
+      );
+    }
+    await appendAudit(tx, {
+      actor: actor.email, role: actor.role, action: "rollout.create", targetId: target.id, rolloutId: id, changesetSha256: cs.sha256,
+      details: { changeset: cs.name, state, warnings: report.findings.length },
+    });
+    await appendEvent(tx, id, "created", { by: actor.email, state });
+    return (await getRollout(tx, id))!;
+  });
+}
+
+/**
+ * Moves a rollout from one of `from` to `to` in the caller's transaction; refuses (with the state
+ * it is really in) when a stale page or a second click asks for a transition already made.
+ */
+export async function transition(tx: pg.ClientBase, id: number, from: readonly RolloutState[], to: RolloutState, patch: { error?: string | null; precheck?: PrecheckReport; verify?: VerifyReport } = {}): Promise<Rollout> {
+  try {
+    const { rows } = await tx.query<{ id: number }>(
+      `UPDATE rollout SET
+         state = $3,
+         updated_at = now(),
+         error = CASE WHEN $4::boolean THEN $5 ELSE error END,
+         precheck = coalesce($6, precheck),
+         verify = coalesce($7, verify),
+         cancel_requested = CASE WHEN $3 = 'applying' THEN false ELSE cancel_requested END
+       WHERE id = $1 AND state = ANY($2::text[])
+       RETURNING id`,
+      [id, from, to, patch.error !== undefined, patch.error ?? null, patch.precheck ?? null, patch.verify ?? null],
+    );
+    if (!rows.length) {
+      const current = await getRollout(tx, id);
+      if (!current) throw new RolloutError(`rollout ${id} does not exist`, 404);
+      throw new RolloutError(`rollout ${id} is ${current.state}; this needs it to be ${from.join(" or ")}`);
+    }
+  } catch (err) {
+    if ((err as { code?: string; constraint?: string }).constraint === "rollout_one_active_per_target") {
+      throw new RolloutError("another rollout is applying on this target; one apply runs per target at a time");
+    }
+    throw err;
+  }
+  return (await getRollout(tx, id))!;
+}

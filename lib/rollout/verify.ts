@@ -1,0 +1,69 @@
+import { parseSync } from "libpg-query";
+import type pg from "pg";
+import { parserReady } from "../changeset/parse";
+import { quoteIdent } from "../sql/quote";
+import { indexState } from "../targets/catalog";
+import { withTargetClient } from "../targets/connect";
+import { explainQuery } from "../targets/explain";
+import type { TargetConfig } from "../targets/config";
+import type { PlannedTask } from "./plan";
+import type { CheckResult, VerifyReport } from "./rollouts";
+import type { Workload } from "./workloads";
+
+/** The comparable shape of a CREATE INDEX: positions, CONCURRENTLY, IF NOT EXISTS and schema left out. */
+function definitionShape(sql: string): string {
+  const stmt = (parseSync(sql) as { stmts: Array<{ stmt: { IndexStmt: Record<string, unknown> } }> }).stmts[0].stmt.IndexStmt;
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([k]) => k !== "location").map(([k, x]) => [k, strip(x)]));
+    return v;
+  };
+  const relation = stmt.relation as { relname: string };
+  return JSON.stringify(strip({ table: relation.relname, method: stmt.accessMethod ?? "btree", unique: !!stmt.unique, params: stmt.indexParams, including: stmt.indexIncludingParams ?? [], where: stmt.whereClause ?? null }));
+}
+
+/** Each created index exists, is valid and ready, matches its statement; each workload's plan uses it. */
+export async function runVerify(target: TargetConfig, tasks: PlannedTask[], workloads: Workload[]): Promise<VerifyReport> {
+  await parserReady();
+  const created = tasks.filter((t) => t.kind === "create_index");
+  return withTargetClient(target, async (db) => {
+    const indexes: CheckResult[] = [];
+    for (const t of created) indexes.push(await verifyIndex(db, t));
+    const names = new Set(created.map((t) => t.indexName));
+    const plans: CheckResult[] = [];
+    for (const w of workloads.filter((x) => names.has(x.index))) plans.push(await verifyPlan(db, w));
+    const ok = [...indexes, ...plans].every((c) => c.status === "pass");
+    return { at: new Date().toISOString(), ok, indexes, plans };
+  }, { applicationName: "indexdeck:verify", statementTimeoutMs: 15_000 });
+}
+
+async function verifyIndex(db: pg.ClientBase, t: PlannedTask): Promise<CheckResult> {
+  const name = t.schemaName ? `${quoteIdent(t.schemaName)}.${quoteIdent(t.indexName!)}` : quoteIdent(t.indexName!);
+  const s = await indexState(db, name);
+  const base = { id: `index:${t.indexName}`, title: t.indexName! };
+  if (!s.exists) return { ...base, status: "fail", summary: "does not exist", evidence: s };
+  if (!s.valid || !s.ready) return { ...base, status: "fail", summary: `exists but indisvalid=${s.valid}, indisready=${s.ready}`, evidence: s };
+  const matches = definitionShape(s.definition!) === definitionShape(t.statement);
+  const evidence = { ...s, expected: t.statement };
+  if (!matches) return { ...base, status: "fail", summary: `definition differs from the change set: ${s.definition}`, evidence };
+  return { ...base, status: "pass", summary: `valid and ready, ${((s.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB, definition matches`, evidence };
+}
+
+async function verifyPlan(db: pg.ClientBase, w: Workload): Promise<CheckResult> {
+  const base = { id: `plan:${w.name}`, title: `${w.name} uses ${w.index}` };
+  try {
+    await db.query("BEGIN READ ONLY");
+    const sample = await db.query(w.paramsQuery);
+    if (!sample.rows.length) return { ...base, status: "warn", summary: "no rows to sample parameters from", evidence: { query: w.query } };
+    const params = Object.values(sample.rows[Math.floor(Math.random() * sample.rows.length)]);
+    const plan = await explainQuery(db, w.query, params);
+    const evidence = { query: w.query, params, plan };
+    return plan.indexesUsed.includes(w.index)
+      ? { ...base, status: "pass", summary: `${plan.topNode}, uses ${w.index} (cost ${plan.totalCost})`, evidence }
+      : { ...base, status: "fail", summary: `the planner chose ${plan.indexesUsed.join(", ") || plan.topNode} instead; statistics may be stale: run ANALYZE on the table, or check selectivity`, evidence };
+  } catch (err) {
+    return { ...base, status: "fail", summary: `EXPLAIN failed: ${(err as Error).message}`, evidence: { query: w.query } };
+  } finally {
+    await db.query("ROLLBACK").catch(() => undefined);
+  }
+}
