@@ -2,6 +2,7 @@ import pg from "pg";
 import { loadTargets } from "./targets/config";
 import { migrate } from "./store/migrator";
 import { requireStoreUrl } from "./store/pool";
+import { startJobRunner } from "./server";
 
 /**
  * What the web server checks before serving: its settings are present and well-formed, the targets
@@ -23,7 +24,8 @@ export async function boot(): Promise<void> {
   } finally {
     await store.end();
   }
-  console.log(`indexdeck: store ready, ${targets.length} target(s) configured`);
+  startJobRunner();
+  console.log(`indexdeck: store ready, ${targets.length} target(s) configured, job runner started`);
 }
 
 /** For the web server's start: a server that cannot boot must not serve half-configured. */

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { z } from "zod";
 import { appendAudit } from "../audit/log";
-import type { Actor } from "../auth/policy";
+import type { Action, Actor } from "../auth/policy";
 import { getChangeSet } from "../changeset/catalog";
 import { enqueueJob, JobConflictError, type JobKind } from "../jobs/queue";
 import { withTransaction } from "../store/pool";
@@ -10,6 +10,11 @@ import { getRollout, RolloutError, transition, type RolloutState } from "./rollo
 
 export const PHASES = ["precheck", "apply", "verify", "rollback", "cancel"] as const;
 export type Phase = (typeof PHASES)[number];
+
+/** What each phase needs of the policy (lib/auth/policy.ts). */
+export const PHASE_PERMISSION: Record<Phase, Action> = {
+  precheck: "rollout:run", apply: "rollout:run", verify: "rollout:run", cancel: "rollout:run", rollback: "rollout:rollback",
+};
 
 export const PhaseInput = z.object({
   backupId: z.string().trim().max(200, "backup id: at most 200 characters").optional(),

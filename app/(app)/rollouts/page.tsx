@@ -1,7 +1,44 @@
-import { Placeholder } from "@/components/placeholder";
+import Link from "next/link";
+import { can } from "@/lib/auth/policy";
+import { listChangeSets } from "@/lib/changeset/catalog";
+import { listRollouts } from "@/lib/rollout/rollouts";
+import { storePool } from "@/lib/store/pool";
+import { loadTargets } from "@/lib/targets/config";
+import { Forbidden } from "@/components/forbidden";
+import { NewRolloutForm } from "@/components/new-rollout-form";
 import { pageActor } from "@/app/lib/session";
 
 export default async function RolloutsPage() {
-  await pageActor("rollouts:read");
-  return <Placeholder title="Rollouts" issue={5}>Pre-check, apply with live progress, verify and rollback.</Placeholder>;
+  const { actor, allowed } = await pageActor("rollouts:read");
+  if (!allowed) return <Forbidden what="read rollouts" />;
+  const pool = storePool();
+  const [rollouts, changeSets] = await Promise.all([listRollouts(pool), can(actor.role, "rollout:create") ? listChangeSets(pool) : Promise.resolve([])]);
+  const targets = loadTargets();
+  return (
+    <>
+      <h1>Rollouts</h1>
+      {can(actor.role, "rollout:create") && (
+        <NewRolloutForm
+          changeSets={changeSets.map((c) => ({ id: c.id, label: `${c.name} (${c.sha256.slice(0, 12)}…)` }))}
+          targets={targets.map((t) => ({ id: t.id, label: `${t.label} — ${t.environment}, ${t.approvals.required} approval(s)` }))}
+        />
+      )}
+      <table data-testid="rollouts">
+        <thead><tr><th>#</th><th>Change set</th><th>Target</th><th>State</th><th>Requested by</th><th>Updated</th></tr></thead>
+        <tbody>
+          {rollouts.map((r) => (
+            <tr key={r.id}>
+              <td><Link href={`/rollouts/${r.id}`}>#{r.id}</Link></td>
+              <td>{r.changesetName} <code>{r.changesetSha256.slice(0, 12)}</code></td>
+              <td>{r.targetId} <span className="badge">{r.environment}</span></td>
+              <td><span className={`badge state-${r.state}`}>{r.state}</span></td>
+              <td>{r.requestedBy}</td>
+              <td>{r.updatedAt.toISOString().replace("T", " ").slice(0, 19)}</td>
+            </tr>
+          ))}
+          {rollouts.length === 0 && <tr><td colSpan={6}>No rollouts yet.</td></tr>}
+        </tbody>
+      </table>
+    </>
+  );
 }

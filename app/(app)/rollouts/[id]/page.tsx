@@ -1,0 +1,52 @@
+import Link from "next/link";
+import { can } from "@/lib/auth/policy";
+import { getRollout, rolloutTasks, type CheckResult } from "@/lib/rollout/rollouts";
+import { storePool } from "@/lib/store/pool";
+import { Forbidden } from "@/components/forbidden";
+import { RolloutActions } from "@/components/rollout-actions";
+import { RolloutLive } from "@/components/rollout-live";
+import { pageActor } from "@/app/lib/session";
+import { RolloutId } from "@/app/lib/http";
+
+function Checks({ title, checks }: { title: string; checks: CheckResult[] }) {
+  return (
+    <div className="card">
+      <h2 style={{ fontSize: 16, marginTop: 0 }}>{title}</h2>
+      <table>
+        <thead><tr><th>Check</th><th>Result</th><th>Evidence</th></tr></thead>
+        <tbody>
+          {checks.map((c) => (
+            <tr key={c.id} data-check={c.id}>
+              <td>{c.title}</td>
+              <td className={`check-${c.status}`}><strong>{c.status}</strong></td>
+              <td>{c.summary}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export default async function RolloutPage({ params }: { params: Promise<{ id: string }> }) {
+  const { actor, allowed } = await pageActor("rollouts:read");
+  if (!allowed) return <Forbidden what="read rollouts" />;
+  const id = RolloutId.safeParse((await params).id);
+  const pool = storePool();
+  const rollout = id.success ? await getRollout(pool, id.data) : null;
+  if (!rollout) return <div className="card"><h1>Rollout not found</h1><p>There is no rollout {(await params).id}. <Link href="/rollouts">All rollouts</Link></p></div>;
+  const tasks = await rolloutTasks(pool, rollout.id);
+  return (
+    <>
+      <h1>Rollout #{rollout.id}: {rollout.changesetName} → {rollout.targetId}</h1>
+      <div className="card">
+        <p>State <span className="badge" data-testid="rollout-state">{rollout.state}</span> · {rollout.environment} · requested by {rollout.requestedBy} · sha256 <code>{rollout.changesetSha256}</code></p>
+        {rollout.error && <p className="bad" data-testid="rollout-error">{rollout.error}</p>}
+      </div>
+      <RolloutActions rolloutId={rollout.id} state={rollout.state} canRun={can(actor.role, "rollout:run")} canRollback={can(actor.role, "rollout:rollback")} />
+      <RolloutLive rolloutId={rollout.id} tasks={tasks.map((t) => ({ seq: t.seq, kind: t.kind, indexName: t.indexName, statement: t.statement, status: t.status }))} />
+      {rollout.precheck && <Checks title={`Pre-check (${rollout.precheck.ok ? "passed" : "failed"}, ${rollout.precheck.at})`} checks={rollout.precheck.checks} />}
+      {rollout.verify && <Checks title={`Verify (${rollout.verify.ok ? "passed" : "problems"}, ${rollout.verify.at})`} checks={[...rollout.verify.indexes, ...rollout.verify.plans]} />}
+    </>
+  );
+}

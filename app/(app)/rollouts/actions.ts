@@ -1,0 +1,58 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
+import { z } from "zod";
+import { can } from "@/lib/auth/policy";
+import { PHASE_PERMISSION, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/phases";
+import { createRollout, RolloutError } from "@/lib/rollout/rollouts";
+import { storePool } from "@/lib/store/pool";
+import { loadTargets } from "@/lib/targets/config";
+import { currentActor } from "@/app/lib/session";
+
+export interface ActionState {
+  status?: number;
+  message?: string;
+  error?: string;
+}
+
+const CreateForm = z.object({ changesetId: z.string().min(1, "choose a change set").max(200), targetId: z.string().min(1, "choose a target").max(63) });
+
+export async function createRolloutAction(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const actor = await currentActor();
+  if (!actor) return { status: 401, error: "sign in first" };
+  if (!can(actor.role, "rollout:create")) return { status: 403, error: `role ${actor.role} may not create rollouts` };
+  const parsed = CreateForm.safeParse({ changesetId: form.get("changesetId"), targetId: form.get("targetId") });
+  if (!parsed.success) return { status: 422, error: parsed.error.issues.map((i) => i.message).join("; ") };
+  let id: number;
+  try {
+    id = (await createRollout(storePool(), loadTargets(), parsed.data, actor)).id;
+  } catch (err) {
+    if (err instanceof RolloutError) return { status: err.status, error: err.message };
+    console.error("create rollout failed:", err);
+    return { status: 500, error: "could not create the rollout; see the server log" };
+  }
+  redirect(`/rollouts/${id}`);
+}
+
+const PhaseForm = PhaseInput.extend({ rolloutId: z.coerce.number().int().positive(), phase: z.enum(PHASES) });
+
+/** The rollout page's buttons: authorize, queue the phase, return at once (the job runner does the work). */
+export async function phaseAction(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const actor = await currentActor();
+  if (!actor) return { status: 401, error: "sign in first" };
+  const raw = Object.fromEntries([...form.entries()].filter(([k, v]) => !k.startsWith("$") && v !== ""));
+  const parsed = PhaseForm.safeParse(raw);
+  if (!parsed.success) return { status: 422, error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+  const { rolloutId, phase, ...input } = parsed.data;
+  if (!can(actor.role, PHASE_PERMISSION[phase])) return { status: 403, error: `role ${actor.role} may not ${phase} rollouts` };
+  try {
+    const { message } = await requestPhase(storePool(), rolloutId, phase, actor, input);
+    revalidatePath(`/rollouts/${rolloutId}`);
+    return { status: 202, message };
+  } catch (err) {
+    if (err instanceof RolloutError) return { status: err.status, error: err.message };
+    console.error(`${phase} of rollout ${rolloutId} failed:`, err);
+    return { status: 500, error: `${phase} could not be started; see the server log` };
+  }
+}

@@ -1,0 +1,26 @@
+import { NextResponse } from "next/server";
+import { z } from "zod";
+import { PHASE_PERMISSION, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/phases";
+import { storePool } from "@/lib/store/pool";
+import { apiActor } from "@/app/lib/session";
+import { errorResponse, invalid, RolloutId } from "@/app/lib/http";
+
+export const dynamic = "force-dynamic";
+
+/** Start a phase of a rollout: the same engine call as the page's buttons, for scripts and tests. */
+export async function POST(request: Request, { params }: { params: Promise<{ id: string; phase: string }> }) {
+  const { id, phase } = await params;
+  const parsedPhase = z.enum(PHASES).safeParse(phase);
+  if (!parsedPhase.success) return NextResponse.json({ error: `unknown phase ${phase}` }, { status: 404 });
+  const actor = await apiActor(PHASE_PERMISSION[parsedPhase.data]);
+  if (actor instanceof NextResponse) return actor;
+  const rolloutId = RolloutId.safeParse(id);
+  if (!rolloutId.success) return NextResponse.json({ error: `invalid rollout id ${id}` }, { status: 404 });
+  const body = PhaseInput.safeParse((await request.json().catch(() => ({}))) ?? {});
+  if (!body.success) return invalid(body.error);
+  try {
+    return NextResponse.json(await requestPhase(storePool(), rolloutId.data, parsedPhase.data, actor, body.data), { status: 202 });
+  } catch (err) {
+    return errorResponse(err, `${parsedPhase.data} of rollout ${rolloutId.data}`);
+  }
+}

@@ -1,0 +1,25 @@
+import { NextResponse } from "next/server";
+import { z } from "zod";
+import { createRollout } from "@/lib/rollout/rollouts";
+import { storePool } from "@/lib/store/pool";
+import { loadTargets } from "@/lib/targets/config";
+import { apiActor } from "@/app/lib/session";
+import { errorResponse, invalid } from "@/app/lib/http";
+
+export const dynamic = "force-dynamic";
+
+const Body = z.object({ changesetId: z.string().min(1).max(200), targetId: z.string().min(1).max(63) });
+
+/** Create a rollout (dba, sre, admin). */
+export async function POST(request: Request) {
+  const actor = await apiActor("rollout:create");
+  if (actor instanceof NextResponse) return actor;
+  const parsed = Body.safeParse(await request.json().catch(() => null));
+  if (!parsed.success) return invalid(parsed.error);
+  try {
+    const rollout = await createRollout(storePool(), loadTargets(), parsed.data, actor);
+    return NextResponse.json({ id: rollout.id, state: rollout.state }, { status: 201 });
+  } catch (err) {
+    return errorResponse(err, "creating the rollout");
+  }
+}
