@@ -18,11 +18,11 @@ export default defineConfig({
   },
   webServer: {
     // The same launcher as `npm run demo`, on a fresh embedded database of its own.
-    command: `rm -rf .indexdeck-e2e && node bin/demo.mjs --data-dir .indexdeck-e2e --rows 200000 --port ${PORT} --logins-file .indexdeck-e2e/logins.json`,
+    command: `rm -rf .indexdeck-e2e && node bin/demo.mjs --data-dir .indexdeck-e2e --rows 20000 --staging-rows 1000000 --port ${PORT} --logins-file .indexdeck-e2e/logins.json`,
     url: `http://localhost:${PORT}/login`,
     timeout: 240_000,
     reuseExistingServer: false,
     stdout: "pipe",
-    env: { NEXT_TELEMETRY_DISABLED: "1" },
+    env: { NEXT_TELEMETRY_DISABLED: "1", INDEXDECK_POLL_MS: "200" },
   },
 });

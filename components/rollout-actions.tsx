@@ -23,7 +23,7 @@ export function RolloutActions({ rolloutId, state, canRun, canRollback }: { roll
   const p = { rolloutId, state };
   return (
     <div className="card actions" data-testid="rollout-actions">
-      {canRun && ["approved", "prechecked", "failed", "cancelled"].includes(state) && (
+      {canRun && ["approved", "prechecked", "failed"].includes(state) && (
         <PhaseForm {...p} phase="precheck" label="Run pre-check" secondary={state === "prechecked"}>
           <label>Backup id (attest)<br /><input name="backupId" placeholder="e.g. snap-2026-11-28" maxLength={200} /></label>
           <label>Free disk (attest, if the server can&apos;t report it)<br /><input name="diskFree" placeholder="e.g. 120 GiB free on /data" maxLength={500} /></label>

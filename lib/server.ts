@@ -14,7 +14,10 @@ const state: ServerState = ((globalThis as { __indexdeck?: ServerState }).__inde
 /** The job runner of this app server, started once per process at boot. */
 export function startJobRunner(): Runner {
   const pool = storePool();
-  state.runner ??= startRunner({ pool, handle: (job) => handleJob({ pool }, job) });
+  const poll = Number(process.env.INDEXDECK_POLL_MS ?? 500);
+  // The progress poller reads the target at most every 500 ms, and never faster than every 100 ms.
+  const pollIntervalMs = Number.isFinite(poll) ? Math.min(500, Math.max(100, poll)) : 500;
+  state.runner ??= startRunner({ pool, handle: (job) => handleJob({ pool, apply: { pollIntervalMs } }, job) });
   return state.runner;
 }
 

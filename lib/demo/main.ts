@@ -15,7 +15,7 @@ import { ensureChefcloud, ensureDatabase } from "./chefcloud";
 import { startEmbedded } from "./embedded";
 import { isPortFree } from "./ports";
 
-const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --data-dir .indexdeck --logins-file FILE --setup-only]`;
+const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --staging-rows N --data-dir .indexdeck --logins-file FILE --setup-only]`;
 
 function log(line: string) {
   console.log(`[indexdeck] ${line}`);
@@ -26,6 +26,7 @@ async function main() {
     options: {
       port: { type: "string", default: process.env.PORT ?? "3000" },
       rows: { type: "string", default: process.env.INDEXDECK_DEMO_ROWS ?? "2000000" },
+      "staging-rows": { type: "string" },
       "data-dir": { type: "string", default: ".indexdeck" },
       "logins-file": { type: "string" },
       "setup-only": { type: "boolean", default: false },
@@ -37,6 +38,8 @@ async function main() {
   const prodRows = Number(opts.rows);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535, got ${opts.port}`);
   if (!Number.isInteger(prodRows) || prodRows < 1000) throw new UsageError(`--rows must be an integer ≥ 1000, got ${opts.rows}`);
+  const stagingRows = opts["staging-rows"] === undefined ? Math.max(1000, Math.round(prodRows / 10)) : Number(opts["staging-rows"]);
+  if (!Number.isInteger(stagingRows) || stagingRows < 1000) throw new UsageError(`--staging-rows must be an integer ≥ 1000, got ${opts["staging-rows"]}`);
   const dataDir = path.resolve(opts["data-dir"]!);
   await mkdir(dataDir, { recursive: true });
 
@@ -54,7 +57,7 @@ async function main() {
     log(`embedded PostgreSQL on 127.0.0.1:${server.port} (data in ${path.join(dataDir, "pgdata")}, ${Date.now() - started} ms)`);
     await ensureDatabase(server.url("postgres"), "indexdeck");
     storeUrl = server.url("indexdeck");
-    await ensureChefcloud(server.url("postgres"), server.url, "chefcloud_staging", Math.max(1000, Math.round(prodRows / 10)), log);
+    await ensureChefcloud(server.url("postgres"), server.url, "chefcloud_staging", stagingRows, log);
     await ensureChefcloud(server.url("postgres"), server.url, "chefcloud_prod", prodRows, log);
     targetsFile = path.join(dataDir, "targets.json");
     await writeFile(targetsFile, JSON.stringify(demoTargets(server.url), null, 2));

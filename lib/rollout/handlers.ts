@@ -78,7 +78,7 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
   });
   await withTransaction(ctx.pool, async (tx) => {
     await finishJob(tx, job.id, null);
-    const from: RolloutState[] = ["approved", "prechecked", "failed", "cancelled"];
+    const from: RolloutState[] = ["approved", "prechecked", "failed"];
     await transition(tx, rollout.id, from, report.ok ? "prechecked" : "approved", { precheck: report, error: report.ok ? null : "pre-check failed" });
     await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.precheck.end",
       details: { ok: report.ok, failed: report.checks.filter((c) => c.status === "fail").map((c) => c.id), attestations: { backupId: p.backupId ?? null, diskFree: p.diskFree ?? null, by: p.by ?? null } } });

@@ -26,7 +26,8 @@ export const PhaseInput = z.object({
 export type PhaseInput = z.infer<typeof PhaseInput>;
 
 const FROM: Record<Phase, readonly RolloutState[]> = {
-  precheck: ["approved", "prechecked", "failed", "cancelled"],
+  // Not from cancelled: a rejected rollout is cancelled too, and must never come back to life.
+  precheck: ["approved", "prechecked", "failed"],
   apply: ["prechecked"],
   verify: ["verifying", "verified"],
   rollback: ["verifying", "verified", "failed", "cancelled", "signed_off"],

@@ -4,6 +4,7 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { can } from "@/lib/auth/policy";
+import { ApprovalInput, decideRollout } from "@/lib/rollout/approvals";
 import { PHASE_PERMISSION, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/phases";
 import { createRollout, RolloutError } from "@/lib/rollout/rollouts";
 import { storePool } from "@/lib/store/pool";
@@ -54,5 +55,25 @@ export async function phaseAction(_prev: ActionState, form: FormData): Promise<A
     if (err instanceof RolloutError) return { status: err.status, error: err.message };
     console.error(`${phase} of rollout ${rolloutId} failed:`, err);
     return { status: 500, error: `${phase} could not be started; see the server log` };
+  }
+}
+
+const ApprovalForm = ApprovalInput.extend({ rolloutId: z.coerce.number().int().positive() });
+
+export async function approvalAction(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const actor = await currentActor();
+  if (!actor) return { status: 401, error: "sign in first" };
+  if (!can(actor.role, "rollout:approve")) return { status: 403, error: `role ${actor.role} may not approve rollouts` };
+  const parsed = ApprovalForm.safeParse(Object.fromEntries([...form.entries()].filter(([k]) => !k.startsWith("$"))));
+  if (!parsed.success) return { status: 422, error: parsed.error.issues.map((i) => i.message).join("; ") };
+  const { rolloutId, ...input } = parsed.data;
+  try {
+    const { message } = await decideRollout(storePool(), loadTargets(), rolloutId, actor, input);
+    revalidatePath(`/rollouts/${rolloutId}`);
+    return { status: 200, message };
+  } catch (err) {
+    if (err instanceof RolloutError) return { status: err.status, error: err.message };
+    console.error(`approval of rollout ${rolloutId} failed:`, err);
+    return { status: 500, error: "the decision could not be recorded; see the server log" };
   }
 }

@@ -3,7 +3,9 @@ import { can } from "@/lib/auth/policy";
 import { getRollout, rolloutTasks, type CheckResult } from "@/lib/rollout/rollouts";
 import { storePool } from "@/lib/store/pool";
 import { Forbidden } from "@/components/forbidden";
+import { ApprovalPanel } from "@/components/approval-panel";
 import { RolloutActions } from "@/components/rollout-actions";
+import { listApprovals } from "@/lib/rollout/approvals";
 import { RolloutLive } from "@/components/rollout-live";
 import { pageActor } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
@@ -35,7 +37,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
   const pool = storePool();
   const rollout = id.success ? await getRollout(pool, id.data) : null;
   if (!rollout) return <div className="card"><h1>Rollout not found</h1><p>There is no rollout {(await params).id}. <Link href="/rollouts">All rollouts</Link></p></div>;
-  const tasks = await rolloutTasks(pool, rollout.id);
+  const [tasks, approvals] = await Promise.all([rolloutTasks(pool, rollout.id), listApprovals(pool, rollout.id)]);
   return (
     <>
       <h1>Rollout #{rollout.id}: {rollout.changesetName} → {rollout.targetId}</h1>
@@ -43,6 +45,13 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
         <p>State <span className="badge" data-testid="rollout-state">{rollout.state}</span> · {rollout.environment} · requested by {rollout.requestedBy} · sha256 <code>{rollout.changesetSha256}</code></p>
         {rollout.error && <p className="bad" data-testid="rollout-error">{rollout.error}</p>}
       </div>
+      {rollout.approvalsRequired > 0 && (
+        <ApprovalPanel
+          rolloutId={rollout.id} sha256={rollout.changesetSha256} targetId={rollout.targetId} required={rollout.approvalsRequired}
+          approvals={approvals.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() }))}
+          canDecide={rollout.state === "awaiting_approval" && can(actor.role, "rollout:approve") && actor.email !== rollout.requestedBy}
+        />
+      )}
       <RolloutActions rolloutId={rollout.id} state={rollout.state} canRun={can(actor.role, "rollout:run")} canRollback={can(actor.role, "rollout:rollback")} />
       <RolloutLive rolloutId={rollout.id} tasks={tasks.map((t) => ({ seq: t.seq, kind: t.kind, indexName: t.indexName, statement: t.statement, status: t.status }))} />
       {rollout.precheck && <Checks title={`Pre-check (${rollout.precheck.ok ? "passed" : "failed"}, ${rollout.precheck.at})`} checks={rollout.precheck.checks} />}

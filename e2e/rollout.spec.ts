@@ -1,0 +1,66 @@
+import { expect, test, type Page } from "@playwright/test";
+import { login } from "./helpers";
+
+async function stateOf(page: Page) {
+  return page.getByTestId("rollout-state");
+}
+
+test("sre requests, dba approves and runs pre-check → apply → verify with live progress; an engineer watches without buttons", async ({ browser }) => {
+  test.setTimeout(180_000);
+  const sre = await browser.newPage();
+  await login(sre, "sre");
+  await sre.goto("/rollouts");
+  await sre.getByLabel("Change set").selectOption({ label: await sre.locator("option", { hasText: "001_franchise_indexes.sql" }).innerText() });
+  await sre.getByLabel("Target").selectOption("chefcloud_staging");
+  await sre.getByRole("button", { name: "Create rollout" }).click();
+  await expect(sre).toHaveURL(/\/rollouts\/\d+$/);
+  const url = sre.url();
+  const rolloutId = url.split("/").pop();
+  await expect(await stateOf(sre)).toHaveText("awaiting_approval");
+  // The requester is not offered the approval form.
+  await expect(sre.getByRole("button", { name: "Approve" })).toHaveCount(0);
+
+  const dba = await browser.newPage();
+  await login(dba, "dba");
+  await dba.goto(url);
+  await dba.getByLabel("Comment (required)").fill("reviewed: six concurrent indexes");
+  await dba.getByRole("button", { name: "Approve" }).click();
+  await expect(await stateOf(dba)).toHaveText("approved");
+  await expect(dba.getByTestId("approvals")).toContainText("dba (dba)");
+
+  await dba.getByLabel("Backup id (attest)").fill("snap-e2e-001");
+  await dba.getByRole("button", { name: "Run pre-check" }).click();
+  await expect(await stateOf(dba)).toHaveText("prechecked", { timeout: 30_000 });
+  await expect(dba.locator('[data-check="backup"]')).toContainText("backup snap-e2e-001 attested by dba");
+
+  const engineer = await browser.newPage();
+  await login(engineer, "engineer");
+  await engineer.goto(url);
+  await expect(engineer.getByRole("button", { name: "Apply" })).toHaveCount(0);
+  const refused = await engineer.request.post(`/api/rollouts/${rolloutId}/apply`, { data: {} });
+  expect(refused.status()).toBe(403);
+
+  // Record every value the first big index's progress bar shows while it builds.
+  const bar = dba.getByRole("progressbar", { name: "idx_payments_org_status_created progress" });
+  const seen = new Set<string>();
+  await dba.getByRole("button", { name: "Apply" }).click();
+  const until = Date.now() + 90_000;
+  while (Date.now() < until) {
+    const v = await bar.getAttribute("aria-valuenow");
+    if (v) seen.add(v);
+    if (v === "100") break;
+    await dba.waitForTimeout(50);
+  }
+  const intermediate = [...seen].map(Number).filter((v) => v > 0 && v < 100);
+  expect(intermediate.length, `values seen: ${[...seen].join(", ")}`).toBeGreaterThanOrEqual(2);
+
+  await expect(await stateOf(dba)).toHaveText("verified", { timeout: 60_000 });
+  await expect(dba.locator('[data-check="plan:payments"]')).toContainText("uses idx_payments_org_status_created");
+
+  // The engineer's page received the same live events, and still has no buttons.
+  await expect(engineer.getByTestId("event-log").locator('li[data-kind="index_ready"]')).toHaveCount(6, { timeout: 30_000 });
+  await expect(engineer.getByTestId("rollout-actions").getByRole("button")).toHaveCount(0);
+  // A late viewer (reload) sees the whole history.
+  await dba.reload();
+  await expect(dba.getByTestId("event-log").locator('li[data-kind="index_ready"]')).toHaveCount(6);
+});
