@@ -4,6 +4,7 @@ import { UsageError, processIo, type Io } from "./io";
 import { lintCommand } from "./lint";
 import { auditCommand, migrateCommand, usersCommand } from "./store-commands";
 import { workerCommand } from "./worker";
+import { phaseCommand } from "./phases";
 
 const USAGE = `indexdeck — roll out PostgreSQL indexes safely
 
@@ -13,7 +14,10 @@ const USAGE = `indexdeck — roll out PostgreSQL indexes safely
   indexdeck audit verify [--json]        recompute the audit hash chain
   indexdeck worker                       run rollout jobs without the web app
 
-precheck, apply, verify, rollback and report are not built yet (issues #5 and #7).
+  indexdeck precheck|apply|verify|rollback --changeset FILE --database-url URL [--json]
+  indexdeck precheck|apply|verify|rollback|cancel --rollout ID --as LOGIN [--json]
+
+report (unused/duplicate/invalid indexes) is not built yet (issue #7).
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -22,6 +26,11 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   users: usersCommand,
   audit: auditCommand,
   worker: workerCommand,
+  precheck: (argv, io) => phaseCommand("precheck", argv, io),
+  apply: (argv, io) => phaseCommand("apply", argv, io),
+  verify: (argv, io) => phaseCommand("verify", argv, io),
+  rollback: (argv, io) => phaseCommand("rollback", argv, io),
+  cancel: (argv, io) => phaseCommand("cancel", argv, io),
 };
 
 /** Runs one CLI command and returns its exit status: 0 ok, 1 findings or failure, 2 bad usage or input. */

@@ -164,12 +164,11 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
   it("lets exactly one apply run per target; the second is refused naming the first", async () => {
     const blocker = await snapshotHolder();
     const first = new MemorySink();
-    const key = `target-${Math.random()}`;
     const tasks = await planChangeSet("one.sql", "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_one ON t (v);\n", "production");
-    const run = applyTasks(tasks, first, opts({ targetKey: key, applicationName: "indexdeck:first" }));
+    const run = applyTasks(tasks, first, opts({ applicationName: "indexdeck:first" }));
     await until(() => first.kinds().includes("session"), "the first apply to start");
-    await expect(applyTasks(tasks, new MemorySink(), opts({ targetKey: key }))).rejects.toThrow(TargetBusyError);
-    await expect(applyTasks(tasks, new MemorySink(), opts({ targetKey: key }))).rejects.toThrow(/another apply is running on target .* \(pid \d+, indexdeck:first\)/);
+    await expect(applyTasks(tasks, new MemorySink(), opts())).rejects.toThrow(TargetBusyError);
+    await expect(applyTasks(tasks, new MemorySink(), opts())).rejects.toThrow(/another apply is running on target .* \(pid \d+, indexdeck:first\)/);
     await blocker.client.query("COMMIT");
     await blocker.client.end();
     expect(await run).toEqual({ ok: true });

@@ -28,7 +28,7 @@ export interface ApplyOptions {
   url: string;
   /** application_name of the apply session; reconcile finds it by this after a restart. */
   applicationName: string;
-  /** The advisory lock key: one apply per target at a time, across every server and the CLI. */
+  /** The target's name in messages. The lock itself is per database (advisory locks carry the database's OID). */
   targetKey: string;
   pollIntervalMs?: number;
   lockRetries?: number;
@@ -75,9 +75,10 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
     return { ok: false, error: `cannot connect to the target: ${(err as Error).message}`, advice: "Check that the target is up and reachable, then run apply again." };
   }
   try {
-    const { rows: [lock] } = await session.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok", [LOCK_CLASS, opts.targetKey]);
+    // One apply per target database, whoever starts it: web servers, workers and the CLI alike.
+    const { rows: [lock] } = await session.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, 0) AS ok", [LOCK_CLASS]);
     if (!lock.ok) {
-      const holder = await lockHolder(session, opts.targetKey);
+      const holder = await lockHolder(session);
       throw new TargetBusyError(`another apply is running on target ${opts.targetKey}${holder ? ` (pid ${holder.pid}, ${holder.application})` : ""}; only one runs per target at a time`);
     }
     const { rows: [{ pid }] } = await session.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
@@ -96,13 +97,14 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
   }
 }
 
-async function lockHolder(db: pg.ClientBase, key: string): Promise<{ pid: number; application: string } | null> {
+async function lockHolder(db: pg.ClientBase): Promise<{ pid: number; application: string } | null> {
   const { rows } = await db.query<{ pid: number; application: string }>(
     `SELECT a.pid, a.application_name AS application
        FROM pg_locks l
        JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = (hashtext($2)::bigint & 4294967295)::oid AND l.granted`,
-    [LOCK_CLASS, key],
+       JOIN pg_database d ON d.oid = l.database
+      WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = 0 AND l.granted AND d.datname = current_database()`,
+    [LOCK_CLASS],
   );
   return rows[0] ?? null;
 }

@@ -25,6 +25,8 @@ export interface PrecheckInput {
   attestations: Attestations;
   /** Whether the same sha256 is verified on a staging target (asked of the store by the caller). */
   stagingVerified: { rolloutId: number; targetId: string } | null;
+  /** CLI with --database-url: no store and no target policy, so window and promotion are not checked. */
+  direct?: boolean;
   now?: Date;
 }
 
@@ -62,6 +64,10 @@ export async function runPrecheck(input: PrecheckInput): Promise<PrecheckReport>
     results.push(await schemaCheck(db, input));
     return results;
   }, { applicationName: "indexdeck:precheck", statementTimeoutMs: 15_000 });
+  if (input.direct) {
+    checks.push({ id: "maintenance-window", title: "Maintenance window", status: "warn", summary: "not checked: --database-url has no target policy" });
+    return { at: new Date().toISOString(), ok: checks.every((c) => c.status !== "fail"), checks };
+  }
   const window = maintenanceWindow(target, input.now);
   checks.push(window.open
     ? { id: "maintenance-window", title: "Maintenance window", status: "pass", summary: `inside ${window.window}` }

@@ -1,0 +1,80 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { createUser } from "../auth/users";
+import { startRunner } from "../jobs/runner";
+import { handleJob } from "../rollout/handlers";
+import { createRollout } from "../rollout/rollouts";
+import { seedOrders, testTargets, uploadChangeSet, DBA } from "../rollout/testing";
+import { freshDatabase, pgServers } from "../testing/db";
+import { runCli } from "./testing";
+
+const SQL = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_cli ON orders (org_id, created_at);\n";
+
+describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name PostgreSQL", (server) => {
+  it("acts directly with --database-url, printing JSON per check and per index", async () => {
+    const url = await freshDatabase(server, "empty");
+    await seedOrders(url, 50_000);
+    const dir = await mkdtemp(path.join(tmpdir(), "cli-"));
+    const file = path.join(dir, "cli.sql");
+    await writeFile(file, SQL);
+
+    const pre = await runCli(["precheck", "--changeset", file, "--database-url", url, "--json", "--backup-id", "nightly-42"]);
+    const report = JSON.parse(pre.out);
+    expect(report.checks.map((c: { id: string }) => c.id)).toEqual(["server-version", "disk-space", "backup", "old-transactions", "replication", "invalid-indexes", "schema", "maintenance-window"]);
+    expect(report.checks.find((c: { id: string }) => c.id === "backup").summary).toBe("backup nightly-42 attested by cli");
+
+    const apply = await runCli(["apply", "--changeset", file, "--database-url", url, "--json"]);
+    expect(apply.code).toBe(0);
+    expect(JSON.parse(apply.out).tasks).toEqual([expect.objectContaining({ index: "orders_cli", status: "done", createdByRollout: true })]);
+
+    const verify = await runCli(["verify", "--changeset", file, "--database-url", url, "--json"]);
+    expect(verify.code).toBe(0);
+    expect(JSON.parse(verify.out).indexes[0]).toMatchObject({ title: "orders_cli", status: "pass" });
+
+    expect((await runCli(["rollback", "--changeset", file, "--database-url", url])).code).toBe(2);
+    const rollback = await runCli(["rollback", "--changeset", file, "--database-url", url, "--reason", "testing the way back"]);
+    expect(rollback.code).toBe(0);
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    expect((await c.query("SELECT to_regclass('orders_cli') AS i")).rows[0].i).toBeNull();
+    await c.end();
+  });
+
+  it("refuses a blocking build with --database-url, and a policy target without a rollout", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "cli-"));
+    const file = path.join(dir, "block.sql");
+    await writeFile(file, "CREATE INDEX orders_block ON orders (id);\n");
+    const r = await runCli(["apply", "--changeset", file, "--database-url", "postgres://x@127.0.0.1:1/x"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/refused on a production target/);
+    expect(await runCli(["apply", "--changeset", file, "--target", "chefcloud_prod"])).toMatchObject({ code: 2, err: expect.stringContaining("create and approve a rollout") });
+  });
+
+  it("acts on an approved rollout with --rollout, through the same queue as the web app", async () => {
+    const storeUrl = await freshDatabase(server);
+    const targetUrl = await freshDatabase(server, "empty");
+    await seedOrders(targetUrl, 50_000);
+    const pool = new pg.Pool({ connectionString: storeUrl });
+    const targets = testTargets(targetUrl);
+    await createUser(pool, { email: "dba", role: "dba", password: "long enough password" }, null);
+    await createUser(pool, { email: "eng", role: "engineer", password: "long enough password" }, null);
+    const rollout = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "cli-r.sql", SQL), targetId: "stage" }, DBA);
+    const runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets }, job) });
+    const saved = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = storeUrl;
+    try {
+      expect(await runCli(["apply", "--rollout", String(rollout.id), "--as", "eng"])).toMatchObject({ code: 1, err: expect.stringContaining("role engineer may not rollout:run") });
+      const pre = await runCli(["precheck", "--rollout", String(rollout.id), "--as", "dba", "--backup-id", "b-1", "--json"]);
+      expect(JSON.parse(pre.out)).toMatchObject({ ok: true, state: "prechecked" });
+      const apply = await runCli(["apply", "--rollout", String(rollout.id), "--as", "dba", "--json"]);
+      expect(JSON.parse(apply.out).tasks.map((t: { status: string }) => t.status)).toEqual(["done", "done", "done"]);
+    } finally {
+      process.env.DATABASE_URL = saved;
+      await runner.stop();
+      await pool.end();
+    }
+  });
+});
