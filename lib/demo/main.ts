@@ -94,14 +94,25 @@ async function main() {
     process.stdout.write(chunk);
     if (chunk.toString().includes("Ready")) log(`indexdeck is serving on http://localhost:${port}`);
   });
+  let exited = false;
   const shutdown = async (code: number) => {
-    next.kill("SIGTERM");
+    // The app first, so it never sees its database vanish under it; then PostgreSQL.
+    if (!exited) {
+      next.kill("SIGTERM");
+      await new Promise((resolve) => {
+        next.once("exit", resolve);
+        setTimeout(resolve, 5000);
+      });
+    }
     await stopEmbedded().catch(() => undefined);
     process.exit(code);
   };
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
-  next.on("exit", (code) => void shutdown(code ?? 1));
+  next.on("exit", (code) => {
+    exited = true;
+    void shutdown(code ?? 1);
+  });
 }
 
 function demoTargets(url: (db: string) => string) {

@@ -54,6 +54,12 @@ export function startRunner(opts: RunnerOptions): Runner {
     try {
       listener = await opts.pool.connect();
       listener.on("notification", () => wake());
+      // A store restart or failover ends this connection: fall back to polling rather than crash the server.
+      listener.on("error", (err) => {
+        log(`LISTEN connection lost (${err.message}); polling every ${opts.pollMs ?? 1000} ms`);
+        listener?.release(err);
+        listener = null;
+      });
       await listener.query(`LISTEN ${JOB_CHANNEL}`);
     } catch (err) {
       log(`LISTEN failed, polling only: ${(err as Error).message}`);
