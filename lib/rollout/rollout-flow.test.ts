@@ -123,4 +123,60 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     await waitForState(pool, prod.id, ["approved", "prechecked"]);
     expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({ status: "fail" });
   });
+
+  it("cancels a running build on a dba's request: only its own backend, then cleans up and ends cancelled", async () => {
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "cancel.sql", "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_cancel ON orders (created_at);\n"), targetId: "stage" }, DBA);
+    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
+    await waitForState(pool, r.id, ["prechecked"]);
+    const holder = new pg.Client({ connectionString: targetUrl });
+    await holder.connect();
+    await holder.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
+    await holder.query("SELECT 1");
+    try {
+      await requestPhase(pool, r.id, "apply", DBA, {});
+      for (let i = 0; !(await eventsAfter(pool, r.id, 0)).some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for")); i++) {
+        if (i > 200) throw new Error("build never waited");
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      await expect(requestPhase(pool, r.id, "cancel", SRE, {})).resolves.toMatchObject({ message: expect.stringContaining("cancel requested") });
+      expect(await waitForState(pool, r.id, ["cancelled", "failed", "verified"])).toBe("cancelled");
+      expect((await holder.query("SELECT 1 AS alive")).rows[0].alive).toBe(1);
+      const kinds = (await eventsAfter(pool, r.id, 0)).map((e) => e.kind);
+      expect(kinds).toEqual(expect.arrayContaining(["cancel_requested", "cancel_sent", "invalid_dropped"]));
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+    }
+  });
+
+  it("refuses to apply SQL that changed after approval", async () => {
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "changed.sql", SAFE.replace("orders_org_status", "orders_changed")), targetId: "stage" }, DBA);
+    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
+    await waitForState(pool, r.id, ["prechecked"]);
+    // Someone with superuser rights edits the stored change set behind indexdeck's back.
+    const c = await pool.connect();
+    await c.query("ALTER TABLE change_set DISABLE TRIGGER USER");
+    await c.query("UPDATE change_set SET sql = sql || 'DROP INDEX CONCURRENTLY IF EXISTS orders_pkey;', sha256 = repeat('e', 64) WHERE name = 'changed.sql'");
+    await c.query("ALTER TABLE change_set ENABLE TRIGGER USER");
+    c.release();
+    await expect(requestPhase(pool, r.id, "apply", DBA, {})).rejects.toThrow(/changed since this rollout was created .* approvals are stale/);
+    expect((await getRollout(pool, r.id))!.state).toBe("prechecked");
+  });
+
+  it("ends failed with a clear error when the target is unreachable at apply", async () => {
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "down.sql", SAFE.replace("orders_org_status", "orders_down")), targetId: "stage" }, DBA);
+    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
+    await waitForState(pool, r.id, ["prechecked"]);
+    const saved = targets;
+    targets = testTargets("postgres://u:secretpw@127.0.0.1:1/gone");
+    try {
+      await requestPhase(pool, r.id, "apply", DBA, {});
+      expect(await waitForState(pool, r.id, ["failed", "verified"])).toBe("failed");
+      const after = (await getRollout(pool, r.id))!;
+      expect(after.error).toMatch(/^cannot connect to the target/);
+      expect(after.error).not.toContain("secretpw");
+    } finally {
+      targets = saved;
+    }
+  });
 });
