@@ -19,7 +19,9 @@ function PhaseForm({ rolloutId, phase, state, label, children, secondary }: { ro
 }
 
 /** The buttons a dba/sre/admin sees for the rollout's current state; the server re-checks everything. */
-export function RolloutActions({ rolloutId, state, canRun, canRollback }: { rolloutId: number; state: RolloutState; canRun: boolean; canRollback: boolean }) {
+export function RolloutActions({ rolloutId, state, canRun, canRollback, canOverrideWindow, canWaivePromotion }: {
+  rolloutId: number; state: RolloutState; canRun: boolean; canRollback: boolean; canOverrideWindow: boolean; canWaivePromotion: boolean;
+}) {
   const p = { rolloutId, state };
   return (
     <div className="card actions" data-testid="rollout-actions">
@@ -27,6 +29,8 @@ export function RolloutActions({ rolloutId, state, canRun, canRollback }: { roll
         <PhaseForm {...p} phase="precheck" label="Run pre-check" secondary={state === "prechecked"}>
           <label>Backup id (attest)<br /><input name="backupId" placeholder="e.g. snap-2026-11-28" maxLength={200} /></label>
           <label>Free disk (attest, if the server can&apos;t report it)<br /><input name="diskFree" placeholder="e.g. 120 GiB free on /data" maxLength={500} /></label>
+          {canOverrideWindow && <label>Override maintenance window (reason)<br /><input name="windowOverride" minLength={10} maxLength={2000} /></label>}
+          {canWaivePromotion && <label>Waive staging-first (reason)<br /><input name="promotionWaiver" minLength={10} maxLength={2000} /></label>}
         </PhaseForm>
       )}
       {canRun && state === "prechecked" && <PhaseForm {...p} phase="apply" label="Apply" />}

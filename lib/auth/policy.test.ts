@@ -17,6 +17,11 @@ describe("policy", () => {
     expect(ROLES.filter((r) => can(r, "users:manage"))).toEqual(["admin"]);
   });
 
+  it("lets dba and admin override a maintenance window, and only admin waive promotion", () => {
+    expect(ROLES.filter((r) => can(r, "window:override")).sort()).toEqual(["admin", "dba"]);
+    expect(ROLES.filter((r) => can(r, "promotion:waive"))).toEqual(["admin"]);
+  });
+
   it("grants every action to admin and every read to everyone", () => {
     for (const a of ACTIONS) expect(can("admin", a)).toBe(true);
     for (const r of ROLES) expect(can(r, "rollouts:read")).toBe(true);

@@ -21,6 +21,8 @@ export const ACTIONS = [
   "rollout:signoff",
   "users:manage",
   "windows:manage",
+  "window:override",
+  "promotion:waive",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -33,9 +35,10 @@ const OPERATE: Action[] = [
 const GRANTS: Record<Role, ReadonlySet<Action>> = {
   engineer: new Set(READ_ALL),
   manager: new Set([...READ_ALL, ...GOVERNANCE_READ]),
-  dba: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE]),
+  // Overriding a maintenance window is a dba's call (and an admin's); an sre operates inside windows.
+  dba: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "window:override"]),
   sre: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE]),
-  admin: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "users:manage", "windows:manage"]),
+  admin: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "users:manage", "windows:manage", "window:override", "promotion:waive"]),
 };
 
 export function isRole(value: unknown): value is Role {

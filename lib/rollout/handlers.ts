@@ -71,10 +71,11 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
       ORDER BY id DESC LIMIT 1`,
     [rollout.changesetSha256],
   );
-  const p = job.payload as { by?: string; backupId?: string; diskFree?: string };
+  const p = job.payload as { by?: string; backupId?: string; diskFree?: string; windowOverride?: string; promotionWaiver?: string };
   const report = await runPrecheck({
     target, changesetName: rollout.changesetName, sql: rollout.changesetSql, tasks,
-    attestations: { backupId: p.backupId, diskFree: p.diskFree, by: p.by }, stagingVerified: staging ?? null,
+    attestations: { backupId: p.backupId, diskFree: p.diskFree, windowOverride: p.windowOverride, promotionWaiver: p.promotionWaiver, by: p.by },
+    stagingVerified: staging ?? null,
   });
   await withTransaction(ctx.pool, async (tx) => {
     await finishJob(tx, job.id, null);

@@ -1,12 +1,14 @@
 import type pg from "pg";
 import { z } from "zod";
 import { appendAudit } from "../audit/log";
-import type { Action, Actor } from "../auth/policy";
+import { authorize, type Action, type Actor } from "../auth/policy";
 import { getChangeSet } from "../changeset/catalog";
 import { enqueueJob, JobConflictError, type JobKind } from "../jobs/queue";
 import { withTransaction } from "../store/pool";
 import { appendEvent } from "./events";
 import { getRollout, RolloutError, transition, type RolloutState } from "./rollouts";
+import { findTarget, loadTargets, type TargetConfig } from "../targets/config";
+import { maintenanceWindow } from "../targets/windows";
 
 export const PHASES = ["precheck", "apply", "verify", "rollback", "cancel"] as const;
 export type Phase = (typeof PHASES)[number];
@@ -20,6 +22,10 @@ export const PhaseInput = z.object({
   backupId: z.string().trim().max(200, "backup id: at most 200 characters").optional(),
   diskFree: z.string().trim().max(500, "disk attestation: at most 500 characters").optional(),
   reason: z.string().trim().max(2000, "reason: at most 2000 characters").optional(),
+  /** A written reason to run outside the maintenance window (dba, admin). */
+  windowOverride: z.string().trim().min(10, "window override: give a reason of at least 10 characters").max(2000).optional(),
+  /** A written reason to go to production without a verified staging rollout (admin). */
+  promotionWaiver: z.string().trim().min(10, "promotion waiver: give a reason of at least 10 characters").max(2000).optional(),
   /** The state the person saw when they pressed the button: a stale page is refused, not acted on. */
   expectedState: z.enum(["draft", "awaiting_approval", "approved", "prechecked", "applying", "verifying", "verified", "signed_off", "failed", "rolled_back", "cancelled"]).optional(),
 });
@@ -34,12 +40,20 @@ const FROM: Record<Phase, readonly RolloutState[]> = {
   cancel: ["applying"],
 };
 
+function authorizeOr409(actor: Actor, action: Action) {
+  try {
+    authorize(actor, action);
+  } catch {
+    throw new RolloutError(`role ${actor.role} may not ${action}`, 422);
+  }
+}
+
 /**
  * Starts a phase of a rollout for a person: checks the state and the inputs, records the request
  * in the audit log and queues the work for the job runner, all in one transaction, and returns at
  * once. The work itself never runs in the request.
  */
-export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phase, actor: Actor, input: PhaseInput): Promise<{ message: string }> {
+export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phase, actor: Actor, input: PhaseInput, targets: TargetConfig[] = loadTargets()): Promise<{ message: string }> {
   const rollout = await getRollout(pool, rolloutId);
   if (!rollout) throw new RolloutError(`rollout ${rolloutId} does not exist`, 404);
   if (input.expectedState && input.expectedState !== rollout.state) {
@@ -56,6 +70,15 @@ export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phas
     }
   }
   if (phase === "rollback" && (input.reason ?? "").length < 5) throw new RolloutError("rollback needs a reason (at least 5 characters)", 422);
+  if (input.windowOverride) authorizeOr409(actor, "window:override");
+  if (input.promotionWaiver) authorizeOr409(actor, "promotion:waive");
+  if (phase === "apply") {
+    // The window is checked again now: a pre-check from hours ago proves nothing about this minute.
+    const target = findTarget(targets, rollout.targetId);
+    const window = target ? maintenanceWindow(target) : null;
+    const overridden = rollout.precheck?.checks.some((c) => c.id === "maintenance-window" && c.status !== "fail" && /overridden/.test(c.summary));
+    if (window && !window.open && !overridden) throw new RolloutError(`${window.reason}; a dba or admin can run pre-check with a written override`, 409);
+  }
 
   return withTransaction(pool, async (tx) => {
     // Lock the row so two clicks (or two servers) decide one after the other.
@@ -70,7 +93,12 @@ export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phas
       return { message: "cancel requested: indexdeck will cancel its own build and clean up" };
     }
     if (phase === "apply") await transition(tx, rolloutId, ["prechecked"], "applying", { error: null });
-    const payload = { by: actor.email, backupId: input.backupId || undefined, diskFree: input.diskFree || undefined, reason: input.reason || undefined };
+    const payload = {
+      by: actor.email, backupId: input.backupId || undefined, diskFree: input.diskFree || undefined, reason: input.reason || undefined,
+      windowOverride: input.windowOverride || undefined, promotionWaiver: input.promotionWaiver || undefined,
+    };
+    if (input.windowOverride) await appendAudit(tx, { ...audit, action: "rollout.window.override", details: { reason: input.windowOverride } });
+    if (input.promotionWaiver) await appendAudit(tx, { ...audit, action: "rollout.promotion.waive", details: { reason: input.promotionWaiver } });
     try {
       await enqueueJob(tx, phase as JobKind, rolloutId, payload);
     } catch (err) {

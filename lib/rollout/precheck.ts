@@ -14,6 +14,8 @@ import type { CheckResult, PrecheckReport } from "./rollouts";
 export interface Attestations {
   backupId?: string;
   diskFree?: string;
+  windowOverride?: string;
+  promotionWaiver?: string;
   by?: string;
 }
 
@@ -69,13 +71,19 @@ export async function runPrecheck(input: PrecheckInput): Promise<PrecheckReport>
     return { at: new Date().toISOString(), ok: checks.every((c) => c.status !== "fail"), checks };
   }
   const window = maintenanceWindow(target, input.now);
+  const win = { id: "maintenance-window", title: "Maintenance window" };
   checks.push(window.open
-    ? { id: "maintenance-window", title: "Maintenance window", status: "pass", summary: `inside ${window.window}` }
-    : { id: "maintenance-window", title: "Maintenance window", status: "fail", summary: window.reason });
+    ? { ...win, status: "pass", summary: `inside ${window.window}` }
+    : attestations.windowOverride
+      ? { ...win, status: "warn", summary: `${window.reason}; overridden by ${attestations.by}: ${attestations.windowOverride}` }
+      : { ...win, status: "fail", summary: window.reason });
   if (target.environment === "production") {
+    const promo = { id: "promotion", title: "Verified on staging first" };
     checks.push(input.stagingVerified
-      ? { id: "promotion", title: "Verified on staging first", status: "pass", summary: `same sha256 verified by rollout #${input.stagingVerified.rolloutId} on ${input.stagingVerified.targetId}` }
-      : { id: "promotion", title: "Verified on staging first", status: "fail", summary: "this exact change set (sha256) has not been verified on a staging target yet" });
+      ? { ...promo, status: "pass", summary: `same sha256 verified by rollout #${input.stagingVerified.rolloutId} on ${input.stagingVerified.targetId}` }
+      : attestations.promotionWaiver
+        ? { ...promo, status: "warn", summary: `not verified on staging; waived by ${attestations.by}: ${attestations.promotionWaiver}` }
+        : { ...promo, status: "fail", summary: "this exact change set (sha256) has not been verified on a staging target yet" });
   }
   return { at: new Date().toISOString(), ok: checks.every((c) => c.status !== "fail"), checks };
 }

@@ -52,7 +52,8 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
           canDecide={rollout.state === "awaiting_approval" && can(actor.role, "rollout:approve") && actor.email !== rollout.requestedBy}
         />
       )}
-      <RolloutActions rolloutId={rollout.id} state={rollout.state} canRun={can(actor.role, "rollout:run")} canRollback={can(actor.role, "rollout:rollback")} />
+      <RolloutActions rolloutId={rollout.id} state={rollout.state} canRun={can(actor.role, "rollout:run")} canRollback={can(actor.role, "rollout:rollback")}
+        canOverrideWindow={can(actor.role, "window:override")} canWaivePromotion={can(actor.role, "promotion:waive") && rollout.environment === "production"} />
       <RolloutLive rolloutId={rollout.id} tasks={tasks.map((t) => ({ seq: t.seq, kind: t.kind, indexName: t.indexName, statement: t.statement, status: t.status }))} />
       {rollout.precheck && <Checks title={`Pre-check (${rollout.precheck.ok ? "passed" : "failed"}, ${rollout.precheck.at})`} checks={rollout.precheck.checks} />}
       {rollout.verify && <Checks title={`Verify (${rollout.verify.ok ? "passed" : "problems"}, ${rollout.verify.at})`} checks={[...rollout.verify.indexes, ...rollout.verify.plans]} />}

@@ -1,0 +1,50 @@
+import pg from "pg";
+import { appendAudit } from "../lib/audit/log";
+import { verifyAudit } from "../lib/audit/verify";
+import { migrate } from "../lib/store/migrator";
+import { withTransaction } from "../lib/store/pool";
+import { arg, benchServer, dropDatabase } from "./support";
+import { quoteIdent } from "../lib/sql/quote";
+
+/** 100,000 audit appends from 8 concurrent writers on one chain, then `audit verify` of the whole chain. */
+export async function run(args: string[]) {
+  const rows = arg(args, "rows", 100_000);
+  const writers = arg(args, "writers", 8);
+  const server = await benchServer();
+  const admin = new pg.Client({ connectionString: server.url("postgres") });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent("bench_audit")} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${quoteIdent("bench_audit")}`);
+  await admin.end();
+  const pool = new pg.Pool({ connectionString: server.url("bench_audit"), max: writers + 2 });
+  pool.on("error", () => undefined); // the database is dropped WITH (FORCE) at the end
+  const c = await pool.connect();
+  await migrate(c);
+  c.release();
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: writers }, async (_, w) => {
+    while (next < rows) {
+      const i = next++;
+      await withTransaction(pool, (tx) => appendAudit(tx, {
+        actor: `writer-${w}`, role: "dba", action: "bench.append", targetId: "chefcloud_prod", rolloutId: i % 1000,
+        details: { i, comment: "approved after reviewing the EXPLAIN plans", checks: ["lint", "backup", "disk"] },
+      }));
+    }
+  }));
+  const appendSeconds = (performance.now() - started) / 1000;
+  const t = performance.now();
+  const verdict = await verifyAudit(pool);
+  const verifySeconds = (performance.now() - t) / 1000;
+  const appendsPerSecond = Math.round(rows / appendSeconds);
+  const verifyRowsPerSecond = Math.round(verdict.rows / verifySeconds);
+  console.log(JSON.stringify({
+    benchmark: "audit", server: server.name, rows, writers, appendSeconds: +appendSeconds.toFixed(1), appendsPerSecond,
+    verify: { ok: verdict.ok, rows: verdict.rows, seconds: +verifySeconds.toFixed(2), rowsPerSecond: verifyRowsPerSecond },
+    goal: { appendsPerSecond: 1000, verifyRowsPerSecond: 50_000 },
+    pass: verdict.ok && verdict.rows === rows && appendsPerSecond >= 1000 && verifyRowsPerSecond >= 50_000,
+  }));
+  await pool.end();
+  await dropDatabase(server, "bench_audit");
+  await server.stop();
+}

@@ -1,0 +1,65 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRunner, type Runner } from "../jobs/runner";
+import { parseTargetsFile } from "../targets/config";
+import { freshDatabase, pgServers } from "../testing/db";
+import { handleJob } from "./handlers";
+import { requestPhase } from "./phases";
+import { createRollout, getRollout } from "./rollouts";
+import { DBA, SRE, seedOrders, uploadChangeSet, waitForState } from "./testing";
+
+const ADMIN = { id: 3, email: "admin", role: "admin" as const };
+const SQL = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_override ON orders (org_id, id);\n";
+
+describe.each(pgServers())("maintenance window overrides and promotion waivers on $name PostgreSQL", (server) => {
+  let pool: pg.Pool;
+  let runner: Runner;
+  let targets: ReturnType<typeof parseTargetsFile>;
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const url = await freshDatabase(server, "empty");
+    await seedOrders(url, 20_000);
+    // A one-minute window on a day that is not today: closed for the whole test.
+    const closedDay = new Date().getUTCDay() === 0 ? "mon" : "sun";
+    targets = parseTargetsFile(JSON.stringify({ targets: [{
+      id: "prod", label: "P", environment: "production", url, approvals: { required: 0 },
+      maintenanceWindows: [{ days: [closedDay], start: "03:00", end: "03:01", timeZone: "UTC" }],
+    }] }), "t.json");
+    runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets }, job) });
+  });
+  afterAll(async () => {
+    await runner.stop();
+    await pool.end();
+  });
+
+  it("fails pre-check outside the window until a dba overrides in writing; only an admin may waive promotion; both are audited", async () => {
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "ovr.sql", SQL), targetId: "prod" }, SRE);
+    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, targets);
+    await waitForState(pool, r.id, ["approved", "prechecked"]);
+    const first = (await getRollout(pool, r.id))!.precheck!.checks;
+    expect(first.find((c) => c.id === "maintenance-window")).toMatchObject({ status: "fail", summary: expect.stringContaining("outside the maintenance window") });
+    expect(first.find((c) => c.id === "promotion")).toMatchObject({ status: "fail" });
+
+    await expect(requestPhase(pool, r.id, "precheck", SRE, { backupId: "b", windowOverride: "customer incident needs it now" }, targets)).rejects.toThrow(/role sre may not window:override/);
+    await expect(requestPhase(pool, r.id, "precheck", DBA, { backupId: "b", windowOverride: "customer incident", promotionWaiver: "staging is down this week" }, targets)).rejects.toThrow(/role dba may not promotion:waive/);
+    await requestPhase(pool, r.id, "precheck", ADMIN, { backupId: "b", windowOverride: "customer incident needs it now", promotionWaiver: "staging is down this week" }, targets);
+    expect(await waitForState(pool, r.id, ["approved", "prechecked"])).toBe("prechecked");
+    const second = (await getRollout(pool, r.id))!.precheck!.checks;
+    expect(second.find((c) => c.id === "maintenance-window")).toMatchObject({ status: "warn", summary: expect.stringContaining("overridden by admin: customer incident needs it now") });
+    expect(second.find((c) => c.id === "promotion")).toMatchObject({ status: "warn", summary: expect.stringContaining("waived by admin: staging is down this week") });
+    const { rows } = await pool.query("SELECT action, actor, details->>'reason' AS reason FROM audit_log WHERE rollout_id = $1 AND action LIKE 'rollout.%.%' AND action NOT LIKE '%.start' AND action NOT LIKE '%.end' ORDER BY id", [r.id]);
+    expect(rows).toEqual([
+      { action: "rollout.window.override", actor: "admin", reason: "customer incident needs it now" },
+      { action: "rollout.promotion.waive", actor: "admin", reason: "staging is down this week" },
+    ]);
+
+    await requestPhase(pool, r.id, "apply", DBA, {}, targets);
+    expect(await waitForState(pool, r.id, ["verified", "verifying", "failed"])).toBe("verified");
+  });
+
+  it("refuses apply outside the window without an override, even after a passing pre-check elsewhere", async () => {
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "ovr2.sql", SQL.replace("orders_override", "orders_override2")), targetId: "prod" }, SRE);
+    await pool.query(`UPDATE rollout SET state = 'prechecked', precheck = '{"ok": true, "at": "x", "checks": []}' WHERE id = $1`, [r.id]);
+    await expect(requestPhase(pool, r.id, "apply", DBA, {}, targets)).rejects.toThrow(/outside the maintenance window .* written override/);
+  });
+});
