@@ -22,8 +22,10 @@ export interface AuditRow extends AuditFields {
  */
 export async function appendAudit(tx: pg.ClientBase, entry: AuditEntry): Promise<AuditRow> {
   await tx.query("SELECT pg_advisory_xact_lock(hashtext('indexdeck.audit'))");
-  const head = await tx.query<{ hash: string }>("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1");
-  const { rows: [{ id }] } = await tx.query<{ id: number }>("SELECT nextval('audit_log_id_seq') AS id");
+  // Under the lock, so ids follow chain order and the head cannot move before this row is in.
+  const { rows: [{ id, head }] } = await tx.query<{ id: number; head: string | null }>(
+    "SELECT nextval('audit_log_id_seq') AS id, (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1) AS head",
+  );
   // JSON round trip so the hashed details are exactly what jsonb will give back (no undefined, no Dates).
   const details = JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>;
   const fields: AuditFields = {
@@ -36,7 +38,7 @@ export async function appendAudit(tx: pg.ClientBase, entry: AuditEntry): Promise
     rolloutId: entry.rolloutId ?? null,
     changesetSha256: entry.changesetSha256 ?? null,
     details,
-    prevHash: head.rows[0]?.hash ?? GENESIS_HASH,
+    prevHash: head ?? GENESIS_HASH,
   };
   const hash = auditHash(fields);
   await tx.query(
