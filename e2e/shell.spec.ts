@@ -2,10 +2,10 @@ import { expect, test } from "@playwright/test";
 import { login, type DemoRole } from "./helpers";
 
 const NAV: Record<DemoRole, string[]> = {
-  admin: ["Rollouts", "Change sets", "Indexes", "Audit", "Targets", "Users"],
-  dba: ["Rollouts", "Change sets", "Indexes", "Audit", "Targets"],
-  sre: ["Rollouts", "Change sets", "Indexes", "Audit", "Targets"],
-  manager: ["Rollouts", "Change sets", "Indexes", "Audit", "Targets"],
+  admin: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Users"],
+  dba: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets"],
+  sre: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets"],
+  manager: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets"],
   engineer: ["Rollouts", "Change sets", "Indexes", "Targets"],
 };
 

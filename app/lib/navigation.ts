@@ -6,6 +6,7 @@ export const NAV: Array<{ href: string; label: string; action: Action }> = [
   { href: "/changesets", label: "Change sets", action: "changesets:read" },
   { href: "/indexes", label: "Indexes", action: "indexes:read" },
   { href: "/audit", label: "Audit", action: "audit:read" },
+  { href: "/signoffs", label: "Sign-offs", action: "signoffs:read" },
   { href: "/targets", label: "Targets", action: "targets:read" },
   { href: "/users", label: "Users", action: "users:manage" },
 ];

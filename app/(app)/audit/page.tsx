@@ -1,14 +1,19 @@
 import { Forbidden } from "@/components/forbidden";
-import { recentAudit } from "@/lib/audit/log";
+import { can } from "@/lib/auth/policy";
+import { AuditFilter, searchAudit } from "@/lib/audit/query";
 import { verifyAudit } from "@/lib/audit/verify";
 import { storePool } from "@/lib/store/pool";
 import { pageActor } from "@/app/lib/session";
 
-export default async function AuditPage() {
-  const { allowed } = await pageActor("audit:read");
+export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const { actor, allowed } = await pageActor("audit:read");
   if (!allowed) return <Forbidden what="read the audit log" />;
+  const raw = Object.fromEntries(Object.entries(await searchParams).filter(([, v]) => typeof v === "string" && v !== "")) as Record<string, string>;
+  const parsed = AuditFilter.safeParse(raw);
+  const filter = parsed.success ? parsed.data : {};
   const pool = storePool();
-  const [verdict, rows] = await Promise.all([verifyAudit(pool), recentAudit(pool, 200)]);
+  const [verdict, rows] = await Promise.all([verifyAudit(pool), searchAudit(pool, filter, 200)]);
+  const query = new URLSearchParams(parsed.success ? raw : {}).toString();
   return (
     <>
       <h1>Audit log</h1>
@@ -19,8 +24,23 @@ export default async function AuditPage() {
           <p className="bad">Chain BROKEN at row {verdict.firstBadId}: {verdict.reason}. Rows checked: {verdict.rows}.</p>
         )}
       </div>
-      <table>
-        <thead><tr><th>#</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>Target</th><th>Details</th><th>Hash</th></tr></thead>
+      <form className="card phase-form" method="get">
+        <label>Target<br /><input name="target" defaultValue={raw.target} /></label>
+        <label>Person<br /><input name="actor" defaultValue={raw.actor} /></label>
+        <label>Action<br /><input name="action" defaultValue={raw.action} placeholder="rollout.approve" /></label>
+        <label>From<br /><input name="from" type="date" defaultValue={raw.from} /></label>
+        <label>To<br /><input name="to" type="date" defaultValue={raw.to} /></label>
+        <button type="submit">Filter</button>
+        {can(actor.role, "audit:export") && (
+          <>
+            <a href={`/api/audit/export?format=csv&${query}`} download>Download CSV</a>
+            <a href={`/api/audit/export?format=json&${query}`} download>Download JSON</a>
+          </>
+        )}
+        {!parsed.success && <span className="error" role="alert">{parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")} — showing everything instead</span>}
+      </form>
+      <table data-testid="audit-rows">
+        <thead><tr><th>#</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>Target</th><th>Rollout</th><th>Details</th><th>Hash</th></tr></thead>
         <tbody>
           {rows.map((r) => (
             <tr key={r.id}>
@@ -29,13 +49,13 @@ export default async function AuditPage() {
               <td>{r.actor}{r.role ? ` (${r.role})` : ""}</td>
               <td><code>{r.action}</code></td>
               <td>{r.targetId ?? ""}</td>
+              <td>{r.rolloutId ?? ""}</td>
               <td><code>{JSON.stringify(r.details)}</code></td>
               <td><code title={r.hash}>{r.hash.slice(0, 12)}…</code></td>
             </tr>
           ))}
         </tbody>
       </table>
-      <p className="who">Filters, the sign-off history and CSV/JSON export arrive with issue #6.</p>
     </>
   );
 }

@@ -7,6 +7,7 @@ import { can } from "@/lib/auth/policy";
 import { ApprovalInput, decideRollout } from "@/lib/rollout/approvals";
 import { PHASE_PERMISSION, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/phases";
 import { createRollout, RolloutError } from "@/lib/rollout/rollouts";
+import { signOff, SignoffInput } from "@/lib/rollout/signoff";
 import { storePool } from "@/lib/store/pool";
 import { loadTargets } from "@/lib/targets/config";
 import { currentActor } from "@/app/lib/session";
@@ -75,5 +76,23 @@ export async function approvalAction(_prev: ActionState, form: FormData): Promis
     if (err instanceof RolloutError) return { status: err.status, error: err.message };
     console.error(`approval of rollout ${rolloutId} failed:`, err);
     return { status: 500, error: "the decision could not be recorded; see the server log" };
+  }
+}
+
+export async function signoffAction(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const actor = await currentActor();
+  if (!actor) return { status: 401, error: "sign in first" };
+  if (!can(actor.role, "rollout:signoff")) return { status: 403, error: `role ${actor.role} may not sign off rollouts` };
+  const rolloutId = z.coerce.number().int().positive().safeParse(form.get("rolloutId"));
+  const parsed = SignoffInput.safeParse({ decision: form.get("decision"), notes: form.get("notes") ?? "", attested: form.getAll("attested"), changesetSha256: form.get("changesetSha256") });
+  if (!rolloutId.success || !parsed.success) return { status: 422, error: parsed.success ? "invalid rollout id" : parsed.error.issues.map((i) => i.message).join("; ") };
+  try {
+    const s = await signOff(storePool(), rolloutId.data, actor, parsed.data);
+    revalidatePath(`/rollouts/${rolloutId.data}`);
+    return { status: 200, message: `recorded sign-off #${s.id} (${s.decision}); audit hash ${s.auditHash.slice(0, 12)}…` };
+  } catch (err) {
+    if (err instanceof RolloutError) return { status: err.status, error: err.message };
+    console.error(`sign-off of rollout ${rolloutId.data} failed:`, err);
+    return { status: 500, error: "the sign-off could not be recorded; see the server log" };
   }
 }

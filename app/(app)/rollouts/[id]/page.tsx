@@ -6,6 +6,8 @@ import { Forbidden } from "@/components/forbidden";
 import { ApprovalPanel } from "@/components/approval-panel";
 import { RolloutActions } from "@/components/rollout-actions";
 import { listApprovals } from "@/lib/rollout/approvals";
+import { evidenceChecklist, listSignoffs } from "@/lib/rollout/signoff";
+import { SignoffForm } from "@/components/signoff-form";
 import { RolloutLive } from "@/components/rollout-live";
 import { pageActor } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
@@ -37,7 +39,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
   const pool = storePool();
   const rollout = id.success ? await getRollout(pool, id.data) : null;
   if (!rollout) return <div className="card"><h1>Rollout not found</h1><p>There is no rollout {(await params).id}. <Link href="/rollouts">All rollouts</Link></p></div>;
-  const [tasks, approvals] = await Promise.all([rolloutTasks(pool, rollout.id), listApprovals(pool, rollout.id)]);
+  const [tasks, approvals, signoffs] = await Promise.all([rolloutTasks(pool, rollout.id), listApprovals(pool, rollout.id), listSignoffs(pool, { rolloutId: rollout.id })]);
   return (
     <>
       <h1>Rollout #{rollout.id}: {rollout.changesetName} → {rollout.targetId}</h1>
@@ -56,6 +58,14 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
         canOverrideWindow={can(actor.role, "window:override")} canWaivePromotion={can(actor.role, "promotion:waive") && rollout.environment === "production"} />
       <RolloutLive rolloutId={rollout.id} tasks={tasks.map((t) => ({ seq: t.seq, kind: t.kind, indexName: t.indexName, statement: t.statement, status: t.status }))} />
       {rollout.precheck && <Checks title={`Pre-check (${rollout.precheck.ok ? "passed" : "failed"}, ${rollout.precheck.at})`} checks={rollout.precheck.checks} />}
+      {rollout.state === "verified" && can(actor.role, "rollout:signoff") && (
+        <SignoffForm rolloutId={rollout.id} sha256={rollout.changesetSha256} items={await evidenceChecklist(rollout, approvals)} />
+      )}
+      {signoffs.map((s) => (
+        <div className="card" key={s.id} data-testid="signoff">
+          Sign-off <Link href={`/signoffs/${s.id}`}>#{s.id}</Link>: <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {s.createdAt.toISOString().replace("T", " ").slice(0, 19)} UTC
+        </div>
+      ))}
       {rollout.verify && <Checks title={`Verify (${rollout.verify.ok ? "passed" : "problems"}, ${rollout.verify.at})`} checks={[...rollout.verify.indexes, ...rollout.verify.plans]} />}
     </>
   );

@@ -1,0 +1,36 @@
+import Link from "next/link";
+import { ChecklistTable } from "@/components/checklist";
+import { Forbidden } from "@/components/forbidden";
+import { verifyAudit } from "@/lib/audit/verify";
+import { listApprovals } from "@/lib/rollout/approvals";
+import { getRollout } from "@/lib/rollout/rollouts";
+import { getSignoff } from "@/lib/rollout/signoff";
+import { storePool } from "@/lib/store/pool";
+import { pageActor } from "@/app/lib/session";
+import { RolloutId } from "@/app/lib/http";
+
+export default async function SignoffPage({ params }: { params: Promise<{ id: string }> }) {
+  const { allowed } = await pageActor("signoffs:read");
+  if (!allowed) return <Forbidden what="read the sign-off history" />;
+  const id = RolloutId.safeParse((await params).id);
+  const pool = storePool();
+  const s = id.success ? await getSignoff(pool, id.data) : null;
+  if (!s) return <div className="card"><h1>Sign-off not found</h1><Link href="/signoffs">All sign-offs</Link></div>;
+  const [rollout, approvals, verdict] = await Promise.all([getRollout(pool, s.rolloutId), listApprovals(pool, s.rolloutId), verifyAudit(pool)]);
+  return (
+    <>
+      <h1>Sign-off #{s.id}: rollout <Link href={`/rollouts/${s.rolloutId}`}>#{s.rolloutId}</Link> on {s.targetId}</h1>
+      <div className="card">
+        <p><strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {s.createdAt.toISOString().replace("T", " ").slice(0, 19)} UTC</p>
+        <p>Change set {rollout?.changesetName} <code>{rollout?.changesetSha256}</code></p>
+        <p>Notes: {s.notes || "—"}</p>
+        <p>Audit row hash <code data-testid="signoff-hash">{s.auditHash}</code> · chain {verdict.ok ? <span className="ok">intact ({verdict.rows} rows)</span> : <span className="bad">BROKEN at row {verdict.firstBadId}</span>}</p>
+      </div>
+      <div className="card"><h2 style={{ fontSize: 16, marginTop: 0 }}>Checklist</h2><ChecklistTable items={s.checklist} /></div>
+      <div className="card">
+        <h2 style={{ fontSize: 16, marginTop: 0 }}>Approvals</h2>
+        <ul>{approvals.map((a) => <li key={a.id}>{a.approver} ({a.approverRole}) {a.decision}d at {a.createdAt.toISOString().replace("T", " ").slice(0, 19)}: {a.comment}</li>)}</ul>
+      </div>
+    </>
+  );
+}

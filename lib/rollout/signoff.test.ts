@@ -1,0 +1,53 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRunner, type Runner } from "../jobs/runner";
+import { freshDatabase, pgServers } from "../testing/db";
+import { handleJob } from "./handlers";
+import { requestPhase } from "./phases";
+import { createRollout, getRollout } from "./rollouts";
+import { listSignoffs, signOff } from "./signoff";
+import { DBA, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
+
+const SQL = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_signoff ON orders (status, org_id);\n";
+
+describe.each(pgServers())("sign-off on $name PostgreSQL", (server) => {
+  let pool: pg.Pool;
+  let runner: Runner;
+  let targets: ReturnType<typeof testTargets>;
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const url = await freshDatabase(server, "empty");
+    await seedOrders(url, 20_000);
+    targets = testTargets(url);
+    runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets }, job) });
+  });
+  afterAll(async () => {
+    await runner.stop();
+    await pool.end();
+  });
+
+  it("records the checklist from evidence and attestations, moves the rollout to signed_off and links the audit row", async () => {
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "so.sql", SQL), targetId: "stage" }, DBA);
+    await expect(signOff(pool, r.id, DBA, { decision: "signed_off", notes: "", attested: [], changesetSha256: r.changesetSha256 })).rejects.toThrow(/sign-off needs it verified/);
+    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "snap-9" }, targets);
+    await waitForState(pool, r.id, ["prechecked"]);
+    await requestPhase(pool, r.id, "apply", DBA, {}, targets);
+    await waitForState(pool, r.id, ["verified"]);
+
+    await expect(signOff(pool, r.id, SRE, { decision: "signed_off", notes: "", attested: [], changesetSha256: "a".repeat(64) })).rejects.toThrow(/other SQL/);
+    const s = await signOff(pool, r.id, SRE, { decision: "signed_off_with_follow_ups", notes: "<script>alert(1)</script> watch p95", attested: ["backup", "rollback-reviewed"], changesetSha256: r.changesetSha256 });
+    expect((await getRollout(pool, r.id))!.state).toBe("signed_off");
+    const byId = Object.fromEntries(s.checklist.map((c) => [c.id, c]));
+    expect(byId.concurrently).toMatchObject({ ok: true, evidence: "1 of 1 CREATE INDEX statements use CONCURRENTLY" });
+    expect(byId["indexes-valid"].ok).toBe(true);
+    expect(byId.p95).toMatchObject({ ok: null, evidence: expect.stringContaining("not measured") });
+    expect(byId.backup).toMatchObject({ ok: true, evidence: expect.stringContaining("attested by sre; pre-check: backup snap-9 attested by dba") });
+    expect(byId["no-error-spikes"]).toMatchObject({ ok: false });
+    const { rows: [audit] } = await pool.query("SELECT action, details FROM audit_log WHERE hash = $1", [s.auditHash]);
+    expect(audit.action).toBe("rollout.signoff");
+    expect(audit.details.notes).toBe("<script>alert(1)</script> watch p95");
+    await expect(signOff(pool, r.id, DBA, { decision: "signed_off", notes: "", attested: [], changesetSha256: r.changesetSha256 })).rejects.toThrow(/is signed_off; sign-off needs it verified/);
+    expect((await listSignoffs(pool, { person: "sre", decision: "signed_off_with_follow_ups" })).map((x) => x.id)).toEqual([s.id]);
+    expect(await listSignoffs(pool, { person: "dba" })).toEqual([]);
+  });
+});
