@@ -1,6 +1,8 @@
 import { defineConfig } from "@playwright/test";
 
 const PORT = Number(process.env.E2E_PORT ?? 3100);
+// Production's maintenance window: one minute on a day that is not today, so "outside the window" is certain.
+const CLOSED_DAY = new Date().getUTCDay() === 0 ? "mon" : "sun";
 
 export default defineConfig({
   testDir: "e2e",
@@ -18,7 +20,7 @@ export default defineConfig({
   },
   webServer: {
     // The same launcher as `npm run demo`, on a fresh embedded database of its own.
-    command: `rm -rf .indexdeck-e2e && node bin/demo.mjs --data-dir .indexdeck-e2e --rows 20000 --staging-rows 1000000 --port ${PORT} --logins-file .indexdeck-e2e/logins.json`,
+    command: `rm -rf .indexdeck-e2e && node bin/demo.mjs --data-dir .indexdeck-e2e --rows 20000 --staging-rows 1000000 --prod-window "${CLOSED_DAY} 03:00-03:01 UTC" --port ${PORT} --logins-file .indexdeck-e2e/logins.json`,
     url: `http://localhost:${PORT}/login`,
     timeout: 240_000,
     reuseExistingServer: false,

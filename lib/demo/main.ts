@@ -15,7 +15,7 @@ import { ensureChefcloud, ensureDatabase } from "./chefcloud";
 import { startEmbedded } from "./embedded";
 import { isPortFree } from "./ports";
 
-const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --staging-rows N --data-dir .indexdeck --logins-file FILE --setup-only]`;
+const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --staging-rows N --prod-window "sat,sun 02:00-05:00 UTC" --data-dir .indexdeck --logins-file FILE --setup-only]`;
 
 function log(line: string) {
   console.log(`[indexdeck] ${line}`);
@@ -27,6 +27,7 @@ async function main() {
       port: { type: "string", default: process.env.PORT ?? "3000" },
       rows: { type: "string", default: process.env.INDEXDECK_DEMO_ROWS ?? "2000000" },
       "staging-rows": { type: "string" },
+      "prod-window": { type: "string", default: "sat,sun 02:00-05:00 UTC" },
       "data-dir": { type: "string", default: ".indexdeck" },
       "logins-file": { type: "string" },
       "setup-only": { type: "boolean", default: false },
@@ -60,7 +61,7 @@ async function main() {
     await ensureChefcloud(server.url("postgres"), server.url, "chefcloud_staging", stagingRows, log);
     await ensureChefcloud(server.url("postgres"), server.url, "chefcloud_prod", prodRows, log);
     targetsFile = path.join(dataDir, "targets.json");
-    await writeFile(targetsFile, JSON.stringify(demoTargets(server.url), null, 2));
+    await writeFile(targetsFile, JSON.stringify(demoTargets(server.url, parseWindow(opts["prod-window"]!)), null, 2));
   }
 
   const store = new pg.Client({ connectionString: storeUrl });
@@ -115,7 +116,14 @@ async function main() {
   });
 }
 
-function demoTargets(url: (db: string) => string) {
+/** "sat,sun 02:00-05:00 UTC" → a maintenance window of the targets file. */
+function parseWindow(text: string) {
+  const m = /^([a-z,]+) (\d\d:\d\d)-(\d\d:\d\d) (\S+)$/.exec(text.trim());
+  if (!m) throw new UsageError(`--prod-window must look like "sat,sun 02:00-05:00 UTC", got ${text}`);
+  return { days: m[1].split(","), start: m[2], end: m[3], timeZone: m[4] };
+}
+
+function demoTargets(url: (db: string) => string, prodWindow: ReturnType<typeof parseWindow>) {
   return {
     targets: [
       {
@@ -127,7 +135,7 @@ function demoTargets(url: (db: string) => string) {
       {
         id: "chefcloud_prod", label: "ChefCloud production", environment: "production", url: url("chefcloud_prod"),
         approvals: { required: 2, roles: ["dba", "sre", "admin"], requesterMayApprove: false },
-        maintenanceWindows: [{ days: ["sat", "sun"], start: "02:00", end: "05:00", timeZone: "UTC" }],
+        maintenanceWindows: [prodWindow],
         probes: { enabled: true },
       },
     ],

@@ -1,0 +1,96 @@
+import { expect, test } from "@playwright/test";
+import { login } from "./helpers";
+
+test("production: four eyes, window override, sign-off, history and CSV for the manager; engineers get 403", async ({ browser }) => {
+  test.setTimeout(180_000);
+  const sre = await browser.newPage();
+  await login(sre, "sre");
+  await sre.goto("/rollouts");
+  await sre.getByLabel("Change set").selectOption({ label: await sre.locator("option", { hasText: "001_franchise_indexes.sql" }).innerText() });
+  await sre.getByLabel("Target").selectOption("chefcloud_prod");
+  await sre.getByRole("button", { name: "Create rollout" }).click();
+  await expect(sre).toHaveURL(/\/rollouts\/\d+$/);
+  const url = sre.url();
+  const id = url.split("/").pop();
+  await expect(sre.getByTestId("rollout-state")).toHaveText("awaiting_approval");
+  const sha = (await sre.locator("code").filter({ hasText: /^[0-9a-f]{64}$/ }).first().innerText()).trim();
+  const approval = { decision: "approve", comment: "looks right", changesetSha256: sha, targetId: "chefcloud_prod" };
+
+  // The requester cannot approve, even by posting directly.
+  const own = await sre.request.post(`/api/rollouts/${id}/approve`, { data: approval });
+  expect(own.status()).toBe(422);
+  expect((await own.json()).error).toMatch(/you requested this rollout/);
+
+  const dba = await browser.newPage();
+  await login(dba, "dba");
+  await dba.goto(url);
+  await dba.getByLabel("Comment (required)").fill("<b>ok</b><script>window.__pwned = 1</script>");
+  await dba.getByRole("button", { name: "Approve" }).click();
+  await expect(dba.getByTestId("approvals")).toContainText("1 of 2");
+  // Comments are text, never markup.
+  await expect(dba.getByTestId("approvals")).toContainText("<b>ok</b><script>window.__pwned = 1</script>");
+  expect(await dba.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  const twice = await dba.request.post(`/api/rollouts/${id}/approve`, { data: approval });
+  expect(twice.status()).toBe(409);
+  expect((await twice.json()).error).toMatch(/dba has already decided/);
+
+  const engineer = await browser.newPage();
+  await login(engineer, "engineer");
+  expect((await engineer.request.post(`/api/rollouts/${id}/approve`, { data: approval })).status()).toBe(403);
+
+  const admin = await browser.newPage();
+  await login(admin, "admin");
+  await admin.goto(url);
+  await admin.getByLabel("Comment (required)").fill("second pair of eyes");
+  await admin.getByRole("button", { name: "Approve" }).click();
+  await expect(admin.getByTestId("rollout-state")).toHaveText("approved");
+
+  // Outside the window: pre-check fails and apply is refused.
+  await dba.reload();
+  await dba.getByLabel("Backup id (attest)").fill("prod-snap-7");
+  await dba.getByRole("button", { name: "Run pre-check" }).click();
+  await expect(dba.locator('[data-check="maintenance-window"]')).toContainText("fail", { timeout: 30_000 });
+  await expect(dba.locator('[data-check="maintenance-window"]')).toContainText("outside the maintenance window");
+  expect((await dba.request.post(`/api/rollouts/${id}/apply`, { data: {} })).status()).toBe(409);
+
+  // An admin overrides the window and waives staging-first, in writing.
+  await admin.reload();
+  await admin.getByLabel("Backup id (attest)").fill("prod-snap-7");
+  await admin.getByLabel("Override maintenance window (reason)").fill("incident INC-42 needs these indexes now");
+  await admin.getByLabel("Waive staging-first (reason)").fill("staging verified the same SQL last week");
+  await admin.getByRole("button", { name: "Run pre-check" }).click();
+  await expect(admin.getByTestId("rollout-state")).toHaveText("prechecked", { timeout: 30_000 });
+  await expect(admin.locator('[data-check="maintenance-window"]')).toContainText("overridden by admin: incident INC-42");
+
+  await dba.reload();
+  await dba.getByRole("button", { name: "Apply" }).click();
+  await expect(dba.getByTestId("rollout-state")).toHaveText("verified", { timeout: 60_000 });
+
+  const form = dba.getByTestId("signoff-form");
+  await expect(form.locator('[data-item="concurrently"]')).toContainText("yes");
+  await expect(form.locator('[data-item="p95"]')).toContainText("not measured");
+  for (const item of ["off-peak", "backup", "monitoring-access", "rollback-reviewed", "no-error-spikes"]) {
+    await form.locator(`[data-item="${item}"] input[type=checkbox]`).check();
+  }
+  await form.getByLabel("Decision").selectOption("signed_off");
+  await form.getByLabel("Notes").fill("done during INC-42");
+  await form.getByRole("button", { name: "Record sign-off" }).click();
+  await expect(dba.getByTestId("rollout-state")).toHaveText("signed_off");
+
+  const manager = await browser.newPage();
+  await login(manager, "manager");
+  await manager.goto("/signoffs?target=chefcloud_prod&decision=signed_off");
+  const row = manager.getByTestId("signoffs").locator("tbody tr").filter({ hasText: `#${id}` });
+  await expect(row).toContainText("dba (dba)");
+  await row.getByRole("link").first().click();
+  await expect(manager.getByTestId("checklist")).toContainText("Off-peak window scheduled");
+  await expect(manager.getByText(/chain intact/)).toBeVisible();
+
+  await manager.goto(`/audit?target=chefcloud_prod`);
+  const [download] = await Promise.all([manager.waitForEvent("download"), manager.getByRole("link", { name: "Download CSV" }).click()]);
+  const csv = await (await import("node:fs/promises")).readFile((await download.path())!, "utf8");
+  expect(csv.split("\n")[0]).toBe("id,at,actor,role,action,targetId,rolloutId,changesetSha256,details,prevHash,hash");
+  for (const action of ["rollout.approve", "rollout.window.override", "rollout.promotion.waive", "rollout.signoff"]) expect(csv).toContain(`"${action}"`);
+  const hash = (await manager.goto(`/audit?target=chefcloud_prod&action=rollout.signoff`), await manager.getByTestId("audit-rows").locator("tbody tr").first().locator("code[title]").getAttribute("title"));
+  expect(csv).toContain(hash!);
+});
