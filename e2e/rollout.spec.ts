@@ -56,6 +56,10 @@ test("sre requests, dba approves and runs pre-check → apply → verify with li
 
   await expect(await stateOf(dba)).toHaveText("verified", { timeout: 60_000 });
   await expect(dba.locator('[data-check="plan:payments"]')).toContainText("uses idx_payments_org_status_created");
+  // The seed's p95 table, measured: every pattern has a before and an after, and got faster.
+  const latency = dba.getByTestId("latency").locator("tbody tr");
+  await expect(latency).toHaveCount(6);
+  for (const row of await latency.all()) await expect(row.locator("td").nth(3)).toHaveText(/^-\d+(\.\d)?%$/);
 
   // The engineer's page received the same live events, and still has no buttons.
   await expect(engineer.getByTestId("event-log").locator('li[data-kind="index_ready"]')).toHaveCount(6, { timeout: 30_000 });

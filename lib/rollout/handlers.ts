@@ -17,11 +17,13 @@ import { getRollout, rolloutTasks, transition, type Rollout, type RolloutState }
 import { StoreSink } from "./store-sink";
 import { runVerify } from "./verify";
 import { workloadsFor } from "./workloads";
+import { probeLatency, saveProbe, type ProbeOptions } from "../monitor/latency";
 
 export interface HandlerContext {
   pool: pg.Pool;
   targets?: () => TargetConfig[];
   apply?: Partial<Pick<ApplyOptions, "pollIntervalMs" | "lockRetries" | "backoffMs">>;
+  probe?: ProbeOptions;
 }
 
 const SYSTEM = { actor: "indexdeck", role: null };
@@ -77,8 +79,11 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
     attestations: { backupId: p.backupId, diskFree: p.diskFree, windowOverride: p.windowOverride, promotionWaiver: p.promotionWaiver, by: p.by },
     stagingVerified: staging ?? null,
   });
+  const baseline = await measureLatency(ctx, rollout, target, "before");
+  report.checks.push(baseline.check);
   await withTransaction(ctx.pool, async (tx) => {
     await finishJob(tx, job.id, null);
+    if (baseline.results.length) await saveProbe(tx, rollout.id, "before", baseline.results);
     const from: RolloutState[] = ["approved", "prechecked", "failed"];
     await transition(tx, rollout.id, from, report.ok ? "prechecked" : "approved", { precheck: report, error: report.ok ? null : "pre-check failed" });
     await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.precheck.end",
@@ -177,13 +182,40 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
 
 async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
   const report = await runVerify(target, tasks, await workloadsFor(rollout.changesetName));
+  const after = report.ok ? await measureLatency(ctx, rollout, target, "after") : { results: [] };
   await withTransaction(ctx.pool, async (tx) => {
     await finishJob(tx, job.id, null);
+    if (after.results.length) await saveProbe(tx, rollout.id, "after", after.results);
     await transition(tx, rollout.id, ["verifying", "verified"], report.ok ? "verified" : "verifying", { verify: report, error: report.ok ? null : "verify found problems" });
     await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.verify.end",
       details: { ok: report.ok, failed: [...report.indexes, ...report.plans].filter((c) => c.status !== "pass").map((c) => c.id) } });
     await appendEvent(tx, rollout.id, "verify_done", { ok: report.ok });
   });
+}
+
+/**
+ * The p95 of the change set's query patterns on the target, before apply (with pre-check) or after
+ * verify. Production targets are probed only when their config opts in.
+ */
+async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: TargetConfig, phase: "before" | "after") {
+  const title = phase === "before" ? "Latency baseline (p95 before)" : "Latency after";
+  const workloads = await workloadsFor(rollout.changesetName);
+  if (!workloads.length) return { results: [], check: { id: "latency-baseline", title, status: "warn" as const, summary: "no query patterns declared in sql/workloads/ for this change set: p95 cannot be measured" } };
+  if (target.environment === "production" && !target.probes.enabled) {
+    return { results: [], check: { id: "latency-baseline", title, status: "warn" as const, summary: "not measured: latency probes on this production target are off (probes.enabled in the targets file)" } };
+  }
+  await appendEvent(ctx.pool, rollout.id, "probe_start", { phase, workloads: workloads.length });
+  const results = await probeLatency(target, workloads, ctx.probe);
+  await appendEvent(ctx.pool, rollout.id, "probe_done", { phase, results: results.map((r) => ({ workload: r.workload, p95Ms: r.p95Ms, samples: r.samples, errors: r.errors })) });
+  const failed = results.filter((r) => r.error && !r.samples);
+  return {
+    results,
+    check: {
+      id: "latency-baseline", title, status: failed.length ? ("warn" as const) : ("pass" as const),
+      summary: `${results.length - failed.length} of ${results.length} query patterns measured (${results[0]?.samples ?? 0} samples each)${failed.length ? `; failed: ${failed.map((f) => `${f.workload} (${f.error})`).join(", ")}` : ""}`,
+      evidence: results,
+    },
+  };
 }
 
 /** Drops, concurrently, exactly the indexes this rollout created, never ones that existed before it. */

@@ -6,6 +6,7 @@ import { lintText } from "../changeset/lint";
 import { withTransaction } from "../store/pool";
 import { listApprovals, type Approval } from "./approvals";
 import { planChangeSet } from "./plan";
+import { latencyComparison, type LatencyComparison } from "../monitor/latency";
 import { getRollout, RolloutError, transition, type Rollout } from "./rollouts";
 
 /** The seed's Production Readiness Checklist. `evidence` items are filled from what indexdeck recorded; the rest are attested. */
@@ -49,7 +50,7 @@ export const SignoffInput = z.object({
 export type SignoffInput = z.infer<typeof SignoffInput>;
 
 /** The checklist as indexdeck can prove it for this rollout, before anyone attests anything. */
-export async function evidenceChecklist(rollout: Rollout, approvals: Approval[]): Promise<ChecklistItem[]> {
+export async function evidenceChecklist(rollout: Rollout, approvals: Approval[], latency: LatencyComparison[] = []): Promise<ChecklistItem[]> {
   const lint = await lintText({ file: rollout.changesetName, text: rollout.changesetSql });
   const rules = new Set(lint.findings.map((f) => f.rule));
   const tasks = await planChangeSet(rollout.changesetName, rollout.changesetSql, rollout.environment);
@@ -67,7 +68,7 @@ export async function evidenceChecklist(rollout: Rollout, approvals: Approval[])
     disk: { ok: check("disk-space") ? check("disk-space")!.status === "pass" : null, evidence: check("disk-space")?.summary ?? "no pre-check recorded" },
     "indexes-valid": { ok: verifyIdx.length ? verifyIdx.every((c) => c.status === "pass") : null, evidence: verifyIdx.map((c) => `${c.title}: ${c.summary}`).join("; ") || "not verified" },
     explain: { ok: plans.length ? plans.every((c) => c.status === "pass") : null, evidence: plans.map((c) => `${c.title}: ${c.status}`).join("; ") || "no workload queries declared for this change set" },
-    p95: { ok: null, evidence: "not measured: latency probes arrive with monitoring (issue #7)" },
+    p95: p95Evidence(latency),
     "usage-stats": { ok: null, evidence: "not measured: usage snapshots arrive with monitoring (issue #7)" },
   };
   const hints: Record<string, string> = {
@@ -77,6 +78,13 @@ export async function evidenceChecklist(rollout: Rollout, approvals: Approval[])
   return CHECKLIST.map((c) => c.kind === "evidence"
     ? { ...c, ok: proofs[c.id].ok, evidence: proofs[c.id].evidence }
     : { ...c, ok: false, evidence: hints[c.id] ? `pre-check: ${hints[c.id]}` : "to be attested by the person signing off" });
+}
+
+function p95Evidence(latency: LatencyComparison[]): { ok: boolean | null; evidence: string } {
+  const measured = latency.filter((l) => l.changePercent !== null);
+  if (!measured.length) return { ok: null, evidence: "not measured: no p95 before and after for this rollout" };
+  const fmt = (l: LatencyComparison) => `${l.workload} ${l.before!.p95Ms!.toFixed(2)} → ${l.after!.p95Ms!.toFixed(2)} ms (${l.changePercent! > 0 ? "+" : ""}${l.changePercent!.toFixed(0)}%)`;
+  return { ok: measured.every((l) => l.changePercent! < 0) && measured.length === latency.length, evidence: `measured p95: ${measured.map(fmt).join("; ")}${measured.length < latency.length ? `; ${latency.length - measured.length} pattern(s) not measured both times` : ""}` };
 }
 
 export interface Signoff {
@@ -98,7 +106,7 @@ export async function signOff(pool: pg.Pool, rolloutId: number, actor: Actor, in
   if (!rollout) throw new RolloutError(`rollout ${rolloutId} does not exist`, 404);
   if (input.changesetSha256 !== rollout.changesetSha256) throw new RolloutError("this form was for other SQL; reload and review again", 409);
   if (rollout.state !== "verified") throw new RolloutError(`rollout ${rolloutId} is ${rollout.state}; sign-off needs it verified`);
-  const checklist = (await evidenceChecklist(rollout, await listApprovals(pool, rolloutId))).map((item) =>
+  const checklist = (await evidenceChecklist(rollout, await listApprovals(pool, rolloutId), await latencyComparison(pool, rolloutId))).map((item) =>
     item.kind === "attestation" ? { ...item, ok: input.attested.includes(item.id), evidence: input.attested.includes(item.id) ? `attested by ${actor.email}${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}` : `not attested${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}` } : item);
   return withTransaction(pool, async (tx) => {
     await tx.query("SELECT 1 FROM rollout WHERE id = $1 FOR UPDATE", [rolloutId]);

@@ -8,6 +8,8 @@ import { RolloutActions } from "@/components/rollout-actions";
 import { listApprovals } from "@/lib/rollout/approvals";
 import { evidenceChecklist, listSignoffs } from "@/lib/rollout/signoff";
 import { SignoffForm } from "@/components/signoff-form";
+import { LatencyTable } from "@/components/latency-table";
+import { latencyComparison } from "@/lib/monitor/latency";
 import { RolloutLive } from "@/components/rollout-live";
 import { pageActor } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
@@ -40,6 +42,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
   const rollout = id.success ? await getRollout(pool, id.data) : null;
   if (!rollout) return <div className="card"><h1>Rollout not found</h1><p>There is no rollout {(await params).id}. <Link href="/rollouts">All rollouts</Link></p></div>;
   const [tasks, approvals, signoffs] = await Promise.all([rolloutTasks(pool, rollout.id), listApprovals(pool, rollout.id), listSignoffs(pool, { rolloutId: rollout.id })]);
+  const latency = await latencyComparison(pool, rollout.id);
   return (
     <>
       <h1>Rollout #{rollout.id}: {rollout.changesetName} → {rollout.targetId}</h1>
@@ -59,13 +62,14 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
       <RolloutLive rolloutId={rollout.id} tasks={tasks.map((t) => ({ seq: t.seq, kind: t.kind, indexName: t.indexName, statement: t.statement, status: t.status }))} />
       {rollout.precheck && <Checks title={`Pre-check (${rollout.precheck.ok ? "passed" : "failed"}, ${rollout.precheck.at})`} checks={rollout.precheck.checks} />}
       {rollout.state === "verified" && can(actor.role, "rollout:signoff") && (
-        <SignoffForm rolloutId={rollout.id} sha256={rollout.changesetSha256} items={await evidenceChecklist(rollout, approvals)} />
+        <SignoffForm rolloutId={rollout.id} sha256={rollout.changesetSha256} items={await evidenceChecklist(rollout, approvals, latency)} />
       )}
       {signoffs.map((s) => (
         <div className="card" key={s.id} data-testid="signoff">
           Sign-off <Link href={`/signoffs/${s.id}`}>#{s.id}</Link>: <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {s.createdAt.toISOString().replace("T", " ").slice(0, 19)} UTC
         </div>
       ))}
+      {latency.length > 0 && <LatencyTable rows={latency} />}
       {rollout.verify && <Checks title={`Verify (${rollout.verify.ok ? "passed" : "problems"}, ${rollout.verify.at})`} checks={[...rollout.verify.indexes, ...rollout.verify.plans]} />}
     </>
   );

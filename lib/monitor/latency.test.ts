@@ -1,0 +1,42 @@
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { ensureChefcloud } from "../demo/chefcloud";
+import { startRunner } from "../jobs/runner";
+import { handleJob } from "../rollout/handlers";
+import { requestPhase } from "../rollout/phases";
+import { createRollout, getRollout } from "../rollout/rollouts";
+import { DBA, testTargets, waitForState } from "../rollout/testing";
+import { databaseUrl, freshDatabase, pgServers } from "../testing/db";
+import { latencyComparison } from "./latency";
+
+describe.each(pgServers())("measured p95 before and after on $name PostgreSQL", (server) => {
+  it("is lower after the seed's indexes for every seed query pattern, by a wide margin", async () => {
+    const name = `chef_${Math.random().toString(36).slice(2, 8)}`;
+    await ensureChefcloud(server.adminUrl, (db) => databaseUrl(server, db), name, 100_000, () => undefined);
+    const targetUrl = databaseUrl(server, name);
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const targets = testTargets(targetUrl);
+    const runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 40, paceMs: 0 } }, job) });
+    try {
+      const r = await createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId: "stage" }, DBA);
+      await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, targets);
+      await waitForState(pool, r.id, ["prechecked"], 60_000);
+      await requestPhase(pool, r.id, "apply", DBA, {}, targets);
+      expect(await waitForState(pool, r.id, ["verified", "verifying", "failed"], 90_000)).toBe("verified");
+      const table = await latencyComparison(pool, r.id);
+      expect(table.map((t) => t.workload).sort()).toEqual(["franchise_budgets", "franchise_overview", "franchise_rankings", "inventory_batches", "payments", "purchase_orders"]);
+      for (const row of table) {
+        expect(row.before!.samples, row.workload).toBe(40);
+        expect(row.after!.samples, row.workload).toBe(40);
+        expect(row.after!.p95Ms!, `${row.workload}: ${row.before!.p95Ms} → ${row.after!.p95Ms} ms`).toBeLessThan(row.before!.p95Ms! / 2);
+      }
+      expect((await getRollout(pool, r.id))!.precheck!.checks.find((c) => c.id === "latency-baseline")).toMatchObject({ status: "pass" });
+    } finally {
+      await runner.stop();
+      await pool.end();
+      const admin = new pg.Client({ connectionString: server.adminUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => admin.end());
+    }
+  }, 180_000);
+});

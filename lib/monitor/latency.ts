@@ -1,0 +1,124 @@
+import * as hdr from "hdr-histogram-js";
+import type pg from "pg";
+import { withTargetClient } from "../targets/connect";
+import type { TargetConfig } from "../targets/config";
+import type { Workload } from "../rollout/workloads";
+
+export interface LatencyResult {
+  workload: string;
+  samples: number;
+  errors: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  error: string | null;
+}
+
+export interface ProbeOptions {
+  samples?: number;
+  /** Per query; a probe never holds the target up for long. */
+  statementTimeoutMs?: number;
+  /** Pause between queries, so a probe cannot flood the server. */
+  paceMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs each query pattern `samples` times with parameters sampled from the target, in a READ ONLY
+ * transaction with a short statement_timeout, paced, and records the latency in an HDR histogram
+ * (microsecond resolution). A pattern that fails or times out is reported for itself; the rest go on.
+ */
+export async function probeLatency(target: TargetConfig, workloads: Workload[], opts: ProbeOptions = {}): Promise<LatencyResult[]> {
+  const samples = opts.samples ?? 200;
+  return withTargetClient(target, async (db) => {
+    const results: LatencyResult[] = [];
+    for (const w of workloads) results.push(await probeOne(db, w, samples, opts));
+    return results;
+  }, { applicationName: "indexdeck:probe", statementTimeoutMs: opts.statementTimeoutMs ?? 2000 });
+}
+
+async function probeOne(db: pg.ClientBase, w: Workload, samples: number, opts: ProbeOptions): Promise<LatencyResult> {
+  const base = { workload: w.name, samples: 0, errors: 0, p50Ms: null, p95Ms: null, p99Ms: null, maxMs: null, error: null };
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  let lastError: string | null = null;
+  let errors = 0;
+  const begin = async () => {
+    await db.query("BEGIN READ ONLY");
+    await db.query(`SET LOCAL statement_timeout = ${Math.round(opts.statementTimeoutMs ?? 2000)}`);
+  };
+  try {
+    await begin();
+    const { rows: paramRows } = await db.query(w.paramsQuery);
+    if (!paramRows.length) return { ...base, error: "no rows to sample parameters from" };
+    const params = paramRows.map((r) => Object.values(r));
+    for (let i = 0; i < samples; i++) {
+      const t = process.hrtime.bigint();
+      try {
+        await db.query(w.query, params[i % params.length]);
+        histogram.recordValue(Number((process.hrtime.bigint() - t) / 1000n));
+      } catch (err) {
+        // A failed or timed-out query aborts the transaction: start a fresh one and go on.
+        errors++;
+        lastError = (err as Error).message;
+        await db.query("ROLLBACK");
+        await begin();
+      }
+      if (opts.paceMs ?? 2) await sleep(opts.paceMs ?? 2);
+    }
+  } catch (err) {
+    return { ...base, errors: errors + 1, error: (err as Error).message };
+  } finally {
+    await db.query("ROLLBACK").catch(() => undefined);
+  }
+  const ms = (p: number) => (histogram.totalCount ? histogram.getValueAtPercentile(p) / 1000 : null);
+  const result = { workload: w.name, samples: histogram.totalCount, errors, p50Ms: ms(50), p95Ms: ms(95), p99Ms: ms(99), maxMs: histogram.totalCount ? histogram.maxValue / 1000 : null, error: lastError };
+  histogram.destroy();
+  return result;
+}
+
+export async function saveProbe(db: Pick<pg.Pool, "query"> | pg.ClientBase, rolloutId: number, phase: "before" | "after", results: LatencyResult[]): Promise<void> {
+  for (const r of results) {
+    await db.query(
+      `INSERT INTO latency_probe (rollout_id, phase, workload, samples, errors, p50_ms, p95_ms, p99_ms, max_ms, error)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [rolloutId, phase, r.workload, r.samples, r.errors, r.p50Ms, r.p95Ms, r.p99Ms, r.maxMs, r.error],
+    );
+  }
+}
+
+export interface LatencyComparison {
+  workload: string;
+  before: LatencyResult | null;
+  after: LatencyResult | null;
+  /** (after − before) / before × 100 of p95; null unless both were measured. */
+  changePercent: number | null;
+}
+
+/** The seed's "expected p95" table, made of measurements: the latest before and after of each pattern. */
+export async function latencyComparison(db: Pick<pg.Pool, "query">, rolloutId: number): Promise<LatencyComparison[]> {
+  const { rows } = await db.query<LatencyResult & { phase: "before" | "after" }>(
+    `SELECT DISTINCT ON (phase, workload)
+       phase,
+       workload,
+       samples,
+       errors,
+       p50_ms AS "p50Ms",
+       p95_ms AS "p95Ms",
+       p99_ms AS "p99Ms",
+       max_ms AS "maxMs",
+       error
+     FROM latency_probe
+    WHERE rollout_id = $1
+    ORDER BY phase, workload, id DESC`,
+    [rolloutId],
+  );
+  const names = [...new Set(rows.map((r) => r.workload))];
+  return names.map((workload) => {
+    const before = rows.find((r) => r.workload === workload && r.phase === "before") ?? null;
+    const after = rows.find((r) => r.workload === workload && r.phase === "after") ?? null;
+    const changePercent = before?.p95Ms && after?.p95Ms !== null && after?.p95Ms !== undefined ? ((after.p95Ms - before.p95Ms) / before.p95Ms) * 100 : null;
+    return { workload, before, after, changePercent };
+  });
+}
