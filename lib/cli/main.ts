@@ -5,6 +5,7 @@ import { lintCommand } from "./lint";
 import { auditCommand, migrateCommand, usersCommand } from "./store-commands";
 import { workerCommand } from "./worker";
 import { phaseCommand } from "./phases";
+import { reportCommand } from "./report";
 
 const USAGE = `indexdeck — roll out PostgreSQL indexes safely
 
@@ -16,8 +17,7 @@ const USAGE = `indexdeck — roll out PostgreSQL indexes safely
 
   indexdeck precheck|apply|verify|rollback --changeset FILE --database-url URL [--json]
   indexdeck precheck|apply|verify|rollback|cancel --rollout ID --as LOGIN [--json]
-
-report (unused/duplicate/invalid indexes) is not built yet (issue #7).
+  indexdeck report (--target ID | --database-url URL) [--json]   unused, duplicate, invalid indexes
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -31,6 +31,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   verify: (argv, io) => phaseCommand("verify", argv, io),
   rollback: (argv, io) => phaseCommand("rollback", argv, io),
   cancel: (argv, io) => phaseCommand("cancel", argv, io),
+  report: reportCommand,
 };
 
 /** Runs one CLI command and returns its exit status: 0 ok, 1 findings or failure, 2 bad usage or input. */

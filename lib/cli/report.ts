@@ -1,0 +1,24 @@
+import { parseArgs } from "node:util";
+import { reportForTarget } from "../monitor/reports";
+import { findTarget, loadTargets } from "../targets/config";
+import { UsageError, type Io } from "./io";
+
+export async function reportCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { target: { type: "string" }, "database-url": { type: "string" }, json: { type: "boolean", default: false }, "min-bytes": { type: "string" } } });
+  if (!values.target === !values["database-url"]) throw new UsageError("usage: indexdeck report (--target ID | --database-url URL) [--json] [--min-bytes N]");
+  const target = values.target ? findTarget(loadTargets(), values.target) : { id: "cli", url: values["database-url"]! };
+  if (!target) throw new UsageError(`unknown target ${values.target}`);
+  const minBytes = values["min-bytes"] === undefined ? undefined : Number(values["min-bytes"]);
+  if (minBytes !== undefined && !(minBytes >= 0)) throw new UsageError("--min-bytes must be a number ≥ 0");
+  const { indexes, ...report } = await reportForTarget(target, { minBytes });
+  if (values.json) {
+    io.out(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    io.out(`${indexes.length} indexes; statistics reset ${report.statsResetAt ?? "never"}\n`);
+    for (const kind of ["unused", "duplicate", "invalid"] as const) {
+      io.out(`\n${kind}: ${report[kind].length}\n`);
+      for (const f of report[kind]) io.out(`  ${f.schema}.${f.index} on ${f.table}: ${f.reason}\n`);
+    }
+  }
+  return 0;
+}

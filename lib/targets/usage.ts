@@ -1,0 +1,66 @@
+import type pg from "pg";
+
+export interface IndexRow {
+  schema: string;
+  table: string;
+  name: string;
+  method: string;
+  /** Key columns in order; null for an expression key. */
+  columns: Array<string | null>;
+  expressions: string | null;
+  predicate: string | null;
+  unique: boolean;
+  /** Backs a primary key, unique or exclusion constraint: never offered for dropping. */
+  constraint: string | null;
+  valid: boolean;
+  buildInProgress: boolean;
+  scans: number;
+  tuplesRead: number;
+  tuplesFetched: number;
+  bytes: number;
+  definition: string;
+}
+
+/** Every user index with its usage counters, size, validity and what it backs: one query. */
+export async function indexInventory(db: pg.ClientBase): Promise<IndexRow[]> {
+  const { rows } = await db.query<IndexRow>(`
+    SELECT
+      n.nspname                                   AS schema,
+      t.relname                                   AS "table",
+      i.relname                                   AS name,
+      am.amname                                   AS method,
+      ARRAY(
+        SELECT a.attname::text
+          FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+          LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0
+         WHERE k.ord <= x.indnkeyatts
+         ORDER BY k.ord
+      )                                           AS columns,
+      pg_get_expr(x.indexprs, x.indrelid)         AS expressions,
+      pg_get_expr(x.indpred, x.indrelid)          AS predicate,
+      x.indisunique                               AS "unique",
+      c.conname                                   AS "constraint",
+      x.indisvalid                                AS valid,
+      EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = x.indexrelid) AS "buildInProgress",
+      coalesce(s.idx_scan, 0)                     AS scans,
+      coalesce(s.idx_tup_read, 0)                 AS "tuplesRead",
+      coalesce(s.idx_tup_fetch, 0)                AS "tuplesFetched",
+      pg_relation_size(x.indexrelid)              AS bytes,
+      pg_get_indexdef(x.indexrelid)               AS definition
+    FROM pg_index x
+    JOIN pg_class i ON i.oid = x.indexrelid
+    JOIN pg_class t ON t.oid = x.indrelid
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+    JOIN pg_am am ON am.oid = i.relam
+    LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = x.indexrelid
+    LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.contype IN ('p', 'u', 'x')
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+    ORDER BY n.nspname, t.relname, i.relname`);
+  return rows.map((r) => ({ ...r, scans: Number(r.scans), tuplesRead: Number(r.tuplesRead), tuplesFetched: Number(r.tuplesFetched), bytes: Number(r.bytes) }));
+}
+
+/** When this database's statistics were last reset (null: never since the cluster started). */
+export async function statsReset(db: pg.ClientBase): Promise<Date | null> {
+  const { rows: [row] } = await db.query<{ reset: Date | null }>("SELECT stats_reset AS reset FROM pg_stat_database WHERE datname = current_database()");
+  return row?.reset ?? null;
+}
