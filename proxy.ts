@@ -5,5 +5,6 @@ import { withAuth } from "next-auth/middleware";
 export const proxy = withAuth({ pages: { signIn: "/login" } });
 
 export const config = {
-  matcher: ["/((?!login|api/auth|_next/static|_next/image|favicon.ico).*)"],
+  // /api/metrics is for Prometheus, which carries a bearer token instead of a session.
+  matcher: ["/((?!login|api/auth|api/metrics|_next/static|_next/image|favicon.ico).*)"],
 };

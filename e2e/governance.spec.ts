@@ -68,7 +68,7 @@ test("production: four eyes, window override, sign-off, history and CSV for the 
 
   const form = dba.getByTestId("signoff-form");
   await expect(form.locator('[data-item="concurrently"]')).toContainText("yes");
-  await expect(form.locator('[data-item="p95"]')).toContainText("not measured");
+  await expect(form.locator('[data-item="p95"]')).toContainText("measured p95");
   for (const item of ["off-peak", "backup", "monitoring-access", "rollback-reviewed", "no-error-spikes"]) {
     await form.locator(`[data-item="${item}"] input[type=checkbox]`).check();
   }

@@ -30,7 +30,7 @@ test("sre requests, dba approves and runs pre-check → apply → verify with li
 
   await dba.getByLabel("Backup id (attest)").fill("snap-e2e-001");
   await dba.getByRole("button", { name: "Run pre-check" }).click();
-  await expect(await stateOf(dba)).toHaveText("prechecked", { timeout: 30_000 });
+  await expect(await stateOf(dba)).toHaveText("prechecked", { timeout: 90_000 });
   await expect(dba.locator('[data-check="backup"]')).toContainText("backup snap-e2e-001 attested by dba");
 
   const engineer = await browser.newPage();
@@ -54,7 +54,7 @@ test("sre requests, dba approves and runs pre-check → apply → verify with li
   const intermediate = [...seen].map(Number).filter((v) => v > 0 && v < 100);
   expect(intermediate.length, `values seen: ${[...seen].join(", ")}`).toBeGreaterThanOrEqual(2);
 
-  await expect(await stateOf(dba)).toHaveText("verified", { timeout: 60_000 });
+  await expect(await stateOf(dba)).toHaveText("verified", { timeout: 90_000 });
   await expect(dba.locator('[data-check="plan:payments"]')).toContainText("uses idx_payments_org_status_created");
   // The seed's p95 table, measured: every pattern has a before and an after, and got faster.
   const latency = dba.getByTestId("latency").locator("tbody tr");

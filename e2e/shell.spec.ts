@@ -72,3 +72,20 @@ test("the change sets page shows the seed's change set with its findings on the 
   await expect(seed).toContainText("8 statements · 6 indexes");
   await expect(seed.locator('[data-rule="statement-timeout-risk"]')).toHaveCount(6);
 });
+
+test("the indexes page lists every index of a target with its reports", async ({ page }) => {
+  await login(page, "engineer");
+  await page.goto("/indexes?target=chefcloud_staging");
+  await expect(page.locator('[data-report="invalid"]')).toContainText("Invalid: 0");
+  await expect(page.getByTestId("index-table")).toContainText("public.payments_pkey");
+  await page.getByLabel("Search indexes").fill("payments_pkey");
+  await expect(page.getByTestId("index-table").locator("tbody tr")).toHaveCount(1);
+  await expect(page.getByRole("button", { name: "Draft DROP change set" })).toHaveCount(0);
+});
+
+test("/api/metrics needs its bearer token and speaks Prometheus", async ({ request }) => {
+  expect((await request.get("/api/metrics")).status()).toBe(401);
+  const ok = await request.get("/api/metrics", { headers: { authorization: "Bearer e2e-metrics-token" } });
+  expect(ok.status()).toBe(200);
+  expect(await ok.text()).toContain("# TYPE indexdeck_rollouts gauge");
+});

@@ -17,7 +17,9 @@ export function startJobRunner(): Runner {
   const poll = Number(process.env.INDEXDECK_POLL_MS ?? 500);
   // The progress poller reads the target at most every 500 ms, and never faster than every 100 ms.
   const pollIntervalMs = Number.isFinite(poll) ? Math.min(500, Math.max(100, poll)) : 500;
-  state.runner ??= startRunner({ pool, handle: (job) => handleJob({ pool, apply: { pollIntervalMs } }, job) });
+  const samples = Number(process.env.INDEXDECK_PROBE_SAMPLES ?? 200);
+  const probe = { samples: Number.isInteger(samples) && samples > 0 ? Math.min(samples, 10_000) : 200 };
+  state.runner ??= startRunner({ pool, handle: (job) => handleJob({ pool, apply: { pollIntervalMs }, probe }, job) });
   return state.runner;
 }
 

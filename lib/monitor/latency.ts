@@ -2,7 +2,7 @@ import * as hdr from "hdr-histogram-js";
 import type pg from "pg";
 import { withTargetClient } from "../targets/connect";
 import type { TargetConfig } from "../targets/config";
-import type { Workload } from "../rollout/workloads";
+import { sampleParams, type Workload } from "../rollout/workloads";
 
 export interface LatencyResult {
   workload: string;
@@ -50,9 +50,8 @@ async function probeOne(db: pg.ClientBase, w: Workload, samples: number, opts: P
   };
   try {
     await begin();
-    const { rows: paramRows } = await db.query(w.paramsQuery);
-    if (!paramRows.length) return { ...base, error: "no rows to sample parameters from" };
-    const params = paramRows.map((r) => Object.values(r));
+    const params = await sampleParams(db, w);
+    if (!params.length) return { ...base, error: "no rows to sample parameters from (the table is empty)" };
     for (let i = 0; i < samples; i++) {
       const t = process.hrtime.bigint();
       try {

@@ -8,7 +8,7 @@ import { explainQuery } from "../targets/explain";
 import type { TargetConfig } from "../targets/config";
 import type { PlannedTask } from "./plan";
 import type { CheckResult, VerifyReport } from "./rollouts";
-import type { Workload } from "./workloads";
+import { sampleParams, type Workload } from "./workloads";
 
 /** The comparable shape of a CREATE INDEX: positions, CONCURRENTLY, IF NOT EXISTS and schema left out. */
 function definitionShape(sql: string): string {
@@ -53,9 +53,9 @@ async function verifyPlan(db: pg.ClientBase, w: Workload): Promise<CheckResult> 
   const base = { id: `plan:${w.name}`, title: `${w.name} uses ${w.index}` };
   try {
     await db.query("BEGIN READ ONLY");
-    const sample = await db.query(w.paramsQuery);
-    if (!sample.rows.length) return { ...base, status: "warn", summary: "no rows to sample parameters from", evidence: { query: w.query } };
-    const params = Object.values(sample.rows[Math.floor(Math.random() * sample.rows.length)]);
+    const samples = await sampleParams(db, w);
+    if (!samples.length) return { ...base, status: "warn", summary: "no rows to sample parameters from (the table is empty)", evidence: { query: w.query } };
+    const params = samples[Math.floor(Math.random() * samples.length)];
     const plan = await explainQuery(db, w.query, params);
     const evidence = { query: w.query, params, plan };
     return plan.indexesUsed.includes(w.index)

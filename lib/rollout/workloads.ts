@@ -57,3 +57,15 @@ export async function workloadsFor(changesetName: string, dir = WORKLOAD_DIR): P
   }
   return parseWorkloads(changesetName, text);
 }
+
+/**
+ * Parameter rows for a query pattern. TABLESAMPLE keeps sampling cheap on big tables but can return
+ * nothing on small ones; then the same query runs without it (its LIMIT still bounds the cost).
+ */
+export async function sampleParams(db: { query: (sql: string) => Promise<{ rows: Array<Record<string, unknown>> }> }, w: Workload): Promise<unknown[][]> {
+  let { rows } = await db.query(w.paramsQuery);
+  if (!rows.length && /TABLESAMPLE/i.test(w.paramsQuery)) {
+    ({ rows } = await db.query(w.paramsQuery.replace(/TABLESAMPLE\s+\w+\s*\([^)]*\)(\s*REPEATABLE\s*\([^)]*\))?/i, "")));
+  }
+  return rows.map((r) => Object.values(r));
+}

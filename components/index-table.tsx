@@ -1,0 +1,53 @@
+"use client";
+
+import { useMemo, useState } from "react";
+
+interface Row {
+  name: string;
+  table: string;
+  scans: number;
+  tuplesFetched: number;
+  bytes: number;
+  valid: boolean;
+  definition: string;
+}
+
+const COLUMNS: Array<[keyof Row, string]> = [["name", "Index"], ["table", "Table"], ["scans", "Scans"], ["tuplesFetched", "Tuples fetched"], ["bytes", "Size"], ["valid", "Valid"]];
+
+/** Every index of a target, sortable by any column and searchable by name, table or definition. */
+export function IndexTable({ rows }: { rows: Row[] }) {
+  const [query, setQuery] = useState("");
+  const [sort, setSort] = useState<{ key: keyof Row; desc: boolean }>({ key: "bytes", desc: true });
+  const shown = useMemo(() => {
+    const q = query.toLowerCase();
+    const filtered = rows.filter((r) => !q || `${r.name} ${r.table} ${r.definition}`.toLowerCase().includes(q));
+    return filtered.sort((a, b) => {
+      const x = a[sort.key];
+      const y = b[sort.key];
+      const c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+      return sort.desc ? -c : c;
+    });
+  }, [rows, query, sort]);
+  return (
+    <>
+      <input type="search" placeholder="Search indexes…" aria-label="Search indexes" value={query} onChange={(e) => setQuery(e.target.value)} style={{ marginBottom: 8 }} />
+      <table data-testid="index-table">
+        <thead>
+          <tr>
+            {COLUMNS.map(([key, label]) => (
+              <th key={key}><button className="secondary" onClick={() => setSort({ key, desc: sort.key === key ? !sort.desc : true })}>{label}{sort.key === key ? (sort.desc ? " ▼" : " ▲") : ""}</button></th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((r) => (
+            <tr key={r.name}>
+              <td><code title={r.definition}>{r.name}</code></td><td>{r.table}</td><td>{r.scans.toLocaleString("en")}</td><td>{r.tuplesFetched.toLocaleString("en")}</td>
+              <td>{(r.bytes / 2 ** 20).toFixed(1)} MiB</td><td className={r.valid ? "ok" : "bad"}>{r.valid ? "yes" : "INVALID"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

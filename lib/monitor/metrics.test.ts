@@ -1,0 +1,22 @@
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { createRollout } from "../rollout/rollouts";
+import { DBA, testTargets, uploadChangeSet } from "../rollout/testing";
+import { freshDatabase, pgServers } from "../testing/db";
+import { metricsText } from "./metrics";
+
+describe.each(pgServers())("metrics on $name PostgreSQL", (server) => {
+  it("reports rollouts by state and the progress of builds in flight in Prometheus text format", async () => {
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const targets = testTargets("postgres://x@127.0.0.1:1/x");
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "m.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i1 ON orders (id);\n"), targetId: "stage" }, DBA);
+    await pool.query("UPDATE rollout SET state = 'applying' WHERE id = $1", [r.id]);
+    await pool.query("UPDATE rollout_task SET status = 'building' WHERE rollout_id = $1", [r.id]);
+    await pool.query("INSERT INTO rollout_event (rollout_id, kind, task_seq, data) VALUES ($1, 'progress', 0, '{\"index\": \"i1\", \"percent\": 12.5}'), ($1, 'progress', 0, '{\"index\": \"i1\", \"percent\": 40}')", [r.id]);
+    const text = await metricsText(pool);
+    expect(text).toContain('indexdeck_rollouts{state="applying",target="stage"} 1');
+    expect(text).toContain(`indexdeck_build_percent{rollout="${r.id}",target="stage",index="i1"} 40`);
+    expect(text).toContain("# TYPE indexdeck_jobs gauge");
+    await pool.end();
+  });
+});

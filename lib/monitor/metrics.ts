@@ -1,0 +1,35 @@
+import { Gauge, Registry } from "prom-client";
+import type pg from "pg";
+
+/**
+ * Prometheus metrics read from the store at scrape time, so every app server reports the same
+ * numbers however many there are: rollouts by state, builds in progress and their percent, jobs.
+ */
+export async function metricsText(db: Pick<pg.Pool, "query">): Promise<string> {
+  const registry = new Registry();
+  const rollouts = new Gauge({ name: "indexdeck_rollouts", help: "Rollouts by state", labelNames: ["state", "target"], registers: [registry] });
+  const building = new Gauge({ name: "indexdeck_build_percent", help: "Percent done of index builds in progress", labelNames: ["rollout", "target", "index"], registers: [registry] });
+  const jobs = new Gauge({ name: "indexdeck_jobs", help: "Jobs in the queue by state", labelNames: ["state", "kind"], registers: [registry] });
+  const stale = new Gauge({ name: "indexdeck_jobs_stale", help: "Running jobs whose worker stopped heartbeating for over 15 s", registers: [registry] });
+  const [byState, progress, queue, staleJobs] = await Promise.all([
+    db.query<{ state: string; target: string; n: number }>("SELECT state, target_id AS target, count(*)::int AS n FROM rollout GROUP BY 1, 2"),
+    db.query<{ rollout: number; target: string; index: string; percent: number }>(`
+      SELECT DISTINCT ON (e.rollout_id, e.task_seq)
+        e.rollout_id                   AS rollout,
+        r.target_id                    AS target,
+        coalesce(e.data->>'index', '') AS index,
+        (e.data->>'percent')::float8   AS percent
+      FROM rollout_event e
+      JOIN rollout r ON r.id = e.rollout_id
+      JOIN rollout_task t ON t.rollout_id = e.rollout_id AND t.seq = e.task_seq
+      WHERE r.state = 'applying' AND e.kind = 'progress' AND t.status IN ('building', 'validating', 'waiting_for_lock')
+      ORDER BY e.rollout_id, e.task_seq, e.id DESC`),
+    db.query<{ state: string; kind: string; n: number }>("SELECT state, kind, count(*)::int AS n FROM job WHERE state IN ('queued', 'running') GROUP BY 1, 2"),
+    db.query<{ n: number }>("SELECT count(*)::int AS n FROM job WHERE state = 'running' AND heartbeat_at < now() - interval '15 seconds'"),
+  ]);
+  for (const r of byState.rows) rollouts.set({ state: r.state, target: r.target }, r.n);
+  for (const p of progress.rows) building.set({ rollout: String(p.rollout), target: p.target, index: p.index }, p.percent);
+  for (const j of queue.rows) jobs.set({ state: j.state, kind: j.kind }, j.n);
+  stale.set(staleJobs.rows[0].n);
+  return registry.metrics();
+}
