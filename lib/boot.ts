@@ -2,7 +2,7 @@ import pg from "pg";
 import { loadTargets } from "./targets/config";
 import { migrate } from "./store/migrator";
 import { requireStoreUrl } from "./store/pool";
-import { startJobRunner } from "./server";
+import { startJobRunner, startUsageCollector } from "./server";
 
 /**
  * What the web server checks before serving: its settings are present and well-formed, the targets
@@ -25,6 +25,7 @@ export async function boot(): Promise<void> {
     await store.end();
   }
   startJobRunner();
+  startUsageCollector();
   console.log(`indexdeck: store ready, ${targets.length} target(s) configured, job runner started`);
 }
 

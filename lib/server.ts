@@ -1,10 +1,13 @@
 import { startRunner, type Runner } from "./jobs/runner";
+import { startCollector } from "./monitor/collector";
+import { loadTargets } from "./targets/config";
 import { handleJob } from "./rollout/handlers";
 import { EventHub } from "./rollout/stream";
 import { requireStoreUrl, storePool } from "./store/pool";
 
 interface ServerState {
   runner?: Runner;
+  collector?: { stop(): Promise<void> };
   hub?: EventHub;
 }
 
@@ -21,6 +24,12 @@ export function startJobRunner(): Runner {
   const probe = { samples: Number.isInteger(samples) && samples > 0 ? Math.min(samples, 10_000) : 200 };
   state.runner ??= startRunner({ pool, handle: (job) => handleJob({ pool, apply: { pollIntervalMs }, probe }, job) });
   return state.runner;
+}
+
+/** The usage collector of this app server; servers share the work through the store. */
+export function startUsageCollector(): void {
+  const interval = Number(process.env.INDEXDECK_COLLECT_INTERVAL_MS ?? 60_000);
+  state.collector ??= startCollector({ pool: storePool(), targets: () => loadTargets(), intervalMs: Number.isFinite(interval) && interval >= 1000 ? interval : 60_000 });
 }
 
 /** The process's event hub: one LISTEN connection for every stream this server serves. */

@@ -84,6 +84,8 @@ async function main() {
     NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${port}`,
     NEXT_TELEMETRY_DISABLED: "1",
     PORT: String(port),
+    // The demo collects usage every 10 s so its charts fill while you watch (default 60 s).
+    INDEXDECK_COLLECT_INTERVAL_MS: process.env.INDEXDECK_COLLECT_INTERVAL_MS ?? "10000",
   };
   if (opts["setup-only"]) {
     await stopEmbedded();

@@ -4,6 +4,8 @@ import { IndexTable } from "@/components/index-table";
 import { can } from "@/lib/auth/policy";
 import { formatBytes } from "@/lib/format";
 import { reportForTarget, type Finding } from "@/lib/monitor/reports";
+import { usageSummary } from "@/lib/monitor/usage";
+import { storePool } from "@/lib/store/pool";
 import { loadTargets } from "@/lib/targets/config";
 import { pageActor } from "@/app/lib/session";
 import { draftDropAction } from "./actions";
@@ -22,6 +24,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
   } catch (err) {
     error = (err as Error).message;
   }
+  const usage = await usageSummary(storePool(), target.id);
   const canDraft = can(actor.role, "changeset:create");
   const section = (title: string, list: Finding[]) => (
     <div className="card" data-report={title.toLowerCase()}>
@@ -59,13 +62,16 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
       {error && <p className="card bad" role="alert">{target.label} is unreachable: {error}</p>}
       {report && (
         <>
-          <p className="who">Counters are cumulative since statistics were last reset ({report.statsResetAt ?? "never reset since the server started"}). Scans per minute over 24 h / 7 d / 30 d need the usage collector, which is not built yet (issue #7).</p>
+          <p className="who">Scans per minute come from the usage collector&apos;s snapshots (reset-safe); &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset ({report.statsResetAt ?? "never reset since the server started"}).</p>
           {section("Unused", report.unused)}
           {section("Duplicate and redundant", report.duplicate)}
           {section("Invalid", report.invalid)}
           <div className="card">
             <h2 style={{ fontSize: 16, marginTop: 0 }}>All indexes on {target.label}: {report.indexes.length}</h2>
-            <IndexTable rows={report.indexes.map((r) => ({ name: `${r.schema}.${r.name}`, table: r.table, scans: r.scans, tuplesFetched: r.tuplesFetched, bytes: r.bytes, valid: r.valid, definition: r.definition }))} />
+            <IndexTable targetId={target.id} rows={report.indexes.map((r) => {
+              const u = usage.get(`${r.schema}.${r.name}`);
+              return { name: `${r.schema}.${r.name}`, table: r.table, now: u?.perMinuteNow ?? null, d1: u?.perMinute24h ?? null, d7: u?.perMinute7d ?? null, d30: u?.perMinute30d ?? null, scans: r.scans, bytes: r.bytes, valid: r.valid, definition: r.definition };
+            })} />
           </div>
         </>
       )}

@@ -1,0 +1,54 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+
+interface Usage {
+  series: Array<{ t: string; scansPerMinute: number; tuplesFetchedPerMinute: number; reset: boolean }>;
+  markers: Array<{ t: string; rolloutId: number; kind: string }>;
+}
+
+/** Scans and tuples fetched per minute, live (refetched every 15 s), with rollout and counter-reset markers. */
+export function UsageChart({ target, index }: { target: string; index: string }) {
+  const [range, setRange] = useState<"24h" | "7d" | "30d">("24h");
+  const { data, error } = useQuery<Usage>({
+    queryKey: ["usage", target, index, range],
+    queryFn: async () => {
+      const res = await fetch(`/api/usage?target=${encodeURIComponent(target)}&index=${encodeURIComponent(index)}&range=${range}`);
+      if (!res.ok) throw new Error(`usage: ${res.status}`);
+      return res.json();
+    },
+    refetchInterval: 15_000,
+  });
+  const bucket = (t: string) => data?.series.reduce((best, p) => (p.t <= t ? p.t : best), data.series[0]?.t ?? t) ?? t;
+  return (
+    <div className="card" data-testid="usage-chart">
+      <p className="phase-form">
+        {(["24h", "7d", "30d"] as const).map((r) => (
+          <button key={r} className={r === range ? undefined : "secondary"} onClick={() => setRange(r)}>{r}</button>
+        ))}
+        <span className="who">{data ? `${data.series.length} points, ${data.markers.length} rollout markers` : error ? String(error) : "loading…"}</span>
+      </p>
+      <div style={{ width: "100%", height: 320 }}>
+        <ResponsiveContainer>
+          <LineChart data={data?.series ?? []}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="t" tickFormatter={(t: string) => t.slice(5, 16).replace("T", " ")} />
+            <YAxis />
+            <Tooltip />
+            <Legend />
+            <Line type="monotone" dataKey="scansPerMinute" name="scans / min" stroke="#0b5cad" dot={false} isAnimationActive={false} />
+            <Line type="monotone" dataKey="tuplesFetchedPerMinute" name="tuples fetched / min" stroke="#1a7f37" dot={false} isAnimationActive={false} />
+            {data?.markers.map((m) => (
+              <ReferenceLine key={`${m.rolloutId}-${m.kind}-${m.t}`} x={bucket(m.t)} stroke="#9a6700" label={{ value: `#${m.rolloutId} ${m.kind}`, position: "top", fontSize: 11 }} />
+            ))}
+            {data?.series.filter((p) => p.reset).map((p) => (
+              <ReferenceLine key={`reset-${p.t}`} x={p.t} stroke="#cf222e" strokeDasharray="4 2" label={{ value: "counters reset", position: "insideBottom", fontSize: 11 }} />
+            ))}
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,68 @@
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { parseTargetsFile } from "../targets/config";
+import { freshDatabase, pgServers } from "../testing/db";
+import { collectTarget, startCollector } from "./collector";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function scan(url: string, times: number) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query("SET enable_seqscan = off");
+  for (let i = 0; i < times; i++) await c.query("SELECT * FROM t WHERE k = $1", [i]);
+  await c.query("SELECT pg_stat_force_next_flush()");
+  await c.query("SELECT 1");
+  await c.end();
+}
+
+const target = (id: string, url: string) => parseTargetsFile(JSON.stringify({ targets: [{ id, label: id, environment: "staging", url, approvals: { required: 0 } }] }), "t.json")[0];
+
+describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
+  it("records deltas that stay right across pg_stat_reset(): never negative, never counted twice", async () => {
+    const store = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const url = await freshDatabase(server, "empty");
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query("CREATE TABLE t (k int); INSERT INTO t SELECT generate_series(1, 1000); CREATE INDEX t_k ON t (k)");
+    const tgt = target("u", url);
+    await collectTarget(store, tgt); // baseline: nothing counted yet
+    await scan(url, 5);
+    await collectTarget(store, tgt);
+    await scan(url, 4);
+    await c.query("SELECT pg_stat_reset()");
+    await scan(url, 3);
+    await collectTarget(store, tgt);
+    const { rows } = await store.query("SELECT scans::int, reset FROM usage_delta WHERE index_key = 'public.t_k' AND resolution = 'raw' ORDER BY bucket_start");
+    // The 4 scans between the second snapshot and the reset are unknowable: counted as nothing.
+    expect(rows).toEqual([{ scans: 5, reset: false }, { scans: 3, reset: true }]);
+    const { rows: [hourly] } = await store.query("SELECT sum(scans)::int AS scans, bool_or(reset) AS reset FROM usage_delta WHERE index_key = 'public.t_k' AND resolution = '1h'");
+    expect(hourly).toEqual({ scans: 8, reset: true });
+    await c.end();
+    await store.end();
+  });
+
+  it("collects each target once per interval across two servers, and keeps going when one target is down", async () => {
+    const store = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const urls = await Promise.all([1, 2].map(() => freshDatabase(server, "empty")));
+    const targets = [target("a", urls[0]), target("b", urls[1]), target("down", "postgres://u:pw@127.0.0.1:1/x")];
+    const opts = { pool: store, targets: () => targets, intervalMs: 1500, concurrency: 2, log: () => undefined };
+    const servers = [startCollector(opts), startCollector(opts)];
+    await sleep(4200);
+    await Promise.all(servers.map((s) => s.stop()));
+    const { rows } = await store.query<{ target_id: string; n: number; min_gap: number }>(`
+      SELECT target_id, count(*)::int AS n, min(gap)::float8 AS min_gap FROM (
+        SELECT target_id, extract(epoch FROM taken_at - lag(taken_at) OVER (PARTITION BY target_id ORDER BY taken_at)) AS gap FROM usage_snapshot
+      ) s GROUP BY target_id ORDER BY target_id`);
+    expect(rows.map((r) => r.target_id)).toEqual(["a", "b"]);
+    for (const r of rows) {
+      expect(r.n).toBeGreaterThanOrEqual(2);
+      expect(r.n).toBeLessThanOrEqual(4);
+      expect(r.min_gap).toBeGreaterThan(1.2);
+    }
+    const { rows: [down] } = await store.query("SELECT last_error FROM collector_schedule WHERE target_id = 'down'");
+    expect(down.last_error).toMatch(/ECONNREFUSED/);
+    expect(down.last_error).not.toContain("pw@");
+    await store.end();
+  });
+});

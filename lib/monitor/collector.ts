@@ -1,0 +1,153 @@
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import type pg from "pg";
+import { withTransaction } from "../store/pool";
+import type { TargetConfig } from "../targets/config";
+import { withTargetClient } from "../targets/connect";
+import { indexCounters, type CounterRow } from "../targets/counters";
+import { counterDelta, type Previous } from "./deltas";
+
+export interface Retention {
+  rawHours: number;
+  fiveMinuteDays: number;
+  hourlyDays: number;
+}
+
+export const DEFAULT_RETENTION: Retention = { rawHours: 48, fiveMinuteDays: 30, hourlyDays: 365 };
+
+const BUCKETS: Array<["5m" | "1h", string]> = [["5m", "300"], ["1h", "3600"]];
+
+/**
+ * One snapshot of a target: a single query on the target, then, in one store transaction, the
+ * deltas since the last snapshot (reset-safe), their 5-minute and hourly rollups, and retention.
+ */
+export async function collectTarget(pool: pg.Pool, target: TargetConfig, retention = DEFAULT_RETENTION): Promise<{ indexes: number; queryMs: number; resets: number }> {
+  const started = performance.now();
+  let rows: CounterRow[];
+  try {
+    rows = await withTargetClient(target, indexCounters, { applicationName: "indexdeck:collector", statementTimeoutMs: 10_000, connectTimeoutMs: 5000 });
+  } catch (err) {
+    if ((err as { code?: string }).code === "42501") throw new Error(`${(err as Error).message}: the monitoring role needs pg_monitor (GRANT pg_monitor TO <role>)`);
+    throw err;
+  }
+  const queryMs = performance.now() - started;
+  const takenAt = new Date();
+  let resets = 0;
+  await withTransaction(pool, async (tx) => {
+    const { rows: last } = await tx.query<Previous & { indexKey: string; takenAt: Date }>(
+      `SELECT index_key AS "indexKey", taken_at AS "takenAt", stats_reset AS "statsReset", postmaster_start AS "postmasterStart",
+              scans, tuples_read AS "tuplesRead", tuples_fetched AS "tuplesFetched", blks_read AS "blksRead", blks_hit AS "blksHit"
+         FROM usage_last WHERE target_id = $1`,
+      [target.id],
+    );
+    const prevByKey = new Map(last.map((l) => [l.indexKey, { ...l, scans: Number(l.scans), tuplesRead: Number(l.tuplesRead), tuplesFetched: Number(l.tuplesFetched), blksRead: Number(l.blksRead), blksHit: Number(l.blksHit) }]));
+    const { rows: [{ previous }] } = await tx.query<{ previous: Date | null }>("SELECT max(taken_at) AS previous FROM usage_snapshot WHERE target_id = $1", [target.id]);
+    await tx.query(
+      "INSERT INTO usage_snapshot (target_id, taken_at, stats_reset, postmaster_start, indexes, query_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+      [target.id, takenAt, rows[0]?.statsReset ?? null, rows[0]?.postmasterStart ?? takenAt, rows.length, queryMs],
+    );
+    for (const cur of rows) {
+      const prev = prevByKey.get(cur.indexKey);
+      // An index that appeared after the target's first snapshot was created since: all its activity is new.
+      const baseline = prev ?? (previous ? { scans: 0, tuplesRead: 0, tuplesFetched: 0, blksRead: 0, blksHit: 0, statsReset: cur.statsReset, postmasterStart: cur.postmasterStart } : null);
+      const d = counterDelta(baseline, cur);
+      if (d.reset) resets++;
+      await tx.query(
+        `INSERT INTO usage_last (target_id, index_key, taken_at, stats_reset, postmaster_start, scans, tuples_read, tuples_fetched, blks_read, blks_hit, bytes, valid)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (target_id, index_key) DO UPDATE SET
+           taken_at = excluded.taken_at, stats_reset = excluded.stats_reset, postmaster_start = excluded.postmaster_start,
+           scans = excluded.scans, tuples_read = excluded.tuples_read, tuples_fetched = excluded.tuples_fetched,
+           blks_read = excluded.blks_read, blks_hit = excluded.blks_hit, bytes = excluded.bytes, valid = excluded.valid`,
+        [target.id, cur.indexKey, takenAt, cur.statsReset, cur.postmasterStart, cur.scans, cur.tuplesRead, cur.tuplesFetched, cur.blksRead, cur.blksHit, cur.bytes, cur.valid],
+      );
+      const since = prev?.takenAt ?? previous;
+      if (!since) continue;
+      const seconds = (takenAt.getTime() - since.getTime()) / 1000;
+      const values = [target.id, cur.indexKey, since, seconds, d.scans, d.tuplesRead, d.tuplesFetched, d.blksRead, d.blksHit, d.reset];
+      await tx.query(
+        `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
+         VALUES ($1, $2, 'raw', $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT DO NOTHING`,
+        values,
+      );
+      for (const [resolution, width] of BUCKETS) {
+        await tx.query(
+          `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
+           VALUES ($1, $2, $11, to_timestamp(floor(extract(epoch FROM $3::timestamptz) / $12) * $12), $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT (target_id, index_key, resolution, bucket_start) DO UPDATE SET
+             seconds = usage_delta.seconds + excluded.seconds, scans = usage_delta.scans + excluded.scans,
+             tuples_read = usage_delta.tuples_read + excluded.tuples_read, tuples_fetched = usage_delta.tuples_fetched + excluded.tuples_fetched,
+             blks_read = usage_delta.blks_read + excluded.blks_read, blks_hit = usage_delta.blks_hit + excluded.blks_hit,
+             reset = usage_delta.reset OR excluded.reset`,
+          [...values, resolution, Number(width)],
+        );
+      }
+    }
+    await tx.query(
+      `DELETE FROM usage_delta
+        WHERE target_id = $1
+          AND ((resolution = 'raw' AND bucket_start < now() - make_interval(hours => $2))
+            OR (resolution = '5m' AND bucket_start < now() - make_interval(days => $3))
+            OR (resolution = '1h' AND bucket_start < now() - make_interval(days => $4)))`,
+      [target.id, retention.rawHours, retention.fiveMinuteDays, retention.hourlyDays],
+    );
+    await tx.query("DELETE FROM usage_snapshot WHERE target_id = $1 AND taken_at < now() - make_interval(hours => $2)", [target.id, retention.rawHours]);
+  });
+  return { indexes: rows.length, queryMs, resets };
+}
+
+export interface CollectorOptions {
+  pool: pg.Pool;
+  targets: () => TargetConfig[];
+  intervalMs?: number;
+  /** Targets collected at once by this server: a fleet of 100 never opens 100 connections. */
+  concurrency?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Collects every configured target once per interval, shared by every app server through the
+ * store: each due target is claimed with SKIP LOCKED and rescheduled in the same statement, so it
+ * is collected once per interval whoever claims it.
+ */
+export function startCollector(opts: CollectorOptions): { stop(): Promise<void> } {
+  const me = `${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  const interval = opts.intervalMs ?? 60_000;
+  const concurrency = opts.concurrency ?? 4;
+  const log = opts.log ?? ((l: string) => console.log(`[collector] ${l}`));
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const targets = opts.targets();
+        await opts.pool.query("INSERT INTO collector_schedule (target_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", [targets.map((t) => t.id)]);
+        const { rows } = await opts.pool.query<{ targetId: string }>(
+          `UPDATE collector_schedule SET next_run_at = now() + make_interval(secs => $2), locked_by = $1
+            WHERE target_id IN (SELECT target_id FROM collector_schedule WHERE next_run_at <= now() AND target_id = ANY($4::text[]) ORDER BY next_run_at FOR UPDATE SKIP LOCKED LIMIT $3)
+            RETURNING target_id AS "targetId"`,
+          [me, interval / 1000, concurrency, targets.map((t) => t.id)],
+        );
+        await Promise.all(rows.map(async ({ targetId }) => {
+          const target = targets.find((t) => t.id === targetId)!;
+          try {
+            await collectTarget(opts.pool, target);
+            await opts.pool.query("UPDATE collector_schedule SET last_ok_at = now() WHERE target_id = $1", [targetId]);
+          } catch (err) {
+            log(`${targetId}: ${(err as Error).message}`);
+            await opts.pool.query("UPDATE collector_schedule SET last_error = $2, last_error_at = now() WHERE target_id = $1", [targetId, (err as Error).message]).catch(() => undefined);
+          }
+        }));
+      } catch (err) {
+        log(`cannot reach the store: ${(err as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(1000, interval)));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}

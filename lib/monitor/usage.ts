@@ -1,0 +1,92 @@
+import type pg from "pg";
+import { z } from "zod";
+
+export const RANGES = { "24h": { hours: 24, resolution: "5m" }, "7d": { hours: 168, resolution: "1h" }, "30d": { hours: 720, resolution: "1h" } } as const;
+export const UsageQuery = z.object({
+  target: z.string().min(1).max(63),
+  index: z.string().regex(/^[^.\s]{1,63}\.[^\s]{1,63}$/, "schema.index"),
+  range: z.enum(["24h", "7d", "30d"]).default("24h"),
+});
+
+export interface UsagePoint {
+  t: string;
+  scansPerMinute: number;
+  tuplesFetchedPerMinute: number;
+  reset: boolean;
+}
+
+export interface RolloutMarker {
+  t: string;
+  rolloutId: number;
+  kind: "apply started" | "verified" | "rolled back";
+}
+
+/** Scans and tuples fetched per minute over a range, from the rollup that fits it, with reset marks. */
+export async function usageSeries(db: Pick<pg.Pool, "query">, targetId: string, indexKey: string, range: keyof typeof RANGES): Promise<UsagePoint[]> {
+  const { hours, resolution } = RANGES[range];
+  const { rows } = await db.query<UsagePoint>(
+    `SELECT
+       to_char(bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS t,
+       round((scans / greatest(seconds, 1) * 60)::numeric, 3)::float8          AS "scansPerMinute",
+       round((tuples_fetched / greatest(seconds, 1) * 60)::numeric, 3)::float8 AS "tuplesFetchedPerMinute",
+       reset
+     FROM usage_delta
+    WHERE target_id = $1 AND index_key = $2 AND resolution = $3 AND bucket_start >= now() - make_interval(hours => $4)
+    ORDER BY bucket_start`,
+    [targetId, indexKey, resolution, hours],
+  );
+  return rows;
+}
+
+/** When rollouts that built or dropped this index started applying, were verified or rolled back. */
+export async function rolloutMarkers(db: Pick<pg.Pool, "query">, targetId: string, indexName: string, hours: number): Promise<RolloutMarker[]> {
+  const { rows } = await db.query<RolloutMarker>(
+    `SELECT
+       to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS t,
+       e.rollout_id AS "rolloutId",
+       CASE
+         WHEN e.kind = 'phase_start' THEN 'apply started'
+         WHEN e.kind = 'verify_done' THEN 'verified'
+         ELSE 'rolled back'
+       END AS kind
+     FROM rollout_event e
+     JOIN rollout r ON r.id = e.rollout_id
+    WHERE r.target_id = $1
+      AND EXISTS (SELECT 1 FROM rollout_task t WHERE t.rollout_id = r.id AND t.index_name = $2)
+      AND e.at >= now() - make_interval(hours => $3)
+      AND ((e.kind = 'phase_start' AND e.data->>'phase' = 'apply') OR (e.kind = 'verify_done' AND (e.data->>'ok')::boolean) OR (e.kind = 'rollback_done' AND (e.data->>'ok')::boolean))
+    ORDER BY e.at`,
+    [targetId, indexName, hours],
+  );
+  return rows;
+}
+
+export interface UsageSummary {
+  indexKey: string;
+  perMinuteNow: number | null;
+  perMinute24h: number | null;
+  perMinute7d: number | null;
+  perMinute30d: number | null;
+}
+
+/** Scans per minute per index: latest interval, and averaged over 24 h, 7 d and 30 d. */
+export async function usageSummary(db: Pick<pg.Pool, "query">, targetId: string): Promise<Map<string, UsageSummary>> {
+  const { rows } = await db.query<UsageSummary>(
+    `WITH latest AS (
+       SELECT DISTINCT ON (index_key) index_key, scans / greatest(seconds, 1) * 60 AS rate
+         FROM usage_delta WHERE target_id = $1 AND resolution = 'raw'
+        ORDER BY index_key, bucket_start DESC
+     ), windows AS (
+       SELECT index_key,
+              sum(scans) FILTER (WHERE bucket_start >= now() - interval '24 hours') / nullif(sum(seconds) FILTER (WHERE bucket_start >= now() - interval '24 hours'), 0) * 60 AS d1,
+              sum(scans) FILTER (WHERE bucket_start >= now() - interval '7 days') / nullif(sum(seconds) FILTER (WHERE bucket_start >= now() - interval '7 days'), 0) * 60 AS d7,
+              sum(scans) / nullif(sum(seconds), 0) * 60 AS d30
+         FROM usage_delta WHERE target_id = $1 AND resolution = '1h' AND bucket_start >= now() - interval '30 days'
+        GROUP BY index_key
+     )
+     SELECT w.index_key AS "indexKey", l.rate::float8 AS "perMinuteNow", w.d1::float8 AS "perMinute24h", w.d7::float8 AS "perMinute7d", w.d30::float8 AS "perMinute30d"
+       FROM windows w LEFT JOIN latest l USING (index_key)`,
+    [targetId],
+  );
+  return new Map(rows.map((r) => [r.indexKey, r]));
+}
