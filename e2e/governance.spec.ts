@@ -77,6 +77,25 @@ test("production: four eyes, window override, sign-off, history and CSV for the 
   await form.getByRole("button", { name: "Record sign-off" }).click();
   await expect(dba.getByTestId("rollout-state")).toHaveText("signed_off");
 
+  // The completion report, generated from evidence: the measured p95 table, the chain verdict,
+  // the same numbers in the Markdown download, and a print view without navigation.
+  await dba.goto(`/report/${id}`);
+  const reportRows = dba.getByTestId("report-latency").locator("tbody tr");
+  await expect(reportRows).toHaveCount(6);
+  await expect(dba.getByTestId("report-chain")).toContainText("intact");
+  const markdown = await (await dba.request.get(`/api/rollouts/${id}/report`)).text();
+  for (const row of await reportRows.all()) {
+    const cells = await row.locator("td").allInnerTexts();
+    // Names are Markdown-escaped (franchise\_budgets); the numbers are exactly the page's.
+    expect(markdown).toContain(`| ${cells[0].replace(/_/g, "\\_")} | ${cells[1]} | ${cells[2]} | ${cells[3]} |`);
+  }
+  expect(markdown).toContain("**signed off** by dba (dba)");
+  await dba.emulateMedia({ media: "print" });
+  await expect(dba.locator("header.shell")).toHaveCount(0);
+  await expect(dba.getByRole("link", { name: "Download Markdown" })).toBeHidden();
+  await dba.screenshot({ path: "test-results/report-print.png", fullPage: true });
+  await dba.emulateMedia({ media: "screen" });
+
   const manager = await browser.newPage();
   await login(manager, "manager");
   await manager.goto("/signoffs?target=chefcloud_prod&decision=signed_off");

@@ -18,6 +18,7 @@ const USAGE = `indexdeck — roll out PostgreSQL indexes safely
   indexdeck precheck|apply|verify|rollback --changeset FILE --database-url URL [--json]
   indexdeck precheck|apply|verify|rollback|cancel --rollout ID --as LOGIN [--json]
   indexdeck report (--target ID | --database-url URL) [--json]   unused, duplicate, invalid indexes
+  indexdeck report rollout ID [--format md]                       a rollout's completion report
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {

@@ -1,11 +1,14 @@
 import { parseArgs } from "node:util";
 import { reportForTarget } from "../monitor/reports";
 import { findTarget, loadTargets } from "../targets/config";
+import { buildRolloutReport, ReportError, reportMarkdown } from "../report/rollout-report";
+import { storePool } from "../store/pool";
 import { UsageError, type Io } from "./io";
 
 export async function reportCommand(argv: string[], io: Io): Promise<number> {
+  if (argv[0] === "rollout") return rolloutReportCommand(argv.slice(1), io);
   const { values } = parseArgs({ args: argv, options: { target: { type: "string" }, "database-url": { type: "string" }, json: { type: "boolean", default: false }, "min-bytes": { type: "string" } } });
-  if (!values.target === !values["database-url"]) throw new UsageError("usage: indexdeck report (--target ID | --database-url URL) [--json] [--min-bytes N]");
+  if (!values.target === !values["database-url"]) throw new UsageError("usage: indexdeck report (--target ID | --database-url URL) [--json] [--min-bytes N]\n       indexdeck report rollout ID [--format md]");
   const target = values.target ? findTarget(loadTargets(), values.target) : { id: "cli", url: values["database-url"]! };
   if (!target) throw new UsageError(`unknown target ${values.target}`);
   const minBytes = values["min-bytes"] === undefined ? undefined : Number(values["min-bytes"]);
@@ -21,4 +24,21 @@ export async function reportCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   return 0;
+}
+
+/** `indexdeck report rollout ID --format md`: the rollout's completion report, from the store. */
+async function rolloutReportCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: "string", default: "md" } } });
+  const id = Number(positionals[0]);
+  if (!Number.isSafeInteger(id) || id <= 0 || values.format !== "md") throw new UsageError("usage: indexdeck report rollout ID [--format md]");
+  try {
+    io.out(reportMarkdown(await buildRolloutReport(storePool(), id)));
+    return 0;
+  } catch (err) {
+    if (err instanceof ReportError) {
+      io.err(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
 }

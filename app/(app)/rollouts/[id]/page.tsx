@@ -13,6 +13,7 @@ import { latencyComparison } from "@/lib/monitor/latency";
 import { RolloutLive } from "@/components/rollout-live";
 import { pageActor } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
+import { troubleshootingFor } from "@/lib/troubleshooting";
 
 function Checks({ title, checks }: { title: string; checks: CheckResult[] }) {
   return (
@@ -48,7 +49,13 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
       <h1>Rollout #{rollout.id}: {rollout.changesetName} → {rollout.targetId}</h1>
       <div className="card">
         <p>State <span className="badge" data-testid="rollout-state">{rollout.state}</span> · {rollout.environment} · requested by {rollout.requestedBy} · sha256 <code>{rollout.changesetSha256}</code></p>
-        {rollout.error && <p className="bad" data-testid="rollout-error">{rollout.error}</p>}
+        {rollout.error && (
+          <p className="bad" data-testid="rollout-error">
+            {rollout.error}
+            {troubleshootingFor(rollout.error) && <> — <Link href={`/help#${troubleshootingFor(rollout.error)}`}>what to do</Link></>}
+          </p>
+        )}
+        <p><Link href={`/report/${rollout.id}`}>Report (print / PDF)</Link> · <a href={`/api/rollouts/${rollout.id}/report`} download>Download Markdown</a></p>
       </div>
       {rollout.approvalsRequired > 0 && (
         <ApprovalPanel

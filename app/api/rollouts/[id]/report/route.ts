@@ -1,0 +1,22 @@
+import { NextResponse } from "next/server";
+import { buildRolloutReport, ReportError, reportMarkdown } from "@/lib/report/rollout-report";
+import { storePool } from "@/lib/store/pool";
+import { apiActor } from "@/app/lib/session";
+import { RolloutId } from "@/app/lib/http";
+
+export const dynamic = "force-dynamic";
+
+/** The rollout's completion report as Markdown, generated now from what was recorded. */
+export async function GET(_request: Request, { params }: { params: Promise<{ id: string }> }) {
+  const actor = await apiActor("rollouts:read");
+  if (actor instanceof NextResponse) return actor;
+  const id = RolloutId.safeParse((await params).id);
+  if (!id.success) return NextResponse.json({ error: "invalid rollout id" }, { status: 404 });
+  try {
+    const text = reportMarkdown(await buildRolloutReport(storePool(), id.data));
+    return new Response(text, { headers: { "Content-Type": "text/markdown; charset=utf-8", "Content-Disposition": `attachment; filename="indexdeck-rollout-${id.data}.md"` } });
+  } catch (err) {
+    if (err instanceof ReportError) return NextResponse.json({ error: err.message }, { status: 404 });
+    throw err;
+  }
+}

@@ -1,0 +1,117 @@
+import type pg from "pg";
+import { verifyAudit } from "../audit/verify";
+import { latencyComparison, type LatencyComparison } from "../monitor/latency";
+import { listApprovals, type Approval } from "../rollout/approvals";
+import { eventsAfter } from "../rollout/events";
+import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "../rollout/rollouts";
+import { listSignoffs, type Signoff } from "../rollout/signoff";
+import { TROUBLESHOOTING, troubleshootingFor } from "../troubleshooting";
+
+export interface RolloutReport {
+  rollout: Rollout;
+  tasks: Array<RolloutTask & { durationSeconds: number | null; phases: string[]; retries: number; bytes: number | null }>;
+  approvals: Approval[];
+  latency: LatencyComparison[];
+  signoffs: Signoff[];
+  overrides: Array<{ action: string; actor: string; reason: string; hash: string }>;
+  auditRows: Array<{ id: number; action: string; actor: string | null; at: Date; hash: string }>;
+  chain: { ok: boolean; rows: number; firstBadId: number | null };
+  generatedAt: Date;
+}
+
+export class ReportError extends Error {}
+
+/** Everything the completion report says, read from what indexdeck recorded; nothing estimated. */
+export async function buildRolloutReport(db: Pick<pg.Pool, "query">, rolloutId: number): Promise<RolloutReport> {
+  const rollout = await getRollout(db, rolloutId);
+  if (!rollout) throw new ReportError(`there is no rollout ${rolloutId}`);
+  const [tasks, approvals, latency, signoffs, events, chain] = await Promise.all([
+    rolloutTasks(db, rolloutId), listApprovals(db, rolloutId), latencyComparison(db, rolloutId), listSignoffs(db, { rolloutId }),
+    eventsAfter(db, rolloutId, 0, 100_000), verifyAudit(db),
+  ]);
+  const { rows: auditRows } = await db.query<{ id: number; action: string; actor: string | null; at: Date; hash: string; details: { reason?: string } }>(
+    "SELECT id, action, actor, at, hash, details FROM audit_log WHERE rollout_id = $1 ORDER BY id",
+    [rolloutId],
+  );
+  return {
+    rollout,
+    tasks: tasks.map((t) => {
+      const mine = events.filter((e) => e.taskSeq === t.seq);
+      return {
+        ...t,
+        durationSeconds: t.startedAt && t.finishedAt ? (t.finishedAt.getTime() - t.startedAt.getTime()) / 1000 : null,
+        phases: [...new Set(mine.filter((e) => e.kind === "progress").map((e) => String(e.data.phase)))],
+        retries: Math.max(0, t.attempts - 1),
+        bytes: (mine.find((e) => e.kind === "index_ready")?.data.bytes as number | undefined) ?? null,
+      };
+    }),
+    approvals,
+    latency,
+    signoffs,
+    overrides: auditRows.filter((r) => r.action === "rollout.window.override" || r.action === "rollout.promotion.waive").map((r) => ({ action: r.action, actor: r.actor ?? "", reason: r.details.reason ?? "", hash: r.hash })),
+    auditRows: auditRows.map(({ id, action, actor, at, hash }) => ({ id, action, actor, at, hash })),
+    chain: { ok: chain.ok, rows: chain.rows, firstBadId: chain.firstBadId },
+    generatedAt: new Date(),
+  };
+}
+
+/** Markdown-safe text: user input never becomes markup, links or HTML in the report. */
+export function md(text: string | null | undefined): string {
+  return (text ?? "").replace(/[\\`*_[\]|<>&]/g, (c) => (c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "&" ? "&amp;" : `\\${c}`)).replace(/\r?\n/g, " ");
+}
+
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
+const when = (d: Date | null | undefined) => (d ? d.toISOString().replace("T", " ").slice(0, 19) + " UTC" : "—");
+
+export function reportMarkdown(r: RolloutReport): string {
+  const { rollout } = r;
+  const out: string[] = [];
+  out.push(`# Rollout #${rollout.id}: ${md(rollout.changesetName)} → ${md(rollout.targetId)}`, "");
+  out.push(`Generated ${when(r.generatedAt)} by indexdeck from recorded evidence. Anything not measured says so.`, "");
+  out.push(`- **State:** ${rollout.state}${rollout.error ? ` — ${md(rollout.error)}` : ""}`);
+  out.push(`- **Environment:** ${rollout.environment}`);
+  out.push(`- **Requested by:** ${md(rollout.requestedBy)} on ${when(rollout.createdAt)}`);
+  out.push(`- **Change set sha256:** \`${rollout.changesetSha256}\``);
+  const version = rollout.precheck?.checks.find((c) => c.id === "server-version");
+  out.push(`- **Server:** ${version ? md(version.summary) : "not checked"}`);
+  const help = troubleshootingFor(rollout.error);
+  if (help) out.push(`- **Troubleshooting:** ${TROUBLESHOOTING[help].title}: ${TROUBLESHOOTING[help].body}`);
+  out.push("", "## Change set", "", "```sql", rollout.changesetSql.replace(/```/g, "`\u200b``").trimEnd(), "```", "");
+  out.push("## Pre-check", "");
+  if (rollout.precheck) {
+    out.push(`Run ${md(rollout.precheck.at)}: **${rollout.precheck.ok ? "passed" : "failed"}**`, "", "| Check | Result | Evidence |", "|---|---|---|");
+    for (const c of rollout.precheck.checks) out.push(`| ${md(c.title)} | ${c.status} | ${md(c.summary)} |`);
+  } else out.push("Not run.");
+  out.push("", "## Statements", "", "| # | Statement | Status | Duration | Retries | Phases seen | Size |", "|---|---|---|---|---|---|---|");
+  for (const t of r.tasks) {
+    out.push(`| ${t.seq + 1} | ${md(t.indexName ?? t.statement.slice(0, 60))} | ${t.status}${t.error ? ` (${md(t.error)})` : ""} | ${t.durationSeconds === null ? "—" : `${t.durationSeconds.toFixed(1)} s`} | ${t.retries} | ${md(t.phases.join(", ")) || "—"} | ${t.bytes === null ? "—" : `${(t.bytes / 2 ** 20).toFixed(1)} MiB`} |`);
+  }
+  out.push("", "## Verify", "");
+  if (rollout.verify) {
+    out.push("| Check | Result | Evidence |", "|---|---|---|");
+    for (const c of [...rollout.verify.indexes, ...rollout.verify.plans]) out.push(`| ${md(c.title)} | ${c.status} | ${md(c.summary)} |`);
+  } else out.push("Not verified.");
+  out.push("", "## p95 before / after (measured)", "");
+  if (r.latency.length) {
+    out.push("| Query pattern | p95 before | p95 after | Change | Samples (before / after) |", "|---|---|---|---|---|");
+    for (const l of r.latency) out.push(`| ${md(l.workload)} | ${ms(l.before?.p95Ms)} | ${ms(l.after?.p95Ms)} | ${l.changePercent === null ? "not measured" : `${l.changePercent > 0 ? "+" : ""}${l.changePercent.toFixed(1)}%`} | ${l.before?.samples ?? 0} / ${l.after?.samples ?? 0} |`);
+  } else out.push("Not measured.");
+  out.push("", "## Approvals", "");
+  if (r.approvals.length) for (const a of r.approvals) out.push(`- ${md(a.approver)} (${a.approverRole}) **${a.decision}** on ${when(a.createdAt)}: ${md(a.comment)}`);
+  else out.push(rollout.approvalsRequired ? "None recorded." : "The target's policy needs no approval.");
+  out.push("", "## Overrides", "");
+  if (r.overrides.length) for (const o of r.overrides) out.push(`- ${o.action} by ${md(o.actor)}: ${md(o.reason)} (audit \`${o.hash}\`)`);
+  else out.push("None.");
+  out.push("", "## Sign-off", "");
+  if (r.signoffs.length) {
+    for (const s of r.signoffs) {
+      out.push(`**${s.decision.replace(/_/g, " ")}** by ${md(s.signedBy)} (${s.signedByRole}) on ${when(s.createdAt)}. Notes: ${md(s.notes) || "—"}. Audit \`${s.auditHash}\``, "");
+      out.push("| Section | Item | Status | Evidence |", "|---|---|---|---|");
+      for (const c of s.checklist) out.push(`| ${c.section} | ${md(c.label)} | ${c.ok === true ? "yes" : c.ok === false ? "no" : "not measured"} | ${md(c.evidence)} |`);
+      out.push("");
+    }
+  } else out.push("Not signed off.", "");
+  out.push("## Audit trail", "", `Chain verdict at export: **${r.chain.ok ? `intact (${r.chain.rows} rows)` : `BROKEN at row ${r.chain.firstBadId}`}**`, "", "| # | When | Who | Action | Hash |", "|---|---|---|---|---|");
+  for (const a of r.auditRows) out.push(`| ${a.id} | ${when(a.at)} | ${md(a.actor)} | ${a.action} | \`${a.hash}\` |`);
+  return `${out.join("\n")}\n`;
+}
