@@ -1,13 +1,15 @@
 import Link from "next/link";
 import { can } from "@/lib/auth/policy";
 import { storePool } from "@/lib/store/pool";
+import { dueFollowups, FOLLOWUPS } from "@/lib/monitor/followups";
 import { pageActor } from "@/app/lib/session";
 
 /** What needs attention now, for the person looking. */
 export default async function Home() {
   const { actor } = await pageActor("rollouts:read");
   const pool = storePool();
-  const [awaiting, running, failed, invalid] = await Promise.all([
+  const [followups, awaiting, running, failed, invalid] = await Promise.all([
+    dueFollowups(pool),
     pool.query<{ id: number; targetId: string; name: string; requestedBy: string }>(
       `SELECT r.id, r.target_id AS "targetId", r.changeset_name AS name, r.requested_by AS "requestedBy"
          FROM rollout r
@@ -35,7 +37,7 @@ export default async function Home() {
       {section("Builds running", running.rows.length, running.rows.map((r) => <li key={r.id}><Link href={`/rollouts/${r.id}`}>#{r.id} {r.name} → {r.targetId}</Link>: {r.state}</li>))}
       {section("Failed in the last 7 days", failed.rows.length, failed.rows.map((r) => <li key={r.id}><Link href={`/rollouts/${r.id}`}>#{r.id} {r.name} → {r.targetId}</Link>: {r.error}</li>))}
       {section("INVALID indexes on targets", invalid.rows.length, invalid.rows.map((r) => <li key={`${r.targetId}.${r.indexKey}`}><Link href={`/indexes?target=${r.targetId}`}>{r.indexKey} on {r.targetId}</Link></li>))}
-      <p className="who">Follow-ups after sign-off (usage after 24 h, sustained improvement after a week, unused after 30 days) are not tracked yet.</p>
+      {can(actor.role, "rollout:run") && section("Follow-ups due", followups.length, followups.map((f) => <li key={f.id}><Link href={`/rollouts/${f.rolloutId}`}>#{f.rolloutId} on {f.targetId}</Link>: {FOLLOWUPS[f.kind].label}, due {f.dueAt.toISOString().slice(0, 16).replace("T", " ")} UTC</li>))}
     </>
   );
 }

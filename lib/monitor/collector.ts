@@ -6,6 +6,7 @@ import type { TargetConfig } from "../targets/config";
 import { withTargetClient } from "../targets/connect";
 import { indexCounters, type CounterRow } from "../targets/counters";
 import { counterDelta, type Previous } from "./deltas";
+import { resolveFollowups } from "./followups";
 
 export interface Retention {
   rawHours: number;
@@ -138,6 +139,7 @@ export function startCollector(opts: CollectorOptions): { stop(): Promise<void> 
             await opts.pool.query("UPDATE collector_schedule SET last_error = $2, last_error_at = now() WHERE target_id = $1", [targetId, (err as Error).message]).catch(() => undefined);
           }
         }));
+        if (rows.length) await resolveFollowups(opts.pool);
       } catch (err) {
         log(`cannot reach the store: ${(err as Error).message}`);
       }

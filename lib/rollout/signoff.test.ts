@@ -6,6 +6,8 @@ import { handleJob } from "./handlers";
 import { requestPhase } from "./phases";
 import { createRollout, getRollout } from "./rollouts";
 import { listSignoffs, signOff } from "./signoff";
+import { collectTarget } from "../monitor/collector";
+import { dueFollowups, resolveFollowups, rolloutFollowups } from "../monitor/followups";
 import { DBA, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
 
 const SQL = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_signoff ON orders (status, org_id);\n";
@@ -49,5 +51,24 @@ describe.each(pgServers())("sign-off on $name PostgreSQL", (server) => {
     await expect(signOff(pool, r.id, DBA, { decision: "signed_off", notes: "", attested: [], changesetSha256: r.changesetSha256 })).rejects.toThrow(/is signed_off; sign-off needs it verified/);
     expect((await listSignoffs(pool, { person: "sre", decision: "signed_off_with_follow_ups" })).map((x) => x.id)).toEqual([s.id]);
     expect(await listSignoffs(pool, { person: "dba" })).toEqual([]);
+
+    // Follow-ups: "used within 24 h" resolves from the collector's data; the weekly review comes due.
+    expect((await rolloutFollowups(pool, r.id)).map((f) => f.kind)).toEqual(["usage_24h", "sustained_1w", "unused_30d"]);
+    const target = targets.find((t) => t.id === "stage")!;
+    await collectTarget(pool, target);
+    const c = new pg.Client({ connectionString: target.url! });
+    await c.connect();
+    await c.query("SET enable_seqscan = off");
+    await c.query("SELECT * FROM orders WHERE status = 'paid' AND org_id = 3");
+    await c.query("SELECT pg_stat_force_next_flush()");
+    await c.query("SELECT 1");
+    await c.end();
+    await collectTarget(pool, target);
+    expect(await resolveFollowups(pool)).toBe(1);
+    const followups = await rolloutFollowups(pool, r.id);
+    expect(followups[0]).toMatchObject({ kind: "usage_24h", evidence: expect.stringMatching(/^orders_signoff: [1-9]\d* scans$/) });
+    expect(followups[1].resolvedAt).toBeNull();
+    const inEightDays = new Date(Date.now() + 8 * 86_400_000);
+    expect((await dueFollowups(pool, inEightDays)).map((f) => f.kind)).toEqual(["sustained_1w"]);
   });
 });

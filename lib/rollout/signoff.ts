@@ -7,6 +7,7 @@ import { withTransaction } from "../store/pool";
 import { listApprovals, type Approval } from "./approvals";
 import { planChangeSet } from "./plan";
 import { latencyComparison, type LatencyComparison } from "../monitor/latency";
+import { createFollowups, usageEvidence } from "../monitor/followups";
 import { getRollout, RolloutError, transition, type Rollout } from "./rollouts";
 
 /** The seed's Production Readiness Checklist. `evidence` items are filled from what indexdeck recorded; the rest are attested. */
@@ -50,7 +51,7 @@ export const SignoffInput = z.object({
 export type SignoffInput = z.infer<typeof SignoffInput>;
 
 /** The checklist as indexdeck can prove it for this rollout, before anyone attests anything. */
-export async function evidenceChecklist(rollout: Rollout, approvals: Approval[], latency: LatencyComparison[] = []): Promise<ChecklistItem[]> {
+export async function evidenceChecklist(rollout: Rollout, approvals: Approval[], latency: LatencyComparison[] = [], usage: { ok: boolean | null; evidence: string } | null = null): Promise<ChecklistItem[]> {
   const lint = await lintText({ file: rollout.changesetName, text: rollout.changesetSql });
   const rules = new Set(lint.findings.map((f) => f.rule));
   const tasks = await planChangeSet(rollout.changesetName, rollout.changesetSql, rollout.environment);
@@ -69,7 +70,7 @@ export async function evidenceChecklist(rollout: Rollout, approvals: Approval[],
     "indexes-valid": { ok: verifyIdx.length ? verifyIdx.every((c) => c.status === "pass") : null, evidence: verifyIdx.map((c) => `${c.title}: ${c.summary}`).join("; ") || "not verified" },
     explain: { ok: plans.length ? plans.every((c) => c.status === "pass") : null, evidence: plans.map((c) => `${c.title}: ${c.status}`).join("; ") || "no workload queries declared for this change set" },
     p95: p95Evidence(latency),
-    "usage-stats": { ok: null, evidence: "not measured: usage snapshots arrive with monitoring (issue #7)" },
+    "usage-stats": usage ?? { ok: null, evidence: "not measured" },
   };
   const hints: Record<string, string> = {
     "off-peak": check("maintenance-window")?.summary ?? "",
@@ -106,7 +107,8 @@ export async function signOff(pool: pg.Pool, rolloutId: number, actor: Actor, in
   if (!rollout) throw new RolloutError(`rollout ${rolloutId} does not exist`, 404);
   if (input.changesetSha256 !== rollout.changesetSha256) throw new RolloutError("this form was for other SQL; reload and review again", 409);
   if (rollout.state !== "verified") throw new RolloutError(`rollout ${rolloutId} is ${rollout.state}; sign-off needs it verified`);
-  const checklist = (await evidenceChecklist(rollout, await listApprovals(pool, rolloutId), await latencyComparison(pool, rolloutId))).map((item) =>
+  const usage = await usageEvidence(pool, rolloutId, new Date(rollout.verify?.at ?? rollout.updatedAt));
+  const checklist = (await evidenceChecklist(rollout, await listApprovals(pool, rolloutId), await latencyComparison(pool, rolloutId), usage)).map((item) =>
     item.kind === "attestation" ? { ...item, ok: input.attested.includes(item.id), evidence: input.attested.includes(item.id) ? `attested by ${actor.email}${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}` : `not attested${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}` } : item);
   return withTransaction(pool, async (tx) => {
     await tx.query("SELECT 1 FROM rollout WHERE id = $1 FOR UPDATE", [rolloutId]);
@@ -115,6 +117,7 @@ export async function signOff(pool: pg.Pool, rolloutId: number, actor: Actor, in
       actor: actor.email, role: actor.role, action: "rollout.signoff", targetId: rollout.targetId, rolloutId, changesetSha256: rollout.changesetSha256,
       details: { decision: input.decision, attested: input.attested, notes: input.notes, unmet: checklist.filter((c) => c.ok === false).map((c) => c.id) },
     });
+    if (input.decision !== "not_signed_off") await createFollowups(tx, rolloutId, new Date());
     const { rows: [row] } = await tx.query<{ id: number; createdAt: Date }>(
       `INSERT INTO signoff (rollout_id, target_id, decision, checklist, notes, signed_by, signed_by_role, audit_hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at AS "createdAt"`,

@@ -10,6 +10,7 @@ import { evidenceChecklist, listSignoffs } from "@/lib/rollout/signoff";
 import { SignoffForm } from "@/components/signoff-form";
 import { LatencyTable } from "@/components/latency-table";
 import { latencyComparison } from "@/lib/monitor/latency";
+import { FOLLOWUPS, rolloutFollowups, usageEvidence } from "@/lib/monitor/followups";
 import { RolloutLive } from "@/components/rollout-live";
 import { pageActor } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
@@ -69,7 +70,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
       <RolloutLive rolloutId={rollout.id} tasks={tasks.map((t) => ({ seq: t.seq, kind: t.kind, indexName: t.indexName, statement: t.statement, status: t.status }))} />
       {rollout.precheck && <Checks title={`Pre-check (${rollout.precheck.ok ? "passed" : "failed"}, ${rollout.precheck.at})`} checks={rollout.precheck.checks} />}
       {rollout.state === "verified" && can(actor.role, "rollout:signoff") && (
-        <SignoffForm rolloutId={rollout.id} sha256={rollout.changesetSha256} items={await evidenceChecklist(rollout, approvals, latency)} />
+        <SignoffForm rolloutId={rollout.id} sha256={rollout.changesetSha256} items={await evidenceChecklist(rollout, approvals, latency, await usageEvidence(pool, rollout.id, new Date(rollout.verify?.at ?? rollout.updatedAt)))} />
       )}
       {signoffs.map((s) => (
         <div className="card" key={s.id} data-testid="signoff">
@@ -77,6 +78,11 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
         </div>
       ))}
       {latency.length > 0 && <LatencyTable rows={latency} />}
+      {(await rolloutFollowups(pool, rollout.id)).map((f) => (
+        <div className="card" key={f.kind} data-followup={f.kind}>
+          Follow-up: {FOLLOWUPS[f.kind].label} — {f.resolvedAt ? <span className="ok">resolved {f.resolvedAt.toISOString().slice(0, 16).replace("T", " ")} ({f.evidence})</span> : <span className={f.dueAt <= new Date() ? "bad" : "who"}>due {f.dueAt.toISOString().slice(0, 16).replace("T", " ")} UTC</span>}
+        </div>
+      ))}
       {rollout.verify && <Checks title={`Verify (${rollout.verify.ok ? "passed" : "problems"}, ${rollout.verify.at})`} checks={[...rollout.verify.indexes, ...rollout.verify.plans]} />}
     </>
   );
