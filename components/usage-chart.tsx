@@ -5,7 +5,7 @@ import { useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
 interface Usage {
-  series: Array<{ t: string; scansPerMinute: number; tuplesFetchedPerMinute: number; reset: boolean }>;
+  series: Array<{ t: string; scansPerMinute: number; tuplesFetchedPerMinute: number; reset: boolean; gap: boolean }>;
   markers: Array<{ t: string; rolloutId: number; kind: string }>;
 }
 
@@ -42,6 +42,9 @@ export function UsageChart({ target, index }: { target: string; index: string })
             <Line type="monotone" dataKey="tuplesFetchedPerMinute" name="tuples fetched / min" stroke="#1a7f37" dot={false} isAnimationActive={false} />
             {data?.markers.map((m) => (
               <ReferenceLine key={`${m.rolloutId}-${m.kind}-${m.t}`} x={bucket(m.t)} stroke="#9a6700" label={{ value: `#${m.rolloutId} ${m.kind}`, position: "top", fontSize: 11 }} />
+            ))}
+            {data?.series.filter((p) => p.gap).map((p) => (
+              <ReferenceLine key={`gap-${p.t}`} x={p.t} stroke="#5b6570" strokeDasharray="2 4" label={{ value: "collector gap", position: "insideTopLeft", fontSize: 11 }} />
             ))}
             {data?.series.filter((p) => p.reset).map((p) => (
               <ReferenceLine key={`reset-${p.t}`} x={p.t} stroke="#cf222e" strokeDasharray="4 2" label={{ value: "counters reset", position: "insideBottom", fontSize: 11 }} />

@@ -7,7 +7,7 @@ import { requestPhase } from "../rollout/phases";
 import { createRollout, getRollout } from "../rollout/rollouts";
 import { DBA, testTargets, waitForState } from "../rollout/testing";
 import { databaseUrl, freshDatabase, pgServers } from "../testing/db";
-import { latencyComparison } from "./latency";
+import { latencyComparison, probeLatency } from "./latency";
 
 describe.each(pgServers())("measured p95 before and after on $name PostgreSQL", (server) => {
   it("is lower after the seed's indexes for every seed query pattern, by a wide margin", async () => {
@@ -39,4 +39,29 @@ describe.each(pgServers())("measured p95 before and after on $name PostgreSQL", 
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => admin.end());
     }
   }, 180_000);
+});
+
+describe.each(pgServers())("latency probe bad input on $name PostgreSQL", (server) => {
+  it("reports a failing or timing-out pattern for itself and measures the others", async () => {
+    const url = await freshDatabase(server, "empty");
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query("CREATE TABLE t (k int); INSERT INTO t SELECT generate_series(1, 100); CREATE TABLE empty (k int)");
+    await c.end();
+    const [target] = testTargets(url);
+    const w = (name: string, query: string, params = "SELECT k FROM t LIMIT 10") => ({ name, index: "x", paramsQuery: params, query });
+    const results = await probeLatency(target, [
+      w("ok", "SELECT * FROM t WHERE k = $1"),
+      w("broken", "SELECT nope FROM t WHERE k = $1"),
+      w("slow", "SELECT pg_sleep(1) FROM t WHERE k = $1"),
+      w("nothing", "SELECT * FROM empty WHERE k = $1", "SELECT k FROM empty"),
+      w("ok2", "SELECT count(*) FROM t WHERE k > $1"),
+    ], { samples: 5, statementTimeoutMs: 200, paceMs: 0 });
+    const by = Object.fromEntries(results.map((r) => [r.workload, r]));
+    expect(by.ok).toMatchObject({ samples: 5, errors: 0, error: null });
+    expect(by.broken).toMatchObject({ samples: 0, errors: 5, error: expect.stringContaining("nope") });
+    expect(by.slow).toMatchObject({ samples: 0, errors: 5, error: expect.stringContaining("statement timeout") });
+    expect(by.nothing.error).toMatch(/no rows to sample/);
+    expect(by.ok2).toMatchObject({ samples: 5, errors: 0 });
+  });
 });

@@ -20,3 +20,15 @@ describe.each(pgServers())("metrics on $name PostgreSQL", (server) => {
     await pool.end();
   });
 });
+
+describe.each(pgServers())("collector metrics on $name PostgreSQL", (server) => {
+  it("reports collector lag and failing targets", async () => {
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    await pool.query("INSERT INTO collector_schedule (target_id, last_ok_at, last_error, last_error_at) VALUES ('a', now() - interval '90 seconds', NULL, NULL), ('b', now() - interval '1 hour', 'ECONNREFUSED', now())");
+    const text = await metricsText(pool);
+    expect(text).toMatch(/indexdeck_collector_lag_seconds\{target="a"\} (9\d|1\d\d)(\.\d+)?/);
+    expect(text).toContain('indexdeck_collector_failing{target="a"} 0');
+    expect(text).toContain('indexdeck_collector_failing{target="b"} 1');
+    await pool.end();
+  });
+});

@@ -13,6 +13,8 @@ export interface UsagePoint {
   scansPerMinute: number;
   tuplesFetchedPerMinute: number;
   reset: boolean;
+  /** The collector could not reach the target for longer than a bucket before this point. */
+  gap: boolean;
 }
 
 export interface RolloutMarker {
@@ -29,11 +31,12 @@ export async function usageSeries(db: Pick<pg.Pool, "query">, targetId: string, 
        to_char(bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS t,
        round((scans / greatest(seconds, 1) * 60)::numeric, 3)::float8          AS "scansPerMinute",
        round((tuples_fetched / greatest(seconds, 1) * 60)::numeric, 3)::float8 AS "tuplesFetchedPerMinute",
-       reset
+       reset,
+       seconds > 1.5 * $5                                                    AS gap
      FROM usage_delta
     WHERE target_id = $1 AND index_key = $2 AND resolution = $3 AND bucket_start >= now() - make_interval(hours => $4)
     ORDER BY bucket_start`,
-    [targetId, indexKey, resolution, hours],
+    [targetId, indexKey, resolution, hours, resolution === "5m" ? 300 : 3600],
   );
   return rows;
 }
