@@ -47,43 +47,52 @@ export async function collectTarget(pool: pg.Pool, target: TargetConfig, retenti
       "INSERT INTO usage_snapshot (target_id, taken_at, stats_reset, postmaster_start, indexes, query_ms) VALUES ($1, $2, $3, $4, $5, $6)",
       [target.id, takenAt, rows[0]?.statsReset ?? null, rows[0]?.postmasterStart ?? takenAt, rows.length, queryMs],
     );
+    // Deltas are computed here and written in a few set-based statements, so a target with
+    // 10,000 indexes costs the store a handful of round trips, not tens of thousands.
+    const deltas: Array<{ key: string; since: Date; seconds: number; d: ReturnType<typeof counterDelta> }> = [];
     for (const cur of rows) {
       const prev = prevByKey.get(cur.indexKey);
       // An index that appeared after the target's first snapshot was created since: all its activity is new.
       const baseline = prev ?? (previous ? { scans: 0, tuplesRead: 0, tuplesFetched: 0, blksRead: 0, blksHit: 0, statsReset: cur.statsReset, postmasterStart: cur.postmasterStart } : null);
       const d = counterDelta(baseline, cur);
       if (d.reset) resets++;
-      await tx.query(
-        `INSERT INTO usage_last (target_id, index_key, taken_at, stats_reset, postmaster_start, scans, tuples_read, tuples_fetched, blks_read, blks_hit, bytes, valid)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (target_id, index_key) DO UPDATE SET
-           taken_at = excluded.taken_at, stats_reset = excluded.stats_reset, postmaster_start = excluded.postmaster_start,
-           scans = excluded.scans, tuples_read = excluded.tuples_read, tuples_fetched = excluded.tuples_fetched,
-           blks_read = excluded.blks_read, blks_hit = excluded.blks_hit, bytes = excluded.bytes, valid = excluded.valid`,
-        [target.id, cur.indexKey, takenAt, cur.statsReset, cur.postmasterStart, cur.scans, cur.tuplesRead, cur.tuplesFetched, cur.blksRead, cur.blksHit, cur.bytes, cur.valid],
-      );
       const since = prev?.takenAt ?? previous;
-      if (!since) continue;
-      const seconds = (takenAt.getTime() - since.getTime()) / 1000;
-      const values = [target.id, cur.indexKey, since, seconds, d.scans, d.tuplesRead, d.tuplesFetched, d.blksRead, d.blksHit, d.reset];
+      if (since) deltas.push({ key: cur.indexKey, since, seconds: (takenAt.getTime() - since.getTime()) / 1000, d });
+    }
+    await tx.query(
+      `INSERT INTO usage_last (target_id, index_key, taken_at, stats_reset, postmaster_start, scans, tuples_read, tuples_fetched, blks_read, blks_hit, bytes, valid)
+       SELECT $1, k, $2, sr, ps, sc, tr, tf, br, bh, by, v
+         FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::boolean[])
+           AS u(k, sr, ps, sc, tr, tf, br, bh, by, v)
+       ON CONFLICT (target_id, index_key) DO UPDATE SET
+         taken_at = excluded.taken_at, stats_reset = excluded.stats_reset, postmaster_start = excluded.postmaster_start,
+         scans = excluded.scans, tuples_read = excluded.tuples_read, tuples_fetched = excluded.tuples_fetched,
+         blks_read = excluded.blks_read, blks_hit = excluded.blks_hit, bytes = excluded.bytes, valid = excluded.valid`,
+      [target.id, takenAt, rows.map((r) => r.indexKey), rows.map((r) => r.statsReset), rows.map((r) => r.postmasterStart), rows.map((r) => r.scans),
+        rows.map((r) => r.tuplesRead), rows.map((r) => r.tuplesFetched), rows.map((r) => r.blksRead), rows.map((r) => r.blksHit), rows.map((r) => r.bytes), rows.map((r) => r.valid)],
+    );
+    const columns = [
+      deltas.map((x) => x.key), deltas.map((x) => x.since), deltas.map((x) => x.seconds), deltas.map((x) => x.d.scans), deltas.map((x) => x.d.tuplesRead),
+      deltas.map((x) => x.d.tuplesFetched), deltas.map((x) => x.d.blksRead), deltas.map((x) => x.d.blksHit), deltas.map((x) => x.d.reset),
+    ];
+    const UNNEST = `unnest($2::text[], $3::timestamptz[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::boolean[]) AS u(k, since, secs, sc, tr, tf, br, bh, rs)`;
+    await tx.query(
+      `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
+       SELECT $1, k, 'raw', since, secs, sc, tr, tf, br, bh, rs FROM ${UNNEST}
+       ON CONFLICT DO NOTHING`,
+      [target.id, ...columns],
+    );
+    for (const [resolution, width] of BUCKETS) {
       await tx.query(
         `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
-         VALUES ($1, $2, 'raw', $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT DO NOTHING`,
-        values,
+         SELECT $1, k, $11, to_timestamp(floor(extract(epoch FROM since) / $12) * $12), secs, sc, tr, tf, br, bh, rs FROM ${UNNEST}
+         ON CONFLICT (target_id, index_key, resolution, bucket_start) DO UPDATE SET
+           seconds = usage_delta.seconds + excluded.seconds, scans = usage_delta.scans + excluded.scans,
+           tuples_read = usage_delta.tuples_read + excluded.tuples_read, tuples_fetched = usage_delta.tuples_fetched + excluded.tuples_fetched,
+           blks_read = usage_delta.blks_read + excluded.blks_read, blks_hit = usage_delta.blks_hit + excluded.blks_hit,
+           reset = usage_delta.reset OR excluded.reset`,
+        [target.id, ...columns, resolution, Number(width)],
       );
-      for (const [resolution, width] of BUCKETS) {
-        await tx.query(
-          `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
-           VALUES ($1, $2, $11, to_timestamp(floor(extract(epoch FROM $3::timestamptz) / $12) * $12), $4, $5, $6, $7, $8, $9, $10)
-           ON CONFLICT (target_id, index_key, resolution, bucket_start) DO UPDATE SET
-             seconds = usage_delta.seconds + excluded.seconds, scans = usage_delta.scans + excluded.scans,
-             tuples_read = usage_delta.tuples_read + excluded.tuples_read, tuples_fetched = usage_delta.tuples_fetched + excluded.tuples_fetched,
-             blks_read = usage_delta.blks_read + excluded.blks_read, blks_hit = usage_delta.blks_hit + excluded.blks_hit,
-             reset = usage_delta.reset OR excluded.reset`,
-          [...values, resolution, Number(width)],
-        );
-      }
     }
     await tx.query(
       `DELETE FROM usage_delta
