@@ -7,6 +7,7 @@ import { withTargetClient } from "../targets/connect";
 import { indexCounters, type CounterRow } from "../targets/counters";
 import { counterDelta, type Previous } from "./deltas";
 import { resolveFollowups } from "./followups";
+import { refreshUsageRates } from "./usage";
 
 export interface Retention {
   rawHours: number;
@@ -16,7 +17,7 @@ export interface Retention {
 
 export const DEFAULT_RETENTION: Retention = { rawHours: 48, fiveMinuteDays: 30, hourlyDays: 365 };
 
-const BUCKETS: Array<["5m" | "1h", string]> = [["5m", "300"], ["1h", "3600"]];
+const BUCKETS: Array<["5m" | "1h" | "1d", string]> = [["5m", "300"], ["1h", "3600"], ["1d", "86400"]];
 
 /**
  * One snapshot of a target: a single query on the target, then, in one store transaction, the
@@ -99,10 +100,11 @@ export async function collectTarget(pool: pg.Pool, target: TargetConfig, retenti
         WHERE target_id = $1
           AND ((resolution = 'raw' AND bucket_start < now() - make_interval(hours => $2))
             OR (resolution = '5m' AND bucket_start < now() - make_interval(days => $3))
-            OR (resolution = '1h' AND bucket_start < now() - make_interval(days => $4)))`,
+            OR (resolution IN ('1h', '1d') AND bucket_start < now() - make_interval(days => $4)))`,
       [target.id, retention.rawHours, retention.fiveMinuteDays, retention.hourlyDays],
     );
     await tx.query("DELETE FROM usage_snapshot WHERE target_id = $1 AND taken_at < now() - make_interval(hours => $2)", [target.id, retention.rawHours]);
+    await refreshUsageRates(tx, target.id);
   });
   return { indexes: rows.length, queryMs, resets };
 }

@@ -72,23 +72,49 @@ export interface UsageSummary {
   perMinute30d: number | null;
 }
 
-/** Scans per minute per index: latest interval, and averaged over 24 h, 7 d and 30 d. */
-export async function usageSummary(db: Pick<pg.Pool, "query">, targetId: string): Promise<Map<string, UsageSummary>> {
-  const { rows } = await db.query<UsageSummary>(
+/**
+ * Recomputes scans per minute per index of a target — latest interval, and averaged over 24 h
+ * (hourly buckets), 7 d and 30 d (daily buckets, today included) — once, after each snapshot.
+ */
+export async function refreshUsageRates(db: Pick<pg.Pool, "query"> | pg.ClientBase, targetId: string): Promise<void> {
+  await db.query(
     `WITH latest AS (
        SELECT DISTINCT ON (index_key) index_key, scans / greatest(seconds, 1) * 60 AS rate
-         FROM usage_delta WHERE target_id = $1 AND resolution = 'raw'
+         FROM usage_delta WHERE target_id = $1 AND resolution = 'raw' AND bucket_start > now() - interval '1 hour'
         ORDER BY index_key, bucket_start DESC
-     ), windows AS (
+     ), day AS (
+       SELECT index_key, sum(scans) / nullif(sum(seconds), 0) * 60 AS d1
+         FROM usage_delta WHERE target_id = $1 AND resolution = '1h' AND bucket_start >= now() - interval '24 hours'
+        GROUP BY index_key
+     ), days AS (
        SELECT index_key,
-              sum(scans) FILTER (WHERE bucket_start >= now() - interval '24 hours') / nullif(sum(seconds) FILTER (WHERE bucket_start >= now() - interval '24 hours'), 0) * 60 AS d1,
-              sum(scans) FILTER (WHERE bucket_start >= now() - interval '7 days') / nullif(sum(seconds) FILTER (WHERE bucket_start >= now() - interval '7 days'), 0) * 60 AS d7,
+              sum(scans) FILTER (WHERE bucket_start >= date_trunc('day', now()) - interval '6 days')
+                / nullif(sum(seconds) FILTER (WHERE bucket_start >= date_trunc('day', now()) - interval '6 days'), 0) * 60 AS d7,
               sum(scans) / nullif(sum(seconds), 0) * 60 AS d30
-         FROM usage_delta WHERE target_id = $1 AND resolution = '1h' AND bucket_start >= now() - interval '30 days'
+         FROM usage_delta WHERE target_id = $1 AND resolution = '1d' AND bucket_start >= date_trunc('day', now()) - interval '29 days'
         GROUP BY index_key
      )
-     SELECT w.index_key AS "indexKey", l.rate::float8 AS "perMinuteNow", w.d1::float8 AS "perMinute24h", w.d7::float8 AS "perMinute7d", w.d30::float8 AS "perMinute30d"
-       FROM windows w LEFT JOIN latest l USING (index_key)`,
+     INSERT INTO usage_rate (target_id, index_key, per_min_now, per_min_24h, per_min_7d, per_min_30d, computed_at)
+     SELECT $1, d.index_key, l.rate, y.d1, d.d7, d.d30, now()
+       FROM days d LEFT JOIN day y USING (index_key) LEFT JOIN latest l USING (index_key)
+     ON CONFLICT (target_id, index_key) DO UPDATE SET
+       per_min_now = excluded.per_min_now, per_min_24h = excluded.per_min_24h, per_min_7d = excluded.per_min_7d,
+       per_min_30d = excluded.per_min_30d, computed_at = excluded.computed_at`,
+    [targetId],
+  );
+}
+
+/** The Indexes page's rates: one stored row per index, computed by the collector. */
+export async function usageSummary(db: Pick<pg.Pool, "query">, targetId: string): Promise<Map<string, UsageSummary>> {
+  const { rows } = await db.query<UsageSummary>(
+    `SELECT
+       index_key   AS "indexKey",
+       per_min_now AS "perMinuteNow",
+       per_min_24h AS "perMinute24h",
+       per_min_7d  AS "perMinute7d",
+       per_min_30d AS "perMinute30d"
+     FROM usage_rate
+    WHERE target_id = $1`,
     [targetId],
   );
   return new Map(rows.map((r) => [r.indexKey, r]));
