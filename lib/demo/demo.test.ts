@@ -1,0 +1,49 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, mkdir, writeFile, readFile } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { startEmbedded } from "./embedded";
+
+describe("the demo launcher", () => {
+  it("recovers from a data directory left by an interrupted first run", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "demo-half-"));
+    // What a first run killed during initdb leaves: a state file not marked complete and a partial pgdata.
+    await writeFile(path.join(dir, "embedded.json"), JSON.stringify({ port: 1, password: "x", initialized: false }));
+    await mkdir(path.join(dir, "pgdata"));
+    await writeFile(path.join(dir, "pgdata", "PG_VERSION"), "garbage");
+    const lines: string[] = [];
+    const server = await startEmbedded(dir, (l) => lines.push(l));
+    try {
+      expect(lines.join("\n")).toMatch(/left from an interrupted first run; creating it again/);
+      const c = new pg.Client({ connectionString: server.url("postgres") });
+      await c.connect();
+      expect((await c.query("SELECT 1 AS ok")).rows[0].ok).toBe(1);
+      await c.end();
+      expect(JSON.parse(await readFile(path.join(dir, "embedded.json"), "utf8")).initialized).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
+  it("refuses a port already in use with a clear message and exit code 2, instead of hanging", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, "0.0.0.0", () => r()));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const r = spawnSync(process.execPath, ["bin/demo.mjs", "--port", String(port), "--data-dir", await mkdtemp(path.join(tmpdir(), "demo-port-"))], { encoding: "utf8", timeout: 30_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`port ${port} is already in use: stop what holds it or run npm run demo -- --port ${port + 1}`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("rejects bad options by name", () => {
+    const r = spawnSync(process.execPath, ["bin/demo.mjs", "--rows", "12"], { encoding: "utf8", timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--rows must be an integer ≥ 1000, got 12");
+  });
+});
