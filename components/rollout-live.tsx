@@ -3,6 +3,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo } from "react";
+import type { SessionInfo } from "@/lib/targets/activity";
 
 interface LiveEvent {
   id: number;
@@ -12,14 +13,7 @@ interface LiveEvent {
   data: Record<string, unknown>;
 }
 
-interface Blocker {
-  pid: number;
-  user: string | null;
-  application: string;
-  state: string | null;
-  xactAgeSeconds: number | null;
-  query: string;
-}
+type Blocker = SessionInfo;
 
 export interface TaskInfo {
   seq: number;

@@ -1,17 +1,11 @@
 import { expect, test } from "@playwright/test";
-import { login } from "./helpers";
+import { createRollout, login } from "./helpers";
 
 test("production: four eyes, window override, sign-off, history and CSV for the manager; engineers get 403", async ({ browser }) => {
   test.setTimeout(180_000);
   const sre = await browser.newPage();
   await login(sre, "sre");
-  await sre.goto("/rollouts");
-  await sre.getByLabel("Change set").selectOption({ label: await sre.locator("option", { hasText: "001_franchise_indexes.sql" }).innerText() });
-  await sre.getByLabel("Target").selectOption("chefcloud_prod");
-  await sre.getByRole("button", { name: "Create rollout" }).click();
-  await expect(sre).toHaveURL(/\/rollouts\/\d+$/);
-  const url = sre.url();
-  const id = url.split("/").pop();
+  const { url, id } = await createRollout(sre, "001_franchise_indexes.sql", "chefcloud_prod");
   await expect(sre.getByTestId("rollout-state")).toHaveText("awaiting_approval");
   const sha = (await sre.locator("code").filter({ hasText: /^[0-9a-f]{64}$/ }).first().innerText()).trim();
   const approval = { decision: "approve", comment: "looks right", changesetSha256: sha, targetId: "chefcloud_prod" };

@@ -15,3 +15,13 @@ export async function login(page: Page, role: DemoRole) {
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByTestId("who")).toHaveText(`${role} · ${role}`);
 }
+
+/** Creates a rollout of a repository change set on a target from the Rollouts page; returns its URL and id. */
+export async function createRollout(page: Page, changeSet: string, target: string): Promise<{ url: string; id: string }> {
+  await page.goto("/rollouts");
+  await page.getByLabel("Change set").selectOption({ label: await page.locator("option", { hasText: changeSet }).innerText() });
+  await page.getByLabel("Target").selectOption(target);
+  await page.getByRole("button", { name: "Create rollout" }).click();
+  await expect(page).toHaveURL(/\/rollouts\/\d+$/);
+  return { url: page.url(), id: page.url().split("/").pop()! };
+}

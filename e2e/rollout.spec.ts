@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { login } from "./helpers";
+import { createRollout, login } from "./helpers";
 
 async function stateOf(page: Page) {
   return page.getByTestId("rollout-state");
@@ -9,13 +9,7 @@ test("sre requests, dba approves and runs pre-check → apply → verify with li
   test.setTimeout(180_000);
   const sre = await browser.newPage();
   await login(sre, "sre");
-  await sre.goto("/rollouts");
-  await sre.getByLabel("Change set").selectOption({ label: await sre.locator("option", { hasText: "001_franchise_indexes.sql" }).innerText() });
-  await sre.getByLabel("Target").selectOption("chefcloud_staging");
-  await sre.getByRole("button", { name: "Create rollout" }).click();
-  await expect(sre).toHaveURL(/\/rollouts\/\d+$/);
-  const url = sre.url();
-  const rolloutId = url.split("/").pop();
+  const { url, id: rolloutId } = await createRollout(sre, "001_franchise_indexes.sql", "chefcloud_staging");
   await expect(await stateOf(sre)).toHaveText("awaiting_approval");
   // The requester is not offered the approval form.
   await expect(sre.getByRole("button", { name: "Approve" })).toHaveCount(0);

@@ -1,3 +1,4 @@
+import { createdIndex, type CreatedIndex } from "./nodes";
 import type { ParsedChangeSet, Statement } from "./parse";
 
 export type Severity = "error" | "warning";
@@ -73,6 +74,13 @@ export interface Rule<Id extends string = string> {
   /** Rules that read the target's catalog run only when a database is given. */
   needsDatabase?: boolean;
   check(ctx: RuleContext): RuleFinding[];
+}
+
+/** For database rules: the index a statement creates and its table as the target has it, if both exist. */
+export function indexOnKnownTable(ctx: RuleContext, stmt: Statement): { idx: CreatedIndex; rel: RelationInfo } | null {
+  const idx = createdIndex(stmt);
+  const rel = idx && ctx.schema?.relations.get(relationKey(idx.schema, idx.table));
+  return idx && rel ? { idx, rel } : null;
 }
 
 export function defineRule<const Id extends string>(rule: Rule<Id>): Rule<Id> {

@@ -49,6 +49,14 @@ export async function relationByName(db: pg.ClientBase, qualifiedName: string): 
   return rows[0] ?? null;
 }
 
+/** An index's key columns in order (NULL for an expression key), for a query over pg_index x. */
+export const INDEX_KEY_COLUMNS = `ARRAY(
+  SELECT a.attname::text
+    FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+    LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0
+   WHERE k.ord <= x.indnkeyatts
+   ORDER BY k.ord)`;
+
 export interface IndexDefinitionRow {
   name: string;
   method: string;
@@ -65,13 +73,7 @@ export async function indexesOfRelation(db: pg.ClientBase, relationOid: number):
        am.amname                  AS method,
        x.indisvalid               AS valid,
        x.indpred IS NOT NULL      AS "hasPredicate",
-       ARRAY(
-         SELECT a.attname::text
-           FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-           LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0
-          WHERE k.ord <= x.indnkeyatts
-          ORDER BY k.ord
-       )                          AS columns
+       ${INDEX_KEY_COLUMNS}      AS columns
      FROM pg_index x
      JOIN pg_class i ON i.oid = x.indexrelid
      JOIN pg_am am ON am.oid = i.relam

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { INDEX_KEY_COLUMNS } from "./catalog";
 
 export interface IndexRow {
   schema: string;
@@ -29,13 +30,7 @@ export async function indexInventory(db: pg.ClientBase): Promise<IndexRow[]> {
       t.relname                                   AS "table",
       i.relname                                   AS name,
       am.amname                                   AS method,
-      ARRAY(
-        SELECT a.attname::text
-          FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-          LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0
-         WHERE k.ord <= x.indnkeyatts
-         ORDER BY k.ord
-      )                                           AS columns,
+      ${INDEX_KEY_COLUMNS}                        AS columns,
       pg_get_expr(x.indexprs, x.indrelid)         AS expressions,
       pg_get_expr(x.indpred, x.indrelid)          AS predicate,
       x.indisunique                               AS "unique",

@@ -1,5 +1,4 @@
-import { createdIndex } from "../nodes";
-import { defineRule, relationKey } from "../rule";
+import { defineRule, indexOnKnownTable } from "../rule";
 
 export const partitionedTable = defineRule({
   id: "partitioned-table",
@@ -9,9 +8,9 @@ export const partitionedTable = defineRule({
   needsDatabase: true,
   check: (ctx) =>
     ctx.statements.flatMap((stmt) => {
-      const idx = createdIndex(stmt);
-      const rel = idx && ctx.schema?.relations.get(relationKey(idx.schema, idx.table));
-      if (!idx?.concurrent || rel?.relkind !== "p") return [];
+      const found = indexOnKnownTable(ctx, stmt);
+      if (!found?.idx.concurrent || found.rel.relkind !== "p") return [];
+      const { rel } = found;
       return [{ stmt, message: `${rel.schema}.${rel.name} is partitioned: CREATE INDEX CONCURRENTLY fails on it` }];
     }),
 });

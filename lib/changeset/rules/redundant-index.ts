@@ -1,5 +1,5 @@
-import { createdIndex, type CreatedIndex } from "../nodes";
-import { defineRule, relationKey, type ExistingIndex } from "../rule";
+import type { CreatedIndex } from "../nodes";
+import { defineRule, indexOnKnownTable, type ExistingIndex } from "../rule";
 
 function isPrefix(a: Array<string | null>, b: Array<string | null>): boolean {
   return a.length <= b.length && a.every((c, i) => c === b[i]);
@@ -19,9 +19,9 @@ export const redundantIndex = defineRule({
   needsDatabase: true,
   check: (ctx) =>
     ctx.statements.flatMap((stmt) => {
-      const idx = createdIndex(stmt);
-      const rel = idx && ctx.schema?.relations.get(relationKey(idx.schema, idx.table));
-      if (!idx || !rel) return [];
+      const found = indexOnKnownTable(ctx, stmt);
+      if (!found) return [];
+      const { idx, rel } = found;
       return rel.indexes.filter((e) => comparable(idx, e)).flatMap((e) => {
         const cols = (c: Array<string | null>) => `(${c.join(", ")})`;
         if (isPrefix(idx.columns, e.columns)) {

@@ -1,5 +1,4 @@
-import { createdIndex } from "../nodes";
-import { defineRule, relationKey } from "../rule";
+import { defineRule, indexOnKnownTable } from "../rule";
 import { formatDuration, parseDurationMs } from "../settings";
 
 export const timeoutTooShort = defineRule({
@@ -10,11 +9,11 @@ export const timeoutTooShort = defineRule({
   needsDatabase: true,
   check: (ctx) =>
     ctx.statements.flatMap((stmt, i) => {
-      const idx = createdIndex(stmt);
-      const rel = idx && ctx.schema?.relations.get(relationKey(idx.schema, idx.table));
+      const found = indexOnKnownTable(ctx, stmt);
       const value = ctx.settings[i].get("statement_timeout");
       const timeout = value === undefined ? null : parseDurationMs(value);
-      if (!idx || !rel || !timeout) return [];
+      if (!found || !timeout) return [];
+      const { idx, rel } = found;
       const estimate = (rel.bytes / ctx.options.buildBytesPerSecond) * 1000 * ctx.options.buildSafetyFactor * (idx.concurrent ? 2 : 1);
       if (timeout >= estimate) return [];
       return [{ stmt, message: `statement_timeout ${formatDuration(timeout)} is shorter than the estimated build time of ${idx.name ?? "this index"}: ${formatDuration(estimate)} for ${(rel.bytes / 1048576).toFixed(0)} MB of ${rel.name}` }];

@@ -1,5 +1,5 @@
-import { createdIndex, referencedColumns } from "../nodes";
-import { defineRule, relationKey } from "../rule";
+import { referencedColumns } from "../nodes";
+import { defineRule, indexOnKnownTable } from "../rule";
 
 export const unknownColumn = defineRule({
   id: "unknown-column",
@@ -9,9 +9,9 @@ export const unknownColumn = defineRule({
   needsDatabase: true,
   check: (ctx) =>
     ctx.statements.flatMap((stmt) => {
-      const idx = createdIndex(stmt);
-      const rel = idx && ctx.schema?.relations.get(relationKey(idx.schema, idx.table));
-      if (!idx || !rel) return [];
+      const found = indexOnKnownTable(ctx, stmt);
+      if (!found) return [];
+      const { rel } = found;
       return referencedColumns(stmt)
         .filter((c) => !rel.columns.has(c))
         .map((c) => ({ stmt, message: `column ${c} does not exist in ${rel.schema}.${rel.name}` }));
