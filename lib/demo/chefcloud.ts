@@ -52,6 +52,8 @@ export async function ensureChefcloud(adminUrl: string, dbUrl: (db: string) => s
     await db.query(await readFile(path.join(DEMO_SQL, "chefcloud_schema.sql"), "utf8"));
     await db.query("SELECT set_config('indexdeck.rows', $1, false)", [String(rows)]);
     await db.query(await readFile(path.join(DEMO_SQL, "chefcloud_data.sql"), "utf8"));
+    // Where the server preloads it (the embedded one does), the probes also report pg_stat_statements' means.
+    await db.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").catch(() => undefined);
     await db.query("CREATE TABLE indexdeck_demo_meta (rows_per_table integer NOT NULL, generated_at timestamptz NOT NULL DEFAULT now())");
     await db.query("INSERT INTO indexdeck_demo_meta (rows_per_table) VALUES ($1)", [rows]);
   } finally {

@@ -1,5 +1,6 @@
 import * as hdr from "hdr-histogram-js";
 import type pg from "pg";
+import { statementStats } from "../targets/catalog";
 import { withTargetClient } from "../targets/connect";
 import type { TargetConfig } from "../targets/config";
 import { sampleParams, type Workload } from "../rollout/workloads";
@@ -13,6 +14,9 @@ export interface LatencyResult {
   p99Ms: number | null;
   maxMs: number | null;
   error: string | null;
+  /** pg_stat_statements at probe time (every caller, not only the probe): calls and mean, where installed. */
+  pgssCalls?: number | null;
+  pgssMeanMs?: number | null;
 }
 
 export interface ProbeOptions {
@@ -34,7 +38,11 @@ export async function probeLatency(target: TargetConfig, workloads: Workload[], 
   const samples = opts.samples ?? 200;
   return withTargetClient(target, async (db) => {
     const results: LatencyResult[] = [];
-    for (const w of workloads) results.push(await probeOne(db, w, samples, opts));
+    for (const w of workloads) {
+      const r = await probeOne(db, w, samples, opts);
+      const pgss = await statementStats(db, w.query);
+      results.push({ ...r, pgssCalls: pgss?.calls ?? null, pgssMeanMs: pgss?.meanMs ?? null });
+    }
     return results;
   }, { applicationName: "indexdeck:probe", statementTimeoutMs: opts.statementTimeoutMs ?? 2000 });
 }
@@ -80,9 +88,9 @@ async function probeOne(db: pg.ClientBase, w: Workload, samples: number, opts: P
 export async function saveProbe(db: Pick<pg.Pool, "query"> | pg.ClientBase, rolloutId: number, phase: "before" | "after", results: LatencyResult[]): Promise<void> {
   for (const r of results) {
     await db.query(
-      `INSERT INTO latency_probe (rollout_id, phase, workload, samples, errors, p50_ms, p95_ms, p99_ms, max_ms, error)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [rolloutId, phase, r.workload, r.samples, r.errors, r.p50Ms, r.p95Ms, r.p99Ms, r.maxMs, r.error],
+      `INSERT INTO latency_probe (rollout_id, phase, workload, samples, errors, p50_ms, p95_ms, p99_ms, max_ms, error, pgss_calls, pgss_mean_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [rolloutId, phase, r.workload, r.samples, r.errors, r.p50Ms, r.p95Ms, r.p99Ms, r.maxMs, r.error, r.pgssCalls ?? null, r.pgssMeanMs ?? null],
     );
   }
 }
@@ -107,7 +115,9 @@ export async function latencyComparison(db: Pick<pg.Pool, "query">, rolloutId: n
        p95_ms AS "p95Ms",
        p99_ms AS "p99Ms",
        max_ms AS "maxMs",
-       error
+       error,
+       pgss_calls::float8 AS "pgssCalls",
+       pgss_mean_ms AS "pgssMeanMs"
      FROM latency_probe
     WHERE rollout_id = $1
     ORDER BY phase, workload, id DESC`,

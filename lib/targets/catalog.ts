@@ -175,3 +175,23 @@ export async function preparedTransactions(db: pg.ClientBase): Promise<Array<{ g
     WHERE database = current_database()`);
   return rows;
 }
+
+/**
+ * pg_stat_statements' calls and mean execution time of a query (its text as the extension stores it,
+ * which for a query with $n parameters is the query itself). Null when the extension is not installed
+ * in this database, not preloaded, or has not seen the query.
+ */
+export async function statementStats(db: pg.ClientBase, query: string): Promise<{ calls: number; meanMs: number } | null> {
+  try {
+    const { rows } = await db.query<{ calls: number; meanMs: number }>(
+      `SELECT sum(calls)::float8 AS calls, (sum(total_exec_time) / nullif(sum(calls), 0))::float8 AS "meanMs"
+         FROM pg_stat_statements
+        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query = $1
+       HAVING sum(calls) > 0`,
+      [query],
+    );
+    return rows[0] ?? null;
+  } catch {
+    return null;
+  }
+}
