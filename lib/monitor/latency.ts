@@ -40,7 +40,8 @@ export async function probeLatency(target: TargetConfig, workloads: Workload[], 
     const results: LatencyResult[] = [];
     for (const w of workloads) {
       const r = await probeOne(db, w, samples, opts);
-      const pgss = await statementStats(db, w.query);
+      const params = r.samples ? (await sampleParams(db, w).catch(() => []))[0] : undefined;
+      const pgss = params ? await statementStats(db, w.query, params) : null;
       results.push({ ...r, pgssCalls: pgss?.calls ?? null, pgssMeanMs: pgss?.meanMs ?? null });
     }
     return results;

@@ -177,18 +177,22 @@ export async function preparedTransactions(db: pg.ClientBase): Promise<Array<{ g
 }
 
 /**
- * pg_stat_statements' calls and mean execution time of a query (its text as the extension stores it,
- * which for a query with $n parameters is the query itself). Null when the extension is not installed
- * in this database, not preloaded, or has not seen the query.
+ * pg_stat_statements' calls and mean execution time of a query, found by its query identifier
+ * (EXPLAIN VERBOSE reports it), since the extension stores constants as $n and texts need not match.
+ * Null when the extension is not installed in this database, not preloaded, or has not seen the query.
  */
-export async function statementStats(db: pg.ClientBase, query: string): Promise<{ calls: number; meanMs: number } | null> {
+export async function statementStats(db: pg.ClientBase, query: string, params: unknown[]): Promise<{ calls: number; meanMs: number } | null> {
   try {
+    // Text format: the 64-bit identifier would lose digits as a JSON number in JavaScript.
+    const { rows: lines } = await db.query<{ "QUERY PLAN": string }>(`EXPLAIN (VERBOSE, FORMAT TEXT) ${query}`, params);
+    const queryId = lines.map((l) => /^\s*Query Identifier: (-?\d+)/.exec(l["QUERY PLAN"])?.[1]).find(Boolean);
+    if (!queryId || queryId === "0") return null;
     const { rows } = await db.query<{ calls: number; meanMs: number }>(
       `SELECT sum(calls)::float8 AS calls, (sum(total_exec_time) / nullif(sum(calls), 0))::float8 AS "meanMs"
          FROM pg_stat_statements
-        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query = $1
+        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND queryid = $1::bigint
        HAVING sum(calls) > 0`,
-      [query],
+      [queryId],
     );
     return rows[0] ?? null;
   } catch {
