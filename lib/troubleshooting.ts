@@ -56,3 +56,14 @@ export function troubleshootingFor(text: string | null | undefined): Troubleshoo
   if (/replica|replay lag/i.test(text)) return "replica-lag";
   return null;
 }
+
+/** The entry for a pre-check or verify check that did not pass. */
+export function troubleshootingForCheck(checkId: string, status: string): TroubleshootingId | null {
+  if (status === "pass") return null;
+  if (checkId === "disk-space") return "disk-low";
+  if (checkId === "replication") return "replica-lag";
+  if (checkId === "old-transactions") return "old-snapshot";
+  if (checkId === "invalid-indexes") return "invalid-index";
+  if (checkId.startsWith("plan:")) return "planner-not-using-index";
+  return null;
+}

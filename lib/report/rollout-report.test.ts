@@ -22,6 +22,7 @@ describe.each(pgServers())("rollout report on $name PostgreSQL", (server) => {
     await decideRollout(pool, targets, r.id, DBA, { decision: "reject", comment: "<img src=x onerror=alert(1)> | nope", changesetSha256: r.changesetSha256, targetId: "s" });
     const text = reportMarkdown(await buildRolloutReport(pool, r.id));
     expect(text).toContain("## Pre-check\n\nNot run.");
+    expect(text).toContain("- **Lint:** 0 errors, 2 warnings (require-lock-timeout, require-statement-timeout)");
     expect(text).toContain("## p95 before / after (measured)\n\nNot measured.");
     expect(text).toContain("Not signed off.");
     expect(text).toContain("&lt;img src=x onerror=alert(1)&gt; \\| nope");

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { verifyAudit } from "../audit/verify";
+import { lintText } from "../changeset/lint";
 import { latencyComparison, type LatencyComparison } from "../monitor/latency";
 import { listApprovals, type Approval } from "../rollout/approvals";
 import { eventsAfter } from "../rollout/events";
@@ -9,6 +10,7 @@ import { TROUBLESHOOTING, troubleshootingFor } from "../troubleshooting";
 
 export interface RolloutReport {
   rollout: Rollout;
+  lint: { errors: number; warnings: number; rules: string[] };
   tasks: Array<RolloutTask & { durationSeconds: number | null; phases: string[]; retries: number; bytes: number | null }>;
   approvals: Approval[];
   latency: LatencyComparison[];
@@ -33,8 +35,14 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query">, rolloutId: 
     "SELECT id, action, actor, at, hash, details FROM audit_log WHERE rollout_id = $1 ORDER BY id",
     [rolloutId],
   );
+  const lint = await lintText({ file: rollout.changesetName, text: rollout.changesetSql });
   return {
     rollout,
+    lint: {
+      errors: lint.findings.filter((f) => f.severity === "error").length,
+      warnings: lint.findings.filter((f) => f.severity === "warning").length,
+      rules: [...new Set(lint.findings.map((f) => f.rule))],
+    },
     tasks: tasks.map((t) => {
       const mine = events.filter((e) => e.taskSeq === t.seq);
       return {
@@ -76,6 +84,7 @@ export function reportMarkdown(r: RolloutReport): string {
   out.push(`- **Server:** ${version ? md(version.summary) : "not checked"}`);
   const help = troubleshootingFor(rollout.error);
   if (help) out.push(`- **Troubleshooting:** ${TROUBLESHOOTING[help].title}: ${TROUBLESHOOTING[help].body}`);
+  out.push(`- **Lint:** ${r.lint.errors} errors, ${r.lint.warnings} warnings${r.lint.rules.length ? ` (${r.lint.rules.join(", ")})` : ""}`);
   out.push("", "## Change set", "", "```sql", rollout.changesetSql.replace(/```/g, "`\u200b``").trimEnd(), "```", "");
   out.push("## Pre-check", "");
   if (rollout.precheck) {

@@ -6,7 +6,9 @@ import { z } from "zod";
 import { can } from "@/lib/auth/policy";
 import { ApprovalInput, decideRollout } from "@/lib/rollout/approvals";
 import { PHASE_PERMISSION, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/phases";
-import { createRollout, RolloutError } from "@/lib/rollout/rollouts";
+import { createRollout, getRollout, RolloutError, rolloutTasks } from "@/lib/rollout/rollouts";
+import { ChangeSetExistsError, createChangeSet } from "@/lib/changeset/catalog";
+import { quoteIdent } from "@/lib/sql/quote";
 import { signOff, SignoffInput } from "@/lib/rollout/signoff";
 import { storePool } from "@/lib/store/pool";
 import { loadTargets } from "@/lib/targets/config";
@@ -95,4 +97,24 @@ export async function signoffAction(_prev: ActionState, form: FormData): Promise
     console.error(`sign-off of rollout ${rolloutId.data} failed:`, err);
     return { status: 500, error: "the sign-off could not be recorded; see the server log" };
   }
+}
+
+/**
+ * The planner ignored a new index: offer ANALYZE of the tables the rollout indexed, as a change set
+ * of its own (linted, approved and rolled out like any other). Built on the server from the rollout.
+ */
+export async function draftAnalyzeAction(form: FormData): Promise<void> {
+  const actor = await currentActor();
+  const id = z.coerce.number().int().positive().safeParse(form.get("rolloutId"));
+  if (!actor || !can(actor.role, "changeset:create") || !id.success) redirect("/rollouts");
+  const rollout = await getRollout(storePool(), id.data);
+  if (!rollout) redirect("/rollouts");
+  const tables = [...new Set((await rolloutTasks(storePool(), rollout.id)).filter((t) => t.kind === "create_index" && t.tableName).map((t) => `${t.schemaName ? `${quoteIdent(t.schemaName)}.` : ""}${quoteIdent(t.tableName!)}`))];
+  const sql = `-- Refresh planner statistics after rollout #${rollout.id} (${rollout.changesetName}): verify found a query not using its new index.\n${tables.map((t) => `ANALYZE ${t};`).join("\n")}\n`;
+  try {
+    await createChangeSet(storePool(), { name: `analyze_after_rollout_${rollout.id}.sql`, sql }, actor);
+  } catch (err) {
+    if (!(err instanceof ChangeSetExistsError)) throw err;
+  }
+  redirect("/changesets");
 }

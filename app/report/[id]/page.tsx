@@ -35,6 +35,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
         <li>State: <strong>{rollout.state}</strong>{rollout.error ? ` — ${rollout.error}` : ""}</li>
         <li>Environment: {rollout.environment}; requested by {rollout.requestedBy} on {when(rollout.createdAt)}</li>
         <li>Change set sha256: <code>{rollout.changesetSha256}</code></li>
+        <li>Lint: {r.lint.errors} errors, {r.lint.warnings} warnings{r.lint.rules.length ? ` (${r.lint.rules.join(", ")})` : ""}</li>
         {help && <li>Troubleshooting — {TROUBLESHOOTING[help].title}: {TROUBLESHOOTING[help].body}</li>}
       </ul>
       <h2>Change set</h2>

@@ -14,9 +14,10 @@ import { FOLLOWUPS, rolloutFollowups, usageEvidence } from "@/lib/monitor/follow
 import { RolloutLive } from "@/components/rollout-live";
 import { pageActor } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
-import { troubleshootingFor } from "@/lib/troubleshooting";
+import { troubleshootingFor, troubleshootingForCheck } from "@/lib/troubleshooting";
+import { draftAnalyzeAction } from "../actions";
 
-function Checks({ title, checks }: { title: string; checks: CheckResult[] }) {
+function Checks({ title, checks, analyze }: { title: string; checks: CheckResult[]; analyze?: { rolloutId: number; allowed: boolean } }) {
   return (
     <div className="card">
       <h2 style={{ fontSize: 16, marginTop: 0 }}>{title}</h2>
@@ -27,7 +28,17 @@ function Checks({ title, checks }: { title: string; checks: CheckResult[] }) {
             <tr key={c.id} data-check={c.id}>
               <td>{c.title}</td>
               <td className={`check-${c.status}`}><strong>{c.status}</strong></td>
-              <td>{c.summary}</td>
+              <td>
+                {c.summary}
+                {troubleshootingForCheck(c.id, c.status) && <> — <Link href={`/help#${troubleshootingForCheck(c.id, c.status)}`}>what to do</Link></>}
+                {analyze?.allowed && c.id.startsWith("plan:") && c.status === "fail" && (
+                  <form action={draftAnalyzeAction} style={{ display: "inline", marginLeft: 8 }}>
+                    <input type="hidden" name="rolloutId" value={analyze.rolloutId} />
+                    <input type="hidden" name="check" value={c.id} />
+                    <button type="submit" className="secondary">Draft ANALYZE change set</button>
+                  </form>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -83,7 +94,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
           Follow-up: {FOLLOWUPS[f.kind].label} — {f.resolvedAt ? <span className="ok">resolved {f.resolvedAt.toISOString().slice(0, 16).replace("T", " ")} ({f.evidence})</span> : <span className={f.dueAt <= new Date() ? "bad" : "who"}>due {f.dueAt.toISOString().slice(0, 16).replace("T", " ")} UTC</span>}
         </div>
       ))}
-      {rollout.verify && <Checks title={`Verify (${rollout.verify.ok ? "passed" : "problems"}, ${rollout.verify.at})`} checks={[...rollout.verify.indexes, ...rollout.verify.plans]} />}
+      {rollout.verify && <Checks title={`Verify (${rollout.verify.ok ? "passed" : "problems"}, ${rollout.verify.at})`} checks={[...rollout.verify.indexes, ...rollout.verify.plans]} analyze={{ rolloutId: rollout.id, allowed: can(actor.role, "changeset:create") }} />}
     </>
   );
 }
