@@ -1,5 +1,6 @@
 import pg from "pg";
 import { loadTargets } from "./targets/config";
+import { retentionFromEnv } from "./monitor/collector";
 import { migrate } from "./store/migrator";
 import { requireStoreUrl } from "./store/pool";
 import { startJobRunner, startUsageCollector } from "./server";
@@ -13,6 +14,7 @@ export async function boot(): Promise<void> {
   const storeUrl = requireStoreUrl();
   if (!process.env.NEXTAUTH_SECRET) throw new Error("NEXTAUTH_SECRET is not set: sessions cannot be signed (npm run demo generates one in .indexdeck/)");
   const targets = loadTargets();
+  retentionFromEnv(); // a malformed INDEXDECK_RETENTION stops the start, not the first collection
   const store = new pg.Client({ connectionString: storeUrl, connectionTimeoutMillis: 10_000 });
   try {
     await store.connect();

@@ -66,3 +66,29 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
     await store.end();
   });
 });
+
+describe("retention settings", () => {
+  it("reads INDEXDECK_RETENTION and rejects a malformed one by name", async () => {
+    const { retentionFromEnv, DEFAULT_RETENTION } = await import("./collector");
+    expect(retentionFromEnv(undefined)).toEqual(DEFAULT_RETENTION);
+    expect(retentionFromEnv("24h,7d,90d")).toEqual({ rawHours: 24, fiveMinuteDays: 7, hourlyDays: 90 });
+    expect(() => retentionFromEnv("forever")).toThrow(/INDEXDECK_RETENTION must look like "48h,30d,365d", got forever/);
+  });
+
+  it("drops data older than the retention on the next collection", async () => {
+    const server = pgServers()[0];
+    const store = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const url = await freshDatabase(server, "empty");
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query("CREATE TABLE t (k int); CREATE INDEX t_k ON t (k)");
+    await c.end();
+    await store.query(`INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
+      VALUES ('r', 'public.t_k', 'raw', now() - interval '3 hours', 60, 1, 0, 0, 0, 0), ('r', 'public.t_k', '5m', now() - interval '3 days', 300, 1, 0, 0, 0, 0),
+             ('r', 'public.t_k', '1h', now() - interval '20 days', 3600, 1, 0, 0, 0, 0), ('r', 'public.t_k', '1h', now() - interval '2 days', 3600, 1, 0, 0, 0, 0)`);
+    await collectTarget(store, target("r", url), { rawHours: 2, fiveMinuteDays: 1, hourlyDays: 10 });
+    const { rows } = await store.query("SELECT resolution, count(*)::int AS n FROM usage_delta WHERE target_id = 'r' GROUP BY 1 ORDER BY 1");
+    expect(rows).toEqual([{ resolution: "1h", n: 1 }]);
+    await store.end();
+  });
+});

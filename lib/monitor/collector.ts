@@ -17,6 +17,14 @@ export interface Retention {
 
 export const DEFAULT_RETENTION: Retention = { rawHours: 48, fiveMinuteDays: 30, hourlyDays: 365 };
 
+/** INDEXDECK_RETENTION="48h,30d,365d": raw snapshots, 5-minute buckets, hourly and daily buckets. */
+export function retentionFromEnv(value = process.env.INDEXDECK_RETENTION): Retention {
+  if (!value) return DEFAULT_RETENTION;
+  const m = /^(\d+)h,(\d+)d,(\d+)d$/.exec(value.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[3]) < 1) throw new Error(`INDEXDECK_RETENTION must look like "48h,30d,365d", got ${value}`);
+  return { rawHours: Number(m[1]), fiveMinuteDays: Number(m[2]), hourlyDays: Number(m[3]) };
+}
+
 const BUCKETS: Array<["5m" | "1h" | "1d", string]> = [["5m", "300"], ["1h", "3600"], ["1d", "86400"]];
 
 /**
@@ -113,6 +121,7 @@ export interface CollectorOptions {
   pool: pg.Pool;
   targets: () => TargetConfig[];
   intervalMs?: number;
+  retention?: Retention;
   /** Targets collected at once by this server: a fleet of 100 never opens 100 connections. */
   concurrency?: number;
   log?: (line: string) => void;
@@ -143,7 +152,7 @@ export function startCollector(opts: CollectorOptions): { stop(): Promise<void> 
         await Promise.all(rows.map(async ({ targetId }) => {
           const target = targets.find((t) => t.id === targetId)!;
           try {
-            await collectTarget(opts.pool, target);
+            await collectTarget(opts.pool, target, opts.retention);
             await opts.pool.query("UPDATE collector_schedule SET last_ok_at = now() WHERE target_id = $1", [targetId]);
           } catch (err) {
             log(`${targetId}: ${(err as Error).message}`);
