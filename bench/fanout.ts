@@ -1,32 +1,7 @@
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import pg from "pg";
-import { arg, percentile } from "./support";
+import { arg, percentile, post, signIn, startBenchApp } from "./support";
 
-const DIR = ".indexdeck-bench-app";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Signs in through next-auth's credentials endpoint and returns the session cookie header. */
-async function signIn(base: string, user: string, password: string): Promise<string> {
-  const csrf = await fetch(`${base}/api/auth/csrf`);
-  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-  const jar = csrf.headers.getSetCookie().map((c) => c.split(";")[0]);
-  const res = await fetch(`${base}/api/auth/callback/credentials`, {
-    method: "POST", redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar.join("; ") },
-    body: new URLSearchParams({ csrfToken, username: user, password, json: "true" }),
-  });
-  const session = res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.includes("session-token"));
-  if (!session) throw new Error(`sign-in as ${user} failed (${res.status})`);
-  return [...jar, session].join("; ");
-}
-
-async function post(base: string, cookie: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${base}${path}`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify(body) });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 interface Client {
   delays: number[];
@@ -73,12 +48,8 @@ export async function run(args: string[]) {
   const clients = arg(args, "clients", 100);
   const port = arg(args, "port", 3300);
   const base = `http://localhost:${port}`;
-  const app = spawn(process.execPath, ["bin/demo.mjs", "--data-dir", DIR, "--rows", "20000", "--staging-rows", "1000000", "--port", String(port), "--logins-file", `${DIR}/logins.json`], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    app.stdout!.on("data", (d: Buffer) => d.toString().includes("indexdeck is serving") && resolve());
-    app.on("exit", (code) => reject(new Error(`the app exited with ${code}`)));
-  });
-  const { port: pgPort, password } = JSON.parse(readFileSync(`${DIR}/embedded.json`, "utf8")) as { port: number; password: string };
+  const app = await startBenchApp(port);
+  const { port: pgPort, password } = app.embedded;
   const pgUrl = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/${db}`;
   const target = new pg.Client({ connectionString: pgUrl("chefcloud_staging") });
   const store = new pg.Client({ connectionString: pgUrl("indexdeck") });
@@ -89,7 +60,7 @@ export async function run(args: string[]) {
     for (const idx of ["idx_fr_overview_org_period", "idx_fr_rankings_org_metric_period", "idx_fr_budgets_org_cc_period", "idx_inv_batches_org_sku", "idx_po_org_status_created", "idx_payments_org_status_created"]) {
       await target.query(`DROP INDEX CONCURRENTLY IF EXISTS ${idx}`);
     }
-    const logins = JSON.parse(readFileSync(`${DIR}/logins.json`, "utf8")) as Record<string, string>;
+    const logins = app.logins;
     const sre = await signIn(base, "sre", logins.sre);
     const dba = await signIn(base, "dba", logins.dba);
     const { id } = (await post(base, sre, "/api/rollouts", { changesetId: "file:001_franchise_indexes.sql", targetId: "chefcloud_staging" })) as { id: number };
@@ -126,6 +97,6 @@ export async function run(args: string[]) {
     abort.abort();
     await target.end();
     await store.end();
-    app.kill("SIGTERM");
+    await app.stop();
   }
 }

@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { ensureChefcloud } from "../lib/demo/chefcloud";
@@ -58,4 +60,84 @@ export function arg(args: string[], name: string, fallback: number): number {
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Signs in through next-auth's credentials endpoint and returns the session cookie header. */
+export async function signIn(base: string, user: string, password: string): Promise<string> {
+  const csrf = await fetch(`${base}/api/auth/csrf`);
+  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+  const jar = csrf.headers.getSetCookie().map((c) => c.split(";")[0]);
+  const res = await fetch(`${base}/api/auth/callback/credentials`, {
+    method: "POST", redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar.join("; ") },
+    body: new URLSearchParams({ csrfToken, username: user, password, json: "true" }),
+  });
+  const session = res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.includes("session-token"));
+  if (!session) throw new Error(`sign-in as ${user} failed (${res.status})`);
+  return [...jar, session].join("; ");
+}
+
+export async function post(base: string, cookie: string, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${base}${path}`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+
+const APP_DIR = ".indexdeck-bench-app";
+
+/**
+ * The built app on its own embedded data (the demo launcher with a small production and a
+ * 1,000,000-row staging), for benchmarks that must go through HTTP like a browser does.
+ */
+export async function startBenchApp(port: number) {
+  const app = spawn(process.execPath, ["bin/demo.mjs", "--data-dir", APP_DIR, "--rows", "20000", "--staging-rows", "1000000", "--port", String(port), "--logins-file", `${APP_DIR}/logins.json`], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    app.stdout!.on("data", (d: Buffer) => d.toString().includes("indexdeck is serving") && resolve());
+    app.on("exit", (code) => reject(new Error(`the app exited with ${code}`)));
+  });
+  return {
+    embedded: JSON.parse(readFileSync(`${APP_DIR}/embedded.json`, "utf8")) as { port: number; password: string },
+    logins: JSON.parse(readFileSync(`${APP_DIR}/logins.json`, "utf8")) as Record<string, string>,
+    stop: async () => {
+      app.kill("SIGTERM");
+      await new Promise((r) => app.once("exit", r));
+    },
+  };
+}
+
+/** Closed-loop load: `clients` concurrent callers, `requests` calls in all; sorted latency of each call. */
+export async function load(requests: number, clients: number, call: (i: number) => Promise<unknown>): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (next < requests) {
+      const i = next++;
+      const t = performance.now();
+      await call(i);
+      latencies.push(performance.now() - t);
+    }
+  }));
+  return latencies.sort((a, b) => a - b);
+}
+
+/** `indexes` synthetic indexes × `days` of 5-minute, hourly and daily usage buckets, plus a latest raw one. */
+export async function generateUsage(db: pg.ClientBase, targetId: string, prefix: string, indexes: number, days: number): Promise<void> {
+  for (const [resolution, seconds] of [["5m", 300], ["1h", 3600], ["1d", 86400]] as const) {
+    await db.query(
+      `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
+       SELECT $5, $6 || i, $1, b, $2, (random() * 100)::int, 0, (random() * 500)::int, 0, 0
+         FROM generate_series(1, $3) i,
+              generate_series(date_trunc('day', now()) - make_interval(days => $4), now(), make_interval(secs => $2)) b
+       ON CONFLICT DO NOTHING`,
+      [resolution, seconds, indexes, days, targetId, prefix],
+    );
+  }
+  await db.query(
+    `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
+     SELECT $2, $3 || i, 'raw', now() - interval '1 minute', 60, 5, 0, 5, 0, 0 FROM generate_series(1, $1) i ON CONFLICT DO NOTHING`,
+    [indexes, targetId, prefix],
+  );
+  await db.query("ANALYZE usage_delta");
 }

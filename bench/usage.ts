@@ -1,22 +1,7 @@
 import pg from "pg";
 import { migrate } from "../lib/store/migrator";
 import { refreshUsageRates, usageSeries, usageSummary } from "../lib/monitor/usage";
-import { arg, benchServer, dropDatabase, percentile } from "./support";
-
-/** Closed-loop load: `clients` concurrent callers, `requests` calls in all; latency of each call. */
-async function load(requests: number, clients: number, call: (i: number) => Promise<unknown>): Promise<number[]> {
-  const latencies: number[] = [];
-  let next = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next < requests) {
-      const i = next++;
-      const t = performance.now();
-      await call(i);
-      latencies.push(performance.now() - t);
-    }
-  }));
-  return latencies.sort((a, b) => a - b);
-}
+import { arg, benchServer, dropDatabase, generateUsage, load, percentile } from "./support";
 
 /**
  * 1,000 indexes × 30 days of 5-minute data (with the hourly and daily rollups the collector keeps)
@@ -38,17 +23,7 @@ export async function run(args: string[]) {
   const c = await pool.connect();
   await migrate(c);
   const t0 = performance.now();
-  for (const [resolution, seconds] of [["5m", 300], ["1h", 3600], ["1d", 86400]] as const) {
-    await c.query(
-      `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
-       SELECT 'fleet', 'public.idx_' || i, $1, b, $2, (random() * 100)::int, 0, (random() * 500)::int, 0, 0
-         FROM generate_series(1, $3) i,
-              generate_series(date_trunc('day', now()) - make_interval(days => $4), now(), make_interval(secs => $2)) b`,
-      [resolution, seconds, indexes, days],
-    );
-  }
-  await c.query("INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit) SELECT 'fleet', 'public.idx_' || i, 'raw', now() - interval '1 minute', 60, 5, 0, 5, 0, 0 FROM generate_series(1, $1) i", [indexes]);
-  await c.query("ANALYZE usage_delta");
+  await generateUsage(c, "fleet", "public.idx_", indexes, days);
   const { rows: [{ n }] } = await c.query("SELECT count(*)::int AS n FROM usage_delta");
   c.release();
   const generateSeconds = (performance.now() - t0) / 1000;
