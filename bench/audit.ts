@@ -3,19 +3,14 @@ import { appendAudit } from "../lib/audit/log";
 import { verifyAudit } from "../lib/audit/verify";
 import { migrate } from "../lib/store/migrator";
 import { withTransaction } from "../lib/store/pool";
-import { arg, benchServer, dropDatabase } from "./support";
-import { quoteIdent } from "../lib/sql/quote";
+import { arg, benchServer, dropDatabase, emptyDatabase } from "./support";
 
 /** 100,000 audit appends from 8 concurrent writers on one chain, then `audit verify` of the whole chain. */
 export async function run(args: string[]) {
   const rows = arg(args, "rows", 100_000);
   const writers = arg(args, "writers", 8);
   const server = await benchServer();
-  const admin = new pg.Client({ connectionString: server.url("postgres") });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent("bench_audit")} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${quoteIdent("bench_audit")}`);
-  await admin.end();
+  await emptyDatabase(server, "bench_audit");
   const pool = new pg.Pool({ connectionString: server.url("bench_audit"), max: writers + 2 });
   pool.on("error", () => undefined); // the database is dropped WITH (FORCE) at the end
   const c = await pool.connect();

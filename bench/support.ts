@@ -46,6 +46,19 @@ export async function copyDatabase(server: BenchServer, template: string, copy: 
   return server.url(copy);
 }
 
+/** An empty database of this name, dropped first if an earlier run left it. */
+export async function emptyDatabase(server: BenchServer, db: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: server.url("postgres") });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${quoteIdent(db)}`);
+  } finally {
+    await admin.end();
+  }
+  return server.url(db);
+}
+
 export async function dropDatabase(server: BenchServer, db: string): Promise<void> {
   const admin = new pg.Client({ connectionString: server.url("postgres") });
   await admin.connect();

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { migrate } from "../lib/store/migrator";
 import { refreshUsageRates, usageSeries, usageSummary } from "../lib/monitor/usage";
-import { arg, benchServer, dropDatabase, generateUsage, load, percentile } from "./support";
+import { arg, benchServer, dropDatabase, emptyDatabase, generateUsage, load, percentile } from "./support";
 
 /**
  * 1,000 indexes × 30 days of 5-minute data (with the hourly and daily rollups the collector keeps)
@@ -13,11 +13,7 @@ export async function run(args: string[]) {
   const indexes = arg(args, "indexes", 1000);
   const days = arg(args, "days", 30);
   const server = await benchServer();
-  const admin = new pg.Client({ connectionString: server.url("postgres") });
-  await admin.connect();
-  await admin.query("DROP DATABASE IF EXISTS bench_usage WITH (FORCE)");
-  await admin.query("CREATE DATABASE bench_usage");
-  await admin.end();
+  await emptyDatabase(server, "bench_usage");
   const pool = new pg.Pool({ connectionString: server.url("bench_usage"), max: 10 });
   pool.on("error", () => undefined);
   const c = await pool.connect();
