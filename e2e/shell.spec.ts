@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { login, type DemoRole } from "./helpers";
+import { createRollout, login, type DemoRole } from "./helpers";
 
 const NAV: Record<DemoRole, string[]> = {
   admin: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Users"],
@@ -88,4 +88,22 @@ test("/api/metrics needs its bearer token and speaks Prometheus", async ({ reque
   const ok = await request.get("/api/metrics", { headers: { authorization: "Bearer e2e-metrics-token" } });
   expect(ok.status()).toBe(200);
   expect(await ok.text()).toContain("# TYPE indexdeck_rollouts gauge");
+});
+
+test("the home page shows a dba what needs attention, with links", async ({ browser }) => {
+  const sre = await browser.newPage();
+  await login(sre, "sre");
+  const { id } = await createRollout(sre, "001_franchise_indexes.sql", "chefcloud_staging");
+  const dba = await browser.newPage();
+  await login(dba, "dba");
+  await dba.goto("/");
+  const awaiting = dba.locator('[data-attention="Awaiting your approval"]');
+  await expect(awaiting).toContainText("Awaiting your approval: 1");
+  await awaiting.getByRole("link", { name: new RegExp(`#${id} 001_franchise_indexes.sql`) }).click();
+  await expect(dba).toHaveURL(new RegExp(`/rollouts/${id}$`));
+  await dba.goto("/");
+  await expect(dba.locator('[data-attention="INVALID indexes on targets"]')).toContainText("INVALID indexes on targets: 0");
+  // The requester is not asked to approve their own rollout.
+  await sre.goto("/");
+  await expect(sre.locator('[data-attention="Awaiting your approval"]')).toContainText("Awaiting your approval: 0");
 });
