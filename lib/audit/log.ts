@@ -62,8 +62,3 @@ export const AUDIT_COLUMNS = `
   details,
   prev_hash        AS "prevHash",
   hash`;
-
-export async function recentAudit(db: Pick<pg.Pool, "query">, limit = 100): Promise<AuditRow[]> {
-  const { rows } = await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT $1`, [limit]);
-  return rows;
-}
