@@ -33,36 +33,31 @@ export async function chefcloud(server: BenchServer, name: string, rows: number)
   return server.url(name);
 }
 
-/** A fresh copy of `template` (CREATE DATABASE … TEMPLATE), so every run starts from identical data. */
-export async function copyDatabase(server: BenchServer, template: string, copy: string): Promise<string> {
+/** Runs statements as the server's admin on its postgres database. */
+async function asAdmin(server: BenchServer, ...statements: string[]): Promise<void> {
   const admin = new pg.Client({ connectionString: server.url("postgres") });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(copy)} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${quoteIdent(copy)} TEMPLATE ${quoteIdent(template)}`);
+    for (const sql of statements) await admin.query(sql);
   } finally {
     await admin.end();
   }
+}
+
+/** A fresh copy of `template` (CREATE DATABASE … TEMPLATE), so every run starts from identical data. */
+export async function copyDatabase(server: BenchServer, template: string, copy: string): Promise<string> {
+  await asAdmin(server, `DROP DATABASE IF EXISTS ${quoteIdent(copy)} WITH (FORCE)`, `CREATE DATABASE ${quoteIdent(copy)} TEMPLATE ${quoteIdent(template)}`);
   return server.url(copy);
 }
 
 /** An empty database of this name, dropped first if an earlier run left it. */
 export async function emptyDatabase(server: BenchServer, db: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: server.url("postgres") });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${quoteIdent(db)}`);
-  } finally {
-    await admin.end();
-  }
+  await asAdmin(server, `DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`, `CREATE DATABASE ${quoteIdent(db)}`);
   return server.url(db);
 }
 
 export async function dropDatabase(server: BenchServer, db: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: server.url("postgres") });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`).finally(() => admin.end());
+  await asAdmin(server, `DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`);
 }
 
 export function arg(args: string[], name: string, fallback: number): number {
