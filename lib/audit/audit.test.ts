@@ -4,6 +4,7 @@ import { freshDatabase, pgServers } from "../testing/db";
 import { withTransaction } from "../store/pool";
 import { appendAudit } from "./log";
 import { verifyAudit } from "./verify";
+import { auditHashV1, chainHash, contentHash, GENESIS_HASH } from "./canonical";
 
 describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
   let pool: pg.Pool;
@@ -77,10 +78,67 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
   it("detects a forged row inserted into the chain", async () => {
     await appendMany(3);
     const list = await ids();
-    const { rows: [prev] } = await pool.query("SELECT hash FROM audit_log WHERE id = $1", [list[0]]);
-    await tamper(`INSERT INTO audit_log (id, at, actor, action, details, prev_hash, hash)
-                  VALUES (${list[0]} + 0.5 * 0 + 1000000, now(), 'mallory', 'rollout.approve', '{}', '${prev.hash}', repeat('f', 64))`);
-    expect((await verifyAudit(pool)).ok).toBe(false);
+    const { rows: [first] } = await pool.query("SELECT hash FROM audit_log WHERE id = $1", [list[0]]);
+    // Hashed correctly, so only its link to the row before it gives it away.
+    const id = list[2] + 1;
+    const content = { at: new Date(), actor: "mallory", role: "dba", action: "rollout.approve", targetId: null, rolloutId: null, changesetSha256: null, details: {} };
+    const c = contentHash(content);
+    await tamper(`INSERT INTO audit_log (id, at, actor, role, action, details, prev_hash, hash, scheme, content_hash)
+                  VALUES (${id}, '${content.at.toISOString()}', 'mallory', 'dba', 'rollout.approve', '{}', '${first.hash}', '${chainHash(id, first.hash, c)}', 2, '${c}')`);
+    expect(await verifyAudit(pool)).toMatchObject({ ok: false, firstBadId: id });
+  });
+
+  it("detects a content hash changed without the content (sign-offs look rows up by it)", async () => {
+    await appendMany(3);
+    const [, second] = await ids();
+    await tamper(`UPDATE audit_log SET content_hash = repeat('a', 64) WHERE id = ${second}`);
+    expect(await verifyAudit(pool)).toMatchObject({ ok: false, firstBadId: second });
+  });
+
+  it("continues a chain written before hash scheme 2, and still checks the old rows", async () => {
+    const old = { id: 1, at: new Date("2026-01-01T00:00:00Z"), actor: "admin", role: "admin", action: "user.create", targetId: null, rolloutId: null, changesetSha256: null, details: { email: "x@example.com" }, prevHash: GENESIS_HASH };
+    await tamper(`SELECT setval('audit_log_id_seq', 1);
+                  INSERT INTO audit_log (id, at, actor, role, action, details, prev_hash, hash, scheme)
+                  VALUES (1, '${old.at.toISOString()}', 'admin', 'admin', 'user.create', '{"email": "x@example.com"}', '${GENESIS_HASH}', '${auditHashV1(old)}', 1)`);
+    await appendMany(2);
+    const rows = (await pool.query("SELECT id, scheme, prev_hash FROM audit_log ORDER BY id")).rows;
+    expect(rows.map((r) => r.scheme)).toEqual([1, 2, 2]);
+    expect(rows[1].prev_hash).toBe(auditHashV1(old));
+    expect(await verifyAudit(pool)).toMatchObject({ ok: true, rows: 3 });
+    await tamper(`UPDATE audit_log SET details = '{"email": "y@example.com"}' WHERE id = 1`);
+    expect(await verifyAudit(pool)).toMatchObject({ ok: false, firstBadId: 1 });
+  });
+
+  it("refuses a row written in a REPEATABLE READ transaction, and the change with it", async () => {
+    await pool.query("CREATE TABLE change_probe (x int)");
+    const c = await pool.connect();
+    try {
+      await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
+      await c.query("INSERT INTO change_probe VALUES (1)");
+      await appendAudit(c, { actor: "a", role: "dba", action: "x" });
+      await expect(c.query("COMMIT")).rejects.toThrow(/READ COMMITTED/);
+    } finally {
+      c.release();
+    }
+    expect((await pool.query("SELECT count(*)::int AS n FROM change_probe")).rows[0].n).toBe(0);
+    expect((await verifyAudit(pool)).rows).toBe(0);
+  });
+
+  it("clears linked rows from the pending table in batches", async () => {
+    const c = await pool.connect();
+    try {
+      // One transaction per row, as in the app; 1,100 rows cross one batch boundary.
+      for (let i = 0; i < 1100; i++) {
+        await c.query("BEGIN");
+        await appendAudit(c, { actor: "a", role: "dba", action: "bulk", details: { i } });
+        await c.query("COMMIT");
+      }
+    } finally {
+      c.release();
+    }
+    const pending = (await pool.query("SELECT count(*)::int AS n FROM audit_pending")).rows[0].n;
+    expect(pending).toBeLessThan(1000);
+    expect(await verifyAudit(pool)).toMatchObject({ ok: true, rows: 1100 });
   });
 
   it("detects reordered rows", async () => {

@@ -12,8 +12,8 @@ export function canonicalJson(value: unknown): string {
 
 export const GENESIS_HASH = "0".repeat(64);
 
-export interface AuditFields {
-  id: number;
+/** What a row says, without its place in the chain. */
+export interface AuditContent {
   at: Date;
   actor: string | null;
   role: string | null;
@@ -22,11 +22,17 @@ export interface AuditFields {
   rolloutId: number | null;
   changesetSha256: string | null;
   details: Record<string, unknown>;
+}
+
+export interface AuditFields extends AuditContent {
+  id: number;
   prevHash: string;
 }
 
-/** SHA-256 over the canonical encoding of every field, the previous row's hash included. */
-export function auditHash(row: AuditFields): string {
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** Scheme 1 (rows written before migration 010): SHA-256 over every field, the previous row's hash included. */
+export function auditHashV1(row: AuditFields): string {
   const encoded = canonicalJson({
     id: row.id,
     at: row.at.toISOString(),
@@ -39,5 +45,24 @@ export function auditHash(row: AuditFields): string {
     details: row.details,
     prevHash: row.prevHash,
   });
-  return createHash("sha256").update(encoded).digest("hex");
+  return sha256(encoded);
+}
+
+/** Scheme 2: the row's content, hashed by the app before commit. */
+export function contentHash(row: AuditContent): string {
+  return sha256(canonicalJson({
+    at: row.at.toISOString(),
+    actor: row.actor,
+    role: row.role,
+    action: row.action,
+    targetId: row.targetId,
+    rolloutId: row.rolloutId,
+    changesetSha256: row.changesetSha256,
+    details: row.details,
+  }));
+}
+
+/** Scheme 2's link, computed by the store at commit (sql/app/010_audit_chain_at_commit.sql). */
+export function chainHash(id: number, prevHash: string, content: string): string {
+  return sha256(`${id}:${prevHash}:${content}`);
 }

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { auditHash, GENESIS_HASH, type AuditFields } from "./canonical";
+import { contentHash, type AuditContent, type AuditFields } from "./canonical";
 
 export interface AuditEntry {
   actor: string | null;
@@ -13,23 +13,22 @@ export interface AuditEntry {
 
 export interface AuditRow extends AuditFields {
   hash: string;
+  /** 1: hashed whole by the app (before migration 010); 2: content hashed by the app, linked at commit. */
+  scheme: 1 | 2;
+  contentHash: string | null;
 }
 
 /**
- * Appends one row to the chain. Must be called on the client that holds the transaction of the
- * change being recorded, so the row and the change commit or roll back together. The transaction
- * lock serializes writers: each reads the head and extends it, so the chain never forks.
+ * Records one row. Must be called on the client that holds the transaction of the change being
+ * recorded: the row waits in audit_pending and a deferred trigger links it into the chain as that
+ * transaction commits, so the row and the change commit or roll back together. The chain lock is
+ * held only from that trigger to the end of the commit, never across a client round trip. The id
+ * and chain hash exist after commit; the content hash returned here finds the row then.
  */
-export async function appendAudit(tx: pg.ClientBase, entry: AuditEntry): Promise<AuditRow> {
-  await tx.query("SELECT pg_advisory_xact_lock(hashtext('indexdeck.audit'))");
-  // Under the lock, so ids follow chain order and the head cannot move before this row is in.
-  const { rows: [{ id, head }] } = await tx.query<{ id: number; head: string | null }>(
-    "SELECT nextval('audit_log_id_seq') AS id, (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1) AS head",
-  );
+export async function appendAudit(tx: pg.ClientBase, entry: AuditEntry): Promise<{ contentHash: string }> {
   // JSON round trip so the hashed details are exactly what jsonb will give back (no undefined, no Dates).
   const details = JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>;
-  const fields: AuditFields = {
-    id,
+  const content: AuditContent = {
     at: new Date(),
     actor: entry.actor,
     role: entry.role,
@@ -38,16 +37,15 @@ export async function appendAudit(tx: pg.ClientBase, entry: AuditEntry): Promise
     rolloutId: entry.rolloutId ?? null,
     changesetSha256: entry.changesetSha256 ?? null,
     details,
-    prevHash: head ?? GENESIS_HASH,
   };
-  const hash = auditHash(fields);
+  const hash = contentHash(content);
   await tx.query(
-    `INSERT INTO audit_log (id, at, actor, role, action, target_id, rollout_id, changeset_sha256, details, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [fields.id, fields.at, fields.actor, fields.role, fields.action, fields.targetId, fields.rolloutId,
-      fields.changesetSha256, fields.details, fields.prevHash, hash],
+    `INSERT INTO audit_pending (at, actor, role, action, target_id, rollout_id, changeset_sha256, details, content_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [content.at, content.actor, content.role, content.action, content.targetId, content.rolloutId,
+      content.changesetSha256, content.details, hash],
   );
-  return { ...fields, hash };
+  return { contentHash: hash };
 }
 
 export const AUDIT_COLUMNS = `
@@ -61,4 +59,6 @@ export const AUDIT_COLUMNS = `
   changeset_sha256 AS "changesetSha256",
   details,
   prev_hash        AS "prevHash",
-  hash`;
+  hash,
+  scheme,
+  content_hash     AS "contentHash"`;

@@ -56,6 +56,7 @@ async function verifyExportFile(file: string) {
     throw new UsageError(`${file}: not a JSON export of the audit log (${(err as Error).message})`);
   }
   if (!Array.isArray(records)) throw new UsageError(`${file}: expected a JSON array of audit rows`);
-  const rows = records.map((r) => ({ ...r, at: new Date(String(r.at)) }) as unknown as AuditRow);
+  // Exports made before hash scheme 2 existed carry no scheme: all their rows are scheme 1.
+  const rows = records.map((r) => ({ scheme: 1, contentHash: null, ...r, at: new Date(String(r.at)) }) as unknown as AuditRow);
   return verifyRows(rows, rows.length > 0 && rows[0].prevHash === "0".repeat(64));
 }

@@ -110,7 +110,7 @@ export async function signOff(pool: pg.Pool, rolloutId: number, actor: Actor, in
   const usage = await usageEvidence(pool, rolloutId, new Date(rollout.verify?.at ?? rollout.updatedAt));
   const checklist = (await evidenceChecklist(rollout, await listApprovals(pool, rolloutId), await latencyComparison(pool, rolloutId), usage)).map((item) =>
     item.kind === "attestation" ? { ...item, ok: input.attested.includes(item.id), evidence: input.attested.includes(item.id) ? `attested by ${actor.email}${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}` : `not attested${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}` } : item);
-  return withTransaction(pool, async (tx) => {
+  const id = await withTransaction(pool, async (tx) => {
     await tx.query("SELECT 1 FROM rollout WHERE id = $1 FOR UPDATE", [rolloutId]);
     if (input.decision !== "not_signed_off") await transition(tx, rolloutId, ["verified"], "signed_off");
     const audit = await appendAudit(tx, {
@@ -118,13 +118,15 @@ export async function signOff(pool: pg.Pool, rolloutId: number, actor: Actor, in
       details: { decision: input.decision, attested: input.attested, notes: input.notes, unmet: checklist.filter((c) => c.ok === false).map((c) => c.id) },
     });
     if (input.decision !== "not_signed_off") await createFollowups(tx, rolloutId, new Date());
-    const { rows: [row] } = await tx.query<{ id: number; createdAt: Date }>(
-      `INSERT INTO signoff (rollout_id, target_id, decision, checklist, notes, signed_by, signed_by_role, audit_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at AS "createdAt"`,
-      [rolloutId, rollout.targetId, input.decision, JSON.stringify(checklist), input.notes, actor.email, actor.role, audit.hash],
+    const { rows: [row] } = await tx.query<{ id: number }>(
+      `INSERT INTO signoff (rollout_id, target_id, decision, checklist, notes, signed_by, signed_by_role, audit_content_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [rolloutId, rollout.targetId, input.decision, JSON.stringify(checklist), input.notes, actor.email, actor.role, audit.contentHash],
     );
-    return { id: row.id, rolloutId, targetId: rollout.targetId, decision: input.decision, checklist, notes: input.notes, signedBy: actor.email, signedByRole: actor.role, auditHash: audit.hash, createdAt: row.createdAt };
+    return row.id;
   });
+  // After commit, when the audit row has its place and chain hash.
+  return (await getSignoff(pool, id))!;
 }
 
 export interface SignoffFilter {
@@ -145,7 +147,7 @@ const SIGNOFF_COLUMNS = `
   notes,
   signed_by      AS "signedBy",
   signed_by_role AS "signedByRole",
-  audit_hash     AS "auditHash",
+  coalesce(audit_hash, (SELECT a.hash FROM audit_log a WHERE a.content_hash = signoff.audit_content_hash ORDER BY a.id LIMIT 1)) AS "auditHash",
   created_at     AS "createdAt"`;
 
 export async function listSignoffs(db: Pick<pg.Pool, "query">, f: SignoffFilter, limit = 500): Promise<Signoff[]> {
