@@ -20,7 +20,7 @@ export const ACTIONS = [
   "rollout:rollback",
   "rollout:signoff",
   "users:manage",
-  "windows:manage",
+  "policy:manage",
   "window:override",
   "promotion:waive",
 ] as const;
@@ -38,7 +38,7 @@ const GRANTS: Record<Role, ReadonlySet<Action>> = {
   // Overriding a maintenance window is a dba's call (and an admin's); an sre operates inside windows.
   dba: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "window:override"]),
   sre: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE]),
-  admin: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "users:manage", "windows:manage", "window:override", "promotion:waive"]),
+  admin: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "users:manage", "policy:manage", "window:override", "promotion:waive"]),
 };
 
 export function isRole(value: unknown): value is Role {

@@ -5,7 +5,8 @@ import { quoteIdent } from "../sql/quote";
 import { withTransaction } from "../store/pool";
 import { sessionsOfApplication } from "../targets/activity";
 import { indexState } from "../targets/catalog";
-import { findTarget, loadTargets, targetUrl, type TargetConfig } from "../targets/config";
+import { findTarget, targetUrl, type TargetConfig } from "../targets/config";
+import { targetsWithPolicies } from "../targets/policies";
 import { withTargetClient } from "../targets/connect";
 import { buildProgress } from "../targets/progress";
 import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
@@ -37,7 +38,7 @@ export function applicationName(rolloutId: number): string {
 export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
   const rollout = await getRollout(ctx.pool, job.rolloutId);
   if (!rollout) return withTransaction(ctx.pool, (tx) => finishJob(tx, job.id, "rollout vanished"));
-  const target = findTarget((ctx.targets ?? loadTargets)(), rollout.targetId);
+  const target = findTarget(ctx.targets ? ctx.targets() : await targetsWithPolicies(ctx.pool), rollout.targetId);
   const audit = { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256 };
   if (!target) {
     const error = `target ${rollout.targetId} is no longer configured`;

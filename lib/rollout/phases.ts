@@ -7,7 +7,8 @@ import { enqueueJob, JobConflictError, type JobKind } from "../jobs/queue";
 import { withTransaction } from "../store/pool";
 import { appendEvent } from "./events";
 import { getRollout, RolloutError, transition, type RolloutState } from "./rollouts";
-import { findTarget, loadTargets, type TargetConfig } from "../targets/config";
+import { findTarget, type TargetConfig } from "../targets/config";
+import { targetsWithPolicies } from "../targets/policies";
 import { maintenanceWindow } from "../targets/windows";
 
 export const PHASES = ["precheck", "apply", "verify", "rollback", "cancel"] as const;
@@ -53,7 +54,7 @@ function authorizeOr409(actor: Actor, action: Action) {
  * in the audit log and queues the work for the job runner, all in one transaction, and returns at
  * once. The work itself never runs in the request.
  */
-export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phase, actor: Actor, input: PhaseInput, targets: TargetConfig[] = loadTargets()): Promise<{ message: string }> {
+export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phase, actor: Actor, input: PhaseInput, targets?: TargetConfig[]): Promise<{ message: string }> {
   const rollout = await getRollout(pool, rolloutId);
   if (!rollout) throw new RolloutError(`rollout ${rolloutId} does not exist`, 404);
   if (input.expectedState && input.expectedState !== rollout.state) {
@@ -74,7 +75,7 @@ export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phas
   if (input.promotionWaiver) authorizeOr409(actor, "promotion:waive");
   if (phase === "apply") {
     // The window is checked again now: a pre-check from hours ago proves nothing about this minute.
-    const target = findTarget(targets, rollout.targetId);
+    const target = findTarget(targets ?? await targetsWithPolicies(pool), rollout.targetId);
     const window = target ? maintenanceWindow(target) : null;
     const overridden = rollout.precheck?.checks.some((c) => c.id === "maintenance-window" && c.status !== "fail" && /overridden/.test(c.summary));
     if (window && !window.open && !overridden) throw new RolloutError(`${window.reason}; a dba or admin can run pre-check with a written override`, 409);

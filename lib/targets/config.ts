@@ -6,6 +6,37 @@ import { ROLES } from "../auth/policy";
 const Weekday = z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
 const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (24 h)");
 
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const ApprovalPolicySchema = z
+  .object({
+    required: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+    roles: z.array(z.enum(ROLES)).min(1).default(["dba", "sre"]),
+    requesterMayApprove: z.boolean().default(false),
+  })
+  .strict();
+
+export const MaintenanceWindowSchema = z
+  .object({
+    days: z.array(Weekday).min(1),
+    start: Clock,
+    end: Clock,
+    timeZone: z.string().refine(isTimeZone, "must be an IANA time zone such as UTC or Europe/Berlin").default("UTC"),
+  })
+  .strict();
+
+export const FreezeSchema = z
+  .object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), reason: z.string().min(1).max(500) })
+  .strict()
+  .refine((f) => Date.parse(f.from) < Date.parse(f.to), { message: "a freeze must end after it starts", path: ["to"] });
+
 const TargetSchema = z
   .object({
     id: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, _ or -, starting with a letter"),
@@ -13,17 +44,9 @@ const TargetSchema = z
     environment: z.enum(["staging", "production"]),
     url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
     urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be the name of an environment variable").optional(),
-    approvals: z
-      .object({
-        required: z.union([z.literal(0), z.literal(1), z.literal(2)]),
-        roles: z.array(z.enum(ROLES)).min(1).default(["dba", "sre"]),
-        requesterMayApprove: z.boolean().default(false),
-      })
-      .strict(),
-    maintenanceWindows: z
-      .array(z.object({ days: z.array(Weekday).min(1), start: Clock, end: Clock, timeZone: z.string().default("UTC") }).strict())
-      .default([]),
-    freezes: z.array(z.object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), reason: z.string() }).strict()).default([]),
+    approvals: ApprovalPolicySchema,
+    maintenanceWindows: z.array(MaintenanceWindowSchema).default([]),
+    freezes: z.array(FreezeSchema).default([]),
     probes: z.object({ enabled: z.boolean() }).strict().default({ enabled: false }),
     // How pre-check finds backup evidence: pg_stat_archiver's last archived WAL, or a backup id a person attests.
     backup: z

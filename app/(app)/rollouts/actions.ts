@@ -11,7 +11,7 @@ import { ChangeSetExistsError, createChangeSet } from "@/lib/changeset/catalog";
 import { quoteIdent } from "@/lib/sql/quote";
 import { signOff, SignoffInput } from "@/lib/rollout/signoff";
 import { storePool } from "@/lib/store/pool";
-import { loadTargets } from "@/lib/targets/config";
+import { targetsWithPolicies } from "@/lib/targets/policies";
 import { currentActor } from "@/app/lib/session";
 
 export interface ActionState {
@@ -30,7 +30,7 @@ export async function createRolloutAction(_prev: ActionState, form: FormData): P
   if (!parsed.success) return { status: 422, error: parsed.error.issues.map((i) => i.message).join("; ") };
   let id: number;
   try {
-    id = (await createRollout(storePool(), loadTargets(), parsed.data, actor)).id;
+    id = (await createRollout(storePool(), await targetsWithPolicies(storePool()), parsed.data, actor)).id;
   } catch (err) {
     if (err instanceof RolloutError) return { status: err.status, error: err.message };
     console.error("create rollout failed:", err);
@@ -71,7 +71,7 @@ export async function approvalAction(_prev: ActionState, form: FormData): Promis
   if (!parsed.success) return { status: 422, error: parsed.error.issues.map((i) => i.message).join("; ") };
   const { rolloutId, ...input } = parsed.data;
   try {
-    const { message } = await decideRollout(storePool(), loadTargets(), rolloutId, actor, input);
+    const { message } = await decideRollout(storePool(), await targetsWithPolicies(storePool()), rolloutId, actor, input);
     revalidatePath(`/rollouts/${rolloutId}`);
     return { status: 200, message };
   } catch (err) {

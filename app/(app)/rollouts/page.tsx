@@ -3,7 +3,7 @@ import { can } from "@/lib/auth/policy";
 import { listChangeSets } from "@/lib/changeset/catalog";
 import { listRollouts } from "@/lib/rollout/rollouts";
 import { storePool } from "@/lib/store/pool";
-import { loadTargets } from "@/lib/targets/config";
+import { targetsWithPolicies } from "@/lib/targets/policies";
 import { Forbidden } from "@/components/forbidden";
 import { NewRolloutForm } from "@/components/new-rollout-form";
 import { pageActor } from "@/app/lib/session";
@@ -13,7 +13,7 @@ export default async function RolloutsPage() {
   if (!allowed) return <Forbidden what="read rollouts" />;
   const pool = storePool();
   const [rollouts, changeSets] = await Promise.all([listRollouts(pool), can(actor.role, "rollout:create") ? listChangeSets(pool) : Promise.resolve([])]);
-  const targets = loadTargets();
+  const targets = await targetsWithPolicies(pool);
   return (
     <>
       <h1>Rollouts</h1>

@@ -1,13 +1,15 @@
+import Link from "next/link";
 import { Forbidden } from "@/components/forbidden";
 import { formatBytes } from "@/lib/format";
-import { loadTargets } from "@/lib/targets/config";
+import { storePool } from "@/lib/store/pool";
+import { targetsWithPolicies } from "@/lib/targets/policies";
 import { targetStatuses } from "@/lib/targets/status";
 import { pageActor } from "@/app/lib/session";
 
 export default async function TargetsPage() {
   const { allowed } = await pageActor("targets:read");
   if (!allowed) return <Forbidden what="read targets" />;
-  const statuses = await targetStatuses(loadTargets());
+  const statuses = await targetStatuses(await targetsWithPolicies(storePool()));
   return (
     <>
       <h1>Targets</h1>
@@ -19,7 +21,7 @@ export default async function TargetsPage() {
         <tbody>
           {statuses.map((t) => (
             <tr key={t.id} data-target={t.id}>
-              <td><strong>{t.label}</strong><br /><code>{t.id}</code></td>
+              <td><Link href={`/targets/${t.id}`}><strong>{t.label}</strong></Link><br /><code>{t.id}</code></td>
               <td><span className="badge">{t.environment}</span></td>
               <td><code>{t.connection}</code></td>
               <td>{t.reachable ? `PostgreSQL ${t.server.serverVersion}` : "—"}</td>

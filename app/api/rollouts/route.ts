@@ -2,7 +2,7 @@ import { NextResponse } from "next/server";
 import { z } from "zod";
 import { createRollout } from "@/lib/rollout/rollouts";
 import { storePool } from "@/lib/store/pool";
-import { loadTargets } from "@/lib/targets/config";
+import { targetsWithPolicies } from "@/lib/targets/policies";
 import { apiActor } from "@/app/lib/session";
 import { errorResponse, invalid } from "@/app/lib/http";
 
@@ -17,7 +17,7 @@ export async function POST(request: Request) {
   const parsed = Body.safeParse(await request.json().catch(() => null));
   if (!parsed.success) return invalid(parsed.error);
   try {
-    const rollout = await createRollout(storePool(), loadTargets(), parsed.data, actor);
+    const rollout = await createRollout(storePool(), await targetsWithPolicies(storePool()), parsed.data, actor);
     return NextResponse.json({ id: rollout.id, state: rollout.state }, { status: 201 });
   } catch (err) {
     return errorResponse(err, "creating the rollout");

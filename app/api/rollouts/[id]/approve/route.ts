@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
 import { ApprovalInput, decideRollout } from "@/lib/rollout/approvals";
 import { storePool } from "@/lib/store/pool";
-import { loadTargets } from "@/lib/targets/config";
+import { targetsWithPolicies } from "@/lib/targets/policies";
 import { apiActor } from "@/app/lib/session";
 import { errorResponse, invalid, RolloutId } from "@/app/lib/http";
 
@@ -16,7 +16,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ id:
   const body = ApprovalInput.safeParse(await request.json().catch(() => null));
   if (!body.success) return invalid(body.error);
   try {
-    return NextResponse.json(await decideRollout(storePool(), loadTargets(), id.data, actor, body.data));
+    return NextResponse.json(await decideRollout(storePool(), await targetsWithPolicies(storePool()), id.data, actor, body.data));
   } catch (err) {
     return errorResponse(err, `approval of rollout ${id.data}`);
   }

@@ -1,0 +1,65 @@
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { Forbidden } from "@/components/forbidden";
+import { PolicyForm } from "@/components/policy-form";
+import { can, ROLES } from "@/lib/auth/policy";
+import { storePool } from "@/lib/store/pool";
+import { findTarget, loadTargets } from "@/lib/targets/config";
+import { policyHistory, policyOf, type Policy } from "@/lib/targets/policies";
+import { formatFreezes, formatWindows } from "@/lib/targets/policy-text";
+import { maintenanceWindow } from "@/lib/targets/windows";
+import { pageActor } from "@/app/lib/session";
+
+const when = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
+
+function PolicySummary({ policy }: { policy: Policy }) {
+  return (
+    <ul>
+      <li>{policy.approvals.required} approval(s) from {policy.approvals.roles.join(", ")}; the requester {policy.approvals.requesterMayApprove ? "may" : "may not"} approve</li>
+      <li>Windows: {policy.maintenanceWindows.length ? <code>{formatWindows(policy.maintenanceWindows).replace(/\n/g, "; ")}</code> : "none (every apply needs an override)"}</li>
+      <li>Freezes: {policy.freezes.length ? <code>{formatFreezes(policy.freezes).replace(/\n/g, "; ")}</code> : "none"}</li>
+    </ul>
+  );
+}
+
+/** One target's policy: what governs it now, where that came from, every change and who made it. */
+export default async function TargetPage({ params }: { params: Promise<{ id: string }> }) {
+  const { actor, allowed } = await pageActor("targets:read");
+  if (!allowed) return <Forbidden what="read targets" />;
+  const target = findTarget(loadTargets(), decodeURIComponent((await params).id));
+  if (!target) notFound();
+  const history = await policyHistory(storePool(), target.id);
+  const current = history[0]?.policy ?? policyOf(target);
+  const window = maintenanceWindow(current);
+  return (
+    <>
+      <p><Link href="/targets">← Targets</Link></p>
+      <h1>{target.label} <span className="badge">{target.environment}</span></h1>
+      <div className="card" data-testid="policy-current">
+        <h2 style={{ fontSize: 16, marginTop: 0 }}>Policy now: {history[0] ? `version ${history[0].version}, by ${history[0].changedBy} on ${when(history[0].createdAt)}` : "as in the targets file"}</h2>
+        <PolicySummary policy={current} />
+        <p>{window.open ? <span className="ok">Inside {window.window} now.</span> : <span className="bad">Closed now: {window.reason}.</span>}</p>
+      </div>
+      {can(actor.role, "policy:manage") && (
+        <PolicyForm
+          targetId={target.id} basedOn={history[0]?.version ?? 0} required={current.approvals.required} roles={current.approvals.roles} allRoles={ROLES}
+          requesterMayApprove={current.approvals.requesterMayApprove} windows={formatWindows(current.maintenanceWindows)} freezes={formatFreezes(current.freezes)}
+        />
+      )}
+      <div className="card">
+        <h2 style={{ fontSize: 16, marginTop: 0 }}>History</h2>
+        {history.length === 0 ? <p>No changes in the app yet; the targets file&apos;s policy applies.</p> : (
+          <table data-testid="policy-history">
+            <thead><tr><th>Version</th><th>When (UTC)</th><th>By</th><th>Reason</th><th>Policy</th></tr></thead>
+            <tbody>
+              {history.map((v) => (
+                <tr key={v.version}><td>{v.version}</td><td>{when(v.createdAt)}</td><td>{v.changedBy} ({v.changedByRole})</td><td>{v.reason}</td><td><PolicySummary policy={v.policy} /></td></tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <p>Each change is also in the <Link href={`/audit?target=${target.id}&action=policy.change`}>audit log</Link>.</p>
+      </div>
+    </>
+  );
+}

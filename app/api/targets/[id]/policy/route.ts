@@ -1,0 +1,32 @@
+import { NextResponse } from "next/server";
+import { storePool } from "@/lib/store/pool";
+import { findTarget, loadTargets } from "@/lib/targets/config";
+import { changePolicy, PolicyChange, policyHistory, policyOf } from "@/lib/targets/policies";
+import { apiActor } from "@/app/lib/session";
+import { errorResponse, invalid } from "@/app/lib/http";
+
+export const dynamic = "force-dynamic";
+
+/** A target's policy now, where it came from, and every version saved in the app. */
+export async function GET(_request: Request, { params }: { params: Promise<{ id: string }> }) {
+  const actor = await apiActor("targets:read");
+  if (actor instanceof NextResponse) return actor;
+  const target = findTarget(loadTargets(), (await params).id);
+  if (!target) return NextResponse.json({ error: "no such target" }, { status: 404 });
+  const history = await policyHistory(storePool(), target.id);
+  return NextResponse.json({ target: target.id, version: history[0]?.version ?? 0, policy: history[0]?.policy ?? policyOf(target), history });
+}
+
+/** Saves a new version (admin only): body `{ policy, reason, basedOn }`, where basedOn is the version read. */
+export async function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
+  const actor = await apiActor("policy:manage");
+  if (actor instanceof NextResponse) return actor;
+  const body = await request.json().catch(() => null);
+  const change = PolicyChange.safeParse({ ...(body && typeof body === "object" ? body : {}), targetId: (await params).id });
+  if (!change.success) return invalid(change.error);
+  try {
+    return NextResponse.json(await changePolicy(storePool(), loadTargets(), actor, change.data));
+  } catch (err) {
+    return errorResponse(err, `policy change of ${change.data.targetId}`);
+  }
+}
