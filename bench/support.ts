@@ -99,8 +99,8 @@ const APP_DIR = ".indexdeck-bench-app";
  * The built app on its own embedded data (the demo launcher with a small production and a
  * 1,000,000-row staging), for benchmarks that must go through HTTP like a browser does.
  */
-export async function startBenchApp(port: number) {
-  const app = spawn(process.execPath, ["bin/demo.mjs", "--data-dir", APP_DIR, "--rows", "20000", "--staging-rows", "1000000", "--port", String(port), "--logins-file", `${APP_DIR}/logins.json`], { stdio: ["ignore", "pipe", "inherit"] });
+export async function startBenchApp(port: number, env: Record<string, string> = {}) {
+  const app = spawn(process.execPath, ["bin/demo.mjs", "--data-dir", APP_DIR, "--rows", "20000", "--staging-rows", "1000000", "--port", String(port), "--logins-file", `${APP_DIR}/logins.json`], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
   await new Promise<void>((resolve, reject) => {
     app.stdout!.on("data", (d: Buffer) => d.toString().includes("indexdeck is serving") && resolve());
     app.on("exit", (code) => reject(new Error(`the app exited with ${code}`)));
@@ -130,16 +130,23 @@ export async function load(requests: number, clients: number, call: (i: number) 
   return latencies.sort((a, b) => a - b);
 }
 
-/** `indexes` synthetic indexes × `days` of 5-minute, hourly and daily usage buckets, plus a latest raw one. */
+/**
+ * `indexes` synthetic indexes × `days` of 5-minute, hourly and daily usage buckets, plus a latest raw
+ * one. Buckets already there from an earlier run are kept; only the missing recent ones are added.
+ */
 export async function generateUsage(db: pg.ClientBase, targetId: string, prefix: string, indexes: number, days: number): Promise<void> {
   for (const [resolution, seconds] of [["5m", 300], ["1h", 3600], ["1d", 86400]] as const) {
     await db.query(
       `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
        SELECT $5, $6 || i, $1, b, $2, (random() * 100)::int, 0, (random() * 500)::int, 0, 0
          FROM generate_series(1, $3) i,
-              generate_series(date_trunc('day', now()) - make_interval(days => $4), now(), make_interval(secs => $2)) b
+              generate_series(
+                greatest(date_trunc('day', now()) - make_interval(days => $4),
+                         (SELECT max(bucket_start) + make_interval(secs => $2) FROM usage_delta
+                           WHERE target_id = $5 AND index_key = $7 AND resolution = $1)),
+                now(), make_interval(secs => $2)) b
        ON CONFLICT DO NOTHING`,
-      [resolution, seconds, indexes, days, targetId, prefix],
+      [resolution, seconds, indexes, days, targetId, prefix, `${prefix}${indexes}`],
     );
   }
   await db.query(

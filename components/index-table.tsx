@@ -1,54 +1,46 @@
-"use client";
-
 import Link from "next/link";
-import { useMemo, useState } from "react";
+import type { IndexTableQuery, IndexTableRow } from "@/lib/monitor/index-table";
 
-interface Row {
-  name: string;
-  table: string;
-  now: number | null;
-  d1: number | null;
-  d7: number | null;
-  d30: number | null;
-  scans: number;
-  bytes: number;
-  valid: boolean;
-  definition: string;
-}
-
-const COLUMNS: Array<[keyof Row, string]> = [
+const COLUMNS: Array<[IndexTableQuery["sort"], string]> = [
   ["name", "Index"], ["table", "Table"], ["now", "Scans/min now"], ["d1", "24 h"], ["d7", "7 d"], ["d30", "30 d"], ["scans", "Scans (since reset)"], ["bytes", "Size"], ["valid", "Valid"],
 ];
 
 const rate = (v: number | null) => (v === null ? "—" : v < 10 ? v.toFixed(2) : Math.round(v).toLocaleString("en"));
 
-/** Every index of a target, sortable by any column and searchable by name, table or definition. */
-export function IndexTable({ targetId, rows }: { targetId: string; rows: Row[] }) {
-  const [query, setQuery] = useState("");
-  const [sort, setSort] = useState<{ key: keyof Row; desc: boolean }>({ key: "bytes", desc: true });
-  const shown = useMemo(() => {
-    const q = query.toLowerCase();
-    const filtered = rows.filter((r) => !q || `${r.name} ${r.table} ${r.definition}`.toLowerCase().includes(q));
-    return filtered.sort((a, b) => {
-      const x = a[sort.key] ?? -1;
-      const y = b[sort.key] ?? -1;
-      const c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
-      return sort.desc ? -c : c;
-    });
-  }, [rows, query, sort]);
+/** One page of a target's indexes; sorting, search and paging are links, done on the server. */
+export function IndexTable({ targetId, query, page }: {
+  targetId: string; query: IndexTableQuery; page: { rows: IndexTableRow[]; total: number; page: number; pages: number };
+}) {
+  const href = (change: Partial<IndexTableQuery>) => {
+    const next = { ...query, ...change };
+    const params = new URLSearchParams({ target: targetId, sort: next.sort, dir: next.dir, page: String(next.page) });
+    if (next.q) params.set("q", next.q);
+    return `/indexes?${params}`;
+  };
   return (
     <>
-      <input type="search" placeholder="Search indexes…" aria-label="Search indexes" value={query} onChange={(e) => setQuery(e.target.value)} style={{ marginBottom: 8 }} />
+      <form method="get" action="/indexes" className="phase-form" style={{ marginBottom: 8 }}>
+        <input type="hidden" name="target" value={targetId} />
+        <input type="hidden" name="sort" value={query.sort} />
+        <input type="hidden" name="dir" value={query.dir} />
+        <input type="search" name="q" placeholder="Search indexes…" aria-label="Search indexes" defaultValue={query.q} />
+        <button type="submit" className="secondary">Search</button>
+        <span className="who" data-testid="index-count">{page.total.toLocaleString("en")} index(es){query.q ? ` matching “${query.q}”` : ""}; page {page.page} of {page.pages}</span>
+      </form>
       <table data-testid="index-table">
         <thead>
           <tr>
             {COLUMNS.map(([key, label]) => (
-              <th key={key}><button className="secondary" onClick={() => setSort({ key, desc: sort.key === key ? !sort.desc : true })}>{label}{sort.key === key ? (sort.desc ? " ▼" : " ▲") : ""}</button></th>
+              <th key={key}>
+                <Link href={href({ sort: key, dir: query.sort === key && query.dir === "desc" ? "asc" : "desc", page: 1 })}>
+                  {label}{query.sort === key ? (query.dir === "desc" ? " ▼" : " ▲") : ""}
+                </Link>
+              </th>
             ))}
           </tr>
         </thead>
         <tbody>
-          {shown.map((r) => (
+          {page.rows.map((r) => (
             <tr key={r.name}>
               <td><Link href={`/indexes/${encodeURIComponent(targetId)}/${encodeURIComponent(r.name)}`} title={r.definition}><code>{r.name}</code></Link></td>
               <td>{r.table}</td><td>{rate(r.now)}</td><td>{rate(r.d1)}</td><td>{rate(r.d7)}</td><td>{rate(r.d30)}</td>
@@ -57,6 +49,12 @@ export function IndexTable({ targetId, rows }: { targetId: string; rows: Row[] }
           ))}
         </tbody>
       </table>
+      {page.pages > 1 && (
+        <p className="phase-form" data-testid="index-pager">
+          {page.page > 1 && <Link href={href({ page: page.page - 1 })}>← previous</Link>}
+          {page.page < page.pages && <Link href={href({ page: page.page + 1 })}>next →</Link>}
+        </p>
+      )}
     </>
   );
 }

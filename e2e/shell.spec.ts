@@ -79,6 +79,7 @@ test("the indexes page lists every index of a target with its reports", async ({
   await expect(page.locator('[data-report="invalid"]')).toContainText("Invalid: 0");
   await expect(page.getByTestId("index-table")).toContainText("public.payments_pkey");
   await page.getByLabel("Search indexes").fill("payments_pkey");
+  await page.getByLabel("Search indexes").press("Enter");
   await expect(page.getByTestId("index-table").locator("tbody tr")).toHaveCount(1);
   await expect(page.getByRole("button", { name: "Draft DROP change set" })).toHaveCount(0);
 });

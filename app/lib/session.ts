@@ -1,15 +1,17 @@
 import { getServerSession } from "next-auth";
 import { redirect } from "next/navigation";
 import { NextResponse } from "next/server";
+import { cache } from "react";
 import { can, type Action, type Actor } from "@/lib/auth/policy";
 import { authOptions } from "./auth-options";
 
-export async function currentActor(): Promise<Actor | null> {
+// Once per request: the layout and the page both ask, and each session read decrypts the cookie.
+export const currentActor = cache(async (): Promise<Actor | null> => {
   const session = await getServerSession(authOptions);
   const u = session?.user;
   if (!u?.email || !u.role || typeof u.id !== "number") return null;
   return { id: u.id, email: u.email, role: u.role };
-}
+});
 
 /** For pages: the signed-in actor, or a redirect to login; `allowed` says whether the role may. */
 export async function pageActor(action: Action): Promise<{ actor: Actor; allowed: boolean }> {

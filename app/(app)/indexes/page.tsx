@@ -3,7 +3,9 @@ import { Forbidden } from "@/components/forbidden";
 import { IndexTable } from "@/components/index-table";
 import { can } from "@/lib/auth/policy";
 import { formatBytes } from "@/lib/format";
-import { reportForTarget, type Finding } from "@/lib/monitor/reports";
+import { IndexTableQuery, indexTablePage, indexTableRows } from "@/lib/monitor/index-table";
+import { recentReport } from "@/lib/monitor/report-cache";
+import type { Finding } from "@/lib/monitor/reports";
 import { usageSummary } from "@/lib/monitor/usage";
 import { storePool } from "@/lib/store/pool";
 import { loadTargets } from "@/lib/targets/config";
@@ -17,23 +19,29 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
   const params = await searchParams;
   const target = targets.find((t) => t.id === params.target) ?? targets[0];
   if (!target) return <div className="card">No targets configured.</div>;
-  let report: Awaited<ReturnType<typeof reportForTarget>> | null = null;
+  let report: Awaited<ReturnType<typeof recentReport>> | null = null;
   let error: string | null = null;
   try {
-    report = await reportForTarget(target);
+    report = await recentReport(target);
   } catch (err) {
     error = (err as Error).message;
   }
   const usage = await usageSummary(storePool(), target.id);
   const canDraft = can(actor.role, "changeset:create");
-  const section = (title: string, list: Finding[]) => (
-    <div className="card" data-report={title.toLowerCase()}>
+  const query = IndexTableQuery.parse(params);
+  // A few findings per section unless asked for all: a fleet target can have hundreds.
+  const FINDINGS_SHOWN = 20;
+  const section = (title: string, key: string, list: Finding[]) => (
+    <div className="card" data-report={key}>
       <h2 style={{ fontSize: 16, marginTop: 0 }}>{title}: {list.length}</h2>
+      {list.length > FINDINGS_SHOWN && params.show !== key && (
+        <p>The {FINDINGS_SHOWN} largest are listed. <Link href={`/indexes?target=${target.id}&show=${key}`}>Show all {list.length}</Link> or run <code>npx indexdeck report --target {target.id}</code>.</p>
+      )}
       {list.length > 0 && (
         <table>
           <thead><tr><th>Index</th><th>Table</th><th>Size</th><th>Why</th><th></th></tr></thead>
           <tbody>
-            {list.map((f) => (
+            {(params.show === key ? list : [...list].sort((a, b) => b.bytes - a.bytes).slice(0, FINDINGS_SHOWN)).map((f) => (
               <tr key={f.index}>
                 <td><code>{f.schema}.{f.index}</code></td><td>{f.table}</td><td>{formatBytes(f.bytes)}</td><td>{f.reason}</td>
                 <td>{canDraft && (
@@ -62,16 +70,13 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
       {error && <p className="card bad" role="alert">{target.label} is unreachable: {error}</p>}
       {report && (
         <>
-          <p className="who">Scans per minute come from the usage collector&apos;s snapshots (reset-safe); &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset ({report.statsResetAt ?? "never reset since the server started"}).</p>
-          {section("Unused", report.unused)}
-          {section("Duplicate and redundant", report.duplicate)}
-          {section("Invalid", report.invalid)}
+          <p className="who">Catalog read at {report.readAt.toISOString().slice(11, 19)} UTC (at most 15 s old). Scans per minute come from the usage collector&apos;s snapshots (reset-safe); &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset ({report.statsResetAt ?? "never reset since the server started"}).</p>
+          {section("Unused", "unused", report.unused)}
+          {section("Duplicate and redundant", "duplicate", report.duplicate)}
+          {section("Invalid", "invalid", report.invalid)}
           <div className="card">
             <h2 style={{ fontSize: 16, marginTop: 0 }}>All indexes on {target.label}: {report.indexes.length}</h2>
-            <IndexTable targetId={target.id} rows={report.indexes.map((r) => {
-              const u = usage.get(`${r.schema}.${r.name}`);
-              return { name: `${r.schema}.${r.name}`, table: r.table, now: u?.perMinuteNow ?? null, d1: u?.perMinute24h ?? null, d7: u?.perMinute7d ?? null, d30: u?.perMinute30d ?? null, scans: r.scans, bytes: r.bytes, valid: r.valid, definition: r.definition };
-            })} />
+            <IndexTable targetId={target.id} query={query} page={indexTablePage(indexTableRows(report.indexes, usage), query)} />
           </div>
         </>
       )}

@@ -1,0 +1,57 @@
+import { z } from "zod";
+import type { IndexRow } from "../targets/usage";
+import type { UsageSummary } from "./usage";
+
+export interface IndexTableRow {
+  name: string;
+  table: string;
+  now: number | null;
+  d1: number | null;
+  d7: number | null;
+  d30: number | null;
+  scans: number;
+  bytes: number;
+  valid: boolean;
+  definition: string;
+}
+
+export const SORT_KEYS = ["name", "table", "now", "d1", "d7", "d30", "scans", "bytes", "valid"] as const;
+export const PAGE_SIZE = 50;
+
+/** The table's URL parameters. Anything malformed falls back to the default rather than failing the page. */
+export const IndexTableQuery = z.object({
+  q: z.string().max(200).catch(""),
+  sort: z.enum(SORT_KEYS).catch("bytes"),
+  dir: z.enum(["asc", "desc"]).catch("desc"),
+  page: z.coerce.number().int().min(1).max(1_000_000).catch(1),
+});
+export type IndexTableQuery = z.infer<typeof IndexTableQuery>;
+
+export function indexTableRows(indexes: IndexRow[], usage: Map<string, UsageSummary>): IndexTableRow[] {
+  return indexes.map((r) => {
+    const u = usage.get(`${r.schema}.${r.name}`);
+    return {
+      name: `${r.schema}.${r.name}`, table: r.table, now: u?.perMinuteNow ?? null, d1: u?.perMinute24h ?? null, d7: u?.perMinute7d ?? null,
+      d30: u?.perMinute30d ?? null, scans: r.scans, bytes: r.bytes, valid: r.valid, definition: r.definition,
+    };
+  });
+}
+
+/**
+ * One page of the table, searched and sorted on the server: a target with thousands of indexes
+ * sends the browser fifty rows, not all of them. Missing rates sort below every number.
+ */
+export function indexTablePage(rows: IndexTableRow[], query: IndexTableQuery): { rows: IndexTableRow[]; total: number; page: number; pages: number } {
+  const q = query.q.trim().toLowerCase();
+  const found = q ? rows.filter((r) => `${r.name} ${r.table} ${r.definition}`.toLowerCase().includes(q)) : [...rows];
+  const key = query.sort;
+  found.sort((a, b) => {
+    const x = a[key] ?? -1;
+    const y = b[key] ?? -1;
+    const c = typeof x === "string" || typeof y === "string" ? String(x).localeCompare(String(y)) : Number(x) - Number(y);
+    return (query.dir === "desc" ? -c : c) || a.name.localeCompare(b.name);
+  });
+  const pages = Math.max(1, Math.ceil(found.length / PAGE_SIZE));
+  const page = Math.min(query.page, pages);
+  return { rows: found.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE), total: found.length, page, pages };
+}
