@@ -58,7 +58,10 @@ describe.each(pgServers())("a server killed mid-build, on $name PostgreSQL", (se
         await sleep(100);
       }
       await holder.query("COMMIT");
-      expect(await waitForState(pool, rollout.id, ["verified", "failed", "verifying"], 60_000)).toBe("verified");
+      const state = await waitForState(pool, rollout.id, ["verified", "failed", "verifying"], 60_000);
+      // Any failed job is named, so a run that stops short says why.
+      const { rows: failedJobs } = await pool.query("SELECT kind, error FROM job WHERE rollout_id = $1 AND state = 'failed'", [rollout.id]);
+      expect({ state, failedJobs }).toEqual({ state: "verified", failedJobs: [] });
       const tasks = await rolloutTasks(pool, rollout.id);
       expect(tasks.map((t) => [t.indexName, t.status, t.attempts])).toEqual([[null, "done", 0], ["orders_k1", "done", 1], ["orders_k2", "done", 1]]);
       const events = await eventsAfter(pool, rollout.id, 0);

@@ -46,3 +46,10 @@ export async function waitForState(pool: pg.Pool, id: number, states: RolloutSta
     await new Promise((res) => setTimeout(res, 100));
   }
 }
+
+/** Waits for a pre-check to settle; the state and any failed checks, so a failure names the check. */
+export async function settledPrecheck(pool: pg.Pool, id: number): Promise<{ state: RolloutState; failed: Array<{ id: string; summary: string }> }> {
+  const state = await waitForState(pool, id, ["approved", "prechecked"]);
+  const checks = (await getRollout(pool, id))?.precheck?.checks ?? [];
+  return { state, failed: checks.filter((c) => c.status === "fail").map((c) => ({ id: c.id, summary: c.summary })) };
+}
