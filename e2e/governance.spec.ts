@@ -102,7 +102,7 @@ test("production: four eyes, window override, sign-off, history and CSV for the 
   await manager.goto(`/audit?target=chefcloud_prod`);
   const [download] = await Promise.all([manager.waitForEvent("download"), manager.getByRole("link", { name: "Download CSV" }).click()]);
   const csv = await (await import("node:fs/promises")).readFile((await download.path())!, "utf8");
-  expect(csv.split("\n")[0]).toBe("id,at,actor,role,action,targetId,rolloutId,changesetSha256,details,prevHash,hash");
+  expect(csv.split("\n")[0]).toBe("id,at,actor,role,action,targetId,rolloutId,changesetSha256,details,prevHash,hash,scheme,contentHash");
   for (const action of ["rollout.approve", "rollout.window.override", "rollout.promotion.waive", "rollout.signoff"]) expect(csv).toContain(`"${action}"`);
   const hash = (await manager.goto(`/audit?target=chefcloud_prod&action=rollout.signoff`), await manager.getByTestId("audit-rows").locator("tbody tr").first().locator("code[title]").getAttribute("title"));
   expect(csv).toContain(hash!);

@@ -31,10 +31,9 @@ export interface AuditFields extends AuditContent {
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-/** Scheme 1 (rows written before migration 010): SHA-256 over every field, the previous row's hash included. */
-export function auditHashV1(row: AuditFields): string {
-  const encoded = canonicalJson({
-    id: row.id,
+// Only the fields a row states, picked explicitly: a row read from the store carries more (id, hash…).
+function statedFields(row: AuditContent) {
+  return {
     at: row.at.toISOString(),
     actor: row.actor,
     role: row.role,
@@ -43,23 +42,18 @@ export function auditHashV1(row: AuditFields): string {
     rolloutId: row.rolloutId,
     changesetSha256: row.changesetSha256,
     details: row.details,
-    prevHash: row.prevHash,
-  });
-  return sha256(encoded);
+  };
+}
+
+/** Scheme 1 (rows written before migration 010): SHA-256 over every field, the previous row's hash included. */
+export function auditHashV1(row: AuditFields): string {
+  // canonicalJson sorts keys, so this is byte for byte the encoding scheme 1 rows were hashed with.
+  return sha256(canonicalJson({ id: row.id, ...statedFields(row), prevHash: row.prevHash }));
 }
 
 /** Scheme 2: the row's content, hashed by the app before commit. */
 export function contentHash(row: AuditContent): string {
-  return sha256(canonicalJson({
-    at: row.at.toISOString(),
-    actor: row.actor,
-    role: row.role,
-    action: row.action,
-    targetId: row.targetId,
-    rolloutId: row.rolloutId,
-    changesetSha256: row.changesetSha256,
-    details: row.details,
-  }));
+  return sha256(canonicalJson(statedFields(row)));
 }
 
 /** Scheme 2's link, computed by the store at commit (sql/app/010_audit_chain_at_commit.sql). */
