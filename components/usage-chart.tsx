@@ -1,13 +1,17 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
+import type { RolloutMarker, UsageSeries } from "@/lib/monitor/usage";
+
 interface Usage {
-  series: Array<{ t: string; scansPerMinute: number; tuplesFetchedPerMinute: number; reset: boolean; gap: boolean }>;
-  markers: Array<{ t: string; rolloutId: number; kind: string }>;
+  series: UsageSeries;
+  markers: RolloutMarker[];
 }
+
+const utc = (t: number) => new Date(t * 1000).toISOString().slice(5, 16).replace("T", " ");
 
 /** Scans and tuples fetched per minute, live (refetched every 15 s), with rollout and counter-reset markers. */
 export function UsageChart({ target, index }: { target: string; index: string }) {
@@ -21,33 +25,35 @@ export function UsageChart({ target, index }: { target: string; index: string })
     },
     refetchInterval: 15_000,
   });
-  const bucket = (t: string) => data?.series.reduce((best, p) => (p.t <= t ? p.t : best), data.series[0]?.t ?? t) ?? t;
+  const points = useMemo(() => (data ? data.series.t.map((t, i) => ({ t, scansPerMinute: data.series.scansPerMinute[i], tuplesFetchedPerMinute: data.series.tuplesFetchedPerMinute[i] })) : []), [data]);
+  // A marker sits on the bucket it fell in: the last bucket that starts at or before it.
+  const bucket = (t: number) => data?.series.t.reduce((best, b) => (b <= t ? b : best), data.series.t[0] ?? t) ?? t;
   return (
     <div className="card" data-testid="usage-chart">
       <p className="phase-form">
         {(["24h", "7d", "30d"] as const).map((r) => (
           <button key={r} className={r === range ? undefined : "secondary"} onClick={() => setRange(r)}>{r}</button>
         ))}
-        <span className="who">{data ? `${data.series.length} points, ${data.markers.length} rollout markers` : error ? String(error) : "loading…"}</span>
+        <span className="who">{data ? `${data.series.t.length} points, ${data.markers.length} rollout markers` : error ? String(error) : "loading…"}</span>
       </p>
       <div style={{ width: "100%", height: 320 }}>
         <ResponsiveContainer>
-          <LineChart data={data?.series ?? []}>
+          <LineChart data={points}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="t" tickFormatter={(t: string) => t.slice(5, 16).replace("T", " ")} />
+            <XAxis dataKey="t" tickFormatter={utc} />
             <YAxis />
-            <Tooltip />
+            <Tooltip labelFormatter={(t) => `${utc(Number(t))} UTC`} />
             <Legend />
             <Line type="monotone" dataKey="scansPerMinute" name="scans / min" stroke="#0b5cad" dot={false} isAnimationActive={false} />
             <Line type="monotone" dataKey="tuplesFetchedPerMinute" name="tuples fetched / min" stroke="#1a7f37" dot={false} isAnimationActive={false} />
             {data?.markers.map((m) => (
               <ReferenceLine key={`${m.rolloutId}-${m.kind}-${m.t}`} x={bucket(m.t)} stroke="#9a6700" label={{ value: `#${m.rolloutId} ${m.kind}`, position: "top", fontSize: 11 }} />
             ))}
-            {data?.series.filter((p) => p.gap).map((p) => (
-              <ReferenceLine key={`gap-${p.t}`} x={p.t} stroke="#5b6570" strokeDasharray="2 4" label={{ value: "collector gap", position: "insideTopLeft", fontSize: 11 }} />
+            {data?.series.gaps.map((t) => (
+              <ReferenceLine key={`gap-${t}`} x={t} stroke="#5b6570" strokeDasharray="2 4" label={{ value: "collector gap", position: "insideTopLeft", fontSize: 11 }} />
             ))}
-            {data?.series.filter((p) => p.reset).map((p) => (
-              <ReferenceLine key={`reset-${p.t}`} x={p.t} stroke="#cf222e" strokeDasharray="4 2" label={{ value: "counters reset", position: "insideBottom", fontSize: 11 }} />
+            {data?.series.resets.map((t) => (
+              <ReferenceLine key={`reset-${t}`} x={t} stroke="#cf222e" strokeDasharray="4 2" label={{ value: "counters reset", position: "insideBottom", fontSize: 11 }} />
             ))}
           </LineChart>
         </ResponsiveContainer>

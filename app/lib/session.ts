@@ -1,16 +1,29 @@
-import { getServerSession } from "next-auth";
+import { decode } from "next-auth/jwt";
+import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { NextResponse } from "next/server";
 import { cache } from "react";
-import { can, type Action, type Actor } from "@/lib/auth/policy";
-import { authOptions } from "./auth-options";
+import { can, isRole, type Action, type Actor } from "@/lib/auth/policy";
 
-// Once per request: the layout and the page both ask, and each session read decrypts the cookie.
+// next-auth's cookie: prefixed on https, and split into .0, .1 … when it grows past 4 KB.
+const SESSION_COOKIE = `${(process.env.NEXTAUTH_URL ?? "").startsWith("https://") ? "__Secure-" : ""}next-auth.session-token`;
+
+/**
+ * The signed-in person, from the session cookie: decrypted and checked (signature, expiry) here
+ * rather than through getServerSession, which runs the whole sign-in handler and re-encrypts a token
+ * it cannot even send back from a page. Once per request: the layout and the page both ask.
+ */
 export const currentActor = cache(async (): Promise<Actor | null> => {
-  const session = await getServerSession(authOptions);
-  const u = session?.user;
-  if (!u?.email || !u.role || typeof u.id !== "number") return null;
-  return { id: u.id, email: u.email, role: u.role };
+  const jar = await cookies();
+  const whole = jar.get(SESSION_COOKIE)?.value;
+  const chunks = jar.getAll().filter((c) => c.name.startsWith(`${SESSION_COOKIE}.`))
+    .sort((a, b) => Number(a.name.slice(SESSION_COOKIE.length + 1)) - Number(b.name.slice(SESSION_COOKIE.length + 1)));
+  const raw = whole ?? (chunks.length ? chunks.map((c) => c.value).join("") : null);
+  const secret = process.env.NEXTAUTH_SECRET;
+  if (!raw || !secret) return null;
+  const token = await decode({ token: raw, secret }).catch(() => null);
+  if (!token || typeof token.email !== "string" || !isRole(token.role) || typeof token.uid !== "number") return null;
+  return { id: token.uid, email: token.email, role: token.role };
 });
 
 /** For pages: the signed-in actor, or a redirect to login; `allowed` says whether the role may. */

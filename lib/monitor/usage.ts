@@ -8,44 +8,60 @@ export const UsageQuery = z.object({
   range: z.enum(["24h", "7d", "30d"]).default("24h"),
 });
 
-export interface UsagePoint {
-  t: string;
-  scansPerMinute: number;
-  tuplesFetchedPerMinute: number;
-  reset: boolean;
-  /** The collector could not reach the target for longer than a bucket before this point. */
-  gap: boolean;
+/**
+ * A usage series in columns (index i of each array is one bucket): the 30-day series is a quarter of
+ * the bytes it is as one object per point, which the app serializes and compresses on every view.
+ */
+export interface UsageSeries {
+  /** Bucket starts, seconds since the epoch. */
+  t: number[];
+  scansPerMinute: number[];
+  tuplesFetchedPerMinute: number[];
+  /** Buckets in which the counters were reset. */
+  resets: number[];
+  /** Buckets after which the collector could not reach the target for longer than a bucket. */
+  gaps: number[];
 }
 
 export interface RolloutMarker {
-  t: string;
+  /** Seconds since the epoch. */
+  t: number;
   rolloutId: number;
   kind: "apply started" | "verified" | "rolled back";
 }
 
 /** Scans and tuples fetched per minute over a range, from the rollup that fits it, with reset marks. */
-export async function usageSeries(db: Pick<pg.Pool, "query">, targetId: string, indexKey: string, range: keyof typeof RANGES): Promise<UsagePoint[]> {
+export async function usageSeries(db: Pick<pg.Pool, "query">, targetId: string, indexKey: string, range: keyof typeof RANGES): Promise<UsageSeries> {
   const { hours, resolution } = RANGES[range];
-  const { rows } = await db.query<UsagePoint>(
-    `SELECT
-       to_char(bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS t,
-       round((scans / greatest(seconds, 1) * 60)::numeric, 3)::float8          AS "scansPerMinute",
-       round((tuples_fetched / greatest(seconds, 1) * 60)::numeric, 3)::float8 AS "tuplesFetchedPerMinute",
-       reset,
-       seconds > 1.5 * $5                                                    AS gap
-     FROM usage_delta
-    WHERE target_id = $1 AND index_key = $2 AND resolution = $3 AND bucket_start >= now() - make_interval(hours => $4)
-    ORDER BY bucket_start`,
-    [targetId, indexKey, resolution, hours, resolution === "5m" ? 300 : 3600],
-  );
-  return rows;
+  const { rows } = await db.query<[number, number, number, boolean, boolean]>({
+    text: `SELECT
+             extract(epoch FROM bucket_start)::int8,
+             round((scans / greatest(seconds, 1) * 60)::numeric, 3)::float8,
+             round((tuples_fetched / greatest(seconds, 1) * 60)::numeric, 3)::float8,
+             reset,
+             seconds > 1.5 * $5
+           FROM usage_delta
+          WHERE target_id = $1 AND index_key = $2 AND resolution = $3 AND bucket_start >= now() - make_interval(hours => $4)
+          ORDER BY bucket_start`,
+    values: [targetId, indexKey, resolution, hours, resolution === "5m" ? 300 : 3600],
+    rowMode: "array",
+  });
+  const series: UsageSeries = { t: [], scansPerMinute: [], tuplesFetchedPerMinute: [], resets: [], gaps: [] };
+  for (const [t, scans, fetched, reset, gap] of rows) {
+    series.t.push(t);
+    series.scansPerMinute.push(scans);
+    series.tuplesFetchedPerMinute.push(fetched);
+    if (reset) series.resets.push(t);
+    if (gap) series.gaps.push(t);
+  }
+  return series;
 }
 
 /** When rollouts that built or dropped this index started applying, were verified or rolled back. */
 export async function rolloutMarkers(db: Pick<pg.Pool, "query">, targetId: string, indexName: string, hours: number): Promise<RolloutMarker[]> {
   const { rows } = await db.query<RolloutMarker>(
     `SELECT
-       to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS t,
+       extract(epoch FROM e.at)::int8 AS t,
        e.rollout_id AS "rolloutId",
        CASE
          WHEN e.kind = 'phase_start' THEN 'apply started'
