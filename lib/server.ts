@@ -1,5 +1,5 @@
 import { startRunner, type Runner } from "./jobs/runner";
-import { retentionFromEnv, startCollector } from "./monitor/collector";
+import { collectIntervalFromEnv, retentionFromEnv, startCollector } from "./monitor/collector";
 import { loadTargets } from "./targets/config";
 import { handleJob } from "./rollout/handlers";
 import { EventHub } from "./rollout/stream";
@@ -28,10 +28,8 @@ export function startJobRunner(): Runner {
 
 /** The usage collector of this app server; servers share the work through the store. */
 export function startUsageCollector(): void {
-  const interval = Number(process.env.INDEXDECK_COLLECT_INTERVAL_MS ?? 60_000);
   state.collector ??= startCollector({
-    pool: storePool(), targets: () => loadTargets(), retention: retentionFromEnv(),
-    intervalMs: Number.isFinite(interval) && interval >= 1000 ? interval : 60_000,
+    pool: storePool(), targets: () => loadTargets(), retention: retentionFromEnv(), intervalMs: collectIntervalFromEnv(),
   });
 }
 

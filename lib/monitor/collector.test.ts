@@ -2,7 +2,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { parseTargetsFile } from "../targets/config";
 import { freshDatabase, pgServers } from "../testing/db";
-import { collectTarget, startCollector } from "./collector";
+import { collectIntervalFromEnv, collectTarget, startCollector } from "./collector";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -90,5 +90,14 @@ describe("retention settings", () => {
     const { rows } = await store.query("SELECT resolution, count(*)::int AS n FROM usage_delta WHERE target_id = 'r' GROUP BY 1 ORDER BY 1");
     expect(rows).toEqual([{ resolution: "1h", n: 1 }]);
     await store.end();
+  });
+});
+
+describe("the collector interval", () => {
+  it("is 60 s unless set, and never under 1 s", () => {
+    expect(collectIntervalFromEnv(undefined)).toBe(60_000);
+    expect(collectIntervalFromEnv("10000")).toBe(10_000);
+    expect(collectIntervalFromEnv("10")).toBe(60_000);
+    expect(collectIntervalFromEnv("soon")).toBe(60_000);
   });
 });

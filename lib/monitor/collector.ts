@@ -25,6 +25,12 @@ export function retentionFromEnv(value = process.env.INDEXDECK_RETENTION): Reten
   return { rawHours: Number(m[1]), fiveMinuteDays: Number(m[2]), hourlyDays: Number(m[3]) };
 }
 
+/** INDEXDECK_COLLECT_INTERVAL_MS: how often each target is collected; 60 s unless set (at least 1 s). */
+export function collectIntervalFromEnv(value = process.env.INDEXDECK_COLLECT_INTERVAL_MS): number {
+  const ms = Number(value ?? 60_000);
+  return Number.isFinite(ms) && ms >= 1000 ? ms : 60_000;
+}
+
 const BUCKETS: Array<["5m" | "1h" | "1d", string]> = [["5m", "300"], ["1h", "3600"], ["1d", "86400"]];
 
 /**

@@ -12,13 +12,14 @@ interface Entry {
 const reports = new Map<string, Entry>();
 
 /**
- * The Indexes page's report, read from the target's catalog at most once per `ttlMs` per process,
+ * The Indexes page's report, read from the target's catalog at most once per `ttlMs` per process
+ * (the page passes the collector's interval: the report is as fresh as the usage beside it),
  * however many people are looking: concurrent views share one read, and once a report is older than
  * `ttlMs` views get it while one fresh read runs behind them (a catalog of thousands of indexes takes
  * a while to read, and nobody should wait for it twice). A failed read is not kept, so the next view
  * tries again. Drafting a DROP reads the catalog afresh (reportForTarget).
  */
-export function recentReport(target: TargetConfig, ttlMs = 15_000): Promise<Report> {
+export function recentReport(target: TargetConfig, ttlMs: number): Promise<Report> {
   const key = `${target.id}\n${targetUrl(target)}`;
   const read = () => reportForTarget(target).then((r) => ({ ...r, readAt: new Date() }));
   const hit = reports.get(key);

@@ -4,6 +4,7 @@ import { IndexTable } from "@/components/index-table";
 import { can } from "@/lib/auth/policy";
 import { formatBytes } from "@/lib/format";
 import { IndexTableQuery, indexTablePage, indexTableRows } from "@/lib/monitor/index-table";
+import { collectIntervalFromEnv } from "@/lib/monitor/collector";
 import { recentReport } from "@/lib/monitor/report-cache";
 import type { Finding } from "@/lib/monitor/reports";
 import { usageSummary } from "@/lib/monitor/usage";
@@ -22,7 +23,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
   let report: Awaited<ReturnType<typeof recentReport>> | null = null;
   let error: string | null = null;
   try {
-    report = await recentReport(target);
+    report = await recentReport(target, collectIntervalFromEnv());
   } catch (err) {
     error = (err as Error).message;
   }
@@ -70,7 +71,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
       {error && <p className="card bad" role="alert">{target.label} is unreachable: {error}</p>}
       {report && (
         <>
-          <p className="who">Catalog read at {report.readAt.toISOString().slice(11, 19)} UTC (at most 15 s old). Scans per minute come from the usage collector&apos;s snapshots (reset-safe); &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset ({report.statsResetAt ?? "never reset since the server started"}).</p>
+          <p className="who">Catalog read at {report.readAt.toISOString().slice(11, 19)} UTC (re-read once per collector interval, {Math.round(collectIntervalFromEnv() / 1000)} s). Scans per minute come from the usage collector&apos;s snapshots (reset-safe); &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset ({report.statsResetAt ?? "never reset since the server started"}).</p>
           {section("Unused", "unused", report.unused)}
           {section("Duplicate and redundant", "duplicate", report.duplicate)}
           {section("Invalid", "invalid", report.invalid)}
