@@ -1,4 +1,3 @@
-import Link from "next/link";
 import type { IndexTableQuery, IndexTableRow } from "@/lib/monitor/index-table";
 
 const COLUMNS: Array<[IndexTableQuery["sort"], string]> = [
@@ -7,7 +6,11 @@ const COLUMNS: Array<[IndexTableQuery["sort"], string]> = [
 
 const rate = (v: number | null) => (v === null ? "—" : v < 10 ? v.toFixed(2) : Math.round(v).toLocaleString("en"));
 
-/** One page of a target's indexes; sorting, search and paging are links, done on the server. */
+/**
+ * One page of a target's indexes; sorting, search and paging are links, done on the server. Plain
+ * anchors, not next/link: fifty rows of Links would each prefetch an index page as they scroll into
+ * view, and cost more to render than the rows themselves.
+ */
 export function IndexTable({ targetId, query, page }: {
   targetId: string; query: IndexTableQuery; page: { rows: IndexTableRow[]; total: number; page: number; pages: number };
 }) {
@@ -32,9 +35,9 @@ export function IndexTable({ targetId, query, page }: {
           <tr>
             {COLUMNS.map(([key, label]) => (
               <th key={key}>
-                <Link href={href({ sort: key, dir: query.sort === key && query.dir === "desc" ? "asc" : "desc", page: 1 })}>
+                <a href={href({ sort: key, dir: query.sort === key && query.dir === "desc" ? "asc" : "desc", page: 1 })}>
                   {label}{query.sort === key ? (query.dir === "desc" ? " ▼" : " ▲") : ""}
-                </Link>
+                </a>
               </th>
             ))}
           </tr>
@@ -42,7 +45,7 @@ export function IndexTable({ targetId, query, page }: {
         <tbody>
           {page.rows.map((r) => (
             <tr key={r.name}>
-              <td><Link href={`/indexes/${encodeURIComponent(targetId)}/${encodeURIComponent(r.name)}`} title={r.definition}><code>{r.name}</code></Link></td>
+              <td><a href={`/indexes/${encodeURIComponent(targetId)}/${encodeURIComponent(r.name)}`} title={r.definition}><code>{r.name}</code></a></td>
               <td>{r.table}</td><td>{rate(r.now)}</td><td>{rate(r.d1)}</td><td>{rate(r.d7)}</td><td>{rate(r.d30)}</td>
               <td>{r.scans.toLocaleString("en")}</td><td>{(r.bytes / 2 ** 20).toFixed(1)} MiB</td><td className={r.valid ? "ok" : "bad"}>{r.valid ? "yes" : "INVALID"}</td>
             </tr>
@@ -51,8 +54,8 @@ export function IndexTable({ targetId, query, page }: {
       </table>
       {page.pages > 1 && (
         <p className="phase-form" data-testid="index-pager">
-          {page.page > 1 && <Link href={href({ page: page.page - 1 })}>← previous</Link>}
-          {page.page < page.pages && <Link href={href({ page: page.page + 1 })}>next →</Link>}
+          {page.page > 1 && <a href={href({ page: page.page - 1 })}>← previous</a>}
+          {page.page < page.pages && <a href={href({ page: page.page + 1 })}>next →</a>}
         </p>
       )}
     </>
