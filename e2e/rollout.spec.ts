@@ -60,7 +60,7 @@ test("sre requests, dba approves and runs pre-check → apply → verify with li
   await expect(engineer.getByTestId("rollout-actions").getByRole("button")).toHaveCount(0);
   // The index's usage chart carries the rollout's markers, and the collector's points arrive.
   const usageUrl = "/api/usage?target=chefcloud_staging&index=public.idx_payments_org_status_created&range=24h";
-  await expect.poll(async () => (await (await engineer.request.get(usageUrl)).json()).series.length, { timeout: 20_000 }).toBeGreaterThan(0);
+  await expect.poll(async () => (await (await engineer.request.get(usageUrl)).json()).series.t.length, { timeout: 20_000 }).toBeGreaterThan(0);
   const usage = await (await engineer.request.get(usageUrl)).json();
   expect(usage.markers.map((m: { kind: string; rolloutId: number }) => `${m.rolloutId} ${m.kind}`)).toEqual([`${rolloutId} apply started`, `${rolloutId} verified`]);
   expect((await engineer.request.get(usageUrl.replace("24h", "1000y"))).status()).toBe(422);
