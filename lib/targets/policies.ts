@@ -64,6 +64,15 @@ export async function policyHistory(db: Pick<pg.Pool, "query">, targetId: string
   return rows;
 }
 
+/**
+ * What governs a target now and where it came from: the newest version saved in the app (0 when
+ * none, and the targets file's policy applies), with every version, newest first.
+ */
+export async function policyState(db: Pick<pg.Pool, "query">, target: TargetConfig): Promise<{ version: number; policy: Policy; history: PolicyVersion[] }> {
+  const history = await policyHistory(db, target.id);
+  return { version: history[0]?.version ?? 0, policy: history[0]?.policy ?? policyOf(target), history };
+}
+
 export const PolicyChange = z.object({
   targetId: z.string().min(1).max(63),
   policy: PolicySchema,
@@ -85,12 +94,10 @@ export async function changePolicy(pool: pg.Pool, targets: TargetConfig[], actor
   return withTransaction(pool, async (tx) => {
     // One change per target at a time; the unique (target_id, version) key backs this up.
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('indexdeck.policy'), hashtext($1))", [change.targetId]);
-    const [current] = await policyHistory(tx, change.targetId);
-    const version = current?.version ?? 0;
+    const { version, policy: before, history: [latest] } = await policyState(tx, fileTarget);
     if (change.basedOn !== version) {
-      throw new PolicyError(`the policy of ${change.targetId} changed since this form was opened (now version ${version}${current ? ` by ${current.changedBy}` : ""}); reload and edit again`, 409);
+      throw new PolicyError(`the policy of ${change.targetId} changed since this form was opened (now version ${version}${latest ? ` by ${latest.changedBy}` : ""}); reload and edit again`, 409);
     }
-    const before = current?.policy ?? policyOf(fileTarget);
     const { rows: [row] } = await tx.query<PolicyVersion>(
       `INSERT INTO target_policy (target_id, version, policy, reason, changed_by, changed_by_role)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${VERSION_COLUMNS}`,

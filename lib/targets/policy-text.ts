@@ -1,12 +1,13 @@
 import type { z } from "zod";
 import { FreezeSchema, MaintenanceWindowSchema } from "./config";
+import { describeWindow } from "./windows";
 
 type Window = z.infer<typeof MaintenanceWindowSchema>;
 type Freeze = z.infer<typeof FreezeSchema>;
 
 /** One window per line, as a person writes it: `mon,tue 02:00-04:00 Europe/Berlin` (zone optional, UTC). */
 export function formatWindows(windows: Window[]): string {
-  return windows.map((w) => `${w.days.join(",")} ${w.start}-${w.end} ${w.timeZone}`).join("\n");
+  return windows.map(describeWindow).join("\n");
 }
 
 /** One freeze per line: `FROM TO reason`, both times ISO-8601 with an offset. */

@@ -10,6 +10,11 @@ function localParts(now: Date, timeZone: string): { day: string; minutes: number
 
 const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
+/** A weekly window as people write it: `mon,tue 02:00-04:00 Europe/Berlin`. */
+export function describeWindow(w: TargetConfig["maintenanceWindows"][number]): string {
+  return `${w.days.join(",")} ${w.start}-${w.end} ${w.timeZone}`;
+}
+
 export type WindowVerdict = { open: true; window: string } | { open: false; reason: string };
 
 /**
@@ -32,8 +37,8 @@ export function maintenanceWindow(target: Pick<TargetConfig, "maintenanceWindows
       : start < end
       ? w.days.includes(day as never) && minutes >= start && minutes < end
       : (w.days.includes(day as never) && minutes >= start) || (w.days.includes(yesterday as never) && minutes < end);
-    if (inside) return { open: true, window: `${w.days.join(",")} ${w.start}-${w.end} ${w.timeZone}` };
+    if (inside) return { open: true, window: describeWindow(w) };
   }
-  const list = target.maintenanceWindows.map((w) => `${w.days.join(",")} ${w.start}-${w.end} ${w.timeZone}`).join("; ");
+  const list = target.maintenanceWindows.map(describeWindow).join("; ");
   return { open: false, reason: `outside the maintenance window (${list})` };
 }

@@ -5,7 +5,7 @@ import { PolicyForm } from "@/components/policy-form";
 import { can, ROLES } from "@/lib/auth/policy";
 import { storePool } from "@/lib/store/pool";
 import { findTarget, loadTargets } from "@/lib/targets/config";
-import { policyHistory, policyOf, type Policy } from "@/lib/targets/policies";
+import { policyState, type Policy } from "@/lib/targets/policies";
 import { formatFreezes, formatWindows } from "@/lib/targets/policy-text";
 import { maintenanceWindow } from "@/lib/targets/windows";
 import { pageActor } from "@/app/lib/session";
@@ -28,8 +28,7 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
   if (!allowed) return <Forbidden what="read targets" />;
   const target = findTarget(loadTargets(), decodeURIComponent((await params).id));
   if (!target) notFound();
-  const history = await policyHistory(storePool(), target.id);
-  const current = history[0]?.policy ?? policyOf(target);
+  const { version, policy: current, history } = await policyState(storePool(), target);
   const window = maintenanceWindow(current);
   return (
     <>
@@ -42,7 +41,7 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
       </div>
       {can(actor.role, "policy:manage") && (
         <PolicyForm
-          targetId={target.id} basedOn={history[0]?.version ?? 0} required={current.approvals.required} roles={current.approvals.roles} allRoles={ROLES}
+          targetId={target.id} basedOn={version} required={current.approvals.required} roles={current.approvals.roles} allRoles={ROLES}
           requesterMayApprove={current.approvals.requesterMayApprove} windows={formatWindows(current.maintenanceWindows)} freezes={formatFreezes(current.freezes)}
         />
       )}

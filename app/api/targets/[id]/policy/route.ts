@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
 import { storePool } from "@/lib/store/pool";
 import { findTarget, loadTargets } from "@/lib/targets/config";
-import { changePolicy, PolicyChange, policyHistory, policyOf } from "@/lib/targets/policies";
+import { changePolicy, PolicyChange, policyState } from "@/lib/targets/policies";
 import { apiActor } from "@/app/lib/session";
 import { errorResponse, invalid } from "@/app/lib/http";
 
@@ -13,8 +13,7 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
   if (actor instanceof NextResponse) return actor;
   const target = findTarget(loadTargets(), (await params).id);
   if (!target) return NextResponse.json({ error: "no such target" }, { status: 404 });
-  const history = await policyHistory(storePool(), target.id);
-  return NextResponse.json({ target: target.id, version: history[0]?.version ?? 0, policy: history[0]?.policy ?? policyOf(target), history });
+  return NextResponse.json({ target: target.id, ...(await policyState(storePool(), target)) });
 }
 
 /** Saves a new version (admin only): body `{ policy, reason, basedOn }`, where basedOn is the version read. */
