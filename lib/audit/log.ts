@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { flushAfterCommitting } from "../store/pool";
 import { contentHash, type AuditContent, type AuditFields } from "./canonical";
 
 export interface AuditEntry {
@@ -22,7 +23,8 @@ export interface AuditRow extends AuditFields {
  * Records one row. Must be called on the client that holds the transaction of the change being
  * recorded: the row waits in audit_pending and a deferred trigger links it into the chain as that
  * transaction commits, so the row and the change commit or roll back together. The chain lock is
- * held only from that trigger to the end of the commit, never across a client round trip. The id
+ * held only from that trigger to the end of the commit, never across a client round trip, and (in
+ * withTransaction) not across the commit's WAL flush either. The id
  * and chain hash exist after commit; the content hash returned here finds the row then.
  */
 export async function appendAudit(tx: pg.ClientBase, entry: AuditEntry): Promise<{ contentHash: string }> {
@@ -45,6 +47,7 @@ export async function appendAudit(tx: pg.ClientBase, entry: AuditEntry): Promise
     [content.at, content.actor, content.role, content.action, content.targetId, content.rolloutId,
       content.changesetSha256, content.details, hash],
   );
+  flushAfterCommitting(tx);
   return { contentHash: hash };
 }
 
