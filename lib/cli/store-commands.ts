@@ -58,5 +58,5 @@ async function verifyExportFile(file: string) {
   if (!Array.isArray(records)) throw new UsageError(`${file}: expected a JSON array of audit rows`);
   // Exports made before hash scheme 2 existed carry no scheme: all their rows are scheme 1.
   const rows = records.map((r) => ({ scheme: 1, contentHash: null, ...r, at: new Date(String(r.at)) }) as unknown as AuditRow);
-  return verifyRows(rows, rows.length > 0 && rows[0].prevHash === "0".repeat(64));
+  return verifyRows([rows], rows.length > 0 && rows[0].prevHash === "0".repeat(64));
 }
