@@ -10,7 +10,7 @@ export interface VerifyResult {
   headHash: string | null;
 }
 
-const PAGE = 5000;
+const PAGE = 1000;
 
 function rowIntact(row: AuditRow): boolean {
   if (Number.isNaN(row.at.getTime())) return false;
