@@ -1,3 +1,5 @@
+"use client";
+
 import type { IndexTableQuery, IndexTableRow } from "@/lib/monitor/index-table";
 
 const COLUMNS: Array<[IndexTableQuery["sort"], string]> = [

@@ -73,14 +73,18 @@ test("the change sets page shows the seed's change set with its findings on the 
   await expect(seed.locator('[data-rule="statement-timeout-risk"]')).toHaveCount(6);
 });
 
-test("the indexes page lists every index of a target with its reports", async ({ page }) => {
+test("the indexes page lists every index of a target, and its reports on a tab", async ({ page }) => {
   await login(page, "engineer");
   await page.goto("/indexes?target=chefcloud_staging");
-  await expect(page.locator('[data-report="invalid"]')).toContainText("Invalid: 0");
   await expect(page.getByTestId("index-table")).toContainText("public.payments_pkey");
+  await expect(page.locator("[data-report]")).toHaveCount(0);
   await page.getByLabel("Search indexes").fill("payments_pkey");
   await page.getByLabel("Search indexes").press("Enter");
   await expect(page.getByTestId("index-table").locator("tbody tr")).toHaveCount(1);
+  await page.getByRole("tab", { name: /^Reports:/ }).click();
+  await expect(page.locator('[data-report="invalid"]')).toContainText("Invalid: 0");
+  await expect(page.getByRole("tab", { name: /^Reports:/ })).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByTestId("index-table")).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Draft DROP change set" })).toHaveCount(0);
 });
 

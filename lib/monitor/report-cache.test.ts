@@ -2,7 +2,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { parseTargetsFile } from "../targets/config";
 import { freshDatabase, pgServers } from "../testing/db";
-import { recentReport } from "./report-cache";
+import { recentReport, recentUsageRates } from "./report-cache";
 
 const target = (id: string, url: string) =>
   parseTargetsFile(JSON.stringify({ targets: [{ id, label: id, environment: "staging", url, approvals: { required: 0 } }] }), "t.json")[0];
@@ -41,5 +41,30 @@ describe.each(pgServers())("the Indexes page's report cache on $name PostgreSQL"
     const second = recentReport(t, 60_000);
     expect(second).not.toBe(first);
     await expect(second).rejects.toThrow();
+  });
+
+  it("reads the usage rates once per interval per store, and the collector's next rates after it", async () => {
+    const store = new pg.Pool({ connectionString: await freshDatabase(server, "store") });
+    try {
+      const rate = (n: number) => store.query(
+        `INSERT INTO usage_rate (target_id, index_key, per_min_now, per_min_24h, per_min_7d, per_min_30d, computed_at)
+         VALUES ('t', 'public.i', $1, $1, $1, $1, now())
+         ON CONFLICT (target_id, index_key) DO UPDATE SET per_min_now = $1`, [n]);
+      await rate(1);
+      const first = recentUsageRates(store, "t", 60_000);
+      expect(recentUsageRates(store, "t", 60_000)).toBe(first);
+      expect((await first).get("public.i")?.perMinuteNow).toBe(1);
+      await rate(2);
+      expect((await recentUsageRates(store, "t", 60_000)).get("public.i")?.perMinuteNow).toBe(1);
+      expect(recentUsageRates(store, "t", 0)).toBe(first); // served at once while the refresh runs
+      let now: number | null | undefined = 1;
+      for (let i = 0; i < 100 && now === 1; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        now = (await recentUsageRates(store, "t", 60_000)).get("public.i")?.perMinuteNow;
+      }
+      expect(now).toBe(2);
+    } finally {
+      await store.end();
+    }
   });
 });

@@ -67,7 +67,8 @@ export type TargetConfig = z.infer<typeof TargetSchema>;
 export class TargetsConfigError extends Error {}
 
 export function targetsFilePath(): string {
-  return path.resolve(process.env.INDEXDECK_TARGETS ?? "indexdeck.targets.json");
+  // A file named at run time, never part of the build: the comment keeps Turbopack from tracing the whole project for it.
+  return path.resolve(/*turbopackIgnore: true*/ process.env.INDEXDECK_TARGETS ?? "indexdeck.targets.json");
 }
 
 /** Parses a targets file; every problem names the file, the field path and what is wrong. */

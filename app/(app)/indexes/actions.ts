@@ -24,7 +24,7 @@ export async function draftDropAction(form: FormData): Promise<void> {
   if (!parsed.success || !target) redirect("/indexes?error=unknown-target");
   const report = await reportForTarget(target);
   const finding = [...report.unused, ...report.duplicate, ...report.invalid].find((f) => f.index === parsed.data.index);
-  if (!finding) redirect(`/indexes?target=${target.id}&error=no-finding`);
+  if (!finding) redirect(`/indexes?target=${target.id}&tab=reports&error=no-finding`);
   const name = `drop_${finding.index}_${new Date().toISOString().slice(0, 10).replace(/-/g, "")}.sql`.slice(0, 100);
   try {
     await createChangeSet(storePool(), { name, sql: finding.dropChangeSet }, actor);

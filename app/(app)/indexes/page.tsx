@@ -5,9 +5,8 @@ import { can } from "@/lib/auth/policy";
 import { formatBytes } from "@/lib/format";
 import { IndexTableQuery, indexTablePage, indexTableRows } from "@/lib/monitor/index-table";
 import { collectIntervalFromEnv } from "@/lib/monitor/collector";
-import { recentReport } from "@/lib/monitor/report-cache";
+import { recentReport, recentUsageRates } from "@/lib/monitor/report-cache";
 import type { Finding } from "@/lib/monitor/reports";
-import { usageSummary } from "@/lib/monitor/usage";
 import { storePool } from "@/lib/store/pool";
 import { loadTargets } from "@/lib/targets/config";
 import { pageActor } from "@/app/lib/session";
@@ -27,7 +26,8 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
   } catch (err) {
     error = (err as Error).message;
   }
-  const usage = await usageSummary(storePool(), target.id);
+  const tab = params.tab === "reports" ? "reports" : "indexes";
+  const usage = tab === "indexes" ? await recentUsageRates(storePool(), target.id, collectIntervalFromEnv()) : null;
   const canDraft = can(actor.role, "changeset:create");
   const query = IndexTableQuery.parse(params);
   // A few findings per section unless asked for all: a fleet target can have hundreds.
@@ -36,7 +36,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
     <div className="card" data-report={key}>
       <h2 style={{ fontSize: 16, marginTop: 0 }}>{title}: {list.length}</h2>
       {list.length > FINDINGS_SHOWN && params.show !== key && (
-        <p>The {FINDINGS_SHOWN} largest are listed. <Link href={`/indexes?target=${target.id}&show=${key}`}>Show all {list.length}</Link> or run <code>npx indexdeck report --target {target.id}</code>.</p>
+        <p>The {FINDINGS_SHOWN} largest are listed. <Link href={`/indexes?target=${target.id}&tab=reports&show=${key}`}>Show all {list.length}</Link> or run <code>npx indexdeck report --target {target.id}</code>.</p>
       )}
       {list.length > 0 && (
         <table>
@@ -72,13 +72,27 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
       {report && (
         <>
           <p className="who">Catalog read at {report.readAt.toISOString().slice(11, 19)} UTC (re-read once per collector interval, {Math.round(collectIntervalFromEnv() / 1000)} s). Scans per minute come from the usage collector&apos;s snapshots (reset-safe); &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset ({report.statsResetAt ?? "never reset since the server started"}).</p>
-          {section("Unused", "unused", report.unused)}
-          {section("Duplicate and redundant", "duplicate", report.duplicate)}
-          {section("Invalid", "invalid", report.invalid)}
-          <div className="card">
-            <h2 style={{ fontSize: 16, marginTop: 0 }}>All indexes on {target.label}: {report.indexes.length}</h2>
-            <IndexTable targetId={target.id} query={query} page={indexTablePage(indexTableRows(report.indexes, usage), query)} />
-          </div>
+          {/* Findings on a tab of their own: the table is what people come back to, and a fleet
+              target's findings, each with a form, were most of what every view cost to render. */}
+          <p className="phase-form" role="tablist">
+            <Link role="tab" aria-selected={tab === "indexes"} href={`/indexes?target=${target.id}`} className={tab === "indexes" ? "badge state-verified" : "badge"}>
+              All indexes: {report.indexes.length}
+            </Link>
+            <Link role="tab" aria-selected={tab === "reports"} href={`/indexes?target=${target.id}&tab=reports`} className={tab === "reports" ? "badge state-verified" : "badge"}>
+              Reports: {report.unused.length} unused · {report.duplicate.length} duplicate · {report.invalid.length} invalid
+            </Link>
+          </p>
+          {tab === "reports" || !usage ? (
+            <>
+              {section("Unused", "unused", report.unused)}
+              {section("Duplicate and redundant", "duplicate", report.duplicate)}
+              {section("Invalid", "invalid", report.invalid)}
+            </>
+          ) : (
+            <div className="card">
+              <IndexTable targetId={target.id} query={query} page={indexTablePage(indexTableRows(report.indexes, usage), query)} />
+            </div>
+          )}
         </>
       )}
     </>
