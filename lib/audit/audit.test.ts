@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { freshDatabase, pgServers } from "../testing/db";
 import { withTransaction } from "../store/pool";
 import { appendAudit } from "./log";
+import { recentVerdict } from "./recent-verdict";
 import { verifyAudit } from "./verify";
 import { auditHashV1, chainHash, contentHash, GENESIS_HASH } from "./canonical";
 
@@ -66,6 +67,41 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
     const [, second] = await ids();
     await tamper(`UPDATE audit_log SET details = '{"i": 99}' WHERE id = ${second}`);
     expect(await verifyAudit(pool)).toMatchObject({ ok: false, firstBadId: second });
+  });
+
+  it("verifies from a known head: the rows after it must chain onto its hash", async () => {
+    await appendMany(3);
+    const whole = await verifyAudit(pool);
+    await appendMany(2);
+    expect(await verifyAudit(pool, { id: whole.headId!, hash: whole.headHash! })).toMatchObject({ ok: true, rows: 2 });
+    expect(await verifyAudit(pool, { id: whole.headId!, hash: "f".repeat(64) })).toMatchObject({ ok: false, firstBadId: whole.headId! + 1 });
+  });
+
+  it("answers the pages from the last whole-chain run plus the rows after it, and catches an older edit at the next run", async () => {
+    await appendMany(4);
+    const first = await recentVerdict(pool, 60_000);
+    expect(first).toMatchObject({ ok: true, rows: 4 });
+    await appendMany(2);
+    const second = await recentVerdict(pool, 60_000);
+    expect(second).toMatchObject({ ok: true, rows: 6 });
+    expect(second.wholeChainAt).toEqual(first.wholeChainAt); // no second whole run within the interval
+    const [oldRow] = await ids();
+    const newest = (await ids()).at(-1)!;
+    // A row written since the whole run is checked on every view.
+    const { rows: [{ original }] } = await pool.query<{ original: string }>("SELECT details::text AS original FROM audit_log WHERE id = $1", [newest]);
+    await tamper(`UPDATE audit_log SET details = '{"i": 99}' WHERE id = ${newest}`);
+    expect(await recentVerdict(pool, 60_000)).toMatchObject({ ok: false, firstBadId: newest });
+    await tamper(`UPDATE audit_log SET details = '${original}' WHERE id = ${newest}`); // put back as it was
+    expect(await recentVerdict(pool, 60_000)).toMatchObject({ ok: true, rows: 6 });
+    // An older row is the whole run's business: past the interval, the next run finds it.
+    await tamper(`UPDATE audit_log SET actor = 'mallory' WHERE id = ${oldRow}`);
+    await recentVerdict(pool, 0); // starts the run behind the last verdict
+    let verdict = await recentVerdict(pool, 60_000);
+    for (let i = 0; i < 100 && verdict.ok; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      verdict = await recentVerdict(pool, 60_000);
+    }
+    expect(verdict).toMatchObject({ ok: false, firstBadId: oldRow });
   });
 
   it("detects a removed row", async () => {

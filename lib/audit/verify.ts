@@ -7,7 +7,14 @@ export interface VerifyResult {
   rows: number;
   firstBadId: number | null;
   reason: string | null;
+  headId: number | null;
   headHash: string | null;
+}
+
+/** A row already verified, to check on from: the rows after it must chain onto its hash. */
+export interface ChainPoint {
+  id: number;
+  hash: string;
 }
 
 const PAGE = 1000;
@@ -26,23 +33,23 @@ function rowIntact(row: AuditRow): boolean {
  * the row before it. `contiguous` false (a filtered export) checks the links only where ids follow.
  * Rows come in pages: awaiting each of 100,000 rows one at a time cost more than reading them.
  */
-export async function verifyRows(pages: AsyncIterable<AuditRow[]> | Iterable<AuditRow[]>, contiguous = true): Promise<VerifyResult> {
-  let prev: AuditRow | null = null;
+export async function verifyRows(pages: AsyncIterable<AuditRow[]> | Iterable<AuditRow[]>, contiguous = true, from: ChainPoint | null = null): Promise<VerifyResult> {
+  let prev = from;
   let count = 0;
   for await (const rows of pages) {
     for (const row of rows) {
       count++;
       const linked = contiguous || (prev !== null && row.id === prev.id + 1);
       if (linked && row.prevHash !== (prev?.hash ?? GENESIS_HASH)) {
-        return { ok: false, rows: count, firstBadId: row.id, reason: "previous hash does not match the row before it (a row was removed, inserted or reordered)", headHash: null };
+        return { ok: false, rows: count, firstBadId: row.id, reason: "previous hash does not match the row before it (a row was removed, inserted or reordered)", headId: null, headHash: null };
       }
       if (!rowIntact(row)) {
-        return { ok: false, rows: count, firstBadId: row.id, reason: "row content does not match its hash (the row was edited)", headHash: null };
+        return { ok: false, rows: count, firstBadId: row.id, reason: "row content does not match its hash (the row was edited)", headId: null, headHash: null };
       }
       prev = row;
     }
   }
-  return { ok: true, rows: count, firstBadId: null, reason: null, headHash: prev?.hash ?? null };
+  return { ok: true, rows: count, firstBadId: null, reason: null, headId: prev?.id ?? null, headHash: prev?.hash ?? null };
 }
 
 // The columns of AUDIT_COLUMNS, but `at` as epoch milliseconds (what a JS Date holds, and all the
@@ -61,13 +68,13 @@ type VerifyTuple = [number, number | null, string | null, string | null, string,
   Record<string, unknown>, string, string, 1 | 2, string | null];
 
 /**
- * Recomputes the chain in id order, a page at a time (keyset pagination, so 10^6 rows never sit in
+ * Recomputes the chain in id order (after `from`, when given), a page at a time (keyset pagination, so 10^6 rows never sit in
  * memory). An edited row fails its own hash; a removed row breaks the next row's prev_hash; a forged
  * or reordered row fails one or the other, since id and predecessor are both inside the hash.
  */
-export async function verifyAudit(db: Pick<pg.Pool, "query">): Promise<VerifyResult> {
+export async function verifyAudit(db: Pick<pg.Pool, "query">, from: ChainPoint | null = null): Promise<VerifyResult> {
   async function* all(): AsyncGenerator<AuditRow[]> {
-    let lastId = -1;
+    let lastId = from?.id ?? -1;
     for (;;) {
       const { rows } = await db.query<VerifyTuple>({ text: VERIFY_PAGE, values: [lastId, PAGE], rowMode: "array" });
       yield rows.map(([id, atMs, actor, role, action, targetId, rolloutId, changesetSha256, details, prevHash, hash, scheme, contentHash]) => (
@@ -76,5 +83,5 @@ export async function verifyAudit(db: Pick<pg.Pool, "query">): Promise<VerifyRes
       lastId = rows[rows.length - 1][0];
     }
   }
-  return verifyRows(all());
+  return verifyRows(all(), true, from);
 }

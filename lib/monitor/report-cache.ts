@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { targetUrl, type TargetConfig } from "../targets/config";
-import { intervalCache } from "./interval-cache";
+import { intervalCache } from "../interval-cache";
 import { reportForTarget } from "./reports";
 import { usageSummary, type UsageSummary } from "./usage";
 

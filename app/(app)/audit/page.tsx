@@ -1,7 +1,7 @@
 import { Forbidden } from "@/components/forbidden";
 import { can } from "@/lib/auth/policy";
 import { AuditFilter, searchAudit } from "@/lib/audit/query";
-import { verifyAudit } from "@/lib/audit/verify";
+import { recentVerdict } from "@/lib/audit/recent-verdict";
 import { storePool } from "@/lib/store/pool";
 import { pageActor } from "@/app/lib/session";
 
@@ -12,7 +12,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const parsed = AuditFilter.safeParse(raw);
   const filter = parsed.success ? parsed.data : {};
   const pool = storePool();
-  const [verdict, rows] = await Promise.all([verifyAudit(pool), searchAudit(pool, filter, 200)]);
+  const [verdict, rows] = await Promise.all([recentVerdict(pool), searchAudit(pool, filter, 200)]);
   const query = new URLSearchParams(parsed.success ? raw : {}).toString();
   return (
     <>
@@ -23,6 +23,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         ) : (
           <p className="bad">Chain BROKEN at row {verdict.firstBadId}: {verdict.reason}. Rows checked: {verdict.rows}.</p>
         )}
+        <p className="who">The whole chain was recomputed at {verdict.wholeChainAt.toISOString().slice(11, 19)} UTC (at most once a minute); rows written since then are checked on every view. <code>npx indexdeck audit verify</code> recomputes all of it.</p>
       </div>
       <form className="card phase-form" method="get">
         <label>Target<br /><input name="target" defaultValue={raw.target} /></label>

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { ChecklistTable } from "@/components/checklist";
 import { Forbidden } from "@/components/forbidden";
-import { verifyAudit } from "@/lib/audit/verify";
+import { recentVerdict } from "@/lib/audit/recent-verdict";
 import { listApprovals } from "@/lib/rollout/approvals";
 import { getRollout } from "@/lib/rollout/rollouts";
 import { getSignoff } from "@/lib/rollout/signoff";
@@ -16,7 +16,7 @@ export default async function SignoffPage({ params }: { params: Promise<{ id: st
   const pool = storePool();
   const s = id.success ? await getSignoff(pool, id.data) : null;
   if (!s) return <div className="card"><h1>Sign-off not found</h1><Link href="/signoffs">All sign-offs</Link></div>;
-  const [rollout, approvals, verdict] = await Promise.all([getRollout(pool, s.rolloutId), listApprovals(pool, s.rolloutId), verifyAudit(pool)]);
+  const [rollout, approvals, verdict] = await Promise.all([getRollout(pool, s.rolloutId), listApprovals(pool, s.rolloutId), recentVerdict(pool)]);
   return (
     <>
       <h1>Sign-off #{s.id}: rollout <Link href={`/rollouts/${s.rolloutId}`}>#{s.rolloutId}</Link> on {s.targetId}</h1>
@@ -24,7 +24,7 @@ export default async function SignoffPage({ params }: { params: Promise<{ id: st
         <p><strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {s.createdAt.toISOString().replace("T", " ").slice(0, 19)} UTC</p>
         <p>Change set {rollout?.changesetName} <code>{rollout?.changesetSha256}</code></p>
         <p>Notes: {s.notes || "—"}</p>
-        <p>Audit row hash <code data-testid="signoff-hash">{s.auditHash}</code> · chain {verdict.ok ? <span className="ok">intact ({verdict.rows} rows)</span> : <span className="bad">BROKEN at row {verdict.firstBadId}</span>}</p>
+        <p>Audit row hash <code data-testid="signoff-hash">{s.auditHash}</code> · chain {verdict.ok ? <span className="ok">intact ({verdict.rows} rows)</span> : <span className="bad">BROKEN at row {verdict.firstBadId}</span>} (whole chain recomputed at {verdict.wholeChainAt.toISOString().slice(11, 19)} UTC, rows since then checked now)</p>
       </div>
       <div className="card"><h2 style={{ fontSize: 16, marginTop: 0 }}>Checklist</h2><ChecklistTable items={s.checklist} /></div>
       <div className="card">

@@ -1,0 +1,29 @@
+import type pg from "pg";
+import { intervalCache } from "../interval-cache";
+import { verifyAudit, type VerifyResult } from "./verify";
+
+export interface RecentVerdict extends VerifyResult {
+  /** When the whole chain was last recomputed; rows after its head were checked for this answer. */
+  wholeChainAt: Date;
+}
+
+const wholeChains = new WeakMap<Pick<pg.Pool, "query">, ReturnType<typeof intervalCache<VerifyResult & { at: Date }>>>();
+
+/**
+ * The verdict the Audit and sign-off pages show. Recomputing 100,000 rows takes seconds, so the whole
+ * chain is recomputed at most once per `wholeEveryMs` (one run shared by every viewer, and after that
+ * interval viewers get the last verdict while a new run goes on behind them), and each view checks
+ * only the rows written since that run's head, chained onto it. An edit to an older row shows up at
+ * the next whole run; `npx indexdeck audit verify` always recomputes everything.
+ */
+export async function recentVerdict(db: Pick<pg.Pool, "query">, wholeEveryMs = 60_000): Promise<RecentVerdict> {
+  let cache = wholeChains.get(db);
+  if (!cache) wholeChains.set(db, (cache = intervalCache()));
+  const whole = await cache("chain", wholeEveryMs, () => verifyAudit(db).then((r) => ({ ...r, at: new Date() })));
+  const { at: wholeChainAt, ...wholeResult } = whole;
+  if (!whole.ok) return { ...wholeResult, wholeChainAt };
+  const head = whole.headId === null ? null : { id: whole.headId, hash: whole.headHash! };
+  const tail = await verifyAudit(db, head);
+  if (!tail.ok) return { ...tail, rows: whole.rows + tail.rows, wholeChainAt };
+  return { ...tail, rows: whole.rows + tail.rows, headId: tail.headId ?? whole.headId, headHash: tail.headHash ?? whole.headHash, wholeChainAt };
+}
