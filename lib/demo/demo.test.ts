@@ -28,6 +28,18 @@ describe("the demo launcher", () => {
     }
   }, 60_000);
 
+  it("leaves the exit code of the process that ran it alone (a failing test run must not exit 0)", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "demo-exit-"));
+    const script = `const { tsImport } = await import("tsx/esm/api");
+      const { startEmbedded } = await tsImport("./lib/demo/embedded.ts", import.meta.url);
+      const server = await startEmbedded(${JSON.stringify(dir)});
+      await server.stop();
+      process.exitCode = 3;`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(3);
+  }, 90_000);
+
   it("refuses a port already in use with a clear message and exit code 2, instead of hanging", async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, "0.0.0.0", () => r()));

