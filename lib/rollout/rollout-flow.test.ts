@@ -67,7 +67,8 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     // Rollback needs a reason and drops only what this rollout created.
     await expect(requestPhase(pool, rollout.id, "rollback", SRE, {})).rejects.toThrow(/needs a reason/);
     await requestPhase(pool, rollout.id, "rollback", SRE, { reason: "p95 regressed on writes" });
-    expect(await waitForState(pool, rollout.id, ["rolled_back", "verified"])).toBe("rolled_back");
+    const state = await waitForState(pool, rollout.id, ["rolled_back", "verified"]);
+    expect({ state, error: (await getRollout(pool, rollout.id))?.error ?? null }).toEqual({ state: "rolled_back", error: null });
     const t = new pg.Client({ connectionString: targetUrl });
     await t.connect();
     expect((await t.query("SELECT to_regclass('orders_org_status') AS i")).rows[0].i).toBeNull();
