@@ -8,3 +8,13 @@ export function formatBytes(bytes: number): string {
   }
   return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
+
+/**
+ * A moment as the pages show it, in UTC (the caller says "UTC" beside it): `2026-11-28 17:04:35`, or
+ * to the minute, or the time of day alone.
+ */
+export function formatUtc(d: Date, part: "second" | "minute" | "time" = "second"): string {
+  const iso = d.toISOString();
+  if (part === "time") return iso.slice(11, 19);
+  return iso.replace("T", " ").slice(0, part === "minute" ? 16 : 19);
+}

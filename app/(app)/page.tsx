@@ -1,3 +1,4 @@
+import { formatUtc } from "@/lib/format";
 import Link from "next/link";
 import { can } from "@/lib/auth/policy";
 import { storePool } from "@/lib/store/pool";
@@ -37,7 +38,7 @@ export default async function Home() {
       {section("Builds running", running.rows.length, running.rows.map((r) => <li key={r.id}><Link href={`/rollouts/${r.id}`}>#{r.id} {r.name} → {r.targetId}</Link>: {r.state}</li>))}
       {section("Failed in the last 7 days", failed.rows.length, failed.rows.map((r) => <li key={r.id}><Link href={`/rollouts/${r.id}`}>#{r.id} {r.name} → {r.targetId}</Link>: {r.error}</li>))}
       {section("INVALID indexes on targets", invalid.rows.length, invalid.rows.map((r) => <li key={`${r.targetId}.${r.indexKey}`}><Link href={`/indexes?target=${r.targetId}`}>{r.indexKey} on {r.targetId}</Link></li>))}
-      {can(actor.role, "rollout:run") && section("Follow-ups due", followups.length, followups.map((f) => <li key={f.id}><Link href={`/rollouts/${f.rolloutId}`}>#{f.rolloutId} on {f.targetId}</Link>: {FOLLOWUPS[f.kind].label}, due {f.dueAt.toISOString().slice(0, 16).replace("T", " ")} UTC</li>))}
+      {can(actor.role, "rollout:run") && section("Follow-ups due", followups.length, followups.map((f) => <li key={f.id}><Link href={`/rollouts/${f.rolloutId}`}>#{f.rolloutId} on {f.targetId}</Link>: {FOLLOWUPS[f.kind].label}, due {formatUtc(f.dueAt, "minute")} UTC</li>))}
     </>
   );
 }

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { formatUtc } from "../format";
 import { verifyAudit } from "../audit/verify";
 import { lintText } from "../changeset/lint";
 import { latencyComparison, type LatencyComparison } from "../monitor/latency";
@@ -69,7 +70,7 @@ export function md(text: string | null | undefined): string {
 }
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
-const when = (d: Date | null | undefined) => (d ? d.toISOString().replace("T", " ").slice(0, 19) + " UTC" : "—");
+const when = (d: Date | null | undefined) => (d ? formatUtc(d) + " UTC" : "—");
 
 export function reportMarkdown(r: RolloutReport): string {
   const { rollout } = r;

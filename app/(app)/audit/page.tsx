@@ -1,3 +1,4 @@
+import { formatUtc } from "@/lib/format";
 import { Forbidden } from "@/components/forbidden";
 import { can } from "@/lib/auth/policy";
 import { AuditFilter, searchAudit } from "@/lib/audit/query";
@@ -23,7 +24,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         ) : (
           <p className="bad">Chain BROKEN at row {verdict.firstBadId}: {verdict.reason}. Rows checked: {verdict.rows}.</p>
         )}
-        <p className="who">The whole chain was recomputed at {verdict.wholeChainAt.toISOString().slice(11, 19)} UTC (at most once a minute); rows written since then are checked on every view. <code>npx indexdeck audit verify</code> recomputes all of it.</p>
+        <p className="who">The whole chain was recomputed at {formatUtc(verdict.wholeChainAt, "time")} UTC (at most once a minute); rows written since then are checked on every view. <code>npx indexdeck audit verify</code> recomputes all of it.</p>
       </div>
       <form className="card phase-form" method="get">
         <label>Target<br /><input name="target" defaultValue={raw.target} /></label>
@@ -46,7 +47,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           {rows.map((r) => (
             <tr key={r.id}>
               <td>{r.id}</td>
-              <td>{r.at.toISOString().replace("T", " ").slice(0, 19)}</td>
+              <td>{formatUtc(r.at)}</td>
               <td>{r.actor}{r.role ? ` (${r.role})` : ""}</td>
               <td><code>{r.action}</code></td>
               <td>{r.targetId ?? ""}</td>

@@ -2,7 +2,7 @@ import Link from "next/link";
 import { Forbidden } from "@/components/forbidden";
 import { IndexTable } from "@/components/index-table";
 import { can } from "@/lib/auth/policy";
-import { formatBytes } from "@/lib/format";
+import { formatBytes, formatUtc } from "@/lib/format";
 import { IndexTableQuery, indexTablePage, indexTableRows } from "@/lib/monitor/index-table";
 import { collectIntervalFromEnv } from "@/lib/monitor/collector";
 import { recentReport, recentUsageRates } from "@/lib/monitor/report-cache";
@@ -71,7 +71,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
       {error && <p className="card bad" role="alert">{target.label} is unreachable: {error}</p>}
       {report && (
         <>
-          <p className="who">Catalog read at {report.readAt.toISOString().slice(11, 19)} UTC (re-read once per collector interval, {Math.round(collectIntervalFromEnv() / 1000)} s). Scans per minute come from the usage collector&apos;s snapshots (reset-safe); &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset ({report.statsResetAt ?? "never reset since the server started"}).</p>
+          <p className="who">Catalog read at {formatUtc(report.readAt, "time")} UTC (re-read once per collector interval, {Math.round(collectIntervalFromEnv() / 1000)} s). Scans per minute come from the usage collector&apos;s snapshots (reset-safe); &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset ({report.statsResetAt ?? "never reset since the server started"}).</p>
           {/* Findings on a tab of their own: the table is what people come back to, and a fleet
               target's findings, each with a form, were most of what every view cost to render. */}
           <p className="phase-form" role="tablist">

@@ -1,3 +1,4 @@
+import { formatUtc } from "@/lib/format";
 import Link from "next/link";
 import { can } from "@/lib/auth/policy";
 import { listChangeSets } from "@/lib/changeset/catalog";
@@ -33,7 +34,7 @@ export default async function RolloutsPage() {
               <td>{r.targetId} <span className="badge">{r.environment}</span></td>
               <td><span className={`badge state-${r.state}`}>{r.state}</span></td>
               <td>{r.requestedBy}</td>
-              <td>{r.updatedAt.toISOString().replace("T", " ").slice(0, 19)}</td>
+              <td>{formatUtc(r.updatedAt)}</td>
             </tr>
           ))}
           {rollouts.length === 0 && <tr><td colSpan={6}>No rollouts yet.</td></tr>}

@@ -1,3 +1,4 @@
+import { formatUtc } from "@/lib/format";
 import Link from "next/link";
 import { z } from "zod";
 import { Forbidden } from "@/components/forbidden";
@@ -52,7 +53,7 @@ export default async function SignoffsPage({ searchParams }: { searchParams: Pro
               <td>{s.targetId}</td>
               <td>{s.decision.replace(/_/g, " ")}</td>
               <td>{s.signedBy} ({s.signedByRole})</td>
-              <td>{s.createdAt.toISOString().replace("T", " ").slice(0, 19)}</td>
+              <td>{formatUtc(s.createdAt)}</td>
               <td><code>{s.auditHash.slice(0, 16)}…</code></td>
             </tr>
           ))}

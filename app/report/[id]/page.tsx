@@ -1,3 +1,4 @@
+import { formatUtc } from "@/lib/format";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { buildRolloutReport, ReportError } from "@/lib/report/rollout-report";
@@ -10,7 +11,7 @@ import "./print.css";
 export const dynamic = "force-dynamic";
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
-const when = (d: Date | null | undefined) => (d ? `${d.toISOString().replace("T", " ").slice(0, 19)} UTC` : "—");
+const when = (d: Date | null | undefined) => (d ? `${formatUtc(d)} UTC` : "—");
 
 /** The print-ready completion report: no navigation, only what was measured and recorded. */
 export default async function ReportPage({ params }: { params: Promise<{ id: string }> }) {

@@ -1,3 +1,4 @@
+import { formatUtc } from "@/lib/format";
 import Link from "next/link";
 import { can } from "@/lib/auth/policy";
 import { getRollout, rolloutTasks, type CheckResult } from "@/lib/rollout/rollouts";
@@ -85,13 +86,13 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
       )}
       {signoffs.map((s) => (
         <div className="card" key={s.id} data-testid="signoff">
-          Sign-off <Link href={`/signoffs/${s.id}`}>#{s.id}</Link>: <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {s.createdAt.toISOString().replace("T", " ").slice(0, 19)} UTC
+          Sign-off <Link href={`/signoffs/${s.id}`}>#{s.id}</Link>: <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {formatUtc(s.createdAt)} UTC
         </div>
       ))}
       {latency.length > 0 && <LatencyTable rows={latency} />}
       {(await rolloutFollowups(pool, rollout.id)).map((f) => (
         <div className="card" key={f.kind} data-followup={f.kind}>
-          Follow-up: {FOLLOWUPS[f.kind].label} — {f.resolvedAt ? <span className="ok">resolved {f.resolvedAt.toISOString().slice(0, 16).replace("T", " ")} ({f.evidence})</span> : <span className={f.dueAt <= new Date() ? "bad" : "who"}>due {f.dueAt.toISOString().slice(0, 16).replace("T", " ")} UTC</span>}
+          Follow-up: {FOLLOWUPS[f.kind].label} — {f.resolvedAt ? <span className="ok">resolved {formatUtc(f.resolvedAt, "minute")} ({f.evidence})</span> : <span className={f.dueAt <= new Date() ? "bad" : "who"}>due {formatUtc(f.dueAt, "minute")} UTC</span>}
         </div>
       ))}
       {rollout.verify && <Checks title={`Verify (${rollout.verify.ok ? "passed" : "problems"}, ${rollout.verify.at})`} checks={[...rollout.verify.indexes, ...rollout.verify.plans]} analyze={{ rolloutId: rollout.id, allowed: can(actor.role, "changeset:create") }} />}

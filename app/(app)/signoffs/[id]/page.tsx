@@ -1,3 +1,4 @@
+import { formatUtc } from "@/lib/format";
 import Link from "next/link";
 import { ChecklistTable } from "@/components/checklist";
 import { Forbidden } from "@/components/forbidden";
@@ -21,15 +22,15 @@ export default async function SignoffPage({ params }: { params: Promise<{ id: st
     <>
       <h1>Sign-off #{s.id}: rollout <Link href={`/rollouts/${s.rolloutId}`}>#{s.rolloutId}</Link> on {s.targetId}</h1>
       <div className="card">
-        <p><strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {s.createdAt.toISOString().replace("T", " ").slice(0, 19)} UTC</p>
+        <p><strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {formatUtc(s.createdAt)} UTC</p>
         <p>Change set {rollout?.changesetName} <code>{rollout?.changesetSha256}</code></p>
         <p>Notes: {s.notes || "—"}</p>
-        <p>Audit row hash <code data-testid="signoff-hash">{s.auditHash}</code> · chain {verdict.ok ? <span className="ok">intact ({verdict.rows} rows)</span> : <span className="bad">BROKEN at row {verdict.firstBadId}</span>} (whole chain recomputed at {verdict.wholeChainAt.toISOString().slice(11, 19)} UTC, rows since then checked now)</p>
+        <p>Audit row hash <code data-testid="signoff-hash">{s.auditHash}</code> · chain {verdict.ok ? <span className="ok">intact ({verdict.rows} rows)</span> : <span className="bad">BROKEN at row {verdict.firstBadId}</span>} (whole chain recomputed at {formatUtc(verdict.wholeChainAt, "time")} UTC, rows since then checked now)</p>
       </div>
       <div className="card"><h2 style={{ fontSize: 16, marginTop: 0 }}>Checklist</h2><ChecklistTable items={s.checklist} /></div>
       <div className="card">
         <h2 style={{ fontSize: 16, marginTop: 0 }}>Approvals</h2>
-        <ul>{approvals.map((a) => <li key={a.id}>{a.approver} ({a.approverRole}) {a.decision}d at {a.createdAt.toISOString().replace("T", " ").slice(0, 19)}: {a.comment}</li>)}</ul>
+        <ul>{approvals.map((a) => <li key={a.id}>{a.approver} ({a.approverRole}) {a.decision}d at {formatUtc(a.createdAt)}: {a.comment}</li>)}</ul>
       </div>
     </>
   );

@@ -1,3 +1,4 @@
+import { formatUtc } from "@/lib/format";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Forbidden } from "@/components/forbidden";
@@ -10,7 +11,6 @@ import { formatFreezes, formatWindows } from "@/lib/targets/policy-text";
 import { maintenanceWindow } from "@/lib/targets/windows";
 import { pageActor } from "@/app/lib/session";
 
-const when = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
 
 function PolicySummary({ policy }: { policy: Policy }) {
   return (
@@ -35,7 +35,7 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
       <p><Link href="/targets">← Targets</Link></p>
       <h1>{target.label} <span className="badge">{target.environment}</span></h1>
       <div className="card" data-testid="policy-current">
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>Policy now: {history[0] ? `version ${history[0].version}, by ${history[0].changedBy} on ${when(history[0].createdAt)}` : "as in the targets file"}</h2>
+        <h2 style={{ fontSize: 16, marginTop: 0 }}>Policy now: {history[0] ? `version ${history[0].version}, by ${history[0].changedBy} on ${formatUtc(history[0].createdAt)}` : "as in the targets file"}</h2>
         <PolicySummary policy={current} />
         <p>{window.open ? <span className="ok">Inside {window.window} now.</span> : <span className="bad">Closed now: {window.reason}.</span>}</p>
       </div>
@@ -52,7 +52,7 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
             <thead><tr><th>Version</th><th>When (UTC)</th><th>By</th><th>Reason</th><th>Policy</th></tr></thead>
             <tbody>
               {history.map((v) => (
-                <tr key={v.version}><td>{v.version}</td><td>{when(v.createdAt)}</td><td>{v.changedBy} ({v.changedByRole})</td><td>{v.reason}</td><td><PolicySummary policy={v.policy} /></td></tr>
+                <tr key={v.version}><td>{v.version}</td><td>{formatUtc(v.createdAt)}</td><td>{v.changedBy} ({v.changedByRole})</td><td>{v.reason}</td><td><PolicySummary policy={v.policy} /></td></tr>
               ))}
             </tbody>
           </table>
