@@ -104,6 +104,13 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
     expect(verdict).toMatchObject({ ok: false, firstBadId: oldRow });
   });
 
+  it("reports a row whose time no date can hold as edited, rather than failing to check it", async () => {
+    await appendMany(3);
+    const [, second] = await ids();
+    await tamper(`UPDATE audit_log SET at = 'infinity' WHERE id = ${second}`);
+    expect(await verifyAudit(pool)).toMatchObject({ ok: false, firstBadId: second, reason: expect.stringContaining("edited") });
+  });
+
   it("detects a removed row", async () => {
     await appendMany(5);
     const list = await ids();
