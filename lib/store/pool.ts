@@ -51,6 +51,27 @@ export function flushAfterCommitting(tx: pg.ClientBase): void {
 // the COMMIT skips the rest of the string.
 const COMMIT_THEN_FLUSH = "SET LOCAL synchronous_commit = off; COMMIT; SELECT pg_logical_emit_message(true, 'indexdeck', '')";
 
+const emitAllowed = new WeakMap<pg.Pool, Promise<boolean>>();
+
+// A store whose role may not call pg_logical_emit_message (some managed services revoke it) would
+// commit the change and then fail the flush, reporting an error for a change that happened: there,
+// audit commits stay synchronous. Asked once per pool, on the transaction's own connection (a pool
+// of one has no other), from the catalog, so no outcome can abort the transaction. PostgreSQL 17
+// added a fourth argument with a default; the call below resolves to the text variant either way.
+function canFlushAfterCommit(pool: pg.Pool, client: pg.PoolClient): Promise<boolean> {
+  let allowed = emitAllowed.get(pool);
+  if (!allowed) {
+    allowed = client.query<{ ok: boolean }>(
+      `SELECT coalesce(bool_or(has_function_privilege(oid, 'EXECUTE')), false) AS ok
+         FROM pg_catalog.pg_proc
+        WHERE proname = 'pg_logical_emit_message' AND pronamespace = 'pg_catalog'::regnamespace
+          AND proargtypes[0] = 'boolean'::regtype AND proargtypes[2] = 'text'::regtype`)
+      .then((r) => r.rows[0]?.ok === true, () => false);
+    emitAllowed.set(pool, allowed);
+  }
+  return allowed;
+}
+
 /** Runs fn inside one transaction on a dedicated client; rolls back on any error. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -58,7 +79,8 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
   try {
     await client.query("BEGIN");
     const result = await fn(client);
-    await client.query(flushAfterCommit.has(client) ? COMMIT_THEN_FLUSH : "COMMIT");
+    const flushAfter = flushAfterCommit.has(client) && (await canFlushAfterCommit(pool, client));
+    await client.query(flushAfter ? COMMIT_THEN_FLUSH : "COMMIT");
     return result;
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);
