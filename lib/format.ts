@@ -18,3 +18,8 @@ export function formatUtc(d: Date, part: "second" | "minute" | "time" = "second"
   if (part === "time") return iso.slice(11, 19);
   return iso.replace("T", " ").slice(0, part === "minute" ? 16 : 19);
 }
+
+/** A moment in a report: to the second with "UTC", or a dash for one that hasn't happened. */
+export function formatWhen(d: Date | null | undefined): string {
+  return d ? `${formatUtc(d)} UTC` : "—";
+}

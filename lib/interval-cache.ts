@@ -34,3 +34,13 @@ export function intervalCache<V>() {
     return hit.value;
   };
 }
+
+/** intervalCache, one per scope (a store's pool): several stores in one process never share values. */
+export function scopedIntervalCache<S extends object, V>() {
+  const caches = new WeakMap<S, ReturnType<typeof intervalCache<V>>>();
+  return (scope: S, key: string, ttlMs: number, read: () => Promise<V>): Promise<V> => {
+    let cache = caches.get(scope);
+    if (!cache) caches.set(scope, (cache = intervalCache<V>()));
+    return cache(key, ttlMs, read);
+  };
+}

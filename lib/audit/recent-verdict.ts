@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { intervalCache } from "../interval-cache";
+import { scopedIntervalCache } from "../interval-cache";
 import { verifyAudit, type VerifyResult } from "./verify";
 
 export interface RecentVerdict extends VerifyResult {
@@ -7,7 +7,7 @@ export interface RecentVerdict extends VerifyResult {
   wholeChainAt: Date;
 }
 
-const wholeChains = new WeakMap<Pick<pg.Pool, "query">, ReturnType<typeof intervalCache<VerifyResult & { at: Date }>>>();
+const wholeChains = scopedIntervalCache<Pick<pg.Pool, "query">, VerifyResult & { at: Date }>();
 
 /**
  * The verdict the Audit and sign-off pages show. Recomputing 100,000 rows takes seconds, so the whole
@@ -17,9 +17,7 @@ const wholeChains = new WeakMap<Pick<pg.Pool, "query">, ReturnType<typeof interv
  * the next whole run; `npx indexdeck audit verify` always recomputes everything.
  */
 export async function recentVerdict(db: Pick<pg.Pool, "query">, wholeEveryMs = 60_000): Promise<RecentVerdict> {
-  let cache = wholeChains.get(db);
-  if (!cache) wholeChains.set(db, (cache = intervalCache()));
-  const whole = await cache("chain", wholeEveryMs, () => verifyAudit(db).then((r) => ({ ...r, at: new Date() })));
+  const whole = await wholeChains(db, "chain", wholeEveryMs, () => verifyAudit(db).then((r) => ({ ...r, at: new Date() })));
   const { at: wholeChainAt, ...wholeResult } = whole;
   if (!whole.ok) return { ...wholeResult, wholeChainAt };
   const head = whole.headId === null ? null : { id: whole.headId, hash: whole.headHash! };

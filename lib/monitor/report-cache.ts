@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { targetUrl, type TargetConfig } from "../targets/config";
-import { intervalCache } from "../interval-cache";
+import { intervalCache, scopedIntervalCache } from "../interval-cache";
 import { reportForTarget } from "./reports";
 import { usageSummary, type UsageSummary } from "./usage";
 
@@ -18,11 +18,9 @@ export function recentReport(target: TargetConfig, ttlMs: number): Promise<Repor
   return reports(`${target.id}\n${targetUrl(target)}`, ttlMs, () => reportForTarget(target).then((r) => ({ ...r, readAt: new Date() })));
 }
 
-const rates = new WeakMap<Pick<pg.Pool, "query">, ReturnType<typeof intervalCache<Map<string, UsageSummary>>>>();
+const rates = scopedIntervalCache<Pick<pg.Pool, "query">, Map<string, UsageSummary>>();
 
 /** The Indexes page's scans-per-minute columns, which the collector recomputes once per interval. */
 export function recentUsageRates(store: Pick<pg.Pool, "query">, targetId: string, ttlMs: number): Promise<Map<string, UsageSummary>> {
-  let cache = rates.get(store);
-  if (!cache) rates.set(store, (cache = intervalCache()));
-  return cache(targetId, ttlMs, () => usageSummary(store, targetId));
+  return rates(store, targetId, ttlMs, () => usageSummary(store, targetId));
 }

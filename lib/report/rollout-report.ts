@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { formatUtc } from "../format";
+import { formatWhen } from "../format";
 import { verifyAudit } from "../audit/verify";
 import { lintText } from "../changeset/lint";
 import { latencyComparison, type LatencyComparison } from "../monitor/latency";
@@ -70,16 +70,15 @@ export function md(text: string | null | undefined): string {
 }
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
-const when = (d: Date | null | undefined) => (d ? formatUtc(d) + " UTC" : "—");
 
 export function reportMarkdown(r: RolloutReport): string {
   const { rollout } = r;
   const out: string[] = [];
   out.push(`# Rollout #${rollout.id}: ${md(rollout.changesetName)} → ${md(rollout.targetId)}`, "");
-  out.push(`Generated ${when(r.generatedAt)} by indexdeck from recorded evidence. Anything not measured says so.`, "");
+  out.push(`Generated ${formatWhen(r.generatedAt)} by indexdeck from recorded evidence. Anything not measured says so.`, "");
   out.push(`- **State:** ${rollout.state}${rollout.error ? ` — ${md(rollout.error)}` : ""}`);
   out.push(`- **Environment:** ${rollout.environment}`);
-  out.push(`- **Requested by:** ${md(rollout.requestedBy)} on ${when(rollout.createdAt)}`);
+  out.push(`- **Requested by:** ${md(rollout.requestedBy)} on ${formatWhen(rollout.createdAt)}`);
   out.push(`- **Change set sha256:** \`${rollout.changesetSha256}\``);
   const version = rollout.precheck?.checks.find((c) => c.id === "server-version");
   out.push(`- **Server:** ${version ? md(version.summary) : "not checked"}`);
@@ -107,7 +106,7 @@ export function reportMarkdown(r: RolloutReport): string {
     for (const l of r.latency) out.push(`| ${md(l.workload)} | ${ms(l.before?.p95Ms)} | ${ms(l.after?.p95Ms)} | ${l.changePercent === null ? "not measured" : `${l.changePercent > 0 ? "+" : ""}${l.changePercent.toFixed(1)}%`} | ${l.before?.samples ?? 0} / ${l.after?.samples ?? 0} |`);
   } else out.push("Not measured.");
   out.push("", "## Approvals", "");
-  if (r.approvals.length) for (const a of r.approvals) out.push(`- ${md(a.approver)} (${a.approverRole}) **${a.decision}** on ${when(a.createdAt)}: ${md(a.comment)}`);
+  if (r.approvals.length) for (const a of r.approvals) out.push(`- ${md(a.approver)} (${a.approverRole}) **${a.decision}** on ${formatWhen(a.createdAt)}: ${md(a.comment)}`);
   else out.push(rollout.approvalsRequired ? "None recorded." : "The target's policy needs no approval.");
   out.push("", "## Overrides", "");
   if (r.overrides.length) for (const o of r.overrides) out.push(`- ${o.action} by ${md(o.actor)}: ${md(o.reason)} (audit \`${o.hash}\`)`);
@@ -115,13 +114,13 @@ export function reportMarkdown(r: RolloutReport): string {
   out.push("", "## Sign-off", "");
   if (r.signoffs.length) {
     for (const s of r.signoffs) {
-      out.push(`**${s.decision.replace(/_/g, " ")}** by ${md(s.signedBy)} (${s.signedByRole}) on ${when(s.createdAt)}. Notes: ${md(s.notes) || "—"}. Audit \`${s.auditHash}\``, "");
+      out.push(`**${s.decision.replace(/_/g, " ")}** by ${md(s.signedBy)} (${s.signedByRole}) on ${formatWhen(s.createdAt)}. Notes: ${md(s.notes) || "—"}. Audit \`${s.auditHash}\``, "");
       out.push("| Section | Item | Status | Evidence |", "|---|---|---|---|");
       for (const c of s.checklist) out.push(`| ${c.section} | ${md(c.label)} | ${c.ok === true ? "yes" : c.ok === false ? "no" : "not measured"} | ${md(c.evidence)} |`);
       out.push("");
     }
   } else out.push("Not signed off.", "");
   out.push("## Audit trail", "", `Chain verdict at export: **${r.chain.ok ? `intact (${r.chain.rows} rows)` : `BROKEN at row ${r.chain.firstBadId}`}**`, "", "| # | When | Who | Action | Hash |", "|---|---|---|---|---|");
-  for (const a of r.auditRows) out.push(`| ${a.id} | ${when(a.at)} | ${md(a.actor)} | ${a.action} | \`${a.hash}\` |`);
+  for (const a of r.auditRows) out.push(`| ${a.id} | ${formatWhen(a.at)} | ${md(a.actor)} | ${a.action} | \`${a.hash}\` |`);
   return `${out.join("\n")}\n`;
 }

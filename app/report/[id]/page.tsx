@@ -1,4 +1,4 @@
-import { formatUtc } from "@/lib/format";
+import { formatWhen } from "@/lib/format";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { buildRolloutReport, ReportError } from "@/lib/report/rollout-report";
@@ -11,7 +11,6 @@ import "./print.css";
 export const dynamic = "force-dynamic";
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
-const when = (d: Date | null | undefined) => (d ? `${formatUtc(d)} UTC` : "—");
 
 /** The print-ready completion report: no navigation, only what was measured and recorded. */
 export default async function ReportPage({ params }: { params: Promise<{ id: string }> }) {
@@ -31,10 +30,10 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
     <main className="report" data-testid="report">
       <p className="no-print"><Link href={`/rollouts/${rollout.id}`}>← back to the rollout</Link> · <a href={`/api/rollouts/${rollout.id}/report`} download>Download Markdown</a> · use your browser&apos;s Print to save a PDF</p>
       <h1>Rollout #{rollout.id}: {rollout.changesetName} → {rollout.targetId}</h1>
-      <p>Generated {when(r.generatedAt)} from recorded evidence. Anything not measured says so.</p>
+      <p>Generated {formatWhen(r.generatedAt)} from recorded evidence. Anything not measured says so.</p>
       <ul>
         <li>State: <strong>{rollout.state}</strong>{rollout.error ? ` — ${rollout.error}` : ""}</li>
-        <li>Environment: {rollout.environment}; requested by {rollout.requestedBy} on {when(rollout.createdAt)}</li>
+        <li>Environment: {rollout.environment}; requested by {rollout.requestedBy} on {formatWhen(rollout.createdAt)}</li>
         <li>Change set sha256: <code>{rollout.changesetSha256}</code></li>
         <li>Lint: {r.lint.errors} errors, {r.lint.warnings} warnings{r.lint.rules.length ? ` (${r.lint.rules.join(", ")})` : ""}</li>
         {help && <li>Troubleshooting — {TROUBLESHOOTING[help].title}: {TROUBLESHOOTING[help].body}</li>}
@@ -67,13 +66,13 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
           ))}</tbody></table>
       ) : <p>Not measured.</p>}
       <h2>Approvals</h2>
-      {r.approvals.length ? <ul>{r.approvals.map((a) => <li key={a.id}>{a.approver} ({a.approverRole}) <strong>{a.decision}</strong> on {when(a.createdAt)}: {a.comment}</li>)}</ul> : <p>{rollout.approvalsRequired ? "None recorded." : "The target's policy needs no approval."}</p>}
+      {r.approvals.length ? <ul>{r.approvals.map((a) => <li key={a.id}>{a.approver} ({a.approverRole}) <strong>{a.decision}</strong> on {formatWhen(a.createdAt)}: {a.comment}</li>)}</ul> : <p>{rollout.approvalsRequired ? "None recorded." : "The target's policy needs no approval."}</p>}
       <h2>Overrides</h2>
       {r.overrides.length ? <ul>{r.overrides.map((o) => <li key={o.hash}>{o.action} by {o.actor}: {o.reason} (audit <code>{o.hash.slice(0, 16)}…</code>)</li>)}</ul> : <p>None.</p>}
       <h2>Sign-off</h2>
       {r.signoffs.length ? r.signoffs.map((s) => (
         <div key={s.id}>
-          <p><strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) on {when(s.createdAt)}. Notes: {s.notes || "—"}</p>
+          <p><strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) on {formatWhen(s.createdAt)}. Notes: {s.notes || "—"}</p>
           <table><thead><tr><th>Section</th><th>Item</th><th>Status</th><th>Evidence</th></tr></thead>
             <tbody>{s.checklist.map((c) => <tr key={c.id}><td>{c.section}</td><td>{c.label}</td><td>{c.ok === true ? "yes" : c.ok === false ? "no" : "not measured"}</td><td>{c.evidence}</td></tr>)}</tbody></table>
         </div>
@@ -81,7 +80,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
       <h2>Audit trail</h2>
       <p data-testid="report-chain">Chain verdict at export: <strong>{r.chain.ok ? `intact (${r.chain.rows} rows)` : `BROKEN at row ${r.chain.firstBadId}`}</strong></p>
       <table><thead><tr><th>#</th><th>When</th><th>Who</th><th>Action</th><th>Hash</th></tr></thead>
-        <tbody>{r.auditRows.map((a) => <tr key={a.id}><td>{a.id}</td><td>{when(a.at)}</td><td>{a.actor}</td><td>{a.action}</td><td><code>{a.hash}</code></td></tr>)}</tbody></table>
+        <tbody>{r.auditRows.map((a) => <tr key={a.id}><td>{a.id}</td><td>{formatWhen(a.at)}</td><td>{a.actor}</td><td>{a.action}</td><td><code>{a.hash}</code></td></tr>)}</tbody></table>
     </main>
   );
 }
