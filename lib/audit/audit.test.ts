@@ -111,6 +111,27 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
     expect(await verifyAudit(pool)).toMatchObject({ ok: false, firstBadId: second, reason: expect.stringContaining("edited") });
   });
 
+  it("detects a time moved to the same date BC, or by less than a millisecond", async () => {
+    await appendMany(3);
+    const [first, second] = await ids();
+    // The ISO text of year 2026 BC without its era would read as the original date.
+    await tamper(`UPDATE audit_log SET at = (to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || ' BC')::timestamp AT TIME ZONE 'UTC' WHERE id = ${first}`);
+    expect(await verifyAudit(pool)).toMatchObject({ ok: false, firstBadId: first, reason: expect.stringContaining("edited") });
+    await tamper(`UPDATE audit_log SET at = (to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || ' AD')::timestamp AT TIME ZONE 'UTC' WHERE id = ${first}`);
+    expect(await verifyAudit(pool)).toMatchObject({ ok: true, rows: 3 });
+    await tamper(`UPDATE audit_log SET at = at + interval '400 microseconds' WHERE id = ${second}`);
+    expect(await verifyAudit(pool)).toMatchObject({ ok: false, firstBadId: second });
+  });
+
+  it("stops at the first bad row of a long chain, and leaves the pool usable", async () => {
+    await Promise.all(Array.from({ length: 4 }, () => appendMany(50)));
+    const list = await ids();
+    await tamper(`UPDATE audit_log SET actor = 'mallory' WHERE id = ${list[9]}`);
+    expect(await verifyAudit(pool)).toMatchObject({ ok: false, rows: 10, firstBadId: list[9] });
+    expect(pool.totalCount).toBe(pool.idleCount); // no connection left busy with the rest of the read
+    expect((await pool.query("SELECT count(*)::int AS n FROM audit_log")).rows[0].n).toBe(200);
+  });
+
   it("detects a removed row", async () => {
     await appendMany(5);
     const list = await ids();

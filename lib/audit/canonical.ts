@@ -55,10 +55,13 @@ export interface AuditFields extends AuditContent {
 // One-shot: `audit verify` hashes every row twice, and a Hash object per call cost more than the digest.
 const sha256 = (text: string) => hash("sha256", text, "hex");
 
+/** A row's content with `at` as the ISO text its hash covers: `audit verify` reads it as such from the store. */
+export type StatedContent = Omit<AuditContent, "at"> & { at: string };
+
 // Only the fields a row states, picked explicitly: a row read from the store carries more (id, hash…).
-function statedFields(row: AuditContent) {
+function statedFields(row: StatedContent) {
   return {
-    at: row.at.toISOString(),
+    at: row.at,
     actor: row.actor,
     role: row.role,
     action: row.action,
@@ -71,12 +74,20 @@ function statedFields(row: AuditContent) {
 
 /** Scheme 1 (rows written before migration 010): SHA-256 over every field, the previous row's hash included. */
 export function auditHashV1(row: AuditFields): string {
+  return statedHashV1({ ...row, at: row.at.toISOString() });
+}
+
+export function statedHashV1(row: Omit<AuditFields, "at"> & { at: string }): string {
   // canonicalJson sorts keys, so this is byte for byte the encoding scheme 1 rows were hashed with.
   return sha256(canonicalJson({ id: row.id, ...statedFields(row), prevHash: row.prevHash }));
 }
 
 /** Scheme 2: the row's content, hashed by the app before commit. */
 export function contentHash(row: AuditContent): string {
+  return statedContentHash({ ...row, at: row.at.toISOString() });
+}
+
+export function statedContentHash(row: StatedContent): string {
   return sha256(contentJson(row));
 }
 
@@ -84,9 +95,9 @@ export function contentHash(row: AuditContent): string {
  * canonicalJson(statedFields(row)), byte for byte, with the top level written out in sorted key order:
  * `audit verify` encodes every row, and sorting the same eight keys each time was half its cost.
  */
-function contentJson(row: AuditContent): string {
+function contentJson(row: StatedContent): string {
   const j = canonicalJson;
-  return `{"action":${j(row.action)},"actor":${j(row.actor)},"at":${j(row.at.toISOString())},"changesetSha256":${j(row.changesetSha256)},`
+  return `{"action":${j(row.action)},"actor":${j(row.actor)},"at":${j(row.at)},"changesetSha256":${j(row.changesetSha256)},`
     + `"details":${j(row.details)},"role":${j(row.role)},"rolloutId":${j(row.rolloutId)},"targetId":${j(row.targetId)}}`;
 }
 

@@ -7,7 +7,7 @@ export interface RecentVerdict extends VerifyResult {
   wholeChainAt: Date;
 }
 
-const wholeChains = scopedIntervalCache<Pick<pg.Pool, "query">, VerifyResult & { at: Date }>();
+const wholeChains = scopedIntervalCache<Pick<pg.Pool, "connect">, VerifyResult & { at: Date }>();
 
 /**
  * The verdict the Audit and sign-off pages show. Recomputing 100,000 rows takes seconds, so the whole
@@ -16,7 +16,7 @@ const wholeChains = scopedIntervalCache<Pick<pg.Pool, "query">, VerifyResult & {
  * only the rows written since that run's head, chained onto it. An edit to an older row shows up at
  * the next whole run; `npx indexdeck audit verify` always recomputes everything.
  */
-export async function recentVerdict(db: Pick<pg.Pool, "query">, wholeEveryMs = 60_000): Promise<RecentVerdict> {
+export async function recentVerdict(db: Pick<pg.Pool, "connect">, wholeEveryMs = 60_000): Promise<RecentVerdict> {
   const whole = await wholeChains(db, "chain", wholeEveryMs, () => verifyAudit(db).then((r) => ({ ...r, at: new Date() })));
   const { at: wholeChainAt, ...wholeResult } = whole;
   if (!whole.ok) return { ...wholeResult, wholeChainAt };

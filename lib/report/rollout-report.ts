@@ -25,7 +25,7 @@ export interface RolloutReport {
 export class ReportError extends Error {}
 
 /** Everything the completion report says, read from what indexdeck recorded; nothing estimated. */
-export async function buildRolloutReport(db: Pick<pg.Pool, "query">, rolloutId: number): Promise<RolloutReport> {
+export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">, rolloutId: number): Promise<RolloutReport> {
   const rollout = await getRollout(db, rolloutId);
   if (!rollout) throw new ReportError(`there is no rollout ${rolloutId}`);
   const [tasks, approvals, latency, signoffs, events, chain] = await Promise.all([
