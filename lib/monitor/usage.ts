@@ -30,37 +30,42 @@ export interface RolloutMarker {
   kind: "apply started" | "verified" | "rolled back";
 }
 
-/** Scans and tuples fetched per minute over a range, from the rollup that fits it, with reset marks. */
+/** Per minute, to three decimals, over a bucket of `seconds` (at least one). */
+const perMinute = (count: number, seconds: number) => Math.round((count / Math.max(seconds, 1)) * 60_000) / 1000;
+
+/**
+ * Scans and tuples fetched per minute over a range, from the rollup that fits it, with reset marks.
+ * The rows come back as stored and the rates are worked out here: rounding 1,440 numerics and
+ * extracting 720 epochs took the server longer than finding the rows.
+ */
 export async function usageSeries(db: Pick<pg.Pool, "query">, targetId: string, indexKey: string, range: keyof typeof RANGES): Promise<UsageSeries> {
   const { hours, resolution } = RANGES[range];
-  const { rows } = await db.query<[number, number, number, boolean, boolean]>({
-    text: `SELECT
-             extract(epoch FROM bucket_start)::int8,
-             round((scans / greatest(seconds, 1) * 60)::numeric, 3)::float8,
-             round((tuples_fetched / greatest(seconds, 1) * 60)::numeric, 3)::float8,
-             reset,
-             seconds > 1.5 * $5
-           FROM usage_delta
-          WHERE target_id = $1 AND index_key = $2 AND resolution = $3 AND bucket_start >= now() - make_interval(hours => $4)
-          ORDER BY bucket_start`,
-    values: [targetId, indexKey, resolution, hours, resolution === "5m" ? 300 : 3600],
+  const { rows } = await db.query<[number, number, number, number, boolean]>({
+    name: "usage-series",
+    text: `SELECT date_part('epoch', bucket_start)::int8, scans, tuples_fetched, seconds, reset
+             FROM usage_delta
+            WHERE target_id = $1 AND index_key = $2 AND resolution = $3 AND bucket_start >= now() - make_interval(hours => $4)
+            ORDER BY bucket_start`,
+    values: [targetId, indexKey, resolution, hours],
     rowMode: "array",
   });
+  const bucketSeconds = resolution === "5m" ? 300 : 3600;
   const series: UsageSeries = { t: [], scansPerMinute: [], tuplesFetchedPerMinute: [], resets: [], gaps: [] };
-  for (const [t, scans, fetched, reset, gap] of rows) {
+  for (const [t, scans, fetched, seconds, reset] of rows) {
     series.t.push(t);
-    series.scansPerMinute.push(scans);
-    series.tuplesFetchedPerMinute.push(fetched);
+    series.scansPerMinute.push(perMinute(scans, seconds));
+    series.tuplesFetchedPerMinute.push(perMinute(fetched, seconds));
     if (reset) series.resets.push(t);
-    if (gap) series.gaps.push(t);
+    if (seconds > 1.5 * bucketSeconds) series.gaps.push(t);
   }
   return series;
 }
 
 /** When rollouts that built or dropped this index started applying, were verified or rolled back. */
 export async function rolloutMarkers(db: Pick<pg.Pool, "query">, targetId: string, indexName: string, hours: number): Promise<RolloutMarker[]> {
-  const { rows } = await db.query<RolloutMarker>(
-    `SELECT
+  const { rows } = await db.query<RolloutMarker>({
+    name: "usage-rollout-markers",
+    text: `SELECT
        extract(epoch FROM e.at)::int8 AS t,
        e.rollout_id AS "rolloutId",
        CASE
@@ -75,8 +80,8 @@ export async function rolloutMarkers(db: Pick<pg.Pool, "query">, targetId: strin
       AND e.at >= now() - make_interval(hours => $3)
       AND ((e.kind = 'phase_start' AND e.data->>'phase' = 'apply') OR (e.kind = 'verify_done' AND (e.data->>'ok')::boolean) OR (e.kind = 'rollback_done' AND (e.data->>'ok')::boolean))
     ORDER BY e.at`,
-    [targetId, indexName, hours],
-  );
+    values: [targetId, indexName, hours],
+  });
   return rows;
 }
 
