@@ -3,54 +3,74 @@ import pg from "pg";
 import { refreshUsageRates } from "../lib/monitor/usage";
 import { arg, generateUsage, load, percentile, signIn, startBenchApp } from "./support";
 
+type Summary = { p50: number; p95: number; max: number; requests: number };
+type Curve = Record<string, Record<"usageApi30dMs" | "indexesPageMs" | "helpPageMs", Summary>>;
+
 /**
- * The usage API and the Indexes page over HTTP, through the built app and its session checks, with
- * 8 concurrent clients on loopback: 1,000 real (small) indexes on the staging target, so the page
- * lists them all, × 30 days of generated usage in the app's store.
+ * The usage API and the Indexes page over HTTP, through the built app and its session checks, at 1,
+ * 2, 4 and 8 closed-loop clients on loopback: 1,000 real (small) indexes on the staging target, so
+ * the page lists them all, × 30 days of generated usage in the app's store. Measured with one server
+ * worker and with the default of one per core, one after the other in the same run.
  */
 export async function run(args: string[]) {
   const indexes = arg(args, "indexes", 1000);
   const days = arg(args, "days", 30);
   const port = arg(args, "port", 3301);
-  const base = `http://localhost:${port}`;
+  const cores = availableParallelism();
+  const curves: Record<string, Curve> = {};
+  let generateSeconds = 0;
+  for (const workers of [...new Set([1, cores])]) {
+    const measured = await measure(port, workers, async (app) => {
+      const { port: pgPort, password } = app.embedded;
+      const store = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/indexdeck` });
+      await store.connect();
+      const t0 = performance.now();
+      await benchIndexes(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/chefcloud_staging`, indexes);
+      await generateUsage(store, "chefcloud_staging", "public.bench_idx_", indexes, days);
+      await refreshUsageRates(store, "chefcloud_staging");
+      // Measured in a steady state, not while autovacuum works through the rows just generated.
+      await store.query("VACUUM (ANALYZE) usage_delta, usage_rate");
+      generateSeconds += (performance.now() - t0) / 1000;
+      await store.end();
+    }, indexes);
+    curves[`${workers} worker${workers > 1 ? "s" : ""}`] = measured;
+  }
+  // The mark: one client per core on the default worker count. Past that, closed-loop clients
+  // measure the queue on cores shared by the app, PostgreSQL and the load loop: /help, which reads
+  // nothing, is measured beside the two to show where that floor is.
+  const mark = `${cores} client${cores > 1 ? "s" : ""}`;
+  const atMark = curves[`${cores} worker${cores > 1 ? "s" : ""}`][mark];
+  console.log(JSON.stringify({
+    benchmark: "usage-http", indexes, days, cores, generateSeconds: +generateSeconds.toFixed(1), curves,
+    goal: { p95Ms: 100, at: `${mark} (one per core), ${cores} worker${cores > 1 ? "s" : ""}` },
+    pass: atMark !== undefined && atMark.usageApi30dMs.p95 < 100 && atMark.indexesPageMs.p95 < 100,
+  }));
+}
+
+async function measure(port: number, workers: number, prepare: (app: Awaited<ReturnType<typeof startBenchApp>>) => Promise<void>, indexes: number): Promise<Curve> {
   // The collector at its default interval (60 s), not the demo's 10 s meant for watching charts fill.
-  const app = await startBenchApp(port, { INDEXDECK_COLLECT_INTERVAL_MS: "60000" });
+  const app = await startBenchApp(port, { INDEXDECK_COLLECT_INTERVAL_MS: "60000", INDEXDECK_WORKERS: String(workers) });
   try {
-    const { port: pgPort, password } = app.embedded;
-    const store = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/indexdeck` });
-    await store.connect();
-    const t0 = performance.now();
-    await benchIndexes(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/chefcloud_staging`, indexes);
-    await generateUsage(store, "chefcloud_staging", "public.bench_idx_", indexes, days);
-    await refreshUsageRates(store, "chefcloud_staging");
-    // Measured in a steady state, not while autovacuum works through the rows just generated.
-    await store.query("VACUUM (ANALYZE) usage_delta, usage_rate");
-    const generateSeconds = (performance.now() - t0) / 1000;
-    await store.end();
+    await prepare(app);
+    const base = `http://localhost:${port}`;
     const cookie = await signIn(base, "engineer", app.logins.engineer);
     const get = async (path: string) => {
       const res = await fetch(`${base}${path}`, { headers: { cookie } });
       if (!res.ok) throw new Error(`${path}: ${res.status}`);
       await res.arrayBuffer();
     };
-    await get("/indexes?target=chefcloud_staging"); // warm
-    await get("/help");
-    const summary = (xs: number[]) => ({ p50: +percentile(xs, 50).toFixed(1), p95: +percentile(xs, 95).toFixed(1), max: +xs.at(-1)!.toFixed(1), requests: xs.length });
-    // A load curve, not one point, and beside it /help, a page that reads nothing: on 2 shared cores,
-    // closed-loop clients beyond the core count measure the machine's queue as much as the app.
-    const curve: Record<string, Record<"usageApi30dMs" | "indexesPageMs" | "helpPageMs", ReturnType<typeof summary>>> = {};
+    // Warm every worker: each compiles its routes and fills its caches on first use.
+    await load(8 * workers, 2 * workers, () => get("/indexes?target=chefcloud_staging"));
+    await load(8 * workers, 2 * workers, () => get("/help"));
+    const summary = (xs: number[]): Summary => ({ p50: +percentile(xs, 50).toFixed(1), p95: +percentile(xs, 95).toFixed(1), max: +xs.at(-1)!.toFixed(1), requests: xs.length });
+    const curve: Curve = {};
     for (const clients of [1, 2, 4, 8]) {
       const api = await load(50 * clients, clients, (i) => get(`/api/usage?target=chefcloud_staging&index=public.bench_idx_${1 + (i % indexes)}&range=30d`));
       const page = await load(Math.max(40, 20 * clients), clients, () => get("/indexes?target=chefcloud_staging"));
       const help = await load(Math.max(40, 20 * clients), clients, () => get("/help"));
       curve[`${clients} client${clients > 1 ? "s" : ""}`] = { usageApi30dMs: summary(api), indexesPageMs: summary(page), helpPageMs: summary(help) };
     }
-    const cores = availableParallelism();
-    const atCores = curve[`${cores} client${cores > 1 ? "s" : ""}`] ?? curve["2 clients"];
-    console.log(JSON.stringify({
-      benchmark: "usage-http", indexes, days, generateSeconds: +generateSeconds.toFixed(1), curve,
-      goal: { p95Ms: 100, at: `${cores} clients, one per core` }, pass: atCores.usageApi30dMs.p95 < 100 && atCores.indexesPageMs.p95 < 100,
-    }));
+    return curve;
   } finally {
     await app.stop();
   }
