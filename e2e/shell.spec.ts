@@ -9,9 +9,17 @@ const NAV: Record<DemoRole, string[]> = {
   engineer: ["Rollouts", "Change sets", "Indexes", "Targets"],
 };
 
-test("a visitor without a session is sent to the login page", async ({ page }) => {
+test("a visitor without a session is sent to the login page, and an API call without one gets 401", async ({ page, request }) => {
   await page.goto("/targets");
-  await expect(page).toHaveURL(/\/login/);
+  await expect(page).toHaveURL(/\/login\?callbackUrl=.*%2Ftargets/);
+  for (const call of [request.get("/api/usage?target=chefcloud_staging&index=public.x&range=24h"), request.post("/api/changesets", { data: {} })]) {
+    const res = await call;
+    expect(res.status()).toBe(401);
+    expect(await res.json()).toEqual({ error: "sign in first" });
+  }
+  // A forged session cookie gets no further.
+  const forged = await request.get("/api/usage?target=chefcloud_staging&index=public.x&range=24h", { headers: { cookie: "next-auth.session-token=forged" } });
+  expect(forged.status()).toBe(401);
 });
 
 test("a wrong password gets one generic message", async ({ page }) => {
