@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { IndexTableQuery, indexTablePage, PAGE_SIZE, type IndexTableRow } from "./index-table";
+import type { IndexRow } from "../targets/usage";
+import { IndexTableQuery, indexTablePage, indexTableRows, indexTableView, PAGE_SIZE, type IndexTableRow } from "./index-table";
+import type { UsageSummary } from "./usage";
 
 const row = (i: number, extra: Partial<IndexTableRow> = {}): IndexTableRow => ({
   name: `public.idx_${String(i).padStart(4, "0")}`, table: i % 2 ? "orders" : "payments", now: i % 10 === 0 ? null : i, d1: null, d7: null, d30: null,
@@ -27,5 +29,24 @@ describe("the Indexes table", () => {
     expect(IndexTableQuery.parse({ sort: "password", dir: "sideways", page: "-4", q: "x".repeat(500) })).toEqual({ q: "", sort: "bytes", dir: "desc", page: 1 });
     expect(indexTablePage(rows, IndexTableQuery.parse({ page: "999" })).page).toBe(3);
     expect(indexTablePage([], IndexTableQuery.parse({}))).toEqual({ rows: [], total: 0, page: 1, pages: 1 });
+  });
+
+  it("serves the page's table from rows sorted once per catalog and usage read, never from an older read", () => {
+    const catalog = rows.map((r) => ({
+      schema: "public", table: r.table, name: r.name.slice("public.".length), method: "btree", columns: ["c"], expressions: null, predicate: null,
+      unique: false, constraint: null, valid: true, buildInProgress: false, scans: r.scans, tuplesRead: 0, tuplesFetched: 0, bytes: r.bytes, definition: r.definition,
+    } satisfies IndexRow));
+    const rates = (k: number) => new Map(rows.map((r, i): [string, UsageSummary] => [r.name, { indexKey: r.name, perMinuteNow: (i * k) % 97, perMinute24h: null, perMinute7d: null, perMinute30d: null }]));
+    const usage = rates(7);
+    for (const params of [{}, { sort: "now" }, { sort: "now", page: "2" }, { q: "orders", sort: "name", dir: "asc" }, { q: "ORDERS ", sort: "name", dir: "asc", page: "2" }, { sort: "name", dir: "asc" }]) {
+      const query = IndexTableQuery.parse(params);
+      expect(indexTableView(catalog, usage, query)).toEqual(indexTablePage(indexTableRows(catalog, usage), query));
+      expect(indexTableView(catalog, usage, query)).toEqual(indexTablePage(indexTableRows(catalog, usage), query)); // and again, from what was kept
+    }
+    // The collector's next rates are a new read: the order follows them at once.
+    const next = rates(13);
+    const byNow = IndexTableQuery.parse({ sort: "now" });
+    expect(indexTableView(catalog, next, byNow)).toEqual(indexTablePage(indexTableRows(catalog, next), byNow));
+    expect(indexTableView(catalog, next, byNow).rows.map((r) => r.name)).not.toEqual(indexTableView(catalog, usage, byNow).rows.map((r) => r.name));
   });
 });

@@ -37,21 +37,61 @@ export function indexTableRows(indexes: IndexRow[], usage: Map<string, UsageSumm
   });
 }
 
-/**
- * One page of the table, searched and sorted on the server: a target with thousands of indexes
- * sends the browser fifty rows, not all of them. Missing rates sort below every number.
- */
-export function indexTablePage(rows: IndexTableRow[], query: IndexTableQuery): { rows: IndexTableRow[]; total: number; page: number; pages: number } {
+export interface IndexTablePage {
+  rows: IndexTableRow[];
+  total: number;
+  page: number;
+  pages: number;
+}
+
+// What localeCompare() does, without building its collation again on every call.
+const collate = new Intl.Collator().compare;
+
+/** The rows a search finds, in the asked order. Missing rates sort below every number. */
+function searchAndSort(rows: IndexTableRow[], query: IndexTableQuery): IndexTableRow[] {
   const q = query.q.trim().toLowerCase();
   const found = q ? rows.filter((r) => `${r.name} ${r.table} ${r.definition}`.toLowerCase().includes(q)) : [...rows];
   const key = query.sort;
   found.sort((a, b) => {
     const x = a[key] ?? -1;
     const y = b[key] ?? -1;
-    const c = typeof x === "string" || typeof y === "string" ? String(x).localeCompare(String(y)) : Number(x) - Number(y);
-    return (query.dir === "desc" ? -c : c) || a.name.localeCompare(b.name);
+    const c = typeof x === "string" || typeof y === "string" ? collate(String(x), String(y)) : Number(x) - Number(y);
+    return (query.dir === "desc" ? -c : c) || collate(a.name, b.name);
   });
+  return found;
+}
+
+function pageOf(found: IndexTableRow[], query: IndexTableQuery): IndexTablePage {
   const pages = Math.max(1, Math.ceil(found.length / PAGE_SIZE));
   const page = Math.min(query.page, pages);
   return { rows: found.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE), total: found.length, page, pages };
+}
+
+/**
+ * One page of the table, searched and sorted on the server: a target with thousands of indexes
+ * sends the browser fifty rows, not all of them.
+ */
+export function indexTablePage(rows: IndexTableRow[], query: IndexTableQuery): IndexTablePage {
+  return pageOf(searchAndSort(rows, query), query);
+}
+
+// Per catalog read and usage read (both kept for a collector interval), the sorted rows of the last
+// few searches: joining and sorting 1,000 indexes on every view cost more than rendering the page.
+const sortedRows = new WeakMap<IndexRow[], WeakMap<Map<string, UsageSummary>, Map<string, IndexTableRow[]>>>();
+const SEARCHES_KEPT = 32;
+
+/** The Indexes page's table: indexTablePage over the catalog and usage rates, sorted once per read of either. */
+export function indexTableView(indexes: IndexRow[], usage: Map<string, UsageSummary>, query: IndexTableQuery): IndexTablePage {
+  let byUsage = sortedRows.get(indexes);
+  if (!byUsage) sortedRows.set(indexes, (byUsage = new WeakMap()));
+  let searches = byUsage.get(usage);
+  if (!searches) byUsage.set(usage, (searches = new Map()));
+  const key = JSON.stringify([query.q.trim().toLowerCase(), query.sort, query.dir]);
+  let found = searches.get(key);
+  if (!found) {
+    found = searchAndSort(indexTableRows(indexes, usage), query);
+    if (searches.size >= SEARCHES_KEPT) searches.clear();
+    searches.set(key, found);
+  }
+  return pageOf(found, query);
 }

@@ -1,5 +1,8 @@
+import { mkdtempSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseTargetsFile, redactSecret, redactUrl, targetUrl } from "./config";
+import { loadTargets, parseTargetsFile, redactSecret, redactUrl, targetUrl } from "./config";
 
 const good = {
   targets: [{ id: "prod", label: "Prod", environment: "production", urlEnv: "PROD_DB_URL", approvals: { required: 2 } }],
@@ -44,5 +47,23 @@ describe("targets file", () => {
   it("never shows a password", () => {
     expect(redactUrl("postgres://u:s3cret@h:5432/db")).toBe("postgres://u:*****@h:5432/db");
     expect(redactSecret("auth failed for s3cret", "postgres://u:s3cret@h/db")).toBe("auth failed for *****");
+  });
+
+  it("reads the file as it is now, each caller getting its own copy", () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "targets-")), "targets.json");
+    const write = (label: string, at: number) => {
+      writeFileSync(file, JSON.stringify({ targets: [{ ...good.targets[0], label }] }));
+      utimesSync(file, at, at);
+    };
+    write("One", 1_000_000);
+    const first = loadTargets(file);
+    expect(first[0].label).toBe("One");
+    first[0].approvals.required = 0; // a caller changing what it got
+    expect(loadTargets(file)[0].approvals.required).toBe(2);
+    write("Two", 1_000_100); // same size, new content
+    expect(loadTargets(file)[0].label).toBe("Two");
+    writeFileSync(file, "{ broken");
+    expect(() => loadTargets(file)).toThrow(/not valid JSON/);
+    expect(loadTargets(path.join(path.dirname(file), "missing.json"))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { ROLES } from "../auth/policy";
@@ -87,16 +87,30 @@ export function parseTargetsFile(text: string, file: string): TargetConfig[] {
   return parsed.data.targets;
 }
 
-/** Reads the configured targets. A missing file means no targets; a malformed one is an error. */
+// Every page view and job reads the targets: the file is parsed once per version of it (its size and
+// times), since validating it builds an Intl.DateTimeFormat per window and cost as much as the
+// Indexes page's own rendering.
+let lastParsed: { version: string; targets: TargetConfig[] } | null = null;
+
+/**
+ * Reads the configured targets, as they are in the file now. A missing file means no targets; a
+ * malformed one is an error. Each call gets its own copy, so no caller can change another's.
+ */
 export function loadTargets(file = targetsFilePath()): TargetConfig[] {
   let text: string;
+  let version: string;
   try {
+    const stat = statSync(file);
+    version = `${file}\0${stat.size}\0${stat.mtimeMs}\0${stat.ctimeMs}`;
+    if (lastParsed?.version === version) return structuredClone(lastParsed.targets);
     text = readFileSync(file, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw new TargetsConfigError(`${file}: cannot read: ${(err as Error).message}`);
   }
-  return parseTargetsFile(text, file);
+  const targets = parseTargetsFile(text, file);
+  lastParsed = { version, targets };
+  return structuredClone(targets);
 }
 
 export function findTarget(targets: TargetConfig[], id: string): TargetConfig | undefined {

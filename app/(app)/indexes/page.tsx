@@ -3,7 +3,7 @@ import { Forbidden } from "@/components/forbidden";
 import { IndexTable } from "@/components/index-table";
 import { can } from "@/lib/auth/policy";
 import { formatBytes, formatUtc } from "@/lib/format";
-import { IndexTableQuery, indexTablePage, indexTableRows } from "@/lib/monitor/index-table";
+import { IndexTableQuery, indexTableView } from "@/lib/monitor/index-table";
 import { collectIntervalFromEnv } from "@/lib/monitor/collector";
 import { recentReport, recentUsageRates } from "@/lib/monitor/report-cache";
 import type { Finding } from "@/lib/monitor/reports";
@@ -90,7 +90,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
             </>
           ) : (
             <div className="card">
-              <IndexTable targetId={target.id} query={query} page={indexTablePage(indexTableRows(report.indexes, usage), query)} />
+              <IndexTable targetId={target.id} query={query} page={indexTableView(report.indexes, usage, query)} />
             </div>
           )}
         </>
