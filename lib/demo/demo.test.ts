@@ -79,5 +79,8 @@ describe("the demo launcher", () => {
     const r = spawnSync(process.execPath, ["bin/demo.mjs", "--rows", "12"], { encoding: "utf8", timeout: 30_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("--rows must be an integer ≥ 1000, got 12");
+    const w = spawnSync(process.execPath, ["bin/demo.mjs"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, INDEXDECK_WORKERS: "lots" } });
+    expect(w.status).toBe(2);
+    expect(w.stderr).toContain('INDEXDECK_WORKERS must be an integer from 1 to 64, got "lots"');
   });
 });

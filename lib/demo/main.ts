@@ -13,6 +13,7 @@ import { closeStorePools, storePool } from "../store/pool";
 import { sourceDigest } from "./build";
 import { ensureChefcloud, ensureDatabase } from "./chefcloud";
 import { startEmbedded, takeOverShutdownSignals } from "./embedded";
+import { workersFromEnv } from "../serve/workers";
 import { isPortFree } from "./ports";
 
 const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --staging-rows N --prod-window "sat,sun 02:00-05:00 UTC" --data-dir .indexdeck --logins-file FILE --setup-only]`;
@@ -45,6 +46,13 @@ async function main() {
   if (!Number.isInteger(prodRows) || prodRows < 1000) throw new UsageError(`--rows must be an integer ≥ 1000, got ${opts.rows}`);
   const stagingRows = opts["staging-rows"] === undefined ? Math.max(1000, Math.round(prodRows / 10)) : Number(opts["staging-rows"]);
   if (!Number.isInteger(stagingRows) || stagingRows < 1000) throw new UsageError(`--staging-rows must be an integer ≥ 1000, got ${opts["staging-rows"]}`);
+  // Checked here too, before minutes of setup, though bin/serve.mjs is what reads it.
+  let workers: number;
+  try {
+    workers = workersFromEnv();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const dataDir = path.resolve(opts["data-dir"]!);
   await mkdir(dataDir, { recursive: true });
 
@@ -102,7 +110,7 @@ async function main() {
     // Each worker says Ready; the first one serves.
     if (!serving && chunk.toString().includes("Ready")) {
       serving = true;
-      log(`indexdeck is serving on http://localhost:${port}`);
+      log(`indexdeck is serving on http://localhost:${port} (${workers} worker${workers > 1 ? "s" : ""}; INDEXDECK_WORKERS to change)`);
     }
   });
   let exited = false;
