@@ -49,7 +49,7 @@ class ChainCheck {
     return true;
   }
 
-  fail(id: number | null, reason: string): false {
+  private fail(id: number, reason: string): false {
     this.failure ??= { ok: false, rows: this.count, firstBadId: id, reason, headId: null, headHash: null };
     return false;
   }
@@ -59,12 +59,13 @@ class ChainCheck {
   }
 }
 
+const timed = (row: ChainRow): row is ChainRow & { at: string } => row.at !== null;
+
 function intact(row: ChainRow): boolean {
-  if (row.at === null) return false;
-  const stated = { ...row, at: row.at };
-  if (row.scheme === 1) return statedHashV1(stated) === row.hash;
+  if (!timed(row)) return false;
+  if (row.scheme === 1) return statedHashV1(row) === row.hash;
   if (row.scheme !== 2) return false;
-  const content = statedContentHash(stated);
+  const content = statedContentHash(row);
   // The stored content hash is what sign-offs look rows up by, so it must be right too.
   return content === row.contentHash && chainHash(row.id, row.prevHash, content) === row.hash;
 }

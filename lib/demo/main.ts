@@ -9,11 +9,11 @@ import { generatePassword } from "../auth/password";
 import { createUser } from "../auth/users";
 import { ROLES } from "../auth/policy";
 import { migrate } from "../store/migrator";
+import { workersFromEnv } from "../serve/workers";
 import { closeStorePools, storePool } from "../store/pool";
 import { sourceDigest } from "./build";
 import { ensureChefcloud, ensureDatabase } from "./chefcloud";
 import { startEmbedded, takeOverShutdownSignals } from "./embedded";
-import { workersFromEnv } from "../serve/workers";
 import { isPortFree } from "./ports";
 
 const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --staging-rows N --prod-window "sat,sun 02:00-05:00 UTC" --data-dir .indexdeck --logins-file FILE --setup-only]`;
