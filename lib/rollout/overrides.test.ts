@@ -6,7 +6,7 @@ import { freshDatabase, pgServers } from "../testing/db";
 import { handleJob } from "./handlers";
 import { requestPhase } from "./phases";
 import { createRollout, getRollout } from "./rollouts";
-import { DBA, settledPrecheck, SRE, seedOrders, uploadChangeSet, waitForState } from "./testing";
+import { DBA, settledPrecheck, settledVerify, SRE, seedOrders, uploadChangeSet, waitForState } from "./testing";
 
 const ADMIN = { id: 3, email: "admin", role: "admin" as const };
 const SQL = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_override ON orders (org_id, id);\n";
@@ -43,7 +43,7 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
     await expect(requestPhase(pool, r.id, "precheck", SRE, { backupId: "b", windowOverride: "customer incident needs it now" }, targets)).rejects.toThrow(/role sre may not window:override/);
     await expect(requestPhase(pool, r.id, "precheck", DBA, { backupId: "b", windowOverride: "customer incident", promotionWaiver: "staging is down this week" }, targets)).rejects.toThrow(/role dba may not promotion:waive/);
     await requestPhase(pool, r.id, "precheck", ADMIN, { backupId: "b", windowOverride: "customer incident needs it now", promotionWaiver: "staging is down this week" }, targets);
-    expect(await settledPrecheck(pool, r.id)).toEqual({ state: "prechecked", failed: [] });
+    expect(await settledPrecheck(pool, r.id)).toEqual({ state: "prechecked", error: null, failed: [] });
     const second = (await getRollout(pool, r.id))!.precheck!.checks;
     expect(second.find((c) => c.id === "maintenance-window")).toMatchObject({ status: "warn", summary: expect.stringContaining("overridden by admin: customer incident needs it now") });
     expect(second.find((c) => c.id === "promotion")).toMatchObject({ status: "warn", summary: expect.stringContaining("waived by admin: staging is down this week") });
@@ -54,7 +54,7 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
     ]);
 
     await requestPhase(pool, r.id, "apply", DBA, {}, targets);
-    expect(await waitForState(pool, r.id, ["verified", "verifying", "failed"])).toBe("verified");
+    expect(await settledVerify(pool, r.id)).toEqual({ state: "verified", error: null, failed: [] });
   });
 
   it("refuses apply outside the window without an override, even after a passing pre-check elsewhere", async () => {

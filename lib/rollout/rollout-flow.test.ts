@@ -7,7 +7,7 @@ import { eventsAfter } from "./events";
 import { handleJob } from "./handlers";
 import { requestPhase } from "./phases";
 import { createRollout, getRollout, RolloutError, rolloutTasks } from "./rollouts";
-import { DBA, settledPrecheck, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
+import { DBA, settledPrecheck, settledVerify, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
 
 const SAFE = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_org_status ON orders (org_id, status, created_at);\n";
 
@@ -41,11 +41,11 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     expect(failed.checks.find((c) => c.id === "server-version")).toMatchObject({ status: "pass" });
 
     await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "snap-2026-11-28" });
-    expect(await settledPrecheck(pool, rollout.id)).toEqual({ state: "prechecked", failed: [] });
+    expect(await settledPrecheck(pool, rollout.id)).toEqual({ state: "prechecked", error: null, failed: [] });
     expect((await getRollout(pool, rollout.id))!.precheck!.checks.find((c) => c.id === "backup")?.summary).toBe("backup snap-2026-11-28 attested by dba");
 
     await requestPhase(pool, rollout.id, "apply", DBA, { expectedState: "prechecked" });
-    expect(await waitForState(pool, rollout.id, ["verified", "verifying", "failed"])).toBe("verified");
+    expect(await settledVerify(pool, rollout.id)).toEqual({ state: "verified", error: null, failed: [] });
     const tasks = await rolloutTasks(pool, rollout.id);
     expect(tasks.map((t) => t.status)).toEqual(["done", "done", "done"]);
     expect(tasks[2]).toMatchObject({ createdByRollout: true, attempts: 1 });

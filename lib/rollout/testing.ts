@@ -33,23 +33,43 @@ export async function uploadChangeSet(pool: pg.Pool, name: string, sql: string):
   return (await createChangeSet(pool, { name, sql }, DBA)).changeSet.id;
 }
 
+/**
+ * Waits until the rollout is in one of `states` with no job of it queued or running. State and jobs are
+ * read in one statement, so in one snapshot: read one after the other, a job that finished in between
+ * (moving the state on in the same transaction) left the old state looking settled.
+ */
 export async function waitForState(pool: pg.Pool, id: number, states: RolloutState[], timeoutMs = 30_000): Promise<RolloutState> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const r = await getRollout(pool, id);
-    const { rows: open } = await pool.query("SELECT 1 FROM job WHERE rollout_id = $1 AND state IN ('queued', 'running')", [id]);
-    if (r && states.includes(r.state) && open.length === 0) return r.state;
+    const { rows: [r] } = await pool.query<{ state: RolloutState; open: boolean }>(
+      "SELECT state, EXISTS (SELECT 1 FROM job WHERE rollout_id = $1 AND state IN ('queued', 'running')) AS open FROM rollout WHERE id = $1",
+      [id],
+    );
+    if (r && states.includes(r.state) && !r.open) return r.state;
     if (Date.now() > end) {
+      const rollout = await getRollout(pool, id);
       const tasks = await rolloutTasks(pool, id);
-      throw new Error(`rollout ${id} is ${r?.state} (error: ${r?.error}), wanted ${states.join("|")}; tasks: ${JSON.stringify(tasks.map((t) => [t.seq, t.status, t.error]))}`);
+      throw new Error(`rollout ${id} is ${rollout?.state} (error: ${rollout?.error}), wanted ${states.join("|")}; tasks: ${JSON.stringify(tasks.map((t) => [t.seq, t.status, t.error]))}`);
     }
     await new Promise((res) => setTimeout(res, 100));
   }
 }
 
+/**
+ * Waits for apply and verify to settle; the state with the rollout's error and verify's failed checks,
+ * so an expectation that fails says why rather than only where the rollout stopped.
+ */
+export async function settledVerify(pool: pg.Pool, id: number, timeoutMs?: number): Promise<{ state: RolloutState; error: string | null; failed: string[] }> {
+  const state = await waitForState(pool, id, ["verified", "verifying", "failed"], timeoutMs);
+  const r = await getRollout(pool, id);
+  const checks = [...(r?.verify?.indexes ?? []), ...(r?.verify?.plans ?? [])];
+  return { state, error: r?.error ?? null, failed: checks.filter((c) => c.status !== "pass").map((c) => `${c.id}: ${c.summary}`) };
+}
+
 /** Waits for a pre-check to settle; the state and any failed checks, so a failure names the check. */
-export async function settledPrecheck(pool: pg.Pool, id: number): Promise<{ state: RolloutState; failed: Array<{ id: string; summary: string }> }> {
+export async function settledPrecheck(pool: pg.Pool, id: number): Promise<{ state: RolloutState; error: string | null; failed: Array<{ id: string; summary: string }> }> {
   const state = await waitForState(pool, id, ["approved", "prechecked"]);
-  const checks = (await getRollout(pool, id))?.precheck?.checks ?? [];
-  return { state, failed: checks.filter((c) => c.status === "fail").map((c) => ({ id: c.id, summary: c.summary })) };
+  const r = await getRollout(pool, id);
+  const checks = r?.precheck?.checks ?? [];
+  return { state, error: r?.error ?? null, failed: checks.filter((c) => c.status === "fail").map((c) => ({ id: c.id, summary: c.summary })) };
 }
