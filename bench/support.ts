@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import pg from "pg";
 import { ensureChefcloud } from "../lib/demo/chefcloud";
@@ -106,6 +107,7 @@ export async function startBenchApp(port: number, env: Record<string, string> = 
     app.on("exit", (code) => reject(new Error(`the app exited with ${code}`)));
   });
   return {
+    pid: app.pid!,
     embedded: JSON.parse(readFileSync(`${APP_DIR}/embedded.json`, "utf8")) as { port: number; password: string },
     logins: JSON.parse(readFileSync(`${APP_DIR}/logins.json`, "utf8")) as Record<string, string>,
     stop: async () => {
@@ -113,6 +115,62 @@ export async function startBenchApp(port: number, env: Record<string, string> = 
       await new Promise((r) => app.once("exit", r));
     },
   };
+}
+
+/**
+ * GET over keep-alive connections the way a load tool (wrk, autocannon) does it: the body is read
+ * but not decompressed or parsed. fetch() spent 1.4–1.6 ms of CPU per call doing both, on the same two
+ * cores the server had, and that was charged to the server's latency. It asks for gzip as a browser
+ * does, so the server still pays for compressing. Resolves to the body's size; a status other than
+ * 200 rejects with the path.
+ */
+export function httpGetter(base: string, cookie: string): (path: string) => Promise<number> {
+  const { hostname, port } = new URL(base);
+  const agent = new http.Agent({ keepAlive: true });
+  return (path) => new Promise((resolve, reject) => {
+    http.get({ hostname, port, path, agent, headers: { cookie, "accept-encoding": "gzip, deflate, br" } }, (res) => {
+      let bytes = 0;
+      res.on("data", (chunk: Buffer) => (bytes += chunk.length));
+      res.on("end", () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`${path}: ${res.statusCode}`))));
+      res.on("error", reject);
+    }).on("error", reject);
+  });
+}
+
+/**
+ * CPU time (ms) a process and everything under it have used since `since` (or since they started),
+ * split into PostgreSQL and the rest (the app's Node.js processes), from /proc. Only processes alive
+ * at the second reading count: one that exited in between (a PostgreSQL backend, say) took its time
+ * with it, so this is a lower bound.
+ */
+export function treeCpuMs(root: number, since?: Map<number, number>): { app: number; postgres: number; reading: Map<number, number> } {
+  const procs = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const [comm, rest] = [stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), stat.slice(stat.lastIndexOf(")") + 2).split(" ")];
+      // Fields after the name: state, ppid, … utime (14th), stime (15th) in clock ticks of 10 ms.
+      return [{ pid: Number(pid), ppid: Number(rest[1]), comm, ms: (Number(rest[11]) + Number(rest[12])) * 10 }];
+    } catch {
+      return []; // gone between listing and reading
+    }
+  });
+  const tree = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) {
+      if (!tree.has(p.pid) && tree.has(p.ppid)) {
+        tree.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  const total = { app: 0, postgres: 0, reading: new Map<number, number>() };
+  for (const p of procs) {
+    if (!tree.has(p.pid)) continue;
+    total.reading.set(p.pid, p.ms);
+    total[p.comm === "postgres" ? "postgres" : "app"] += p.ms - (since?.get(p.pid) ?? 0);
+  }
+  return total;
 }
 
 /** Closed-loop load: `clients` concurrent callers, `requests` calls in all; sorted latency of each call. */

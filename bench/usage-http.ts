@@ -1,16 +1,19 @@
 import { availableParallelism } from "node:os";
 import pg from "pg";
 import { refreshUsageRates } from "../lib/monitor/usage";
-import { arg, generateUsage, load, percentile, signIn, startBenchApp } from "./support";
+import { arg, generateUsage, httpGetter, load, percentile, signIn, startBenchApp, treeCpuMs } from "./support";
 
-type Summary = { p50: number; p95: number; max: number; requests: number };
-type Curve = Record<string, Record<"usageApi30dMs" | "indexesPageMs" | "helpPageMs", Summary>>;
+/** Latency of each call, and the CPU time spent per call by the app's processes, by PostgreSQL and by this load loop. */
+type Summary = { p50: number; p95: number; max: number; requests: number; perSecond: number; cpuMsPerRequest: { app: number; postgres: number; loadLoop: number } };
+type Point = Record<"usageApi30dMs" | "indexesPageMs" | "helpPageMs", Summary> & { clients: number };
+type Curve = Record<string, Point>;
 
 /**
  * The usage API and the Indexes page over HTTP, through the built app and its session checks, at 1,
- * 2, 4 and 8 closed-loop clients on loopback: 1,000 real (small) indexes on the staging target, so
- * the page lists them all, × 30 days of generated usage in the app's store. Measured with one server
- * worker and with the default of one per core, one after the other in the same run.
+ * 2, 4 … up to eight closed-loop clients per core on loopback: 1,000 real (small) indexes on the
+ * staging target, so the page lists them all, × 30 days of generated usage in the app's store.
+ * Measured with one server worker and with the default of one per core, one after the other in the
+ * same run.
  */
 export async function run(args: string[]) {
   const indexes = arg(args, "indexes", 1000);
@@ -35,50 +38,75 @@ export async function run(args: string[]) {
   };
   const configs = [...new Set([1, cores])];
   for (const workers of configs) {
-    curves[label(workers, "worker")] = await measure(port, workers, workers === configs[0] ? generate : null, indexes);
+    curves[label(workers, "worker")] = await measure(port, workers, cores, workers === configs[0] ? generate : null, indexes);
   }
-  // The mark: one client per core on the default worker count. Past that, closed-loop clients
-  // measure the queue on cores shared by the app, PostgreSQL and the load loop: /help, which reads
-  // nothing, is measured beside the two to show where that floor is.
-  const mark = label(cores, "client");
-  const atMark = curves[label(cores, "worker")][mark];
+  // The goal holds while every core has work queued for it: up to four closed-loop clients per core on
+  // the default worker count (one per core). The curve goes on to eight per core to show where it
+  // stops holding; /help, which reads nothing, is measured beside the two as the framework's floor.
+  const underGoal = Object.entries(curves[label(cores, "worker")])
+    .filter(([, point]) => point.clients <= 4 * cores)
+    .map(([, point]) => point);
   console.log(JSON.stringify({
     benchmark: "usage-http", indexes, days, cores, generateSeconds: +generateSeconds.toFixed(1), curves,
-    goal: { p95Ms: 100, at: `${mark} (one per core), ${label(cores, "worker")}` },
-    pass: atMark !== undefined && atMark.usageApi30dMs.p95 < 100 && atMark.indexesPageMs.p95 < 100,
+    goal: { p95Ms: 100, at: `1 to ${4 * cores} clients (four per core), ${label(cores, "worker")}` },
+    pass: underGoal.length > 0 && underGoal.every((p) => p.usageApi30dMs.p95 < 100 && p.indexesPageMs.p95 < 100),
   }));
 }
 
 type BenchApp = Awaited<ReturnType<typeof startBenchApp>>;
 const label = (n: number, what: string) => `${n} ${what}${n > 1 ? "s" : ""}`;
 
-async function measure(port: number, workers: number, prepare: ((app: BenchApp) => Promise<void>) | null, indexes: number): Promise<Curve> {
+async function measure(port: number, workers: number, cores: number, prepare: ((app: BenchApp) => Promise<void>) | null, indexes: number): Promise<Curve> {
   // The collector at its default interval (60 s), not the demo's 10 s meant for watching charts fill.
   const app = await startBenchApp(port, { INDEXDECK_COLLECT_INTERVAL_MS: "60000", INDEXDECK_WORKERS: String(workers) });
   try {
     await prepare?.(app);
     const base = `http://localhost:${port}`;
     const cookie = await signIn(base, "engineer", app.logins.engineer);
-    const get = async (path: string) => {
-      const res = await fetch(`${base}${path}`, { headers: { cookie } });
-      if (!res.ok) throw new Error(`${path}: ${res.status}`);
-      await res.arrayBuffer();
+    const paths = {
+      usageApi30dMs: (i: number) => `/api/usage?target=chefcloud_staging&index=public.bench_idx_${1 + (i % indexes)}&range=30d`,
+      indexesPageMs: () => "/indexes?target=chefcloud_staging",
+      helpPageMs: () => "/help",
     };
+    await expectContent(base, cookie, paths.indexesPageMs(), paths.usageApi30dMs(0), indexes);
+    const get = httpGetter(base, cookie);
     // Warm every worker: each compiles its routes and fills its caches on first use.
-    await load(8 * workers, 2 * workers, () => get("/indexes?target=chefcloud_staging"));
-    await load(8 * workers, 2 * workers, () => get("/help"));
-    const summary = (xs: number[]): Summary => ({ p50: +percentile(xs, 50).toFixed(1), p95: +percentile(xs, 95).toFixed(1), max: +xs.at(-1)!.toFixed(1), requests: xs.length });
+    for (const path of Object.values(paths)) await load(20 * workers, 2 * workers, (i) => get(path(i)));
     const curve: Curve = {};
-    for (const clients of [1, 2, 4, 8]) {
-      const api = await load(50 * clients, clients, (i) => get(`/api/usage?target=chefcloud_staging&index=public.bench_idx_${1 + (i % indexes)}&range=30d`));
-      const page = await load(Math.max(40, 20 * clients), clients, () => get("/indexes?target=chefcloud_staging"));
-      const help = await load(Math.max(40, 20 * clients), clients, () => get("/help"));
-      curve[label(clients, "client")] = { usageApi30dMs: summary(api), indexesPageMs: summary(page), helpPageMs: summary(help) };
+    for (let clients = 1; clients <= 8 * cores; clients *= 2) {
+      const point = { clients } as Point;
+      for (const [name, path] of Object.entries(paths) as Array<[Exclude<keyof Point, "clients">, (i: number) => string]>) {
+        const requests = Math.max(200, 100 * clients);
+        const [cpu0, loop0, t0] = [treeCpuMs(app.pid), process.cpuUsage(), performance.now()];
+        const xs = await load(requests, clients, (i) => get(path(i)));
+        const [cpu, loop, seconds] = [treeCpuMs(app.pid, cpu0.reading), process.cpuUsage(loop0), (performance.now() - t0) / 1000];
+        const perRequest = (ms: number) => +(ms / requests).toFixed(2);
+        point[name] = {
+          p50: +percentile(xs, 50).toFixed(1), p95: +percentile(xs, 95).toFixed(1), max: +xs.at(-1)!.toFixed(1), requests,
+          perSecond: Math.round(requests / seconds),
+          cpuMsPerRequest: { app: perRequest(cpu.app), postgres: perRequest(cpu.postgres), loadLoop: perRequest((loop.user + loop.system) / 1000) },
+        };
+      }
+      curve[label(clients, "client")] = point;
     }
     return curve;
   } finally {
     await app.stop();
   }
+}
+
+/**
+ * The load loop reads bodies without parsing them, so first check once, as a browser would see
+ * them, that the page lists every bench index and the API answers with a 30-day series: a fast
+ * error page must not pass for a fast page.
+ */
+async function expectContent(base: string, cookie: string, page: string, api: string, indexes: number): Promise<void> {
+  const html = await (await fetch(`${base}${page}`, { headers: { cookie } })).text();
+  const listed = Number(/data-testid="index-count">([\d,]+)/.exec(html)?.[1].replace(/,/g, "") ?? 0);
+  if (listed < indexes) throw new Error(`${page} lists ${listed} indexes, expected at least ${indexes}`);
+  const res = await fetch(`${base}${api}`, { headers: { cookie } });
+  const points = res.ok ? ((await res.json()) as { series: { t: number[] } }).series.t.length : 0;
+  if (points < 100) throw new Error(`${api}: ${res.status}, ${points} points, expected a 30-day series`);
 }
 
 /** `count` indexes named bench_idx_N on a small table of the target, made once and kept. */
