@@ -1,7 +1,8 @@
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { parseTargetsFile } from "../targets/config";
-import { freshDatabase, pgServers } from "../testing/db";
+import { quoteIdent } from "../sql/quote";
+import { freshDatabase, freshRole, pgServers } from "../testing/db";
 import { collectIntervalFromEnv, collectTarget, startCollector } from "./collector";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,6 +41,33 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
     expect(hourly).toEqual({ scans: 8, reset: true });
     await c.end();
     await store.end();
+  });
+
+  it("tells a permission-limited monitoring role which grant it lacks, writes nothing for it, and collects once granted", async () => {
+    const store = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const url = await freshDatabase(server, "empty");
+    const role = await freshRole(server);
+    const database = quoteIdent(new URL(url).pathname.slice(1));
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      // A hardened server: statistics views for pg_monitor only, and CONNECT only where granted.
+      await admin.query(`CREATE TABLE t (k int); CREATE INDEX t_k ON t (k);
+        REVOKE CONNECT ON DATABASE ${database} FROM PUBLIC;
+        REVOKE SELECT ON pg_catalog.pg_statio_user_indexes FROM PUBLIC;
+        GRANT SELECT ON pg_catalog.pg_statio_user_indexes TO pg_monitor`);
+      const tgt = target("limited", role.url(url));
+      await expect(collectTarget(store, tgt)).rejects.toThrow(/permission denied for database.*needs CONNECT on the database/);
+      await admin.query(`GRANT CONNECT ON DATABASE ${database} TO ${quoteIdent(role.name)}`);
+      await expect(collectTarget(store, tgt)).rejects.toThrow(/permission denied for (view|relation) pg_statio_user_indexes: the monitoring role needs pg_monitor \(GRANT pg_monitor TO <role>\)/);
+      const { rows: [{ n }] } = await store.query("SELECT count(*)::int AS n FROM usage_snapshot WHERE target_id = 'limited'");
+      expect(n).toBe(0);
+      await admin.query(`GRANT pg_monitor TO ${quoteIdent(role.name)}`);
+      expect(await collectTarget(store, tgt)).toMatchObject({ indexes: 1 });
+    } finally {
+      await admin.end();
+      await store.end();
+    }
   });
 
   it("collects each target once per interval across two servers, and keeps going when one target is down", async () => {

@@ -31,6 +31,16 @@ export function collectIntervalFromEnv(value = process.env.INDEXDECK_COLLECT_INT
   return Number.isFinite(ms) && ms >= 1000 ? ms : 60_000;
 }
 
+/** A limited monitoring role is refused with 42501: say which grant lets it collect, not only what was refused. */
+function withGrantHint(err: unknown): unknown {
+  if ((err as { code?: string }).code !== "42501") return err;
+  const message = (err as Error).message;
+  const grant = /permission denied for database/.test(message)
+    ? "the monitoring role needs CONNECT on the database (GRANT CONNECT ON DATABASE <database> TO <role>)"
+    : "the monitoring role needs pg_monitor (GRANT pg_monitor TO <role>)";
+  return new Error(`${message}: ${grant}`);
+}
+
 const BUCKETS: Array<["5m" | "1h" | "1d", string]> = [["5m", "300"], ["1h", "3600"], ["1d", "86400"]];
 
 /**
@@ -43,8 +53,7 @@ export async function collectTarget(pool: pg.Pool, target: TargetConfig, retenti
   try {
     rows = await withTargetClient(target, indexCounters, { applicationName: "indexdeck:collector", statementTimeoutMs: 10_000, connectTimeoutMs: 5000 });
   } catch (err) {
-    if ((err as { code?: string }).code === "42501") throw new Error(`${(err as Error).message}: the monitoring role needs pg_monitor (GRANT pg_monitor TO <role>)`);
-    throw err;
+    throw withGrantHint(err);
   }
   const queryMs = performance.now() - started;
   const takenAt = new Date();

@@ -21,6 +21,7 @@ export function databaseUrl(server: PgServer, db: string): string {
 }
 
 const created: Array<{ server: PgServer; name: string }> = [];
+const roles: Array<{ server: PgServer; name: string }> = [];
 
 async function admin<T>(server: PgServer, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: server.adminUrl });
@@ -40,9 +41,24 @@ export async function freshDatabase(server: PgServer, kind: "store" | "empty" = 
   return databaseUrl(server, name);
 }
 
+/**
+ * A login role with no privileges beyond PUBLIC's, for tests of what a limited role meets; `url`
+ * connects to a database as it. Dropped after the file, once its databases are gone.
+ */
+export async function freshRole(server: PgServer): Promise<{ name: string; url(databaseUrl: string): string }> {
+  const name = `r_${randomBytes(5).toString("hex")}`;
+  const password = randomBytes(12).toString("hex");
+  await admin(server, (c) => c.query(`CREATE ROLE ${quoteIdent(name)} LOGIN PASSWORD '${password}'`));
+  roles.push({ server, name });
+  return { name, url: (db) => Object.assign(new URL(db), { username: name, password }).toString() };
+}
+
 afterAll(async () => {
   await closeStorePools();
   for (const { server, name } of created.splice(0)) {
     await admin(server, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)).catch(() => undefined);
+  }
+  for (const { server, name } of roles.splice(0)) {
+    await admin(server, (c) => c.query(`DROP ROLE IF EXISTS ${quoteIdent(name)}`)).catch(() => undefined);
   }
 });
