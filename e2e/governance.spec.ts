@@ -104,6 +104,9 @@ test("production: four eyes, window override, sign-off, history and CSV for the 
   const csv = await (await import("node:fs/promises")).readFile((await download.path())!, "utf8");
   expect(csv.split("\n")[0]).toBe("id,at,actor,role,action,targetId,rolloutId,changesetSha256,details,prevHash,hash,scheme,contentHash");
   for (const action of ["rollout.approve", "rollout.window.override", "rollout.promotion.waive", "rollout.signoff"]) expect(csv).toContain(`"${action}"`);
+  const garbage = await manager.request.get("/api/audit/export?from=last-tuesday");
+  expect(garbage.status()).toBe(400);
+  expect((await garbage.json()).fields).toEqual([expect.stringMatching(/^from: /)]);
   const hash = (await manager.goto(`/audit?target=chefcloud_prod&action=rollout.signoff`), await manager.getByTestId("audit-rows").locator("tbody tr").first().locator("code[title]").getAttribute("title"));
   expect(csv).toContain(hash!);
 });

@@ -12,6 +12,13 @@ export function errorResponse(err: unknown, context: string): NextResponse {
   return NextResponse.json({ error: `${context} failed; the server log has the details` }, { status: 500 });
 }
 
-export function invalid(error: z.ZodError): NextResponse {
-  return NextResponse.json({ error: "invalid input", fields: error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`) }, { status: 422 });
+/**
+ * A refused input, naming each field and what is wrong with it: 400 for the URL's parameters (the
+ * request itself is malformed), 422 for a well-formed body whose content is not acceptable.
+ */
+export function invalid(error: z.ZodError, source: "query" | "body" = "body"): NextResponse {
+  return NextResponse.json(
+    { error: source === "query" ? "invalid URL parameters" : "invalid input", fields: error.issues.map((i) => `${i.path.join(".") || source}: ${i.message}`) },
+    { status: source === "query" ? 400 : 422 },
+  );
 }

@@ -6,12 +6,12 @@ import { invalid } from "@/app/lib/http";
 
 export const dynamic = "force-dynamic";
 
-/** Usage of one index over 24h / 7d / 30d, with rollout markers; a range outside those is a 422. */
+/** Usage of one index over 24h / 7d / 30d, with rollout markers; a range outside those is a 400 naming it. */
 export async function GET(request: Request) {
   const actor = await apiActor("indexes:read");
   if (actor instanceof NextResponse) return actor;
   const parsed = UsageQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!parsed.success) return invalid(parsed.error);
+  if (!parsed.success) return invalid(parsed.error, "query");
   const { target, index, range } = parsed.data;
   const pool = storePool();
   const [series, markers] = await Promise.all([

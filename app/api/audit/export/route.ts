@@ -17,7 +17,7 @@ export async function GET(request: Request) {
   const actor = await apiActor("audit:export");
   if (actor instanceof NextResponse) return actor;
   const parsed = Query.safeParse(Object.fromEntries([...new URL(request.url).searchParams].filter(([, v]) => v !== "")));
-  if (!parsed.success) return invalid(parsed.error);
+  if (!parsed.success) return invalid(parsed.error, "query");
   const { format, ...filter } = parsed.data;
   const rows = auditRows(storePool(), filter);
   const encoder = new TextEncoder();
