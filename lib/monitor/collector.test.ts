@@ -1,3 +1,4 @@
+import net from "node:net";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { parseTargetsFile } from "../targets/config";
@@ -15,6 +16,31 @@ async function scan(url: string, times: number) {
   await c.query("SELECT pg_stat_force_next_flush()");
   await c.query("SELECT 1");
   await c.end();
+}
+
+/** A TCP relay to a server that holds each connection `delayMs` before passing it on, and counts how many are open at once. */
+async function countingRelay(to: string, delayMs: number) {
+  const { hostname, port } = new URL(to);
+  let open = 0;
+  let maxOpen = 0;
+  const relay = net.createServer((client) => {
+    maxOpen = Math.max(maxOpen, ++open);
+    const upstream = net.connect(Number(port || 5432), hostname);
+    const timer = setTimeout(() => client.pipe(upstream).pipe(client), delayMs);
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      open--;
+      clearTimeout(timer);
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) s.on("close", close).on("error", close);
+  });
+  await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+  const url = Object.assign(new URL(to), { host: `127.0.0.1:${(relay.address() as net.AddressInfo).port}` }).toString();
+  return { url, maxOpen: () => maxOpen, close: () => new Promise((r) => relay.close(r)) };
 }
 
 const target = (id: string, url: string) => parseTargetsFile(JSON.stringify({ targets: [{ id, label: id, environment: "staging", url, approvals: { required: 0 } }] }), "t.json")[0];
@@ -66,6 +92,24 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
       expect(await collectTarget(store, tgt)).toMatchObject({ indexes: 1 });
     } finally {
       await admin.end();
+      await store.end();
+    }
+  });
+
+  it("collects a fleet with no more target connections open at once than its concurrency, batch after batch", async () => {
+    const store = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const relay = await countingRelay(await freshDatabase(server, "empty"), 300);
+    const fleet = Array.from({ length: 10 }, (_, i) => target(`fleet-${i}`, relay.url));
+    const collector = startCollector({ pool: store, targets: () => fleet, intervalMs: 60_000, concurrency: 3, log: () => undefined });
+    try {
+      const collected = async () => (await store.query("SELECT count(DISTINCT target_id)::int AS n FROM usage_snapshot")).rows[0].n as number;
+      const started = Date.now();
+      while ((await collected()) < fleet.length && Date.now() - started < 30_000) await sleep(100);
+      expect(await collected()).toBe(fleet.length);
+      expect(relay.maxOpen()).toBe(3);
+    } finally {
+      await collector.stop();
+      await relay.close();
       await store.end();
     }
   });

@@ -175,6 +175,8 @@ export function startCollector(opts: CollectorOptions): { stop(): Promise<void> 
           }
         }));
         if (rows.length) await resolveFollowups(opts.pool);
+        // A full batch means more may be due: a fleet is worked through back to back, not a batch a second.
+        if (rows.length === concurrency) continue;
       } catch (err) {
         log(`cannot reach the store: ${(err as Error).message}`);
       }
