@@ -2,6 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAudit } from "../audit/verify";
 import { startRunner, type Runner } from "../jobs/runner";
+import { rolloutMarkers } from "../monitor/usage";
 import { freshDatabase, pgServers } from "../testing/db";
 import { eventsAfter } from "./events";
 import { handleJob } from "./handlers";
@@ -73,6 +74,11 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     await t.connect();
     expect((await t.query("SELECT to_regclass('orders_org_status') AS i")).rows[0].i).toBeNull();
     await t.end();
+    // The index's usage chart marks all three moments, in order; another index of the target gets none.
+    const markers = await rolloutMarkers(pool, "stage", "orders_org_status", 24);
+    expect(markers.map((m) => `${m.rolloutId} ${m.kind}`)).toEqual([`${rollout.id} apply started`, `${rollout.id} verified`, `${rollout.id} rolled back`]);
+    expect(markers.map((m) => m.t)).toEqual([...markers.map((m) => m.t)].sort((a, b) => a - b));
+    expect(await rolloutMarkers(pool, "stage", "orders_pkey", 24)).toEqual([]);
   });
 
   it("refuses a second click on a phase already queued", async () => {
