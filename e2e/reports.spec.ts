@@ -1,0 +1,40 @@
+import { readFileSync } from "node:fs";
+import { expect, test } from "@playwright/test";
+import pg from "pg";
+import { login } from "./helpers";
+
+/** The demo's staging target, reached directly to give its report something to find. */
+async function onStaging(sql: string): Promise<void> {
+  const { port, password } = JSON.parse(readFileSync(".indexdeck-e2e/embedded.json", "utf8")) as { port: number; password: string };
+  const db = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/chefcloud_staging` });
+  await db.connect();
+  try {
+    await db.query(sql);
+  } finally {
+    await db.end();
+  }
+}
+
+test("an sre drafts a DROP change set from a duplicate index finding; it lands among the change sets, linted", async ({ page }) => {
+  // A copy of the primary key's index: a duplicate, and the copy (not the constraint's index) is what may go.
+  await onStaging("CREATE INDEX IF NOT EXISTS e2e_payments_id_copy ON payments (id)");
+  try {
+    await login(page, "sre");
+    const finding = page.locator('[data-report="duplicate"] tr').filter({ hasText: "public.e2e_payments_id_copy" });
+    // The page's report is re-read once per collector interval (2 s here).
+    await expect(async () => {
+      await page.goto("/indexes?target=chefcloud_staging&tab=reports&show=duplicate");
+      await expect(finding).toHaveCount(1, { timeout: 1000 });
+    }).toPass({ timeout: 20_000 });
+    await expect(page.locator('[data-report="duplicate"] tr').filter({ hasText: "public.payments_pkey" })).toHaveCount(0);
+    await finding.getByRole("button", { name: "Draft DROP change set" }).click();
+
+    await expect(page).toHaveURL(/\/changesets$/);
+    const draft = page.locator('[data-changeset^="drop_e2e_payments_id_copy_"]');
+    await expect(draft).toContainText('DROP INDEX CONCURRENTLY IF EXISTS "public"."e2e_payments_id_copy";');
+    await expect(draft).toContainText("0 errors");
+    await expect(draft).toContainText("uploaded by sre");
+  } finally {
+    await onStaging("DROP INDEX IF EXISTS e2e_payments_id_copy");
+  }
+});
