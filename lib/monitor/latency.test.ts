@@ -4,8 +4,10 @@ import { ensureChefcloud } from "../demo/chefcloud";
 import { startRunner } from "../jobs/runner";
 import { handleJob } from "../rollout/handlers";
 import { requestPhase } from "../rollout/phases";
+import { eventsAfter } from "../rollout/events";
 import { createRollout, getRollout } from "../rollout/rollouts";
 import { DBA, settledVerify, testTargets, waitForState } from "../rollout/testing";
+import { parseTargetsFile } from "../targets/config";
 import { databaseUrl, freshDatabase, pgServers } from "../testing/db";
 import { latencyComparison, probeLatency } from "./latency";
 
@@ -60,6 +62,7 @@ describe.each(pgServers())("latency probe bad input on $name PostgreSQL", (serve
       w("slow", "SELECT pg_sleep(1) FROM t WHERE k = $1"),
       w("nothing", "SELECT * FROM empty WHERE k = $1", "SELECT k FROM empty"),
       w("ok2", "SELECT count(*) FROM t WHERE k > $1"),
+      w("writes", "INSERT INTO t VALUES ($1)"),
     ], { samples: 5, statementTimeoutMs: 200, paceMs: 0 });
     const by = Object.fromEntries(results.map((r) => [r.workload, r]));
     expect(by.ok).toMatchObject({ samples: 5, errors: 0, error: null });
@@ -67,5 +70,36 @@ describe.each(pgServers())("latency probe bad input on $name PostgreSQL", (serve
     expect(by.slow).toMatchObject({ samples: 0, errors: 5, error: expect.stringContaining("statement timeout") });
     expect(by.nothing.error).toMatch(/no rows to sample/);
     expect(by.ok2).toMatchObject({ samples: 5, errors: 0 });
+    // Probes run read-only: a pattern that writes is refused, and the table is as it was.
+    expect(by.writes).toMatchObject({ samples: 0, errors: 5, error: expect.stringContaining("read-only transaction") });
+    const check = new pg.Client({ connectionString: url });
+    await check.connect();
+    expect((await check.query("SELECT count(*)::int AS n FROM t")).rows[0].n).toBe(100);
+    await check.end();
+  });
+});
+
+describe.each(pgServers())("latency probes on production on $name PostgreSQL", (server) => {
+  it("run only where the target's config opts in, and pre-check says so where it does not", async () => {
+    const url = await freshDatabase(server, "empty");
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const optedIn = parseTargetsFile(JSON.stringify({ targets: [{ id: "prod-probed", label: "Prod probed", environment: "production", url, approvals: { required: 0 }, probes: { enabled: true } }] }), "t.json");
+    const targets = [...testTargets(url), ...optedIn];
+    const runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 5, paceMs: 0 } }, job) });
+    try {
+      const baseline = async (targetId: string) => {
+        const r = await createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId }, DBA);
+        await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, targets);
+        await waitForState(pool, r.id, ["approved", "prechecked"]);
+        const probed = (await eventsAfter(pool, r.id, 0)).some((e) => e.kind === "probe_start");
+        return { probed, check: (await getRollout(pool, r.id))!.precheck!.checks.find((c) => c.id === "latency-baseline") };
+      };
+      expect(await baseline("prod")).toMatchObject({ probed: false, check: { status: "warn", summary: expect.stringMatching(/not measured: latency probes on this production target are off \(probes.enabled/) } });
+      // Opted in, the probe runs (and here, on a database without the seed's tables, says per pattern why it measured nothing).
+      expect(await baseline("prod-probed")).toMatchObject({ probed: true, check: { summary: expect.stringMatching(/^0 of 6 query patterns measured .*failed: .*does not exist/) } });
+    } finally {
+      await runner.stop();
+      await pool.end();
+    }
   });
 });
