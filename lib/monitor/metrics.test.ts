@@ -22,13 +22,20 @@ describe.each(pgServers())("metrics on $name PostgreSQL", (server) => {
 });
 
 describe.each(pgServers())("collector metrics on $name PostgreSQL", (server) => {
-  it("reports collector lag and failing targets", async () => {
+  it("reports collector lag, failing targets and each index's latest scans per minute", async () => {
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
     await pool.query("INSERT INTO collector_schedule (target_id, last_ok_at, last_error, last_error_at) VALUES ('a', now() - interval '90 seconds', NULL, NULL), ('b', now() - interval '1 hour', 'ECONNREFUSED', now())");
     const text = await metricsText(pool);
     expect(text).toMatch(/indexdeck_collector_lag_seconds\{target="a"\} (9\d|1\d\d)(\.\d+)?/);
     expect(text).toContain('indexdeck_collector_failing{target="a"} 0');
     expect(text).toContain('indexdeck_collector_failing{target="b"} 1');
+    // Scans per minute of each index over its latest raw interval: 30 scans in 60 s, then 10 in 120 s.
+    await pool.query(`INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
+      VALUES ('a', 'public.i', 'raw', now() - interval '3 minutes', 60, 30, 0, 0, 0, 0), ('a', 'public.i', 'raw', now() - interval '2 minutes', 120, 10, 0, 0, 0, 0),
+             ('a', 'public.old', 'raw', now() - interval '2 hours', 60, 99, 0, 0, 0, 0)`);
+    const withScans = await metricsText(pool);
+    expect(withScans).toContain('indexdeck_index_scans_per_minute{target="a",index="public.i"} 5');
+    expect(withScans).not.toContain('index="public.old"');
     await pool.end();
   });
 });
