@@ -67,6 +67,13 @@ test("the targets page shows both demo targets up with version and size, and no 
     await expect(row).toContainText(/\d+(\.\d)? MB/);
     await expect(row).toContainText("*****");
   }
+  // The usage collector's state per target (every 2 s here; the first round may still be under way).
+  await expect(async () => {
+    await page.goto("/targets");
+    for (const id of ["chefcloud_staging", "chefcloud_prod"]) {
+      await expect(page.locator(`tr[data-target="${id}"]`).getByTestId("collector-status")).toHaveText(/^last snapshot \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/, { timeout: 1000 });
+    }
+  }).toPass({ timeout: 20_000 });
   const html = await page.content();
   const { readFileSync } = await import("node:fs");
   const { password } = JSON.parse(readFileSync(".indexdeck-e2e/embedded.json", "utf8"));

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseTargetsFile } from "../targets/config";
 import { quoteIdent } from "../sql/quote";
 import { freshDatabase, freshRole, pgServers } from "../testing/db";
-import { collectIntervalFromEnv, collectTarget, startCollector } from "./collector";
+import { collectIntervalFromEnv, collectorStatuses, collectTarget, startCollector } from "./collector";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -132,9 +132,10 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
       expect(r.n).toBeLessThanOrEqual(4);
       expect(r.min_gap).toBeGreaterThan(1.2);
     }
-    const { rows: [down] } = await store.query("SELECT last_error FROM collector_schedule WHERE target_id = 'down'");
-    expect(down.last_error).toMatch(/ECONNREFUSED/);
-    expect(down.last_error).not.toContain("pw@");
+    const statuses = await collectorStatuses(store);
+    expect(statuses.get("a")).toMatchObject({ lastOkAt: expect.any(Date), failing: null });
+    expect(statuses.get("down")).toMatchObject({ lastOkAt: null, failing: { at: expect.any(Date), error: expect.stringMatching(/ECONNREFUSED/) } });
+    expect(statuses.get("down")!.failing!.error).not.toContain("pw@");
     await store.end();
   });
 });

@@ -132,6 +132,23 @@ export async function collectTarget(pool: pg.Pool, target: TargetConfig, retenti
   return { indexes: rows.length, queryMs, resets };
 }
 
+export interface CollectorStatus {
+  lastOkAt: Date | null;
+  /** The last failure, when it came after the last success. */
+  failing: { at: Date; error: string } | null;
+}
+
+/** How each target's usage collection stands, by target id; a target not yet collected is absent. */
+export async function collectorStatuses(db: Pick<pg.Pool, "query">): Promise<Map<string, CollectorStatus>> {
+  const { rows } = await db.query<{ targetId: string; lastOkAt: Date | null; lastError: string | null; lastErrorAt: Date | null }>(
+    `SELECT target_id AS "targetId", last_ok_at AS "lastOkAt", last_error AS "lastError", last_error_at AS "lastErrorAt" FROM collector_schedule`,
+  );
+  return new Map(rows.map((r) => [r.targetId, {
+    lastOkAt: r.lastOkAt,
+    failing: r.lastErrorAt && r.lastError && (!r.lastOkAt || r.lastErrorAt > r.lastOkAt) ? { at: r.lastErrorAt, error: r.lastError } : null,
+  }]));
+}
+
 export interface CollectorOptions {
   pool: pg.Pool;
   targets: () => TargetConfig[];

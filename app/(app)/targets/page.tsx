@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { Forbidden } from "@/components/forbidden";
-import { formatBytes } from "@/lib/format";
+import { formatBytes, formatUtc } from "@/lib/format";
+import { collectorStatuses, type CollectorStatus } from "@/lib/monitor/collector";
 import { storePool } from "@/lib/store/pool";
 import { targetsWithPolicies } from "@/lib/targets/policies";
 import { targetStatuses } from "@/lib/targets/status";
@@ -9,14 +10,14 @@ import { pageActor } from "@/app/lib/session";
 export default async function TargetsPage() {
   const { allowed } = await pageActor("targets:read");
   if (!allowed) return <Forbidden what="read targets" />;
-  const statuses = await targetStatuses(await targetsWithPolicies(storePool()));
+  const [statuses, collection] = await Promise.all([targetStatuses(await targetsWithPolicies(storePool())), collectorStatuses(storePool())]);
   return (
     <>
       <h1>Targets</h1>
       {statuses.length === 0 && <p className="card">No targets configured. Add them to indexdeck.targets.json (see README).</p>}
       <table data-testid="targets">
         <thead>
-          <tr><th>Target</th><th>Environment</th><th>Connection</th><th>Server</th><th>Database size</th><th>Approvals</th><th>Status</th></tr>
+          <tr><th>Target</th><th>Environment</th><th>Connection</th><th>Server</th><th>Database size</th><th>Approvals</th><th>Status</th><th>Usage collector</th></tr>
         </thead>
         <tbody>
           {statuses.map((t) => (
@@ -28,10 +29,19 @@ export default async function TargetsPage() {
               <td>{t.reachable ? formatBytes(t.server.databaseBytes) : "—"}</td>
               <td>{t.approvalsRequired}</td>
               <td>{t.reachable ? <span className="ok">up</span> : <span className="bad">down: {t.error}</span>}</td>
+              <td data-testid="collector-status"><Collection status={collection.get(t.id)} /></td>
             </tr>
           ))}
         </tbody>
       </table>
     </>
   );
+}
+
+/** A failing collection shows its error (a missing grant is named there), so a gap in the charts has its reason. */
+function Collection({ status }: { status: CollectorStatus | undefined }) {
+  if (!status) return <>not collected yet</>;
+  const last = status.lastOkAt ? `last snapshot ${formatUtc(status.lastOkAt)} UTC` : "no snapshot yet";
+  if (!status.failing) return <span className="ok">{last}</span>;
+  return <span className="bad">failing since {formatUtc(status.failing.at)} UTC: {status.failing.error} ({last})</span>;
 }
