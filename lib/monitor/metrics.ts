@@ -1,5 +1,6 @@
 import { Gauge, Registry } from "prom-client";
 import type pg from "pg";
+import { collectorStatuses } from "./collector";
 
 /**
  * Prometheus metrics read from the store at scrape time, so every app server reports the same
@@ -29,19 +30,15 @@ export async function metricsText(db: Pick<pg.Pool, "query">): Promise<string> {
       ORDER BY e.rollout_id, e.task_seq, e.id DESC`),
     db.query<{ state: string; kind: string; n: number }>("SELECT state, kind, count(*)::int AS n FROM job WHERE state IN ('queued', 'running') GROUP BY 1, 2"),
     db.query<{ n: number }>("SELECT count(*)::int AS n FROM job WHERE state = 'running' AND heartbeat_at < now() - interval '15 seconds'"),
-    db.query<{ target: string; lag: number | null; failing: boolean }>(`
-      SELECT target_id AS target,
-             extract(epoch FROM now() - last_ok_at)::float8 AS lag,
-             coalesce(last_error_at > coalesce(last_ok_at, '-infinity'), false) AS failing
-        FROM collector_schedule`),
+    collectorStatuses(db),
     db.query<{ target: string; index: string; rate: number }>(`
       SELECT DISTINCT ON (target_id, index_key) target_id AS target, index_key AS index, (scans / greatest(seconds, 1) * 60)::float8 AS rate
         FROM usage_delta WHERE resolution = 'raw' AND bucket_start > now() - interval '1 hour'
        ORDER BY target_id, index_key, bucket_start DESC`),
   ]);
-  for (const c of collector.rows) {
-    if (c.lag !== null) lag.set({ target: c.target }, c.lag);
-    failing.set({ target: c.target }, c.failing ? 1 : 0);
+  for (const [target, c] of collector) {
+    if (c.lastOkAt) lag.set({ target }, (Date.now() - c.lastOkAt.getTime()) / 1000);
+    failing.set({ target }, c.failing ? 1 : 0);
   }
   for (const r of rates.rows) scans.set({ target: r.target, index: r.index }, r.rate);
   for (const r of byState.rows) rollouts.set({ state: r.state, target: r.target }, r.n);
