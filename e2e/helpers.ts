@@ -8,6 +8,11 @@ export function demoPassword(role: DemoRole): string {
   return JSON.parse(readFileSync(".indexdeck-e2e/logins.json", "utf8"))[role];
 }
 
+/** The e2e run's embedded PostgreSQL (port and superuser password), which holds the store and both demo targets. */
+export function demoServer(): { port: number; password: string } {
+  return JSON.parse(readFileSync(".indexdeck-e2e/embedded.json", "utf8"));
+}
+
 export async function login(page: Page, role: DemoRole) {
   await page.goto("/login");
   await page.getByLabel("Login").fill(role);

@@ -1,11 +1,10 @@
-import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 import pg from "pg";
-import { login } from "./helpers";
+import { demoServer, login } from "./helpers";
 
 /** The demo's staging target, reached directly to give its report something to find. */
 async function onStaging(sql: string): Promise<void> {
-  const { port, password } = JSON.parse(readFileSync(".indexdeck-e2e/embedded.json", "utf8")) as { port: number; password: string };
+  const { port, password } = demoServer();
   const db = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/chefcloud_staging` });
   await db.connect();
   try {

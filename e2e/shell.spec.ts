@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createRollout, login, type DemoRole } from "./helpers";
+import { createRollout, demoServer, login, type DemoRole } from "./helpers";
 
 const NAV: Record<DemoRole, string[]> = {
   admin: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Users"],
@@ -75,8 +75,7 @@ test("the targets page shows both demo targets up with version and size, and no 
     }
   }).toPass({ timeout: 20_000 });
   const html = await page.content();
-  const { readFileSync } = await import("node:fs");
-  const { password } = JSON.parse(readFileSync(".indexdeck-e2e/embedded.json", "utf8"));
+  const { password } = demoServer();
   expect(html).not.toContain(password);
 });
 
