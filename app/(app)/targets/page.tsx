@@ -10,7 +10,7 @@ import { pageActor } from "@/app/lib/session";
 export default async function TargetsPage() {
   const { allowed } = await pageActor("targets:read");
   if (!allowed) return <Forbidden what="read targets" />;
-  const [statuses, collection] = await Promise.all([targetStatuses(await targetsWithPolicies(storePool())), collectorStatuses(storePool())]);
+  const [statuses, collection] = await Promise.all([targetsWithPolicies(storePool()).then(targetStatuses), collectorStatuses(storePool())]);
   return (
     <>
       <h1>Targets</h1>
