@@ -45,7 +45,7 @@ export function lintChangeSet(input: LintInput): FileReport {
   for (const rule of RULES) {
     if (rule.needsDatabase && !ctx.schema) continue;
     for (const f of rule.check(ctx)) {
-      if (f.stmt?.ignored.includes(rule.id)) continue;
+      if (rule.suppressible !== false && f.stmt?.ignored.includes(rule.id)) continue;
       findings.push({
         file: input.file,
         line: f.line ?? f.stmt?.line ?? 1,

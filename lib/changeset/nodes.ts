@@ -91,24 +91,61 @@ export interface DroppedIndexes {
   names: Array<{ schema: string | null; name: string }>;
   concurrent: boolean;
   ifExists: boolean;
+  cascade: boolean;
 }
 
 export function droppedIndexes(stmt: Statement): DroppedIndexes | null {
   if (stmt.kind !== "DropStmt") return null;
   const s = nodeBody(stmt, "DropStmt");
   if (!s || s.removeType !== "OBJECT_INDEX") return null;
-  const names = ((s.objects as Obj[]) ?? []).map((o) => {
-    const parts = (((o.List as Obj)?.items as Obj[]) ?? []).map((i) => (i.String as { sval: string }).sval);
-    return { schema: parts.length > 1 ? parts[parts.length - 2] : null, name: parts[parts.length - 1] };
-  });
-  return { names, concurrent: !!s.concurrent, ifExists: !!s.missing_ok };
+  const names = ((s.objects as Obj[]) ?? []).map((o) => qualifiedName(((o.List as Obj)?.items as Obj[]) ?? []));
+  return { names, concurrent: !!s.concurrent, ifExists: !!s.missing_ok, cascade: s.behavior === "DROP_CASCADE" };
 }
 
-export function isReindex(stmt: Statement): { concurrent: boolean } | null {
+/** `[schema.]name` from a parse tree's list of String nodes (a catalog-qualified name keeps its last two parts). */
+export function qualifiedName(items: Obj[]): { schema: string | null; name: string } {
+  const parts = items.map((i) => (i.String as { sval: string }).sval);
+  return { schema: parts.length > 1 ? parts[parts.length - 2] : null, name: parts[parts.length - 1] };
+}
+
+export type ReindexScope = "index" | "table" | "schema" | "system" | "database";
+
+export interface Reindex {
+  scope: ReindexScope;
+  /** The index or table, for the scopes that name one. */
+  relation: { schema: string | null; name: string } | null;
+  concurrent: boolean;
+}
+
+const REINDEX_SCOPES: Record<string, ReindexScope> = {
+  REINDEX_OBJECT_INDEX: "index", REINDEX_OBJECT_TABLE: "table", REINDEX_OBJECT_SCHEMA: "schema",
+  REINDEX_OBJECT_SYSTEM: "system", REINDEX_OBJECT_DATABASE: "database",
+};
+
+export function isReindex(stmt: Statement): Reindex | null {
   const s = nodeBody(stmt, "ReindexStmt");
   if (!s) return null;
-  const params = ((s.params as Obj[]) ?? []).map((p) => (p.DefElem as Obj)?.defname);
-  return { concurrent: params.includes("concurrently") };
+  const option = ((s.params as Obj[]) ?? []).map((p) => p.DefElem as Obj).find((d) => d?.defname === "concurrently");
+  const rel = s.relation as { relname: string; schemaname?: string } | undefined;
+  return {
+    scope: REINDEX_SCOPES[String(s.kind)] ?? "database",
+    relation: rel ? { schema: rel.schemaname ?? null, name: rel.relname } : null,
+    concurrent: option !== undefined && defElemTrue(option),
+  };
+}
+
+/**
+ * Whether a boolean option is on, read as PostgreSQL's defGetBoolean does: no value means true;
+ * `(CONCURRENTLY false)`, `0` or `off` mean false. Anything this can't read counts as false, so an
+ * unclear option is never taken for a concurrent build.
+ */
+function defElemTrue(d: Obj): boolean {
+  const arg = d.arg as Obj | undefined;
+  if (!arg) return true;
+  if ("Integer" in arg) return ((arg.Integer as Obj).ival ?? 0) === 1;
+  if ("Boolean" in arg) return !!(arg.Boolean as Obj).boolval;
+  const text = String((arg.String as Obj | undefined)?.sval ?? "").toLowerCase();
+  return ["true", "on", "yes", "t", "y", "1"].includes(text);
 }
 
 /** True for statements that take part in building or removing indexes. */

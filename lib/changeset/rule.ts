@@ -1,9 +1,12 @@
 import { createdIndex, type CreatedIndex } from "./nodes";
 import type { ParsedChangeSet, Statement } from "./parse";
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./settings";
+import { policyProblems, type PolicyRule } from "./statement-policy";
 
 export type Severity = "error" | "warning";
 
-export interface LintOptions {
+/** The statement policy's session bounds are lint options too, so the linter and the plan judge alike. */
+export interface LintOptions extends SessionLimits {
   /** statement-timeout-risk fires when a concurrent build runs under a statement_timeout below this. */
   statementTimeoutRiskMs: number;
   /**
@@ -16,6 +19,7 @@ export interface LintOptions {
 }
 
 export const DEFAULT_LINT_OPTIONS: LintOptions = {
+  ...DEFAULT_SESSION_LIMITS,
   statementTimeoutRiskMs: 10 * 60_000,
   buildBytesPerSecond: 20 * 1024 * 1024,
   buildSafetyFactor: 2,
@@ -73,6 +77,8 @@ export interface Rule<Id extends string = string> {
   help: string;
   /** Rules that read the target's catalog run only when a database is given. */
   needsDatabase?: boolean;
+  /** The statement policy's rules: the plan refuses what they find, so an ignore comment can't hide it. */
+  suppressible?: false;
   check(ctx: RuleContext): RuleFinding[];
 }
 
@@ -85,4 +91,18 @@ export function indexOnKnownTable(ctx: RuleContext, stmt: Statement): { idx: Cre
 
 export function defineRule<const Id extends string>(rule: Rule<Id>): Rule<Id> {
   return rule;
+}
+
+/**
+ * A lint rule that reports one rule of the statement policy (lib/changeset/statement-policy.ts): the
+ * plan refuses exactly what it finds, so the linter and apply never disagree.
+ */
+export function policyRule<const Id extends PolicyRule>(rule: Omit<Rule<Id>, "check" | "severity" | "suppressible">): Rule<Id> {
+  return {
+    ...rule,
+    severity: "error",
+    suppressible: false,
+    check: (ctx) =>
+      ctx.statements.flatMap((stmt) => policyProblems(stmt, ctx.options).filter((p) => p.rule === rule.id).map((p) => ({ stmt, message: p.message }))),
+  };
 }

@@ -100,7 +100,7 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
 
   it("names the session whose old snapshot stalls the build within seconds, never kills it, and finishes when it ends", async () => {
     const blocker = await snapshotHolder();
-    const tasks = await planChangeSet("snap.sql", "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_snap ON t (k, id);\n", "production");
+    const tasks = await planChangeSet("snap.sql", "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_snap ON t (k, id);\n", "production");
     const sink = new MemorySink();
     const started = Date.now();
     const run = applyTasks(tasks, sink, opts());
@@ -118,7 +118,7 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
   it("drops the INVALID index a statement_timeout leaves and fails with the reason and advice", async () => {
     const blocker = await snapshotHolder();
     try {
-      const tasks = await planChangeSet("st.sql", "SET lock_timeout = 0;\nSET statement_timeout = '1s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_st ON t (v, k);\n", "production");
+      const tasks = await planChangeSet("st.sql", "SET lock_timeout = '60s';\nSET statement_timeout = '1s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_st ON t (v, k);\n", "production");
       const sink = new MemorySink();
       const r = await applyTasks(tasks, sink, opts());
       expect(r.ok).toBe(false);
@@ -145,7 +145,7 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
   it("cancels only its own backend on request, then cleans up", async () => {
     const blocker = await snapshotHolder();
     try {
-      const tasks = await planChangeSet("c.sql", "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_cancel ON t (id, k);\n", "production");
+      const tasks = await planChangeSet("c.sql", "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_cancel ON t (id, k);\n", "production");
       const sink = new MemorySink();
       const run = applyTasks(tasks, sink, opts());
       await until(() => sink.events.some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for")), "the build to wait");
@@ -164,7 +164,7 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
   it("lets exactly one apply run per target; the second is refused naming the first", async () => {
     const blocker = await snapshotHolder();
     const first = new MemorySink();
-    const tasks = await planChangeSet("one.sql", "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_one ON t (v);\n", "production");
+    const tasks = await planChangeSet("one.sql", "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_one ON t (v);\n", "production");
     const run = applyTasks(tasks, first, opts({ applicationName: "indexdeck:first" }));
     await until(() => first.kinds().includes("session"), "the first apply to start");
     await expect(applyTasks(tasks, new MemorySink(), opts())).rejects.toThrow(TargetBusyError);
@@ -204,6 +204,6 @@ describe("plan", () => {
     expect(await planChangeSet("p.sql", "CREATE INDEX i ON t (x);\n", "staging")).toHaveLength(1);
   });
   it("refuses anything that is not an index statement", async () => {
-    await expect(planChangeSet("p.sql", "ALTER TABLE t ADD c int;\n", "staging")).rejects.toThrow(/p\.sql:1: only SET/);
+    await expect(planChangeSet("p.sql", "ALTER TABLE t ADD c int;\n", "staging")).rejects.toThrow("p.sql:1:1: non-index-statement: ALTER TABLE statement does not belong in an index change set");
   });
 });

@@ -5,6 +5,7 @@ import { indexState } from "../targets/catalog";
 import { backendWait, buildProgress } from "../targets/progress";
 import type { PlannedTask } from "./plan";
 import { overallPercent, taskStatusFor } from "./progress";
+import { openApplySession, runStatement, SessionPinError, withApplySession } from "./session";
 
 export type TaskStatus = "pending" | "waiting_for_lock" | "building" | "validating" | "done" | "skipped_exists" | "failed" | "invalid_cleaned";
 
@@ -35,6 +36,8 @@ export interface ApplyOptions {
   backoffMs?: number;
   /** Tasks already finished by an earlier run (resume after reconcile). */
   skip?: ReadonlySet<number>;
+  /** The target's configured schemas, after pg_catalog; the role's own path when not given. */
+  searchPath?: readonly string[];
 }
 
 export interface ApplyResult {
@@ -67,11 +70,12 @@ const CONNECTION_LOST = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "57P01",
  * INVALID index is followed by a check and a concurrent drop of it (invariant 4).
  */
 export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: ApplyOptions): Promise<ApplyResult> {
-  const session = new pg.Client({ connectionString: opts.url, application_name: opts.applicationName });
-  session.on("error", () => undefined);
+  let session: pg.Client;
+  let evidence;
   try {
-    await session.connect();
+    ({ client: session, evidence } = await openApplySession(opts));
   } catch (err) {
+    if (err instanceof SessionPinError) return { ok: false, error: err.message, advice: "Remove the setting from the connection URL's options, then run apply again." };
     return { ok: false, error: `cannot connect to the target: ${(err as Error).message}`, advice: "Check that the target is up and reachable, then run apply again." };
   }
   try {
@@ -82,7 +86,7 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
       throw new TargetBusyError(`another apply is running on target ${opts.targetKey}${holder ? ` (pid ${holder.pid}, ${holder.application})` : ""}; only one runs per target at a time`);
     }
     const { rows: [{ pid }] } = await session.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-    await sink.event("session", { pid, applicationName: opts.applicationName });
+    await sink.event("session", { pid, applicationName: opts.applicationName, ...evidence });
     for (const task of tasks) {
       if (opts.skip?.has(task.seq)) continue;
       const result = await runTask(session, pid, task, sink, opts);
@@ -112,7 +116,7 @@ async function lockHolder(db: pg.ClientBase): Promise<{ pid: number; application
 async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink: ApplySink, opts: ApplyOptions): Promise<ApplyResult> {
   await sink.task(task.seq, { started: true, status: task.kind === "set" ? "done" : "building" });
   if (task.kind === "set") {
-    await session.query(task.statement);
+    await runStatement(session, task.statement);
     await sink.task(task.seq, { finished: true });
     await sink.event("statement_done", { line: task.line, statement: task.statement }, task.seq);
     return { ok: true };
@@ -140,7 +144,7 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
     const poller = startPoller(pid, task, sink, opts);
     let error: unknown = null;
     try {
-      await session.query(task.statement);
+      await runStatement(session, task.statement);
     } catch (err) {
       error = err;
     }
@@ -216,18 +220,12 @@ async function failWithCleanup(opts: ApplyOptions, task: PlannedTask, sink: Appl
   return fail(task, sink, error, advice);
 }
 
-/** A cleanup session of its own: no statement_timeout, a short lock_timeout retried, same application prefix. */
-async function withCleanupSession<T>(opts: ApplyOptions, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: opts.url, application_name: `${opts.applicationName}:cleanup`, connectionTimeoutMillis: 5000 });
-  c.on("error", () => undefined);
-  await c.connect();
-  try {
-    await c.query("SET statement_timeout = 0");
+/** A cleanup session of its own, pinned like the apply session (same search_path, so the same index), with a short lock_timeout retried. */
+function withCleanupSession<T>(opts: ApplyOptions, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  return withApplySession({ ...opts, applicationName: `${opts.applicationName}:cleanup`, connectTimeoutMs: 5000 }, async (c) => {
     await c.query("SET lock_timeout = '5s'");
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+    return fn(c);
+  });
 }
 
 async function dropInvalidIfAny(opts: ApplyOptions, task: PlannedTask, sink: ApplySink): Promise<ApplyResult> {

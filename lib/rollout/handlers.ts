@@ -5,7 +5,8 @@ import { quoteIdent } from "../sql/quote";
 import { withTransaction } from "../store/pool";
 import { sessionsOfApplication } from "../targets/activity";
 import { indexState } from "../targets/catalog";
-import { findTarget, targetUrl, type TargetConfig } from "../targets/config";
+import { sha256 } from "../changeset/catalog";
+import { findTarget, sessionLimits, targetUrl, type TargetConfig } from "../targets/config";
 import { targetsWithPolicies } from "../targets/policies";
 import { withTargetClient } from "../targets/connect";
 import { buildProgress } from "../targets/progress";
@@ -13,6 +14,7 @@ import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
 import { appendEvent } from "./events";
 import { planChangeSet, type PlannedTask } from "./plan";
 import { runPrecheck } from "./precheck";
+import { withApplySession } from "./session";
 import { overallPercent } from "./progress";
 import { getRollout, rolloutTasks, transition, type Rollout, type RolloutState } from "./rollouts";
 import { StoreSink } from "./store-sink";
@@ -50,20 +52,48 @@ export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
   }
   await appendEvent(ctx.pool, rollout.id, "phase_start", { phase: job.kind, attempt: job.attempts, reclaimed: job.reclaimed });
   try {
-    const tasks = await planChangeSet(rollout.changesetName, rollout.changesetSql, target.environment);
+    if (job.kind !== "rollback") await checkApproved(ctx.pool, rollout);
+    const tasks = await planChangeSet(rollout.changesetName, rollout.changesetSql, target.environment, sessionLimits(target));
     if (job.kind === "precheck") await precheckJob(ctx, job, rollout, target, tasks);
     else if (job.kind === "apply") await applyJob(ctx, job, rollout, target, tasks);
     else if (job.kind === "verify") await verifyJob(ctx, job, rollout, target, tasks);
     else await rollbackJob(ctx, job, rollout, target);
   } catch (err) {
     const error = (err as Error).message;
-    await appendEvent(ctx.pool, rollout.id, "phase_error", { phase: job.kind, error });
+    const code = err instanceof IntegrityError ? err.code : null;
+    await appendEvent(ctx.pool, rollout.id, "phase_error", { phase: job.kind, error, code });
     await withTransaction(ctx.pool, async (tx) => {
       await finishJob(tx, job.id, error);
       if (job.kind === "apply") await transition(tx, rollout.id, ["applying"], "failed", { error }).catch(() => undefined);
       else await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `${job.kind} failed: ${error}`]);
-      await appendAudit(tx, { ...audit, action: `rollout.${job.kind}.end`, details: { ok: false, error } });
+      await appendAudit(tx, { ...audit, action: `rollout.${job.kind}.end`, details: { ok: false, error, code } });
     });
+  }
+}
+
+/** The rollout's SQL is not what was approved: nothing may run. */
+export class IntegrityError extends Error {
+  constructor(readonly code: "sha256_mismatch" | "approvals_missing", message: string) {
+    super(message);
+  }
+}
+
+/**
+ * What runs is what was approved (invariant 9), checked again before every phase that touches the
+ * target, resumes after a takeover included: the stored SQL must hash to the sha256 the approvals
+ * name, and enough distinct people must have approved that sha256 for this rollout.
+ */
+async function checkApproved(pool: pg.Pool, rollout: Rollout): Promise<void> {
+  const actual = sha256(rollout.changesetSql);
+  if (actual !== rollout.changesetSha256) {
+    throw new IntegrityError("sha256_mismatch", `the rollout's SQL hashes to ${actual.slice(0, 12)}…, not the approved ${rollout.changesetSha256.slice(0, 12)}…: nothing was run`);
+  }
+  const { rows: [a] } = await pool.query<{ n: number }>(
+    "SELECT count(DISTINCT approver)::int AS n FROM approval WHERE rollout_id = $1 AND changeset_sha256 = $2 AND decision = 'approve'",
+    [rollout.id, rollout.changesetSha256],
+  );
+  if (a.n < rollout.approvalsRequired) {
+    throw new IntegrityError("approvals_missing", `${a.n} of ${rollout.approvalsRequired} approvals of sha256 ${rollout.changesetSha256.slice(0, 12)}… are on record: nothing was run`);
   }
 }
 
@@ -103,7 +133,7 @@ async function applyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target:
   let result;
   try {
     result = await applyTasks(tasks, sink, {
-      url: targetUrl(target), applicationName: applicationName(rollout.id), targetKey: target.id,
+      url: targetUrl(target), applicationName: applicationName(rollout.id), targetKey: target.id, searchPath: target.searchPath,
       skip: new Set(finished.map((t) => t.seq)), ...ctx.apply,
     });
   } catch (err) {
@@ -158,15 +188,14 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
       continue;
     }
     const name = plan.schemaName ? `${quoteIdent(plan.schemaName)}.${quoteIdent(plan.indexName!)}` : quoteIdent(plan.indexName!);
-    const state = await withTargetClient(target, (db) => indexState(db, name));
+    // The apply session's own search_path, so an unqualified name means the index apply built.
+    const session = { url: targetUrl(target), searchPath: target.searchPath, connectTimeoutMs: 5000 };
+    const state = await withApplySession({ ...session, applicationName: `${app}:reconcile` }, (db) => indexState(db, name));
     if (state.exists && state.valid) {
       await sink.task(t.seq, { status: "done", finished: true, createdByRollout: true });
       await sink.event("reconcile_task", { index: plan.indexName, outcome: "the build outlived the server and finished valid" }, t.seq);
     } else if (state.exists) {
-      await withTargetClient(target, async (db) => {
-        await db.query("SET statement_timeout = 0");
-        await db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-      }, { applicationName: `${app}:cleanup` });
+      await withApplySession({ ...session, applicationName: `${app}:cleanup` }, (db) => db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`));
       await sink.task(t.seq, { status: "invalid_cleaned", finished: true, error: "interrupted by a server restart; its INVALID index was dropped" });
       await sink.event("invalid_dropped", { index: plan.indexName, reason: "left INVALID by the interrupted build" }, t.seq);
       cleaned.push(plan.indexName!);
@@ -231,7 +260,7 @@ async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
   // Rollback steps are not rows of rollout_task; they are reported as events.
   const sink = { task: (seq: number, patch: object) => store.event("rollback_task", { ...patch }, seq), event: store.event.bind(store), cancelRequested: async () => false };
   const result = await applyTasks([guard, ...drops], sink, {
-    url: targetUrl(target), applicationName: applicationName(rollout.id), targetKey: target.id, ...ctx.apply,
+    url: targetUrl(target), applicationName: applicationName(rollout.id), targetKey: target.id, searchPath: target.searchPath, ...ctx.apply,
   });
   await withTransaction(ctx.pool, async (tx) => {
     await finishJob(tx, job.id, result.ok ? null : result.error ?? "failed");

@@ -1,8 +1,10 @@
-import { createdIndex, droppedIndexes, isReindex, nodeBody } from "../changeset/nodes";
-import { parseChangeSet, parserReady } from "../changeset/parse";
+import { createdIndex, droppedIndexes, isReindex } from "../changeset/nodes";
+import { parseChangeSet, parserReady, type Statement } from "../changeset/parse";
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../changeset/settings";
+import { policyProblems } from "../changeset/statement-policy";
 import type { TargetConfig } from "../targets/config";
 
-export type TaskKind = "set" | "create_index" | "drop_index" | "reindex" | "comment" | "analyze" | "other";
+export type TaskKind = "set" | "create_index" | "drop_index" | "reindex" | "comment" | "analyze";
 
 export interface PlannedTask {
   seq: number;
@@ -18,35 +20,48 @@ export interface PlannedTask {
 
 export class PlanError extends Error {}
 
-/** Splits a change set into the tasks apply runs one by one, refusing what must never run. */
-export async function planChangeSet(name: string, sql: string, environment: TargetConfig["environment"]): Promise<PlannedTask[]> {
+/** The task a statement the policy allows becomes; the policy has already refused every other kind. */
+function taskFor(stmt: Statement, seq: number): PlannedTask {
+  const base = { seq, statement: stmt.text.replace(/;\s*$/, ""), line: stmt.line, indexName: null, schemaName: null, tableName: null, concurrent: false, ifNotExists: false };
+  const created = createdIndex(stmt);
+  const dropped = droppedIndexes(stmt);
+  const reindex = isReindex(stmt);
+  if (created) return { ...base, kind: "create_index", indexName: created.name, schemaName: created.schema, tableName: created.table, concurrent: created.concurrent, ifNotExists: created.ifNotExists };
+  if (dropped) return { ...base, kind: "drop_index", indexName: dropped.names[0].name, schemaName: dropped.names[0].schema, concurrent: dropped.concurrent, ifNotExists: dropped.ifExists };
+  if (reindex) return { ...base, kind: "reindex", concurrent: reindex.concurrent };
+  if (stmt.kind === "VariableSetStmt") return { ...base, kind: "set" };
+  if (stmt.kind === "CommentStmt") return { ...base, kind: "comment" };
+  return { ...base, kind: "analyze" };
+}
+
+/**
+ * Splits a change set into the tasks apply runs one by one, refusing the whole change set when any
+ * statement must never run: nothing reaches the target unless every statement passed. Each refusal
+ * names the file, line, column and rule; the judgement is the statement policy's, the same the
+ * linter reports (suppression comments don't apply here).
+ */
+export async function planChangeSet(name: string, sql: string, environment: TargetConfig["environment"], limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<PlannedTask[]> {
   await parserReady();
   const parsed = parseChangeSet(name, sql);
   if (parsed.syntaxErrors.length) {
     const e = parsed.syntaxErrors[0];
-    throw new PlanError(`${name}:${e.line}:${e.column}: ${e.message}`);
+    throw new PlanError(`${name}:${e.line}:${e.column}: syntax-error: ${e.message}`);
   }
-  const tasks = parsed.statements.map((stmt, seq): PlannedTask => {
-    const created = createdIndex(stmt);
-    const dropped = droppedIndexes(stmt);
-    const reindex = isReindex(stmt);
-    const base = { seq, statement: stmt.text.replace(/;\s*$/, ""), line: stmt.line, indexName: null, schemaName: null, tableName: null, concurrent: false, ifNotExists: false };
-    if (stmt.kind === "VariableSetStmt") return { ...base, kind: "set" };
-    if (created) return { ...base, kind: "create_index", indexName: created.name, schemaName: created.schema, tableName: created.table, concurrent: created.concurrent, ifNotExists: created.ifNotExists };
-    if (dropped) return { ...base, kind: "drop_index", indexName: dropped.names[0]?.name ?? null, schemaName: dropped.names[0]?.schema ?? null, concurrent: dropped.concurrent, ifNotExists: dropped.ifExists };
-    if (reindex) return { ...base, kind: "reindex", concurrent: reindex.concurrent };
-    if (stmt.kind === "CommentStmt" && nodeBody(stmt, "CommentStmt")!.objtype === "OBJECT_INDEX") return { ...base, kind: "comment" };
-    if (stmt.kind === "VacuumStmt" && !nodeBody(stmt, "VacuumStmt")!.is_vacuumcmd) return { ...base, kind: "analyze" };
-    return { ...base, kind: "other" };
-  });
-  for (const t of tasks) {
-    if (t.kind === "other") throw new PlanError(`${name}:${t.line}: only SET, CREATE/DROP INDEX, REINDEX, COMMENT ON INDEX and ANALYZE may run in a rollout`);
-    if (/^\s*(BEGIN|START|COMMIT|END|ROLLBACK|SAVEPOINT)/i.test(t.statement)) throw new PlanError(`${name}:${t.line}: transaction control cannot run in a rollout`);
-    if (t.kind === "create_index" && !t.indexName) throw new PlanError(`${name}:${t.line}: every index needs a name, so it can be verified and rolled back`);
+  const refusals: string[] = [];
+  const tasks: PlannedTask[] = [];
+  for (const stmt of parsed.statements) {
+    const at = `${name}:${stmt.line}:${stmt.column}`;
+    const problems = policyProblems(stmt, limits);
+    refusals.push(...problems.map((p) => `${at}: ${p.rule}: ${p.message}`));
+    if (problems.length) continue;
+    const task = taskFor(stmt, tasks.length);
+    if (task.kind === "create_index" && !task.indexName) refusals.push(`${at}: unnamed-index: every index needs a name, so it can be verified and rolled back`);
     // Invariant 1: never a blocking build on production, whatever the lint said.
-    if (environment === "production" && !t.concurrent && ["create_index", "drop_index", "reindex"].includes(t.kind)) {
-      throw new PlanError(`${name}:${t.line}: ${t.kind.replace("_", " ")} without CONCURRENTLY is refused on a production target: it would block writes`);
+    if (environment === "production" && !task.concurrent && (task.kind === "create_index" || task.kind === "drop_index" || task.kind === "reindex")) {
+      refusals.push(`${at}: ${task.kind.replace("_", " ")} without CONCURRENTLY is refused on a production target: it would block writes`);
     }
+    tasks.push(task);
   }
+  if (refusals.length) throw new PlanError(refusals.join("\n"));
   return tasks;
 }

@@ -24,7 +24,7 @@ describe.each(pgServers())("a server killed mid-build, on $name PostgreSQL", (se
     const targetsFile = path.join(dir, "targets.json");
     await writeFile(targetsFile, JSON.stringify({ targets }));
     const pool = new pg.Pool({ connectionString: storeUrl });
-    const sql = "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_k1 ON orders (org_id);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_k2 ON orders (status);\n";
+    const sql = "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_k1 ON orders (org_id);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_k2 ON orders (status);\n";
     const rollout = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "kill.sql", sql), targetId: "stage" }, DBA);
 
     // An old snapshot holds the first build in "waiting for old snapshots" while we kill the worker.

@@ -120,7 +120,9 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     const linty = await uploadChangeSet(pool, "linty.sql", "BEGIN;\nCREATE INDEX CONCURRENTLY orders_x ON orders (id);\nCOMMIT;\n");
     const err = await createRollout(pool, targets, { changesetId: linty, targetId: "stage" }, DBA).catch((e) => e);
     expect(err).toBeInstanceOf(RolloutError);
-    expect(err.message).toMatch(/2 lint error\(s\), e\.g\. line 1: transaction-wrapper/);
+    expect(err.message).toMatch(/2 lint error\(s\), e\.g\. linty\.sql:1:1: transaction-wrapper: BEGIN starts or ends a transaction block/);
+    const { rows } = await pool.query("SELECT details FROM audit_log WHERE action = 'rollout.refused' ORDER BY id");
+    expect(rows.map((r) => r.details.changeset)).toEqual(["blocking.sql", "linty.sql"]);
   });
 
   it("requires the same sha256 verified on staging before production passes pre-check", async () => {
@@ -132,7 +134,7 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   });
 
   it("cancels a running build on a dba's request: only its own backend, then cleans up and ends cancelled", async () => {
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "cancel.sql", "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_cancel ON orders (created_at);\n"), targetId: "stage" }, DBA);
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "cancel.sql", "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_cancel ON orders (created_at);\n"), targetId: "stage" }, DBA);
     await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
     await waitForState(pool, r.id, ["prechecked"]);
     const holder = new pg.Client({ connectionString: targetUrl });

@@ -4,7 +4,7 @@ import type { Actor } from "../auth/policy";
 import { getChangeSet } from "../changeset/catalog";
 import { lintText } from "../changeset/lint";
 import { withTransaction } from "../store/pool";
-import { findTarget, type TargetConfig } from "../targets/config";
+import { findTarget, sessionLimits, type TargetConfig } from "../targets/config";
 import type { TaskStatus } from "./apply";
 import { appendEvent } from "./events";
 import { planChangeSet, PlanError } from "./plan";
@@ -139,17 +139,23 @@ export async function createRollout(pool: pg.Pool, targets: TargetConfig[], inpu
   if (!target) throw new RolloutError(`unknown target ${input.targetId}`, 404);
   const cs = await getChangeSet(pool, input.changesetId);
   if (!cs) throw new RolloutError(`unknown change set ${input.changesetId}`, 404);
-  const report = await lintText({ file: cs.name, text: cs.sql });
+  const limits = sessionLimits(target);
+  const report = await lintText({ file: cs.name, text: cs.sql, options: limits });
   const errors = report.findings.filter((f) => f.severity === "error");
-  if (errors.length) {
-    throw new RolloutError(`${cs.name} has ${errors.length} lint error(s), e.g. line ${errors[0].line}: ${errors[0].rule} ${errors[0].message}`, 422);
-  }
   let tasks;
   try {
-    tasks = await planChangeSet(cs.name, cs.sql, target.environment);
+    if (errors.length) {
+      throw new PlanError(`${cs.name} has ${errors.length} lint error(s), e.g. ${cs.name}:${errors[0].line}:${errors[0].column}: ${errors[0].rule}: ${errors[0].message}`);
+    }
+    tasks = await planChangeSet(cs.name, cs.sql, target.environment, limits);
   } catch (err) {
-    if (err instanceof PlanError) throw new RolloutError(err.message, 422);
-    throw err;
+    if (!(err instanceof PlanError)) throw err;
+    // A refusal is a decision too: it is on record, with what was refused and why.
+    await withTransaction(pool, (tx) => appendAudit(tx, {
+      actor: actor.email, role: actor.role, action: "rollout.refused", targetId: target.id, rolloutId: null, changesetSha256: cs.sha256,
+      details: { changeset: cs.name, reasons: err.message.split("\n").slice(0, 20) },
+    }));
+    throw new RolloutError(err.message, 422);
   }
   if (!tasks.some((t) => t.kind !== "set")) throw new RolloutError(`${cs.name} has no index statements`, 422);
   const state: RolloutState = target.approvals.required === 0 ? "approved" : "awaiting_approval";

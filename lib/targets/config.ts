@@ -2,6 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { ROLES } from "../auth/policy";
+import { DEFAULT_SESSION_LIMITS, parseMemoryKb, type SessionLimits } from "../changeset/settings";
 
 const Weekday = z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
 const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (24 h)");
@@ -48,6 +49,16 @@ const TargetSchema = z
     maintenanceWindows: z.array(MaintenanceWindowSchema).default([]),
     freezes: z.array(FreezeSchema).default([]),
     probes: z.object({ enabled: z.boolean() }).strict().default({ enabled: false }),
+    // The schemas builds resolve names in, after pg_catalog (which always comes first); the role's own path when absent.
+    searchPath: z.array(z.string().min(1).max(63)).min(1).max(16).optional(),
+    // Upper bounds for the change set's SET maintenance_work_mem / max_parallel_maintenance_workers on this target.
+    limits: z
+      .object({
+        maintenanceWorkMem: z.string().refine((v) => (parseMemoryKb(v) ?? 0) >= 1024, "must be a size such as '1GB' (at least 1MB)").default("1GB"),
+        parallelMaintenanceWorkers: z.number().int().min(0).max(64).default(DEFAULT_SESSION_LIMITS.maxParallelMaintenanceWorkers),
+      })
+      .strict()
+      .default({ maintenanceWorkMem: "1GB", parallelMaintenanceWorkers: DEFAULT_SESSION_LIMITS.maxParallelMaintenanceWorkers }),
     // How pre-check finds backup evidence: pg_stat_archiver's last archived WAL, or a backup id a person attests.
     backup: z
       .object({ evidence: z.enum(["archiver", "attestation"]), maxAgeHours: z.number().positive().default(24) })
@@ -115,6 +126,15 @@ export function loadTargets(file = targetsFilePath()): TargetConfig[] {
 
 export function findTarget(targets: TargetConfig[], id: string): TargetConfig | undefined {
   return targets.find((t) => t.id === id);
+}
+
+/** The bounds the statement policy holds this target's change sets to. */
+export function sessionLimits(target: Pick<TargetConfig, "limits">): SessionLimits {
+  return {
+    ...DEFAULT_SESSION_LIMITS,
+    maxMaintenanceWorkMemKb: parseMemoryKb(target.limits.maintenanceWorkMem)!,
+    maxParallelMaintenanceWorkers: target.limits.parallelMaintenanceWorkers,
+  };
 }
 
 /** The connection URL, read from the environment when the file names a variable. */

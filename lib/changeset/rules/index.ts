@@ -1,3 +1,6 @@
+import { analyzeScope } from "./analyze-scope";
+import { backslashInString } from "./backslash-in-string";
+import { dropIndexShape } from "./drop-index-shape";
 import { duplicateIndexName } from "./duplicate-index-name";
 import { existingInvalidIndex } from "./existing-invalid-index";
 import { nonIndexStatement } from "./non-index-statement";
@@ -9,10 +12,14 @@ import { requireConcurrentIndexCreation } from "./require-concurrent-index-creat
 import { requireConcurrentIndexDeletion } from "./require-concurrent-index-deletion";
 import { requireConcurrentReindex } from "./require-concurrent-reindex";
 import { requireLockTimeout } from "./require-lock-timeout";
+import { reindexScope } from "./reindex-scope";
 import { requireStatementTimeout } from "./require-statement-timeout";
 import { setLocalOutsideTransaction } from "./set-local-outside-transaction";
+import { settingNotAllowed } from "./setting-not-allowed";
+import { settingOutOfRange } from "./setting-out-of-range";
 import { statementTimeoutRisk } from "./statement-timeout-risk";
 import { syntaxError } from "./syntax-error";
+import { systemCatalog } from "./system-catalog";
 import { timeoutTooShort } from "./timeout-too-short";
 import { transactionWrapper } from "./transaction-wrapper";
 import { unknownColumn } from "./unknown-column";
@@ -33,6 +40,13 @@ export const RULES = [
   requireStatementTimeout,
   statementTimeoutRisk,
   setLocalOutsideTransaction,
+  settingNotAllowed,
+  settingOutOfRange,
+  reindexScope,
+  dropIndexShape,
+  analyzeScope,
+  systemCatalog,
+  backslashInString,
   unnamedIndex,
   duplicateIndexName,
   nonIndexStatement,

@@ -11,3 +11,16 @@ describe("non-index-statement", () => {
     expect(await findings("non-index-statement", sql)).toEqual([]);
   });
 });
+
+describe("non-index-statement names what a DBA wrote", () => {
+  it("says ALTER INDEX, not AlterTable, with why each form is refused", async () => {
+    const sql = "ALTER INDEX p ATTACH PARTITION c;\nALTER INDEX i ALTER COLUMN 1 SET STATISTICS 100;\nALTER INDEX i RENAME TO j;\nDO $$ BEGIN END $$;\nCOPY t FROM PROGRAM 'id';\n";
+    expect(await findings("non-index-statement", sql)).toEqual([
+      "1:1 ALTER INDEX … ATTACH PARTITION (assembling a partitioned index by hand is not something a rollout runs) does not belong in an index change set",
+      "2:1 ALTER INDEX … ALTER COLUMN … SET STATISTICS (planner statistics belong in a migration of their own) does not belong in an index change set",
+      "3:1 ALTER INDEX … RENAME does not belong in an index change set: verify, rollback and the usage history follow an index by its name",
+      "4:1 DO statement does not belong in an index change set",
+      "5:1 COPY statement does not belong in an index change set",
+    ]);
+  });
+});

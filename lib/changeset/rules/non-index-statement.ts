@@ -1,30 +1,7 @@
-import { droppedIndexes, nodeBody } from "../nodes";
-import { defineRule } from "../rule";
-import type { Statement } from "../parse";
+import { policyRule } from "../rule";
 
-function allowed(stmt: Statement): boolean {
-  switch (stmt.kind) {
-    case "VariableSetStmt":
-    case "IndexStmt":
-    case "ReindexStmt":
-    case "TransactionStmt": // reported by transaction-wrapper
-      return true;
-    case "DropStmt":
-      return droppedIndexes(stmt) !== null;
-    case "CommentStmt":
-      return nodeBody(stmt, "CommentStmt")!.objtype === "OBJECT_INDEX";
-    case "VacuumStmt":
-      return !nodeBody(stmt, "VacuumStmt")!.is_vacuumcmd; // ANALYZE, not VACUUM
-    default:
-      return false;
-  }
-}
-
-export const nonIndexStatement = defineRule({
+export const nonIndexStatement = policyRule({
   id: "non-index-statement",
-  severity: "error",
   description: "a statement that is not about indexes",
-  help: "An index change set may hold only SET/RESET, CREATE/DROP INDEX, REINDEX, COMMENT ON INDEX and ANALYZE. Anything else (an ALTER TABLE, a DELETE) belongs in a reviewed migration of its own.",
-  check: (ctx) =>
-    ctx.statements.filter((s) => !allowed(s)).map((stmt) => ({ stmt, message: `${stmt.kind.replace(/Stmt$/, "")} statement does not belong in an index change set` })),
+  help: "An index change set may hold only SET of the rollout settings, CREATE/DROP INDEX, REINDEX of an index or table, COMMENT ON INDEX and ANALYZE of named tables. Anything else (an ALTER TABLE, a DELETE, a DO block) belongs in a reviewed migration of its own.",
 });
