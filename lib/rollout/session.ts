@@ -59,7 +59,7 @@ export async function pinSession(client: pg.ClientBase, searchPath?: readonly st
   );
   const { rows: [now] } = await client.query<{ settings: Record<string, string>; schemas: string[]; user: string; superuser: boolean; path: string }>(
     `SELECT json_object_agg(name, current_setting(name)) AS settings,
-            current_schemas(true)                       AS schemas,
+            current_schemas(true)::text[]               AS schemas,
             current_user                                AS "user",
             (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
             current_setting('search_path')              AS path
