@@ -8,7 +8,7 @@ import { createRollout, getRollout, rolloutTasks } from "../rollout/rollouts";
 import { DBA, settledVerify, testTargets, waitForState } from "../rollout/testing";
 import { quoteIdent } from "../sql/quote";
 import { archiverStatus, dataDirectory, serverOverview } from "../targets/catalog";
-import { databaseUrl, freshDatabase, pgServers } from "../testing/db";
+import { databaseUrl, freshDatabase, freshRole, pgServers } from "../testing/db";
 import { ensureChefcloud } from "./chefcloud";
 import { ensureTargetRole } from "./target-role";
 
@@ -89,6 +89,31 @@ describe.each(pgServers())("the demo's target role on $name PostgreSQL", (server
       expect((await c.query("SELECT count(*)::int AS n FROM pg_stat_progress_create_index")).rows[0].n).toBeGreaterThanOrEqual(0);
     } finally {
       await Promise.all([c.end(), other.end(), mine.end()]);
+    }
+  });
+
+  it("needs each grant: a role with only CONNECT can neither build an index nor see other sessions or the data directory", async () => {
+    const plain = await freshRole(server);
+    const admin = await connect(databaseUrl(server, db));
+    const other = await connect(databaseUrl(server, db));
+    await admin.query(`GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${quoteIdent(plain.name)}`);
+    const c = await connect(plain.url(databaseUrl(server, db)));
+    try {
+      await other.query("SET application_name = 'someone_else'");
+      await other.query("SELECT 42 AS watched");
+      expect((await c.query("SELECT query FROM pg_stat_activity WHERE application_name = 'someone_else'")).rows[0].query).toBe("<insufficient privilege>");
+      expect(await dataDirectory(c)).toBeNull();
+      await expect(c.query("CREATE INDEX CONCURRENTLY nope ON payments (id)")).rejects.toThrow(/must be owner of table payments/);
+      // Membership in the owner alone is not enough either: CREATE INDEX also needs CREATE on the schema,
+      // which the owner role has as the schema's owner.
+      await admin.query(`GRANT ${quoteIdent(roles.owner)} TO ${quoteIdent(plain.name)}`);
+      await admin.query("ALTER SCHEMA public OWNER TO CURRENT_USER");
+      await expect(c.query("CREATE INDEX CONCURRENTLY nope ON payments (id)")).rejects.toThrow(/permission denied for schema public/);
+    } finally {
+      await admin.query(`ALTER SCHEMA public OWNER TO ${quoteIdent(roles.owner)}`);
+      await admin.query(`REVOKE ${quoteIdent(roles.owner)} FROM ${quoteIdent(plain.name)}`);
+      await admin.query(`REVOKE CONNECT ON DATABASE ${quoteIdent(db)} FROM ${quoteIdent(plain.name)}`);
+      await Promise.all([c.end(), admin.end(), other.end()]);
     }
   });
 
