@@ -13,6 +13,12 @@ export function demoServer(): { port: number; password: string } {
   return JSON.parse(readFileSync(".indexdeck-e2e/embedded.json", "utf8"));
 }
 
+/** A demo target's connection URL as the launcher wrote it (the role the app connects as). */
+export function demoTargetUrl(id: string): string {
+  const { targets } = JSON.parse(readFileSync(".indexdeck-e2e/targets.json", "utf8")) as { targets: Array<{ id: string; url: string }> };
+  return targets.find((t) => t.id === id)!.url;
+}
+
 export async function login(page: Page, role: DemoRole) {
   await page.goto("/login");
   await page.getByLabel("Login").fill(role);

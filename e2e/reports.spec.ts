@@ -37,3 +37,26 @@ test("an sre drafts a DROP change set from a duplicate index finding; it lands a
     await onStaging("DROP INDEX IF EXISTS e2e_payments_id_copy");
   }
 });
+
+test("an index whose name holds quotes, a backslash, -- and */ is drafted as a DROP of exactly that index, which lints clean", async ({ page }) => {
+  const name = `e2e_it's "q" \\ -- */`;
+  const quoted = `"${name.replace(/"/g, '""')}"`;
+  await onStaging(`CREATE INDEX IF NOT EXISTS ${quoted} ON payments (id)`);
+  try {
+    await login(page, "sre");
+    const finding = page.locator('[data-report="duplicate"] tr').filter({ hasText: `public.${name}` });
+    await expect(async () => {
+      await page.goto("/indexes?target=chefcloud_staging&tab=reports&show=duplicate");
+      await expect(finding).toHaveCount(1, { timeout: 1000 });
+    }).toPass({ timeout: 20_000 });
+    await finding.getByRole("button", { name: "Draft DROP change set" }).click();
+
+    await expect(page).toHaveURL(/\/changesets$/);
+    // The name is the index's with everything but letters, digits and _ replaced, and a digest of the real one.
+    const draft = page.locator('[data-changeset^="drop_e2e_it_s__q_"]');
+    await expect(draft).toContainText(`DROP INDEX CONCURRENTLY IF EXISTS "public".${quoted};`);
+    await expect(draft).toContainText("0 errors");
+  } finally {
+    await onStaging(`DROP INDEX IF EXISTS ${quoted}`);
+  }
+});

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
-import { createRollout, login } from "./helpers";
+import pg from "pg";
+import { createRollout, demoTargetUrl, login } from "./helpers";
 
 async function stateOf(page: Page) {
   return page.getByTestId("rollout-state");
@@ -72,4 +73,16 @@ test("sre requests, dba approves and runs pre-check → apply → verify with li
   // A late viewer (reload) sees the whole history.
   await dba.reload();
   await expect(dba.getByTestId("event-log").locator('li[data-kind="index_ready"]')).toHaveCount(6);
+
+  // All of it ran as the demo's deploy role, not a superuser; the index belongs to the tables' owner.
+  const target = new pg.Client({ connectionString: demoTargetUrl("chefcloud_staging") });
+  await target.connect();
+  try {
+    const { rows: [me] } = await target.query("SELECT current_user AS who, rolsuper FROM pg_roles WHERE rolname = current_user");
+    expect(me).toEqual({ who: "chefcloud_deploy", rolsuper: false });
+    const { rows: [index] } = await target.query("SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 'idx_payments_org_status_created'");
+    expect(index.owner).toBe("chefcloud_owner");
+  } finally {
+    await target.end();
+  }
 });

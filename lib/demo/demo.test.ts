@@ -1,11 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, mkdir, writeFile, readFile } from "node:fs/promises";
+import { chmod, mkdtemp, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { startEmbedded } from "./embedded";
+
+const modeOf = async (file: string) => (await stat(file)).mode & 0o777;
 
 describe("the demo launcher", () => {
   it("recovers from a data directory left by an interrupted first run", async () => {
@@ -58,11 +60,53 @@ describe("the demo launcher", () => {
     const server = await startEmbedded(dir);
     try {
       const holder = Number((await readFile(path.join(dir, "pgdata", "postmaster.pid"), "utf8")).split("\n")[0]);
+      // A state file left readable by others is tightened even by a start that then fails.
+      await chmod(path.join(dir, "embedded.json"), 0o644);
       await expect(startEmbedded(dir)).rejects.toThrow(`is in use by another PostgreSQL (pid ${holder}), perhaps a demo that did not stop: stop it (kill ${holder})`);
     } finally {
       await server.stop();
     }
+    expect(await modeOf(path.join(dir, "embedded.json"))).toBe(0o600);
   }, 60_000);
+
+  it("keeps embedded.json, which holds the superuser's password, readable by its owner only, and tightens one left readable", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "demo-mode-"));
+    const state = path.join(dir, "embedded.json");
+    let server = await startEmbedded(dir);
+    await server.stop();
+    expect(await modeOf(state)).toBe(0o600);
+    await chmod(state, 0o644); // as versions before this one wrote it
+    server = await startEmbedded(dir);
+    await server.stop();
+    expect(await modeOf(state)).toBe(0o600);
+    expect(JSON.parse(await readFile(state, "utf8")).initialized).toBe(true);
+  }, 90_000);
+
+  it("sets up targets that connect as a non-superuser role, in files only their owner may read", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "demo-setup-"));
+    const r = spawnSync(process.execPath, ["bin/demo.mjs", "--setup-only", "--rows", "1000", "--staging-rows", "1000", "--data-dir", dir], { encoding: "utf8", timeout: 180_000 });
+    expect(r.status, r.stderr).toBe(0);
+    for (const file of ["embedded.json", "targets.json", "nextauth-secret"]) expect(await modeOf(path.join(dir, file)), file).toBe(0o600);
+    const { targets } = JSON.parse(await readFile(path.join(dir, "targets.json"), "utf8")) as { targets: Array<{ id: string; url: string }> };
+    expect(targets.map((t) => [t.id, new URL(t.url).username])).toEqual([["chefcloud_staging", "chefcloud_deploy"], ["chefcloud_prod", "chefcloud_deploy"]]);
+    const server = await startEmbedded(dir);
+    try {
+      for (const t of targets) {
+        const c = new pg.Client({ connectionString: t.url });
+        await c.connect();
+        try {
+          const { rows: [me] } = await c.query("SELECT current_user AS who, rolsuper FROM pg_roles WHERE rolname = current_user");
+          expect(me, t.id).toEqual({ who: "chefcloud_deploy", rolsuper: false });
+          const { rows: owners } = await c.query("SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'");
+          expect(owners, t.id).toEqual([{ owner: "chefcloud_owner" }]);
+        } finally {
+          await c.end();
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+  }, 240_000);
 
   it("stops its PostgreSQL when it fails after starting it", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "demo-fail-"));

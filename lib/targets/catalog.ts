@@ -160,9 +160,17 @@ export async function replicationStatus(db: pg.ClientBase): Promise<ReplicationR
   return row;
 }
 
-/** The data directory, when the role may read it (superuser or pg_read_all_settings), else null. */
+/**
+ * The data directory, when the role may read it (superuser or pg_read_all_settings), else null.
+ * Asked first: for a role without either, current_setting raises even with missing_ok, which only
+ * covers a setting that does not exist (pg_has_role is true for superusers).
+ */
 export async function dataDirectory(db: pg.ClientBase): Promise<string | null> {
-  const { rows: [row] } = await db.query<{ dir: string | null }>("SELECT current_setting('data_directory', true) AS dir");
+  const { rows: [row] } = await db.query<{ dir: string | null }>(`
+    SELECT
+      CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')
+           THEN current_setting('data_directory')
+      END AS dir`);
   return row.dir || null;
 }
 

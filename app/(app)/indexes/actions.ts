@@ -3,33 +3,34 @@
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { can } from "@/lib/auth/policy";
-import { ChangeSetExistsError, createChangeSet } from "@/lib/changeset/catalog";
-import { reportForTarget } from "@/lib/monitor/reports";
+import { draftDropChangeSet, DraftRefusedError } from "@/lib/monitor/drop-draft";
 import { storePool } from "@/lib/store/pool";
 import { findTarget, loadTargets } from "@/lib/targets/config";
 import { currentActor } from "@/app/lib/session";
 
-const DraftForm = z.object({ targetId: z.string().min(1).max(63), index: z.string().min(1).max(63) });
+// A catalog name is at most 63 bytes; the form carries it as the browser got it, CR, LF and all.
+const DraftForm = z.object({ targetId: z.string().min(1).max(63), schema: z.string().min(1).max(63), index: z.string().min(1).max(63) });
 
 /**
- * Turns a report finding into a DROP INDEX CONCURRENTLY change set, which then goes through lint,
- * approval and rollout like any other. The SQL is rebuilt on the server from a fresh report; the
- * browser only names the target and the index.
+ * Turns a report finding into a DROP INDEX CONCURRENTLY change set (see draftDropChangeSet): the
+ * browser only names the target, the schema and the index; the SQL is rebuilt on the server from a
+ * fresh report and re-planned before it is stored.
  */
 export async function draftDropAction(form: FormData): Promise<void> {
   const actor = await currentActor();
   if (!actor || !can(actor.role, "changeset:create")) redirect("/indexes?error=forbidden");
-  const parsed = DraftForm.safeParse({ targetId: form.get("targetId"), index: form.get("index") });
+  const parsed = DraftForm.safeParse({ targetId: form.get("targetId"), schema: form.get("schema"), index: form.get("index") });
   const target = parsed.success ? findTarget(loadTargets(), parsed.data.targetId) : undefined;
   if (!parsed.success || !target) redirect("/indexes?error=unknown-target");
-  const report = await reportForTarget(target);
-  const finding = [...report.unused, ...report.duplicate, ...report.invalid].find((f) => f.index === parsed.data.index);
-  if (!finding) redirect(`/indexes?target=${target.id}&tab=reports&error=no-finding`);
-  const name = `drop_${finding.index}_${new Date().toISOString().slice(0, 10).replace(/-/g, "")}.sql`.slice(0, 100);
+  let outcome;
   try {
-    await createChangeSet(storePool(), { name, sql: finding.dropChangeSet }, actor);
+    outcome = (await draftDropChangeSet(storePool(), target, { schema: parsed.data.schema, name: parsed.data.index }, actor)).outcome;
   } catch (err) {
-    if (!(err instanceof ChangeSetExistsError)) throw err;
+    if (!(err instanceof DraftRefusedError)) throw err;
+    // JSON, so a name's CR or LF cannot start a line of its own in the server's log.
+    console.error(`[indexdeck] ${JSON.stringify(err.message)}`);
+    redirect(`/indexes?target=${encodeURIComponent(target.id)}&tab=reports&error=draft-refused`);
   }
+  if (outcome === "no-finding") redirect(`/indexes?target=${encodeURIComponent(target.id)}&tab=reports&error=no-finding`);
   redirect("/changesets");
 }

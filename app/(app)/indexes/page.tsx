@@ -12,6 +12,14 @@ import { loadTargets } from "@/lib/targets/config";
 import { pageActor } from "@/app/lib/session";
 import { draftDropAction } from "./actions";
 
+// What each error code of draftDropAction means; codes, so the URL never carries text to show.
+const DRAFT_ERRORS: Record<string, string> = {
+  forbidden: "your role may not create change sets",
+  "unknown-target": "no such target",
+  "no-finding": "that index is no longer among the target's findings (the report was read again)",
+  "draft-refused": "its SQL did not re-parse as exactly one DROP INDEX CONCURRENTLY IF EXISTS of that index, so nothing was stored (the server's log says how it differed)",
+};
+
 export default async function IndexesPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const { actor, allowed } = await pageActor("indexes:read");
   if (!allowed) return <Forbidden what="read index usage" />;
@@ -43,11 +51,12 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
           <thead><tr><th>Index</th><th>Table</th><th>Size</th><th>Why</th><th></th></tr></thead>
           <tbody>
             {(params.show === key ? list : [...list].sort((a, b) => b.bytes - a.bytes).slice(0, FINDINGS_SHOWN)).map((f) => (
-              <tr key={f.index}>
+              <tr key={JSON.stringify([f.schema, f.index])}>
                 <td><code>{f.schema}.{f.index}</code></td><td>{f.table}</td><td>{formatBytes(f.bytes)}</td><td>{f.reason}</td>
                 <td>{canDraft && (
                   <form action={draftDropAction}>
                     <input type="hidden" name="targetId" value={target.id} />
+                    <input type="hidden" name="schema" value={f.schema} />
                     <input type="hidden" name="index" value={f.index} />
                     <button type="submit" className="secondary">Draft DROP change set</button>
                   </form>
@@ -67,7 +76,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
           <Link key={t.id} href={`/indexes?target=${t.id}`} className={t.id === target.id ? "badge state-verified" : "badge"}>{t.label}</Link>
         ))}
       </p>
-      {params.error && <p className="error" role="alert">Could not draft a change set: {params.error.replace(/-/g, " ")}</p>}
+      {params.error && <p className="error" role="alert">Could not draft a change set: {Object.hasOwn(DRAFT_ERRORS, params.error) ? DRAFT_ERRORS[params.error] : "unexpected error"}</p>}
       {error && <p className="card bad" role="alert">{target.label} is unreachable: {error}</p>}
       {report && (
         <>
