@@ -19,8 +19,8 @@ function PhaseForm({ rolloutId, phase, state, label, children, secondary }: { ro
 }
 
 /** The buttons a dba/sre/admin sees for the rollout's current state; the server re-checks everything. */
-export function RolloutActions({ rolloutId, state, canRun, canRollback, canOverrideWindow, canWaivePromotion }: {
-  rolloutId: number; state: RolloutState; canRun: boolean; canRollback: boolean; canOverrideWindow: boolean; canWaivePromotion: boolean;
+export function RolloutActions({ rolloutId, state, canRun, canRollback, canOverrideWindow, canWaivePromotion, canWaiveSearchPath }: {
+  rolloutId: number; state: RolloutState; canRun: boolean; canRollback: boolean; canOverrideWindow: boolean; canWaivePromotion: boolean; canWaiveSearchPath: boolean;
 }) {
   const p = { rolloutId, state };
   return (
@@ -31,6 +31,7 @@ export function RolloutActions({ rolloutId, state, canRun, canRollback, canOverr
           <label>Free disk (attest, if the server can&apos;t report it)<br /><input name="diskFree" placeholder="e.g. 120 GiB free on /data" maxLength={500} /></label>
           {canOverrideWindow && <label>Override maintenance window (reason)<br /><input name="windowOverride" minLength={10} maxLength={2000} /></label>}
           {canWaivePromotion && <label>Waive staging-first (reason)<br /><input name="promotionWaiver" minLength={10} maxLength={2000} /></label>}
+          {canWaiveSearchPath && <label>Waive writable search_path schema (reason)<br /><input name="searchPathWaiver" minLength={10} maxLength={2000} /></label>}
         </PhaseForm>
       )}
       {canRun && state === "prechecked" && <PhaseForm {...p} phase="apply" label="Apply" />}

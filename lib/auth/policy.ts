@@ -23,6 +23,7 @@ export const ACTIONS = [
   "policy:manage",
   "window:override",
   "promotion:waive",
+  "searchpath:waive",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -38,7 +39,7 @@ const GRANTS: Record<Role, ReadonlySet<Action>> = {
   // Overriding a maintenance window is a dba's call (and an admin's); an sre operates inside windows.
   dba: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "window:override"]),
   sre: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE]),
-  admin: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "users:manage", "policy:manage", "window:override", "promotion:waive"]),
+  admin: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "users:manage", "policy:manage", "window:override", "promotion:waive", "searchpath:waive"]),
 };
 
 export function isRole(value: unknown): value is Role {

@@ -1,12 +1,12 @@
 import type pg from "pg";
 import { indexByName, indexesOfRelation, relationByName } from "../targets/catalog";
-import { quoteIdent } from "../sql/quote";
+import { quoteQualified } from "../sql/quote";
 import { createdIndex } from "./nodes";
 import { parseChangeSet, parserReady } from "./parse";
 import { relationKey, type RelationInfo, type SchemaInfo } from "./rule";
 
 function qualified(schema: string | null, name: string): string {
-  return schema ? `${quoteIdent(schema)}.${quoteIdent(name)}` : quoteIdent(name);
+  return quoteQualified(schema, name);
 }
 
 /**

@@ -23,7 +23,7 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
 
     const pre = await runCli(["precheck", "--changeset", file, "--database-url", url, "--json", "--backup-id", "nightly-42"]);
     const report = JSON.parse(pre.out);
-    expect(report.checks.map((c: { id: string }) => c.id)).toEqual(["server-version", "disk-space", "backup", "old-transactions", "replication", "invalid-indexes", "schema", "maintenance-window"]);
+    expect(report.checks.map((c: { id: string }) => c.id)).toEqual(["server-version", "disk-space", "backup", "old-transactions", "replication", "invalid-indexes", "schema", "session", "maintenance-window"]);
     expect(report.checks.find((c: { id: string }) => c.id === "backup").summary).toBe("backup nightly-42 attested by cli");
 
     const apply = await runCli(["apply", "--changeset", file, "--database-url", url, "--json"]);

@@ -13,7 +13,7 @@ import { runVerify } from "../rollout/verify";
 import { parseWorkloads, workloadsFor } from "../rollout/workloads";
 import { authorize, isRole } from "../auth/policy";
 import { storePool } from "../store/pool";
-import { quoteIdent } from "../sql/quote";
+import { quoteQualified } from "../sql/quote";
 import { parseTargetsFile, sessionLimits } from "../targets/config";
 import { UsageError, type Io } from "./io";
 
@@ -79,7 +79,7 @@ async function direct(phase: Exclude<Phase, "cancel">, v: Options, io: Io): Prom
     if (!v.reason || String(v.reason).length < 5) throw new UsageError("rollback needs --reason (at least 5 characters)");
     // Without a store there is no record of which indexes existed before: every index the change set creates is dropped.
     run = [{ seq: 0, kind: "set", statement: "SET lock_timeout = '2s'", line: 0, indexName: null, schemaName: null, tableName: null, concurrent: false, ifNotExists: false },
-      ...tasks.filter((t) => t.kind === "create_index").map((t, i) => ({ ...t, seq: i + 1, kind: "drop_index" as const, statement: `DROP INDEX CONCURRENTLY IF EXISTS ${t.schemaName ? `${quoteIdent(t.schemaName)}.` : ""}${quoteIdent(t.indexName!)}` }))];
+      ...tasks.filter((t) => t.kind === "create_index").map((t, i) => ({ ...t, seq: i + 1, kind: "drop_index" as const, statement: `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}` }))];
   }
   const sink = new MemorySink(v.json ? undefined : (kind, data, seq) => {
     if (kind === "progress") io.out(`  [${seq}] ${data.index ?? ""} ${data.phase} ${data.percent}%${(data.blockers as unknown[]).length ? ` (blocked by ${(data.blockers as Array<{ pid: number }>).map((b) => b.pid).join(", ")})` : ""}\n`);

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { quoteIdent } from "../sql/quote";
+import { quoteQualified } from "../sql/quote";
 import { cancelOwnBackend, sessionsByPid, type SessionInfo } from "../targets/activity";
 import { indexState } from "../targets/catalog";
 import { backendWait, buildProgress } from "../targets/progress";
@@ -55,7 +55,7 @@ export const LOCK_CLASS = 0x1dec;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function qualified(t: PlannedTask): string {
-  return t.schemaName ? `${quoteIdent(t.schemaName)}.${quoteIdent(t.indexName!)}` : quoteIdent(t.indexName!);
+  return quoteQualified(t.schemaName, t.indexName!);
 }
 
 function pgCode(err: unknown): string | undefined {

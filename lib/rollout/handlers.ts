@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { appendAudit } from "../audit/log";
 import { finishJob, enqueueJob, type Job } from "../jobs/queue";
-import { quoteIdent } from "../sql/quote";
+import { quoteQualified } from "../sql/quote";
 import { withTransaction } from "../store/pool";
 import { sessionsOfApplication } from "../targets/activity";
 import { indexState } from "../targets/catalog";
@@ -104,10 +104,10 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
       ORDER BY id DESC LIMIT 1`,
     [rollout.changesetSha256],
   );
-  const p = job.payload as { by?: string; backupId?: string; diskFree?: string; windowOverride?: string; promotionWaiver?: string };
+  const p = job.payload as { by?: string; backupId?: string; diskFree?: string; windowOverride?: string; promotionWaiver?: string; searchPathWaiver?: string };
   const report = await runPrecheck({
     target, changesetName: rollout.changesetName, sql: rollout.changesetSql, tasks,
-    attestations: { backupId: p.backupId, diskFree: p.diskFree, windowOverride: p.windowOverride, promotionWaiver: p.promotionWaiver, by: p.by },
+    attestations: { backupId: p.backupId, diskFree: p.diskFree, windowOverride: p.windowOverride, promotionWaiver: p.promotionWaiver, searchPathWaiver: p.searchPathWaiver, by: p.by },
     stagingVerified: staging ?? null,
   });
   const baseline = await measureLatency(ctx, rollout, target, "before");
@@ -187,7 +187,7 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
       await sink.task(t.seq, { status: "pending" });
       continue;
     }
-    const name = plan.schemaName ? `${quoteIdent(plan.schemaName)}.${quoteIdent(plan.indexName!)}` : quoteIdent(plan.indexName!);
+    const name = quoteQualified(plan.schemaName, plan.indexName!);
     // The apply session's own search_path, so an unqualified name means the index apply built.
     const session = { url: targetUrl(target), searchPath: target.searchPath, connectTimeoutMs: 5000 };
     const state = await withApplySession({ ...session, applicationName: `${app}:reconcile` }, (db) => indexState(db, name));
@@ -253,7 +253,7 @@ async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
   const created = (await rolloutTasks(ctx.pool, rollout.id)).filter((t) => t.createdByRollout && t.indexName);
   const drops: PlannedTask[] = created.map((t, i) => ({
     seq: 1000 + i, kind: "drop_index", line: t.line, indexName: t.indexName, schemaName: t.schemaName, tableName: t.tableName, concurrent: true, ifNotExists: true,
-    statement: `DROP INDEX CONCURRENTLY IF EXISTS ${t.schemaName ? `${quoteIdent(t.schemaName)}.` : ""}${quoteIdent(t.indexName!)}`,
+    statement: `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}`,
   }));
   const guard: PlannedTask = { seq: 999, kind: "set", statement: "SET lock_timeout = '2s'", line: 0, indexName: null, schemaName: null, tableName: null, concurrent: false, ifNotExists: false };
   const store = new StoreSink(ctx.pool, rollout.id);

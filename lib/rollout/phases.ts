@@ -27,6 +27,8 @@ export const PhaseInput = z.object({
   windowOverride: z.string().trim().min(10, "window override: give a reason of at least 10 characters").max(2000).optional(),
   /** A written reason to go to production without a verified staging rollout (admin). */
   promotionWaiver: z.string().trim().min(10, "promotion waiver: give a reason of at least 10 characters").max(2000).optional(),
+  /** A written reason to build on production although a schema on its search_path is writable by others (admin). */
+  searchPathWaiver: z.string().trim().min(10, "search_path waiver: give a reason of at least 10 characters").max(2000).optional(),
   /** The state the person saw when they pressed the button: a stale page is refused, not acted on. */
   expectedState: z.enum(["draft", "awaiting_approval", "approved", "prechecked", "applying", "verifying", "verified", "signed_off", "failed", "rolled_back", "cancelled"]).optional(),
 });
@@ -73,6 +75,7 @@ export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phas
   if (phase === "rollback" && (input.reason ?? "").length < 5) throw new RolloutError("rollback needs a reason (at least 5 characters)", 422);
   if (input.windowOverride) authorizeOr409(actor, "window:override");
   if (input.promotionWaiver) authorizeOr409(actor, "promotion:waive");
+  if (input.searchPathWaiver) authorizeOr409(actor, "searchpath:waive");
   if (phase === "apply") {
     // The window is checked again now: a pre-check from hours ago proves nothing about this minute.
     const target = findTarget(targets ?? await targetsWithPolicies(pool), rollout.targetId);
@@ -96,10 +99,11 @@ export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phas
     if (phase === "apply") await transition(tx, rolloutId, ["prechecked"], "applying", { error: null });
     const payload = {
       by: actor.email, backupId: input.backupId || undefined, diskFree: input.diskFree || undefined, reason: input.reason || undefined,
-      windowOverride: input.windowOverride || undefined, promotionWaiver: input.promotionWaiver || undefined,
+      windowOverride: input.windowOverride || undefined, promotionWaiver: input.promotionWaiver || undefined, searchPathWaiver: input.searchPathWaiver || undefined,
     };
     if (input.windowOverride) await appendAudit(tx, { ...audit, action: "rollout.window.override", details: { reason: input.windowOverride } });
     if (input.promotionWaiver) await appendAudit(tx, { ...audit, action: "rollout.promotion.waive", details: { reason: input.promotionWaiver } });
+    if (input.searchPathWaiver) await appendAudit(tx, { ...audit, action: "rollout.searchpath.waive", details: { reason: input.searchPathWaiver } });
     try {
       await enqueueJob(tx, phase as JobKind, rolloutId, payload);
     } catch (err) {

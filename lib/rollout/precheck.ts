@@ -2,12 +2,13 @@ import { statfs } from "node:fs/promises";
 import type pg from "pg";
 import { lintText } from "../changeset/lint";
 import { loadSchemaInfo } from "../changeset/schema";
-import { quoteIdent } from "../sql/quote";
+import { quoteQualified } from "../sql/quote";
 import { oldTransactions } from "../targets/activity";
 import { archiverStatus, dataDirectory, indexState, preparedTransactions, relationByName, replicationStatus, serverOverview } from "../targets/catalog";
 import { targetUrl, type TargetConfig } from "../targets/config";
 import { withTargetClient } from "../targets/connect";
 import { maintenanceWindow } from "../targets/windows";
+import { withApplySession } from "./session";
 import type { PlannedTask } from "./plan";
 import type { CheckResult, PrecheckReport } from "./rollouts";
 
@@ -16,6 +17,7 @@ export interface Attestations {
   diskFree?: string;
   windowOverride?: string;
   promotionWaiver?: string;
+  searchPathWaiver?: string;
   by?: string;
 }
 
@@ -66,6 +68,7 @@ export async function runPrecheck(input: PrecheckInput): Promise<PrecheckReport>
     results.push(await schemaCheck(db, input));
     return results;
   }, { applicationName: "indexdeck:precheck", statementTimeoutMs: 15_000 });
+  checks.push(await sessionCheck(target, url, attestations));
   if (input.direct) {
     checks.push({ id: "maintenance-window", title: "Maintenance window", status: "warn", summary: "not checked: --database-url has no target policy" });
     return { at: new Date().toISOString(), ok: checks.every((c) => c.status !== "fail"), checks };
@@ -102,7 +105,7 @@ async function diskCheck(db: pg.ClientBase, url: string, tasks: PlannedTask[], a
   let needed = 0;
   const perTable: Record<string, number> = {};
   for (const t of tasks.filter((x) => x.kind === "create_index" && x.tableName)) {
-    const rel = await relationByName(db, t.schemaName ? `${quoteIdent(t.schemaName)}.${quoteIdent(t.tableName!)}` : quoteIdent(t.tableName!));
+    const rel = await relationByName(db, quoteQualified(t.schemaName, t.tableName!));
     const est = Math.round(Number(rel?.bytes ?? 0) * INDEX_TO_TABLE_RATIO);
     perTable[t.indexName!] = est;
     needed += est;
@@ -164,7 +167,7 @@ async function replicationCheck(db: pg.ClientBase): Promise<CheckResult> {
 async function invalidIndexCheck(db: pg.ClientBase, tasks: PlannedTask[]): Promise<CheckResult> {
   const invalid: string[] = [];
   for (const t of tasks.filter((x) => x.kind === "create_index")) {
-    const s = await indexState(db, t.schemaName ? `${quoteIdent(t.schemaName)}.${quoteIdent(t.indexName!)}` : quoteIdent(t.indexName!));
+    const s = await indexState(db, quoteQualified(t.schemaName, t.indexName!));
     if (s.exists && !s.valid) invalid.push(t.indexName!);
   }
   const base = { id: "invalid-indexes", title: "No INVALID indexes with these names", evidence: { invalid } };
@@ -182,4 +185,56 @@ async function schemaCheck(db: pg.ClientBase, input: PrecheckInput): Promise<Che
   if (errors.length) return { ...base, status: "fail", summary: errors.map((e) => `line ${e.line}: ${e.rule} ${e.message}`).join("; ") };
   if (warnings.length) return { ...base, status: "warn", summary: `${warnings.length} warning(s): ${warnings.map((w) => w.rule).join(", ")}` };
   return { ...base, status: "pass", summary: "every table and column exists; no schema findings" };
+}
+
+/**
+ * The session builds will run in, opened as apply opens it: its role, its lexing settings and the
+ * search_path every function in an index expression resolves through. A schema on that path that
+ * other roles may CREATE in lets them plant a function or operator an index build then runs as the
+ * target role (CVE-2018-1058; PUBLIC had CREATE on `public` before PostgreSQL 15).
+ */
+async function sessionCheck(target: TargetConfig, url: string, att: Attestations): Promise<CheckResult> {
+  const base = { id: "session", title: "Build session: role, settings and search_path" };
+  const { evidence, writable } = await withApplySession({ url, applicationName: "indexdeck:precheck", searchPath: target.searchPath, connectTimeoutMs: 5000 }, async (db) => {
+    const { rows: [session] } = await db.query<{ evidence: SessionEvidenceRow }>(
+      `SELECT json_build_object('user', current_user, 'superuser', (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+              'searchPath', current_setting('search_path'), 'schemas', current_schemas(true)) AS evidence`,
+    );
+    return { evidence: session.evidence, writable: await writableSchemas(db) };
+  });
+  const full = { ...base, evidence: { ...evidence, writableSchemas: writable } };
+  const path = `search_path ${evidence.searchPath} as ${evidence.user}`;
+  if (writable.length) {
+    const who = writable.map((w) => `${w.schema} (CREATE: ${w.roles.join(", ")})`).join("; ");
+    const summary = `schemas on the build's search_path are writable by roles other than their owner: ${who}; a function or operator planted there could run inside an index build`;
+    if (target.environment !== "production") return { ...full, status: "warn", summary };
+    if (att.searchPathWaiver) return { ...full, status: "warn", summary: `${summary}; waived by ${att.by}: ${att.searchPathWaiver}` };
+    return { ...full, status: "fail", summary: `${summary}. Revoke CREATE, set the target's searchPath to schemas only the owner can write, or have an admin waive it in writing` };
+  }
+  if (evidence.superuser) return { ...full, status: "warn", summary: `${path}: the target role is a superuser; a rollout needs only the grants in the README's least-privilege section` };
+  return { ...full, status: "pass", summary: `${path}; no schema on it is writable by other roles` };
+}
+
+interface SessionEvidenceRow {
+  user: string;
+  superuser: boolean;
+  searchPath: string;
+  schemas: string[];
+}
+
+/** Schemas on the session's path (pg_catalog aside) where a role other than the owner, or PUBLIC, holds CREATE. */
+async function writableSchemas(db: pg.ClientBase): Promise<Array<{ schema: string; roles: string[] }>> {
+  const { rows } = await db.query<{ schema: string; roles: string[] }>(
+    `SELECT n.nspname AS schema,
+            array_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END::text ORDER BY a.grantee) AS roles
+       FROM pg_namespace n
+      CROSS JOIN LATERAL aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) AS a
+      WHERE n.nspname = ANY (current_schemas(false))
+        AND n.nspname <> 'pg_catalog'
+        AND a.privilege_type = 'CREATE'
+        AND a.grantee <> n.nspowner
+      GROUP BY n.nspname
+      ORDER BY n.nspname`,
+  );
+  return rows;
 }

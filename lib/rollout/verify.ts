@@ -1,7 +1,7 @@
 import { parseSync } from "libpg-query";
 import type pg from "pg";
 import { parserReady } from "../changeset/parse";
-import { quoteIdent } from "../sql/quote";
+import { quoteQualified } from "../sql/quote";
 import { indexState } from "../targets/catalog";
 import { withTargetClient } from "../targets/connect";
 import { explainQuery } from "../targets/explain";
@@ -38,7 +38,7 @@ export async function runVerify(target: TargetConfig, tasks: PlannedTask[], work
 }
 
 async function verifyIndex(db: pg.ClientBase, t: PlannedTask): Promise<CheckResult> {
-  const name = t.schemaName ? `${quoteIdent(t.schemaName)}.${quoteIdent(t.indexName!)}` : quoteIdent(t.indexName!);
+  const name = quoteQualified(t.schemaName, t.indexName!);
   const s = await indexState(db, name);
   const base = { id: `index:${t.indexName}`, title: t.indexName! };
   if (!s.exists) return { ...base, status: "fail", summary: "does not exist", evidence: s };

@@ -8,7 +8,7 @@ import { ApprovalInput, decideRollout } from "@/lib/rollout/approvals";
 import { PHASE_PERMISSION, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/phases";
 import { createRollout, getRollout, RolloutError, rolloutTasks } from "@/lib/rollout/rollouts";
 import { ChangeSetExistsError, createChangeSet } from "@/lib/changeset/catalog";
-import { quoteIdent } from "@/lib/sql/quote";
+import { quoteQualified } from "@/lib/sql/quote";
 import { signOff, SignoffInput } from "@/lib/rollout/signoff";
 import { storePool } from "@/lib/store/pool";
 import { targetsWithPolicies } from "@/lib/targets/policies";
@@ -109,7 +109,7 @@ export async function draftAnalyzeAction(form: FormData): Promise<void> {
   if (!actor || !can(actor.role, "changeset:create") || !id.success) redirect("/rollouts");
   const rollout = await getRollout(storePool(), id.data);
   if (!rollout) redirect("/rollouts");
-  const tables = [...new Set((await rolloutTasks(storePool(), rollout.id)).filter((t) => t.kind === "create_index" && t.tableName).map((t) => `${t.schemaName ? `${quoteIdent(t.schemaName)}.` : ""}${quoteIdent(t.tableName!)}`))];
+  const tables = [...new Set((await rolloutTasks(storePool(), rollout.id)).filter((t) => t.kind === "create_index" && t.tableName).map((t) => quoteQualified(t.schemaName, t.tableName!)))];
   const sql = `-- Refresh planner statistics after rollout #${rollout.id} (${rollout.changesetName}): verify found a query not using its new index.\n${tables.map((t) => `ANALYZE ${t};`).join("\n")}\n`;
   try {
     await createChangeSet(storePool(), { name: `analyze_after_rollout_${rollout.id}.sql`, sql }, actor);

@@ -78,7 +78,8 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
         />
       )}
       <RolloutActions rolloutId={rollout.id} state={rollout.state} canRun={can(actor.role, "rollout:run")} canRollback={can(actor.role, "rollout:rollback")}
-        canOverrideWindow={can(actor.role, "window:override")} canWaivePromotion={can(actor.role, "promotion:waive") && rollout.environment === "production"} />
+        canOverrideWindow={can(actor.role, "window:override")} canWaivePromotion={can(actor.role, "promotion:waive") && rollout.environment === "production"}
+          canWaiveSearchPath={can(actor.role, "searchpath:waive") && rollout.environment === "production"} />
       <RolloutLive rolloutId={rollout.id} tasks={tasks.map((t) => ({ seq: t.seq, kind: t.kind, indexName: t.indexName, statement: t.statement, status: t.status }))} />
       {rollout.precheck && <Checks title={`Pre-check (${rollout.precheck.ok ? "passed" : "failed"}, ${rollout.precheck.at})`} checks={rollout.precheck.checks} />}
       {rollout.state === "verified" && can(actor.role, "rollout:signoff") && (
