@@ -1,7 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
-import { changePolicyAction, type PolicyFormState } from "@/app/(app)/targets/actions";
+import { approvePolicyAction, changePolicyAction, type PolicyFormState } from "@/app/(app)/targets/actions";
 
 /** An admin's editor for one target's approval policy, windows and freezes; saves a new version. */
 export function PolicyForm({ targetId, basedOn, required, roles, allRoles, requesterMayApprove, windows, freezes }: {
@@ -41,6 +41,19 @@ export function PolicyForm({ targetId, basedOn, required, roles, allRoles, reque
       <button type="submit" disabled={pending}>Save new version</button>{" "}
       <span role="status" aria-live="polite" className={state.errors ? "error" : "ok"}>{state.message}</span>
       {state.errors && <ul className="error" data-testid="policy-errors">{state.errors.map((e) => <li key={e}>{e}</li>)}</ul>}
+    </form>
+  );
+}
+
+/** A second admin's approval of a pending production policy version; the server refuses its author. */
+export function PolicyApprovalForm({ targetId, version }: { targetId: string; version: number }) {
+  const [state, action, pending] = useActionState<PolicyFormState, FormData>(approvePolicyAction, {});
+  return (
+    <form action={action} data-testid="policy-approve">
+      <input type="hidden" name="targetId" value={targetId} />
+      <input type="hidden" name="version" value={version} />
+      <button type="submit" disabled={pending}>Approve version {version}</button>{" "}
+      <span role="status" aria-live="polite" className={state.errors ? "error" : "ok"}>{state.errors?.join("; ") ?? state.message}</span>
     </form>
   );
 }

@@ -50,7 +50,7 @@ async function direct(phase: Exclude<Phase, "cancel">, v: Options, io: Io): Prom
     throw new UsageError((err as Error).message);
   }
   const url = String(v["database-url"]);
-  const [target] = parseTargetsFile(JSON.stringify({ targets: [{ id: "cli", label: url.replace(/:[^:@/]*@/, ":*****@"), environment: "production", url, approvals: { required: 0 } }] }), "--database-url");
+  const [target] = parseTargetsFile(JSON.stringify({ targets: [{ id: "cli", label: url.replace(/:[^:@/]*@/, ":*****@"), environment: "production", url, approvals: { required: 2 } }] }), "--database-url");
   let tasks: PlannedTask[];
   try {
     tasks = await planChangeSet(file, sql, "production", sessionLimits(target));

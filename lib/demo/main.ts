@@ -156,7 +156,7 @@ function demoTargets(url: (db: string) => string, prodWindow: ReturnType<typeof 
         probes: { enabled: true },
       },
       {
-        id: "chefcloud_prod", label: "ChefCloud production", environment: "production", url: url("chefcloud_prod"),
+        id: "chefcloud_prod", label: "ChefCloud production", environment: "production", url: url("chefcloud_prod"), stagingTarget: "chefcloud_staging",
         approvals: { required: 2, roles: ["dba", "sre", "admin"], requesterMayApprove: false },
         maintenanceWindows: [prodWindow],
         probes: { enabled: true },

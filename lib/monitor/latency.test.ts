@@ -6,7 +6,7 @@ import { handleJob } from "../rollout/handlers";
 import { requestPhase } from "../rollout/phases";
 import { eventsAfter } from "../rollout/events";
 import { createRollout, getRollout } from "../rollout/rollouts";
-import { DBA, settledVerify, testTargets, waitForState } from "../rollout/testing";
+import { approveByTwo, DBA, settledVerify, testTargets, waitForState } from "../rollout/testing";
 import { parseTargetsFile } from "../targets/config";
 import { databaseUrl, freshDatabase, pgServers } from "../testing/db";
 import { latencyComparison, probeLatency } from "./latency";
@@ -83,12 +83,13 @@ describe.each(pgServers())("latency probes on production on $name PostgreSQL", (
   it("run only where the target's config opts in, and pre-check says so where it does not", async () => {
     const url = await freshDatabase(server, "empty");
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
-    const optedIn = parseTargetsFile(JSON.stringify({ targets: [{ id: "prod-probed", label: "Prod probed", environment: "production", url, approvals: { required: 0 }, probes: { enabled: true } }] }), "t.json");
+    const optedIn = parseTargetsFile(JSON.stringify({ targets: [{ id: "prod-probed", label: "Prod probed", environment: "production", url, approvals: { required: 2 }, probes: { enabled: true } }] }), "t.json");
     const targets = [...testTargets(url), ...optedIn];
     const runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 5, paceMs: 0 } }, job) });
     try {
       const baseline = async (targetId: string) => {
         const r = await createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId }, DBA);
+        await approveByTwo(pool, targets, r);
         await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, targets);
         await waitForState(pool, r.id, ["approved", "prechecked"]);
         const probed = (await eventsAfter(pool, r.id, 0)).some((e) => e.kind === "probe_start");

@@ -98,12 +98,13 @@ async function checkApproved(pool: pg.Pool, rollout: Rollout): Promise<void> {
 }
 
 async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
-  const { rows: [staging] } = await ctx.pool.query<{ rolloutId: number; targetId: string }>(
+  // Promotion counts only a verification on the staging target this production target names.
+  const { rows: [staging] } = target.stagingTarget ? await ctx.pool.query<{ rolloutId: number; targetId: string }>(
     `SELECT id AS "rolloutId", target_id AS "targetId" FROM rollout
-      WHERE changeset_sha256 = $1 AND environment = 'staging' AND state IN ('verified', 'signed_off')
+      WHERE changeset_sha256 = $1 AND target_id = $2 AND environment = 'staging' AND state IN ('verified', 'signed_off')
       ORDER BY id DESC LIMIT 1`,
-    [rollout.changesetSha256],
-  );
+    [rollout.changesetSha256, target.stagingTarget],
+  ) : { rows: [] };
   const p = job.payload as { by?: string; backupId?: string; diskFree?: string; windowOverride?: string; promotionWaiver?: string; searchPathWaiver?: string };
   const report = await runPrecheck({
     target, changesetName: rollout.changesetName, sql: rollout.changesetSql, tasks,

@@ -6,9 +6,8 @@ import { freshDatabase, pgServers } from "../testing/db";
 import { handleJob } from "./handlers";
 import { requestPhase } from "./phases";
 import { createRollout, getRollout } from "./rollouts";
-import { DBA, settledPrecheck, settledVerify, SRE, seedOrders, uploadChangeSet, waitForState } from "./testing";
+import { ADMIN, approveByTwo, DBA, DBA2, settledPrecheck, settledVerify, SRE, seedOrders, uploadChangeSet, waitForState } from "./testing";
 
-const ADMIN = { id: 3, email: "admin", role: "admin" as const };
 const SQL = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_override ON orders (org_id, id);\n";
 
 describe.each(pgServers())("maintenance window overrides and promotion waivers on $name PostgreSQL", (server) => {
@@ -22,7 +21,7 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
     // A one-minute window on a day that is not today: closed for the whole test.
     const closedDay = new Date().getUTCDay() === 0 ? "mon" : "sun";
     targets = parseTargetsFile(JSON.stringify({ targets: [{
-      id: "prod", label: "P", environment: "production", url, approvals: { required: 0 },
+      id: "prod", label: "P", environment: "production", url, approvals: { required: 2, roles: ["dba", "sre", "admin"] },
       maintenanceWindows: [{ days: [closedDay], start: "03:00", end: "03:01", timeZone: "UTC" }],
     }] }), "t.json");
     runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets }, job) });
@@ -33,7 +32,8 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
   });
 
   it("fails pre-check outside the window until a dba overrides in writing; only an admin may waive promotion; both are audited", async () => {
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "ovr.sql", SQL), targetId: "prod" }, SRE);
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "ovr.sql", SQL), targetId: "prod" }, DBA2);
+    await approveByTwo(pool, targets, r);
     await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, targets);
     await waitForState(pool, r.id, ["approved", "prechecked"]);
     const first = (await getRollout(pool, r.id))!.precheck!.checks;
@@ -59,7 +59,19 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
 
   it("refuses apply outside the window without an override, even after a passing pre-check elsewhere", async () => {
     const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "ovr2.sql", SQL.replace("orders_override", "orders_override2")), targetId: "prod" }, SRE);
+    await approveByTwo(pool, targets, r);
     await pool.query(`UPDATE rollout SET state = 'prechecked', precheck = '{"ok": true, "at": "x", "checks": []}' WHERE id = $1`, [r.id]);
     await expect(requestPhase(pool, r.id, "apply", DBA, {}, targets)).rejects.toThrow(/outside the maintenance window .* written override/);
+  });
+
+  it("refuses an override or waiver from the rollout's own requester, whatever their role (four eyes)", async () => {
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "ovr3.sql", SQL.replace("orders_override", "orders_override3")), targetId: "prod" }, ADMIN);
+    await approveByTwo(pool, targets, r);
+    for (const input of [{ windowOverride: "my own reason to go now" }, { promotionWaiver: "my own reason to skip staging" }, { searchPathWaiver: "my own reason to trust the path" }]) {
+      await expect(requestPhase(pool, r.id, "precheck", ADMIN, { backupId: "b", ...input }, targets)).rejects.toMatchObject({ status: 403, message: expect.stringContaining("you requested this rollout") });
+    }
+    const { rows } = await pool.query("SELECT count(*)::int AS n FROM job WHERE rollout_id = $1", [r.id]);
+    expect(rows[0].n).toBe(0);
+    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b", windowOverride: "another person's reason to go now" }, targets);
   });
 });

@@ -73,6 +73,10 @@ export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phas
     }
   }
   if (phase === "rollback" && (input.reason ?? "").length < 5) throw new RolloutError("rollback needs a reason (at least 5 characters)", 422);
+  // Four eyes (invariant 11): whoever lowers a safeguard for a rollout must not be the one who asked for it.
+  if ((input.windowOverride || input.promotionWaiver || input.searchPathWaiver) && actor.email === rollout.requestedBy) {
+    throw new RolloutError("you requested this rollout: an override or waiver for it must come from another person (four eyes)", 403);
+  }
   if (input.windowOverride) authorizeOr409(actor, "window:override");
   if (input.promotionWaiver) authorizeOr409(actor, "promotion:waive");
   if (input.searchPathWaiver) authorizeOr409(actor, "searchpath:waive");

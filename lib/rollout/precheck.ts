@@ -86,7 +86,9 @@ export async function runPrecheck(input: PrecheckInput): Promise<PrecheckReport>
       ? { ...promo, status: "pass", summary: `same sha256 verified by rollout #${input.stagingVerified.rolloutId} on ${input.stagingVerified.targetId}` }
       : attestations.promotionWaiver
         ? { ...promo, status: "warn", summary: `not verified on staging; waived by ${attestations.by}: ${attestations.promotionWaiver}` }
-        : { ...promo, status: "fail", summary: "this exact change set (sha256) has not been verified on a staging target yet" });
+        : { ...promo, status: "fail", summary: target.stagingTarget
+          ? `this exact change set (sha256) has not been verified on ${target.stagingTarget}, this target's staging, yet`
+          : "this production target names no stagingTarget in the targets file, so no staging verification can count for it" });
   }
   return { at: new Date().toISOString(), ok: checks.every((c) => c.status !== "fail"), checks };
 }

@@ -8,7 +8,7 @@ import { eventsAfter } from "./events";
 import { handleJob } from "./handlers";
 import { requestPhase } from "./phases";
 import { createRollout, getRollout, RolloutError, rolloutTasks } from "./rollouts";
-import { DBA, settledPrecheck, settledVerify, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
+import { approveByTwo, DBA, settledPrecheck, settledVerify, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
 
 const SAFE = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_org_status ON orders (org_id, status, created_at);\n";
 
@@ -128,9 +128,24 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   it("requires the same sha256 verified on staging before production passes pre-check", async () => {
     const cs = await uploadChangeSet(pool, "promote.sql", SAFE.replace("orders_org_status", "orders_promote"));
     const prod = await createRollout(pool, targets, { changesetId: cs, targetId: "prod" }, DBA);
-    await requestPhase(pool, prod.id, "precheck", DBA, { backupId: "b" });
+    await approveByTwo(pool, targets, prod);
+    await requestPhase(pool, prod.id, "precheck", SRE, { backupId: "b" });
     await waitForState(pool, prod.id, ["approved", "prechecked"]);
     expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({ status: "fail" });
+    // Verified on some other staging target: still not this production target's staging.
+    const verifiedOn = (targetId: string) => pool.query(
+      `INSERT INTO rollout (changeset_id, changeset_name, changeset_sha256, changeset_sql, target_id, environment, state, approvals_required, requested_by)
+       SELECT changeset_id, changeset_name, changeset_sha256, changeset_sql, $2, 'staging', 'verified', 0, 'dba' FROM rollout WHERE id = $1 RETURNING id`,
+      [prod.id, targetId],
+    );
+    await verifiedOn("elsewhere");
+    await requestPhase(pool, prod.id, "precheck", SRE, { backupId: "b" });
+    await waitForState(pool, prod.id, ["approved", "prechecked"]);
+    expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({ status: "fail", summary: expect.stringContaining("not been verified on stage, this target's staging") });
+    const { rows: [staged] } = await verifiedOn("stage");
+    await requestPhase(pool, prod.id, "precheck", SRE, { backupId: "b" });
+    await waitForState(pool, prod.id, ["approved", "prechecked"]);
+    expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({ status: "pass", summary: `same sha256 verified by rollout #${staged.id} on stage` });
   });
 
   it("cancels a running build on a dba's request: only its own backend, then cleans up and ends cancelled", async () => {

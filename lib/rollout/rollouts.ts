@@ -73,7 +73,7 @@ export interface RolloutTask {
 
 /** A refusal with a reason a person can act on; the HTTP layer maps it to 409/422/404. */
 export class RolloutError extends Error {
-  constructor(message: string, readonly status: 404 | 409 | 422 = 409) {
+  constructor(message: string, readonly status: 403 | 404 | 409 | 422 = 409) {
     super(message);
   }
 }

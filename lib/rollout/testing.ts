@@ -1,6 +1,7 @@
 import pg from "pg";
 import { createChangeSet } from "../changeset/catalog";
 import { parseTargetsFile, type TargetConfig } from "../targets/config";
+import { decideRollout } from "./approvals";
 import { getRollout, rolloutTasks, type RolloutState } from "./rollouts";
 
 export const DBA = { id: 1, email: "dba", role: "dba" as const };
@@ -11,7 +12,7 @@ export function testTargets(stagingUrl: string, prodUrl = stagingUrl): TargetCon
   return parseTargetsFile(JSON.stringify({
     targets: [
       { id: "stage", label: "Stage", environment: "staging", url: stagingUrl, ...common },
-      { id: "prod", label: "Prod", environment: "production", url: prodUrl, ...common },
+      { id: "prod", label: "Prod", environment: "production", url: prodUrl, ...common, approvals: { required: 2 }, stagingTarget: "stage" },
     ],
   }), "test-targets.json");
 }
@@ -26,6 +27,18 @@ export async function seedOrders(url: string, rows = 200_000): Promise<void> {
     await c.query("ANALYZE orders");
   } finally {
     await c.end();
+  }
+}
+
+export const ADMIN = { id: 3, email: "admin", role: "admin" as const };
+export const DBA2 = { id: 4, email: "dba2", role: "dba" as const };
+
+/** Two approvals by two people other than the requester whom the target's policy accepts, as production's floor requires. */
+export async function approveByTwo(pool: pg.Pool, targets: TargetConfig[], rollout: { id: number; changesetSha256: string; targetId: string; requestedBy: string }): Promise<void> {
+  const roles = targets.find((t) => t.id === rollout.targetId)!.approvals.roles;
+  const approvers = [DBA, SRE, DBA2, ADMIN].filter((a) => a.email !== rollout.requestedBy && roles.includes(a.role)).slice(0, 2);
+  for (const a of approvers) {
+    await decideRollout(pool, targets, rollout.id, a, { decision: "approve", comment: "reviewed", changesetSha256: rollout.changesetSha256, targetId: rollout.targetId });
   }
 }
 

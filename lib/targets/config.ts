@@ -49,6 +49,8 @@ const TargetSchema = z
     maintenanceWindows: z.array(MaintenanceWindowSchema).default([]),
     freezes: z.array(FreezeSchema).default([]),
     probes: z.object({ enabled: z.boolean() }).strict().default({ enabled: false }),
+    // Production only: the staging target whose verified rollout of the same sha256 lets a change set be promoted here.
+    stagingTarget: z.string().min(1).max(63).optional(),
     // The schemas builds resolve names in, after pg_catalog (which always comes first); the role's own path when absent.
     searchPath: z.array(z.string().min(1).max(63)).min(1).max(16).optional(),
     // Upper bounds for the change set's SET maintenance_work_mem / max_parallel_maintenance_workers on this target.
@@ -66,12 +68,32 @@ const TargetSchema = z
       .default({ evidence: "attestation", maxAgeHours: 24 }),
   })
   .strict()
-  .refine((t) => !!t.url !== !!t.urlEnv, { message: "give exactly one of url or urlEnv", path: ["url"] });
+  .refine((t) => !!t.url !== !!t.urlEnv, { message: "give exactly one of url or urlEnv", path: ["url"] })
+  .refine((t) => t.environment !== "production" || meetsProductionFloor(t.approvals), {
+    message: "a production target needs 2 approvals from people other than the requester (required: 2, requesterMayApprove: false); this floor can't be lowered",
+    path: ["approvals"],
+  })
+  .refine((t) => t.environment === "production" || t.stagingTarget === undefined, { message: "only a production target names a stagingTarget", path: ["stagingTarget"] });
 
 const TargetsFileSchema = z
   .object({ targets: z.array(TargetSchema) })
   .strict()
-  .refine((f) => new Set(f.targets.map((t) => t.id)).size === f.targets.length, { message: "target ids must be unique", path: ["targets"] });
+  .refine((f) => new Set(f.targets.map((t) => t.id)).size === f.targets.length, { message: "target ids must be unique", path: ["targets"] })
+  .superRefine((f, ctx) => {
+    f.targets.forEach((t, i) => {
+      if (t.stagingTarget !== undefined && !f.targets.some((s) => s.id === t.stagingTarget && s.environment === "staging")) {
+        ctx.addIssue({ code: "custom", message: `names ${t.stagingTarget}, which is not a staging target of this file`, path: ["targets", i, "stagingTarget"] });
+      }
+    });
+  });
+
+/**
+ * Four eyes on production (invariant 11): two approvals, neither from the requester. The targets file
+ * can't go below it and neither can a policy saved in the app.
+ */
+export function meetsProductionFloor(approvals: { required: number; requesterMayApprove: boolean }): boolean {
+  return approvals.required >= 2 && !approvals.requesterMayApprove;
+}
 
 export type TargetConfig = z.infer<typeof TargetSchema>;
 

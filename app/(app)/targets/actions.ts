@@ -5,7 +5,7 @@ import { z } from "zod";
 import { can } from "@/lib/auth/policy";
 import { storePool } from "@/lib/store/pool";
 import { loadTargets } from "@/lib/targets/config";
-import { changePolicy, PolicyChange, PolicyError } from "@/lib/targets/policies";
+import { approvePolicyChange, changePolicy, PolicyApproval, PolicyChange, PolicyError } from "@/lib/targets/policies";
 import { parseFreezes, parseWindows } from "@/lib/targets/policy-text";
 import { currentActor } from "@/app/lib/session";
 
@@ -51,10 +51,28 @@ export async function changePolicyAction(_prev: PolicyFormState, form: FormData)
   try {
     const v = await changePolicy(storePool(), loadTargets(), actor, change.data);
     revalidatePath(`/targets/${v.targetId}`);
-    return { status: 200, message: `saved version ${v.version} of the ${v.targetId} policy` };
+    return { status: 200, message: `saved version ${v.version} of the ${v.targetId} policy${v.needsApproval ? "; it governs once another admin approves it" : ""}` };
   } catch (err) {
     if (err instanceof PolicyError) return { status: err.status, errors: [err.message] };
     console.error("policy change failed:", err);
     return { status: 500, errors: ["could not save the policy; see the server log"] };
+  }
+}
+
+/** A second admin puts a pending production policy version in force. */
+export async function approvePolicyAction(_prev: PolicyFormState, form: FormData): Promise<PolicyFormState> {
+  const actor = await currentActor();
+  if (!actor) return { status: 401, errors: ["sign in first"] };
+  if (!can(actor.role, "policy:manage")) return { status: 403, errors: [`role ${actor.role} may not approve target policies`] };
+  const parsed = PolicyApproval.safeParse({ targetId: form.get("targetId"), version: Number(form.get("version")) });
+  if (!parsed.success) return { status: 422, errors: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
+  try {
+    const v = await approvePolicyChange(storePool(), loadTargets(), actor, parsed.data);
+    revalidatePath(`/targets/${v.targetId}`);
+    return { status: 200, message: `version ${v.version} of the ${v.targetId} policy is in force` };
+  } catch (err) {
+    if (err instanceof PolicyError) return { status: err.status, errors: [err.message] };
+    console.error("policy approval failed:", err);
+    return { status: 500, errors: ["could not approve the policy; see the server log"] };
   }
 }

@@ -2,7 +2,7 @@ import { formatUtc } from "@/lib/format";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Forbidden } from "@/components/forbidden";
-import { PolicyForm } from "@/components/policy-form";
+import { PolicyApprovalForm, PolicyForm } from "@/components/policy-form";
 import { can, ROLES } from "@/lib/auth/policy";
 import { storePool } from "@/lib/store/pool";
 import { findTarget, loadTargets } from "@/lib/targets/config";
@@ -28,20 +28,29 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
   if (!allowed) return <Forbidden what="read targets" />;
   const target = findTarget(loadTargets(), decodeURIComponent((await params).id));
   if (!target) notFound();
-  const { version, policy: current, history } = await policyState(storePool(), target);
+  const { version, latest, policy: current, pending, history } = await policyState(storePool(), target);
+  const inForceVersion = history.find((v) => v.version === version);
   const window = maintenanceWindow(current);
   return (
     <>
       <p><Link href="/targets">← Targets</Link></p>
       <h1>{target.label} <span className="badge">{target.environment}</span></h1>
       <div className="card" data-testid="policy-current">
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>Policy now: {history[0] ? `version ${history[0].version}, by ${history[0].changedBy} on ${formatUtc(history[0].createdAt)}` : "as in the targets file"}</h2>
+        <h2 style={{ fontSize: 16, marginTop: 0 }}>Policy now: {inForceVersion ? `version ${inForceVersion.version}, by ${inForceVersion.changedBy} on ${formatUtc(inForceVersion.createdAt)}${inForceVersion.approvedBy ? `, approved by ${inForceVersion.approvedBy}` : ""}` : "as in the targets file"}</h2>
         <PolicySummary policy={current} />
         <p>{window.open ? <span className="ok">Inside {window.window} now.</span> : <span className="bad">Closed now: {window.reason}.</span>}</p>
       </div>
+      {pending && (
+        <div className="card" data-testid="policy-pending">
+          <h2 style={{ fontSize: 16, marginTop: 0 }}>Pending: version {pending.version}, saved by {pending.changedBy} on {formatUtc(pending.createdAt)}</h2>
+          <p>A production policy governs only once a second admin approves it. Reason: {pending.reason}</p>
+          <PolicySummary policy={pending.policy} />
+          {can(actor.role, "policy:manage") && pending.changedBy !== actor.email && <PolicyApprovalForm targetId={target.id} version={pending.version} />}
+        </div>
+      )}
       {can(actor.role, "policy:manage") && (
         <PolicyForm
-          targetId={target.id} basedOn={version} required={current.approvals.required} roles={current.approvals.roles} allRoles={ROLES}
+          targetId={target.id} basedOn={latest} required={current.approvals.required} roles={current.approvals.roles} allRoles={ROLES}
           requesterMayApprove={current.approvals.requesterMayApprove} windows={formatWindows(current.maintenanceWindows)} freezes={formatFreezes(current.freezes)}
         />
       )}
@@ -49,10 +58,10 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
         <h2 style={{ fontSize: 16, marginTop: 0 }}>History</h2>
         {history.length === 0 ? <p>No changes in the app yet; the targets file&apos;s policy applies.</p> : (
           <table data-testid="policy-history">
-            <thead><tr><th>Version</th><th>When (UTC)</th><th>By</th><th>Reason</th><th>Policy</th></tr></thead>
+            <thead><tr><th>Version</th><th>When (UTC)</th><th>By</th><th>Approved by</th><th>Reason</th><th>Policy</th></tr></thead>
             <tbody>
               {history.map((v) => (
-                <tr key={v.version}><td>{v.version}</td><td>{formatUtc(v.createdAt)}</td><td>{v.changedBy} ({v.changedByRole})</td><td>{v.reason}</td><td><PolicySummary policy={v.policy} /></td></tr>
+                <tr key={v.version}><td>{v.version}</td><td>{formatUtc(v.createdAt)}</td><td>{v.changedBy} ({v.changedByRole})</td><td>{v.needsApproval ? v.approvedBy ?? "pending" : "—"}</td><td>{v.reason}</td><td><PolicySummary policy={v.policy} /></td></tr>
               ))}
             </tbody>
           </table>
