@@ -2,6 +2,7 @@ import pg from "pg";
 import { quoteIdent } from "../sql/quote";
 import { cancelOwnBackend, sessionsByPid, type SessionInfo } from "../targets/activity";
 import { indexState } from "../targets/catalog";
+import { withoutSecrets } from "../targets/display";
 import { backendWait, buildProgress } from "../targets/progress";
 import type { PlannedTask } from "./plan";
 import { overallPercent, taskStatusFor } from "./progress";
@@ -72,7 +73,7 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
   try {
     await session.connect();
   } catch (err) {
-    return { ok: false, error: `cannot connect to the target: ${(err as Error).message}`, advice: "Check that the target is up and reachable, then run apply again." };
+    return { ok: false, error: `cannot connect to the target: ${withoutSecrets(err as Error, opts.url).message}`, advice: "Check that the target is up and reachable, then run apply again." };
   }
   try {
     // One apply per target database, whoever starts it: web servers, workers and the CLI alike.
@@ -220,7 +221,9 @@ async function failWithCleanup(opts: ApplyOptions, task: PlannedTask, sink: Appl
 async function withCleanupSession<T>(opts: ApplyOptions, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: opts.url, application_name: `${opts.applicationName}:cleanup`, connectionTimeoutMillis: 5000 });
   c.on("error", () => undefined);
-  await c.connect();
+  await c.connect().catch((err) => {
+    throw withoutSecrets(err, opts.url);
+  });
   try {
     await c.query("SET statement_timeout = 0");
     await c.query("SET lock_timeout = '5s'");

@@ -8,6 +8,7 @@ import { indexState } from "../targets/catalog";
 import { findTarget, targetUrl, type TargetConfig } from "../targets/config";
 import { targetsWithPolicies } from "../targets/policies";
 import { withTargetClient } from "../targets/connect";
+import { redactTargetSecrets } from "../targets/display";
 import { buildProgress } from "../targets/progress";
 import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
 import { appendEvent } from "./events";
@@ -56,7 +57,8 @@ export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
     else if (job.kind === "verify") await verifyJob(ctx, job, rollout, target, tasks);
     else await rollbackJob(ctx, job, rollout, target);
   } catch (err) {
-    const error = (err as Error).message;
+    // Whatever failed, its message goes to events, the rollout and the audit log: never with a secret.
+    const error = redactTargetSecrets((err as Error).message, target);
     await appendEvent(ctx.pool, rollout.id, "phase_error", { phase: job.kind, error });
     await withTransaction(ctx.pool, async (tx) => {
       await finishJob(tx, job.id, error);
