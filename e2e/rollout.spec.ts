@@ -1,5 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { createRollout, login } from "./helpers";
+import type { Page } from "@playwright/test";
+import { expect, test, createRollout, login } from "./helpers";
 
 async function stateOf(page: Page) {
   return page.getByTestId("rollout-state");
