@@ -23,7 +23,12 @@ export const test = base.extend<{ cspViolations: string[] }>({
 });
 export { expect };
 
+const watched = new WeakSet<BrowserContext>();
+
 async function watchCsp(context: BrowserContext, violations: string[]): Promise<void> {
+  // The default context may come through the patched browser.newContext and the context fixture both.
+  if (watched.has(context)) return;
+  watched.add(context);
   await context.exposeBinding("__indexdeckCspViolation", ({ page }, v: { directive: string; blocked: string; source: string; line: number; sample: string }) => {
     violations.push(`${page?.url()}: ${v.directive} refused ${v.blocked || "inline"} (${v.source}:${v.line}) ${v.sample}`);
   });
