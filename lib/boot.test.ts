@@ -43,5 +43,9 @@ describe("server start", () => {
     const err = await boot().catch((e) => e);
     expect(err.message).toMatch(/cannot reach the store named by DATABASE_URL/);
     expect(err.message).not.toContain("topsecret");
+    process.env.DATABASE_URL = "postgres://x@127.0.0.1:1/x?password=topsecret2&sslpassword=topsecret3";
+    const again = await boot().catch((e) => e);
+    expect(again.message).toMatch(/cannot reach the store named by DATABASE_URL/);
+    expect(again.message).not.toMatch(/topsecret/);
   });
 });

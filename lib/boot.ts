@@ -3,6 +3,7 @@ import { loadTargets } from "./targets/config";
 import { retentionFromEnv } from "./monitor/collector";
 import { migrate } from "./store/migrator";
 import { requireStoreUrl } from "./store/pool";
+import { redactConnectionSecrets } from "./targets/display";
 import { startJobRunner, startUsageCollector } from "./server";
 
 /**
@@ -19,7 +20,7 @@ export async function boot(): Promise<void> {
   try {
     await store.connect();
   } catch (err) {
-    throw new Error(`cannot reach the store named by DATABASE_URL: ${(err as Error).message}`);
+    throw new Error(`cannot reach the store named by DATABASE_URL: ${redactConnectionSecrets((err as Error).message, storeUrl)}`);
   }
   try {
     await migrate(store);
