@@ -1,5 +1,5 @@
 import { NextRequest, NextResponse, type NextFetchEvent } from "next/server";
-import { withAuth } from "next-auth/middleware";
+import { withAuth, type NextRequestWithAuth } from "next-auth/middleware";
 import { API_CSP, hsts, newNonce, pageCsp } from "@/lib/web/headers";
 
 // Sends a browser without a session to the login page, with the page it asked for to come back to.
@@ -25,7 +25,7 @@ export async function proxy(request: NextRequest, event: NextFetchEvent) {
     headers.set("content-security-policy", csp);
     const forwarded = new NextRequest(request, { headers });
     // The login page and next-auth's own paths pass the gate untouched (it returns nothing for them).
-    response = (await sessionGate(forwarded as never, event)) ?? NextResponse.next({ request: { headers } });
+    response = (await sessionGate(forwarded as NextRequestWithAuth, event)) ?? NextResponse.next({ request: { headers } });
   }
   response.headers.set("Content-Security-Policy", csp);
   const strict = hsts();
