@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { createRollout, login } from "./helpers";
+import { expect, test, createRollout, login } from "./helpers";
 
 test("production: four eyes, window override, sign-off, history and CSV for the manager; engineers get 403", async ({ browser }) => {
   test.setTimeout(180_000);

@@ -1,5 +1,61 @@
 import { readFileSync } from "node:fs";
-import { expect, type Page } from "@playwright/test";
+import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+
+/**
+ * Every spec's `test`: fails a test during which any page of any of its browser contexts (the default
+ * one and those it opens with browser.newPage/newContext) broke the Content-Security-Policy, so a
+ * policy the app doesn't actually work under can't pass unnoticed. The page reports each
+ * `securitypolicyviolation` event through a binding (which runs outside the page's policy), and
+ * Chromium's console errors for refused resources are caught as well.
+ */
+export const test = base.extend<{ cspViolations: string[] }>({
+  cspViolations: [async ({ browser }, run) => {
+    const violations: string[] = [];
+    const restore = watchNewContexts(browser, violations);
+    await run(violations);
+    restore();
+    expect(violations, "Content-Security-Policy violations").toEqual([]);
+  }, { auto: true }],
+  context: async ({ context, cspViolations }, run) => {
+    await watchCsp(context, cspViolations);
+    await run(context);
+  },
+});
+export { expect };
+
+const watched = new WeakSet<BrowserContext>();
+
+async function watchCsp(context: BrowserContext, violations: string[]): Promise<void> {
+  // The default context may come through the patched browser.newContext and the context fixture both.
+  if (watched.has(context)) return;
+  watched.add(context);
+  await context.exposeBinding("__indexdeckCspViolation", ({ page }, v: { directive: string; blocked: string; source: string; line: number; sample: string }) => {
+    violations.push(`${page?.url()}: ${v.directive} refused ${v.blocked || "inline"} (${v.source}:${v.line}) ${v.sample}`);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      (window as unknown as { __indexdeckCspViolation(v: unknown): void }).__indexdeckCspViolation({
+        directive: e.effectiveDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber, sample: e.sample,
+      });
+    });
+  });
+  context.on("console", (msg) => {
+    if (msg.type() === "error" && msg.text().includes("Content Security Policy")) violations.push(`${msg.page()?.url()}: ${msg.text()}`);
+  });
+}
+
+/** Watches the contexts a test opens itself, until it ends. */
+function watchNewContexts(browser: Browser, violations: string[]): () => void {
+  const original = browser.newContext;
+  browser.newContext = async (...args: Parameters<Browser["newContext"]>) => {
+    const context = await original.apply(browser, args);
+    await watchCsp(context, violations);
+    return context;
+  };
+  return () => {
+    browser.newContext = original;
+  };
+}
 
 export type DemoRole = "admin" | "dba" | "sre" | "manager" | "engineer";
 

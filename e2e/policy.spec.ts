@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { login } from "./helpers";
+import { expect, test, login } from "./helpers";
 
 test("an admin changes a target's policy with a reason; bad lines are named; the change is versioned and audited; a dba gets 403", async ({ browser }) => {
   const admin = await browser.newPage();

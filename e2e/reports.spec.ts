@@ -1,6 +1,5 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, demoServer, login } from "./helpers";
 import pg from "pg";
-import { demoServer, login } from "./helpers";
 
 /** The demo's staging target, reached directly to give its report something to find. */
 async function onStaging(sql: string): Promise<void> {

@@ -1,6 +1,6 @@
-import { expect, test, type Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 import pg from "pg";
-import { createRollout, demoTargetUrl, login } from "./helpers";
+import { expect, test, createRollout, demoTargetUrl, login } from "./helpers";
 
 async function stateOf(page: Page) {
   return page.getByTestId("rollout-state");

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { boot } from "./boot";
 
 const saved = { ...process.env };
+const SECRET = "0123456789abcdef0123456789abcdef"; // 32 bytes, the least accepted
 afterEach(() => {
   process.env = { ...saved };
 });
@@ -13,7 +14,7 @@ describe("server start", () => {
   it("refuses a malformed targets file, naming the file, the field and the problem", async () => {
     const file = path.join(await mkdtemp(path.join(tmpdir(), "boot-")), "targets.json");
     await writeFile(file, JSON.stringify({ targets: [{ id: "p", label: "P", environment: "prod", url: "postgres://x@h/db", approvals: { required: 2 } }] }));
-    Object.assign(process.env, { INDEXDECK_TARGETS: file, DATABASE_URL: "postgres://x@127.0.0.1:1/x", NEXTAUTH_SECRET: "s" });
+    Object.assign(process.env, { INDEXDECK_TARGETS: file, DATABASE_URL: "postgres://x@127.0.0.1:1/x", NEXTAUTH_SECRET: SECRET, NEXTAUTH_URL: "http://localhost:3000" });
     await expect(boot()).rejects.toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: targets\\.0\\.environment: `));
   });
 
@@ -25,12 +26,26 @@ describe("server start", () => {
     await expect(boot()).rejects.toThrow(/NEXTAUTH_SECRET is not set/);
   });
 
+  it("refuses a session secret shorter than 32 bytes, and a missing or malformed NEXTAUTH_URL", async () => {
+    Object.assign(process.env, { DATABASE_URL: "postgres://x@127.0.0.1:1/x", NEXTAUTH_SECRET: SECRET.slice(1), NEXTAUTH_URL: "http://localhost:3000" });
+    await expect(boot()).rejects.toThrow("NEXTAUTH_SECRET is 31 bytes long: it must be at least 32 (e.g. openssl rand -base64 32)");
+    process.env.NEXTAUTH_SECRET = SECRET;
+    delete process.env.NEXTAUTH_URL;
+    await expect(boot()).rejects.toThrow(/^NEXTAUTH_URL is not set: /);
+    process.env.NEXTAUTH_URL = "localhost:3000";
+    await expect(boot()).rejects.toThrow("NEXTAUTH_URL is not an http:// or https:// URL: localhost:3000");
+  });
+
   it("says so when the store cannot be reached, without the password", async () => {
     const file = path.join(await mkdtemp(path.join(tmpdir(), "boot-")), "targets.json");
     await writeFile(file, JSON.stringify({ targets: [] }));
-    Object.assign(process.env, { INDEXDECK_TARGETS: file, DATABASE_URL: "postgres://x:topsecret@127.0.0.1:1/x", NEXTAUTH_SECRET: "s" });
+    Object.assign(process.env, { INDEXDECK_TARGETS: file, DATABASE_URL: "postgres://x:topsecret@127.0.0.1:1/x", NEXTAUTH_SECRET: SECRET, NEXTAUTH_URL: "http://localhost:3000" });
     const err = await boot().catch((e) => e);
     expect(err.message).toMatch(/cannot reach the store named by DATABASE_URL/);
     expect(err.message).not.toContain("topsecret");
+    process.env.DATABASE_URL = "postgres://x@127.0.0.1:1/x?password=topsecret2&sslpassword=topsecret3";
+    const again = await boot().catch((e) => e);
+    expect(again.message).toMatch(/cannot reach the store named by DATABASE_URL/);
+    expect(again.message).not.toMatch(/topsecret/);
   });
 });

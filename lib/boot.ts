@@ -3,6 +3,7 @@ import { loadTargets } from "./targets/config";
 import { retentionFromEnv } from "./monitor/collector";
 import { migrate } from "./store/migrator";
 import { requireStoreUrl } from "./store/pool";
+import { redactConnectionSecrets } from "./targets/display";
 import { startJobRunner, startUsageCollector } from "./server";
 
 /**
@@ -12,14 +13,14 @@ import { startJobRunner, startUsageCollector } from "./server";
  */
 export async function boot(): Promise<void> {
   const storeUrl = requireStoreUrl();
-  if (!process.env.NEXTAUTH_SECRET) throw new Error("NEXTAUTH_SECRET is not set: sessions cannot be signed (npm run demo generates one in .indexdeck/)");
+  requireSessionSettings();
   const targets = loadTargets();
   retentionFromEnv(); // a malformed INDEXDECK_RETENTION stops the start, not the first collection
   const store = new pg.Client({ connectionString: storeUrl, connectionTimeoutMillis: 10_000 });
   try {
     await store.connect();
   } catch (err) {
-    throw new Error(`cannot reach the store named by DATABASE_URL: ${(err as Error).message}`);
+    throw new Error(`cannot reach the store named by DATABASE_URL: ${redactConnectionSecrets((err as Error).message, storeUrl)}`);
   }
   try {
     await migrate(store);
@@ -29,6 +30,33 @@ export async function boot(): Promise<void> {
   startJobRunner();
   startUsageCollector();
   console.log(`indexdeck: store ready, ${targets.length} target(s) configured, job runner started`);
+}
+
+// HS256/A256GCM keys are derived from the secret: fewer than 32 bytes of it is a key an attacker can
+// search, and with it forge a session cookie for any user and role.
+const MIN_SECRET_BYTES = 32;
+
+/**
+ * The session settings next-auth would otherwise only complain about at the first sign-in, or not at
+ * all: a secret long enough to sign with, and the public URL, which decides the app's origin (the
+ * cross-site check), Secure cookies (https) and where sign-in redirects go.
+ */
+function requireSessionSettings(): void {
+  const secret = process.env.NEXTAUTH_SECRET;
+  if (!secret) throw new Error("NEXTAUTH_SECRET is not set: sessions cannot be signed (npm run demo generates one in .indexdeck/)");
+  const bytes = Buffer.byteLength(secret, "utf8");
+  if (bytes < MIN_SECRET_BYTES) {
+    throw new Error(`NEXTAUTH_SECRET is ${bytes} bytes long: it must be at least ${MIN_SECRET_BYTES} (e.g. openssl rand -base64 32)`);
+  }
+  const url = process.env.NEXTAUTH_URL;
+  if (!url) throw new Error("NEXTAUTH_URL is not set: it must be the app's public URL, e.g. https://indexdeck.example.com");
+  let protocol = "";
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // reported below
+  }
+  if (protocol !== "http:" && protocol !== "https:") throw new Error(`NEXTAUTH_URL is not an http:// or https:// URL: ${url}`);
 }
 
 /** For the web server's start: a server that cannot boot must not serve half-configured. */

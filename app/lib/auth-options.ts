@@ -4,12 +4,16 @@ import { z } from "zod";
 import { authenticate } from "@/lib/auth/users";
 import { isRole } from "@/lib/auth/policy";
 import { storePool } from "@/lib/store/pool";
+import { usesHttps } from "@/lib/web/headers";
 
 const Credentials = z.object({ username: z.string().min(1).max(254), password: z.string().min(1).max(1024) });
 
 export const authOptions: NextAuthOptions = {
   session: { strategy: "jwt", maxAge: 12 * 60 * 60 },
   pages: { signIn: "/login" },
+  // Secure (and __Secure-/__Host- prefixed) cookies whenever the public URL is https, said here rather
+  // than left to next-auth's default so that app/lib/session.ts and this agree by construction.
+  useSecureCookies: usesHttps(),
   providers: [
     CredentialsProvider({
       name: "indexdeck",

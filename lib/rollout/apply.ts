@@ -2,6 +2,7 @@ import pg from "pg";
 import { quoteQualified } from "../sql/quote";
 import { cancelOwnBackend, sessionsByPid, type SessionInfo } from "../targets/activity";
 import { indexState } from "../targets/catalog";
+import { withoutSecrets } from "../targets/display";
 import { backendWait, buildProgress } from "../targets/progress";
 import type { PlannedTask } from "./plan";
 import { overallPercent, taskStatusFor } from "./progress";
@@ -76,7 +77,7 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
     ({ client: session, evidence } = await openApplySession(opts));
   } catch (err) {
     if (err instanceof SessionPinError) return { ok: false, error: err.message, advice: "Remove the setting from the connection URL's options, then run apply again." };
-    return { ok: false, error: `cannot connect to the target: ${(err as Error).message}`, advice: "Check that the target is up and reachable, then run apply again." };
+    return { ok: false, error: `cannot connect to the target: ${withoutSecrets(err as Error, opts.url).message}`, advice: "Check that the target is up and reachable, then run apply again." };
   }
   try {
     // One apply per target database, whoever starts it: web servers, workers and the CLI alike.

@@ -9,6 +9,7 @@ import { sha256 } from "../changeset/catalog";
 import { findTarget, sessionLimits, targetUrl, type TargetConfig } from "../targets/config";
 import { targetsWithPolicies } from "../targets/policies";
 import { withTargetClient } from "../targets/connect";
+import { redactTargetSecrets } from "../targets/display";
 import { buildProgress } from "../targets/progress";
 import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
 import { appendEvent } from "./events";
@@ -59,7 +60,8 @@ export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
     else if (job.kind === "verify") await verifyJob(ctx, job, rollout, target, tasks);
     else await rollbackJob(ctx, job, rollout, target);
   } catch (err) {
-    const error = (err as Error).message;
+    // Whatever failed, its message goes to events, the rollout and the audit log: never with a secret.
+    const error = redactTargetSecrets((err as Error).message, target);
     const code = err instanceof IntegrityError ? err.code : null;
     await appendEvent(ctx.pool, rollout.id, "phase_error", { phase: job.kind, error, code });
     await withTransaction(ctx.pool, async (tx) => {

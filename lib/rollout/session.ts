@@ -1,5 +1,6 @@
 import pg from "pg";
 import { quoteIdent } from "../sql/quote";
+import { withoutSecrets } from "../targets/display";
 
 /**
  * The settings that decide how the server splits and reads SQL text, pinned to what libpg-query
@@ -94,7 +95,9 @@ export async function openApplySession(opts: ApplySessionOptions): Promise<{ cli
     options: Object.entries(PINNED).map(([k, v]) => `-c ${k}=${v}`).join(" "),
   });
   client.on("error", () => undefined); // a dropped connection surfaces as a query error instead
-  await client.connect();
+  await client.connect().catch((err) => {
+    throw withoutSecrets(err, opts.url);
+  });
   try {
     return { client, evidence: await pinSession(client, opts.searchPath) };
   } catch (err) {

@@ -166,24 +166,3 @@ export function targetUrl(target: TargetConfig): string {
   if (!value) throw new TargetsConfigError(`target ${target.id}: environment variable ${target.urlEnv} is not set`);
   return value;
 }
-
-/** The URL with any password replaced, safe for pages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "*****";
-    return u.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
-}
-
-/** Removes the password of `url` from any text (driver errors sometimes repeat connection details). */
-export function redactSecret(text: string, url: string): string {
-  try {
-    const password = decodeURIComponent(new URL(url).password);
-    return password ? text.split(password).join("*****") : text;
-  } catch {
-    return text;
-  }
-}

@@ -1,5 +1,6 @@
 import pg from "pg";
-import { redactSecret, targetUrl, type TargetConfig } from "./config";
+import { targetUrl, type TargetConfig } from "./config";
+import { withoutSecrets } from "./display";
 
 export interface TargetSessionOptions {
   applicationName?: string;
@@ -25,9 +26,7 @@ export async function withTargetClient<T>(
     await client.connect();
     return await fn(client);
   } catch (err) {
-    const e = err as Error;
-    e.message = redactSecret(e.message, url);
-    throw e;
+    throw withoutSecrets(err, url);
   } finally {
     await client.end().catch(() => undefined);
   }

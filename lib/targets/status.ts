@@ -1,4 +1,5 @@
-import { redactUrl, targetUrl, type TargetConfig } from "./config";
+import { targetUrl, type TargetConfig } from "./config";
+import { connectionSummary } from "./display";
 import { serverOverview, type ServerOverview } from "./catalog";
 import { withTargetClient } from "./connect";
 
@@ -17,7 +18,7 @@ export async function targetStatuses(targets: TargetConfig[]): Promise<TargetSta
       const base = { id: t.id, label: t.label, environment: t.environment, approvalsRequired: t.approvals.required };
       let connection = t.urlEnv ? `$${t.urlEnv}` : "";
       try {
-        connection = t.urlEnv ? `$${t.urlEnv} → ${redactUrl(targetUrl(t))}` : redactUrl(targetUrl(t));
+        connection = t.urlEnv ? `$${t.urlEnv} → ${connectionSummary(targetUrl(t))}` : connectionSummary(targetUrl(t));
         const server = await withTargetClient(t, serverOverview, { connectTimeoutMs: 3000, statementTimeoutMs: 5000 });
         return { ...base, connection, reachable: true, server };
       } catch (err) {

@@ -1,15 +1,19 @@
 import { NextResponse } from "next/server";
-import { ChangeSetExistsError, createChangeSet, UploadChangeSet } from "@/lib/changeset/catalog";
+import { ChangeSetExistsError, createChangeSet, MAX_UPLOAD_BYTES, UploadChangeSet } from "@/lib/changeset/catalog";
 import { storePool } from "@/lib/store/pool";
-import { apiActor } from "@/app/lib/session";
+import { jsonRequest } from "@/app/lib/json-request";
 
 export const dynamic = "force-dynamic";
 
+// The SQL itself is capped at MAX_UPLOAD_BYTES by UploadChangeSet; JSON escapes every newline and quote
+// in it, so the body around it may be up to about twice that.
+const BODY_LIMIT = 2 * MAX_UPLOAD_BYTES;
+
 /** Upload a change set (dba, sre, admin). Body: {"name": "...", "sql": "..."}. */
 export async function POST(request: Request) {
-  const actor = await apiActor("changeset:create");
-  if (actor instanceof NextResponse) return actor;
-  const body = await request.json().catch(() => null);
+  const input = await jsonRequest(request, "changeset:create", BODY_LIMIT);
+  if (input instanceof NextResponse) return input;
+  const { actor, body } = input;
   const parsed = UploadChangeSet.safeParse(body);
   if (!parsed.success) {
     return NextResponse.json({ error: "invalid change set", fields: parsed.error.issues.map((i) => i.message) }, { status: 422 });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { createRollout } from "@/lib/rollout/rollouts";
 import { storePool } from "@/lib/store/pool";
 import { targetsWithPolicies } from "@/lib/targets/policies";
-import { apiActor } from "@/app/lib/session";
+import { jsonRequest } from "@/app/lib/json-request";
 import { errorResponse, invalid } from "@/app/lib/http";
 
 export const dynamic = "force-dynamic";
@@ -12,9 +12,10 @@ const Body = z.object({ changesetId: z.string().min(1).max(200), targetId: z.str
 
 /** Create a rollout (dba, sre, admin). */
 export async function POST(request: Request) {
-  const actor = await apiActor("rollout:create");
-  if (actor instanceof NextResponse) return actor;
-  const parsed = Body.safeParse(await request.json().catch(() => null));
+  const input = await jsonRequest(request, "rollout:create");
+  if (input instanceof NextResponse) return input;
+  const { actor } = input;
+  const parsed = Body.safeParse(input.body);
   if (!parsed.success) return invalid(parsed.error);
   try {
     const rollout = await createRollout(storePool(), await targetsWithPolicies(storePool()), parsed.data, actor);

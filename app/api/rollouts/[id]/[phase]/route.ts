@@ -2,7 +2,7 @@ import { NextResponse } from "next/server";
 import { z } from "zod";
 import { PHASE_PERMISSION, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/phases";
 import { storePool } from "@/lib/store/pool";
-import { apiActor } from "@/app/lib/session";
+import { jsonRequest } from "@/app/lib/json-request";
 import { errorResponse, invalid, RolloutId } from "@/app/lib/http";
 
 export const dynamic = "force-dynamic";
@@ -12,11 +12,12 @@ export async function POST(request: Request, { params }: { params: Promise<{ id:
   const { id, phase } = await params;
   const parsedPhase = z.enum(PHASES).safeParse(phase);
   if (!parsedPhase.success) return NextResponse.json({ error: `unknown phase ${phase}` }, { status: 404 });
-  const actor = await apiActor(PHASE_PERMISSION[parsedPhase.data]);
-  if (actor instanceof NextResponse) return actor;
+  const input = await jsonRequest(request, PHASE_PERMISSION[parsedPhase.data]);
+  if (input instanceof NextResponse) return input;
+  const { actor } = input;
   const rolloutId = RolloutId.safeParse(id);
   if (!rolloutId.success) return NextResponse.json({ error: `invalid rollout id ${id}` }, { status: 404 });
-  const body = PhaseInput.safeParse((await request.json().catch(() => ({}))) ?? {});
+  const body = PhaseInput.safeParse(input.body ?? {}); // an empty body is a phase with no inputs
   if (!body.success) return invalid(body.error);
   try {
     return NextResponse.json(await requestPhase(storePool(), rolloutId.data, parsedPhase.data, actor, body.data), { status: 202 });

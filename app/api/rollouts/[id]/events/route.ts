@@ -4,6 +4,7 @@ import { storePool } from "@/lib/store/pool";
 import { eventHub } from "@/lib/server";
 import { apiActor } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
+import { liveStreams } from "@/lib/web/stream-limit";
 
 export const dynamic = "force-dynamic";
 
@@ -16,6 +17,9 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   if (actor instanceof NextResponse) return actor;
   const id = RolloutId.safeParse((await params).id);
   if (!id.success || !(await getRollout(storePool(), id.data))) return NextResponse.json({ error: "unknown rollout" }, { status: 404 });
+  const release = liveStreams.acquire(actor.id);
+  if (!release) return NextResponse.json({ error: `at most ${liveStreams.perUser} live streams per user; close another tab of a rollout` }, { status: 429 });
+  request.signal.addEventListener("abort", release);
   const url = new URL(request.url);
   const after = Number(request.headers.get("last-event-id") ?? url.searchParams.get("after") ?? 0);
   const afterId = Number.isSafeInteger(after) && after > 0 ? after : 0;
@@ -41,6 +45,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
         hub.poke(id.data);
       }, 15_000);
       cleanup = () => {
+        release();
         clearInterval(keepalive);
         unsubscribe();
       };

@@ -3,6 +3,7 @@ import { storePool } from "@/lib/store/pool";
 import { findTarget, loadTargets } from "@/lib/targets/config";
 import { changePolicy, PolicyChange, policyState } from "@/lib/targets/policies";
 import { apiActor } from "@/app/lib/session";
+import { jsonRequest } from "@/app/lib/json-request";
 import { errorResponse, invalid } from "@/app/lib/http";
 
 export const dynamic = "force-dynamic";
@@ -18,9 +19,9 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
 
 /** Saves a new version (admin only): body `{ policy, reason, basedOn }`, where basedOn is the version read. */
 export async function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
-  const actor = await apiActor("policy:manage");
-  if (actor instanceof NextResponse) return actor;
-  const body = await request.json().catch(() => null);
+  const input = await jsonRequest(request, "policy:manage");
+  if (input instanceof NextResponse) return input;
+  const { actor, body } = input;
   const change = PolicyChange.safeParse({ ...(body && typeof body === "object" ? body : {}), targetId: (await params).id });
   if (!change.success) return invalid(change.error);
   try {
