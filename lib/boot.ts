@@ -1,6 +1,8 @@
 import pg from "pg";
 import { loadTargets } from "./targets/config";
 import { retentionFromEnv } from "./monitor/collector";
+import { trustedProxies } from "./auth/client-address";
+import { sessionLifetimeMs } from "./auth/sessions";
 import { migrate } from "./store/migrator";
 import { requireStoreUrl } from "./store/pool";
 import { startJobRunner, startUsageCollector } from "./server";
@@ -15,6 +17,8 @@ export async function boot(): Promise<void> {
   if (!process.env.NEXTAUTH_SECRET) throw new Error("NEXTAUTH_SECRET is not set: sessions cannot be signed (npm run demo generates one in .indexdeck/)");
   const targets = loadTargets();
   retentionFromEnv(); // a malformed INDEXDECK_RETENTION stops the start, not the first collection
+  sessionLifetimeMs(); // likewise INDEXDECK_SESSION_HOURS and INDEXDECK_TRUSTED_PROXIES, not the first sign-in
+  trustedProxies();
   const store = new pg.Client({ connectionString: storeUrl, connectionTimeoutMillis: 10_000 });
   try {
     await store.connect();
