@@ -39,9 +39,10 @@ interface Row {
 }
 
 /**
- * Applies one change to the user `email`, with its audit row, in one transaction. Every change but
- * enabling bumps the user's session version, which ends all their sessions on every app server
- * (this one at once, the others within SESSION_CACHE_MS). The last active admin can't be disabled or
+ * Applies one change to the user `email`, with its audit row, in one transaction. Every change bumps
+ * the user's session version, which ends all their sessions on every app server (this one at once,
+ * the others within SESSION_CACHE_MS); for enabling, the bump is what tells a server that still
+ * remembers the user disabled that a new sign-in is newer than its memory. The last active admin can't be disabled or
  * demoted: user changes queue on one lock, so two admins removing each other at once can't both pass.
  * `by` is who does it (null: the CLI).
  */
@@ -74,7 +75,7 @@ export async function changeUser(
           SET disabled_at     = CASE $2 WHEN 'disable' THEN now() WHEN 'enable' THEN NULL ELSE disabled_at END,
               role            = coalesce($3, role),
               password_hash   = coalesce($4, password_hash),
-              session_version = session_version + CASE $2 WHEN 'enable' THEN 0 ELSE 1 END
+              session_version = session_version + 1
         WHERE id = $1`,
       [user.id, change.op, change.op === "set-role" ? change.role : null, passwordHash],
     );

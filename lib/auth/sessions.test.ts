@@ -82,6 +82,17 @@ describe.each(pgServers())("sessions follow the user on $name PostgreSQL", (serv
     expect(await sessionActor(here, claimsOf(dba, v + 3), 12 * HOUR)).not.toBeNull();
   });
 
+  it("lets a user enabled again sign in at once on a server that still remembers them disabled", async () => {
+    const here = new SessionUsers(pool, { ttlMs: 10_000, now });
+    const there = new SessionUsers(pool, { ttlMs: 10_000, now });
+    await changeUser(pool, "dba", { op: "disable" }, admin, here);
+    expect(await sessionActor(there, claimsOf(dba, 2), 12 * HOUR)).toBeNull(); // `there` now caches "disabled"
+    await changeUser(pool, "dba", { op: "enable" }, admin, here);
+    const { rows: [{ v }] } = await pool.query("SELECT session_version AS v FROM app_user WHERE id = $1", [dba.id]);
+    // A session newer than what a server remembers makes it read again, without waiting for the TTL.
+    expect(await sessionActor(there, claimsOf(dba, v), 12 * HOUR)).toMatchObject({ email: "dba", role: "dba" });
+  });
+
   it("ends a session its absolute lifetime after sign-in, however often it was refreshed", async () => {
     const users = new SessionUsers(pool, { ttlMs: 10_000, now });
     const signedIn = clock;

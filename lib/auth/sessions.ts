@@ -111,7 +111,13 @@ export function sessionUsers(pool: pg.Pool): SessionUsers {
 export async function sessionActor(users: SessionUsers, claims: SessionClaims, lifetimeMs: number): Promise<Actor | null> {
   const now = users.now();
   if (claims.signedInAt > now + CLOCK_SKEW_MS || now - claims.signedInAt >= lifetimeMs) return null;
-  const user = await users.get(claims.uid);
+  let user = await users.get(claims.uid);
+  // A session newer than what this server remembers (signed in after an enable, a role change or a
+  // reset) proves the memory stale: read again rather than refuse a valid session for the TTL.
+  if (user && claims.sv > user.sessionVersion) {
+    users.forget(claims.uid);
+    user = await users.get(claims.uid);
+  }
   if (!user || user.disabled || user.sessionVersion !== claims.sv || !isRole(user.role)) return null;
   return { id: user.id, email: user.email, role: user.role };
 }
