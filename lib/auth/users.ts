@@ -146,7 +146,7 @@ async function pruneAttempts(pool: pg.Pool): Promise<void> {
   const now = Date.now();
   if (now - (lastPrune.get(pool) ?? 0) < 60_000) return;
   lastPrune.set(pool, now);
-  await pool.query(`DELETE FROM login_attempt WHERE at < now() - interval '${KEEP_ATTEMPTS}'`);
+  await pool.query("DELETE FROM login_attempt WHERE at < now() - $1::interval", [KEEP_ATTEMPTS]);
   await pool.query("DELETE FROM login_failure_tally WHERE audited_at < now() - interval '1 day'");
 }
 
