@@ -1,6 +1,8 @@
 import pg from "pg";
 import { loadTargets } from "./targets/config";
 import { retentionFromEnv } from "./monitor/collector";
+import { trustedProxies } from "./auth/client-address";
+import { sessionLifetimeMs } from "./auth/sessions";
 import { migrate } from "./store/migrator";
 import { requireStoreUrl } from "./store/pool";
 import { redactConnectionSecrets } from "./targets/display";
@@ -16,6 +18,8 @@ export async function boot(): Promise<void> {
   requireSessionSettings();
   const targets = loadTargets();
   retentionFromEnv(); // a malformed INDEXDECK_RETENTION stops the start, not the first collection
+  sessionLifetimeMs(); // likewise INDEXDECK_SESSION_HOURS and INDEXDECK_TRUSTED_PROXIES, not the first sign-in
+  trustedProxies();
   const store = new pg.Client({ connectionString: storeUrl, connectionTimeoutMillis: 10_000 });
   try {
     await store.connect();

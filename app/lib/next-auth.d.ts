@@ -1,7 +1,7 @@
-import type { Role } from "@/lib/auth/policy";
+import "next-auth";
 
 declare module "next-auth" {
   interface Session {
-    user?: { name?: string | null; email?: string | null; image?: string | null; role?: Role; id?: number };
+    user?: { name?: string | null; email?: string | null; image?: string | null; id?: number };
   }
 }

@@ -1,12 +1,25 @@
 "use client";
 
 import { signOut } from "next-auth/react";
+import { useState } from "react";
+import { logoutEverywhereAction } from "./actions";
 
 export default function LogoutPage() {
+  const [error, setError] = useState<string | null>(null);
+
+  async function everywhere() {
+    const result = await logoutEverywhereAction();
+    if (!result.ok) setError(result.error ?? "could not log out everywhere");
+    else await signOut({ callbackUrl: "/login" });
+  }
+
   return (
     <div className="login card">
       <h1>Log out of indexdeck?</h1>
-      <button onClick={() => signOut({ callbackUrl: "/login" })}>Log out</button>
+      <button onClick={() => signOut({ callbackUrl: "/login" })}>Log out</button>{" "}
+      <button onClick={everywhere}>Log out everywhere</button>
+      <p><small>Everywhere ends your sessions in every browser and on every device.</small></p>
+      <p className="error" aria-live="polite">{error}</p>
     </div>
   );
 }

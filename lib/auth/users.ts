@@ -2,7 +2,7 @@ import type pg from "pg";
 import { z } from "zod";
 import { appendAudit } from "../audit/log";
 import { withTransaction } from "../store/pool";
-import { hashPassword, verifyPassword } from "./password";
+import { hashPassword, needsRehash, verifyNobody, verifyPassword } from "./password";
 import { ROLES, type Actor, type Role } from "./policy";
 
 export const NewUser = z.object({
@@ -36,44 +36,135 @@ export async function createUser(pool: pg.Pool, input: z.input<typeof NewUser>, 
   }
 }
 
+/** Failed attempts a minute for one login from one address (every address, when none is known). */
 export const LOGIN_FAILURES_PER_MINUTE = 5;
+/** Failed attempts a minute from one known address, over all logins: one address spraying many logins. */
+export const LOGIN_FAILURES_PER_CLIENT = 20;
+/** The tally (and audit) key shared by every login that doesn't exist, so made-up names can't add rows. */
+const UNKNOWN_LOGINS = "*";
+/** How long login attempts are kept: the limits look back a minute; the rest is a short trail. */
+const KEEP_ATTEMPTS = "1 hour";
 
-export type LoginResult = { ok: true; actor: Actor } | { ok: false; reason: "invalid" | "throttled" };
+export type LoginResult = { ok: true; actor: Actor; sessionVersion: number } | { ok: false; reason: "invalid" | "throttled" };
 
-/**
- * Checks a password. Failures and successes are both recorded and audited; after
- * LOGIN_FAILURES_PER_MINUTE failures for one account in a minute further attempts are refused
- * without looking at the password, whatever it is, until the minute has passed.
- */
-export async function authenticate(pool: pg.Pool, email: string, password: string): Promise<LoginResult> {
-  const name = email.trim().slice(0, 254);
-  const { rows: [recent] } = await pool.query<{ failures: number }>(
-    `SELECT count(*)::int AS failures
-       FROM login_attempt
-      WHERE email = $1 AND NOT succeeded AND at > now() - interval '1 minute'`,
-    [name],
-  );
-  const throttled = recent.failures >= LOGIN_FAILURES_PER_MINUTE;
-  const { rows: [user] } = await pool.query<{ id: number; role: Role; password_hash: string }>(
-    "SELECT id, role, password_hash FROM app_user WHERE email = $1 AND disabled_at IS NULL",
-    [name],
-  );
-  const ok = !throttled && !!user && (await verifyPassword(password, user.password_hash));
-  await withTransaction(pool, async (tx) => {
-    await tx.query("INSERT INTO login_attempt (email, succeeded) VALUES ($1, $2)", [name, ok]);
-    await appendAudit(tx, {
-      actor: name, role: ok ? user.role : null,
-      action: ok ? "login.success" : "login.failure",
-      details: ok ? {} : { reason: throttled ? "throttled" : "invalid credentials" },
-    });
-  });
-  if (ok) return { ok: true, actor: { id: user.id, email: name, role: user.role } };
-  return { ok: false, reason: throttled ? "throttled" : "invalid" };
+interface LoginUser {
+  id: number;
+  role: Role;
+  password_hash: string;
+  session_version: number;
 }
 
-export async function listUsers(db: Pick<pg.Pool, "query">): Promise<Array<Actor & { createdAt: Date }>> {
-  const { rows } = await db.query<Actor & { createdAt: Date }>(
-    `SELECT id, email, role, created_at AS "createdAt" FROM app_user WHERE disabled_at IS NULL ORDER BY email`,
+type Gate = { throttled: true } | { throttled: false; attemptId: number; user: LoginUser | undefined };
+
+/**
+ * Checks a password, from `client` (the caller's address, or null when it isn't known).
+ *
+ * The attempt is counted and recorded in one transaction, under a lock per login and per address, so
+ * a parallel burst queues there and at most LOGIN_FAILURES_PER_MINUTE of its attempts (per login and
+ * address) and LOGIN_FAILURES_PER_CLIENT (per address) reach the password check in a minute. An
+ * attempt over a limit is refused without checking the password and without being recorded, so
+ * refused attempts never extend the wait; the same login from another address is not affected.
+ * Unknown and disabled logins are checked against a hash of nothing, at the same scrypt cost.
+ * Failures reach the audit log at most once a minute per login (see tallyFailure).
+ */
+export async function authenticate(pool: pg.Pool, email: string, password: string, client: string | null = null): Promise<LoginResult> {
+  const name = email.trim().slice(0, 254);
+  const from = client ?? "";
+  await pruneAttempts(pool);
+  const gate = await withTransaction(pool, async (tx): Promise<Gate> => {
+    // Always the login's lock before the address's, so two attempts can't each hold the other's.
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext('indexdeck.login'), hashtext($1))", [name]);
+    if (from) await tx.query("SELECT pg_advisory_xact_lock(hashtext('indexdeck.login-client'), hashtext($1))", [from]);
+    const { rows: [recent] } = await tx.query<{ login: number; client: number }>(
+      `SELECT (SELECT count(*)::int
+                 FROM login_attempt
+                WHERE email = $1 AND client = $2 AND NOT succeeded AND at > now() - interval '1 minute') AS login,
+              (SELECT count(*)::int
+                 FROM login_attempt
+                WHERE client = $2 AND $2 <> '' AND NOT succeeded AND at > now() - interval '1 minute') AS client`,
+      [name, from],
+    );
+    const { rows: [user] } = await tx.query<LoginUser>(
+      "SELECT id, role, password_hash, session_version FROM app_user WHERE email = $1 AND disabled_at IS NULL",
+      [name],
+    );
+    if (recent.login >= LOGIN_FAILURES_PER_MINUTE || recent.client >= LOGIN_FAILURES_PER_CLIENT) {
+      await tallyFailure(tx, user ? name : UNKNOWN_LOGINS, name, "throttled");
+      return { throttled: true };
+    }
+    // Recorded as a failure until the password proves right: attempts still being checked count too.
+    const { rows: [attempt] } = await tx.query<{ id: number }>(
+      "INSERT INTO login_attempt (email, client, succeeded) VALUES ($1, $2, false) RETURNING id",
+      [name, from],
+    );
+    return { throttled: false, attemptId: attempt.id, user };
+  });
+  if (gate.throttled) return { ok: false, reason: "throttled" };
+  const { user } = gate;
+  const ok = user ? await verifyPassword(password, user.password_hash) : await verifyNobody(password);
+  if (!ok || !user) {
+    await withTransaction(pool, (tx) => tallyFailure(tx, user ? name : UNKNOWN_LOGINS, name, "invalid credentials"));
+    return { ok: false, reason: "invalid" };
+  }
+  const rehashed = needsRehash(user.password_hash) ? await hashPassword(password) : null;
+  await withTransaction(pool, async (tx) => {
+    await tx.query("UPDATE login_attempt SET succeeded = true WHERE id = $1", [gate.attemptId]);
+    // Only if nobody changed the password meanwhile.
+    if (rehashed) await tx.query("UPDATE app_user SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [user.id, rehashed, user.password_hash]);
+    await appendAudit(tx, { actor: name, role: user.role, action: "login.success", details: {} });
+  });
+  return { ok: true, actor: { id: user.id, email: name, role: user.role }, sessionVersion: user.session_version };
+}
+
+/**
+ * Counts a failed login towards its audit row: the first failure of a login in a minute writes a row
+ * with how many failures it stands for (those since the previous row, this one included); the rest of
+ * the minute only adds to the count. Logins that don't exist share one key, so at most one row a
+ * minute per real user, plus one, whatever a flood tries.
+ */
+async function tallyFailure(tx: pg.ClientBase, key: string, name: string, reason: "invalid credentials" | "throttled"): Promise<void> {
+  await tx.query("INSERT INTO login_failure_tally (login, audited_at) VALUES ($1, '-infinity') ON CONFLICT (login) DO NOTHING", [key]);
+  const { rows: [tally] } = await tx.query<{ recent: boolean; unaudited: number }>(
+    "SELECT audited_at > now() - interval '1 minute' AS recent, unaudited FROM login_failure_tally WHERE login = $1 FOR UPDATE",
+    [key],
+  );
+  if (tally.recent) {
+    await tx.query("UPDATE login_failure_tally SET unaudited = unaudited + 1 WHERE login = $1", [key]);
+    return;
+  }
+  await tx.query("UPDATE login_failure_tally SET audited_at = now(), unaudited = 0 WHERE login = $1", [key]);
+  const failures = tally.unaudited + 1;
+  await appendAudit(tx, key === UNKNOWN_LOGINS
+    ? { actor: null, role: null, action: "login.failure", details: { reason, failures, unknownLogin: name } }
+    : { actor: name, role: null, action: "login.failure", details: { reason, failures } });
+}
+
+const lastPrune = new WeakMap<pg.Pool, number>();
+
+/** Deletes old attempts and tallies, at most once a minute per pool (the limits only look back a minute). */
+async function pruneAttempts(pool: pg.Pool): Promise<void> {
+  const now = Date.now();
+  if (now - (lastPrune.get(pool) ?? 0) < 60_000) return;
+  lastPrune.set(pool, now);
+  await pool.query("DELETE FROM login_attempt WHERE at < now() - $1::interval", [KEEP_ATTEMPTS]);
+  await pool.query("DELETE FROM login_failure_tally WHERE audited_at < now() - interval '1 day'");
+}
+
+export interface UserRow extends Actor {
+  createdAt: Date;
+  disabledAt: Date | null;
+}
+
+/** Every user, disabled ones included (the Users page and `users list` show and re-enable them). */
+export async function listUsers(db: Pick<pg.Pool, "query">): Promise<UserRow[]> {
+  const { rows } = await db.query<UserRow>(
+    `SELECT id,
+            email,
+            role,
+            created_at  AS "createdAt",
+            disabled_at AS "disabledAt"
+       FROM app_user
+      ORDER BY email`,
   );
   return rows;
 }

@@ -2,7 +2,8 @@ import { InputError } from "../changeset/files";
 import { closeStorePools } from "../store/pool";
 import { UsageError, processIo, type Io } from "./io";
 import { lintCommand } from "./lint";
-import { auditCommand, migrateCommand, usersCommand } from "./store-commands";
+import { auditCommand, migrateCommand } from "./store-commands";
+import { usersCommand } from "./users";
 import { workerCommand } from "./worker";
 import { phaseCommand } from "./phases";
 import { reportCommand } from "./report";
@@ -12,6 +13,8 @@ const USAGE = `indexdeck — roll out PostgreSQL indexes safely
   indexdeck lint PATH... [--format text|json|github] [--database-url URL]
   indexdeck migrate                      apply sql/app/ to the store (DATABASE_URL)
   indexdeck users add --email E --role R create a user (password from stdin or generated)
+  indexdeck users disable|enable --email E, set-role --email E --role R, reset-password --email E
+  indexdeck users list [--json]          every user, its role and whether it is disabled
   indexdeck audit verify [--json]        recompute the audit hash chain
   indexdeck worker                       run rollout jobs without the web app
 

@@ -1,10 +1,7 @@
 import { parseArgs } from "node:util";
-import { ZodError } from "zod";
 import { verifyAudit, verifyRows } from "../audit/verify";
 import { readFile } from "node:fs/promises";
 import type { AuditRow } from "../audit/log";
-import { generatePassword } from "../auth/password";
-import { createUser } from "../auth/users";
 import { migrate } from "../store/migrator";
 import { storePool } from "../store/pool";
 import { UsageError, type Io } from "./io";
@@ -17,23 +14,6 @@ export async function migrateCommand(_argv: string[], io: Io): Promise<number> {
     return 0;
   } finally {
     client.release();
-  }
-}
-
-export async function usersCommand(argv: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub !== "add") throw new UsageError("usage: indexdeck users add --email E --role R   (password from stdin, or generated and printed)");
-  const { values } = parseArgs({ args: rest, options: { email: { type: "string" }, role: { type: "string" } } });
-  if (!values.email || !values.role) throw new UsageError("users add needs --email and --role");
-  const piped = (await io.stdin()).replace(/\r?\n$/, "");
-  const password = piped || generatePassword();
-  try {
-    const user = await createUser(storePool(), { email: values.email, role: values.role as never, password }, null);
-    io.out(`created ${user.email} (${user.role})${piped ? "" : `\npassword: ${password}`}\n`);
-    return 0;
-  } catch (err) {
-    if (err instanceof ZodError) throw new UsageError(err.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("\n"));
-    throw err;
   }
 }
 

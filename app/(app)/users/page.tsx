@@ -1,7 +1,9 @@
 import { Forbidden } from "@/components/forbidden";
+import { ROLES } from "@/lib/auth/policy";
 import { listUsers } from "@/lib/auth/users";
 import { storePool } from "@/lib/store/pool";
 import { pageActor } from "@/app/lib/session";
+import { UserControls } from "./user-controls";
 
 export default async function UsersPage() {
   const { allowed } = await pageActor("users:manage");
@@ -10,12 +12,22 @@ export default async function UsersPage() {
   return (
     <>
       <h1>Users</h1>
-      <p>Add users with <code>npx indexdeck users add --email E --role R</code>.</p>
-      <table>
-        <thead><tr><th>Login</th><th>Role</th><th>Created</th></tr></thead>
+      <p>
+        Add users with <code>npx indexdeck users add --email E --role R</code>. Disabling a user, changing their
+        role or resetting their password ends their sessions on every server within seconds; the last active
+        admin can be neither disabled nor demoted.
+      </p>
+      <table data-testid="users">
+        <thead><tr><th>Login</th><th>Role</th><th>Status</th><th>Created</th><th>Change</th></tr></thead>
         <tbody>
           {users.map((u) => (
-            <tr key={u.id}><td>{u.email}</td><td>{u.role}</td><td>{u.createdAt.toISOString().slice(0, 10)}</td></tr>
+            <tr key={u.id} data-user={u.email}>
+              <td>{u.email}</td>
+              <td>{u.role}</td>
+              <td data-testid="user-status">{u.disabledAt ? `disabled since ${u.disabledAt.toISOString().slice(0, 10)}` : "active"}</td>
+              <td>{u.createdAt.toISOString().slice(0, 10)}</td>
+              <td><UserControls email={u.email} role={u.role} disabled={!!u.disabledAt} roles={ROLES} /></td>
+            </tr>
           ))}
         </tbody>
       </table>

@@ -2,7 +2,7 @@ import { NextResponse } from "next/server";
 import { getRollout } from "@/lib/rollout/rollouts";
 import { storePool } from "@/lib/store/pool";
 import { eventHub } from "@/lib/server";
-import { apiActor } from "@/app/lib/session";
+import { apiActor, sessionRecheck } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
 import { liveStreams } from "@/lib/web/stream-limit";
 
@@ -23,6 +23,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   const url = new URL(request.url);
   const after = Number(request.headers.get("last-event-id") ?? url.searchParams.get("after") ?? 0);
   const afterId = Number.isSafeInteger(after) && after > 0 ? after : 0;
+  const stillAllowed = await sessionRecheck("rollouts:read");
   const hub = eventHub();
   const encoder = new TextEncoder();
   let cleanup = () => undefined as void;
@@ -44,9 +45,21 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
         send(": keepalive\n\n");
         hub.poke(id.data);
       }, 15_000);
+      // A viewer disabled, demoted or logged out since the stream opened loses it (the browser's
+      // reconnect then gets 401). A store error leaves the stream to the next check.
+      const recheck = setInterval(() => void stillAllowed().then((ok) => ok || end(), () => undefined), 5_000);
+      const end = () => {
+        cleanup();
+        try {
+          controller.close();
+        } catch {
+          // already closed
+        }
+      };
       cleanup = () => {
         release();
         clearInterval(keepalive);
+        clearInterval(recheck);
         unsubscribe();
       };
       request.signal.addEventListener("abort", () => {
