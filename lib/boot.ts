@@ -1,8 +1,8 @@
 import pg from "pg";
 import { loadTargets } from "./targets/config";
 import { retentionFromEnv } from "./monitor/collector";
-import { migrate } from "./store/migrator";
-import { requireStoreUrl } from "./store/pool";
+import { requireAuditKey } from "./audit/key";
+import { migrateStore, ONE_ROLE_WARNING, storeUrlsFromEnv } from "./store/roles";
 import { startJobRunner, startUsageCollector } from "./server";
 
 /**
@@ -11,21 +11,21 @@ import { startJobRunner, startUsageCollector } from "./server";
  * names the file or variable at fault.
  */
 export async function boot(): Promise<void> {
-  const storeUrl = requireStoreUrl();
+  const storeUrls = storeUrlsFromEnv();
   if (!process.env.NEXTAUTH_SECRET) throw new Error("NEXTAUTH_SECRET is not set: sessions cannot be signed (npm run demo generates one in .indexdeck/)");
   const targets = loadTargets();
   retentionFromEnv(); // a malformed INDEXDECK_RETENTION stops the start, not the first collection
-  const store = new pg.Client({ connectionString: storeUrl, connectionTimeoutMillis: 10_000 });
+  requireAuditKey(); // every audit row is signed with it: a server without it could record nothing
+  // Migrated as the owner (DATABASE_OWNER_URL); the app's own role (DATABASE_URL) gets only its rights.
+  const { separated } = await migrateStore(storeUrls);
+  if (!separated) console.warn(ONE_ROLE_WARNING);
+  const store = new pg.Client({ connectionString: storeUrls.runtime, connectionTimeoutMillis: 10_000 });
   try {
     await store.connect();
   } catch (err) {
     throw new Error(`cannot reach the store named by DATABASE_URL: ${(err as Error).message}`);
   }
-  try {
-    await migrate(store);
-  } finally {
-    await store.end();
-  }
+  await store.end();
   startJobRunner();
   startUsageCollector();
   console.log(`indexdeck: store ready, ${targets.length} target(s) configured, job runner started`);
