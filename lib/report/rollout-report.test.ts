@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import pg from "pg";
 import { freshDatabase, pgServers } from "../testing/db";
-import { createRollout } from "../rollout/rollouts";
+import { createRollout, getRollout, transition } from "../rollout/rollouts";
 import { DBA, uploadChangeSet } from "../rollout/testing";
 import { decideRollout } from "../rollout/approvals";
-import { buildRolloutReport, md, reportMarkdown, ReportError } from "./rollout-report";
+import { buildRolloutReport, md, reportMarkdown, ReportError, visibleRollout } from "./rollout-report";
 import { parseTargetsFile } from "../targets/config";
 import { appendAudit } from "../audit/log";
 import { withTransaction } from "../store/pool";
@@ -44,6 +44,11 @@ describe.each(pgServers())("who reads what in the rollout report on $name Postgr
     const targets = parseTargetsFile(JSON.stringify({ targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }] }), "t.json");
     const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "gov.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" }, DBA);
     await withTransaction(pool, (tx) => appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.window.override", targetId: "s", rolloutId: r.id, details: { reason: "override-reason-7f3a" } }));
+    // The pre-check as lib/rollout/precheck.ts records an override: a warn naming who and why.
+    await withTransaction(pool, (tx) => transition(tx, r.id, [r.state], "prechecked", { precheck: { at: new Date().toISOString(), ok: true, checks: [
+      { id: "maintenance-window", title: "Maintenance window", status: "warn", summary: "outside the maintenance window; overridden by dba: override-reason-7f3a" },
+      { id: "backup", title: "Backup", status: "pass", summary: "attested backup id snap-1" },
+    ] } }));
     // Verified as the engine would leave it, so that a real sign-off can be recorded.
     await pool.query("UPDATE rollout SET state = 'verified' WHERE id = $1", [r.id]);
     await signOff(pool, r.id, DBA, { decision: "signed_off", notes: "signoff-notes-91c2", attested: [], changesetSha256: r.changesetSha256 });
@@ -63,6 +68,12 @@ describe.each(pgServers())("who reads what in the rollout report on $name Postgr
     expect(engineer).not.toMatch(/[0-9a-f]{64}`? \|/);
     expect(engineer).not.toContain("rollout.window.override");
     expect(engineer).toContain("**signed off** by dba (dba)");
+    expect(engineer).toContain("| Maintenance window | warn | overridden or waived in writing; Not shown: role engineer may not read the audit log (audit:read). |");
+    expect(engineer).toContain("| Backup | pass | attested backup id snap-1 |");
+    // The rollout's own page shows the same pre-check.
+    const stored = (await getRollout(pool, r.id))!;
+    expect(visibleRollout(stored, "manager")).toBe(stored);
+    expect(JSON.stringify(visibleRollout(stored, "engineer"))).not.toContain("override-reason-7f3a");
     expect(engineer).toContain("## Audit trail\n\nNot shown: role engineer may not read the audit log (audit:read).");
     await pool.end();
   });

@@ -36,6 +36,35 @@ export interface RolloutReport {
 
 export class ReportError extends Error {}
 
+// lib/rollout/precheck.ts records a window override or a promotion waiver as a "warn" of one of these
+// checks, with who and why in its summary: that is an override, a governance record like the audit row.
+const OVERRIDABLE_CHECKS = new Set(["maintenance-window", "promotion"]);
+
+// Sign-off checklist items whose evidence quotes a pre-check's summary (lib/rollout/signoff.ts hints).
+const QUOTES_CHECK: Record<string, string> = { "off-peak": "maintenance-window" };
+
+const overridden = (rollout: Rollout) => new Set((rollout.precheck?.checks ?? []).filter((c) => OVERRIDABLE_CHECKS.has(c.id) && c.status === "warn").map((c) => c.id));
+
+/** The rollout as a reader without GOVERNANCE_READ sees it: overridden checks say so, not who or why. */
+function withoutOverrideReasons(rollout: Rollout, reader: Role): Rollout {
+  if (!rollout.precheck) return rollout;
+  const hidden = overridden(rollout);
+  const checks = rollout.precheck.checks.map((c) => (hidden.has(c.id) ? { ...c, summary: `overridden or waived in writing; ${governanceWithheld(reader)}`, evidence: undefined } : c));
+  return { ...rollout, precheck: { ...rollout.precheck, checks } };
+}
+
+/** The rollout as `reader` may see it: the same pre-check on the rollout's page as in its report. */
+export function visibleRollout(rollout: Rollout, reader: Role): Rollout {
+  return can(reader, GOVERNANCE_READ) ? rollout : withoutOverrideReasons(rollout, reader);
+}
+
+/** A sign-off as a reader without GOVERNANCE_READ sees it: no notes, no audit hash, no override quoted in its checklist. */
+function withoutGovernance(signoff: Signoff, rollout: Rollout, reader: Role): ReportSignoff {
+  const hidden = overridden(rollout);
+  const checklist = signoff.checklist.map((item) => (hidden.has(QUOTES_CHECK[item.id]) ? { ...item, evidence: governanceWithheld(reader) } : item));
+  return { ...signoff, checklist, notes: null, auditHash: null };
+}
+
 /**
  * Everything the completion report says, read from what indexdeck recorded; nothing estimated. What
  * `reader` may not read (governance records without GOVERNANCE_READ) is never read from the store.
@@ -50,7 +79,7 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
   ]);
   const lint = await lintText({ file: rollout.changesetName, text: rollout.changesetSql });
   return {
-    rollout,
+    rollout: visibleRollout(rollout, reader),
     lint: {
       errors: lint.findings.filter((f) => f.severity === "error").length,
       warnings: lint.findings.filter((f) => f.severity === "warning").length,
@@ -68,7 +97,7 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
     }),
     approvals,
     latency,
-    signoffs: governed ? signoffs : signoffs.map((s) => ({ ...s, notes: null, auditHash: null })),
+    signoffs: governed ? signoffs : signoffs.map((s) => withoutGovernance(s, rollout, reader)),
     governance,
     reader,
     generatedAt: new Date(),
