@@ -144,7 +144,9 @@ type VerifyTuple = [number, string | null, string | null, string | null, string,
 /**
  * Recomputes the chain in id order (after `from`, when given). An edited row fails its own hash; a
  * removed row breaks the next row's prev_hash; a forged or reordered row fails one or the other, since
- * id and predecessor are both inside the hash.
+ * id and predecessor are both inside the hash. Those are plain SHA-256, which whoever can write the
+ * table can recompute: with the key (options.key, by default INDEXDECK_AUDIT_KEY) signed rows are
+ * checked too, and with options.anchor the chain is held to checkpoints kept outside the store.
  *
  * One query, checked row by row as it arrives: the server reads and encodes the next rows while this
  * process hashes, and since each row is checked before the next is read from the socket, TCP holds
