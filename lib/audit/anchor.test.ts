@@ -110,6 +110,19 @@ describe.each(pgServers())("audit chain anchored outside the store, on $name Pos
     expect(third.id).toBeLessThan(last.id);
   });
 
+  it("detects the very row a checkpoint named removed, with the rows after it relinked", async () => {
+    await appendMany(3);
+    const { checkpoint } = await checkpointAudit(pool, anchor, key());
+    await appendMany(2);
+    await asSuperuser(async (c) => {
+      await c.query("DELETE FROM audit_log WHERE id = $1", [checkpoint!.id]);
+      await recompute(c, 3);
+    });
+    expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({ ok: true, rows: 4 });
+    expect(await verifyAudit(pool, null, { key: key(), anchor: await readAnchor(anchor, key()) }))
+      .toMatchObject({ ok: false, firstBadId: checkpoint!.id, reason: expect.stringContaining("is missing (rows were removed)") });
+  });
+
   it("detects a forged row at the head, signed or not", async () => {
     await appendMany(3);
     const head = (await verifyAudit(pool)).headHash!;

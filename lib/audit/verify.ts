@@ -55,6 +55,7 @@ class ChainCheck {
   private keyedFrom: number | null;
   private readonly key: Buffer | null;
   private readonly pinned = new Map<number, Checkpoint>();
+  private readonly seenPins = new Set<number>();
 
   constructor(private readonly contiguous: boolean, from: ChainPoint | null, options: VerifyOptions) {
     this.prev = from;
@@ -62,7 +63,7 @@ class ChainCheck {
     const anchored = (options.anchor ?? []).map((c) => c.keyedFrom).filter((k): k is number => k !== null);
     const carried = from?.keyedFrom ?? null;
     this.keyedFrom = [...anchored, ...(carried === null ? [] : [carried])].reduce<number | null>((a, b) => (a === null ? b : Math.min(a, b)), null);
-    for (const c of options.anchor ?? []) this.pinned.set(c.id, c);
+    for (const c of options.anchor ?? []) if (from === null || c.id > from.id) this.pinned.set(c.id, c);
   }
 
   /** False once a row has failed: nothing after it changes the verdict. */
@@ -79,6 +80,7 @@ class ChainCheck {
     } else if (this.keyedFrom !== null && row.id >= this.keyedFrom) return this.fail(row.id, UNSIGNED);
     const pin = this.pinned.get(row.id);
     if (pin && pin.hash !== row.hash) return this.fail(row.id, `${REWRITTEN} (checkpoint of ${pin.at})`);
+    if (pin) this.seenPins.add(row.id);
     this.prev = row;
     return true;
   }
@@ -95,6 +97,12 @@ class ChainCheck {
     const headId = this.prev?.id ?? null;
     if (newest && (headId === null || headId < newest.id)) {
       this.fail((headId ?? 0) + 1, `the chain ends at row ${headId ?? "(none)"}, but the checkpoint of ${newest.at} saw it reach row ${newest.id} (rows were removed)`);
+      return this.failure!;
+    }
+    // And each row a checkpoint named: relinking around a removed one leaves the rest consistent.
+    const lost = [...this.pinned.values()].filter((c) => !this.seenPins.has(c.id)).sort((a, b) => a.id - b.id)[0];
+    if (lost) {
+      this.fail(lost.id, `row ${lost.id}, the head when the checkpoint of ${lost.at} was written, is missing (rows were removed)`);
       return this.failure!;
     }
     return { ok: true, rows: this.count, firstBadId: null, reason: null, headId, headHash: this.prev?.hash ?? null, keyedFrom: this.keyedFrom, signaturesChecked: this.key !== null };
