@@ -3,7 +3,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo } from "react";
-import type { SessionInfo } from "@/lib/targets/activity";
+import type { SeenSession } from "@/lib/auth/blockers";
 
 interface LiveEvent {
   id: number;
@@ -13,7 +13,7 @@ interface LiveEvent {
   data: Record<string, unknown>;
 }
 
-type Blocker = SessionInfo;
+type Blocker = SeenSession;
 
 export interface TaskInfo {
   seq: number;
@@ -137,7 +137,7 @@ export function RolloutLive({ rolloutId, tasks }: { rolloutId: number; tasks: Ta
             <thead><tr><th>pid</th><th>user</th><th>application</th><th>state</th><th>transaction age</th><th>query</th></tr></thead>
             <tbody>
               {waiting[1].blockers.map((b) => (
-                <tr key={b.pid}><td>{b.pid}</td><td>{b.user}</td><td>{b.application}</td><td>{b.state}</td><td>{b.xactAgeSeconds !== null ? `${Math.round(b.xactAgeSeconds)} s` : "—"}</td><td><code>{b.query}</code></td></tr>
+                <tr key={b.pid}><td>{b.pid}</td><td>{b.user}</td><td>{b.application}</td><td>{b.state}</td><td>{b.xactAgeSeconds !== null ? `${Math.round(b.xactAgeSeconds)} s` : "—"}</td><td>{b.query === undefined ? <em>not shown to your role</em> : <code>{b.query}</code>}</td></tr>
               ))}
             </tbody>
           </table>

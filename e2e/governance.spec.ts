@@ -89,8 +89,26 @@ test("production: four eyes, window override, sign-off, history and CSV for the 
   await dba.screenshot({ path: "test-results/report-print.png", fullPage: true });
   await dba.emulateMedia({ media: "screen" });
 
+  // The report follows the roles table: the manager reads the override, the sign-off notes and the
+  // audit trail; the engineer reads the same report without them, on the page and in the Markdown.
   const manager = await browser.newPage();
   await login(manager, "manager");
+  const managerMarkdown = await (await manager.request.get(`/api/rollouts/${id}/report`)).text();
+  expect(managerMarkdown).toContain("incident INC-42 needs these indexes now");
+  expect(managerMarkdown).toContain("Notes: done during INC-42");
+  expect(managerMarkdown).toMatch(/\| rollout\.signoff \| `[0-9a-f]{64}` \|/);
+  await engineer.goto(`/report/${id}`);
+  await expect(engineer.getByTestId("report-latency").locator("tbody tr")).toHaveCount(6);
+  await expect(engineer.getByTestId("report-chain")).toHaveText("Not shown: role engineer may not read the audit log (audit:read).");
+  await expect(engineer.getByTestId("report")).not.toContainText("INC-42");
+  await engineer.goto(url);
+  await expect(engineer.locator('[data-check="maintenance-window"]')).toContainText("overridden or waived in writing");
+  await expect(engineer.locator("main")).not.toContainText("INC-42");
+  const engineerMarkdown = await (await engineer.request.get(`/api/rollouts/${id}/report`)).text();
+  expect(engineerMarkdown).toContain("**signed off** by dba (dba)");
+  expect(engineerMarkdown).not.toContain("INC-42");
+  expect(engineerMarkdown).not.toMatch(/`[0-9a-f]{64}` \|/);
+
   await manager.goto("/signoffs?target=chefcloud_prod&decision=signed_off");
   const row = manager.getByTestId("signoffs").locator("tbody tr").filter({ hasText: `#${id}` });
   await expect(row).toContainText("dba (dba)");
@@ -101,7 +119,7 @@ test("production: four eyes, window override, sign-off, history and CSV for the 
   await manager.goto(`/audit?target=chefcloud_prod`);
   const [download] = await Promise.all([manager.waitForEvent("download"), manager.getByRole("link", { name: "Download CSV" }).click()]);
   const csv = await (await import("node:fs/promises")).readFile((await download.path())!, "utf8");
-  expect(csv.split("\n")[0]).toBe("id,at,actor,role,action,targetId,rolloutId,changesetSha256,details,prevHash,hash,scheme,contentHash");
+  expect(csv.split("\n")[0]).toBe("id,at,actor,role,action,targetId,rolloutId,changesetSha256,details,prevHash,hash,scheme,contentHash,mac");
   for (const action of ["rollout.approve", "rollout.window.override", "rollout.promotion.waive", "rollout.signoff"]) expect(csv).toContain(`"${action}"`);
   const garbage = await manager.request.get("/api/audit/export?from=last-tuesday");
   expect(garbage.status()).toBe(400);

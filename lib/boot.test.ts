@@ -57,4 +57,14 @@ describe("server start", () => {
     Object.assign(process.env, { INDEXDECK_SESSION_HOURS: "12", INDEXDECK_TRUSTED_PROXIES: "-1" });
     await expect(boot()).rejects.toThrow(/INDEXDECK_TRUSTED_PROXIES must be a whole number/);
   });
+
+  it("refuses to start without the audit key, or with one too short", async () => {
+    const file = path.join(await mkdtemp(path.join(tmpdir(), "boot-")), "targets.json");
+    await writeFile(file, JSON.stringify({ targets: [] }));
+    Object.assign(process.env, { INDEXDECK_TARGETS: file, DATABASE_URL: "postgres://x@127.0.0.1:1/x", NEXTAUTH_SECRET: "x".repeat(40), NEXTAUTH_URL: "http://localhost:3000" });
+    delete process.env.INDEXDECK_AUDIT_KEY;
+    await expect(boot()).rejects.toThrow(/^INDEXDECK_AUDIT_KEY is not set: audit rows are signed with it/);
+    process.env.INDEXDECK_AUDIT_KEY = "short";
+    await expect(boot()).rejects.toThrow("INDEXDECK_AUDIT_KEY must be at least 32 characters (it is 5)");
+  });
 });

@@ -1,10 +1,10 @@
 import pg from "pg";
 import { loadTargets } from "./targets/config";
 import { retentionFromEnv } from "./monitor/collector";
+import { requireAuditKey } from "./audit/key";
 import { trustedProxies } from "./auth/client-address";
 import { sessionLifetimeMs } from "./auth/sessions";
-import { migrate } from "./store/migrator";
-import { requireStoreUrl } from "./store/pool";
+import { migrateStore, ONE_ROLE_WARNING, storeUrlsFromEnv } from "./store/roles";
 import { redactConnectionSecrets } from "./targets/display";
 import { startJobRunner, startUsageCollector } from "./server";
 
@@ -14,23 +14,24 @@ import { startJobRunner, startUsageCollector } from "./server";
  * names the file or variable at fault.
  */
 export async function boot(): Promise<void> {
-  const storeUrl = requireStoreUrl();
+  const storeUrls = storeUrlsFromEnv();
+  const storeUrl = storeUrls.runtime;
   requireSessionSettings();
   const targets = loadTargets();
   retentionFromEnv(); // a malformed INDEXDECK_RETENTION stops the start, not the first collection
   sessionLifetimeMs(); // likewise INDEXDECK_SESSION_HOURS and INDEXDECK_TRUSTED_PROXIES, not the first sign-in
   trustedProxies();
+  requireAuditKey(); // every audit row is signed with it: a server without it could record nothing
+  // Migrated as the owner (DATABASE_OWNER_URL); the app's own role (DATABASE_URL) gets only its rights.
+  const { separated } = await migrateStore(storeUrls);
+  if (!separated) console.warn(ONE_ROLE_WARNING);
   const store = new pg.Client({ connectionString: storeUrl, connectionTimeoutMillis: 10_000 });
   try {
     await store.connect();
   } catch (err) {
     throw new Error(`cannot reach the store named by DATABASE_URL: ${redactConnectionSecrets((err as Error).message, storeUrl)}`);
   }
-  try {
-    await migrate(store);
-  } finally {
-    await store.end();
-  }
+  await store.end();
   startJobRunner();
   startUsageCollector();
   console.log(`indexdeck: store ready, ${targets.length} target(s) configured, job runner started`);

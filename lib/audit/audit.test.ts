@@ -166,7 +166,7 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
                   VALUES (1, '${old.at.toISOString()}', 'admin', 'admin', 'user.create', '{"email": "x@example.com"}', '${GENESIS_HASH}', '${auditHashV1(old)}', 1)`);
     await appendMany(2);
     const rows = (await pool.query("SELECT id, scheme, prev_hash FROM audit_log ORDER BY id")).rows;
-    expect(rows.map((r) => r.scheme)).toEqual([1, 2, 2]);
+    expect(rows.map((r) => r.scheme)).toEqual([1, 3, 3]);
     expect(rows[1].prev_hash).toBe(auditHashV1(old));
     expect(await verifyAudit(pool)).toMatchObject({ ok: true, rows: 3 });
     await tamper(`UPDATE audit_log SET details = '{"email": "y@example.com"}' WHERE id = 1`);

@@ -105,3 +105,8 @@ function contentJson(row: StatedContent): string {
 export function chainHash(id: number, prevHash: string, content: string): string {
   return sha256(`${id}:${prevHash}:${content}`);
 }
+
+/** Scheme 3's link: scheme 2's with the row's MAC (sql/app/014_audit_keyed_rows.sql). */
+export function chainHashV3(id: number, prevHash: string, content: string, mac: string): string {
+  return sha256(`${id}:${prevHash}:${content}:${mac}`);
+}

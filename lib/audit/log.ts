@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { flushAfterCommitting } from "../store/pool";
 import { contentHash, type AuditContent, type AuditFields } from "./canonical";
+import { requireAuditKey, rowMac } from "./key";
 
 export interface AuditEntry {
   actor: string | null;
@@ -14,9 +15,13 @@ export interface AuditEntry {
 
 export interface AuditRow extends AuditFields {
   hash: string;
-  /** 1: hashed whole by the app (before migration 010); 2: content hashed by the app, linked at commit. */
-  scheme: 1 | 2;
+  /**
+   * 1: hashed whole by the app (before migration 010); 2: content hashed by the app, linked at commit;
+   * 3: as 2, and the content signed with the audit key (from migration 014).
+   */
+  scheme: 1 | 2 | 3;
   contentHash: string | null;
+  mac: string | null;
 }
 
 /**
@@ -25,9 +30,11 @@ export interface AuditRow extends AuditFields {
  * transaction commits, so the row and the change commit or roll back together. The chain lock is
  * held only from that trigger to the end of the commit, never across a client round trip, and (in
  * withTransaction) not across the commit's WAL flush either. The id
- * and chain hash exist after commit; the content hash returned here finds the row then.
+ * and chain hash exist after commit; the content hash returned here finds the row then. The row is
+ * signed here with INDEXDECK_AUDIT_KEY (no extra round trip); without the key nothing is recorded.
  */
 export async function appendAudit(tx: pg.ClientBase, entry: AuditEntry): Promise<{ contentHash: string }> {
+  const key = requireAuditKey();
   // JSON round trip so the hashed details are exactly what jsonb will give back (no undefined, no Dates).
   const details = JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>;
   const content: AuditContent = {
@@ -42,10 +49,10 @@ export async function appendAudit(tx: pg.ClientBase, entry: AuditEntry): Promise
   };
   const hash = contentHash(content);
   await tx.query(
-    `INSERT INTO audit_pending (at, actor, role, action, target_id, rollout_id, changeset_sha256, details, content_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `INSERT INTO audit_pending (at, actor, role, action, target_id, rollout_id, changeset_sha256, details, content_hash, mac)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [content.at, content.actor, content.role, content.action, content.targetId, content.rolloutId,
-      content.changesetSha256, content.details, hash],
+      content.changesetSha256, content.details, hash, rowMac(key, hash)],
   );
   flushAfterCommitting(tx);
   return { contentHash: hash };
@@ -64,4 +71,5 @@ export const AUDIT_COLUMNS = `
   prev_hash        AS "prevHash",
   hash,
   scheme,
-  content_hash     AS "contentHash"`;
+  content_hash     AS "contentHash",
+  mac`;

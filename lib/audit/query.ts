@@ -44,11 +44,11 @@ export async function* auditRows(db: Pick<pg.Pool, "query">, f: AuditFilter, pag
   }
 }
 
-export const EXPORT_FIELDS = ["id", "at", "actor", "role", "action", "targetId", "rolloutId", "changesetSha256", "details", "prevHash", "hash", "scheme", "contentHash"] as const;
+export const EXPORT_FIELDS = ["id", "at", "actor", "role", "action", "targetId", "rolloutId", "changesetSha256", "details", "prevHash", "hash", "scheme", "contentHash", "mac"] as const;
 
 /** One row as a JSON object exactly as hashed (at in ISO-8601), so an exported file can be verified later. */
 export function exportRecord(r: AuditRow): Record<string, unknown> {
-  return { id: r.id, at: r.at.toISOString(), actor: r.actor, role: r.role, action: r.action, targetId: r.targetId, rolloutId: r.rolloutId, changesetSha256: r.changesetSha256, details: r.details, prevHash: r.prevHash, hash: r.hash, scheme: r.scheme, contentHash: r.contentHash };
+  return { id: r.id, at: r.at.toISOString(), actor: r.actor, role: r.role, action: r.action, targetId: r.targetId, rolloutId: r.rolloutId, changesetSha256: r.changesetSha256, details: r.details, prevHash: r.prevHash, hash: r.hash, scheme: r.scheme, contentHash: r.contentHash, mac: r.mac };
 }
 
 function csvCell(v: unknown): string {

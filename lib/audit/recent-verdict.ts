@@ -1,5 +1,7 @@
 import type pg from "pg";
 import { scopedIntervalCache } from "../interval-cache";
+import { AnchorError, checkpointAudit } from "./anchor";
+import { auditKeyOrNull } from "./key";
 import { verifyAudit, type VerifyResult } from "./verify";
 
 export interface RecentVerdict extends VerifyResult {
@@ -17,11 +19,29 @@ const wholeChains = scopedIntervalCache<Pick<pg.Pool, "connect">, VerifyResult &
  * the next whole run; `npx indexdeck audit verify` always recomputes everything.
  */
 export async function recentVerdict(db: Pick<pg.Pool, "connect">, wholeEveryMs = 60_000): Promise<RecentVerdict> {
-  const whole = await wholeChains(db, "chain", wholeEveryMs, () => verifyAudit(db).then((r) => ({ ...r, at: new Date() })));
+  const whole = await wholeChains(db, "chain", wholeEveryMs, () => wholeChain(db).then((r) => ({ ...r, at: new Date() })));
   const { at: wholeChainAt, ...wholeResult } = whole;
   if (!whole.ok) return { ...wholeResult, wholeChainAt };
-  const head = whole.headId === null ? null : { id: whole.headId, hash: whole.headHash! };
+  const head = whole.headId === null ? null : { id: whole.headId, hash: whole.headHash!, keyedFrom: whole.keyedFrom };
   const tail = await verifyAudit(db, head);
   if (!tail.ok) return { ...tail, rows: whole.rows + tail.rows, wholeChainAt };
   return { ...tail, rows: whole.rows + tail.rows, headId: tail.headId ?? whole.headId, headHash: tail.headHash ?? whole.headHash, wholeChainAt };
+}
+
+/**
+ * The whole-chain run. With INDEXDECK_AUDIT_ANCHOR naming a file (outside the store), it is checked
+ * against the checkpoints there and, when intact, its head is anchored: so an app server writes a
+ * checkpoint about once a minute while the chain grows, and a rewrite shows against the last one.
+ */
+async function wholeChain(db: Pick<pg.Pool, "connect">): Promise<VerifyResult> {
+  const file = process.env.INDEXDECK_AUDIT_ANCHOR;
+  const key = auditKeyOrNull();
+  if (!file || !key) return verifyAudit(db);
+  try {
+    return (await checkpointAudit(db, file, key)).result;
+  } catch (err) {
+    // An anchor that cannot be read or was not signed with this key: the chain cannot be vouched for.
+    if (!(err instanceof AnchorError)) throw err;
+    return { ok: false, rows: 0, firstBadId: null, reason: err.message, headId: null, headHash: null, keyedFrom: null, signaturesChecked: true };
+  }
 }

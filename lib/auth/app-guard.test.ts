@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { PHASE_PERMISSION } from "../rollout/phases";
+import { ACTIONS, type Action } from "./policy";
 
 // Every way into the app decides who may pass on its own: the proxy only sends browsers without a
 // session to the login page, and API routes don't go through it at all. This reads the app's sources
@@ -27,6 +29,57 @@ const OWN_GATE: Record<string, RegExp> = {
   "api/auth/[...nextauth]/route.ts": /NextAuth\(/, // next-auth's own sign-in and session endpoints
   "api/metrics/route.ts": /timingSafeEqual\(/, // Prometheus, with the bearer token instead of a session
 };
+
+/**
+ * What each way in asks of the policy, declared: a page, handler or action that asks for a weaker
+ * permission than this (or a new one not listed) fails here. Keys are the file, and for handlers and
+ * actions the exported function; values are the Action it passes to pageActor / apiActor / can /
+ * authorize. A phase is authorized by PHASE_PERMISSION, checked below against the phases it maps.
+ */
+const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION"> = {
+  "(app)/page.tsx": "rollouts:read",
+  "(app)/help/page.tsx": "rollouts:read",
+  "(app)/rollouts/page.tsx": "rollouts:read",
+  "(app)/rollouts/[id]/page.tsx": "rollouts:read",
+  "(app)/changesets/page.tsx": "changesets:read",
+  "(app)/indexes/page.tsx": "indexes:read",
+  "(app)/indexes/[target]/[index]/page.tsx": "indexes:read",
+  "(app)/targets/page.tsx": "targets:read",
+  "(app)/targets/[id]/page.tsx": "targets:read",
+  "(app)/audit/page.tsx": "audit:read",
+  "(app)/signoffs/page.tsx": "signoffs:read",
+  "(app)/signoffs/[id]/page.tsx": "signoffs:read",
+  "(app)/users/page.tsx": "users:manage",
+  "report/[id]/page.tsx": "rollouts:read",
+  "api/audit/export/route.ts: GET": "audit:export",
+  "api/usage/route.ts: GET": "indexes:read",
+  "api/changesets/route.ts: POST": "changeset:create",
+  "api/rollouts/route.ts: POST": "rollout:create",
+  "api/rollouts/[id]/approve/route.ts: POST": "rollout:approve",
+  "api/rollouts/[id]/[phase]/route.ts: POST": "PHASE_PERMISSION",
+  "api/rollouts/[id]/events/route.ts: GET": "rollouts:read",
+  "api/rollouts/[id]/report/route.ts: GET": "rollouts:read",
+  "api/targets/[id]/policy/route.ts: GET": "targets:read",
+  "api/targets/[id]/policy/route.ts: POST": "policy:manage",
+  "(app)/indexes/actions.ts: draftDropAction": "changeset:create",
+  "(app)/rollouts/actions.ts: createRolloutAction": "rollout:create",
+  "(app)/rollouts/actions.ts: phaseAction": "PHASE_PERMISSION",
+  "(app)/rollouts/actions.ts: approvalAction": "rollout:approve",
+  "(app)/rollouts/actions.ts: signoffAction": "rollout:signoff",
+  "(app)/rollouts/actions.ts: draftAnalyzeAction": "changeset:create",
+  "(app)/targets/actions.ts: changePolicyAction": "policy:manage",
+};
+
+/**
+ * The permissions a piece of source is gated on: a page's pageActor, a handler's apiActor, an action's
+ * can/authorize (a page's own can() calls only decide which buttons to show). String literals give the
+ * Action; PHASE_PERMISSION[…] gives its table's name.
+ */
+function asked(source: string, gate: "page" | "handler" | "action"): string[] {
+  const pattern = { page: /\bpageActor\(([^()]*)\)/g, handler: /\bapiActor\(([^()]*)\)/g, action: /\b(?:can\(\s*actor\.role|authorize\(\s*\w+),\s*([^()]*?)\)/g }[gate];
+  const args = [...source.matchAll(pattern)].map((m) => m[1].trim());
+  return [...new Set(args.map((a) => /^["']([a-z:-]+)["']$/.exec(a)?.[1] ?? a.replace(/\[.*$/, "")))];
+}
 
 describe("the app's entry points", () => {
   const routes = all.filter((f) => f.endsWith("/route.ts"));
@@ -75,5 +128,21 @@ describe("the app's entry points", () => {
       .filter((fn) => !fn.body.includes("currentActor("))
       .map((fn) => `${rel(f)}: ${fn.name}`));
     expect(unchecked).toEqual([]);
+  });
+
+  it("each asks for the permission declared for it, and only that", () => {
+    const found: Record<string, string[]> = {};
+    for (const f of pages.filter((p) => !PUBLIC_PAGES.has(rel(p)))) found[rel(f)] = asked(readFileSync(f, "utf8"), "page");
+    for (const f of routes.filter((r) => !OWN_GATE[rel(r)])) {
+      for (const fn of exportedFunctions(readFileSync(f, "utf8")).filter((e) => /^(GET|POST|PUT|PATCH|DELETE)$/.test(e.name))) found[`${rel(f)}: ${fn.name}`] = asked(fn.body, "handler");
+    }
+    for (const f of actionFiles) for (const fn of exportedFunctions(readFileSync(f, "utf8"))) found[`${rel(f)}: ${fn.name}`] = asked(fn.body, "action");
+    const expected = Object.fromEntries(Object.entries(PERMISSIONS).map(([k, v]) => [k, [v]]));
+    expect(found).toEqual(expected);
+    for (const action of Object.values(PERMISSIONS)) if (action !== "PHASE_PERMISSION") expect(ACTIONS).toContain(action);
+  });
+
+  it("asks an operator's permission for every phase", () => {
+    expect(Object.values(PHASE_PERMISSION).every((a) => a === "rollout:run" || a === "rollout:rollback")).toBe(true);
   });
 });

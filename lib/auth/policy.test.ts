@@ -40,3 +40,13 @@ describe("policy", () => {
     expect((err as ForbiddenError).status).toBe(403);
   });
 });
+
+describe("reads that follow the roles table", () => {
+  it("gives the audit log (and the report's audit trail, overrides and sign-off notes) to managers, not engineers", () => {
+    expect(ROLES.filter((r) => can(r, "audit:read")).sort()).toEqual(["admin", "dba", "manager", "sre"]);
+  });
+
+  it("gives production sessions' query text to dba, sre and admin only", () => {
+    expect(ROLES.filter((r) => can(r, "sessions:query-text")).sort()).toEqual(["admin", "dba", "sre"]);
+  });
+});

@@ -24,13 +24,16 @@ export const ACTIONS = [
   "window:override",
   "promotion:waive",
   "searchpath:waive",
+  // The query text of other sessions on a production target (a rollout's blockers): it can carry
+  // personal data or passwords, so it is for the people who operate the target.
+  "sessions:query-text",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
 const READ_ALL: Action[] = ["rollouts:read", "changesets:read", "indexes:read", "targets:read"];
 const GOVERNANCE_READ: Action[] = ["audit:read", "audit:export", "signoffs:read"];
 const OPERATE: Action[] = [
-  "changeset:create", "rollout:create", "rollout:approve", "rollout:run", "rollout:rollback", "rollout:signoff",
+  "changeset:create", "rollout:create", "rollout:approve", "rollout:run", "rollout:rollback", "rollout:signoff", "sessions:query-text",
 ];
 
 const GRANTS: Record<Role, ReadonlySet<Action>> = {

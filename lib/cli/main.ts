@@ -11,11 +11,12 @@ import { reportCommand } from "./report";
 const USAGE = `indexdeck — roll out PostgreSQL indexes safely
 
   indexdeck lint PATH... [--format text|json|github] [--database-url URL]
-  indexdeck migrate                      apply sql/app/ to the store (DATABASE_URL)
+  indexdeck migrate                      apply sql/app/ as DATABASE_OWNER_URL, grant DATABASE_URL's role its rights
   indexdeck users add --email E --role R create a user (password from stdin or generated)
   indexdeck users disable|enable --email E, set-role --email E --role R, reset-password --email E
   indexdeck users list [--json]          every user, its role and whether it is disabled
-  indexdeck audit verify [--json]        recompute the audit hash chain
+  indexdeck audit verify [--json] [--anchor FILE]   recompute the audit chain (signatures with INDEXDECK_AUDIT_KEY)
+  indexdeck audit checkpoint --anchor FILE          verify, then append a signed checkpoint of the head to FILE
   indexdeck worker                       run rollout jobs without the web app
 
   indexdeck precheck|apply|verify|rollback --changeset FILE --database-url URL [--json]

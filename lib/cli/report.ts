@@ -32,7 +32,8 @@ async function rolloutReportCommand(argv: string[], io: Io): Promise<number> {
   const id = Number(positionals[0]);
   if (!Number.isSafeInteger(id) || id <= 0 || values.format !== "md") throw new UsageError("usage: indexdeck report rollout ID [--format md]");
   try {
-    io.out(reportMarkdown(await buildRolloutReport(storePool(), id)));
+    // The CLI reads with the store's own credentials, which already give the whole audit log: the full report.
+    io.out(reportMarkdown(await buildRolloutReport(storePool(), id, "admin")));
     return 0;
   } catch (err) {
     if (err instanceof ReportError) {

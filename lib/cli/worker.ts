@@ -1,10 +1,18 @@
+import { AuditKeyError, requireAuditKey } from "../audit/key";
 import { startRunner } from "../jobs/runner";
 import { handleJob } from "../rollout/handlers";
 import { storePool } from "../store/pool";
-import type { Io } from "./io";
+import { UsageError, type Io } from "./io";
 
 /** `indexdeck worker`: a job runner without the web app (the web server runs one too). */
 export async function workerCommand(_argv: string[], io: Io): Promise<number> {
+  // Every phase writes audit rows: refuse at start rather than fail the first job.
+  try {
+    requireAuditKey();
+  } catch (err) {
+    if (err instanceof AuditKeyError) throw new UsageError(err.message);
+    throw err;
+  }
   const pool = storePool();
   const runner = startRunner({ pool, handle: (job) => handleJob({ pool }, job), log: (l) => io.out(`${l}\n`) });
   io.out(`worker ${runner.workerId} running; Ctrl-C to stop\n`);

@@ -8,7 +8,8 @@ import pg from "pg";
 import { generatePassword } from "../auth/password";
 import { createUser } from "../auth/users";
 import { ROLES } from "../auth/policy";
-import { migrate } from "../store/migrator";
+import { migrateStore, ONE_ROLE_WARNING } from "../store/roles";
+import { quoteIdent } from "../sql/quote";
 import { workersFromEnv } from "../serve/workers";
 import { closeStorePools, storePool } from "../store/pool";
 import { sourceDigest } from "./build";
@@ -63,6 +64,7 @@ async function main() {
   }
 
   let storeUrl = process.env.DATABASE_URL;
+  let ownerUrl = process.env.DATABASE_OWNER_URL || undefined;
   let targetsFile = process.env.INDEXDECK_TARGETS ?? path.resolve("indexdeck.targets.json");
   if (!storeUrl) {
     const started = Date.now();
@@ -70,7 +72,7 @@ async function main() {
     stopEmbedded = server.stop;
     log(`embedded PostgreSQL on 127.0.0.1:${server.port} (data in ${path.join(dataDir, "pgdata")}, ${Date.now() - started} ms)`);
     await ensureDatabase(server.url("postgres"), "indexdeck");
-    storeUrl = server.url("indexdeck");
+    ({ ownerUrl, runtimeUrl: storeUrl } = await ensureStoreRoles(server.url, dataDir));
     await ensureChefcloud(server.url("postgres"), server.url, "chefcloud_staging", stagingRows, log);
     await ensureChefcloud(server.url("postgres"), server.url, "chefcloud_prod", prodRows, log);
     // The targets connect as a non-superuser deploy role (lib/demo/target-role.ts); the file holds its password.
@@ -79,21 +81,21 @@ async function main() {
     await writePrivateFile(targetsFile, JSON.stringify(demoTargets(targetRole.url, parseWindow(opts["prod-window"]!)), null, 2));
   }
 
-  const store = new pg.Client({ connectionString: storeUrl });
-  await store.connect();
-  try {
-    const { applied } = await migrate(store);
-    if (applied.length) log(`store migrated: ${applied.join(", ")}`);
-  } finally {
-    await store.end();
-  }
+  // Every audit row is signed with this key, kept outside the store; checkpoints go beside it.
+  process.env.INDEXDECK_AUDIT_KEY ??= await persistentSecret(dataDir, "audit-key");
+  const { applied, separated } = await migrateStore({ runtime: storeUrl, owner: ownerUrl });
+  if (applied.length) log(`store migrated: ${applied.join(", ")}`);
+  if (!separated) log(ONE_ROLE_WARNING);
   await seedUsers(storeUrl, opts["logins-file"]);
   await closeStorePools();
 
-  const secret = await persistentSecret(dataDir);
+  const secret = await persistentSecret(dataDir, "nextauth-secret");
   const env = {
     ...process.env,
     DATABASE_URL: storeUrl,
+    ...(ownerUrl ? { DATABASE_OWNER_URL: ownerUrl } : {}),
+    INDEXDECK_AUDIT_KEY: process.env.INDEXDECK_AUDIT_KEY,
+    INDEXDECK_AUDIT_ANCHOR: process.env.INDEXDECK_AUDIT_ANCHOR ?? path.join(dataDir, "audit.anchor"),
     INDEXDECK_TARGETS: targetsFile,
     NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET ?? secret,
     NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${port}`,
@@ -187,12 +189,47 @@ async function seedUsers(storeUrl: string, loginsFile: string | undefined) {
   }
 }
 
-async function persistentSecret(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, "nextauth-secret");
+async function persistentSecret(dataDir: string, name: string): Promise<string> {
+  const file = path.join(dataDir, name);
   if (existsSync(file)) return (await readFile(file, "utf8")).trim();
   const secret = randomBytes(32).toString("base64url");
   await writeFile(file, secret, { mode: 0o600 });
   return secret;
+}
+
+const STORE_OWNER = "indexdeck_owner";
+const STORE_APP = "indexdeck_app";
+
+/**
+ * The store's two roles in the embedded server (README, "Pointing it at real databases"): the owner
+ * migrates and owns the tables, the app connects as a role that can only append to the audit log.
+ * Passwords are made once and kept in the data directory. A store made before the roles existed is
+ * owned by the superuser, which then stays its owner (migrations only); the app still gets its own role.
+ */
+async function ensureStoreRoles(url: (db: string) => string, dataDir: string): Promise<{ ownerUrl: string; runtimeUrl: string }> {
+  const admin = new pg.Client({ connectionString: url("postgres") });
+  await admin.connect();
+  try {
+    const passwords: Record<string, string> = {};
+    for (const role of [STORE_OWNER, STORE_APP]) {
+      passwords[role] = await persistentSecret(dataDir, `${role}-password`);
+      const { rowCount } = await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role]);
+      // The password travels as a bind value into format(); DDL itself takes no parameters.
+      const { rows: [{ ddl }] } = await admin.query<{ ddl: string }>(`SELECT format('${rowCount ? "ALTER" : "CREATE"} ROLE %I LOGIN PASSWORD %L', $1::text, $2::text) AS ddl`, [role, passwords[role]]);
+      await admin.query(ddl);
+    }
+    const storeAdmin = new pg.Client({ connectionString: url("indexdeck") });
+    await storeAdmin.connect();
+    const { rows: [store] } = await storeAdmin.query<{ tables: number }>("SELECT count(*)::int AS tables FROM pg_catalog.pg_tables WHERE schemaname = 'public' AND tableowner <> $1", [STORE_OWNER])
+      .finally(() => storeAdmin.end());
+    const withRole = (role: string) => Object.assign(new URL(url("indexdeck")), { username: role, password: passwords[role] }).toString();
+    const runtimeUrl = withRole(STORE_APP);
+    if (store.tables > 0) return { ownerUrl: url("indexdeck"), runtimeUrl };
+    await admin.query(`ALTER DATABASE indexdeck OWNER TO ${quoteIdent(STORE_OWNER)}`);
+    return { ownerUrl: withRole(STORE_OWNER), runtimeUrl };
+  } finally {
+    await admin.end();
+  }
 }
 
 /** Builds unless .next/ was built from exactly these sources (the digest lives beside the build). */

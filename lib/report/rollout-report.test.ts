@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import pg from "pg";
 import { freshDatabase, pgServers } from "../testing/db";
-import { createRollout } from "../rollout/rollouts";
+import { createRollout, getRollout, transition } from "../rollout/rollouts";
 import { DBA, uploadChangeSet } from "../rollout/testing";
 import { decideRollout } from "../rollout/approvals";
-import { buildRolloutReport, md, reportMarkdown, ReportError } from "./rollout-report";
+import { buildRolloutReport, md, reportMarkdown, ReportError, visibleRollout } from "./rollout-report";
 import { parseTargetsFile } from "../targets/config";
+import { appendAudit } from "../audit/log";
+import { withTransaction } from "../store/pool";
+import { signOff } from "../rollout/signoff";
 
 describe("Markdown escaping", () => {
   it("turns user text into inert text: no HTML, links, emphasis or table breaks", () => {
@@ -20,7 +23,7 @@ describe.each(pgServers())("rollout report on $name PostgreSQL", (server) => {
     const targets = parseTargetsFile(JSON.stringify({ targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 1 } }] }), "t.json");
     const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "rep.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" }, { ...DBA, email: "sre", role: "sre" });
     await decideRollout(pool, targets, r.id, DBA, { decision: "reject", comment: "<img src=x onerror=alert(1)> | nope", changesetSha256: r.changesetSha256, targetId: "s" });
-    const text = reportMarkdown(await buildRolloutReport(pool, r.id));
+    const text = reportMarkdown(await buildRolloutReport(pool, r.id, "manager"));
     expect(text).toContain("## Pre-check\n\nNot run.");
     expect(text).toContain("- **Lint:** 0 errors, 2 warnings (require-lock-timeout, require-statement-timeout)");
     expect(text).toContain("## p95 before / after (measured)\n\nNot measured.");
@@ -28,7 +31,50 @@ describe.each(pgServers())("rollout report on $name PostgreSQL", (server) => {
     expect(text).toContain("&lt;img src=x onerror=alert(1)&gt; \\| nope");
     expect(text).not.toContain("<img");
     expect(text).toMatch(/Chain verdict at export: \*\*intact \(\d+ rows\)\*\*/);
-    await expect(buildRolloutReport(pool, 999999)).rejects.toThrow(ReportError);
+    await expect(buildRolloutReport(pool, 999999, "manager")).rejects.toThrow(ReportError);
+    await pool.end();
+  });
+});
+
+describe.each(pgServers())("who reads what in the rollout report on $name PostgreSQL", (server) => {
+  // An override, a sign-off with notes and the audit trail are governance records: README's roles table
+  // gives them to managers (and dba/sre/admin), not to engineers.
+  it("shows the audit trail, overrides and sign-off notes to a manager and none of them to an engineer", async () => {
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const targets = parseTargetsFile(JSON.stringify({ targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }] }), "t.json");
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "gov.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" }, DBA);
+    await withTransaction(pool, (tx) => appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.window.override", targetId: "s", rolloutId: r.id, details: { reason: "override-reason-7f3a" } }));
+    // The pre-check as lib/rollout/precheck.ts records an override: a warn naming who and why.
+    await withTransaction(pool, (tx) => transition(tx, r.id, [r.state], "prechecked", { precheck: { at: new Date().toISOString(), ok: true, checks: [
+      { id: "maintenance-window", title: "Maintenance window", status: "warn", summary: "outside the maintenance window; overridden by dba: override-reason-7f3a" },
+      { id: "backup", title: "Backup", status: "pass", summary: "attested backup id snap-1" },
+    ] } }));
+    // Verified as the engine would leave it, so that a real sign-off can be recorded.
+    await pool.query("UPDATE rollout SET state = 'verified' WHERE id = $1", [r.id]);
+    await signOff(pool, r.id, DBA, { decision: "signed_off", notes: "signoff-notes-91c2", attested: [], changesetSha256: r.changesetSha256 });
+
+    const manager = reportMarkdown(await buildRolloutReport(pool, r.id, "manager"));
+    expect(manager).toContain("override-reason-7f3a");
+    expect(manager).toContain("signoff-notes-91c2");
+    expect(manager).toMatch(/## Audit trail\n\nChain verdict at export: \*\*intact/);
+    expect(manager).toMatch(/\| rollout\.window\.override \| `[0-9a-f]{64}` \|/);
+
+    const report = await buildRolloutReport(pool, r.id, "engineer");
+    expect(report.governance).toBeNull();
+    expect(report.signoffs.map((s) => [s.decision, s.notes, s.auditHash])).toEqual([["signed_off", null, null]]);
+    const engineer = reportMarkdown(report);
+    expect(engineer).not.toContain("override-reason-7f3a");
+    expect(engineer).not.toContain("signoff-notes-91c2");
+    expect(engineer).not.toMatch(/[0-9a-f]{64}`? \|/);
+    expect(engineer).not.toContain("rollout.window.override");
+    expect(engineer).toContain("**signed off** by dba (dba)");
+    expect(engineer).toContain("| Maintenance window | warn | overridden or waived in writing; Not shown: role engineer may not read the audit log (audit:read). |");
+    expect(engineer).toContain("| Backup | pass | attested backup id snap-1 |");
+    // The rollout's own page shows the same pre-check.
+    const stored = (await getRollout(pool, r.id))!;
+    expect(visibleRollout(stored, "manager")).toBe(stored);
+    expect(JSON.stringify(visibleRollout(stored, "engineer"))).not.toContain("override-reason-7f3a");
+    expect(engineer).toContain("## Audit trail\n\nNot shown: role engineer may not read the audit log (audit:read).");
     await pool.end();
   });
 });

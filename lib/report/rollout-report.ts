@@ -8,6 +8,13 @@ import { eventsAfter } from "../rollout/events";
 import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "../rollout/rollouts";
 import { listSignoffs, type Signoff } from "../rollout/signoff";
 import { TROUBLESHOOTING, troubleshootingFor } from "../troubleshooting";
+import { can, type Role } from "../auth/policy";
+
+/** Who may read the report's governance records (audit trail, overrides, sign-off notes): as for the audit log. */
+export const GOVERNANCE_READ = "audit:read" as const;
+
+/** A sign-off as the report shows it: notes and audit hash are null for a reader without GOVERNANCE_READ. */
+export type ReportSignoff = Omit<Signoff, "notes" | "auditHash"> & { notes: string | null; auditHash: string | null };
 
 export interface RolloutReport {
   rollout: Rollout;
@@ -15,30 +22,64 @@ export interface RolloutReport {
   tasks: Array<RolloutTask & { durationSeconds: number | null; phases: string[]; retries: number; bytes: number | null }>;
   approvals: Approval[];
   latency: LatencyComparison[];
-  signoffs: Signoff[];
-  overrides: Array<{ action: string; actor: string; reason: string; hash: string }>;
-  auditRows: Array<{ id: number; action: string; actor: string | null; at: Date; hash: string }>;
-  chain: { ok: boolean; rows: number; firstBadId: number | null };
+  signoffs: ReportSignoff[];
+  /** Null when the reader's role may not read them (README's roles table: engineers may not). */
+  governance: {
+    overrides: Array<{ action: string; actor: string; reason: string; hash: string }>;
+    auditRows: Array<{ id: number; action: string; actor: string | null; at: Date; hash: string }>;
+    chain: { ok: boolean; rows: number; firstBadId: number | null };
+  } | null;
+  /** The role the report was built for: what it leaves out says so by this. */
+  reader: Role;
   generatedAt: Date;
 }
 
 export class ReportError extends Error {}
 
-/** Everything the completion report says, read from what indexdeck recorded; nothing estimated. */
-export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">, rolloutId: number): Promise<RolloutReport> {
+// lib/rollout/precheck.ts records a window override or a promotion waiver as a "warn" of one of these
+// checks, with who and why in its summary: that is an override, a governance record like the audit row.
+const OVERRIDABLE_CHECKS = new Set(["maintenance-window", "promotion"]);
+
+// Sign-off checklist items whose evidence quotes a pre-check's summary (lib/rollout/signoff.ts hints).
+const QUOTES_CHECK: Record<string, string> = { "off-peak": "maintenance-window" };
+
+const overridden = (rollout: Rollout) => new Set((rollout.precheck?.checks ?? []).filter((c) => OVERRIDABLE_CHECKS.has(c.id) && c.status === "warn").map((c) => c.id));
+
+/** The rollout as a reader without GOVERNANCE_READ sees it: overridden checks say so, not who or why. */
+function withoutOverrideReasons(rollout: Rollout, reader: Role): Rollout {
+  if (!rollout.precheck) return rollout;
+  const hidden = overridden(rollout);
+  const checks = rollout.precheck.checks.map((c) => (hidden.has(c.id) ? { ...c, summary: `overridden or waived in writing; ${governanceWithheld(reader)}`, evidence: undefined } : c));
+  return { ...rollout, precheck: { ...rollout.precheck, checks } };
+}
+
+/** The rollout as `reader` may see it: the same pre-check on the rollout's page as in its report. */
+export function visibleRollout(rollout: Rollout, reader: Role): Rollout {
+  return can(reader, GOVERNANCE_READ) ? rollout : withoutOverrideReasons(rollout, reader);
+}
+
+/** A sign-off as a reader without GOVERNANCE_READ sees it: no notes, no audit hash, no override quoted in its checklist. */
+function withoutGovernance(signoff: Signoff, rollout: Rollout, reader: Role): ReportSignoff {
+  const hidden = overridden(rollout);
+  const checklist = signoff.checklist.map((item) => (hidden.has(QUOTES_CHECK[item.id]) ? { ...item, evidence: governanceWithheld(reader) } : item));
+  return { ...signoff, checklist, notes: null, auditHash: null };
+}
+
+/**
+ * Everything the completion report says, read from what indexdeck recorded; nothing estimated. What
+ * `reader` may not read (governance records without GOVERNANCE_READ) is never read from the store.
+ */
+export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">, rolloutId: number, reader: Role): Promise<RolloutReport> {
   const rollout = await getRollout(db, rolloutId);
   if (!rollout) throw new ReportError(`there is no rollout ${rolloutId}`);
-  const [tasks, approvals, latency, signoffs, events, chain] = await Promise.all([
+  const governed = can(reader, GOVERNANCE_READ);
+  const [tasks, approvals, latency, signoffs, events, governance] = await Promise.all([
     rolloutTasks(db, rolloutId), listApprovals(db, rolloutId), latencyComparison(db, rolloutId), listSignoffs(db, { rolloutId }),
-    eventsAfter(db, rolloutId, 0, 100_000), verifyAudit(db),
+    eventsAfter(db, rolloutId, 0, 100_000), governed ? governanceRecords(db, rolloutId) : null,
   ]);
-  const { rows: auditRows } = await db.query<{ id: number; action: string; actor: string | null; at: Date; hash: string; details: { reason?: string } }>(
-    "SELECT id, action, actor, at, hash, details FROM audit_log WHERE rollout_id = $1 ORDER BY id",
-    [rolloutId],
-  );
   const lint = await lintText({ file: rollout.changesetName, text: rollout.changesetSql });
   return {
-    rollout,
+    rollout: visibleRollout(rollout, reader),
     lint: {
       errors: lint.findings.filter((f) => f.severity === "error").length,
       warnings: lint.findings.filter((f) => f.severity === "warning").length,
@@ -56,12 +97,31 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
     }),
     approvals,
     latency,
-    signoffs,
+    signoffs: governed ? signoffs : signoffs.map((s) => withoutGovernance(s, rollout, reader)),
+    governance,
+    reader,
+    generatedAt: new Date(),
+  };
+}
+
+async function governanceRecords(db: Pick<pg.Pool, "query" | "connect">, rolloutId: number): Promise<NonNullable<RolloutReport["governance"]>> {
+  const [chain, { rows: auditRows }] = await Promise.all([
+    verifyAudit(db),
+    db.query<{ id: number; action: string; actor: string | null; at: Date; hash: string; details: { reason?: string } }>(
+      "SELECT id, action, actor, at, hash, details FROM audit_log WHERE rollout_id = $1 ORDER BY id",
+      [rolloutId],
+    ),
+  ]);
+  return {
     overrides: auditRows.filter((r) => r.action === "rollout.window.override" || r.action === "rollout.promotion.waive").map((r) => ({ action: r.action, actor: r.actor ?? "", reason: r.details.reason ?? "", hash: r.hash })),
     auditRows: auditRows.map(({ id, action, actor, at, hash }) => ({ id, action, actor, at, hash })),
     chain: { ok: chain.ok, rows: chain.rows, firstBadId: chain.firstBadId },
-    generatedAt: new Date(),
   };
+}
+
+/** What a report built for `reader` says in place of the governance records it leaves out. */
+export function governanceWithheld(reader: Role): string {
+  return `Not shown: role ${reader} may not read the audit log (${GOVERNANCE_READ}).`;
 }
 
 /** Markdown-safe text: user input never becomes markup, links or HTML in the report. */
@@ -109,18 +169,25 @@ export function reportMarkdown(r: RolloutReport): string {
   if (r.approvals.length) for (const a of r.approvals) out.push(`- ${md(a.approver)} (${a.approverRole}) **${a.decision}** on ${formatWhen(a.createdAt)}: ${md(a.comment)}`);
   else out.push(rollout.approvalsRequired ? "None recorded." : "The target's policy needs no approval.");
   out.push("", "## Overrides", "");
-  if (r.overrides.length) for (const o of r.overrides) out.push(`- ${o.action} by ${md(o.actor)}: ${md(o.reason)} (audit \`${o.hash}\`)`);
+  if (!r.governance) out.push(governanceWithheld(r.reader));
+  else if (r.governance.overrides.length) for (const o of r.governance.overrides) out.push(`- ${o.action} by ${md(o.actor)}: ${md(o.reason)} (audit \`${o.hash}\`)`);
   else out.push("None.");
   out.push("", "## Sign-off", "");
   if (r.signoffs.length) {
     for (const s of r.signoffs) {
-      out.push(`**${s.decision.replace(/_/g, " ")}** by ${md(s.signedBy)} (${s.signedByRole}) on ${formatWhen(s.createdAt)}. Notes: ${md(s.notes) || "—"}. Audit \`${s.auditHash}\``, "");
+      const notes = s.notes === null ? governanceWithheld(r.reader) : `Notes: ${md(s.notes) || "—"}. Audit \`${s.auditHash}\``;
+      out.push(`**${s.decision.replace(/_/g, " ")}** by ${md(s.signedBy)} (${s.signedByRole}) on ${formatWhen(s.createdAt)}. ${notes}`, "");
       out.push("| Section | Item | Status | Evidence |", "|---|---|---|---|");
       for (const c of s.checklist) out.push(`| ${c.section} | ${md(c.label)} | ${c.ok === true ? "yes" : c.ok === false ? "no" : "not measured"} | ${md(c.evidence)} |`);
       out.push("");
     }
   } else out.push("Not signed off.", "");
-  out.push("## Audit trail", "", `Chain verdict at export: **${r.chain.ok ? `intact (${r.chain.rows} rows)` : `BROKEN at row ${r.chain.firstBadId}`}**`, "", "| # | When | Who | Action | Hash |", "|---|---|---|---|---|");
-  for (const a of r.auditRows) out.push(`| ${a.id} | ${formatWhen(a.at)} | ${md(a.actor)} | ${a.action} | \`${a.hash}\` |`);
+  out.push("## Audit trail", "");
+  if (!r.governance) out.push(governanceWithheld(r.reader));
+  else {
+    const { chain } = r.governance;
+    out.push(`Chain verdict at export: **${chain.ok ? `intact (${chain.rows} rows)` : `BROKEN at row ${chain.firstBadId}`}**`, "", "| # | When | Who | Action | Hash |", "|---|---|---|---|---|");
+    for (const a of r.governance.auditRows) out.push(`| ${a.id} | ${formatWhen(a.at)} | ${md(a.actor)} | ${a.action} | \`${a.hash}\` |`);
+  }
   return `${out.join("\n")}\n`;
 }

@@ -25,6 +25,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           <p className="bad">Chain BROKEN at row {verdict.firstBadId}: {verdict.reason}. Rows checked: {verdict.rows}.</p>
         )}
         <p className="who">The whole chain was recomputed at {formatUtc(verdict.wholeChainAt, "time")} UTC (at most once a minute); rows written since then are checked on every view. <code>npx indexdeck audit verify</code> recomputes all of it.</p>
+        <p className="who">{verdict.signaturesChecked ? "Signed rows were checked with the audit key." : "Signatures were not checked: this server has no audit key."} <code>npx indexdeck audit verify --anchor FILE</code> also holds the chain to the checkpoints kept outside the store.</p>
       </div>
       <form className="card phase-form" method="get">
         <label>Target<br /><input name="target" defaultValue={raw.target} /></label>

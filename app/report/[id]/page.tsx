@@ -1,10 +1,10 @@
 import { formatWhen } from "@/lib/format";
 import Link from "next/link";
-import { redirect } from "next/navigation";
-import { buildRolloutReport, ReportError } from "@/lib/report/rollout-report";
+import { buildRolloutReport, governanceWithheld, ReportError } from "@/lib/report/rollout-report";
 import { storePool } from "@/lib/store/pool";
 import { TROUBLESHOOTING, troubleshootingFor } from "@/lib/troubleshooting";
-import { currentActor } from "@/app/lib/session";
+import { pageActor } from "@/app/lib/session";
+import { Forbidden } from "@/components/forbidden";
 import { RolloutId } from "@/app/lib/http";
 import "./print.css";
 
@@ -14,12 +14,13 @@ const ms = (v: number | null | undefined) => (v === null || v === undefined ? "n
 
 /** The print-ready completion report: no navigation, only what was measured and recorded. */
 export default async function ReportPage({ params }: { params: Promise<{ id: string }> }) {
-  if (!(await currentActor())) redirect("/login");
+  const { actor, allowed } = await pageActor("rollouts:read");
+  if (!allowed) return <main className="report"><Forbidden what="read rollouts" /></main>;
   const id = RolloutId.safeParse((await params).id);
   let r;
   try {
     if (!id.success) throw new ReportError(`there is no rollout ${(await params).id}`);
-    r = await buildRolloutReport(storePool(), id.data);
+    r = await buildRolloutReport(storePool(), id.data, actor.role);
   } catch (err) {
     if (!(err instanceof ReportError)) throw err;
     return <main className="report"><h1>No report</h1><p>{err.message}.</p><p className="no-print"><Link href="/rollouts">All rollouts</Link></p></main>;
@@ -68,19 +69,23 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
       <h2>Approvals</h2>
       {r.approvals.length ? <ul>{r.approvals.map((a) => <li key={a.id}>{a.approver} ({a.approverRole}) <strong>{a.decision}</strong> on {formatWhen(a.createdAt)}: {a.comment}</li>)}</ul> : <p>{rollout.approvalsRequired ? "None recorded." : "The target's policy needs no approval."}</p>}
       <h2>Overrides</h2>
-      {r.overrides.length ? <ul>{r.overrides.map((o) => <li key={o.hash}>{o.action} by {o.actor}: {o.reason} (audit <code>{o.hash.slice(0, 16)}…</code>)</li>)}</ul> : <p>None.</p>}
+      {!r.governance ? <p>{governanceWithheld(r.reader)}</p> : r.governance.overrides.length ? <ul>{r.governance.overrides.map((o) => <li key={o.hash}>{o.action} by {o.actor}: {o.reason} (audit <code>{o.hash.slice(0, 16)}…</code>)</li>)}</ul> : <p>None.</p>}
       <h2>Sign-off</h2>
       {r.signoffs.length ? r.signoffs.map((s) => (
         <div key={s.id}>
-          <p><strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) on {formatWhen(s.createdAt)}. Notes: {s.notes || "—"}</p>
+          <p><strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) on {formatWhen(s.createdAt)}. {s.notes === null ? governanceWithheld(r.reader) : `Notes: ${s.notes || "—"}`}</p>
           <table><thead><tr><th>Section</th><th>Item</th><th>Status</th><th>Evidence</th></tr></thead>
             <tbody>{s.checklist.map((c) => <tr key={c.id}><td>{c.section}</td><td>{c.label}</td><td>{c.ok === true ? "yes" : c.ok === false ? "no" : "not measured"}</td><td>{c.evidence}</td></tr>)}</tbody></table>
         </div>
       )) : <p>Not signed off.</p>}
       <h2>Audit trail</h2>
-      <p data-testid="report-chain">Chain verdict at export: <strong>{r.chain.ok ? `intact (${r.chain.rows} rows)` : `BROKEN at row ${r.chain.firstBadId}`}</strong></p>
-      <table><thead><tr><th>#</th><th>When</th><th>Who</th><th>Action</th><th>Hash</th></tr></thead>
-        <tbody>{r.auditRows.map((a) => <tr key={a.id}><td>{a.id}</td><td>{formatWhen(a.at)}</td><td>{a.actor}</td><td>{a.action}</td><td><code>{a.hash}</code></td></tr>)}</tbody></table>
+      {!r.governance ? <p data-testid="report-chain">{governanceWithheld(r.reader)}</p> : (
+        <>
+          <p data-testid="report-chain">Chain verdict at export: <strong>{r.governance.chain.ok ? `intact (${r.governance.chain.rows} rows)` : `BROKEN at row ${r.governance.chain.firstBadId}`}</strong></p>
+          <table><thead><tr><th>#</th><th>When</th><th>Who</th><th>Action</th><th>Hash</th></tr></thead>
+            <tbody>{r.governance.auditRows.map((a) => <tr key={a.id}><td>{a.id}</td><td>{formatWhen(a.at)}</td><td>{a.actor}</td><td>{a.action}</td><td><code>{a.hash}</code></td></tr>)}</tbody></table>
+        </>
+      )}
     </main>
   );
 }

@@ -13,6 +13,7 @@ import { LatencyTable } from "@/components/latency-table";
 import { latencyComparison } from "@/lib/monitor/latency";
 import { FOLLOWUPS, rolloutFollowups, usageEvidence } from "@/lib/monitor/followups";
 import { RolloutLive } from "@/components/rollout-live";
+import { visibleRollout } from "@/lib/report/rollout-report";
 import { pageActor } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
 import { troubleshootingFor, troubleshootingForCheck } from "@/lib/troubleshooting";
@@ -53,7 +54,9 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
   if (!allowed) return <Forbidden what="read rollouts" />;
   const id = RolloutId.safeParse((await params).id);
   const pool = storePool();
-  const rollout = id.success ? await getRollout(pool, id.data) : null;
+  const found = id.success ? await getRollout(pool, id.data) : null;
+  // Who overrode a window or waived promotion, and why, is for roles that may read the audit log.
+  const rollout = found && visibleRollout(found, actor.role);
   if (!rollout) return <div className="card"><h1>Rollout not found</h1><p>There is no rollout {(await params).id}. <Link href="/rollouts">All rollouts</Link></p></div>;
   const [tasks, approvals, signoffs] = await Promise.all([rolloutTasks(pool, rollout.id), listApprovals(pool, rollout.id), listSignoffs(pool, { rolloutId: rollout.id })]);
   const latency = await latencyComparison(pool, rollout.id);

@@ -1,4 +1,5 @@
 import { NextResponse } from "next/server";
+import { visibleEvent } from "@/lib/auth/blockers";
 import { getRollout } from "@/lib/rollout/rollouts";
 import { storePool } from "@/lib/store/pool";
 import { eventHub } from "@/lib/server";
@@ -16,7 +17,8 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   const actor = await apiActor("rollouts:read");
   if (actor instanceof NextResponse) return actor;
   const id = RolloutId.safeParse((await params).id);
-  if (!id.success || !(await getRollout(storePool(), id.data))) return NextResponse.json({ error: "unknown rollout" }, { status: 404 });
+  const rollout = id.success ? await getRollout(storePool(), id.data) : null;
+  if (!id.success || !rollout) return NextResponse.json({ error: "unknown rollout" }, { status: 404 });
   const release = liveStreams.acquire(actor.id);
   if (!release) return NextResponse.json({ error: `at most ${liveStreams.perUser} live streams per user; close another tab of a rollout` }, { status: 429 });
   request.signal.addEventListener("abort", release);
@@ -38,7 +40,8 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
       };
       send("retry: 2000\n\n");
       const unsubscribe = await hub.subscribe(id.data, afterId, (events) => {
-        for (const e of events) send(`id: ${e.id}\nevent: rollout\ndata: ${JSON.stringify(e)}\n\n`);
+        // Blocking sessions' query text only for the roles that may read it (lib/auth/blockers.ts).
+        for (const e of events) send(`id: ${e.id}\nevent: rollout\ndata: ${JSON.stringify(visibleEvent(e, actor.role, rollout.environment))}\n\n`);
       });
       // A comment line keeps proxies from closing an idle stream, and a periodic catch-up covers a missed NOTIFY.
       const keepalive = setInterval(() => {

@@ -13,7 +13,7 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
   const id = RolloutId.safeParse((await params).id);
   if (!id.success) return NextResponse.json({ error: "invalid rollout id" }, { status: 404 });
   try {
-    const text = reportMarkdown(await buildRolloutReport(storePool(), id.data));
+    const text = reportMarkdown(await buildRolloutReport(storePool(), id.data, actor.role));
     return new Response(text, { headers: { "Content-Type": "text/markdown; charset=utf-8", "Content-Disposition": `attachment; filename="indexdeck-rollout-${id.data}.md"` } });
   } catch (err) {
     if (err instanceof ReportError) return NextResponse.json({ error: err.message }, { status: 404 });

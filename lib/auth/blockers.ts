@@ -1,0 +1,33 @@
+import type { RolloutEvent } from "../rollout/events";
+import type { SessionInfo } from "../targets/activity";
+import type { Rollout } from "../rollout/rollouts";
+import { can, type Role } from "./policy";
+
+type Environment = Rollout["environment"];
+
+/** How much of a blocking session's query anyone is shown: enough to recognise it, not a whole payload. */
+export const QUERY_TEXT_LIMIT = 200;
+
+export type SeenSession = Omit<SessionInfo, "query"> & { query?: string };
+
+function cut(query: string): string {
+  return query.length > QUERY_TEXT_LIMIT ? `${query.slice(0, QUERY_TEXT_LIMIT)}…` : query;
+}
+
+/**
+ * A session another rollout waits on, as `role` may see it. The query text of a production session
+ * can carry personal data or passwords: only roles with sessions:query-text see it (cut); the rest
+ * get who, what application, state and age — enough to find its owner.
+ */
+export function visibleSession(session: SessionInfo, role: Role, environment: Environment): SeenSession {
+  const { query, ...rest } = session;
+  if (environment === "production" && !can(role, "sessions:query-text")) return rest;
+  return { ...rest, query: cut(query) };
+}
+
+/** A rollout event as `role` may see it: its blockers (progress, lock_timeout…) passed through visibleSession. */
+export function visibleEvent(event: RolloutEvent, role: Role, environment: Environment): RolloutEvent {
+  const blockers = event.data.blockers;
+  if (!Array.isArray(blockers)) return event;
+  return { ...event, data: { ...event.data, blockers: (blockers as SessionInfo[]).map((b) => visibleSession(b, role, environment)) } };
+}
