@@ -52,7 +52,7 @@ describe("server start", () => {
   it("refuses a malformed session lifetime or proxy count at start, naming the setting", async () => {
     const file = path.join(await mkdtemp(path.join(tmpdir(), "boot-")), "targets.json");
     await writeFile(file, JSON.stringify({ targets: [] }));
-    Object.assign(process.env, { INDEXDECK_TARGETS: file, DATABASE_URL: "postgres://x@127.0.0.1:1/x", NEXTAUTH_SECRET: "s", INDEXDECK_SESSION_HOURS: "12h" });
+    Object.assign(process.env, { INDEXDECK_TARGETS: file, DATABASE_URL: "postgres://x@127.0.0.1:1/x", NEXTAUTH_SECRET: "x".repeat(40), NEXTAUTH_URL: "http://localhost:3000", INDEXDECK_SESSION_HOURS: "12h" });
     await expect(boot()).rejects.toThrow(/INDEXDECK_SESSION_HOURS must be a number of hours/);
     Object.assign(process.env, { INDEXDECK_SESSION_HOURS: "12", INDEXDECK_TRUSTED_PROXIES: "-1" });
     await expect(boot()).rejects.toThrow(/INDEXDECK_TRUSTED_PROXIES must be a whole number/);

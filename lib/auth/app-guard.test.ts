@@ -36,7 +36,8 @@ const OWN_GATE: Record<string, RegExp> = {
  * actions the exported function; values are the Action it passes to pageActor / apiActor / can /
  * authorize. A phase is authorized by PHASE_PERMISSION, checked below against the phases it maps.
  */
-const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION"> = {
+// SIGNED_IN: open to anyone signed in, for their own account only (it asks currentActor, no permission).
+const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION" | "SIGNED_IN"> = {
   "(app)/page.tsx": "rollouts:read",
   "(app)/help/page.tsx": "rollouts:read",
   "(app)/rollouts/page.tsx": "rollouts:read",
@@ -68,6 +69,9 @@ const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION"> = {
   "(app)/rollouts/actions.ts: signoffAction": "rollout:signoff",
   "(app)/rollouts/actions.ts: draftAnalyzeAction": "changeset:create",
   "(app)/targets/actions.ts: changePolicyAction": "policy:manage",
+  "(app)/targets/actions.ts: approvePolicyAction": "policy:manage",
+  "(app)/users/actions.ts: manageUserAction": "users:manage",
+  "logout/actions.ts: logoutEverywhereAction": "SIGNED_IN",
 };
 
 /**
@@ -76,7 +80,7 @@ const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION"> = {
  * Action; PHASE_PERMISSION[…] gives its table's name.
  */
 function asked(source: string, gate: "page" | "handler" | "action"): string[] {
-  const pattern = { page: /\bpageActor\(([^()]*)\)/g, handler: /\bapiActor\(([^()]*)\)/g, action: /\b(?:can\(\s*actor\.role|authorize\(\s*\w+),\s*([^()]*?)\)/g }[gate];
+  const pattern = { page: /\bpageActor\(([^()]*)\)/g, handler: /\b(?:apiActor\(|jsonRequest\(\s*request,\s*)([^(),]*(?:\[[^\]]*\])?)/g, action: /\b(?:can\(\s*actor\.role|authorize\(\s*\w+),\s*([^()]*?)\)/g }[gate];
   const args = [...source.matchAll(pattern)].map((m) => m[1].trim());
   return [...new Set(args.map((a) => /^["']([a-z:-]+)["']$/.exec(a)?.[1] ?? a.replace(/\[.*$/, "")))];
 }
@@ -137,9 +141,9 @@ describe("the app's entry points", () => {
       for (const fn of exportedFunctions(readFileSync(f, "utf8")).filter((e) => /^(GET|POST|PUT|PATCH|DELETE)$/.test(e.name))) found[`${rel(f)}: ${fn.name}`] = asked(fn.body, "handler");
     }
     for (const f of actionFiles) for (const fn of exportedFunctions(readFileSync(f, "utf8"))) found[`${rel(f)}: ${fn.name}`] = asked(fn.body, "action");
-    const expected = Object.fromEntries(Object.entries(PERMISSIONS).map(([k, v]) => [k, [v]]));
+    const expected = Object.fromEntries(Object.entries(PERMISSIONS).map(([k, v]) => [k, v === "SIGNED_IN" ? [] : [v]]));
     expect(found).toEqual(expected);
-    for (const action of Object.values(PERMISSIONS)) if (action !== "PHASE_PERMISSION") expect(ACTIONS).toContain(action);
+    for (const action of Object.values(PERMISSIONS)) if (action !== "PHASE_PERMISSION" && action !== "SIGNED_IN") expect(ACTIONS).toContain(action);
   });
 
   it("asks an operator's permission for every phase", () => {
