@@ -62,6 +62,10 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
     await approveByTwo(pool, targets, r);
     await pool.query(`UPDATE rollout SET state = 'prechecked', precheck = '{"ok": true, "at": "x", "checks": []}' WHERE id = $1`, [r.id]);
     await expect(requestPhase(pool, r.id, "apply", DBA, {}, targets)).rejects.toThrow(/outside the maintenance window .* written override/);
+    // A summary that merely says "overridden" opens nothing: the gate reads the check's code.
+    const worded = { ok: true, at: "x", checks: [{ id: "maintenance-window", title: "Maintenance window", status: "warn", summary: "outside the window; overridden by nobody" }] };
+    await pool.query("UPDATE rollout SET precheck = $2 WHERE id = $1", [r.id, JSON.stringify(worded)]);
+    await expect(requestPhase(pool, r.id, "apply", DBA, {}, targets)).rejects.toThrow(/outside the maintenance window .* written override/);
   });
 
   it("refuses an override or waiver from the rollout's own requester, whatever their role (four eyes)", async () => {

@@ -84,7 +84,8 @@ export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phas
     // The window is checked again now: a pre-check from hours ago proves nothing about this minute.
     const target = findTarget(targets ?? await targetsWithPolicies(pool), rollout.targetId);
     const window = target ? maintenanceWindow(target) : null;
-    const overridden = rollout.precheck?.checks.some((c) => c.id === "maintenance-window" && c.status !== "fail" && /overridden/.test(c.summary));
+    // Decided by the check's code, never by its wording.
+    const overridden = rollout.precheck?.checks.some((c) => c.id === "maintenance-window" && c.status !== "fail" && c.code === "window_overridden");
     if (window && !window.open && !overridden) throw new RolloutError(`${window.reason}; a dba or admin can run pre-check with a written override`, 409);
   }
 

@@ -78,7 +78,7 @@ export async function runPrecheck(input: PrecheckInput): Promise<PrecheckReport>
   checks.push(window.open
     ? { ...win, status: "pass", summary: `inside ${window.window}` }
     : attestations.windowOverride
-      ? { ...win, status: "warn", summary: `${window.reason}; overridden by ${attestations.by}: ${attestations.windowOverride}` }
+      ? { ...win, status: "warn", code: "window_overridden", summary: `${window.reason}; overridden by ${attestations.by}: ${attestations.windowOverride}` }
       : { ...win, status: "fail", summary: window.reason });
   if (target.environment === "production") {
     const promo = { id: "promotion", title: "Verified on staging first" };

@@ -40,6 +40,8 @@ export interface CheckResult {
   status: "pass" | "warn" | "fail";
   summary: string;
   evidence?: unknown;
+  /** What a gate reads instead of the summary, where a later phase depends on how a check passed. */
+  code?: "window_overridden";
 }
 
 export interface PrecheckReport {
