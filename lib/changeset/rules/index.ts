@@ -2,6 +2,7 @@ import { duplicateIndexName } from "./duplicate-index-name";
 import { existingInvalidIndex } from "./existing-invalid-index";
 import { nonIndexStatement } from "./non-index-statement";
 import { partitionedTable } from "./partitioned-table";
+import { psqlMetaCommand } from "./psql-meta-command";
 import { preferIfExists } from "./prefer-if-exists";
 import { preferIfNotExists } from "./prefer-if-not-exists";
 import { redundantIndex } from "./redundant-index";
@@ -23,6 +24,7 @@ import { unnamedIndex } from "./unnamed-index";
 /** Every lint rule; the registry the linter, the CLI's --rules list and the docs are built from. */
 export const RULES = [
   syntaxError,
+  psqlMetaCommand,
   transactionWrapper,
   requireConcurrentIndexCreation,
   requireConcurrentIndexDeletion,
