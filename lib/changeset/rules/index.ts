@@ -1,5 +1,6 @@
 import { duplicateIndexName } from "./duplicate-index-name";
 import { existingInvalidIndex } from "./existing-invalid-index";
+import { indexNameTooLong } from "./index-name-too-long";
 import { nonIndexStatement } from "./non-index-statement";
 import { partitionedTable } from "./partitioned-table";
 import { psqlMetaCommand } from "./psql-meta-command";
@@ -37,6 +38,7 @@ export const RULES = [
   setLocalOutsideTransaction,
   unnamedIndex,
   duplicateIndexName,
+  indexNameTooLong,
   nonIndexStatement,
   unknownIgnoreRule,
   unknownTable,
