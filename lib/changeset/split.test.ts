@@ -42,19 +42,22 @@ describe("splitStatements", () => {
   it("finds the same semicolons as PostgreSQL's scanner on anything the scanner accepts", () => {
     fc.assert(
       fc.property(fc.array(fragment, { maxLength: 30 }), (parts) => {
-        const sql = parts.join("");
+        // The newline keeps a comment at the very end from ending the last piece on a `;` of its own.
+        const sql = `${parts.join("")}\n`;
         let tokens;
         try {
           tokens = scanSync(sql).tokens;
         } catch {
           return; // the scanner refuses it: nothing to compare with
         }
+        // A backslash outside literals is where psql takes over (a meta-command to the line end).
+        if (tokens.some((t) => t.text === "\\")) return;
         const bytes = Buffer.from(sql, "utf8");
         const scannerEnds = tokens.filter((t) => t.tokenName === "ASCII_59").map((t) => t.end);
         const ours = splitStatements(bytes).filter((p) => p.kind === "sql" && bytes[p.end - 1] === 0x3b).map((p) => p.end);
         expect(ours).toEqual(scannerEnds);
       }),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
   });
 });
