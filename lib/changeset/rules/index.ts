@@ -1,3 +1,4 @@
+import { concurrentUniqueIndex } from "./concurrent-unique-index";
 import { duplicateIndexName } from "./duplicate-index-name";
 import { existingInvalidIndex } from "./existing-invalid-index";
 import { indexNameTooLong } from "./index-name-too-long";
@@ -28,6 +29,7 @@ export const RULES = [
   psqlMetaCommand,
   transactionWrapper,
   requireConcurrentIndexCreation,
+  concurrentUniqueIndex,
   requireConcurrentIndexDeletion,
   requireConcurrentReindex,
   preferIfNotExists,
