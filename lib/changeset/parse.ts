@@ -1,6 +1,6 @@
 import { loadModule, parseSync, type Node } from "libpg-query";
 import { Source } from "./source";
-import { splitStatements } from "./split";
+import { splitStatements, type Piece } from "./split";
 
 export interface Statement {
   index: number;
@@ -60,6 +60,13 @@ const MAX_JOINED_PIECES = 64;
 const MAX_JOINED_BYTES = 1024 * 1024;
 
 /**
+ * Consecutive statements are parsed together up to this many bytes: one parser call per statement
+ * costs about twice as much in all, and one call for a whole file builds the trees of every
+ * statement at once (hundreds of MB for a few MB of SQL).
+ */
+const CHUNK_BYTES = 16 * 1024;
+
+/**
  * Parses a change set; call after `await parserReady()`. Never throws on bad SQL: every piece of
  * text is either parsed into statements or reported, with its lines, as not checked.
  */
@@ -71,47 +78,86 @@ export function parseChangeSet(file: string, text: string): ParsedChangeSet {
   const unchecked = (start: number, end: number, at: number, message: string, kind: SyntaxProblem["kind"] = "sql") => {
     syntaxErrors.push({ ...source.position(at), message: `${lineRange(source, start, end)} could not be checked: ${message}`, kind });
   };
+  const add = (stmts: RawStmt[], base: number, end: number) => {
+    for (const raw of stmts) {
+      if (!raw.stmt) continue;
+      const loc = base + (raw.stmt_location ?? 0);
+      const stmtEnd = raw.stmt_len ? loc + raw.stmt_len : withoutSemicolon(source.bytes, end);
+      statements.push(makeStatement(source, statements.length, raw.stmt, loc, stmtEnd));
+    }
+  };
 
-  for (let p = 0; p < pieces.length; p++) {
+  for (let p = 0; p < pieces.length; ) {
     const piece = pieces[p];
-    const first = skipTrivia(source.bytes, piece.start, piece.end);
     if (piece.kind === "meta-command") {
-      unchecked(first, piece.end, first, `${metaCommandName(source, piece.start, piece.end)} is a psql meta-command, not SQL`, "meta-command");
+      unchecked(piece.start, piece.end, piece.start, `${metaCommandName(source, piece.start, piece.end)} is a psql meta-command, not SQL`, "meta-command");
+      p++;
       continue;
     }
     if (piece.kind === "unterminated") {
-      unchecked(Math.min(first, piece.openAt), piece.end, piece.openAt, `unterminated ${piece.literal}: it never closes, so the server would read everything after it as part of it`);
+      const first = Math.min(skipTrivia(source.bytes, piece.start, piece.end), piece.openAt);
+      unchecked(first, piece.end, piece.openAt, `unterminated ${piece.literal}: it never closes, so the server would read everything after it as part of it`);
+      p++;
       continue;
     }
-    if (first === piece.end) continue; // blanks and comments only
-    let result = tryParse(source.slice(piece.start, piece.end));
-    let end = piece.end;
-    let joined = p;
-    // Join the following pieces while the parser runs out of input inside the statement.
-    while ("error" in result && atEndOfInput(result.error, end - piece.start) && joined + 1 < pieces.length
-      && joined - p < MAX_JOINED_PIECES && pieces[joined + 1].kind === "sql" && pieces[joined + 1].end - piece.start <= MAX_JOINED_BYTES) {
-      const attempt = tryParse(source.slice(piece.start, pieces[joined + 1].end));
-      if ("error" in attempt && !atEndOfInput(attempt.error, pieces[joined + 1].end - piece.start)) break;
-      joined++;
-      end = pieces[joined].end;
-      result = attempt;
-    }
-    if ("stmts" in result) {
-      p = joined;
-      for (const raw of result.stmts) {
-        if (!raw.stmt) continue;
-        const loc = piece.start + (raw.stmt_location ?? 0);
-        const stmtEnd = raw.stmt_len ? loc + raw.stmt_len : withoutSemicolon(source.bytes, end);
-        statements.push(makeStatement(source, statements.length, raw.stmt, loc, stmtEnd));
+    // The common case: a run of statements that all parse, in one call.
+    let last = p;
+    while (last + 1 < pieces.length && pieces[last + 1].kind === "sql" && pieces[last + 1].end - piece.start <= CHUNK_BYTES) last++;
+    if (last > p) {
+      const chunk = tryParse(source.slice(piece.start, pieces[last].end));
+      if ("stmts" in chunk) {
+        add(chunk.stmts, piece.start, pieces[last].end);
+        p = last + 1;
+        continue;
       }
-    } else {
-      // Reported for this piece alone: the pieces after it get their own chance.
-      const own = tryParse(source.slice(piece.start, piece.end));
-      const error = "error" in own ? own.error : result.error;
-      unchecked(first, piece.end, piece.start + Math.max(0, error.sqlDetails?.cursorPosition ?? 0), oneLine(error.message));
+      // The pieces before the one the error is in still parse together.
+      const at = piece.start + (chunk.error.sqlDetails?.cursorPosition ?? 0);
+      let broken = p;
+      while (broken < last && pieces[broken].end <= at) broken++;
+      if (broken > p) {
+        const before = tryParse(source.slice(piece.start, pieces[broken - 1].end));
+        if ("stmts" in before) {
+          add(before.stmts, piece.start, pieces[broken - 1].end);
+          p = broken;
+          continue;
+        }
+      }
     }
+    p = parsePiece(source, pieces, p, add, unchecked);
   }
   return { source, statements, syntaxErrors };
+}
+
+/** Parses the sql piece at `p` on its own, joining the next ones where it needs them; returns the next piece's index. */
+function parsePiece(
+  source: Source,
+  pieces: Piece[],
+  p: number,
+  add: (stmts: RawStmt[], base: number, end: number) => void,
+  unchecked: (start: number, end: number, at: number, message: string) => void,
+): number {
+  const piece = pieces[p];
+  const first = skipTrivia(source.bytes, piece.start, piece.end);
+  if (first === piece.end) return p + 1; // blanks and comments only
+  const own = tryParse(source.slice(piece.start, piece.end));
+  let result = own;
+  let joined = p;
+  // Join the following pieces while the parser runs out of input inside the statement.
+  while ("error" in result && atEndOfInput(result.error, pieces[joined].end - piece.start) && joined + 1 < pieces.length
+    && joined - p < MAX_JOINED_PIECES && pieces[joined + 1].kind === "sql" && pieces[joined + 1].end - piece.start <= MAX_JOINED_BYTES) {
+    const attempt = tryParse(source.slice(piece.start, pieces[joined + 1].end));
+    if ("error" in attempt && !atEndOfInput(attempt.error, pieces[joined + 1].end - piece.start)) break;
+    joined++;
+    result = attempt;
+  }
+  if ("stmts" in result) {
+    add(result.stmts, piece.start, pieces[joined].end);
+    return joined + 1;
+  }
+  // Reported for this piece alone: the pieces after it get their own chance.
+  const error = "error" in own ? own.error : result.error;
+  unchecked(first, piece.end, piece.start + Math.max(0, error.sqlDetails?.cursorPosition ?? 0), oneLine(error.message));
+  return p + 1;
 }
 
 function tryParse(text: string): { stmts: RawStmt[] } | { error: PgError } {
@@ -158,11 +204,46 @@ function isBlank(c: number): boolean {
 
 const IGNORE = /^\s*--\s*indexdeck-ignore\s+(.+)$/;
 
+// Most statements have no ignore directives; they share these (frozen: nothing may add to them).
+const NO_RULES = Object.freeze([]) as unknown as string[];
+const NO_DIRECTIVES = Object.freeze([]) as unknown as Statement["directives"];
+
+/**
+ * A statement keeps its position and kind; its text and parse tree are read again when a rule asks
+ * for them. A file's trees all at once take tens of times the file's size, and rules look into few
+ * of them (an index change set's statements; in other SQL mostly just the kind).
+ */
+class ParsedStatement implements Statement {
+  private tree: Node | undefined;
+
+  constructor(
+    private readonly source: Source,
+    readonly index: number,
+    readonly startByte: number,
+    readonly endByte: number,
+    readonly line: number,
+    readonly column: number,
+    readonly kind: string,
+    readonly ignored: string[],
+    readonly directives: Statement["directives"],
+  ) {}
+
+  get text(): string {
+    return this.source.slice(this.startByte, this.endByte);
+  }
+
+  /** The same tree the first parse built (positions in it are relative to the statement). */
+  get node(): Node {
+    this.tree ??= (parseSync(this.text) as { stmts: RawStmt[] }).stmts[0].stmt!;
+    return this.tree;
+  }
+}
+
 function makeStatement(source: Source, index: number, node: Node, locByte: number, endByte: number): Statement {
   const startByte = skipTrivia(source.bytes, locByte, endByte);
   const { line, column } = source.position(startByte);
-  const ignored: string[] = [];
-  const directives: Statement["directives"] = [];
+  let ignored = NO_RULES;
+  let directives = NO_DIRECTIVES;
   // Directives sit in the unbroken run of comment lines directly above the statement.
   for (let l = line - 1; l >= 1; l--) {
     const text = source.line(l);
@@ -170,13 +251,14 @@ function makeStatement(source: Source, index: number, node: Node, locByte: numbe
     const m = IGNORE.exec(text);
     if (!m) continue;
     const col = text.indexOf("indexdeck-ignore") + "indexdeck-ignore".length + 2;
+    if (ignored === NO_RULES) [ignored, directives] = [[], []];
     for (const rule of m[1].split(",").map((r) => r.trim()).filter(Boolean)) {
       ignored.push(rule);
       directives.push({ rule, line: l, column: col });
     }
   }
   const kind = Object.keys(node)[0] ?? "Unknown";
-  return { index, startByte, endByte, line, column, text: source.slice(startByte, endByte), node, kind, ignored, directives };
+  return new ParsedStatement(source, index, startByte, endByte, line, column, kind, ignored, directives);
 }
 
 /** Skips blanks, `--` comments and (nested) block comments from `pos`. */

@@ -61,7 +61,7 @@ export const indexNameTooLong = defineRule({
   check: (ctx) =>
     ctx.statements.flatMap((stmt) => {
       // Only a statement at least this long can hold such a name: skip the scan for the rest.
-      if (Buffer.byteLength(stmt.text) <= MAX_NAME_BYTES) return [];
+      if (stmt.endByte - stmt.startByte <= MAX_NAME_BYTES) return [];
       const names = indexNames(stmt);
       if (names.size === 0) return [];
       let tokens;
