@@ -79,10 +79,10 @@ export function lintCorpus(targetBytes: number, { seed = 1, broken = true }: { s
   return `${out.join("\n")}\n`;
 }
 
-// `npx tsx bench/lint-corpus.ts OUT.sql [MB]` writes a corpus to measure the CLI with, e.g.
-// `/usr/bin/time -v node bin/indexdeck.mjs lint OUT.sql`.
+// `npx tsx bench/lint-corpus.ts OUT.sql [MB] [--clean]` writes a corpus to measure the CLI with, e.g.
+// `/usr/bin/time -v node bin/indexdeck.mjs lint OUT.sql` (--clean: no meta-commands or broken SQL).
 if (process.argv[1]?.endsWith("lint-corpus.ts")) {
-  const [file, mb = "7"] = process.argv.slice(2);
-  if (!file) throw new Error("usage: npx tsx bench/lint-corpus.ts OUT.sql [MB]");
-  writeFileSync(file, lintCorpus(Number(mb) * 1024 * 1024));
+  const [file, mb = "7", clean] = process.argv.slice(2);
+  if (!file) throw new Error("usage: npx tsx bench/lint-corpus.ts OUT.sql [MB] [--clean]");
+  writeFileSync(file, lintCorpus(Number(mb) * 1024 * 1024, { broken: clean !== "--clean" }));
 }
