@@ -68,6 +68,7 @@ export function lintCorpus(targetBytes: number, { seed = 1, broken = true }: { s
     () => `SELECT 1 +;`,
     () => `CREAT TABLE ${table()} (id int);`,
     () => `SELECT E'\\u061';`,
+    () => `COPY ${table()} (id, name) FROM stdin;\n1\tO'Brien\n2\t${word()}; ${word()}\n\\.`,
   ];
   const out: string[] = [];
   let bytes = 0;

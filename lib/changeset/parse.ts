@@ -23,7 +23,7 @@ export interface SyntaxProblem {
   line: number;
   column: number;
   message: string;
-  /** What the text is: SQL PostgreSQL refuses, or a psql meta-command (not SQL at all). */
+  /** What the text is: SQL PostgreSQL refuses, or psql's own input (a meta-command, COPY data): not SQL at all. */
   kind: "sql" | "meta-command";
 }
 
@@ -91,6 +91,11 @@ export function parseChangeSet(file: string, text: string): ParsedChangeSet {
     const piece = pieces[p];
     if (piece.kind === "meta-command") {
       unchecked(piece.start, piece.end, piece.start, `${metaCommandName(source, piece.start, piece.end)} is a psql meta-command, not SQL`, "meta-command");
+      p++;
+      continue;
+    }
+    if (piece.kind === "copy-data") {
+      unchecked(piece.start, piece.end, piece.start, "data for COPY … FROM STDIN, which psql sends and indexdeck does not", "meta-command");
       p++;
       continue;
     }

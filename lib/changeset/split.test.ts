@@ -27,6 +27,10 @@ describe("splitStatements", () => {
     expect(pieces("SELECT 1 \\gset\n\\set x 'a;b'\nSELECT 2;")).toEqual(["sql:SELECT 1 ", "meta-command:\\gset", "sql:\n", "meta-command:\\set x 'a;b'", "sql:\nSELECT 2;"]);
   });
 
+  it("takes the lines after COPY … FROM STDIN, through \\., as psql's data", () => {
+    expect(pieces("copy t (a) from STDIN;\n1\tit's\r\n\\.\r\nSELECT 2;")).toEqual(["sql:copy t (a) from STDIN;\n", "copy-data:1\tit's\r\n\\.\r\n", "sql:SELECT 2;"]);
+  });
+
   it("gives an unterminated literal the rest of the file, from its statement's start", () => {
     expect(splitStatements(Buffer.from("SELECT 1;\nSELECT 'x;\nSELECT 2;"))).toEqual([
       { kind: "sql", start: 0, end: 9 },

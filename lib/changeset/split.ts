@@ -15,6 +15,8 @@ export type Piece =
   | { kind: "sql"; start: number; end: number }
   /** A psql meta-command: the backslash to the end of its line. */
   | { kind: "meta-command"; start: number; end: number }
+  /** The lines psql sends as the data of a `COPY … FROM STDIN`, through the `\.` line that ends them. */
+  | { kind: "copy-data"; start: number; end: number }
   /** A statement whose literal or comment opened at `openAt` is never closed: it runs to the end. */
   | { kind: "unterminated"; start: number; end: number; openAt: number; literal: UnterminatedLiteral };
 
@@ -43,8 +45,17 @@ export function splitStatements(b: Uint8Array): Piece[] {
     pieces.push({ kind: "unterminated", start, end: n, openAt, literal });
     return pieces;
   };
+  // psql reads the lines after `COPY … FROM STDIN;` as data, not SQL: the statement's words are
+  // followed far enough to know that (COPY first, then FROM STDIN outside parentheses).
+  let words = 0;
+  let isCopy = false;
+  let depth = 0;
+  let afterFrom = false;
+  let fromStdin = false;
   while (i < n) {
     const c = b[i];
+    if (c === 0x28) depth++;
+    else if (c === 0x29) depth--;
     if (c === 0x2d && b[i + 1] === 0x2d) {
       // A -- comment ends at a newline, and the scanner counts \r as one (scan.l: newline [\n\r]).
       while (i < n && b[i] !== LF && b[i] !== CR) i++;
@@ -79,6 +90,13 @@ export function splitStatements(b: Uint8Array): Piece[] {
         const close = quotedEnd(b, j, QUOTE, true);
         if (close < 0) return unterminated(j, "quoted string");
         j = close;
+      } else {
+        if (words === 0) isCopy = wordIs(b, i, j, "copy");
+        else if (isCopy && depth === 0) {
+          fromStdin ||= afterFrom && wordIs(b, i, j, "stdin");
+          afterFrom = wordIs(b, i, j, "from");
+        }
+        words++;
       }
       i = j;
     } else if (isDigit(c)) {
@@ -87,8 +105,25 @@ export function splitStatements(b: Uint8Array): Piece[] {
       while (i < n && (isDigit(b[i]) || isIdentStart(b[i]) || b[i] === 0x2e)) i++;
     } else if (c === 0x3b) {
       i++;
-      pieces.push({ kind: "sql", start, end: i });
+      if (fromStdin) {
+        // The data starts on the next line and runs through a line of its own holding `\.`.
+        const dataStart = Math.min(n, lineEnd(b, i) + 1);
+        let end = dataStart;
+        while (end < n) {
+          const eol = lineEnd(b, end);
+          const line = b.subarray(end, eol > end && b[eol - 1] === CR ? eol - 1 : eol);
+          end = Math.min(n, eol + 1);
+          if (line.length === 2 && line[0] === BACKSLASH && line[1] === 0x2e) break;
+        }
+        pieces.push({ kind: "sql", start, end: dataStart });
+        if (end > dataStart) pieces.push({ kind: "copy-data", start: dataStart, end });
+        i = end;
+      } else {
+        pieces.push({ kind: "sql", start, end: i });
+      }
       start = i;
+      words = depth = 0;
+      isCopy = afterFrom = fromStdin = false;
     } else if (c === BACKSLASH) {
       // psql takes a backslash outside quotes as the start of a meta-command that runs to the end
       // of the line (`SELECT ... \gset` included); what came before it is a statement of its own.
@@ -97,12 +132,27 @@ export function splitStatements(b: Uint8Array): Piece[] {
       while (eol < n && b[eol] !== LF) eol++;
       pieces.push({ kind: "meta-command", start: i, end: eol });
       start = i = eol;
+      words = depth = 0;
+      isCopy = afterFrom = fromStdin = false;
     } else {
       i++;
     }
   }
   if (start < n) pieces.push({ kind: "sql", start, end: n });
   return pieces;
+}
+
+/** Index of the line feed ending the line `i` is on, or the length of the input. */
+function lineEnd(b: Uint8Array, i: number): number {
+  while (i < b.length && b[i] !== LF) i++;
+  return i;
+}
+
+/** Whether bytes [i, j) are `word` (lower case ASCII) in any case, as the scanner reads keywords. */
+function wordIs(b: Uint8Array, i: number, j: number, word: string): boolean {
+  if (j - i !== word.length) return false;
+  for (let k = 0; k < word.length; k++) if ((b[i + k] | 0x20) !== word.charCodeAt(k)) return false;
+  return true;
 }
 
 /** End (exclusive) of a nested block comment opening at `i`, or -1 if it never closes. */

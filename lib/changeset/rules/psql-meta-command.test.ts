@@ -27,3 +27,23 @@ describe("psql-meta-command", () => {
     expect(await findings("syntax-error", text)).toEqual([]);
   });
 });
+
+describe("psql-meta-command on COPY … FROM STDIN data", () => {
+  const text = "COPY people (name) FROM stdin;\nO'Brien\nsemi;colon\n\\.\nCREATE INDEX a ON t (x);\n";
+
+  it("fires once for the data lines, which do not swallow the statements after them", async () => {
+    const r = await lintText({ file: "f.sql", text });
+    expect(r.findings.map((f) => `${f.line} ${f.rule}`)).toContain("5 require-concurrent-index-creation");
+    expect(await findings("psql-meta-command", text)).toEqual([
+      "2:1 lines 2–4 could not be checked: data for COPY … FROM STDIN, which psql sends and indexdeck does not",
+    ]);
+    expect(await findings("syntax-error", text)).toEqual([]);
+    expect(r.statements).toBe(2);
+  });
+
+  it("does not fire on COPY from a file, to STDOUT, or a table called stdin inside parentheses", async () => {
+    const other = "COPY t FROM '/tmp/x.csv';\nCOPY (SELECT * FROM stdin) TO STDOUT;\nSELECT 1 FROM stdin;\nCREATE INDEX a ON t (x);\n";
+    expect(await findings("psql-meta-command", other)).toEqual([]);
+    expect((await lintText({ file: "f.sql", text: other })).statements).toBe(4);
+  });
+});
