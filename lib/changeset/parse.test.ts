@@ -38,3 +38,14 @@ describe("parseChangeSet", () => {
     expect(Object.keys(stmt.node)).toEqual(["IndexStmt"]);
   });
 });
+
+describe("parseChangeSet around a broken statement that spans pieces", () => {
+  it("reports the broken body once and still finds the statements before and after it", () => {
+    const good = Array.from({ length: 40 }, (_, i) => `CREATE INDEX CONCURRENTLY i${i} ON t (x);`).join("\n");
+    const text = `${good}\nCREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELEC 2;\nEND;\n${good.replaceAll(" i", " j")}\n`;
+    const parsed = parseChangeSet("c.sql", text);
+    expect(parsed.statements.filter((s) => s.kind === "IndexStmt")).toHaveLength(80);
+    expect(parsed.syntaxErrors.length).toBeGreaterThan(0);
+    expect(parsed.syntaxErrors.every((e) => e.line >= 41 && e.line <= 45)).toBe(true);
+  });
+});

@@ -87,6 +87,7 @@ export function parseChangeSet(file: string, text: string): ParsedChangeSet {
     }
   };
 
+  let oneByOneUntil = -1;
   for (let p = 0; p < pieces.length; ) {
     const piece = pieces[p];
     if (piece.kind === "meta-command") {
@@ -108,7 +109,7 @@ export function parseChangeSet(file: string, text: string): ParsedChangeSet {
     // The common case: a run of statements that all parse, in one call.
     let last = p;
     while (last + 1 < pieces.length && pieces[last + 1].kind === "sql" && pieces[last + 1].end - piece.start <= CHUNK_BYTES) last++;
-    if (last > p) {
+    if (last > p && p > oneByOneUntil) {
       const chunk = tryParse(source.slice(piece.start, pieces[last].end));
       if ("stmts" in chunk) {
         add(chunk.stmts, piece.start, pieces[last].end);
@@ -126,6 +127,8 @@ export function parseChangeSet(file: string, text: string): ParsedChangeSet {
           p = broken;
           continue;
         }
+        // Neither parses (a statement spans pieces and breaks): this run goes piece by piece, once.
+        oneByOneUntil = last;
       }
     }
     p = parsePiece(source, pieces, p, add, unchecked);
