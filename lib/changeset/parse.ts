@@ -67,6 +67,13 @@ const MAX_JOINED_BYTES = 1024 * 1024;
 const CHUNK_BYTES = 16 * 1024;
 
 /**
+ * The trees of a file's first statements, up to this much SQL, are kept from the first parse: a
+ * change set of ordinary size (the web app takes up to 1 MiB, most are a few KB) is then parsed
+ * once, while a file of many MB keeps only a few MB of trees (about 90 bytes of tree per byte of SQL).
+ */
+const KEPT_TREE_SQL_BYTES = 64 * 1024;
+
+/**
  * Parses a change set; call after `await parserReady()`. Never throws on bad SQL: every piece of
  * text is either parsed into statements or reported, with its lines, as not checked.
  */
@@ -78,12 +85,15 @@ export function parseChangeSet(file: string, text: string): ParsedChangeSet {
   const unchecked = (start: number, end: number, at: number, message: string, kind: SyntaxProblem["kind"] = "sql") => {
     syntaxErrors.push({ ...source.position(at), message: `${lineRange(source, start, end)} could not be checked: ${message}`, kind });
   };
+  let treeBudget = KEPT_TREE_SQL_BYTES;
   const add = (stmts: RawStmt[], base: number, end: number) => {
     for (const raw of stmts) {
       if (!raw.stmt) continue;
       const loc = base + (raw.stmt_location ?? 0);
       const stmtEnd = raw.stmt_len ? loc + raw.stmt_len : withoutSemicolon(source.bytes, end);
-      statements.push(makeStatement(source, statements.length, raw.stmt, loc, stmtEnd));
+      const keep = stmtEnd - loc <= treeBudget;
+      if (keep) treeBudget -= stmtEnd - loc;
+      statements.push(makeStatement(source, statements.length, raw.stmt, loc, stmtEnd, keep));
     }
   };
 
@@ -217,13 +227,12 @@ const NO_RULES = Object.freeze([]) as unknown as string[];
 const NO_DIRECTIVES = Object.freeze([]) as unknown as Statement["directives"];
 
 /**
- * A statement keeps its position and kind; its text and parse tree are read again when a rule asks
- * for them. A file's trees all at once take tens of times the file's size, and rules look into few
- * of them (an index change set's statements; in other SQL mostly just the kind).
+ * A statement keeps its position and kind; its text, and its parse tree unless it is one of the first
+ * ones kept, are read again when a rule asks for them. A file's trees all at once take tens of times
+ * the file's size, and rules look into few of them (an index change set's statements; in other SQL
+ * mostly just the kind). Locations inside a tree are offsets into what was parsed, not into the file.
  */
 class ParsedStatement implements Statement {
-  private tree: Node | undefined;
-
   constructor(
     private readonly source: Source,
     readonly index: number,
@@ -234,20 +243,21 @@ class ParsedStatement implements Statement {
     readonly kind: string,
     readonly ignored: string[],
     readonly directives: Statement["directives"],
+    private tree: Node | undefined,
   ) {}
 
   get text(): string {
     return this.source.slice(this.startByte, this.endByte);
   }
 
-  /** The same tree the first parse built (positions in it are relative to the statement). */
+  /** The same tree the first parse built. */
   get node(): Node {
     this.tree ??= (parseSync(this.text) as { stmts: RawStmt[] }).stmts[0].stmt!;
     return this.tree;
   }
 }
 
-function makeStatement(source: Source, index: number, node: Node, locByte: number, endByte: number): Statement {
+function makeStatement(source: Source, index: number, node: Node, locByte: number, endByte: number, keepTree: boolean): Statement {
   const startByte = skipTrivia(source.bytes, locByte, endByte);
   const { line, column } = source.position(startByte);
   let ignored = NO_RULES;
@@ -266,7 +276,7 @@ function makeStatement(source: Source, index: number, node: Node, locByte: numbe
     }
   }
   const kind = Object.keys(node)[0] ?? "Unknown";
-  return new ParsedStatement(source, index, startByte, endByte, line, column, kind, ignored, directives);
+  return new ParsedStatement(source, index, startByte, endByte, line, column, kind, ignored, directives, keepTree ? node : undefined);
 }
 
 /** Skips blanks, `--` comments and (nested) block comments from `pos`. */

@@ -19,6 +19,13 @@ describe("index-name-too-long", () => {
     ]);
   });
 
+  it("fires on a quoted name with blanks in it", async () => {
+    const spaced = "payments by organisation and status and the day they were created";
+    expect(await findings("index-name-too-long", `CREATE INDEX CONCURRENTLY "${spaced}" ON payments (org_id);\n`)).toEqual([
+      `1:1 index name ${spaced} is ${spaced.length} bytes: PostgreSQL cuts names to 63 bytes, so the index would be named ${spaced.slice(0, 63)}`,
+    ]);
+  });
+
   it("fires wherever a statement names an index: DROP, REINDEX, COMMENT, ALTER INDEX … RENAME", async () => {
     const sql = [
       `DROP INDEX CONCURRENTLY IF EXISTS public.${long};`,
