@@ -64,7 +64,7 @@ test("the targets page shows both demo targets up with version and size, and no 
     await expect(row).toContainText("up");
     await expect(row).toContainText(/PostgreSQL \d+\.\d+/);
     await expect(row).toContainText(/\d+(\.\d)? MB/);
-    await expect(row).toContainText(`postgres@127.0.0.1:${demoServer().port}/${id}`); // host, port, database, user: never a secret
+    await expect(row).toContainText(`chefcloud_deploy@127.0.0.1:${demoServer().port}/${id}`); // host, port, database, user: never a secret
   }
   // The usage collector's state per target (every 2 s here; the first round may still be under way).
   await expect(async () => {

@@ -2,41 +2,56 @@ import { summarize, type FileReport } from "./lint";
 
 export type LintFormat = "text" | "json" | "github";
 
+// Each format is a sequence of pieces of text, so the CLI can write a report with tens of
+// thousands of findings as it goes instead of building it as one string first.
+
 /** Reads like a compiler: `file:line:col severity rule message`, the help indented below, then the summary. */
-export function formatText(reports: FileReport[]): string {
-  const out: string[] = [];
+export function* textPieces(reports: FileReport[]): Generator<string> {
   for (const r of reports) {
-    for (const f of r.findings) {
-      out.push(`${f.file}:${f.line}:${f.column} ${f.severity} ${f.rule} ${f.message}`);
-      out.push(`    help: ${f.help}`);
-    }
+    for (const f of r.findings) yield `${f.file}:${f.line}:${f.column} ${f.severity} ${f.rule} ${f.message}\n    help: ${f.help}\n`;
   }
   const s = summarize(reports);
   const names = reports.flatMap((r) => r.indexes);
-  out.push("");
-  out.push(`${s.files} file(s), ${s.statements} statement(s), ${s.indexes} index(es)${names.length ? `: ${names.join(", ")}` : ""}`);
-  out.push(`${s.errors} error(s), ${s.warnings} warning(s)`);
-  return out.join("\n") + "\n";
+  yield `\n${s.files} file(s), ${s.statements} statement(s), ${s.indexes} index(es)${names.length ? `: ${names.join(", ")}` : ""}\n`;
+  yield `${s.errors} error(s), ${s.warnings} warning(s)\n`;
 }
 
-export function formatJson(reports: FileReport[]): string {
-  const findings = reports.flatMap((r) => r.findings.map(({ file, line, column, rule, severity, message }) => ({ file, line, column, rule, severity, message })));
+/** The JSON contract, byte for byte what `JSON.stringify(report, null, 2)` gives, written a finding at a time. */
+export function* jsonPieces(reports: FileReport[]): Generator<string> {
   const { files, statements, indexes, errors, warnings } = summarize(reports);
-  return JSON.stringify({ summary: { files, statements, indexes, errors, warnings }, findings }, null, 2) + "\n";
+  const indent = (json: string, by: string) => json.replace(/\n/g, `\n${by}`);
+  yield `{\n  "summary": ${indent(JSON.stringify({ files, statements, indexes, errors, warnings }, null, 2), "  ")},\n  "findings": [`;
+  let first = true;
+  for (const r of reports) {
+    for (const { file, line, column, rule, severity, message } of r.findings) {
+      yield `${first ? "" : ","}\n    ${indent(JSON.stringify({ file, line, column, rule, severity, message }, null, 2), "    ")}`;
+      first = false;
+    }
+  }
+  yield first ? "]\n}\n" : "\n  ]\n}\n";
 }
 
 /** GitHub workflow commands, one annotation per finding (newlines and % escaped as GitHub requires). */
-export function formatGithub(reports: FileReport[]): string {
+export function* githubPieces(reports: FileReport[]): Generator<string> {
   const esc = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
   const prop = (s: string) => esc(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
-  const lines = reports.flatMap((r) =>
-    r.findings.map((f) => `::${f.severity === "error" ? "error" : "warning"} file=${prop(f.file)},line=${f.line},col=${f.column},title=${prop(f.rule)}::${esc(`${f.message}. ${f.help}`)}`),
-  );
+  for (const r of reports) {
+    for (const f of r.findings) {
+      yield `::${f.severity === "error" ? "error" : "warning"} file=${prop(f.file)},line=${f.line},col=${f.column},title=${prop(f.rule)}::${esc(`${f.message}. ${f.help}`)}\n`;
+    }
+  }
   const s = summarize(reports);
-  lines.push(`indexdeck lint: ${s.statements} statement(s), ${s.indexes} index(es), ${s.errors} error(s), ${s.warnings} warning(s)`);
-  return lines.join("\n") + "\n";
+  yield `indexdeck lint: ${s.statements} statement(s), ${s.indexes} index(es), ${s.errors} error(s), ${s.warnings} warning(s)\n`;
+}
+
+export function reportPieces(reports: FileReport[], format: LintFormat): Generator<string> {
+  return format === "json" ? jsonPieces(reports) : format === "github" ? githubPieces(reports) : textPieces(reports);
 }
 
 export function formatReports(reports: FileReport[], format: LintFormat): string {
-  return format === "json" ? formatJson(reports) : format === "github" ? formatGithub(reports) : formatText(reports);
+  return [...reportPieces(reports, format)].join("");
 }
+
+export const formatText = (reports: FileReport[]) => formatReports(reports, "text");
+export const formatJson = (reports: FileReport[]) => formatReports(reports, "json");
+export const formatGithub = (reports: FileReport[]) => formatReports(reports, "github");

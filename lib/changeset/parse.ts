@@ -1,5 +1,6 @@
-import { loadModule, parseSync, scanSync, type Node } from "libpg-query";
+import { loadModule, parseSync, type Node } from "libpg-query";
 import { Source } from "./source";
+import { splitStatements, type Piece } from "./split";
 
 export interface Statement {
   index: number;
@@ -22,6 +23,8 @@ export interface SyntaxProblem {
   line: number;
   column: number;
   message: string;
+  /** What the text is: SQL PostgreSQL refuses, or psql's own input (a meta-command, COPY data): not SQL at all. */
+  kind: "sql" | "meta-command";
 }
 
 export interface ParsedChangeSet {
@@ -48,38 +51,131 @@ interface PgError {
   sqlDetails?: { cursorPosition?: number };
 }
 
-/** Parses a change set; call after `await parserReady()`. Never throws on bad SQL. */
+/**
+ * A `;` can sit inside a statement (BEGIN ATOMIC bodies, CREATE RULE actions): the parser then
+ * stops at the end of the piece. The next pieces are joined on, up to these bounds, so a valid
+ * statement is never reported broken, and a broken one cannot make the retries quadratic.
+ */
+const MAX_JOINED_PIECES = 64;
+const MAX_JOINED_BYTES = 1024 * 1024;
+
+/**
+ * Consecutive statements are parsed together up to this many bytes: one parser call per statement
+ * costs about twice as much in all, and one call for a whole file builds the trees of every
+ * statement at once (hundreds of MB for a few MB of SQL).
+ */
+const CHUNK_BYTES = 16 * 1024;
+
+/**
+ * The trees of a file's first statements, up to this much SQL, are kept from the first parse: a
+ * change set of ordinary size (the web app takes up to 1 MiB, most are a few KB) is then parsed
+ * once, while a file of many MB keeps only a few MB of trees (about 90 bytes of tree per byte of SQL).
+ */
+const KEPT_TREE_SQL_BYTES = 64 * 1024;
+
+/**
+ * Parses a change set; call after `await parserReady()`. Never throws on bad SQL: every piece of
+ * text is either parsed into statements or reported, with its lines, as not checked.
+ */
 export function parseChangeSet(file: string, text: string): ParsedChangeSet {
   const source = new Source(file, text);
   const syntaxErrors: SyntaxProblem[] = [];
   const statements: Statement[] = [];
-  const add = (raws: RawStmt[], baseByte: number, endLimit: number) => {
-    for (const raw of raws) {
+  const pieces = splitStatements(source.bytes);
+  const unchecked = (start: number, end: number, at: number, message: string, kind: SyntaxProblem["kind"] = "sql") => {
+    syntaxErrors.push({ ...source.position(at), message: `${lineRange(source, start, end)} could not be checked: ${message}`, kind });
+  };
+  let treeBudget = KEPT_TREE_SQL_BYTES;
+  const add = (stmts: RawStmt[], base: number, end: number) => {
+    for (const raw of stmts) {
       if (!raw.stmt) continue;
-      const loc = baseByte + (raw.stmt_location ?? 0);
-      const end = raw.stmt_len ? loc + raw.stmt_len : endLimit;
-      statements.push(makeStatement(source, statements.length, raw.stmt, loc, end));
+      const loc = base + (raw.stmt_location ?? 0);
+      const stmtEnd = raw.stmt_len ? loc + raw.stmt_len : withoutSemicolon(source.bytes, end);
+      const keep = stmtEnd - loc <= treeBudget;
+      if (keep) treeBudget -= stmtEnd - loc;
+      statements.push(makeStatement(source, statements.length, raw.stmt, loc, stmtEnd, keep));
     }
   };
 
-  // The parser refuses an empty query; an empty change set is simply one with nothing in it.
-  if (text.trim() === "") return { source, statements, syntaxErrors };
-  const whole = tryParse(text);
-  if ("stmts" in whole) {
-    add(whole.stmts, 0, source.bytes.length);
-    return { source, statements, syntaxErrors };
+  let oneByOneUntil = -1;
+  for (let p = 0; p < pieces.length; ) {
+    const piece = pieces[p];
+    if (piece.kind === "meta-command") {
+      unchecked(piece.start, piece.end, piece.start, `${metaCommandName(source, piece.start, piece.end)} is a psql meta-command, not SQL`, "meta-command");
+      p++;
+      continue;
+    }
+    if (piece.kind === "copy-data") {
+      unchecked(piece.start, piece.end, piece.start, "data for COPY … FROM STDIN, which psql sends and indexdeck does not", "meta-command");
+      p++;
+      continue;
+    }
+    if (piece.kind === "unterminated") {
+      const first = Math.min(skipTrivia(source.bytes, piece.start, piece.end), piece.openAt);
+      unchecked(first, piece.end, piece.openAt, `unterminated ${piece.literal}: it never closes, so the server would read everything after it as part of it`);
+      p++;
+      continue;
+    }
+    // The common case: a run of statements that all parse, in one call.
+    let last = p;
+    while (last + 1 < pieces.length && pieces[last + 1].kind === "sql" && pieces[last + 1].end - piece.start <= CHUNK_BYTES) last++;
+    if (last > p && p > oneByOneUntil) {
+      const chunk = tryParse(source.slice(piece.start, pieces[last].end));
+      if ("stmts" in chunk) {
+        add(chunk.stmts, piece.start, pieces[last].end);
+        p = last + 1;
+        continue;
+      }
+      // The pieces before the one the error is in still parse together.
+      const at = piece.start + (chunk.error.sqlDetails?.cursorPosition ?? 0);
+      let broken = p;
+      while (broken < last && pieces[broken].end <= at) broken++;
+      if (broken > p) {
+        const before = tryParse(source.slice(piece.start, pieces[broken - 1].end));
+        if ("stmts" in before) {
+          add(before.stmts, piece.start, pieces[broken - 1].end);
+          p = broken;
+          continue;
+        }
+        // Neither parses (a statement spans pieces and breaks): this run goes piece by piece, once.
+        oneByOneUntil = last;
+      }
+    }
+    p = parsePiece(source, pieces, p, add, unchecked);
   }
-
-  // The file as a whole does not parse. Recover statement by statement so that everything that
-  // is valid still gets its findings, and every broken piece gets a syntax-error at its position.
-  for (const piece of splitStatements(source, whole.error)) {
-    const pieceText = source.slice(piece.start, piece.end);
-    const result = tryParse(pieceText);
-    if ("stmts" in result) add(result.stmts, piece.start, piece.end);
-    else syntaxErrors.push(syntaxProblem(source, piece.start, result.error));
-  }
-  if (syntaxErrors.length === 0) syntaxErrors.push(syntaxProblem(source, 0, whole.error));
   return { source, statements, syntaxErrors };
+}
+
+/** Parses the sql piece at `p` on its own, joining the next ones where it needs them; returns the next piece's index. */
+function parsePiece(
+  source: Source,
+  pieces: Piece[],
+  p: number,
+  add: (stmts: RawStmt[], base: number, end: number) => void,
+  unchecked: (start: number, end: number, at: number, message: string) => void,
+): number {
+  const piece = pieces[p];
+  const first = skipTrivia(source.bytes, piece.start, piece.end);
+  if (first === piece.end) return p + 1; // blanks and comments only
+  const own = tryParse(source.slice(piece.start, piece.end));
+  let result = own;
+  let joined = p;
+  // Join the following pieces while the parser runs out of input inside the statement.
+  while ("error" in result && atEndOfInput(result.error, pieces[joined].end - piece.start) && joined + 1 < pieces.length
+    && joined - p < MAX_JOINED_PIECES && pieces[joined + 1].kind === "sql" && pieces[joined + 1].end - piece.start <= MAX_JOINED_BYTES) {
+    const attempt = tryParse(source.slice(piece.start, pieces[joined + 1].end));
+    if ("error" in attempt && !atEndOfInput(attempt.error, pieces[joined + 1].end - piece.start)) break;
+    joined++;
+    result = attempt;
+  }
+  if ("stmts" in result) {
+    add(result.stmts, piece.start, pieces[joined].end);
+    return joined + 1;
+  }
+  // Reported for this piece alone: the pieces after it get their own chance.
+  const error = "error" in own ? own.error : result.error;
+  unchecked(first, piece.end, piece.start + Math.max(0, error.sqlDetails?.cursorPosition ?? 0), oneLine(error.message));
+  return p + 1;
 }
 
 function tryParse(text: string): { stmts: RawStmt[] } | { error: PgError } {
@@ -90,57 +186,82 @@ function tryParse(text: string): { stmts: RawStmt[] } | { error: PgError } {
   }
 }
 
-function syntaxProblem(source: Source, baseByte: number, error: PgError): SyntaxProblem {
-  const cursor = error.sqlDetails?.cursorPosition ?? 0;
-  const pos = source.position(baseByte + Math.max(0, cursor));
-  // Keep findings on one line: the "near" text can hold newlines and whole statements.
-  let message = error.message.replace(/\s*\n\s*/g, " ").replace(/(near ")(.{40}).+(")$/, "$1$2…$3");
-  if (source.line(pos.line).trimStart().startsWith("\\")) {
-    message = `psql meta-command (${source.line(pos.line).trim().split(/\s+/)[0]}) is not SQL: indexdeck runs statements itself, so inline the SQL instead`;
-  } else if (/unterminated/.test(message)) {
-    message += " (everything after it is part of the unterminated literal, so the rest of the file was not checked)";
-  }
-  return { ...pos, message };
+/** The parser's cursor is a byte offset into the text it was given; at its length it ran out of input. */
+function atEndOfInput(error: PgError, length: number): boolean {
+  return (error.sqlDetails?.cursorPosition ?? -1) >= length;
 }
 
-/**
- * Splits a file at top-level semicolons using PostgreSQL's own scanner (so semicolons inside
- * strings, comments and dollar quotes don't count). If even the scanner fails (an unterminated
- * literal), the text before the error is split and the rest becomes one broken piece.
- */
-function splitStatements(source: Source, error: PgError): Array<{ start: number; end: number }> {
-  const total = source.bytes.length;
-  let scanEnd = total;
-  let tokens: Array<{ start: number; end: number; tokenName: string }>;
-  try {
-    tokens = scanSync(source.text).tokens;
-  } catch {
-    scanEnd = Math.min(total, Math.max(0, error.sqlDetails?.cursorPosition ?? 0));
-    try {
-      tokens = scanSync(source.slice(0, scanEnd)).tokens;
-    } catch {
-      return [{ start: 0, end: total }];
-    }
-  }
-  const pieces: Array<{ start: number; end: number }> = [];
-  let start = 0;
-  for (const t of tokens) {
-    if (t.tokenName === "ASCII_59") {
-      pieces.push({ start, end: t.end });
-      start = t.end;
-    }
-  }
-  if (source.slice(start, total).trim()) pieces.push({ start, end: total });
-  return pieces;
+/** Keeps findings on one line: the parser's "near" text can hold newlines and whole statements. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, " ").replace(/(near ")(.{40}).+(")$/, "$1$2…$3");
+}
+
+/** "line 4" or "lines 4–9": the lines from the first to the last non-blank byte of a range. */
+function lineRange(source: Source, startByte: number, endByte: number): string {
+  let last = endByte - 1;
+  while (last > startByte && isBlank(source.bytes[last])) last--;
+  const from = source.position(startByte).line;
+  const to = source.position(Math.max(startByte, last)).line;
+  return from === to ? `line ${from}` : `lines ${from}–${to}`;
+}
+
+function metaCommandName(source: Source, start: number, end: number): string {
+  let i = start + 1;
+  while (i < end && !isBlank(source.bytes[i]) && i - start < 32) i++;
+  return source.slice(start, i);
+}
+
+/** A piece's text ends with its `;`, which belongs to no statement (PostgreSQL's stmt_len agrees). */
+function withoutSemicolon(b: Buffer, end: number): number {
+  return b[end - 1] === 0x3b ? end - 1 : end;
+}
+
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c;
 }
 
 const IGNORE = /^\s*--\s*indexdeck-ignore\s+(.+)$/;
 
-function makeStatement(source: Source, index: number, node: Node, locByte: number, endByte: number): Statement {
+// Most statements have no ignore directives; they share these (frozen: nothing may add to them).
+const NO_RULES = Object.freeze([]) as unknown as string[];
+const NO_DIRECTIVES = Object.freeze([]) as unknown as Statement["directives"];
+
+/**
+ * A statement keeps its position and kind; its text, and its parse tree unless it is one of the first
+ * ones kept, are read again when a rule asks for them. A file's trees all at once take tens of times
+ * the file's size, and rules look into few of them (an index change set's statements; in other SQL
+ * mostly just the kind). Locations inside a tree are offsets into what was parsed, not into the file.
+ */
+class ParsedStatement implements Statement {
+  constructor(
+    private readonly source: Source,
+    readonly index: number,
+    readonly startByte: number,
+    readonly endByte: number,
+    readonly line: number,
+    readonly column: number,
+    readonly kind: string,
+    readonly ignored: string[],
+    readonly directives: Statement["directives"],
+    private tree: Node | undefined,
+  ) {}
+
+  get text(): string {
+    return this.source.slice(this.startByte, this.endByte);
+  }
+
+  /** The same tree the first parse built. */
+  get node(): Node {
+    this.tree ??= (parseSync(this.text) as { stmts: RawStmt[] }).stmts[0].stmt!;
+    return this.tree;
+  }
+}
+
+function makeStatement(source: Source, index: number, node: Node, locByte: number, endByte: number, keepTree: boolean): Statement {
   const startByte = skipTrivia(source.bytes, locByte, endByte);
   const { line, column } = source.position(startByte);
-  const ignored: string[] = [];
-  const directives: Statement["directives"] = [];
+  let ignored = NO_RULES;
+  let directives = NO_DIRECTIVES;
   // Directives sit in the unbroken run of comment lines directly above the statement.
   for (let l = line - 1; l >= 1; l--) {
     const text = source.line(l);
@@ -148,13 +269,14 @@ function makeStatement(source: Source, index: number, node: Node, locByte: numbe
     const m = IGNORE.exec(text);
     if (!m) continue;
     const col = text.indexOf("indexdeck-ignore") + "indexdeck-ignore".length + 2;
+    if (ignored === NO_RULES) [ignored, directives] = [[], []];
     for (const rule of m[1].split(",").map((r) => r.trim()).filter(Boolean)) {
       ignored.push(rule);
       directives.push({ rule, line: l, column: col });
     }
   }
   const kind = Object.keys(node)[0] ?? "Unknown";
-  return { index, startByte, endByte, line, column, text: source.slice(startByte, endByte), node, kind, ignored, directives };
+  return new ParsedStatement(source, index, startByte, endByte, line, column, kind, ignored, directives, keepTree ? node : undefined);
 }
 
 /** Skips blanks, `--` comments and (nested) block comments from `pos`. */
@@ -162,9 +284,9 @@ function skipTrivia(b: Buffer, pos: number, end: number): number {
   let i = pos;
   while (i < end) {
     const c = b[i];
-    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) i++;
+    if (isBlank(c)) i++;
     else if (c === 0x2d && b[i + 1] === 0x2d) {
-      while (i < end && b[i] !== 0x0a) i++;
+      while (i < end && b[i] !== 0x0a && b[i] !== 0x0d) i++; // the scanner ends -- comments at \r too
     } else if (c === 0x2f && b[i + 1] === 0x2a) {
       let depth = 1;
       i += 2;

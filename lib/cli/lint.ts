@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { readChangeSets } from "../changeset/files";
-import { formatReports, type LintFormat } from "../changeset/format";
+import { reportPieces, type LintFormat } from "../changeset/format";
 import { lintText, summarize } from "../changeset/lint";
 import { RULES } from "../changeset/rules";
 import { loadSchemaInfo } from "../changeset/schema";
@@ -10,6 +10,8 @@ import { UsageError, type Io } from "./io";
 export const LINT_USAGE = `usage: indexdeck lint PATH... [--format text|json|github] [--database-url URL]
        indexdeck lint --rules
 Exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable input.`;
+
+const OUTPUT_BATCH_CHARS = 64 * 1024;
 
 export async function lintCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -29,6 +31,15 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   const schema = url ? await withTargetClient({ id: "lint", url }, (c) => loadSchemaInfo(c, inputs), { applicationName: "indexdeck:lint" }) : null;
   const reports = [];
   for (const input of inputs) reports.push(await lintText({ ...input, schema }));
-  io.out(formatReports(reports, format));
+  // Written in batches as it is formatted: a report of many findings is never one string in memory.
+  let batch = "";
+  for (const piece of reportPieces(reports, format)) {
+    batch += piece;
+    if (batch.length >= OUTPUT_BATCH_CHARS) {
+      io.out(batch);
+      batch = "";
+    }
+  }
+  io.out(batch);
   return summarize(reports).errors > 0 ? 1 : 0;
 }

@@ -1,10 +1,13 @@
 import { analyzeScope } from "./analyze-scope";
 import { backslashInString } from "./backslash-in-string";
 import { dropIndexShape } from "./drop-index-shape";
+import { concurrentUniqueIndex } from "./concurrent-unique-index";
 import { duplicateIndexName } from "./duplicate-index-name";
 import { existingInvalidIndex } from "./existing-invalid-index";
+import { indexNameTooLong } from "./index-name-too-long";
 import { nonIndexStatement } from "./non-index-statement";
 import { partitionedTable } from "./partitioned-table";
+import { psqlMetaCommand } from "./psql-meta-command";
 import { preferIfExists } from "./prefer-if-exists";
 import { preferIfNotExists } from "./prefer-if-not-exists";
 import { redundantIndex } from "./redundant-index";
@@ -30,8 +33,10 @@ import { unnamedIndex } from "./unnamed-index";
 /** Every lint rule; the registry the linter, the CLI's --rules list and the docs are built from. */
 export const RULES = [
   syntaxError,
+  psqlMetaCommand,
   transactionWrapper,
   requireConcurrentIndexCreation,
+  concurrentUniqueIndex,
   requireConcurrentIndexDeletion,
   requireConcurrentReindex,
   preferIfNotExists,
@@ -49,6 +54,7 @@ export const RULES = [
   backslashInString,
   unnamedIndex,
   duplicateIndexName,
+  indexNameTooLong,
   nonIndexStatement,
   unknownIgnoreRule,
   unknownTable,
