@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { quoteIdent, quoteQualified } from "../sql/quote";
+import { withClient } from "../store/pool";
 
 export interface TargetRoleNames {
   /** NOLOGIN role that owns the target's tables and its schema; nobody signs in as it. */
@@ -10,16 +10,6 @@ export interface TargetRoleNames {
 }
 
 export const DEMO_TARGET_ROLES: TargetRoleNames = { owner: "chefcloud_owner", deploy: "chefcloud_deploy" };
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 /**
  * Sets up the demo's target role (README, "The target role: least privilege", says why each grant):

@@ -17,6 +17,7 @@ import { requestPhase } from "./phases";
 import { createRollout, RolloutError } from "./rollouts";
 import { withApplySession } from "./session";
 import { DBA, testTargets, uploadChangeSet, waitForState } from "./testing";
+import { withClient } from "../store/pool";
 
 const GUARDS = "SET lock_timeout = '2s';\nSET statement_timeout = '30min';\n";
 
@@ -42,19 +43,9 @@ const HOSTILE: Array<{ name: string; sql: string; at: string; rule: string; data
   { name: "two statements on one line", sql: `${GUARDS}CREATE INDEX CONCURRENTLY o_i ON orders (id); SELECT pg_sleep(1);\n`, at: "3:47", rule: "non-index-statement" },
 ];
 
-async function onTarget<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
 /** Everything a refused change set could have touched: relations, their comments, the canary's rows. */
 function catalogState(url: string): Promise<string> {
-  return onTarget(url, async (c) => {
+  return withClient(url, async (c) => {
     const { rows } = await c.query(`
       SELECT coalesce(string_agg(relname || '/' || relkind::text || '/' || coalesce(obj_description(oid, 'pg_class'), ''), ',' ORDER BY relname), '') AS s
         FROM pg_class WHERE relnamespace = 'public'::regnamespace`);
@@ -64,7 +55,7 @@ function catalogState(url: string): Promise<string> {
 }
 
 async function hostileTarget(url: string, databaseDefault?: string): Promise<void> {
-  await onTarget(url, async (c) => {
+  await withClient(url, async (c) => {
     await c.query("CREATE TABLE orders (id bigint PRIMARY KEY, status text); INSERT INTO orders SELECT g, 'new' FROM generate_series(1, 2000) g");
     await c.query("CREATE INDEX orders_status ON orders (status); CREATE TABLE canary (x int); INSERT INTO canary VALUES (1)");
     if (databaseDefault) await c.query(`ALTER DATABASE ${quoteIdent(new URL(url).pathname.slice(1))} SET ${databaseDefault}`);
@@ -147,7 +138,7 @@ describe.each(pgServers())("hostile change sets on $name PostgreSQL", (server) =
     const statement = "COMMENT ON INDEX orders_pkey IS 'ok\\'\n' ; DROP TABLE orders; --'";
     const result = await applyTasks([{ seq: 0, kind: "comment", statement, line: 1, indexName: null, schemaName: null, tableName: null, concurrent: false, ifNotExists: false }], new MemorySink(), { url, applicationName: "indexdeck:test", targetKey: "t" });
     expect(result).toEqual({ ok: true });
-    const { rows: [r] } = await onTarget(url, (c) => c.query("SELECT to_regclass('orders') AS orders, obj_description('orders_pkey'::regclass, 'pg_class') AS comment"));
+    const { rows: [r] } = await withClient(url, (c) => c.query("SELECT to_regclass('orders') AS orders, obj_description('orders_pkey'::regclass, 'pg_class') AS comment"));
     await parserReady();
     const parsed = (parseSync(statement) as { stmts: Array<{ stmt: { CommentStmt: { comment: string } } }> }).stmts;
     expect(parsed).toHaveLength(1);
@@ -158,7 +149,7 @@ describe.each(pgServers())("hostile change sets on $name PostgreSQL", (server) =
   it("resolves an expression index's functions in pg_catalog first, whatever a writable schema on the path holds", async () => {
     const url = await freshDatabase(server, "empty");
     await hostileTarget(url);
-    await onTarget(url, (c) => c.query(`
+    await withClient(url, (c) => c.query(`
       CREATE SCHEMA evil;
       CREATE FUNCTION evil.lower(text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT 'hijacked' $$`));
     const statement = "CREATE INDEX CONCURRENTLY o_lower ON orders (lower(status))";
@@ -166,7 +157,7 @@ describe.each(pgServers())("hostile change sets on $name PostgreSQL", (server) =
       url, applicationName: "indexdeck:test", targetKey: "t", searchPath: ["evil", "public"],
     });
     expect(result).toEqual({ ok: true });
-    const { rows: [def] } = await onTarget(url, (c) => c.query("SELECT pg_get_indexdef('o_lower'::regclass) AS d"));
+    const { rows: [def] } = await withClient(url, (c) => c.query("SELECT pg_get_indexdef('o_lower'::regclass) AS d"));
     expect(def.d).toContain("lower(status)");
     expect(def.d).not.toContain("evil.");
   });
@@ -187,7 +178,7 @@ describe.each(pgServers())("hostile change sets on $name PostgreSQL", (server) =
     beforeAll(async () => {
       await parserReady();
       url = await freshDatabase(server, "empty");
-      await onTarget(url, (c) => c.query(`ALTER DATABASE ${quoteIdent(new URL(url).pathname.slice(1))} SET standard_conforming_strings = off`));
+      await withClient(url, (c) => c.query(`ALTER DATABASE ${quoteIdent(new URL(url).pathname.slice(1))} SET standard_conforming_strings = off`));
     });
     afterAll(() => undefined);
 
@@ -210,7 +201,7 @@ describe.each(pgServers())("hostile change sets on $name PostgreSQL", (server) =
     it("and would not without the pins: the same text splits differently where the database reads strings the other way", async () => {
       const text = "SELECT 'ok\\'\n' ; SELECT 2; --'";
       expect((parseSync(text) as { stmts: unknown[] }).stmts).toHaveLength(1);
-      const served = await onTarget(url, (c) => c.query(text));
+      const served = await withClient(url, (c) => c.query(text));
       expect(Array.isArray(served) ? served.length : 1).toBe(2);
     });
   });

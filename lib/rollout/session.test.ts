@@ -1,18 +1,8 @@
-import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { quoteIdent } from "../sql/quote";
 import { freshDatabase, pgServers } from "../testing/db";
 import { buildSearchPath, openApplySession, runStatement, withApplySession } from "./session";
-
-async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+import { withClient } from "../store/pool";
 
 describe("buildSearchPath", () => {
   it("puts pg_catalog first, then the configured schemas quoted, or else the role's path", () => {
@@ -25,7 +15,7 @@ describe("buildSearchPath", () => {
 describe.each(pgServers())("the apply session on $name PostgreSQL", (server) => {
   it("runs CREATE, REINDEX and DROP INDEX CONCURRENTLY through the extended protocol, and refuses two statements in one string", async () => {
     const url = await freshDatabase(server, "empty");
-    await admin(url, (c) => c.query("CREATE TABLE t (a int, b text); INSERT INTO t SELECT g, g::text FROM generate_series(1, 5000) g; CREATE TABLE canary (x int)"));
+    await withClient(url, (c) => c.query("CREATE TABLE t (a int, b text); INSERT INTO t SELECT g, g::text FROM generate_series(1, 5000) g; CREATE TABLE canary (x int)"));
     await withApplySession({ url, applicationName: "indexdeck:test" }, async (s) => {
       for (const sql of ["CREATE INDEX CONCURRENTLY t_a ON t (a)", "REINDEX INDEX CONCURRENTLY t_a", "REINDEX TABLE CONCURRENTLY t", "COMMENT ON INDEX t_a IS 'x'", "ANALYZE t"]) {
         await runStatement(s, sql);
@@ -35,14 +25,14 @@ describe.each(pgServers())("the apply session on $name PostgreSQL", (server) => 
       await expect(runStatement(s, "CREATE INDEX CONCURRENTLY t_b ON t (b); DROP TABLE canary")).rejects.toMatchObject({ code: "42601" });
       await runStatement(s, "DROP INDEX CONCURRENTLY t_a");
     });
-    const left = await admin(url, (c) => c.query("SELECT to_regclass('t_a') AS a, to_regclass('t_b') AS b, to_regclass('canary') AS canary"));
+    const left = await withClient(url, (c) => c.query("SELECT to_regclass('t_a') AS a, to_regclass('t_b') AS b, to_regclass('canary') AS canary"));
     expect(left.rows[0]).toEqual({ a: null, b: null, canary: "canary" });
   });
 
   it("pins lexing and timeouts over the database's and role's defaults, RESET included, and fixes search_path with pg_catalog first", async () => {
     const url = await freshDatabase(server, "empty");
     const db = new URL(url).pathname.slice(1);
-    await admin(url, (c) => c.query(`ALTER DATABASE ${quoteIdent(db)} SET standard_conforming_strings = off; ALTER DATABASE ${quoteIdent(db)} SET lock_timeout = 0; ALTER DATABASE ${quoteIdent(db)} SET search_path = evil, public`));
+    await withClient(url, (c) => c.query(`ALTER DATABASE ${quoteIdent(db)} SET standard_conforming_strings = off; ALTER DATABASE ${quoteIdent(db)} SET lock_timeout = 0; ALTER DATABASE ${quoteIdent(db)} SET search_path = evil, public`));
     const { client, evidence } = await openApplySession({ url, applicationName: "indexdeck:test", searchPath: ["public"] });
     try {
       expect(evidence.settings).toEqual({ standard_conforming_strings: "on", backslash_quote: "safe_encoding", client_encoding: "UTF8" });
