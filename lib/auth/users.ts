@@ -85,7 +85,8 @@ export async function authenticate(pool: pg.Pool, email: string, password: strin
       [name, from],
     );
     const { rows: [user] } = await tx.query<LoginUser>(
-      "SELECT id, role, password_hash, session_version FROM app_user WHERE email = $1 AND disabled_at IS NULL",
+      // Service users act only through API tokens: they sign in like a login that doesn't exist.
+      "SELECT id, role, password_hash, session_version FROM app_user WHERE email = $1 AND disabled_at IS NULL AND NOT service",
       [name],
     );
     if (recent.login >= LOGIN_FAILURES_PER_MINUTE || recent.client >= LOGIN_FAILURES_PER_CLIENT) {
