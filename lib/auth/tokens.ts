@@ -236,14 +236,25 @@ export function bearerSecret(header: string): string | null {
   return secret;
 }
 
+/** Why a token was refused, and which token it was when the secret named one. */
+export type TokenVerdict = { actor: Actor } | { refused: "unknown" | "revoked" | "expired" | "owner disabled"; tokenId: number | null };
+
 /**
- * The actor a token stands for right now, or null: unknown, revoked, expired, or its owner gone or
- * disabled. Its role is the lesser of the token's and the owner's current one.
+ * The actor a token stands for right now, or why not: unknown, revoked, expired, or its owner gone
+ * or disabled. Its role is the lesser of the token's and the owner's current one.
  */
-export async function tokenActor(tokens: ApiTokens, secret: string): Promise<Actor | null> {
+export async function tokenVerdict(tokens: ApiTokens, secret: string): Promise<TokenVerdict> {
   const token = await tokens.get(secret);
-  if (!token || token.revoked || token.expiresAt.getTime() <= tokens.now() || !isRole(token.role)) return null;
+  if (!token || !isRole(token.role)) return { refused: "unknown", tokenId: null };
+  if (token.revoked) return { refused: "revoked", tokenId: token.id };
+  if (token.expiresAt.getTime() <= tokens.now()) return { refused: "expired", tokenId: token.id };
   const owner = await tokens.users.get(token.userId);
-  if (!owner || owner.disabled || !isRole(owner.role)) return null;
-  return { id: owner.id, email: owner.email, role: lowerRole(token.role, owner.role), via: { tokenId: token.id, targets: token.targets } };
+  if (!owner || owner.disabled || !isRole(owner.role)) return { refused: "owner disabled", tokenId: token.id };
+  return { actor: { id: owner.id, email: owner.email, role: lowerRole(token.role, owner.role), via: { tokenId: token.id, targets: token.targets } } };
+}
+
+/** The actor a token stands for right now, or null (see tokenVerdict). */
+export async function tokenActor(tokens: ApiTokens, secret: string): Promise<Actor | null> {
+  const verdict = await tokenVerdict(tokens, secret);
+  return "actor" in verdict ? verdict.actor : null;
 }
