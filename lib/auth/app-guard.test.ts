@@ -28,6 +28,7 @@ const PUBLIC_PAGES = new Set(["login/page.tsx", "logout/page.tsx"]);
 const OWN_GATE: Record<string, RegExp> = {
   "api/auth/[...nextauth]/route.ts": /NextAuth\(/, // next-auth's own sign-in and session endpoints
   "api/metrics/route.ts": /timingSafeEqual\(/, // Prometheus, with the bearer token instead of a session
+  "api/openapi.json/route.ts": /openApiDocument\(\)/, // the API's description: the routes' shapes, no data
 };
 
 /**

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { z } from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import { authorizeTarget, type Actor } from "../auth/policy";
 import { getChangeSet } from "../changeset/catalog";
@@ -70,6 +71,9 @@ export interface RolloutTask {
   finishedAt: Date | null;
   error: string | null;
 }
+
+/** What POST /api/rollouts takes: which change set, on which target. */
+export const NewRollout = z.object({ changesetId: z.string().min(1).max(200), targetId: z.string().min(1).max(63) });
 
 /** A refusal with a reason a person can act on; the HTTP layer maps it to 409/422/404. */
 export class RolloutError extends Error {

@@ -1,6 +1,5 @@
 import { NextResponse } from "next/server";
-import { z } from "zod";
-import { createRollout } from "@/lib/rollout/rollouts";
+import { createRollout, NewRollout } from "@/lib/rollout/rollouts";
 import { findRollouts, RolloutQuery } from "@/lib/rollout/status";
 import { storePool } from "@/lib/store/pool";
 import { targetsWithPolicies } from "@/lib/targets/policies";
@@ -9,8 +8,6 @@ import { apiActor } from "@/app/lib/session";
 import { errorResponse, invalid } from "@/app/lib/http";
 
 export const dynamic = "force-dynamic";
-
-const Body = z.object({ changesetId: z.string().min(1).max(200), targetId: z.string().min(1).max(63) });
 
 /** Rollouts, newest first: `?target=ID&state=STATE&limit=N` (each optional; a bad one is a 400 naming it). */
 export async function GET(request: Request) {
@@ -26,7 +23,7 @@ export async function POST(request: Request) {
   const input = await jsonRequest(request, "rollout:create");
   if (input instanceof NextResponse) return input;
   const { actor } = input;
-  const parsed = Body.safeParse(input.body);
+  const parsed = NewRollout.safeParse(input.body);
   if (!parsed.success) return invalid(parsed.error);
   try {
     const rollout = await createRollout(storePool(), await targetsWithPolicies(storePool()), parsed.data, actor);
