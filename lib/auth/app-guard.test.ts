@@ -52,6 +52,7 @@ const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION" | "SIGNED_IN"> = {
   "(app)/signoffs/page.tsx": "signoffs:read",
   "(app)/signoffs/[id]/page.tsx": "signoffs:read",
   "(app)/users/page.tsx": "users:manage",
+  "(app)/tokens/page.tsx": "SIGNED_IN",
   "report/[id]/page.tsx": "rollouts:read",
   "api/audit/export/route.ts: GET": "audit:export",
   "api/usage/route.ts: GET": "indexes:read",
@@ -75,6 +76,10 @@ const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION" | "SIGNED_IN"> = {
   "(app)/targets/actions.ts: approvePolicyAction": "policy:manage",
   "(app)/users/actions.ts: manageUserAction": "users:manage",
   "logout/actions.ts: logoutEverywhereAction": "SIGNED_IN",
+  // Tokens: lib/auth/tokens decides whose (one's own; an admin's reach is users:manage, asked there).
+  "(app)/tokens/actions.ts: createTokenAction": "SIGNED_IN",
+  "(app)/tokens/actions.ts: revokeTokenAction": "SIGNED_IN",
+  "(app)/tokens/actions.ts: createServiceUserAction": "users:manage",
 };
 
 /**

@@ -62,6 +62,7 @@ describe.each(pgServers())("API tokens on $name PostgreSQL", (server) => {
     await expect(createToken(pool, "dba", { name: "x", role: "dba" } as never, dba)).rejects.toThrow(/days/);
     await expect(createToken(pool, "dba", { name: " ", role: "dba", days: 1 }, dba)).rejects.toThrow(/name is required/);
     await expect(createToken(pool, "dba", { name: "x", role: "admin", days: 1 }, dba)).rejects.toThrow(/role admin is higher than dba's role dba/);
+    await expect(createToken(pool, "dba", { name: "x", role: "dba", days: 1, targets: ["stage", "nope"] }, dba, ["stage", "prod"])).rejects.toThrow("targets: nope is not a configured target");
     await expect(createToken(pool, "sre", { name: "x", role: "sre", days: 1 }, dba)).rejects.toThrow(/dba may create tokens only for themselves, not for sre/);
     await expect(createToken(pool, "sre", { name: "x", role: "sre", days: 1 }, admin)).rejects.toThrow(/root may create tokens only for themselves and service users, not for sre/);
     expect((await pool.query("SELECT count(*)::int AS n FROM api_token")).rows[0].n).toBe(0);

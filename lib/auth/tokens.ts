@@ -52,6 +52,8 @@ export interface TokenRow {
   expiresAt: Date;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  /** Past its expiry, by the store's clock. */
+  expired: boolean;
 }
 
 /** Who `by` is, as the audit log names them: "cli" when the CLI acts. */
@@ -62,11 +64,14 @@ function auditedBy(by: Actor | null): { actor: string; role: Role | null } {
 /**
  * Creates a token for `ownerEmail` and returns its secret, which is never stored or shown again.
  * A person creates tokens for themselves; an admin (or the CLI, `by` null) also for service users.
- * The token's role may not exceed the owner's, nor the creator's.
+ * The token's role may not exceed the owner's, nor the creator's. With `knownTargets` (the configured
+ * target ids), a scope naming another is refused rather than stored as a token that can do nothing.
  */
-export async function createToken(pool: pg.Pool, ownerEmail: string, input: NewToken, by: Actor | null): Promise<{ token: TokenRow; secret: string }> {
+export async function createToken(pool: pg.Pool, ownerEmail: string, input: NewToken, by: Actor | null, knownTargets?: string[]): Promise<{ token: TokenRow; secret: string }> {
   const t = NewToken.parse(input);
   if (by?.via) throw new TokenError(403, "a token cannot create tokens: sign in to create one");
+  const unknown = knownTargets ? (t.targets ?? []).filter((id) => !knownTargets.includes(id)) : [];
+  if (unknown.length) throw new TokenError(422, `targets: ${unknown.join(", ")} ${unknown.length > 1 ? "are not configured targets" : "is not a configured target"}`);
   const secret = TOKEN_PREFIX + randomBytes(32).toString("base64url");
   return withTransaction(pool, async (tx) => {
     const { rows: [owner] } = await tx.query<{ id: number; email: string; role: Role; service: boolean; disabled: boolean }>(
@@ -107,7 +112,8 @@ export async function listTokens(db: Queryable, filter: { owner?: string; id?: n
             t.created_at   AS "createdAt",
             t.expires_at   AS "expiresAt",
             t.revoked_at   AS "revokedAt",
-            t.last_used_at AS "lastUsedAt"
+            t.last_used_at AS "lastUsedAt",
+            t.expires_at <= now() AS expired
        FROM api_token t
        JOIN app_user u ON u.id = t.user_id
       WHERE ($1::text IS NULL OR u.email = $1)

@@ -154,6 +154,8 @@ async function pruneAttempts(pool: pg.Pool): Promise<void> {
 export interface UserRow extends Actor {
   createdAt: Date;
   disabledAt: Date | null;
+  /** A service user: no password, acts only through API tokens. */
+  service: boolean;
 }
 
 /** Every user, disabled ones included (the Users page and `users list` show and re-enable them). */
@@ -162,6 +164,7 @@ export async function listUsers(db: Pick<pg.Pool, "query">): Promise<UserRow[]> 
     `SELECT id,
             email,
             role,
+            service,
             created_at  AS "createdAt",
             disabled_at AS "disabledAt"
        FROM app_user

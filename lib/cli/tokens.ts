@@ -50,10 +50,9 @@ export async function tokensCommand(argv: string[], io: Io): Promise<number> {
 }
 
 async function list(io: Io, email: string | undefined, json: boolean): Promise<number> {
-  const now = Date.now();
   const tokens = (await listTokens(storePool(), { owner: email })).map((t) => ({
     id: t.id, owner: t.owner, name: t.name, role: t.role, targets: t.targets,
-    status: t.revokedAt ? "revoked" : t.expiresAt.getTime() <= now ? "expired" : "active",
+    status: t.revokedAt ? "revoked" : t.expired ? "expired" : "active",
     createdAt: t.createdAt.toISOString(), expiresAt: t.expiresAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
   }));
   if (json) {
