@@ -1,5 +1,7 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
+import { OutOfScopeError } from "@/lib/auth/policy";
+import { TokenError } from "@/lib/auth/tokens";
 import { RolloutError } from "@/lib/rollout/rollouts";
 import { PolicyError } from "@/lib/targets/policies";
 
@@ -7,7 +9,7 @@ export const RolloutId = z.coerce.number().int().positive().max(Number.MAX_SAFE_
 
 /** One mapping from lib errors to HTTP: refusals keep their reason, the rest is logged and hidden. */
 export function errorResponse(err: unknown, context: string): NextResponse {
-  if (err instanceof RolloutError || err instanceof PolicyError) return NextResponse.json({ error: err.message }, { status: err.status });
+  if (err instanceof RolloutError || err instanceof PolicyError || err instanceof OutOfScopeError || err instanceof TokenError) return NextResponse.json({ error: err.message }, { status: err.status });
   console.error(`${context}:`, err);
   return NextResponse.json({ error: `${context} failed; the server log has the details` }, { status: 500 });
 }

@@ -1,12 +1,7 @@
 import { NextResponse } from "next/server";
 import type { Action, Actor } from "@/lib/auth/policy";
-import { storePool } from "@/lib/store/pool";
 import { BODY_LIMIT_BYTES, contentTypeRefusal, crossSiteRefusal, declaredSizeRefusal, ownOrigin, readCappedJson, type Refusal } from "@/lib/web/guard";
-import { RefusalLog } from "@/lib/web/refusals";
-import { apiActor } from "@/app/lib/session";
-
-// One per app server: refused cross-site requests reach the audit log at most once a minute.
-const refusals = new RefusalLog(() => storePool());
+import { apiActor, refusals } from "@/app/lib/session";
 
 function refuse(r: Refusal): NextResponse {
   return NextResponse.json({ error: r.error }, { status: r.status });
@@ -16,7 +11,8 @@ function refuse(r: Refusal): NextResponse {
  * The way into every route handler that changes state: refuses a cross-site browser request (403,
  * audited in aggregate) and a body that isn't JSON (415) or is over `limit` (413, unread) before it
  * looks at the session, then asks apiActor, then reads and parses the body. Nothing is decided, and
- * nothing written, before all of that has passed.
+ * nothing written, before all of that has passed. A script with an API token sends no Origin and
+ * no Sec-Fetch-Site, so it passes the cross-site check and is judged by its token (apiActor).
  */
 export async function jsonRequest(request: Request, action: Action, limit = BODY_LIMIT_BYTES): Promise<{ actor: Actor; body: unknown } | NextResponse> {
   const crossSite = crossSiteRefusal(request.headers, ownOrigin(request.url));

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { Actor } from "../auth/policy";
 import { flushAfterCommitting } from "../store/pool";
 import { contentHash, type AuditContent, type AuditFields } from "./canonical";
 import { requireAuditKey, rowMac } from "./key";
@@ -11,6 +12,13 @@ export interface AuditEntry {
   rolloutId?: number | null;
   changesetSha256?: string | null;
   details?: Record<string, unknown>;
+  /** How the actor came: "token 12" for an API token (recorded in details as `via`); a session says nothing. */
+  via?: string | null;
+}
+
+/** The audit fields that say who acted: the login, the role they acted with and, for a token, which. */
+export function auditActor(actor: Actor): { actor: string; role: string; via: string | null } {
+  return { actor: actor.email, role: actor.role, via: actor.via ? `token ${actor.via.tokenId}` : null };
 }
 
 export interface AuditRow extends AuditFields {
@@ -36,7 +44,7 @@ export interface AuditRow extends AuditFields {
 export async function appendAudit(tx: pg.ClientBase, entry: AuditEntry): Promise<{ contentHash: string }> {
   const key = requireAuditKey();
   // JSON round trip so the hashed details are exactly what jsonb will give back (no undefined, no Dates).
-  const details = JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>;
+  const details = JSON.parse(JSON.stringify({ ...entry.details, ...(entry.via ? { via: entry.via } : {}) })) as Record<string, unknown>;
   const content: AuditContent = {
     at: new Date(),
     actor: entry.actor,

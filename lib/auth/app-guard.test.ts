@@ -28,6 +28,7 @@ const PUBLIC_PAGES = new Set(["login/page.tsx", "logout/page.tsx"]);
 const OWN_GATE: Record<string, RegExp> = {
   "api/auth/[...nextauth]/route.ts": /NextAuth\(/, // next-auth's own sign-in and session endpoints
   "api/metrics/route.ts": /timingSafeEqual\(/, // Prometheus, with the bearer token instead of a session
+  "api/openapi.json/route.ts": /openApiDocument\(\)/, // the API's description: the routes' shapes, no data
 };
 
 /**
@@ -51,11 +52,14 @@ const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION" | "SIGNED_IN"> = {
   "(app)/signoffs/page.tsx": "signoffs:read",
   "(app)/signoffs/[id]/page.tsx": "signoffs:read",
   "(app)/users/page.tsx": "users:manage",
+  "(app)/tokens/page.tsx": "SIGNED_IN",
   "report/[id]/page.tsx": "rollouts:read",
   "api/audit/export/route.ts: GET": "audit:export",
   "api/usage/route.ts: GET": "indexes:read",
   "api/changesets/route.ts: POST": "changeset:create",
+  "api/rollouts/route.ts: GET": "rollouts:read",
   "api/rollouts/route.ts: POST": "rollout:create",
+  "api/rollouts/[id]/route.ts: GET": "rollouts:read",
   "api/rollouts/[id]/approve/route.ts: POST": "rollout:approve",
   "api/rollouts/[id]/[phase]/route.ts: POST": "PHASE_PERMISSION",
   "api/rollouts/[id]/events/route.ts: GET": "rollouts:read",
@@ -72,6 +76,10 @@ const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION" | "SIGNED_IN"> = {
   "(app)/targets/actions.ts: approvePolicyAction": "policy:manage",
   "(app)/users/actions.ts: manageUserAction": "users:manage",
   "logout/actions.ts: logoutEverywhereAction": "SIGNED_IN",
+  // Tokens: lib/auth/tokens decides whose (one's own; an admin's reach is users:manage, asked there).
+  "(app)/tokens/actions.ts: createTokenAction": "SIGNED_IN",
+  "(app)/tokens/actions.ts: revokeTokenAction": "SIGNED_IN",
+  "(app)/tokens/actions.ts: createServiceUserAction": "users:manage",
 };
 
 /**

@@ -71,6 +71,38 @@ export interface Actor {
   id: number;
   email: string;
   role: Role;
+  /** Set when the request came with an API token (lib/auth/tokens.ts): which, and the targets it is limited to. */
+  via?: { tokenId: number; targets: string[] | null };
+}
+
+/**
+ * Whether `role` may do no more than `limit`: its grants are a subset of limit's. The roles nest
+ * (engineer ⊂ manager ⊂ sre ⊂ dba ⊂ admin, checked in policy.test.ts), so this is an order.
+ */
+export function roleAtMost(role: Role, limit: Role): boolean {
+  return [...GRANTS[role]].every((a) => GRANTS[limit].has(a));
+}
+
+/** The lesser of two roles: what a token may do is capped by its owner's current role. */
+export function lowerRole(a: Role, b: Role): Role {
+  return roleAtMost(a, b) ? a : b;
+}
+
+/** Whether the actor may act on `targetId`: always for a session, only on its targets for a scoped token. */
+export function targetInScope(actor: Actor, targetId: string): boolean {
+  return !actor.via?.targets || actor.via.targets.includes(targetId);
+}
+
+/** Throws unless the actor may act on `targetId` (see targetInScope), naming the token and its targets. */
+export function authorizeTarget(actor: Actor, targetId: string): void {
+  if (!targetInScope(actor, targetId)) throw new OutOfScopeError(actor.via!.tokenId, actor.via!.targets!, targetId);
+}
+
+export class OutOfScopeError extends Error {
+  readonly status = 403;
+  constructor(readonly tokenId: number, readonly targets: string[], readonly targetId: string) {
+    super(`token ${tokenId} may act only on target${targets.length > 1 ? "s" : ""} ${targets.join(", ")}, not ${targetId}`);
+  }
 }
 
 /** Throws unless the actor exists and its role grants the action; returns the actor for chaining. */

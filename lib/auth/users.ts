@@ -85,7 +85,8 @@ export async function authenticate(pool: pg.Pool, email: string, password: strin
       [name, from],
     );
     const { rows: [user] } = await tx.query<LoginUser>(
-      "SELECT id, role, password_hash, session_version FROM app_user WHERE email = $1 AND disabled_at IS NULL",
+      // Service users act only through API tokens: they sign in like a login that doesn't exist.
+      "SELECT id, role, password_hash, session_version FROM app_user WHERE email = $1 AND disabled_at IS NULL AND NOT service",
       [name],
     );
     if (recent.login >= LOGIN_FAILURES_PER_MINUTE || recent.client >= LOGIN_FAILURES_PER_CLIENT) {
@@ -153,6 +154,8 @@ async function pruneAttempts(pool: pg.Pool): Promise<void> {
 export interface UserRow extends Actor {
   createdAt: Date;
   disabledAt: Date | null;
+  /** A service user: no password, acts only through API tokens. */
+  service: boolean;
 }
 
 /** Every user, disabled ones included (the Users page and `users list` show and re-enable them). */
@@ -161,6 +164,7 @@ export async function listUsers(db: Pick<pg.Pool, "query">): Promise<UserRow[]> 
     `SELECT id,
             email,
             role,
+            service,
             created_at  AS "createdAt",
             disabled_at AS "disabledAt"
        FROM app_user

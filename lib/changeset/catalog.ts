@@ -3,7 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { z } from "zod";
-import { appendAudit } from "../audit/log";
+import { appendAudit, auditActor } from "../audit/log";
 import type { Actor } from "../auth/policy";
 import { withTransaction } from "../store/pool";
 import { decodeChangeSet } from "./files";
@@ -59,7 +59,7 @@ export async function createChangeSet(pool: pg.Pool, input: z.infer<typeof Uploa
         [input.name, digest, input.sql, actor.email],
       );
       await appendAudit(tx, {
-        actor: actor.email, role: actor.role, action: "changeset.create", changesetSha256: digest,
+        ...auditActor(actor), action: "changeset.create", changesetSha256: digest,
         details: { name: input.name, statements: report.statements, errors: report.findings.filter((f) => f.severity === "error").length },
       });
       return { id: `db:${row.id}`, name: input.name, source: "uploaded" as const, sha256: digest, sql: input.sql, createdBy: actor.email, createdAt: row.createdAt };

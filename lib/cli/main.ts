@@ -3,6 +3,7 @@ import { closeStorePools } from "../store/pool";
 import { UsageError, processIo, type Io } from "./io";
 import { lintCommand } from "./lint";
 import { auditCommand, migrateCommand } from "./store-commands";
+import { tokensCommand } from "./tokens";
 import { usersCommand } from "./users";
 import { workerCommand } from "./worker";
 import { phaseCommand } from "./phases";
@@ -15,6 +16,9 @@ const USAGE = `indexdeck — roll out PostgreSQL indexes safely
   indexdeck users add --email E --role R create a user (password from stdin or generated)
   indexdeck users disable|enable --email E, set-role --email E --role R, reset-password --email E
   indexdeck users list [--json]          every user, its role and whether it is disabled
+  indexdeck users add --email E --role R --service   a service user: no password, acts only through API tokens
+  indexdeck tokens create --email E --name N --role R --days D [--target ID]...   an API token (secret printed once)
+  indexdeck tokens list [--email E] [--json], tokens revoke --id N
   indexdeck audit verify [--json] [--anchor FILE]   recompute the audit chain (signatures with INDEXDECK_AUDIT_KEY)
   indexdeck audit checkpoint --anchor FILE          verify, then append a signed checkpoint of the head to FILE
   indexdeck worker                       run rollout jobs without the web app
@@ -29,6 +33,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   lint: lintCommand,
   migrate: migrateCommand,
   users: usersCommand,
+  tokens: tokensCommand,
   audit: auditCommand,
   worker: workerCommand,
   precheck: (argv, io) => phaseCommand("precheck", argv, io),

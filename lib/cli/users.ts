@@ -2,11 +2,13 @@ import { parseArgs } from "node:util";
 import { ZodError } from "zod";
 import { changeUser, UserChangeError, type UserChange } from "../auth/manage";
 import { generatePassword } from "../auth/password";
+import { createServiceUser } from "../auth/tokens";
 import { createUser, listUsers } from "../auth/users";
 import { storePool } from "../store/pool";
 import { UsageError, type Io } from "./io";
 
 export const USERS_USAGE = `usage: indexdeck users add --email E --role R        (password from stdin, or generated and printed)
+       indexdeck users add --email E --role R --service   (no password: acts only through API tokens)
        indexdeck users disable --email E | enable --email E
        indexdeck users set-role --email E --role R
        indexdeck users reset-password --email E     (password from stdin, or generated and printed)
@@ -16,12 +18,17 @@ export const USERS_USAGE = `usage: indexdeck users add --email E --role R       
 export async function usersCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
   const { values } = parseArgs({
-    args: rest, options: { email: { type: "string" }, role: { type: "string" }, json: { type: "boolean", default: false } },
+    args: rest, options: { email: { type: "string" }, role: { type: "string" }, json: { type: "boolean", default: false }, service: { type: "boolean", default: false } },
   });
   try {
     switch (sub) {
       case "add": {
         if (!values.email || !values.role) throw new UsageError("users add needs --email and --role");
+        if (values.service) {
+          const bot = await createServiceUser(storePool(), { email: values.email, role: values.role as never }, null);
+          io.out(`created service user ${bot.email} (${bot.role}): give it a token with indexdeck tokens create --email ${bot.email}\n`);
+          return 0;
+        }
         const { password, piped } = await passwordFrom(io);
         const user = await createUser(storePool(), { email: values.email, role: values.role as never, password }, null);
         io.out(`created ${user.email} (${user.role})${piped ? "" : `\npassword: ${password}`}\n`);

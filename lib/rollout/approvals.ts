@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { z } from "zod";
-import { appendAudit } from "../audit/log";
-import type { Actor } from "../auth/policy";
+import { appendAudit, auditActor } from "../audit/log";
+import { authorizeTarget, type Actor } from "../auth/policy";
 import { getChangeSet } from "../changeset/catalog";
 import { withTransaction } from "../store/pool";
 import { findTarget, type TargetConfig } from "../targets/config";
@@ -52,6 +52,7 @@ export async function listApprovals(db: Pick<pg.Pool, "query">, rolloutId: numbe
 export async function decideRollout(pool: pg.Pool, targets: TargetConfig[], rolloutId: number, actor: Actor, input: ApprovalInput): Promise<{ message: string }> {
   const rollout = await getRollout(pool, rolloutId);
   if (!rollout) throw new RolloutError(`rollout ${rolloutId} does not exist`, 404);
+  authorizeTarget(actor, rollout.targetId);
   if (input.targetId !== rollout.targetId) throw new RolloutError(`this approval names target ${input.targetId}, but rollout ${rolloutId} is for ${rollout.targetId}`, 422);
   if (input.changesetSha256 !== rollout.changesetSha256) throw new RolloutError(`this approval is for sha256 ${input.changesetSha256.slice(0, 12)}…, but the rollout's SQL is ${rollout.changesetSha256.slice(0, 12)}…; reload and review the SQL again`, 409);
   const target = findTarget(targets, rollout.targetId);
@@ -75,7 +76,7 @@ export async function decideRollout(pool: pg.Pool, targets: TargetConfig[], roll
       if ((err as { code?: string }).code === "23505") throw new RolloutError(`${actor.email} has already decided on this rollout; a second approval must come from another person`, 409);
       throw err;
     }
-    const audit = { actor: actor.email, role: actor.role, targetId: rollout.targetId, rolloutId, changesetSha256: rollout.changesetSha256 };
+    const audit = { ...auditActor(actor), targetId: rollout.targetId, rolloutId, changesetSha256: rollout.changesetSha256 };
     await appendAudit(tx, { ...audit, action: input.decision === "approve" ? "rollout.approve" : "rollout.reject", details: { comment: input.comment } });
     if (input.decision === "reject") {
       await transition(tx, rolloutId, ["awaiting_approval"], "cancelled", { error: `rejected by ${actor.email}: ${input.comment}` });

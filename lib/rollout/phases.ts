@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { z } from "zod";
-import { appendAudit } from "../audit/log";
-import { authorize, type Action, type Actor } from "../auth/policy";
+import { appendAudit, auditActor } from "../audit/log";
+import { authorize, authorizeTarget, type Action, type Actor } from "../auth/policy";
 import { getChangeSet } from "../changeset/catalog";
 import { enqueueJob, JobConflictError, type JobKind } from "../jobs/queue";
 import { withTransaction } from "../store/pool";
@@ -59,6 +59,7 @@ function authorizeOr409(actor: Actor, action: Action) {
 export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phase, actor: Actor, input: PhaseInput, targets?: TargetConfig[]): Promise<{ message: string }> {
   const rollout = await getRollout(pool, rolloutId);
   if (!rollout) throw new RolloutError(`rollout ${rolloutId} does not exist`, 404);
+  authorizeTarget(actor, rollout.targetId);
   if (input.expectedState && input.expectedState !== rollout.state) {
     throw new RolloutError(`rollout ${rolloutId} is now ${rollout.state} (the page showed ${input.expectedState}); reload before acting`);
   }
@@ -94,7 +95,7 @@ export async function requestPhase(pool: pg.Pool, rolloutId: number, phase: Phas
     await tx.query("SELECT 1 FROM rollout WHERE id = $1 FOR UPDATE", [rolloutId]);
     const locked = (await getRollout(tx, rolloutId))!;
     if (!FROM[phase].includes(locked.state)) throw new RolloutError(`rollout ${rolloutId} is now ${locked.state}; ${phase} needs ${FROM[phase].join(" or ")}`);
-    const audit = { actor: actor.email, role: actor.role, targetId: rollout.targetId, rolloutId, changesetSha256: rollout.changesetSha256 };
+    const audit = { ...auditActor(actor), targetId: rollout.targetId, rolloutId, changesetSha256: rollout.changesetSha256 };
     if (phase === "cancel") {
       await tx.query("UPDATE rollout SET cancel_requested = true, updated_at = now() WHERE id = $1", [rolloutId]);
       await appendAudit(tx, { ...audit, action: "rollout.cancel", details: { reason: input.reason ?? null } });

@@ -1,6 +1,7 @@
 import type pg from "pg";
-import { appendAudit } from "../audit/log";
-import type { Actor } from "../auth/policy";
+import { z } from "zod";
+import { appendAudit, auditActor } from "../audit/log";
+import { authorizeTarget, type Actor } from "../auth/policy";
 import { getChangeSet } from "../changeset/catalog";
 import { lintText } from "../changeset/lint";
 import { withTransaction } from "../store/pool";
@@ -73,6 +74,9 @@ export interface RolloutTask {
   error: string | null;
 }
 
+/** What POST /api/rollouts takes: which change set, on which target. */
+export const NewRollout = z.object({ changesetId: z.string().min(1).max(200), targetId: z.string().min(1).max(63) });
+
 /** A refusal with a reason a person can act on; the HTTP layer maps it to 409/422/404. */
 export class RolloutError extends Error {
   constructor(message: string, readonly status: 403 | 404 | 409 | 422 = 409) {
@@ -139,6 +143,7 @@ export async function rolloutTasks(db: Pick<pg.Pool, "query">, id: number): Prom
 export async function createRollout(pool: pg.Pool, targets: TargetConfig[], input: { changesetId: string; targetId: string }, actor: Actor): Promise<Rollout> {
   const target = findTarget(targets, input.targetId);
   if (!target) throw new RolloutError(`unknown target ${input.targetId}`, 404);
+  authorizeTarget(actor, target.id);
   const cs = await getChangeSet(pool, input.changesetId);
   if (!cs) throw new RolloutError(`unknown change set ${input.changesetId}`, 404);
   const limits = sessionLimits(target);
@@ -154,7 +159,7 @@ export async function createRollout(pool: pg.Pool, targets: TargetConfig[], inpu
     if (!(err instanceof PlanError)) throw err;
     // A refusal is a decision too: it is on record, with what was refused and why.
     await withTransaction(pool, (tx) => appendAudit(tx, {
-      actor: actor.email, role: actor.role, action: "rollout.refused", targetId: target.id, rolloutId: null, changesetSha256: cs.sha256,
+      ...auditActor(actor), action: "rollout.refused", targetId: target.id, rolloutId: null, changesetSha256: cs.sha256,
       details: { changeset: cs.name, reasons: err.message.split("\n").slice(0, 20) },
     }));
     throw new RolloutError(err.message, 422);
@@ -174,7 +179,7 @@ export async function createRollout(pool: pg.Pool, targets: TargetConfig[], inpu
       );
     }
     await appendAudit(tx, {
-      actor: actor.email, role: actor.role, action: "rollout.create", targetId: target.id, rolloutId: id, changesetSha256: cs.sha256,
+      ...auditActor(actor), action: "rollout.create", targetId: target.id, rolloutId: id, changesetSha256: cs.sha256,
       details: { changeset: cs.name, state, warnings: report.findings.length },
     });
     await appendEvent(tx, id, "created", { by: actor.email, state });

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { z } from "zod";
-import { appendAudit } from "../audit/log";
-import type { Actor } from "../auth/policy";
+import { appendAudit, auditActor } from "../audit/log";
+import { authorizeTarget, type Actor } from "../auth/policy";
 import { lintText } from "../changeset/lint";
 import { withTransaction } from "../store/pool";
 import { listApprovals, type Approval } from "./approvals";
@@ -105,6 +105,7 @@ export interface Signoff {
 export async function signOff(pool: pg.Pool, rolloutId: number, actor: Actor, input: SignoffInput): Promise<Signoff> {
   const rollout = await getRollout(pool, rolloutId);
   if (!rollout) throw new RolloutError(`rollout ${rolloutId} does not exist`, 404);
+  authorizeTarget(actor, rollout.targetId);
   if (input.changesetSha256 !== rollout.changesetSha256) throw new RolloutError("this form was for other SQL; reload and review again", 409);
   if (rollout.state !== "verified") throw new RolloutError(`rollout ${rolloutId} is ${rollout.state}; sign-off needs it verified`);
   const usage = await usageEvidence(pool, rolloutId, new Date(rollout.verify?.at ?? rollout.updatedAt));
@@ -114,7 +115,7 @@ export async function signOff(pool: pg.Pool, rolloutId: number, actor: Actor, in
     await tx.query("SELECT 1 FROM rollout WHERE id = $1 FOR UPDATE", [rolloutId]);
     if (input.decision !== "not_signed_off") await transition(tx, rolloutId, ["verified"], "signed_off");
     const audit = await appendAudit(tx, {
-      actor: actor.email, role: actor.role, action: "rollout.signoff", targetId: rollout.targetId, rolloutId, changesetSha256: rollout.changesetSha256,
+      ...auditActor(actor), action: "rollout.signoff", targetId: rollout.targetId, rolloutId, changesetSha256: rollout.changesetSha256,
       details: { decision: input.decision, attested: input.attested, notes: input.notes, unmet: checklist.filter((c) => c.ok === false).map((c) => c.id) },
     });
     if (input.decision !== "not_signed_off") await createFollowups(tx, rolloutId, new Date());

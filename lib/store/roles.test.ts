@@ -2,6 +2,8 @@ import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { appendAudit } from "../audit/log";
 import { verifyAudit } from "../audit/verify";
+import { SessionUsers } from "../auth/sessions";
+import { ApiTokens, createServiceUser, createToken, revokeToken, tokenActor } from "../auth/tokens";
 import { createUser } from "../auth/users";
 import { quoteIdent } from "../sql/quote";
 import { freshDatabase, freshRole, pgServers, type PgServer } from "../testing/db";
@@ -43,6 +45,16 @@ describe.each(pgServers())("the store's two roles on $name PostgreSQL", (server)
     await createUser(runtime, { email: "someone@example.com", role: "dba", password: "a long enough password" }, null);
     await withTransaction(runtime, (tx) => appendAudit(tx, { actor: "dba", role: "dba", action: "test.event" }));
     expect(await verifyAudit(runtime)).toMatchObject({ ok: true, rows: 2, signaturesChecked: true });
+  });
+
+  it("lets the runtime role create, use and revoke API tokens and service users", async () => {
+    const admin = await createUser(runtime, { email: "token-admin", role: "admin", password: "a long enough password" }, null);
+    await createServiceUser(runtime, { email: "ci-bot", role: "sre" }, admin);
+    const { token, secret } = await createToken(runtime, "ci-bot", { name: "ci", role: "sre", days: 1 }, admin);
+    const tokens = new ApiTokens(runtime, new SessionUsers(runtime));
+    expect(await tokenActor(tokens, secret)).toMatchObject({ email: "ci-bot", role: "sre" });
+    await revokeToken(runtime, token.id, admin, tokens);
+    expect(await tokenActor(new ApiTokens(runtime, new SessionUsers(runtime)), secret)).toBeNull();
   });
 
   it.each([

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { z } from "zod";
-import { appendAudit } from "../audit/log";
-import { authorize, type Actor } from "../auth/policy";
+import { appendAudit, auditActor } from "../audit/log";
+import { authorize, authorizeTarget, type Actor } from "../auth/policy";
 import { withTransaction } from "../store/pool";
 import { ApprovalPolicySchema, findTarget, FreezeSchema, loadTargets, MaintenanceWindowSchema, meetsProductionFloor, type TargetConfig } from "./config";
 
@@ -107,6 +107,7 @@ export type PolicyChange = z.infer<typeof PolicyChange>;
  */
 export async function changePolicy(pool: pg.Pool, targets: TargetConfig[], actor: Actor, change: PolicyChange): Promise<PolicyVersion> {
   authorize(actor, "policy:manage");
+  authorizeTarget(actor, change.targetId);
   const fileTarget = findTarget(targets, change.targetId);
   if (!fileTarget) throw new PolicyError(`target ${change.targetId} is not configured`, 404);
   const production = fileTarget.environment === "production";
@@ -126,7 +127,7 @@ export async function changePolicy(pool: pg.Pool, targets: TargetConfig[], actor
       [change.targetId, latest + 1, JSON.stringify(change.policy), change.reason, actor.email, actor.role, production],
     );
     await appendAudit(tx, {
-      actor: actor.email, role: actor.role, action: "policy.change", targetId: change.targetId,
+      ...auditActor(actor), action: "policy.change", targetId: change.targetId,
       details: { version, reason: change.reason, before, after: change.policy, pending: production },
     });
     return (await policyHistory(tx, change.targetId)).find((v) => v.version === version)!;
@@ -141,6 +142,7 @@ export const PolicyApproval = z.object({ targetId: z.string().min(1).max(63), ve
  */
 export async function approvePolicyChange(pool: pg.Pool, targets: TargetConfig[], actor: Actor, input: z.infer<typeof PolicyApproval>): Promise<PolicyVersion> {
   authorize(actor, "policy:manage");
+  authorizeTarget(actor, input.targetId);
   const fileTarget = findTarget(targets, input.targetId);
   if (!fileTarget) throw new PolicyError(`target ${input.targetId} is not configured`, 404);
   return withTransaction(pool, async (tx) => {
@@ -156,7 +158,7 @@ export async function approvePolicyChange(pool: pg.Pool, targets: TargetConfig[]
       [v.targetId, v.version, actor.email, actor.role],
     );
     await appendAudit(tx, {
-      actor: actor.email, role: actor.role, action: "policy.approve", targetId: v.targetId,
+      ...auditActor(actor), action: "policy.approve", targetId: v.targetId,
       details: { version: v.version, author: v.changedBy, reason: v.reason },
     });
     return (await policyHistory(tx, input.targetId)).find((h) => h.version === v.version)!;

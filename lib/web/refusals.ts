@@ -2,11 +2,16 @@ import type pg from "pg";
 import { appendAudit } from "../audit/log";
 import { withTransaction } from "../store/pool";
 
-/** What one refused request leaves behind: where it claimed to come from and what it asked for. */
+/**
+ * What one refused request leaves behind: where it claimed to come from and what it asked for, or,
+ * for a refused API token, which token (when it is one) and why.
+ */
 export interface RefusedRequest {
-  method: string;
-  path: string;
-  origin: string | null;
+  method?: string;
+  path?: string;
+  origin?: string | null;
+  token?: number | null;
+  reason?: string;
 }
 
 interface Window {

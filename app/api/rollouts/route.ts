@@ -1,21 +1,29 @@
 import { NextResponse } from "next/server";
-import { z } from "zod";
-import { createRollout } from "@/lib/rollout/rollouts";
+import { createRollout, NewRollout } from "@/lib/rollout/rollouts";
+import { findRollouts, RolloutQuery } from "@/lib/rollout/status";
 import { storePool } from "@/lib/store/pool";
 import { targetsWithPolicies } from "@/lib/targets/policies";
 import { jsonRequest } from "@/app/lib/json-request";
+import { apiActor } from "@/app/lib/session";
 import { errorResponse, invalid } from "@/app/lib/http";
 
 export const dynamic = "force-dynamic";
 
-const Body = z.object({ changesetId: z.string().min(1).max(200), targetId: z.string().min(1).max(63) });
+/** Rollouts, newest first: `?target=ID&state=STATE&limit=N` (each optional; a bad one is a 400 naming it). */
+export async function GET(request: Request) {
+  const actor = await apiActor("rollouts:read");
+  if (actor instanceof NextResponse) return actor;
+  const query = RolloutQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  if (!query.success) return invalid(query.error, "query");
+  return NextResponse.json({ rollouts: await findRollouts(storePool(), query.data) }, { headers: { "Cache-Control": "no-store" } });
+}
 
 /** Create a rollout (dba, sre, admin). */
 export async function POST(request: Request) {
   const input = await jsonRequest(request, "rollout:create");
   if (input instanceof NextResponse) return input;
   const { actor } = input;
-  const parsed = Body.safeParse(input.body);
+  const parsed = NewRollout.safeParse(input.body);
   if (!parsed.success) return invalid(parsed.error);
   try {
     const rollout = await createRollout(storePool(), await targetsWithPolicies(storePool()), parsed.data, actor);
