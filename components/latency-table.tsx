@@ -1,4 +1,4 @@
-import type { LatencyComparison } from "@/lib/monitor/latency";
+import { sampleNote, type LatencyComparison } from "@/lib/monitor/latency";
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
 
@@ -17,7 +17,7 @@ export function LatencyTable({ rows }: { rows: LatencyComparison[] }) {
               <td>{ms(r.before?.p95Ms)}</td>
               <td>{ms(r.after?.p95Ms)}</td>
               <td className={r.changePercent === null ? "" : r.changePercent < 0 ? "ok" : "bad"}>{r.changePercent === null ? "—" : `${r.changePercent > 0 ? "+" : ""}${r.changePercent.toFixed(1)}%`}</td>
-              <td>{r.before?.samples ?? 0} / {r.after?.samples ?? 0}{(r.before?.errors || r.after?.errors) ? ` (errors: ${r.before?.errors ?? 0} / ${r.after?.errors ?? 0})` : ""}</td>
+              <td>{sampleNote(r.before)} / {sampleNote(r.after)}{(r.before?.errors || r.after?.errors) ? ` (errors: ${r.before?.errors ?? 0} / ${r.after?.errors ?? 0})` : ""}</td>
               {pgss && <td>{ms(r.before?.pgssMeanMs)} ({r.before?.pgssCalls ?? 0} calls) / {ms(r.after?.pgssMeanMs)} ({r.after?.pgssCalls ?? 0} calls)</td>}
             </tr>
           ))}

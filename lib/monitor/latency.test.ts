@@ -9,7 +9,8 @@ import { createRollout, getRollout } from "../rollout/rollouts";
 import { approveByTwo, DBA, settledVerify, testTargets, waitForState } from "../rollout/testing";
 import { parseTargetsFile } from "../targets/config";
 import { databaseUrl, freshDatabase, pgServers } from "../testing/db";
-import { latencyComparison, probeLatency } from "./latency";
+import { latencyComparison, probeLatency, sampleNote, saveProbe } from "./latency";
+import { withClient } from "../store/pool";
 
 describe.each(pgServers())("measured p95 before and after on $name PostgreSQL", (server) => {
   it("is lower after the seed's indexes for every seed query pattern, by a wide margin", async () => {
@@ -100,6 +101,40 @@ describe.each(pgServers())("latency probes on production on $name PostgreSQL", (
       expect(await baseline("prod-probed")).toMatchObject({ probed: true, check: { summary: expect.stringMatching(/^0 of 6 query patterns measured .*failed: .*does not exist/) } });
     } finally {
       await runner.stop();
+      await pool.end();
+    }
+  });
+});
+
+describe.each(pgServers())("latency probe time budget on $name PostgreSQL", (server) => {
+  it("stops each pattern at its share of the budget, records how many samples it got of how many, and says so", async () => {
+    const url = await freshDatabase(server, "empty");
+    await withClient(url, (c) => c.query("CREATE TABLE t (k int); INSERT INTO t SELECT generate_series(1, 100)"));
+    const [target] = testTargets(url);
+    const w = (name: string, query: string) => ({ name, index: "x", paramsQuery: "SELECT k FROM t LIMIT 10", query });
+    const started = performance.now();
+    // 20 ms a query: 10,000 samples would take minutes; the 2 s budget gives each pattern about 1 s.
+    const results = await probeLatency(target, [w("slowish", "SELECT pg_sleep(0.02) FROM t WHERE k = $1"), w("fast", "SELECT pg_sleep(0.005) FROM t WHERE k = $1")], { samples: 10_000, paceMs: 0, budgetMs: 2000 });
+    expect(performance.now() - started).toBeLessThan(8000);
+    const [slow, fast] = results;
+    expect(slow).toMatchObject({ samplesWanted: 10_000, budgetCut: true });
+    expect(slow.samples).toBeGreaterThan(5);
+    expect(slow.samples).toBeLessThan(100);
+    expect(fast).toMatchObject({ samplesWanted: 10_000, budgetCut: true });
+    expect(sampleNote(slow)).toBe(`${slow.samples} of 10000 (time budget)`);
+    expect(sampleNote({ samples: 12, samplesWanted: 12, budgetCut: false })).toBe("12, too few for a reliable p95");
+    expect(sampleNote({ samples: 200, samplesWanted: 200, budgetCut: false })).toBe("200");
+    // Stored and read back as measured, so the page and the report can say it too.
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    try {
+      const { rows: [{ id }] } = await pool.query(
+        `INSERT INTO rollout (changeset_id, changeset_name, changeset_sha256, changeset_sql, target_id, environment, state, approvals_required, requested_by)
+         VALUES ('file:x.sql', 'x.sql', repeat('a', 64), 'SELECT 1', 'stage', 'staging', 'verified', 0, 'dba') RETURNING id`,
+      );
+      await saveProbe(pool, id, "before", results);
+      const [row] = (await latencyComparison(pool, id)).filter((l) => l.workload === "slowish");
+      expect(row.before).toMatchObject({ samples: slow.samples, samplesWanted: 10_000, budgetCut: true });
+    } finally {
       await pool.end();
     }
   });

@@ -14,6 +14,9 @@ export interface LatencyResult {
   p99Ms: number | null;
   maxMs: number | null;
   error: string | null;
+  /** The samples the probe meant to take; fewer were taken when the time budget ran out first. */
+  samplesWanted: number;
+  budgetCut: boolean;
   /** pg_stat_statements at probe time (every caller, not only the probe): calls and mean, where installed. */
   pgssCalls?: number | null;
   pgssMeanMs?: number | null;
@@ -25,6 +28,18 @@ export interface ProbeOptions {
   statementTimeoutMs?: number;
   /** Pause between queries, so a probe cannot flood the server. */
   paceMs?: number;
+  /** The whole probe's time budget, shared out among the patterns still to run. */
+  budgetMs?: number;
+}
+
+/** Below this many samples a p95 is a guess: pages and the report say so beside it. */
+export const MIN_P95_SAMPLES = 30;
+
+/** The samples of a measurement as pages and the report show them, with why there are fewer than meant. */
+export function sampleNote(r: Pick<LatencyResult, "samples" | "samplesWanted" | "budgetCut"> | null): string {
+  if (!r) return "0";
+  const cut = r.budgetCut ? ` of ${r.samplesWanted} (time budget)` : "";
+  return `${r.samples}${cut}${r.samples > 0 && r.samples < MIN_P95_SAMPLES ? ", too few for a reliable p95" : ""}`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,10 +51,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function probeLatency(target: TargetConfig, workloads: Workload[], opts: ProbeOptions = {}): Promise<LatencyResult[]> {
   const samples = opts.samples ?? 200;
+  const end = performance.now() + (opts.budgetMs ?? Number.POSITIVE_INFINITY);
   return withTargetClient(target, async (db) => {
     const results: LatencyResult[] = [];
-    for (const w of workloads) {
-      const r = await probeOne(db, w, samples, opts);
+    for (const [i, w] of workloads.entries()) {
+      // Each pattern gets an equal share of what is left, so one slow pattern can't starve the rest.
+      const deadline = performance.now() + (end - performance.now()) / (workloads.length - i);
+      const r = await probeOne(db, w, samples, deadline, opts);
       const params = r.samples ? (await sampleParams(db, w).catch(() => []))[0] : undefined;
       const pgss = params ? await statementStats(db, w.query, params) : null;
       results.push({ ...r, pgssCalls: pgss?.calls ?? null, pgssMeanMs: pgss?.meanMs ?? null });
@@ -48,11 +66,12 @@ export async function probeLatency(target: TargetConfig, workloads: Workload[], 
   }, { applicationName: "indexdeck:probe", statementTimeoutMs: opts.statementTimeoutMs ?? 2000 });
 }
 
-async function probeOne(db: pg.ClientBase, w: Workload, samples: number, opts: ProbeOptions): Promise<LatencyResult> {
-  const base = { workload: w.name, samples: 0, errors: 0, p50Ms: null, p95Ms: null, p99Ms: null, maxMs: null, error: null };
+async function probeOne(db: pg.ClientBase, w: Workload, samples: number, deadline: number, opts: ProbeOptions): Promise<LatencyResult> {
+  const base = { workload: w.name, samples: 0, errors: 0, p50Ms: null, p95Ms: null, p99Ms: null, maxMs: null, error: null, samplesWanted: samples, budgetCut: false };
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
   let lastError: string | null = null;
   let errors = 0;
+  let budgetCut = false;
   const begin = async () => {
     await db.query("BEGIN READ ONLY");
     await db.query(`SET LOCAL statement_timeout = ${Math.round(opts.statementTimeoutMs ?? 2000)}`);
@@ -69,6 +88,10 @@ async function probeOne(db: pg.ClientBase, w: Workload, samples: number, opts: P
       await begin();
     }
     for (let i = 0; i < samples; i++) {
+      if (performance.now() >= deadline) {
+        budgetCut = true;
+        break;
+      }
       const t = process.hrtime.bigint();
       try {
         await db.query(w.query, params[i % params.length]);
@@ -88,7 +111,10 @@ async function probeOne(db: pg.ClientBase, w: Workload, samples: number, opts: P
     await db.query("ROLLBACK").catch(() => undefined);
   }
   const ms = (p: number) => (histogram.totalCount ? histogram.getValueAtPercentile(p) / 1000 : null);
-  const result = { workload: w.name, samples: histogram.totalCount, errors, p50Ms: ms(50), p95Ms: ms(95), p99Ms: ms(99), maxMs: histogram.totalCount ? histogram.maxValue / 1000 : null, error: lastError };
+  const result = {
+    workload: w.name, samples: histogram.totalCount, errors, p50Ms: ms(50), p95Ms: ms(95), p99Ms: ms(99),
+    maxMs: histogram.totalCount ? histogram.maxValue / 1000 : null, error: lastError, samplesWanted: samples, budgetCut,
+  };
   histogram.destroy();
   return result;
 }
@@ -96,9 +122,9 @@ async function probeOne(db: pg.ClientBase, w: Workload, samples: number, opts: P
 export async function saveProbe(db: Pick<pg.Pool, "query"> | pg.ClientBase, rolloutId: number, phase: "before" | "after", results: LatencyResult[]): Promise<void> {
   for (const r of results) {
     await db.query(
-      `INSERT INTO latency_probe (rollout_id, phase, workload, samples, errors, p50_ms, p95_ms, p99_ms, max_ms, error, pgss_calls, pgss_mean_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [rolloutId, phase, r.workload, r.samples, r.errors, r.p50Ms, r.p95Ms, r.p99Ms, r.maxMs, r.error, r.pgssCalls ?? null, r.pgssMeanMs ?? null],
+      `INSERT INTO latency_probe (rollout_id, phase, workload, samples, errors, p50_ms, p95_ms, p99_ms, max_ms, error, pgss_calls, pgss_mean_ms, samples_wanted, budget_cut)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [rolloutId, phase, r.workload, r.samples, r.errors, r.p50Ms, r.p95Ms, r.p99Ms, r.maxMs, r.error, r.pgssCalls ?? null, r.pgssMeanMs ?? null, r.samplesWanted, r.budgetCut],
     );
   }
 }
@@ -125,7 +151,9 @@ export async function latencyComparison(db: Pick<pg.Pool, "query">, rolloutId: n
        max_ms AS "maxMs",
        error,
        pgss_calls::float8 AS "pgssCalls",
-       pgss_mean_ms AS "pgssMeanMs"
+       pgss_mean_ms AS "pgssMeanMs",
+       coalesce(samples_wanted, samples) AS "samplesWanted",
+       budget_cut AS "budgetCut"
      FROM latency_probe
     WHERE rollout_id = $1
     ORDER BY phase, workload, id DESC`,

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { formatWhen } from "../format";
 import { verifyAudit } from "../audit/verify";
 import { lintText } from "../changeset/lint";
-import { latencyComparison, type LatencyComparison } from "../monitor/latency";
+import { latencyComparison, sampleNote, type LatencyComparison } from "../monitor/latency";
 import { listApprovals, type Approval } from "../rollout/approvals";
 import { eventsAfter } from "../rollout/events";
 import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "../rollout/rollouts";
@@ -163,7 +163,7 @@ export function reportMarkdown(r: RolloutReport): string {
   out.push("", "## p95 before / after (measured)", "");
   if (r.latency.length) {
     out.push("| Query pattern | p95 before | p95 after | Change | Samples (before / after) |", "|---|---|---|---|---|");
-    for (const l of r.latency) out.push(`| ${md(l.workload)} | ${ms(l.before?.p95Ms)} | ${ms(l.after?.p95Ms)} | ${l.changePercent === null ? "not measured" : `${l.changePercent > 0 ? "+" : ""}${l.changePercent.toFixed(1)}%`} | ${l.before?.samples ?? 0} / ${l.after?.samples ?? 0} |`);
+    for (const l of r.latency) out.push(`| ${md(l.workload)} | ${ms(l.before?.p95Ms)} | ${ms(l.after?.p95Ms)} | ${l.changePercent === null ? "not measured" : `${l.changePercent > 0 ? "+" : ""}${l.changePercent.toFixed(1)}%`} | ${sampleNote(l.before)} / ${sampleNote(l.after)} |`);
   } else out.push("Not measured.");
   out.push("", "## Approvals", "");
   if (r.approvals.length) for (const a of r.approvals) out.push(`- ${md(a.approver)} (${a.approverRole}) **${a.decision}** on ${formatWhen(a.createdAt)}: ${md(a.comment)}`);

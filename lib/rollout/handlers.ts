@@ -21,7 +21,7 @@ import { getRollout, rolloutTasks, transition, type Rollout, type RolloutState }
 import { StoreSink } from "./store-sink";
 import { runVerify } from "./verify";
 import { workloadsFor } from "./workloads";
-import { probeLatency, saveProbe, type ProbeOptions } from "../monitor/latency";
+import { MIN_P95_SAMPLES, probeLatency, saveProbe, type ProbeOptions } from "../monitor/latency";
 
 export interface HandlerContext {
   pool: pg.Pool;
@@ -238,14 +238,22 @@ async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: Tar
     return { results: [], check: { id: "latency-baseline", title, status: "warn" as const, summary: "not measured: latency probes on this production target are off (probes.enabled in the targets file)" } };
   }
   await appendEvent(ctx.pool, rollout.id, "probe_start", { phase, workloads: workloads.length });
-  const results = await probeLatency(target, workloads, ctx.probe);
-  await appendEvent(ctx.pool, rollout.id, "probe_done", { phase, results: results.map((r) => ({ workload: r.workload, p95Ms: r.p95Ms, samples: r.samples, errors: r.errors })) });
+  const budgetMs = target.probes.budgetSeconds * 1000;
+  const results = await probeLatency(target, workloads, { budgetMs, ...ctx.probe });
+  await appendEvent(ctx.pool, rollout.id, "probe_done", { phase, results: results.map((r) => ({ workload: r.workload, p95Ms: r.p95Ms, samples: r.samples, samplesWanted: r.samplesWanted, budgetCut: r.budgetCut, errors: r.errors })) });
   const failed = results.filter((r) => r.error && !r.samples);
+  const cut = results.filter((r) => r.budgetCut);
+  const few = results.filter((r) => r.samples > 0 && r.samples < MIN_P95_SAMPLES);
+  const notes = [
+    failed.length ? `failed: ${failed.map((f) => `${f.workload} (${f.error})`).join(", ")}` : null,
+    cut.length ? `the ${budgetMs / 1000} s time budget cut ${cut.map((r) => `${r.workload} to ${r.samples} of ${r.samplesWanted} samples`).join(", ")}` : null,
+    few.length ? `fewer than ${MIN_P95_SAMPLES} samples (p95 unreliable): ${few.map((r) => r.workload).join(", ")}` : null,
+  ].filter(Boolean);
   return {
     results,
     check: {
-      id: "latency-baseline", title, status: failed.length ? ("warn" as const) : ("pass" as const),
-      summary: `${results.length - failed.length} of ${results.length} query patterns measured (${results[0]?.samples ?? 0} samples each)${failed.length ? `; failed: ${failed.map((f) => `${f.workload} (${f.error})`).join(", ")}` : ""}`,
+      id: "latency-baseline", title, status: failed.length || few.length ? ("warn" as const) : ("pass" as const),
+      summary: `${results.length - failed.length} of ${results.length} query patterns measured (${results[0]?.samplesWanted ?? 0} samples each wanted)${notes.length ? `; ${notes.join("; ")}` : ""}`,
       evidence: results,
     },
   };

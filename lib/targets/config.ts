@@ -48,7 +48,8 @@ const TargetSchema = z
     approvals: ApprovalPolicySchema,
     maintenanceWindows: z.array(MaintenanceWindowSchema).default([]),
     freezes: z.array(FreezeSchema).default([]),
-    probes: z.object({ enabled: z.boolean() }).strict().default({ enabled: false }),
+    // budgetSeconds bounds each latency probe (before with pre-check, after with verify) as a whole.
+    probes: z.object({ enabled: z.boolean(), budgetSeconds: z.number().min(1).max(600).default(20) }).strict().default({ enabled: false, budgetSeconds: 20 }),
     // Production only: the staging target whose verified rollout of the same sha256 lets a change set be promoted here.
     stagingTarget: z.string().min(1).max(63).optional(),
     // The schemas builds resolve names in, after pg_catalog (which always comes first); the role's own path when absent.
