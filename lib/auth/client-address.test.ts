@@ -1,10 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { clientAddress, trustedProxies } from "./client-address";
+import { clientAddress, PEER_HEADER, trustedProxies } from "./client-address";
 
 describe("the client address login limits are counted by", () => {
-  it("is unknown without a trusted proxy: X-Forwarded-For is whatever the client wrote", () => {
-    expect(clientAddress({ "x-forwarded-for": "198.51.100.7" }, 0)).toBeNull();
-    expect(clientAddress({}, 0)).toBeNull();
+  it("is unknown without a trusted proxy or a peer header: X-Forwarded-For is whatever the client wrote", () => {
+    expect(clientAddress({ "x-forwarded-for": "198.51.100.7" }, 0, undefined)).toBeNull();
+    expect(clientAddress({}, 0, undefined)).toBeNull();
+  });
+
+  it("is the TCP peer's address from the worker's peer header when no proxy is declared, never X-Forwarded-For", () => {
+    expect(clientAddress({ [PEER_HEADER]: "127.0.0.1", "x-forwarded-for": "198.51.100.7" }, 0, PEER_HEADER)).toBe("127.0.0.1");
+    expect(clientAddress({ [PEER_HEADER]: "::ffff:192.0.2.4" }, 0, PEER_HEADER)).toBe("192.0.2.4");
+    expect(clientAddress({ [PEER_HEADER]: "" }, 0, PEER_HEADER)).toBeNull();
+    // Behind declared proxies the peer is the proxy: X-Forwarded-For decides.
+    expect(clientAddress({ [PEER_HEADER]: "10.0.0.2", "x-forwarded-for": "198.51.100.7" }, 1, PEER_HEADER)).toBe("198.51.100.7");
   });
 
   it("is the address the nearest trusted proxy saw, whatever the client put in front of it", () => {

@@ -12,20 +12,28 @@ export function trustedProxies(env: Record<string, string | undefined> = process
   return n;
 }
 
+/** The header each app server worker fills with the TCP peer's address (lib/serve/peer-address.cjs). */
+export const PEER_HEADER = "x-indexdeck-peer";
+
 /**
  * The caller's address for login limits, or null when it can't be known. Next.js passes a client's
  * own X-Forwarded-For through untouched (it fills the header from the socket only when it is
- * missing), so without a proxy the header is whatever the client wrote: trusting it would let a
+ * missing), so without a proxy that header is whatever the client wrote: trusting it would let a
  * guesser pick a new address per request. Behind `proxies` proxies that each append the address they
  * saw, the entry that many from the right is the one the nearest proxy saw; entries left of it are
- * again the client's own writing.
+ * again the client's own writing. With no proxy, the TCP peer's address comes from `peerHeader`, which
+ * `npm start` sets in each worker's environment only when its preload overwrites that header on every
+ * request; a server started another way (`next dev`) has none, and the address stays unknown.
  */
-export function clientAddress(headers: Record<string, string | string[] | undefined>, proxies: number): string | null {
-  if (proxies === 0) return null;
+export function clientAddress(headers: Record<string, string | string[] | undefined>, proxies: number, peerHeader = process.env.INDEXDECK_PEER_HEADER): string | null {
+  if (proxies === 0) return peerHeader ? address(headers[peerHeader]) : null;
   const header = headers["x-forwarded-for"];
   const entries = (Array.isArray(header) ? header.join(",") : header ?? "").split(",").map((e) => e.trim()).filter(Boolean);
-  const entry = entries[entries.length - proxies];
-  if (!entry) return null;
-  const address = entry.startsWith("::ffff:") && isIP(entry.slice(7)) === 4 ? entry.slice(7) : entry;
-  return isIP(address) ? address : null;
+  return address(entries[entries.length - proxies]);
+}
+
+function address(entry: string | string[] | undefined): string | null {
+  if (typeof entry !== "string" || !entry) return null;
+  const plain = entry.startsWith("::ffff:") && isIP(entry.slice(7)) === 4 ? entry.slice(7) : entry;
+  return isIP(plain) ? plain : null;
 }

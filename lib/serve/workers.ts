@@ -1,5 +1,10 @@
 import cluster from "node:cluster";
 import { availableParallelism } from "node:os";
+import path from "node:path";
+import { PEER_HEADER } from "../auth/client-address";
+
+// Run from the checkout (bin/serve.mjs), never bundled: the preload is a file next to this one.
+const PEER_PRELOAD = path.join(process.cwd(), "lib", "serve", "peer-address.cjs");
 
 export class WorkersSettingError extends Error {}
 
@@ -25,7 +30,9 @@ export function workersFromEnv(env: Record<string, string | undefined> = process
  */
 export function superviseWorkers(opts: { exec: string; args: string[]; workers: number; log?: (line: string) => void }): void {
   const log = opts.log ?? ((line: string) => console.error(`indexdeck: ${line}`));
-  cluster.setupPrimary({ exec: opts.exec, args: opts.args });
+  // Each worker writes the TCP peer's address into PEER_HEADER, so login limits know who is calling
+  // even with no proxy in front (lib/auth/client-address.ts).
+  cluster.setupPrimary({ exec: opts.exec, args: opts.args, execArgv: [...process.execArgv, "--require", PEER_PRELOAD] });
   let stopping = false;
   const live = () => Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
   const stop = (code: number) => {
@@ -43,5 +50,5 @@ export function superviseWorkers(opts: { exec: string; args: string[]; workers: 
   });
   process.on("SIGTERM", () => stop(0));
   process.on("SIGINT", () => stop(0));
-  for (let i = 0; i < opts.workers; i++) cluster.fork();
+  for (let i = 0; i < opts.workers; i++) cluster.fork({ INDEXDECK_PEER_HEADER: PEER_HEADER });
 }
