@@ -12,7 +12,7 @@ export function trustedProxies(env: Record<string, string | undefined> = process
   return n;
 }
 
-/** The header each app server worker fills with the TCP peer's address (lib/serve/peer-address.cjs). */
+/** The header each app server worker fills with the TCP peer's address (lib/serve/peer-address.mjs). */
 export const PEER_HEADER = "x-indexdeck-peer";
 
 /**

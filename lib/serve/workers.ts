@@ -4,7 +4,7 @@ import path from "node:path";
 import { PEER_HEADER } from "../auth/client-address";
 
 // Run from the checkout (bin/serve.mjs), never bundled: the preload is a file next to this one.
-const PEER_PRELOAD = path.join(process.cwd(), "lib", "serve", "peer-address.cjs");
+const PEER_PRELOAD = path.join(process.cwd(), "lib", "serve", "peer-address.mjs");
 
 export class WorkersSettingError extends Error {}
 
@@ -32,7 +32,7 @@ export function superviseWorkers(opts: { exec: string; args: string[]; workers: 
   const log = opts.log ?? ((line: string) => console.error(`indexdeck: ${line}`));
   // Each worker writes the TCP peer's address into PEER_HEADER, so login limits know who is calling
   // even with no proxy in front (lib/auth/client-address.ts).
-  cluster.setupPrimary({ exec: opts.exec, args: opts.args, execArgv: [...process.execArgv, "--require", PEER_PRELOAD] });
+  cluster.setupPrimary({ exec: opts.exec, args: opts.args, execArgv: [...process.execArgv, "--import", PEER_PRELOAD] });
   let stopping = false;
   const live = () => Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
   const stop = (code: number) => {
