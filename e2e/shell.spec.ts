@@ -1,11 +1,11 @@
 import { expect, test, createRollout, demoServer, login, type DemoRole } from "./helpers";
 
 const NAV: Record<DemoRole, string[]> = {
-  admin: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Users"],
-  dba: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets"],
-  sre: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets"],
-  manager: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets"],
-  engineer: ["Rollouts", "Change sets", "Indexes", "Targets"],
+  admin: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Users", "Tokens"],
+  dba: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Tokens"],
+  sre: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Tokens"],
+  manager: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Tokens"],
+  engineer: ["Rollouts", "Change sets", "Indexes", "Targets", "Tokens"],
 };
 
 test("a visitor without a session is sent to the login page, and an API call without one gets 401", async ({ page, request }) => {
