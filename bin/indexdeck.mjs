@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The indexdeck CLI: the same lib/ as the web app, run as TypeScript without a compile step.
-import { tsImport } from "tsx/esm/api";
+// The indexdeck CLI: the same lib/ as the web app, compiled to JavaScript and rebuilt when a source changes.
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { compiledCli } from "./cli-build.mjs";
 
 // `indexdeck lint … | head` closes the pipe early; that is not an error worth a stack trace.
 process.stdout.on("error", (err) => {
@@ -8,5 +9,6 @@ process.stdout.on("error", (err) => {
   throw err;
 });
 
-const { main } = await tsImport("../lib/cli/main.ts", import.meta.url);
+const entry = await compiledCli(fileURLToPath(new URL("..", import.meta.url)));
+const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv.slice(2));

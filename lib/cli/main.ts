@@ -1,13 +1,5 @@
 import { InputError } from "../changeset/files";
-import { closeStorePools } from "../store/pool";
 import { UsageError, processIo, type Io } from "./io";
-import { lintCommand } from "./lint";
-import { auditCommand, migrateCommand } from "./store-commands";
-import { tokensCommand } from "./tokens";
-import { usersCommand } from "./users";
-import { workerCommand } from "./worker";
-import { phaseCommand } from "./phases";
-import { reportCommand } from "./report";
 
 const USAGE = `indexdeck — roll out PostgreSQL indexes safely
 
@@ -29,19 +21,29 @@ const USAGE = `indexdeck — roll out PostgreSQL indexes safely
   indexdeck report rollout ID [--format md]                       a rollout's completion report
 `;
 
-const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
-  lint: lintCommand,
-  migrate: migrateCommand,
-  users: usersCommand,
-  tokens: tokensCommand,
-  audit: auditCommand,
-  worker: workerCommand,
-  precheck: (argv, io) => phaseCommand("precheck", argv, io),
-  apply: (argv, io) => phaseCommand("apply", argv, io),
-  verify: (argv, io) => phaseCommand("verify", argv, io),
-  rollback: (argv, io) => phaseCommand("rollback", argv, io),
-  cancel: (argv, io) => phaseCommand("cancel", argv, io),
-  report: reportCommand,
+type Run = (argv: string[], io: Io) => Promise<number>;
+
+/**
+ * Each command, loaded on use so that none pays for the parser, pg or the store unless it needs them;
+ * `store`: it may open the store's pool, which is closed when it ends.
+ */
+const phase = (name: Parameters<typeof import("./phases").phaseCommand>[0]): { run: Run; store: boolean } => ({
+  run: async (argv, io) => (await import("./phases")).phaseCommand(name, argv, io),
+  store: true,
+});
+const COMMANDS: Record<string, { run: Run; store: boolean }> = {
+  lint: { run: async (argv, io) => (await import("./lint")).lintCommand(argv, io), store: false },
+  migrate: { run: async (argv, io) => (await import("./store-commands")).migrateCommand(argv, io), store: true },
+  users: { run: async (argv, io) => (await import("./users")).usersCommand(argv, io), store: true },
+  tokens: { run: async (argv, io) => (await import("./tokens")).tokensCommand(argv, io), store: true },
+  audit: { run: async (argv, io) => (await import("./store-commands")).auditCommand(argv, io), store: true },
+  worker: { run: async (argv, io) => (await import("./worker")).workerCommand(argv, io), store: true },
+  precheck: phase("precheck"),
+  apply: phase("apply"),
+  verify: phase("verify"),
+  rollback: phase("rollback"),
+  cancel: phase("cancel"),
+  report: { run: async (argv, io) => (await import("./report")).reportCommand(argv, io), store: true },
 };
 
 /** Runs one CLI command and returns its exit status: 0 ok, 1 findings or failure, 2 bad usage or input. */
@@ -53,7 +55,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return name === "--help" ? 0 : 2;
   }
   try {
-    return await command(rest, io);
+    return await command.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError || err instanceof InputError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       io.err(`indexdeck ${name}: ${(err as Error).message}\n`);
@@ -62,6 +64,6 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.err(`indexdeck ${name} failed: ${(err as Error).message}\n`);
     return 1;
   } finally {
-    await closeStorePools();
+    if (command.store) await (await import("../store/pool")).closeStorePools();
   }
 }

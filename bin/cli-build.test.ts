@@ -1,0 +1,45 @@
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+// @ts-expect-error: plain JavaScript, without declarations
+import { compiledCli, sourceDigest } from "./cli-build.mjs";
+
+async function project(version: string): Promise<string> {
+  const root = await mkdtemp(path.join(tmpdir(), "cli-build-"));
+  await mkdir(path.join(root, "lib", "cli"), { recursive: true });
+  await writeFile(path.join(root, "package.json"), "{}");
+  await writeFile(path.join(root, "tsconfig.json"), "{}");
+  await writeFile(path.join(root, "lib", "version.ts"), `export const VERSION: string = "${version}";\n`);
+  await writeFile(path.join(root, "lib", "cli", "main.ts"), `import { VERSION } from "../version";\nexport async function main(): Promise<string> {\n  return (await import("./late")).late(VERSION);\n}\n`);
+  await writeFile(path.join(root, "lib", "cli", "late.ts"), "export const late = (v: string): string => `late ${v}`;\n");
+  return root;
+}
+
+const run = async (entry: string): Promise<string> => (await import(`${pathToFileURL(entry).href}?${Date.now()}`)).main();
+
+describe("the compiled CLI", () => {
+  it("is rebuilt when any source changes, so an edit never runs old code, and reused while none does", async () => {
+    const root = await project("one");
+    const cache = path.join(root, "cache");
+    const first = await compiledCli(root, cache);
+    expect(await run(first)).toBe("late one");
+    const again = await compiledCli(root, cache);
+    expect(again).toBe(first);
+    const builtAt = statSync(first).mtimeMs;
+    // An edit to a module that main only imports, same length, even within the same millisecond.
+    await writeFile(path.join(root, "lib", "version.ts"), `export const VERSION: string = "two";\n`);
+    const second = await compiledCli(root, cache);
+    expect(second).not.toBe(first);
+    expect(await run(second)).toBe("late two");
+    expect(statSync(second).mtimeMs).toBeGreaterThanOrEqual(builtAt);
+    // A file added to lib counts too; tests don't.
+    const digest = sourceDigest(root);
+    await writeFile(path.join(root, "lib", "cli", "late.test.ts"), "export {};\n");
+    expect(sourceDigest(root)).toBe(digest);
+    await writeFile(path.join(root, "lib", "new.ts"), "export {};\n");
+    expect(sourceDigest(root)).not.toBe(digest);
+  });
+});
