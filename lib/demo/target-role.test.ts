@@ -131,6 +131,9 @@ describe.each(pgServers())("the demo's target role on $name PostgreSQL", (server
       await requestPhase(pool, r.id, "apply", DBA, {}, targets);
       expect(await settledVerify(pool, r.id, 120_000)).toEqual({ state: "verified", error: null, failed: [] });
       expect((await rolloutTasks(pool, r.id)).filter((t) => t.kind === "create_index").map((t) => t.status)).toEqual(Array(6).fill("done"));
+      // The demo's targets have amcheck, and the deploy role may run bt_index_check on what it built.
+      const checked = (await getRollout(pool, r.id))!.verify!.indexes.map((c) => (c.evidence as { amcheck?: { status: string } }).amcheck?.status);
+      expect(checked).toEqual(Array(6).fill("ok"));
     } finally {
       await runner.stop();
       await pool.end();

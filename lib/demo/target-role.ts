@@ -65,6 +65,10 @@ export async function ensureTargetRole(adminUrl: string, dbUrl: (db: string) => 
       for (const r of rows) {
         await c.query(`ALTER ${r.kind === "m" ? "MATERIALIZED VIEW" : "TABLE"} ${quoteQualified(r.schema, r.name)} OWNER TO ${owner}`);
       }
+      // Verify checks each new B-tree index with amcheck (it takes only an AccessShareLock); its
+      // functions are the superuser's until granted.
+      await c.query("CREATE EXTENSION IF NOT EXISTS amcheck");
+      await c.query(`GRANT EXECUTE ON FUNCTION bt_index_check(regclass, boolean) TO ${deploy}`);
     });
   }
   return {

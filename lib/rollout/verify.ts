@@ -1,7 +1,7 @@
 import { parseSync } from "libpg-query";
 import type pg from "pg";
 import { parserReady } from "../changeset/parse";
-import { quoteQualified } from "../sql/quote";
+import { quoteIdent, quoteQualified } from "../sql/quote";
 import { indexState } from "../targets/catalog";
 import { withTargetClient } from "../targets/connect";
 import { explainQuery } from "../targets/explain";
@@ -28,7 +28,8 @@ export async function runVerify(target: TargetConfig, tasks: PlannedTask[], work
   const created = tasks.filter((t) => t.kind === "create_index");
   return withTargetClient(target, async (db) => {
     const indexes: CheckResult[] = [];
-    for (const t of created) indexes.push(await verifyIndex(db, t));
+    const amcheck = await amcheckSchema(db);
+    for (const t of created) indexes.push(await verifyIndex(db, t, amcheck));
     const names = new Set(created.map((t) => t.indexName));
     const plans: CheckResult[] = [];
     for (const w of workloads.filter((x) => names.has(x.index))) plans.push(await verifyPlan(db, w));
@@ -37,16 +38,55 @@ export async function runVerify(target: TargetConfig, tasks: PlannedTask[], work
   }, { applicationName: "indexdeck:verify", statementTimeoutMs: 15_000 });
 }
 
-async function verifyIndex(db: pg.ClientBase, t: PlannedTask): Promise<CheckResult> {
+async function verifyIndex(db: pg.ClientBase, t: PlannedTask, amcheck: string | null): Promise<CheckResult> {
   const name = quoteQualified(t.schemaName, t.indexName!);
   const s = await indexState(db, name);
   const base = { id: `index:${t.indexName}`, title: t.indexName! };
   if (!s.exists) return { ...base, status: "fail", summary: "does not exist", evidence: s };
   if (!s.valid || !s.ready) return { ...base, status: "fail", summary: `exists but indisvalid=${s.valid}, indisready=${s.ready}`, evidence: s };
   const matches = definitionShape(s.definition!) === definitionShape(t.statement);
-  const evidence = { ...s, expected: t.statement };
-  if (!matches) return { ...base, status: "fail", summary: `definition differs from the change set: ${s.definition}`, evidence };
-  return { ...base, status: "pass", summary: `valid and ready, ${((s.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB, definition matches`, evidence };
+  if (!matches) return { ...base, status: "fail", summary: `definition differs from the change set: ${s.definition}`, evidence: { ...s, expected: t.statement } };
+  const sound = await checkBtree(db, name, definitionMethod(t.statement), amcheck);
+  const evidence = { ...s, expected: t.statement, amcheck: sound };
+  if (sound.status === "corrupt") return { ...base, status: "fail", summary: `amcheck bt_index_check found a problem: ${sound.detail}`, evidence };
+  return { ...base, status: "pass", summary: `valid and ready, ${((s.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB, definition matches; ${sound.detail}`, evidence };
+}
+
+function definitionMethod(sql: string): string {
+  const stmt = (parseSync(sql) as { stmts: Array<{ stmt: { IndexStmt: { accessMethod?: string } } }> }).stmts[0].stmt.IndexStmt;
+  return stmt.accessMethod ?? "btree";
+}
+
+/** The schema amcheck is installed in on the target, or null when it isn't. */
+async function amcheckSchema(db: pg.ClientBase): Promise<string | null> {
+  const { rows } = await db.query<{ schema: string }>(
+    `SELECT n.nspname AS schema
+       FROM pg_extension e
+       JOIN pg_namespace n ON n.oid = e.extnamespace
+      WHERE e.extname = 'amcheck'`,
+  );
+  return rows[0]?.schema ?? null;
+}
+
+type Soundness = { status: "ok" | "corrupt" | "not_measured"; detail: string };
+
+/**
+ * A valid index is not yet a sound one: amcheck's bt_index_check reads the new B-tree's pages and
+ * checks their order and structure, under an AccessShareLock only (writes go on). Where amcheck isn't
+ * installed, or the role may not run it, the answer is "not measured", never a pass.
+ */
+async function checkBtree(db: pg.ClientBase, index: string, method: string, schema: string | null): Promise<Soundness> {
+  if (method !== "btree") return { status: "not_measured", detail: `amcheck: not measured (a ${method} index; bt_index_check reads B-trees)` };
+  if (!schema) return { status: "not_measured", detail: "amcheck: not measured (amcheck not installed: CREATE EXTENSION amcheck, and GRANT EXECUTE on bt_index_check to the target role)" };
+  try {
+    await db.query(`SELECT ${quoteIdent(schema)}.bt_index_check($1::regclass, false)`, [index]);
+    return { status: "ok", detail: "amcheck bt_index_check: ok" };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    // 42501: the role may not run it; anything else is amcheck's own verdict (XX002 index corrupted, and the like).
+    if (code === "42501") return { status: "not_measured", detail: "amcheck: not measured (this role may not execute bt_index_check)" };
+    return { status: "corrupt", detail: (err as Error).message };
+  }
 }
 
 // The plan of a query pattern depends on its parameters (a common org and status can make another
