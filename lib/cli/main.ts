@@ -1,50 +1,93 @@
 import { InputError } from "../changeset/files";
 import { UsageError, processIo, type Io } from "./io";
 
-const USAGE = `indexdeck — roll out PostgreSQL indexes safely
-
-  indexdeck lint PATH... [--format text|json|github] [--database-url URL]
-  indexdeck migrate                      apply sql/app/ as DATABASE_OWNER_URL, grant DATABASE_URL's role its rights
-  indexdeck users add --email E --role R create a user (password from stdin or generated)
-  indexdeck users disable|enable --email E, set-role --email E --role R, reset-password --email E
-  indexdeck users list [--json]          every user, its role and whether it is disabled
-  indexdeck users add --email E --role R --service   a service user: no password, acts only through API tokens
-  indexdeck tokens create --email E --name N --role R --days D [--target ID]...   an API token (secret printed once)
-  indexdeck tokens list [--email E] [--json], tokens revoke --id N
-  indexdeck audit verify [--json] [--anchor FILE]   recompute the audit chain (signatures with INDEXDECK_AUDIT_KEY)
-  indexdeck audit checkpoint --anchor FILE          verify, then append a signed checkpoint of the head to FILE
-  indexdeck worker                       run rollout jobs without the web app
-
-  indexdeck precheck|apply|verify|rollback --changeset FILE --database-url URL [--json]
-  indexdeck precheck|apply|verify|rollback|cancel --rollout ID --as LOGIN [--json]
-  indexdeck report (--target ID | --database-url URL) [--json]   unused, duplicate, invalid indexes
-  indexdeck report rollout ID [--format md]                       a rollout's completion report
-`;
-
 type Run = (argv: string[], io: Io) => Promise<number>;
 
-/**
- * Each command, loaded on use so that none pays for the parser, pg or the store unless it needs them;
- * `store`: it may open the store's pool, which is closed when it ends.
- */
-const phase = (name: Parameters<typeof import("./phases").phaseCommand>[0]): { run: Run; store: boolean } => ({
+interface Command {
+  run: Run;
+  /** It may open the store's pool, which is closed when it ends. */
+  store: boolean;
+  /** What `indexdeck NAME --help` prints, and this command's lines of the whole usage. */
+  usage: string[];
+}
+
+const PHASE_LINES = [
+  "indexdeck precheck|apply|verify|rollback --changeset FILE --database-url URL [--json] [--backup-id ID] [--disk-free TEXT] [--reason TEXT]",
+  "indexdeck precheck|apply|verify|rollback|cancel --rollout ID --as LOGIN [--json] [--backup-id ID] [--reason TEXT]",
+];
+
+// Loaded on use, so that no command pays for the parser, pg or the store unless it needs them.
+const phase = (name: Parameters<typeof import("./phases").phaseCommand>[0]): Command => ({
   run: async (argv, io) => (await import("./phases")).phaseCommand(name, argv, io),
   store: true,
+  usage: PHASE_LINES,
 });
-const COMMANDS: Record<string, { run: Run; store: boolean }> = {
-  lint: { run: async (argv, io) => (await import("./lint")).lintCommand(argv, io), store: false },
-  migrate: { run: async (argv, io) => (await import("./store-commands")).migrateCommand(argv, io), store: true },
-  users: { run: async (argv, io) => (await import("./users")).usersCommand(argv, io), store: true },
-  tokens: { run: async (argv, io) => (await import("./tokens")).tokensCommand(argv, io), store: true },
-  audit: { run: async (argv, io) => (await import("./store-commands")).auditCommand(argv, io), store: true },
-  worker: { run: async (argv, io) => (await import("./worker")).workerCommand(argv, io), store: true },
+
+const COMMANDS: Record<string, Command> = {
+  lint: {
+    run: async (argv, io) => (await import("./lint")).lintCommand(argv, io),
+    store: false,
+    usage: ["indexdeck lint PATH... [--format text|json|github] [--database-url URL] [--rules]   lint change sets (files or directories)"],
+  },
+  migrate: {
+    run: async (argv, io) => (await import("./store-commands")).migrateCommand(argv, io),
+    store: true,
+    usage: ["indexdeck migrate   apply sql/app/ as DATABASE_OWNER_URL, grant DATABASE_URL's role its rights"],
+  },
+  users: {
+    run: async (argv, io) => (await import("./users")).usersCommand(argv, io),
+    store: true,
+    usage: [
+      "indexdeck users add --email E --role R [--service]   create a user (password from stdin or generated; a service user has none)",
+      "indexdeck users disable|enable|reset-password --email E, users set-role --email E --role R",
+      "indexdeck users list [--json]   every user, its role and whether it is disabled",
+    ],
+  },
+  tokens: {
+    run: async (argv, io) => (await import("./tokens")).tokensCommand(argv, io),
+    store: true,
+    usage: [
+      "indexdeck tokens create --email E --name N --role R --days D [--target ID]...   an API token (secret printed once)",
+      "indexdeck tokens list [--email E] [--json], tokens revoke --id N",
+    ],
+  },
+  audit: {
+    run: async (argv, io) => (await import("./store-commands")).auditCommand(argv, io),
+    store: true,
+    usage: [
+      "indexdeck audit verify [--json] [--file EXPORT.json] [--anchor FILE]   recompute the audit chain (signatures with INDEXDECK_AUDIT_KEY)",
+      "indexdeck audit checkpoint --anchor FILE   verify, then append a signed checkpoint of the head to FILE",
+    ],
+  },
+  worker: {
+    run: async (argv, io) => (await import("./worker")).workerCommand(argv, io),
+    store: true,
+    usage: ["indexdeck worker   run rollout jobs without the web app"],
+  },
   precheck: phase("precheck"),
   apply: phase("apply"),
   verify: phase("verify"),
   rollback: phase("rollback"),
   cancel: phase("cancel"),
-  report: { run: async (argv, io) => (await import("./report")).reportCommand(argv, io), store: true },
+  report: {
+    run: async (argv, io) => (await import("./report")).reportCommand(argv, io),
+    store: true,
+    usage: [
+      "indexdeck report (--target ID | --database-url URL) [--json]   unused, duplicate, invalid indexes",
+      "indexdeck report rollout ID [--format md]   a rollout's completion report",
+    ],
+  },
 };
+
+/** One place for what every command's exit status means. */
+const EXIT_CODES = "exit codes: 0 clean or done, 1 findings or a failed phase, 2 unusable input (bad usage, unreadable or invalid files)";
+
+const USAGE = `indexdeck — roll out PostgreSQL indexes safely
+
+${[...new Set(Object.values(COMMANDS).flatMap((c) => c.usage))].map((l) => `  ${l}`).join("\n")}
+
+${EXIT_CODES}
+`;
 
 /** Runs one CLI command and returns its exit status: 0 ok, 1 findings or failure, 2 bad usage or input. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -53,6 +96,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   if (!command) {
     io.err(name && name !== "--help" ? `unknown command: ${name}\n\n${USAGE}` : USAGE);
     return name === "--help" ? 0 : 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.out(`${command.usage.map((l) => `  ${l}`).join("\n")}\n\n${EXIT_CODES}\n`);
+    return 0;
   }
   try {
     return await command.run(rest, io);

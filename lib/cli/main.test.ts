@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { runCli } from "./testing";
+
+const COMMANDS = ["lint", "migrate", "users", "tokens", "audit", "worker", "precheck", "apply", "verify", "rollback", "cancel", "report"];
+
+describe("indexdeck's usage", () => {
+  it("answers --help for every subcommand with its own options and the exit codes, touching nothing", async () => {
+    for (const name of COMMANDS) {
+      const r = await runCli([name, "--help"]);
+      expect(r, name).toMatchObject({ code: 0, err: "" });
+      expect(r.out, name).toMatch(new RegExp(`indexdeck (\\S+\\|)?${name}\\b`));
+      expect(r.out, name).toContain("exit codes: 0 clean or done, 1 findings or a failed phase, 2 unusable input");
+    }
+    expect((await runCli(["report", "--help"])).out).toContain("indexdeck report rollout ID [--format md]");
+  });
+
+  it("lists every command in the whole usage, and names the subcommand and the option it does not know", async () => {
+    const all = await runCli(["--help"]);
+    expect(all.code).toBe(0);
+    for (const name of COMMANDS) expect(all.err).toMatch(new RegExp(`indexdeck (\\S+\\|)?${name}\\b`));
+    const bad = await runCli(["report", "--bogus"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^indexdeck report: .*'--bogus'/);
+    expect(await runCli(["nope"])).toMatchObject({ code: 2, err: expect.stringContaining("unknown command: nope") });
+  });
+});
