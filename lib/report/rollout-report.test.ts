@@ -78,3 +78,23 @@ describe.each(pgServers())("who reads what in the rollout report on $name Postgr
     await pool.end();
   });
 });
+
+describe.each(pgServers())("the report's chain verdict on $name PostgreSQL", (server) => {
+  // A report is a page anyone may reload: recomputing the whole chain for each one made 50 concurrent
+  // reports cost 50 whole verifies. It shows the verdict the Audit page shows (lib/audit/recent-verdict.ts),
+  // one whole run a minute per app server, and says how old that run is.
+  it("shares one whole-chain run between reports, says when it ran, and still counts rows written since", async () => {
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const targets = parseTargetsFile(JSON.stringify({ targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }] }), "t.json");
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "chain.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" }, DBA);
+    const first = await buildRolloutReport(pool, r.id, "manager");
+    await withTransaction(pool, (tx) => appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.note", rolloutId: r.id, details: {} }));
+    const second = await buildRolloutReport(pool, r.id, "manager");
+    expect(first.governance!.chain.wholeChainAt).toBeInstanceOf(Date);
+    expect(second.governance!.chain.wholeChainAt).toEqual(first.governance!.chain.wholeChainAt);
+    expect(second.governance!.chain).toMatchObject({ ok: true, rows: first.governance!.chain.rows + 1, firstBadId: null });
+    const text = reportMarkdown(second);
+    expect(text).toContain(`Chain verdict at export: **intact (${second.governance!.chain.rows} rows)**; the whole chain was last recomputed at `);
+    await pool.end();
+  });
+});

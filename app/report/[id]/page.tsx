@@ -1,6 +1,6 @@
 import { formatWhen } from "@/lib/format";
 import Link from "next/link";
-import { buildRolloutReport, governanceWithheld, ReportError } from "@/lib/report/rollout-report";
+import { buildRolloutReport, chainAge, governanceWithheld, ReportError } from "@/lib/report/rollout-report";
 import { storePool } from "@/lib/store/pool";
 import { TROUBLESHOOTING, troubleshootingFor } from "@/lib/troubleshooting";
 import { pageActor } from "@/app/lib/session";
@@ -81,7 +81,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
       <h2>Audit trail</h2>
       {!r.governance ? <p data-testid="report-chain">{governanceWithheld(r.reader)}</p> : (
         <>
-          <p data-testid="report-chain">Chain verdict at export: <strong>{r.governance.chain.ok ? `intact (${r.governance.chain.rows} rows)` : `BROKEN at row ${r.governance.chain.firstBadId}`}</strong></p>
+          <p data-testid="report-chain">Chain verdict at export: <strong>{r.governance.chain.ok ? `intact (${r.governance.chain.rows} rows)` : `BROKEN at row ${r.governance.chain.firstBadId}`}</strong>; {chainAge(r.governance.chain.wholeChainAt)}</p>
           <table><thead><tr><th>#</th><th>When</th><th>Who</th><th>Action</th><th>Hash</th></tr></thead>
             <tbody>{r.governance.auditRows.map((a) => <tr key={a.id}><td>{a.id}</td><td>{formatWhen(a.at)}</td><td>{a.actor}</td><td>{a.action}</td><td><code>{a.hash}</code></td></tr>)}</tbody></table>
         </>
