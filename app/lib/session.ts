@@ -4,11 +4,15 @@ import { redirect } from "next/navigation";
 import { NextResponse } from "next/server";
 import { cache } from "react";
 import { can, type Action, type Actor } from "@/lib/auth/policy";
-import { parseSessionClaims, sessionActor, sessionLifetimeMs, sessionUsers, type SessionClaims } from "@/lib/auth/sessions";
+import { parseSessionClaims, sessionActor, sessionLifetimeMs, sessionUsers, type RevokedSessionUse, type SessionClaims } from "@/lib/auth/sessions";
 import { storePool } from "@/lib/store/pool";
+import { RefusalLog } from "@/lib/web/refusals";
 
 // next-auth's cookie: prefixed on https, and split into .0, .1 … when it grows past 4 KB.
 const SESSION_COOKIE = `${(process.env.NEXTAUTH_URL ?? "").startsWith("https://") ? "__Secure-" : ""}next-auth.session-token`;
+
+// One per app server: a revoked session used reaches the audit log at most once a minute per user.
+const revokedSessions = new RefusalLog<RevokedSessionUse>(() => storePool());
 
 /** The session cookie's claims: decrypted and checked (signature, expiry) here, nothing more. */
 async function sessionClaims(): Promise<SessionClaims | null> {
@@ -32,7 +36,7 @@ async function sessionClaims(): Promise<SessionClaims | null> {
  */
 export const currentActor = cache(async (): Promise<Actor | null> => {
   const claims = await sessionClaims();
-  return claims ? sessionActor(sessionUsers(storePool()), claims, sessionLifetimeMs()) : null;
+  return claims ? sessionActor(sessionUsers(storePool()), claims, sessionLifetimeMs(), revokedSessions) : null;
 });
 
 /**
@@ -42,7 +46,7 @@ export const currentActor = cache(async (): Promise<Actor | null> => {
 export async function sessionRecheck(action: Action): Promise<() => Promise<boolean>> {
   const claims = await sessionClaims();
   return async () => {
-    const actor = claims ? await sessionActor(sessionUsers(storePool()), claims, sessionLifetimeMs()) : null;
+    const actor = claims ? await sessionActor(sessionUsers(storePool()), claims, sessionLifetimeMs(), revokedSessions) : null;
     return can(actor?.role, action);
   };
 }
