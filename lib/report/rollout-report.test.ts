@@ -4,7 +4,7 @@ import { freshDatabase, pgServers } from "../testing/db";
 import { createRollout, getRollout, transition } from "../rollout/rollouts";
 import { DBA, uploadChangeSet } from "../rollout/testing";
 import { decideRollout } from "../rollout/approvals";
-import { buildRolloutReport, md, reportMarkdown, ReportError, visibleRollout } from "./rollout-report";
+import { buildRolloutReport, md, reportMarkdown, ReportError, ROLLOUT_AUDIT_ROWS_SQL, visibleRollout } from "./rollout-report";
 import { parseTargetsFile } from "../targets/config";
 import { appendAudit } from "../audit/log";
 import { withTransaction } from "../store/pool";
@@ -95,6 +95,21 @@ describe.each(pgServers())("the report's chain verdict on $name PostgreSQL", (se
     expect(second.governance!.chain).toMatchObject({ ok: true, rows: first.governance!.chain.rows + 1, firstBadId: null });
     const text = reportMarkdown(second);
     expect(text).toContain(`Chain verdict at export: **intact (${second.governance!.chain.rows} rows)**; the whole chain was last recomputed at `);
+    await pool.end();
+  });
+});
+
+describe.each(pgServers())("the report's audit trail on $name PostgreSQL", (server) => {
+  // Each report reads its rollout's audit rows: by index, so its cost doesn't grow with the whole log.
+  it("reads a rollout's audit rows through an index, not by scanning the whole log", async () => {
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    await withTransaction(pool, async (tx) => {
+      for (let i = 0; i < 3000; i++) await appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.approve", rolloutId: null, details: { i } });
+    });
+    await pool.query("ANALYZE audit_log");
+    const { rows: [{ "QUERY PLAN": [plan] }] } = await pool.query(`EXPLAIN (FORMAT JSON) ${ROLLOUT_AUDIT_ROWS_SQL}`, [42]);
+    expect(JSON.stringify(plan)).toContain('"Index Name":"audit_log_rollout"');
+    expect(JSON.stringify(plan)).not.toContain('"Node Type":"Seq Scan"');
     await pool.end();
   });
 });

@@ -105,15 +105,24 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
   };
 }
 
+/** One rollout's audit rows, in chain order (index audit_log_rollout: a report never scans the whole log). */
+export const ROLLOUT_AUDIT_ROWS_SQL = `
+  SELECT id,
+         action,
+         actor,
+         at,
+         hash,
+         details
+    FROM audit_log
+   WHERE rollout_id = $1
+   ORDER BY id`;
+
 async function governanceRecords(db: Pick<pg.Pool, "query" | "connect">, rolloutId: number): Promise<NonNullable<RolloutReport["governance"]>> {
   // Never a whole verify per report: that made each request cost the whole chain (50 concurrent reports,
   // 50 whole runs). The shared verdict recomputes it at most once a minute per app server.
   const [chain, { rows: auditRows }] = await Promise.all([
     recentVerdict(db),
-    db.query<{ id: number; action: string; actor: string | null; at: Date; hash: string; details: { reason?: string } }>(
-      "SELECT id, action, actor, at, hash, details FROM audit_log WHERE rollout_id = $1 ORDER BY id",
-      [rolloutId],
-    ),
+    db.query<{ id: number; action: string; actor: string | null; at: Date; hash: string; details: { reason?: string } }>(ROLLOUT_AUDIT_ROWS_SQL, [rolloutId]),
   ]);
   return {
     overrides: auditRows.filter((r) => r.action === "rollout.window.override" || r.action === "rollout.promotion.waive").map((r) => ({ action: r.action, actor: r.actor ?? "", reason: r.details.reason ?? "", hash: r.hash })),
