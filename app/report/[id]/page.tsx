@@ -2,6 +2,7 @@ import { formatWhen } from "@/lib/format";
 import Link from "next/link";
 import { buildRolloutReport, chainAge, governanceWithheld, ReportError } from "@/lib/report/rollout-report";
 import { storePool } from "@/lib/store/pool";
+import { BusyError, reportWork } from "@/lib/web/work-limit";
 import { TROUBLESHOOTING, troubleshootingFor } from "@/lib/troubleshooting";
 import { pageActor } from "@/app/lib/session";
 import { Forbidden } from "@/components/forbidden";
@@ -20,8 +21,10 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
   let r;
   try {
     if (!id.success) throw new ReportError(`there is no rollout ${(await params).id}`);
-    r = await buildRolloutReport(storePool(), id.data, actor.role);
+    // A few at a time per server (lib/web/work-limit.ts): a burst of reports waits its turn, sign-ins don't.
+    r = await reportWork.run(() => buildRolloutReport(storePool(), id.data, actor.role));
   } catch (err) {
+    if (err instanceof BusyError) return <main className="report"><h1>Busy</h1><p role="alert">{err.message}.</p></main>;
     if (!(err instanceof ReportError)) throw err;
     return <main className="report"><h1>No report</h1><p>{err.message}.</p><p className="no-print"><Link href="/rollouts">All rollouts</Link></p></main>;
   }
