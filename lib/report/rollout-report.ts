@@ -105,6 +105,40 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
   };
 }
 
+/**
+ * Reports asked for at once: concurrent requests for one rollout's report with one role share one
+ * build, and a build is handed out for `maxAgeMs` after it finished (its "Generated" time says when).
+ * Fifty downloads of one report in a burst thus cost one build per app server, not fifty.
+ */
+export class SharedReports {
+  private readonly entries = new Map<string, { db: object; report: Promise<RolloutReport>; done: number | null }>();
+  /** How many reports were actually built (tests and diagnostics). */
+  builds = 0;
+
+  constructor(private readonly maxAgeMs = 2_000) {}
+
+  get(db: Pick<pg.Pool, "query" | "connect">, rolloutId: number, reader: Role): Promise<RolloutReport> {
+    const key = `${rolloutId}:${reader}`;
+    const hit = this.entries.get(key);
+    if (hit && hit.db === db && (hit.done === null || Date.now() - hit.done < this.maxAgeMs)) return hit.report;
+    this.builds++;
+    const entry: { db: object; report: Promise<RolloutReport>; done: number | null } = { db, report: buildRolloutReport(db, rolloutId, reader), done: null };
+    this.entries.set(key, entry);
+    const forget = () => { if (this.entries.get(key) === entry) this.entries.delete(key); };
+    entry.report.then(
+      () => {
+        entry.done = Date.now();
+        setTimeout(forget, this.maxAgeMs).unref(); // memory stays bounded by what was asked for lately
+      },
+      forget, // a failure (no such rollout) is not kept: the next asker tries again
+    );
+    return entry.report;
+  }
+}
+
+/** This app server's shared reports: the report page and its Markdown ask the same one. */
+export const sharedReports = new SharedReports();
+
 /** One rollout's audit rows, in chain order (index audit_log_rollout: a report never scans the whole log). */
 export const ROLLOUT_AUDIT_ROWS_SQL = `
   SELECT id,

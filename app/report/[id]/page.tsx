@@ -1,6 +1,6 @@
 import { formatWhen } from "@/lib/format";
 import Link from "next/link";
-import { buildRolloutReport, chainAge, governanceWithheld, ReportError } from "@/lib/report/rollout-report";
+import { chainAge, governanceWithheld, ReportError, sharedReports } from "@/lib/report/rollout-report";
 import { storePool } from "@/lib/store/pool";
 import { BusyError, reportWork } from "@/lib/web/work-limit";
 import { TROUBLESHOOTING, troubleshootingFor } from "@/lib/troubleshooting";
@@ -22,7 +22,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
   try {
     if (!id.success) throw new ReportError(`there is no rollout ${(await params).id}`);
     // A few at a time per server (lib/web/work-limit.ts): a burst of reports waits its turn, sign-ins don't.
-    r = await reportWork.run(() => buildRolloutReport(storePool(), id.data, actor.role));
+    r = await reportWork.run(() => sharedReports.get(storePool(), id.data, actor.role));
   } catch (err) {
     if (err instanceof BusyError) return <main className="report"><h1>Busy</h1><p role="alert">{err.message}.</p></main>;
     if (!(err instanceof ReportError)) throw err;

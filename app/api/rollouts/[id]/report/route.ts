@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { buildRolloutReport, ReportError, reportMarkdown } from "@/lib/report/rollout-report";
+import { ReportError, reportMarkdown, sharedReports } from "@/lib/report/rollout-report";
 import { storePool } from "@/lib/store/pool";
 import { BusyError, reportWork } from "@/lib/web/work-limit";
 import { apiActor } from "@/app/lib/session";
@@ -15,7 +15,7 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
   if (!id.success) return NextResponse.json({ error: "invalid rollout id" }, { status: 404 });
   try {
     // A few at a time per server (lib/web/work-limit.ts): a burst of reports waits its turn, sign-ins don't.
-    const text = await reportWork.run(async () => reportMarkdown(await buildRolloutReport(storePool(), id.data, actor.role)));
+    const text = reportMarkdown(await reportWork.run(() => sharedReports.get(storePool(), id.data, actor.role)));
     return new Response(text, { headers: { "Content-Type": "text/markdown; charset=utf-8", "Content-Disposition": `attachment; filename="indexdeck-rollout-${id.data}.md"` } });
   } catch (err) {
     if (err instanceof ReportError) return NextResponse.json({ error: err.message }, { status: 404 });
