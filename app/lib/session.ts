@@ -4,7 +4,7 @@ import { redirect } from "next/navigation";
 import { NextResponse } from "next/server";
 import { cache } from "react";
 import { can, type Action, type Actor } from "@/lib/auth/policy";
-import { parseSessionClaims, sessionActor, sessionLifetimeMs, sessionUsers, type SessionClaims } from "@/lib/auth/sessions";
+import { parseSessionClaims, sessionActor, sessionLifetimeMs, sessionUsers, type RevokedSessionUse, type SessionClaims } from "@/lib/auth/sessions";
 import { apiTokens, bearerSecret, tokenVerdict } from "@/lib/auth/tokens";
 import { storePool } from "@/lib/store/pool";
 import { RefusalLog } from "@/lib/web/refusals";
@@ -20,6 +20,9 @@ async function hasSessionCookie(): Promise<boolean> {
   const jar = await cookies();
   return jar.getAll().some((c) => c.name === SESSION_COOKIE || c.name.startsWith(`${SESSION_COOKIE}.`));
 }
+
+// One per app server: a revoked session used reaches the audit log at most once a minute per user.
+const revokedSessions = new RefusalLog<RevokedSessionUse>(() => storePool());
 
 /** The session cookie's claims: decrypted and checked (signature, expiry) here, nothing more. */
 async function sessionClaims(): Promise<SessionClaims | null> {
@@ -43,7 +46,7 @@ async function sessionClaims(): Promise<SessionClaims | null> {
  */
 export const currentActor = cache(async (): Promise<Actor | null> => {
   const claims = await sessionClaims();
-  return claims ? sessionActor(sessionUsers(storePool()), claims, sessionLifetimeMs()) : null;
+  return claims ? sessionActor(sessionUsers(storePool()), claims, sessionLifetimeMs(), revokedSessions) : null;
 });
 
 /**
@@ -61,7 +64,7 @@ export async function sessionRecheck(action: Action): Promise<() => Promise<bool
   }
   const claims = await sessionClaims();
   return async () => {
-    const actor = claims ? await sessionActor(sessionUsers(storePool()), claims, sessionLifetimeMs()) : null;
+    const actor = claims ? await sessionActor(sessionUsers(storePool()), claims, sessionLifetimeMs(), revokedSessions) : null;
     return can(actor?.role, action);
   };
 }

@@ -25,8 +25,24 @@ function params(f: AuditFilter): unknown[] {
   return [f.target || null, f.actor || null, f.action || null, f.from ?? null, f.to ?? null];
 }
 
-export async function searchAudit(db: Pick<pg.Pool, "query">, f: AuditFilter, limit = 200): Promise<AuditRow[]> {
-  const { rows } = await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE ${WHERE} ORDER BY id DESC LIMIT $6`, [...params(f), limit]);
+/** Rows per page of the Audit screen: a view reads at most this many, however long the log is. */
+export const AUDIT_PAGE_SIZE = 200;
+
+/** Where a page of the Audit screen starts (`?before=ID`: rows older than that one), as it arrives in a URL. */
+export const AuditPosition = z.object({
+  before: z.string().regex(/^[1-9]\d{0,15}$/, "a row id (whole number from 1)").transform(Number).optional(),
+});
+
+/**
+ * One page of matching rows, newest first, older than `before` when given (keyset paging: a page
+ * deep in the log costs what the first does). `limit` is capped at AUDIT_PAGE_SIZE.
+ */
+export async function searchAudit(db: Pick<pg.Pool, "query">, f: AuditFilter, page: { before?: number; limit?: number } = {}): Promise<AuditRow[]> {
+  const limit = Math.min(Math.max(1, page.limit ?? AUDIT_PAGE_SIZE), AUDIT_PAGE_SIZE);
+  const { rows } = await db.query<AuditRow>(
+    `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE ${WHERE} AND ($6::bigint IS NULL OR id < $6) ORDER BY id DESC LIMIT $7`,
+    [...params(f), page.before ?? null, limit],
+  );
   return rows;
 }
 

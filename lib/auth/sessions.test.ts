@@ -3,7 +3,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { freshDatabase, pgServers } from "../testing/db";
 import { changeUser } from "./manage";
 import { createUser } from "./users";
-import { parseSessionClaims, sessionActor, sessionLifetimeMs, SessionUsers, type SessionClaims } from "./sessions";
+import { verifyAudit } from "../audit/verify";
+import { RefusalLog } from "../web/refusals";
+import { parseSessionClaims, sessionActor, sessionLifetimeMs, SessionUsers, type RevokedSessionUse, type SessionClaims } from "./sessions";
 import type { Actor } from "./policy";
 
 const HOUR = 60 * 60 * 1000;
@@ -108,5 +110,46 @@ describe.each(pgServers())("sessions follow the user on $name PostgreSQL", (serv
   it("refuses a session of a user that no longer exists or never did", async () => {
     const users = new SessionUsers(pool, { ttlMs: 10_000, now });
     expect(await sessionActor(users, { uid: 999_999, sv: 1, signedInAt: clock }, 12 * HOUR)).toBeNull();
+  });
+});
+
+describe.each(pgServers())("a revoked session used, in the audit log on $name PostgreSQL", (server) => {
+  let pool: pg.Pool;
+  beforeEach(async () => {
+    pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    return () => pool.end();
+  });
+
+  const revokedRows = async () => (await pool.query(
+    "SELECT actor, role, action, details FROM audit_log WHERE action = 'request.refused.revoked-session' ORDER BY id",
+  )).rows;
+
+  // A cookie that outlived its session is a security event (issue 16, "Bad input"), but a browser or a
+  // script holding one may retry every second: one row per user per window, with the count, not a row
+  // per request, so it can't grow the chain or hold its lock.
+  it("writes one row per user per window with the count and why, for a stale session version or a disabled user", async () => {
+    const admin = await createUser(pool, { email: "root", role: "admin", password: "admin password long" }, null);
+    const dba = await createUser(pool, { email: "dba", role: "dba", password: "correct horse battery" }, null);
+    const sre = await createUser(pool, { email: "sre", role: "sre", password: "correct horse battery" }, null);
+    const users = new SessionUsers(pool, { ttlMs: 0 });
+    const revoked = new RefusalLog<RevokedSessionUse>(() => pool, 60_000);
+    const old = (a: Actor): SessionClaims => ({ uid: a.id, sv: 1, signedInAt: Date.now() });
+
+    expect(await sessionActor(users, old(dba), 12 * HOUR, revoked)).not.toBeNull();
+    await changeUser(pool, "dba", { op: "disable" }, admin, users);
+    await changeUser(pool, "sre", { op: "logout-everywhere" }, sre, users);
+    for (let i = 0; i < 30; i++) expect(await sessionActor(users, old(dba), 12 * HOUR, revoked)).toBeNull();
+    for (let i = 0; i < 3; i++) expect(await sessionActor(users, old(sre), 12 * HOUR, revoked)).toBeNull();
+    // An expired session is not a revoked one: it ends as designed and writes nothing.
+    expect(await sessionActor(users, { uid: admin.id, sv: 1, signedInAt: Date.now() - 13 * HOUR }, 12 * HOUR, revoked)).toBeNull();
+    expect(await revokedRows()).toEqual([]); // nothing per request
+    await revoked.flush();
+
+    const rows = await revokedRows();
+    expect(rows.map((r) => [r.actor, r.role, r.details.count])).toEqual([["dba", "dba", 30], ["sre", "sre", 3]]);
+    expect(rows[0].details.samples[0]).toEqual({ reason: "disabled", sessionVersion: 1 });
+    expect(rows[1].details.samples[0]).toEqual({ reason: "session-version", sessionVersion: 1 });
+    expect(rows[0].details.samples).toHaveLength(5);
+    expect((await verifyAudit(pool)).ok).toBe(true);
   });
 });

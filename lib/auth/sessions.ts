@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { Queryable } from "../store/pool";
+import type { RefusalLog } from "../web/refusals";
 import { isRole, type Actor, type Role } from "./policy";
 
 /**
@@ -103,12 +104,20 @@ export function sessionUsers(pool: pg.Pool): SessionUsers {
   return users;
 }
 
+/** What the audit log keeps of one use of a revoked session: why it no longer holds, and its version. */
+export interface RevokedSessionUse {
+  reason: "disabled" | "session-version";
+  sessionVersion: number;
+}
+
 /**
  * The actor a session stands for right now, or null: the user is gone or disabled, the session's
  * version is not the user's (logged out everywhere, disabled, role or password changed since), or
- * its lifetime from sign-in is over.
+ * its lifetime from sign-in is over. A revoked session used (disabled user, stale version) is a
+ * security event: noted in `revoked`, which writes one audit row per user per window with the count.
+ * An expired session just ends, as designed.
  */
-export async function sessionActor(users: SessionUsers, claims: SessionClaims, lifetimeMs: number): Promise<Actor | null> {
+export async function sessionActor(users: SessionUsers, claims: SessionClaims, lifetimeMs: number, revoked?: RefusalLog<RevokedSessionUse>): Promise<Actor | null> {
   const now = users.now();
   if (claims.signedInAt > now + CLOCK_SKEW_MS || now - claims.signedInAt >= lifetimeMs) return null;
   let user = await users.get(claims.uid);
@@ -118,6 +127,11 @@ export async function sessionActor(users: SessionUsers, claims: SessionClaims, l
     users.forget(claims.uid);
     user = await users.get(claims.uid);
   }
-  if (!user || user.disabled || user.sessionVersion !== claims.sv || !isRole(user.role)) return null;
+  if (user && (user.disabled || user.sessionVersion !== claims.sv)) {
+    const reason = user.disabled ? "disabled" : "session-version";
+    revoked?.note("revoked-session", { reason, sessionVersion: claims.sv }, new Date(now), { key: String(user.id), actor: user.email, role: user.role });
+    return null;
+  }
+  if (!user || !isRole(user.role)) return null;
   return { id: user.id, email: user.email, role: user.role };
 }

@@ -39,6 +39,56 @@ export async function listChangeSets(db: Pick<pg.Pool, "query">, dir = CHANGESET
   return [...files, ...rows.map((r) => ({ ...r, id: `db:${r.id}`, source: "uploaded" as const }))];
 }
 
+/** Change sets per page of the Change sets screen: each is read and linted on its view. */
+export const CHANGESET_PAGE_SIZE = 25;
+
+/** A page number as it arrives in a URL (`?page=`): absent is the first page. */
+export const ChangeSetPage = z.string().regex(/^[1-9]\d{0,5}$/, "page: a whole number from 1 to 100000").transform(Number)
+  .refine((n) => n <= 100_000, "page: a whole number from 1 to 100000").optional().transform((n) => n ?? 1);
+
+export interface ChangeSetListPage {
+  changeSets: ChangeSet[];
+  page: number;
+  pageSize: number;
+  pages: number;
+  total: number;
+}
+
+/**
+ * One page of the list listChangeSets returns (repository files, then uploads newest first), read
+ * page by page from the store: a view costs one page, however many change sets were ever uploaded.
+ */
+export async function listChangeSetPage(db: Pick<pg.Pool, "query">, page: number, dir = CHANGESET_DIR, pageSize = CHANGESET_PAGE_SIZE): Promise<ChangeSetListPage> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith(".sql")).sort();
+  const start = (page - 1) * pageSize;
+  const fileNames = names.slice(start, start + pageSize);
+  const files = await Promise.all(fileNames.map(async (name): Promise<ChangeSet> => {
+    const sql = decodeChangeSet(name, await readFile(path.join(dir, name)));
+    return { id: `file:${name}`, name, source: "repository", sha256: sha256(sql), sql, createdBy: null, createdAt: null };
+  }));
+  const uploadOffset = Math.max(0, start - names.length);
+  const [{ rows }, { rows: [count] }] = await Promise.all([
+    db.query<{ id: number; name: string; sha256: string; sql: string; createdBy: string; createdAt: Date }>(
+      `SELECT id,
+              name,
+              sha256,
+              sql,
+              created_by  AS "createdBy",
+              created_at  AS "createdAt"
+         FROM change_set
+        ORDER BY id DESC
+       OFFSET $1
+        LIMIT $2`,
+      [uploadOffset, pageSize - files.length],
+    ),
+    db.query<{ uploaded: string }>("SELECT count(*) AS uploaded FROM change_set"),
+  ]);
+  const uploads = rows.map((r) => ({ ...r, id: `db:${r.id}`, source: "uploaded" as const }));
+  const uploaded = Number(count.uploaded);
+  const total = names.length + uploaded;
+  return { changeSets: [...files, ...uploads], page, pageSize, pages: Math.max(1, Math.ceil(total / pageSize)), total };
+}
+
 export const UploadChangeSet = z.object({
   name: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, "name: 1-100 letters, digits, '.', '_' or '-'"),
   sql: z.string().min(1, "sql: the change set is empty")

@@ -4,7 +4,7 @@ import { freshDatabase, pgServers } from "../testing/db";
 import { createRollout, getRollout, transition } from "../rollout/rollouts";
 import { DBA, uploadChangeSet } from "../rollout/testing";
 import { decideRollout } from "../rollout/approvals";
-import { buildRolloutReport, md, reportMarkdown, ReportError, visibleRollout } from "./rollout-report";
+import { buildRolloutReport, md, reportMarkdown, ReportError, ROLLOUT_AUDIT_ROWS_SQL, SharedReports, visibleRollout } from "./rollout-report";
 import { parseTargetsFile } from "../targets/config";
 import { appendAudit } from "../audit/log";
 import { withTransaction } from "../store/pool";
@@ -75,6 +75,65 @@ describe.each(pgServers())("who reads what in the rollout report on $name Postgr
     expect(visibleRollout(stored, "manager")).toBe(stored);
     expect(JSON.stringify(visibleRollout(stored, "engineer"))).not.toContain("override-reason-7f3a");
     expect(engineer).toContain("## Audit trail\n\nNot shown: role engineer may not read the audit log (audit:read).");
+    await pool.end();
+  });
+});
+
+describe.each(pgServers())("the report's chain verdict on $name PostgreSQL", (server) => {
+  // A report is a page anyone may reload: recomputing the whole chain for each one made 50 concurrent
+  // reports cost 50 whole verifies. It shows the verdict the Audit page shows (lib/audit/recent-verdict.ts),
+  // one whole run a minute per app server, and says how old that run is.
+  it("shares one whole-chain run between reports, says when it ran, and still counts rows written since", async () => {
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const targets = parseTargetsFile(JSON.stringify({ targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }] }), "t.json");
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "chain.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" }, DBA);
+    const first = await buildRolloutReport(pool, r.id, "manager");
+    await withTransaction(pool, (tx) => appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.note", rolloutId: r.id, details: {} }));
+    const second = await buildRolloutReport(pool, r.id, "manager");
+    expect(first.governance!.chain.wholeChainAt).toBeInstanceOf(Date);
+    expect(second.governance!.chain.wholeChainAt).toEqual(first.governance!.chain.wholeChainAt);
+    expect(second.governance!.chain).toMatchObject({ ok: true, rows: first.governance!.chain.rows + 1, firstBadId: null });
+    const text = reportMarkdown(second);
+    expect(text).toContain(`Chain verdict at export: **intact (${second.governance!.chain.rows} rows)**; the whole chain was last recomputed at `);
+    await pool.end();
+  });
+});
+
+describe.each(pgServers())("the report's audit trail on $name PostgreSQL", (server) => {
+  // Each report reads its rollout's audit rows: by index, so its cost doesn't grow with the whole log.
+  it("reads a rollout's audit rows through an index, not by scanning the whole log", async () => {
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    await withTransaction(pool, async (tx) => {
+      for (let i = 0; i < 3000; i++) await appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.approve", rolloutId: null, details: { i } });
+    });
+    await pool.query("ANALYZE audit_log");
+    const { rows: [{ "QUERY PLAN": [plan] }] } = await pool.query(`EXPLAIN (FORMAT JSON) ${ROLLOUT_AUDIT_ROWS_SQL}`, [42]);
+    expect(JSON.stringify(plan)).toContain('"Index Name":"audit_log_rollout"');
+    expect(JSON.stringify(plan)).not.toContain('"Node Type":"Seq Scan"');
+    await pool.end();
+  });
+});
+
+describe.each(pgServers())("reports asked for at once on $name PostgreSQL", (server) => {
+  // Fifty requests for one report at the same moment are one report: built once and handed to all,
+  // and built again for whoever asks after `maxAgeMs`, or with another role.
+  it("builds one report for concurrent askers of the same rollout and role, and a fresh one afterwards", async () => {
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const targets = parseTargetsFile(JSON.stringify({ targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }] }), "t.json");
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "shared.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" }, DBA);
+    const shared = new SharedReports(200);
+    const burst = await Promise.all(Array.from({ length: 20 }, () => shared.get(pool, r.id, "manager")));
+    expect(new Set(burst).size).toBe(1);
+    expect(shared.builds).toBe(1);
+    const engineer = await shared.get(pool, r.id, "engineer");
+    expect(engineer.governance).toBeNull();
+    expect(shared.builds).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const later = await shared.get(pool, r.id, "manager");
+    expect(later).not.toBe(burst[0]);
+    expect(later.generatedAt.getTime()).toBeGreaterThan(burst[0].generatedAt.getTime());
+    expect(shared.builds).toBe(3);
+    await expect(shared.get(pool, 999999, "manager")).rejects.toThrow(ReportError);
     await pool.end();
   });
 });

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { formatWhen } from "../format";
-import { verifyAudit } from "../audit/verify";
-import { lintText } from "../changeset/lint";
+import { recentVerdict } from "../audit/recent-verdict";
+import { lintCache } from "../changeset/lint-cache";
 import { latencyComparison, sampleNote, type LatencyComparison } from "../monitor/latency";
 import { listApprovals, type Approval } from "../rollout/approvals";
 import { eventsAfter } from "../rollout/events";
@@ -27,7 +27,8 @@ export interface RolloutReport {
   governance: {
     overrides: Array<{ action: string; actor: string; reason: string; hash: string }>;
     auditRows: Array<{ id: number; action: string; actor: string | null; at: Date; hash: string }>;
-    chain: { ok: boolean; rows: number; firstBadId: number | null };
+    /** The Audit page's verdict: the whole chain as of `wholeChainAt`, and every row written since. */
+    chain: { ok: boolean; rows: number; firstBadId: number | null; wholeChainAt: Date };
   } | null;
   /** The role the report was built for: what it leaves out says so by this. */
   reader: Role;
@@ -77,7 +78,7 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
     rolloutTasks(db, rolloutId), listApprovals(db, rolloutId), latencyComparison(db, rolloutId), listSignoffs(db, { rolloutId }),
     eventsAfter(db, rolloutId, 0, 100_000), governed ? governanceRecords(db, rolloutId) : null,
   ]);
-  const lint = await lintText({ file: rollout.changesetName, text: rollout.changesetSql });
+  const lint = await lintCache.lint({ file: rollout.changesetName, text: rollout.changesetSql });
   return {
     rollout: visibleRollout(rollout, reader),
     lint: {
@@ -104,19 +105,69 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
   };
 }
 
+/**
+ * Reports asked for at once: concurrent requests for one rollout's report with one role share one
+ * build, and a build is handed out for `maxAgeMs` after it finished (its "Generated" time says when).
+ * Fifty downloads of one report in a burst thus cost one build per app server, not fifty.
+ */
+export class SharedReports {
+  private readonly entries = new Map<string, { db: object; report: Promise<RolloutReport>; done: number | null }>();
+  /** How many reports were actually built (tests and diagnostics). */
+  builds = 0;
+
+  constructor(private readonly maxAgeMs = 2_000) {}
+
+  get(db: Pick<pg.Pool, "query" | "connect">, rolloutId: number, reader: Role): Promise<RolloutReport> {
+    const key = `${rolloutId}:${reader}`;
+    const hit = this.entries.get(key);
+    if (hit && hit.db === db && (hit.done === null || Date.now() - hit.done < this.maxAgeMs)) return hit.report;
+    this.builds++;
+    const entry: { db: object; report: Promise<RolloutReport>; done: number | null } = { db, report: buildRolloutReport(db, rolloutId, reader), done: null };
+    this.entries.set(key, entry);
+    const forget = () => { if (this.entries.get(key) === entry) this.entries.delete(key); };
+    entry.report.then(
+      () => {
+        entry.done = Date.now();
+        setTimeout(forget, this.maxAgeMs).unref(); // memory stays bounded by what was asked for lately
+      },
+      forget, // a failure (no such rollout) is not kept: the next asker tries again
+    );
+    return entry.report;
+  }
+}
+
+/** This app server's shared reports: the report page and its Markdown ask the same one. */
+export const sharedReports = new SharedReports();
+
+/** One rollout's audit rows, in chain order (index audit_log_rollout: a report never scans the whole log). */
+export const ROLLOUT_AUDIT_ROWS_SQL = `
+  SELECT id,
+         action,
+         actor,
+         at,
+         hash,
+         details
+    FROM audit_log
+   WHERE rollout_id = $1
+   ORDER BY id`;
+
 async function governanceRecords(db: Pick<pg.Pool, "query" | "connect">, rolloutId: number): Promise<NonNullable<RolloutReport["governance"]>> {
+  // Never a whole verify per report: that made each request cost the whole chain (50 concurrent reports,
+  // 50 whole runs). The shared verdict recomputes it at most once a minute per app server.
   const [chain, { rows: auditRows }] = await Promise.all([
-    verifyAudit(db),
-    db.query<{ id: number; action: string; actor: string | null; at: Date; hash: string; details: { reason?: string } }>(
-      "SELECT id, action, actor, at, hash, details FROM audit_log WHERE rollout_id = $1 ORDER BY id",
-      [rolloutId],
-    ),
+    recentVerdict(db),
+    db.query<{ id: number; action: string; actor: string | null; at: Date; hash: string; details: { reason?: string } }>(ROLLOUT_AUDIT_ROWS_SQL, [rolloutId]),
   ]);
   return {
     overrides: auditRows.filter((r) => r.action === "rollout.window.override" || r.action === "rollout.promotion.waive").map((r) => ({ action: r.action, actor: r.actor ?? "", reason: r.details.reason ?? "", hash: r.hash })),
     auditRows: auditRows.map(({ id, action, actor, at, hash }) => ({ id, action, actor, at, hash })),
-    chain: { ok: chain.ok, rows: chain.rows, firstBadId: chain.firstBadId },
+    chain: { ok: chain.ok, rows: chain.rows, firstBadId: chain.firstBadId, wholeChainAt: chain.wholeChainAt },
   };
+}
+
+/** How old the report's chain verdict is, as the Audit page says it. */
+export function chainAge(wholeChainAt: Date): string {
+  return `the whole chain was last recomputed at ${formatWhen(wholeChainAt)} (at most once a minute per app server); rows written since then were checked for this report`;
 }
 
 /** What a report built for `reader` says in place of the governance records it leaves out. */
@@ -186,7 +237,7 @@ export function reportMarkdown(r: RolloutReport): string {
   if (!r.governance) out.push(governanceWithheld(r.reader));
   else {
     const { chain } = r.governance;
-    out.push(`Chain verdict at export: **${chain.ok ? `intact (${chain.rows} rows)` : `BROKEN at row ${chain.firstBadId}`}**`, "", "| # | When | Who | Action | Hash |", "|---|---|---|---|---|");
+    out.push(`Chain verdict at export: **${chain.ok ? `intact (${chain.rows} rows)` : `BROKEN at row ${chain.firstBadId}`}**; ${chainAge(chain.wholeChainAt)}`, "", "| # | When | Who | Action | Hash |", "|---|---|---|---|---|");
     for (const a of r.governance.auditRows) out.push(`| ${a.id} | ${formatWhen(a.at)} | ${md(a.actor)} | ${a.action} | \`${a.hash}\` |`);
   }
   return `${out.join("\n")}\n`;

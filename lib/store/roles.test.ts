@@ -37,6 +37,9 @@ describe.each(pgServers())("the store's two roles on $name PostgreSQL", (server)
     expect(first.applied.length).toBeGreaterThan(10);
     // A second start migrates nothing and grants the same again.
     expect(await migrateStore({ owner: owner.url(db), runtime: runtimeUrl })).toEqual({ applied: [], separated: true });
+    // App servers starting together grant at the same time: none of them may fail for it.
+    const together = await Promise.allSettled(Array.from({ length: 6 }, () => migrateStore({ owner: owner.url(db), runtime: runtimeUrl })));
+    expect(together.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
     runtime = new pg.Pool({ connectionString: runtimeUrl });
     return () => runtime.end();
   });

@@ -54,7 +54,16 @@ export async function migrateStore(urls: StoreUrls): Promise<{ applied: string[]
     const runtime = roleOf(urls.runtime);
     const { rows: [me] } = await owner.query<{ user: string }>("SELECT current_user AS user");
     const separated = !!urls.owner && runtime !== null && runtime !== me.user;
-    if (separated) await grantRuntimeRole(owner, runtime!);
+    if (separated) {
+      // Under the migrations' lock: app servers starting together would otherwise grant on the same
+      // objects at once, and PostgreSQL answers the loser with "tuple concurrently updated".
+      await owner.query("SELECT pg_advisory_lock(hashtext('indexdeck.migrate'))");
+      try {
+        await grantRuntimeRole(owner, runtime!);
+      } finally {
+        await owner.query("SELECT pg_advisory_unlock(hashtext('indexdeck.migrate'))");
+      }
+    }
     return { applied, separated };
   } finally {
     await owner.end();

@@ -14,11 +14,20 @@ export interface RefusedRequest {
   reason?: string;
 }
 
-interface Window {
+/** Whose refusals a window counts, when they are one person's: the row is written as theirs. */
+export interface RefusalSubject {
+  key: string;
+  actor: string;
+  role: string | null;
+}
+
+interface Window<S> {
+  kind: string;
+  subject: RefusalSubject | null;
   count: number;
   first: Date;
   last: Date;
-  samples: RefusedRequest[];
+  samples: S[];
   timer: NodeJS.Timeout;
 }
 
@@ -27,26 +36,28 @@ const SAMPLES = 5;
 /**
  * Refused cross-site requests go to the audit log as security events, but aggregated: the first
  * refusal of a kind opens a window, and when it closes one row records how many came and a few
- * samples. A flood of forged requests thus costs at most one chained row per window per kind on
- * each app server, and never holds the chain's lock per request.
+ * samples. A flood of forged requests thus costs at most one chained row per window per kind (and
+ * per subject, for refusals of a known person's requests) on each app server, and never holds the
+ * chain's lock per request. `S` is what a sample records of one refusal.
  */
-export class RefusalLog {
-  private readonly open = new Map<string, Window>();
+export class RefusalLog<S = RefusedRequest> {
+  private readonly open = new Map<string, Window<S>>();
   private readonly writes = new Set<Promise<void>>();
 
   constructor(private readonly pool: () => pg.Pool, private readonly windowMs = 60_000) {}
 
-  note(kind: string, request: RefusedRequest, now = new Date()): void {
-    let w = this.open.get(kind);
+  note(kind: string, sample: S, now = new Date(), subject: RefusalSubject | null = null): void {
+    const key = subject ? `${kind}\u0000${subject.key}` : kind;
+    let w = this.open.get(key);
     if (!w) {
-      const timer = setTimeout(() => this.close(kind), this.windowMs);
+      const timer = setTimeout(() => this.close(key), this.windowMs);
       timer.unref(); // a pending row must not keep a stopping server alive
-      w = { count: 0, first: now, last: now, samples: [], timer };
-      this.open.set(kind, w);
+      w = { kind, subject, count: 0, first: now, last: now, samples: [], timer };
+      this.open.set(key, w);
     }
     w.count++;
     w.last = now;
-    if (w.samples.length < SAMPLES) w.samples.push(request);
+    if (w.samples.length < SAMPLES) w.samples.push(sample);
   }
 
   /** Writes every open window now (tests, and a server that stops). */
@@ -55,14 +66,15 @@ export class RefusalLog {
     await Promise.all(this.writes);
   }
 
-  private close(kind: string): void {
-    const w = this.open.get(kind);
+  private close(key: string): void {
+    const w = this.open.get(key);
     if (!w) return;
-    this.open.delete(kind);
+    this.open.delete(key);
     clearTimeout(w.timer);
+    const kind = w.kind;
     const write = withTransaction(this.pool(), (tx) => appendAudit(tx, {
-      actor: null,
-      role: null,
+      actor: w.subject?.actor ?? null,
+      role: w.subject?.role ?? null,
       action: `request.refused.${kind}`,
       details: { count: w.count, first: w.first.toISOString(), last: w.last.toISOString(), samples: w.samples },
     }))

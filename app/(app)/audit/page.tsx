@@ -1,7 +1,8 @@
 import { formatUtc } from "@/lib/format";
 import { Forbidden } from "@/components/forbidden";
 import { can } from "@/lib/auth/policy";
-import { AuditFilter, searchAudit } from "@/lib/audit/query";
+import Link from "next/link";
+import { AUDIT_PAGE_SIZE, AuditFilter, AuditPosition, searchAudit } from "@/lib/audit/query";
 import { recentVerdict } from "@/lib/audit/recent-verdict";
 import { storePool } from "@/lib/store/pool";
 import { pageActor } from "@/app/lib/session";
@@ -9,12 +10,16 @@ import { pageActor } from "@/app/lib/session";
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { actor, allowed } = await pageActor("audit:read");
   if (!allowed) return <Forbidden what="read the audit log" />;
-  const raw = Object.fromEntries(Object.entries(await searchParams).filter(([, v]) => typeof v === "string" && v !== "")) as Record<string, string>;
+  const { before: rawBefore, ...raw } = Object.fromEntries(Object.entries(await searchParams).filter(([, v]) => typeof v === "string" && v !== "")) as Record<string, string>;
   const parsed = AuditFilter.safeParse(raw);
   const filter = parsed.success ? parsed.data : {};
+  const position = AuditPosition.safeParse({ before: rawBefore });
+  const before = position.success ? position.data.before : undefined;
   const pool = storePool();
-  const [verdict, rows] = await Promise.all([recentVerdict(pool), searchAudit(pool, filter, 200)]);
+  // One page of at most AUDIT_PAGE_SIZE rows per view, newest first; older pages by keyset (?before=ID).
+  const [verdict, rows] = await Promise.all([recentVerdict(pool), searchAudit(pool, filter, { before })]);
   const query = new URLSearchParams(parsed.success ? raw : {}).toString();
+  const older = rows.length === AUDIT_PAGE_SIZE ? `/audit?${new URLSearchParams({ ...(parsed.success ? raw : {}), before: String(rows[rows.length - 1].id) })}` : null;
   return (
     <>
       <h1>Audit log</h1>
@@ -41,6 +46,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           </>
         )}
         {!parsed.success && <span className="error" role="alert">{parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")} — showing everything instead</span>}
+        {!position.success && <span className="error" role="alert">before: {position.error.issues[0].message} — showing the newest rows instead</span>}
       </form>
       <table data-testid="audit-rows">
         <thead><tr><th>#</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>Target</th><th>Rollout</th><th>Details</th><th>Hash</th></tr></thead>
@@ -59,6 +65,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           ))}
         </tbody>
       </table>
+      <p className="who" data-testid="audit-pages">
+        {before ? <>Rows older than #{before}, </> : <>The newest rows, </>}at most {AUDIT_PAGE_SIZE} a page.
+        {before && <> <Link href={`/audit${query ? `?${query}` : ""}`}>Newest</Link></>}
+        {older && <> · <Link href={older}>Older</Link></>}
+        {" "}The export has every matching row.
+      </p>
     </>
   );
 }

@@ -1,7 +1,8 @@
 import { formatWhen } from "@/lib/format";
 import Link from "next/link";
-import { buildRolloutReport, governanceWithheld, ReportError } from "@/lib/report/rollout-report";
+import { chainAge, governanceWithheld, ReportError, sharedReports } from "@/lib/report/rollout-report";
 import { storePool } from "@/lib/store/pool";
+import { BusyError, reportWork } from "@/lib/web/work-limit";
 import { TROUBLESHOOTING, troubleshootingFor } from "@/lib/troubleshooting";
 import { pageActor } from "@/app/lib/session";
 import { Forbidden } from "@/components/forbidden";
@@ -20,8 +21,10 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
   let r;
   try {
     if (!id.success) throw new ReportError(`there is no rollout ${(await params).id}`);
-    r = await buildRolloutReport(storePool(), id.data, actor.role);
+    // A few at a time per server (lib/web/work-limit.ts): a burst of reports waits its turn, sign-ins don't.
+    r = await reportWork.run(() => sharedReports.get(storePool(), id.data, actor.role));
   } catch (err) {
+    if (err instanceof BusyError) return <main className="report"><h1>Busy</h1><p role="alert">{err.message}.</p></main>;
     if (!(err instanceof ReportError)) throw err;
     return <main className="report"><h1>No report</h1><p>{err.message}.</p><p className="no-print"><Link href="/rollouts">All rollouts</Link></p></main>;
   }
@@ -81,7 +84,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
       <h2>Audit trail</h2>
       {!r.governance ? <p data-testid="report-chain">{governanceWithheld(r.reader)}</p> : (
         <>
-          <p data-testid="report-chain">Chain verdict at export: <strong>{r.governance.chain.ok ? `intact (${r.governance.chain.rows} rows)` : `BROKEN at row ${r.governance.chain.firstBadId}`}</strong></p>
+          <p data-testid="report-chain">Chain verdict at export: <strong>{r.governance.chain.ok ? `intact (${r.governance.chain.rows} rows)` : `BROKEN at row ${r.governance.chain.firstBadId}`}</strong>; {chainAge(r.governance.chain.wholeChainAt)}</p>
           <table><thead><tr><th>#</th><th>When</th><th>Who</th><th>Action</th><th>Hash</th></tr></thead>
             <tbody>{r.governance.auditRows.map((a) => <tr key={a.id}><td>{a.id}</td><td>{formatWhen(a.at)}</td><td>{a.actor}</td><td>{a.action}</td><td><code>{a.hash}</code></td></tr>)}</tbody></table>
         </>
