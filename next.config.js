@@ -7,14 +7,16 @@ const nextConfig = {
   // policy and HSTS come from proxy.ts. Kept equal to STATIC_SECURITY_HEADERS in lib/web/headers.ts
   // (this file is plain JavaScript, read before TypeScript is; the e2e security spec checks both).
   async headers() {
-    return [{
-      source: "/:path*",
-      headers: [
-        { key: "X-Content-Type-Options", value: "nosniff" },
-        { key: "Referrer-Policy", value: "same-origin" },
-        { key: "X-Frame-Options", value: "DENY" },
-      ],
-    }];
+    return [
+      {
+        source: "/:path*",
+        headers: [
+          { key: "X-Content-Type-Options", value: "nosniff" },
+          { key: "Referrer-Policy", value: "same-origin" },
+          { key: "X-Frame-Options", value: "DENY" },
+        ],
+      },
+    ];
   },
 };
 

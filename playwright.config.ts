@@ -25,6 +25,12 @@ export default defineConfig({
     timeout: 240_000,
     reuseExistingServer: false,
     stdout: "pipe",
-    env: { NEXT_TELEMETRY_DISABLED: "1", INDEXDECK_POLL_MS: "200", INDEXDECK_METRICS_TOKEN: "e2e-metrics-token", INDEXDECK_PROBE_SAMPLES: "60", INDEXDECK_COLLECT_INTERVAL_MS: "2000" },
+    env: {
+      NEXT_TELEMETRY_DISABLED: "1",
+      INDEXDECK_POLL_MS: "200",
+      INDEXDECK_METRICS_TOKEN: "e2e-metrics-token",
+      INDEXDECK_PROBE_SAMPLES: "60",
+      INDEXDECK_COLLECT_INTERVAL_MS: "2000",
+    },
   },
 });

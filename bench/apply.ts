@@ -18,7 +18,10 @@ export async function run(args: string[]) {
   const rounds = arg(args, "rounds", 2);
   const server = await benchServer();
   await chefcloud(server, `bench_chefcloud_${rows}`, rows);
-  const sql = readFileSync("sql/indexes/001_franchise_indexes.sql", "utf8").replace("SET statement_timeout = '30s';", "SET statement_timeout = 0;");
+  const sql = readFileSync("sql/indexes/001_franchise_indexes.sql", "utf8").replace(
+    "SET statement_timeout = '30s';",
+    "SET statement_timeout = 0;",
+  );
   const file = path.join(mkdtempSync(path.join(tmpdir(), "bench-apply-")), "changeset.sql");
   writeFileSync(file, sql);
   const tasks = await planChangeSet("001_franchise_indexes.sql", sql, "production");
@@ -52,9 +55,18 @@ export async function run(args: string[]) {
   await server.stop();
   const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
   const ratio = sum(indexdeckMs) / sum(psqlMs);
-  console.log(JSON.stringify({
-    benchmark: "apply", server: server.name, rowsPerTable: rows, indexes: 6, rounds,
-    psqlMs: psqlMs.map(Math.round), indexdeckMs: indexdeckMs.map(Math.round),
-    wallTimeRatio: +ratio.toFixed(3), goal: { wallTimeRatio: 1.05 }, pass: ratio <= 1.05,
-  }));
+  console.log(
+    JSON.stringify({
+      benchmark: "apply",
+      server: server.name,
+      rowsPerTable: rows,
+      indexes: 6,
+      rounds,
+      psqlMs: psqlMs.map(Math.round),
+      indexdeckMs: indexdeckMs.map(Math.round),
+      wallTimeRatio: +ratio.toFixed(3),
+      goal: { wallTimeRatio: 1.05 },
+      pass: ratio <= 1.05,
+    }),
+  );
 }

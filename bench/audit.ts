@@ -21,15 +21,23 @@ export async function run(args: string[]) {
   c.release();
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: writers }, async (_, w) => {
-    while (next < rows) {
-      const i = next++;
-      await withTransaction(pool, (tx) => appendAudit(tx, {
-        actor: `writer-${w}`, role: "dba", action: "bench.append", targetId: "chefcloud_prod", rolloutId: i % 1000,
-        details: { i, comment: "approved after reviewing the EXPLAIN plans", checks: ["lint", "backup", "disk"] },
-      }));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      while (next < rows) {
+        const i = next++;
+        await withTransaction(pool, (tx) =>
+          appendAudit(tx, {
+            actor: `writer-${w}`,
+            role: "dba",
+            action: "bench.append",
+            targetId: "chefcloud_prod",
+            rolloutId: i % 1000,
+            details: { i, comment: "approved after reviewing the EXPLAIN plans", checks: ["lint", "backup", "disk"] },
+          }),
+        );
+      }
+    }),
+  );
   const appendSeconds = (performance.now() - started) / 1000;
   // Verified in a steady state: without this, the first read sets the hint bits of 100,000 fresh rows
   // while autovacuum works through them too. Three runs, since one run on a shared machine says little.
@@ -43,12 +51,19 @@ export async function run(args: string[]) {
   }
   const appendsPerSecond = Math.round(rows / appendSeconds);
   const verifyRowsPerSecond = [...runs].sort((a, b) => a.rowsPerSecond - b.rowsPerSecond)[1].rowsPerSecond;
-  console.log(JSON.stringify({
-    benchmark: "audit", server: server.name, rows, writers, appendSeconds: +appendSeconds.toFixed(1), appendsPerSecond,
-    verify: { medianRowsPerSecond: verifyRowsPerSecond, runs },
-    goal: { appendsPerSecond: 1000, verifyRowsPerSecond: 50_000 },
-    pass: runs.every((v) => v.ok && v.rows === rows) && appendsPerSecond >= 1000 && verifyRowsPerSecond >= 50_000,
-  }));
+  console.log(
+    JSON.stringify({
+      benchmark: "audit",
+      server: server.name,
+      rows,
+      writers,
+      appendSeconds: +appendSeconds.toFixed(1),
+      appendsPerSecond,
+      verify: { medianRowsPerSecond: verifyRowsPerSecond, runs },
+      goal: { appendsPerSecond: 1000, verifyRowsPerSecond: 50_000 },
+      pass: runs.every((v) => v.ok && v.rows === rows) && appendsPerSecond >= 1000 && verifyRowsPerSecond >= 50_000,
+    }),
+  );
   await pool.end();
   await dropDatabase(server, "bench_audit");
   await server.stop();

@@ -32,7 +32,12 @@ function sideBySide(rounds: number, a: () => number, b: () => number) {
     }
   }
   const ratios = as.map((x, i) => bs[i] / x);
-  return { aMs: as.map(Math.round), bMs: bs.map(Math.round), ratios: ratios.map((r) => +r.toFixed(3)), medianRatio: +median(ratios).toFixed(3) };
+  return {
+    aMs: as.map(Math.round),
+    bMs: bs.map(Math.round),
+    ratios: ratios.map((r) => +r.toFixed(3)),
+    medianRatio: +median(ratios).toFixed(3),
+  };
 }
 
 /**
@@ -55,14 +60,20 @@ export async function run(args: string[]) {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-cli-"));
   const corpusFile = path.join(dir, "corpus.sql");
   writeFileSync(corpusFile, lintCorpus(7 * 1024 * 1024, { broken: false }));
-  const statements = Number(JSON.parse(spawnSync(process.execPath, [BIN, "lint", corpusFile, "--format", "json"], { encoding: "utf8", maxBuffer: 1 << 30 }).stdout).summary.statements);
+  const statements = Number(
+    JSON.parse(spawnSync(process.execPath, [BIN, "lint", corpusFile, "--format", "json"], { encoding: "utf8", maxBuffer: 1 << 30 }).stdout)
+      .summary.statements,
+  );
   const corpusRuns = Array.from({ length: 3 }, () => timed(process.execPath, [BIN, "lint", corpusFile, "--format", "json"]));
   const corpusMs = median(corpusRuns.map((r) => r.ms));
   const corpusRssMb = Math.max(...corpusRuns.map((r) => r.rssKb)) / 1024;
 
   const server = await benchServer();
   await chefcloud(server, `bench_chefcloud_${rows}`, rows);
-  const sql = readFileSync("sql/indexes/001_franchise_indexes.sql", "utf8").replace("SET statement_timeout = '30s';", "SET statement_timeout = 0;");
+  const sql = readFileSync("sql/indexes/001_franchise_indexes.sql", "utf8").replace(
+    "SET statement_timeout = '30s';",
+    "SET statement_timeout = 0;",
+  );
   const changeset = path.join(dir, "changeset.sql");
   writeFileSync(changeset, sql);
   const applyCopy = async (name: string) => copyDatabase(server, `bench_chefcloud_${rows}`, name);
@@ -105,12 +116,36 @@ export async function run(args: string[]) {
     corpusStatementsPerSecond: statementsPerSecond >= goals.corpusStatementsPerSecond,
     applyRatio: applyRatio <= goals.applyRatio,
   };
-  console.log(JSON.stringify({
-    benchmark: "cli", rounds, server: server.name,
-    startup: { nodeMs: help.aMs, helpMs: help.bMs, helpRatio: help.medianRatio, versionMs: version.bMs, versionRatio: version.medianRatio },
-    lintSeed: { ms: lintSeed.bMs, ratio: lintSeed.medianRatio },
-    corpus: { bytes: 7 * 1024 * 1024, statements, ms: corpusRuns.map((r) => Math.round(r.ms)), peakRssMb: +corpusRssMb.toFixed(1), statementsPerSecond },
-    apply: { rowsPerTable: rows, psqlMs: psqlMs.map(Math.round), indexdeckMs: cliMs.map(Math.round), ratios: applyRatios.map((r) => +r.toFixed(3)), medianRatio: applyRatio },
-    goals, met, pass: Object.values(met).every(Boolean),
-  }));
+  console.log(
+    JSON.stringify({
+      benchmark: "cli",
+      rounds,
+      server: server.name,
+      startup: {
+        nodeMs: help.aMs,
+        helpMs: help.bMs,
+        helpRatio: help.medianRatio,
+        versionMs: version.bMs,
+        versionRatio: version.medianRatio,
+      },
+      lintSeed: { ms: lintSeed.bMs, ratio: lintSeed.medianRatio },
+      corpus: {
+        bytes: 7 * 1024 * 1024,
+        statements,
+        ms: corpusRuns.map((r) => Math.round(r.ms)),
+        peakRssMb: +corpusRssMb.toFixed(1),
+        statementsPerSecond,
+      },
+      apply: {
+        rowsPerTable: rows,
+        psqlMs: psqlMs.map(Math.round),
+        indexdeckMs: cliMs.map(Math.round),
+        ratios: applyRatios.map((r) => +r.toFixed(3)),
+        medianRatio: applyRatio,
+      },
+      goals,
+      met,
+      pass: Object.values(met).every(Boolean),
+    }),
+  );
 }

@@ -13,7 +13,9 @@ export async function run(args: string[]) {
   const server = await benchServer();
   const admin = new pg.Client({ connectionString: server.url("postgres") });
   await admin.connect();
-  const { rows: [have] } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [`bench_fleet_${indexes}`]);
+  const {
+    rows: [have],
+  } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [`bench_fleet_${indexes}`]);
   if (!have) {
     await admin.query(`CREATE DATABASE ${quoteIdent(`bench_fleet_${indexes}`)}`);
     const t = new pg.Client({ connectionString: server.url(`bench_fleet_${indexes}`) });
@@ -30,7 +32,10 @@ export async function run(args: string[]) {
   await admin.query("CREATE DATABASE bench_fleet_store");
   await admin.end();
   const url = server.url(`bench_fleet_${indexes}`);
-  const target = parseTargetsFile(JSON.stringify({ targets: [{ id: "fleet", label: "fleet", environment: "staging", url, approvals: { required: 0 } }] }), "bench")[0];
+  const target = parseTargetsFile(
+    JSON.stringify({ targets: [{ id: "fleet", label: "fleet", environment: "staging", url, approvals: { required: 0 } }] }),
+    "bench",
+  )[0];
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   const queryMs: number[] = [];
@@ -56,10 +61,15 @@ export async function run(args: string[]) {
   await dropDatabase(server, "bench_fleet_store");
   await server.stop();
   const sorted = [...queryMs].sort((a, b) => a - b);
-  console.log(JSON.stringify({
-    benchmark: "collector", server: server.name, indexes: count,
-    snapshotQueryMs: { p50: +percentile(sorted, 50).toFixed(1), max: +sorted.at(-1)!.toFixed(1), runs: sorted.length },
-    fullCollectionMs: collectMs.map((m) => Math.round(m)),
-    goal: { snapshotQueryMs: 500 }, pass: percentile(sorted, 50) < 500,
-  }));
+  console.log(
+    JSON.stringify({
+      benchmark: "collector",
+      server: server.name,
+      indexes: count,
+      snapshotQueryMs: { p50: +percentile(sorted, 50).toFixed(1), max: +sorted.at(-1)!.toFixed(1), runs: sorted.length },
+      fullCollectionMs: collectMs.map((m) => Math.round(m)),
+      goal: { snapshotQueryMs: 500 },
+      pass: percentile(sorted, 50) < 500,
+    }),
+  );
 }

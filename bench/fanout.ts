@@ -57,42 +57,75 @@ export async function run(args: string[]) {
   const abort = new AbortController();
   try {
     // Earlier runs built these indexes; drop them so the builds (and their progress) happen again.
-    for (const idx of ["idx_fr_overview_org_period", "idx_fr_rankings_org_metric_period", "idx_fr_budgets_org_cc_period", "idx_inv_batches_org_sku", "idx_po_org_status_created", "idx_payments_org_status_created"]) {
+    for (const idx of [
+      "idx_fr_overview_org_period",
+      "idx_fr_rankings_org_metric_period",
+      "idx_fr_budgets_org_cc_period",
+      "idx_inv_batches_org_sku",
+      "idx_po_org_status_created",
+      "idx_payments_org_status_created",
+    ]) {
       await target.query(`DROP INDEX CONCURRENTLY IF EXISTS ${idx}`);
     }
     const logins = app.logins;
     const sre = await signIn(base, "sre", logins.sre);
     const dba = await signIn(base, "dba", logins.dba);
-    const { id } = (await post(base, sre, "/api/rollouts", { changesetId: "file:001_franchise_indexes.sql", targetId: "chefcloud_staging" })) as { id: number };
-    const { rows: [{ sha }] } = await store.query("SELECT changeset_sha256 AS sha FROM rollout WHERE id = $1", [id]);
-    await post(base, dba, `/api/rollouts/${id}/approve`, { decision: "approve", comment: "fan-out benchmark", changesetSha256: sha, targetId: "chefcloud_staging" });
+    const { id } = (await post(base, sre, "/api/rollouts", {
+      changesetId: "file:001_franchise_indexes.sql",
+      targetId: "chefcloud_staging",
+    })) as { id: number };
+    const {
+      rows: [{ sha }],
+    } = await store.query("SELECT changeset_sha256 AS sha FROM rollout WHERE id = $1", [id]);
+    await post(base, dba, `/api/rollouts/${id}/approve`, {
+      decision: "approve",
+      comment: "fan-out benchmark",
+      changesetSha256: sha,
+      targetId: "chefcloud_staging",
+    });
     await post(base, dba, `/api/rollouts/${id}/precheck`, { backupId: "bench" });
     for (let i = 0; ; i++) {
-      const { rows: [r] } = await store.query("SELECT state, precheck->>'ok' AS ok FROM rollout WHERE id = $1", [id]);
+      const {
+        rows: [r],
+      } = await store.query("SELECT state, precheck->>'ok' AS ok FROM rollout WHERE id = $1", [id]);
       if (r.state === "prechecked") break;
       if (i > 300 || (r.state === "approved" && r.ok === "false")) throw new Error(`pre-check did not pass: ${r.state}`);
       await sleep(100);
     }
-    const { rows: [{ last }] } = await store.query("SELECT coalesce(max(id), 0)::int AS last FROM rollout_event WHERE rollout_id = $1", [id]);
+    const {
+      rows: [{ last }],
+    } = await store.query("SELECT coalesce(max(id), 0)::int AS last FROM rollout_event WHERE rollout_id = $1", [id]);
     const viewers = Array.from({ length: clients }, () => viewer(base, dba, id, last, abort.signal));
     await sleep(1500); // every stream open and subscribed
     await post(base, dba, `/api/rollouts/${id}/apply`, {});
     let maxPollers = 0;
     const end = Date.now() + 120_000;
     while (!viewers.every((v) => v.done) && Date.now() < end) {
-      const { rows: [{ n }] } = await target.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [`indexdeck:${id}:poll`]);
+      const {
+        rows: [{ n }],
+      } = await target.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [`indexdeck:${id}:poll`]);
       maxPollers = Math.max(maxPollers, n);
       await sleep(100);
     }
     const delays = viewers.flatMap((v) => v.delays).sort((a, b) => a - b);
-    const { rows: [{ n: progressRows }] } = await store.query("SELECT count(*)::int AS n FROM rollout_event WHERE rollout_id = $1 AND kind = 'progress'", [id]);
+    const {
+      rows: [{ n: progressRows }],
+    } = await store.query("SELECT count(*)::int AS n FROM rollout_event WHERE rollout_id = $1 AND kind = 'progress'", [id]);
     const p95 = percentile(delays, 95);
-    console.log(JSON.stringify({
-      benchmark: "fanout", clients, rolloutId: id, progressEvents: progressRows,
-      clientsWithAllProgress: viewers.filter((v) => v.progress === progressRows).length, clientsDone: viewers.filter((v) => v.done).length,
-      maxPollersOnTarget: maxPollers, delayMs: { p50: percentile(delays, 50), p95, max: delays.at(-1) ?? null, samples: delays.length },
-      goal: { maxPollersOnTarget: 1, p95DelayMs: 1000 }, pass: maxPollers === 1 && p95 <= 1000 && viewers.every((v) => v.done),
-    }));
+    console.log(
+      JSON.stringify({
+        benchmark: "fanout",
+        clients,
+        rolloutId: id,
+        progressEvents: progressRows,
+        clientsWithAllProgress: viewers.filter((v) => v.progress === progressRows).length,
+        clientsDone: viewers.filter((v) => v.done).length,
+        maxPollersOnTarget: maxPollers,
+        delayMs: { p50: percentile(delays, 50), p95, max: delays.at(-1) ?? null, samples: delays.length },
+        goal: { maxPollersOnTarget: 1, p95DelayMs: 1000 },
+        pass: maxPollers === 1 && p95 <= 1000 && viewers.every((v) => v.done),
+      }),
+    );
   } finally {
     abort.abort();
     await target.end();

@@ -31,22 +31,29 @@ export function lintCorpus(targetBytes: number, { seed = 1, broken = true }: { s
       () => "NULL",
       () => `U&'d\\0061t\\+000061'`,
     ])();
-  const text = () => pick([`'${word()} ${word()}'`, `'it''s ${word()}; really'`, `E'line\\n${word()}\\'s'`, `$c$${word()}; ${word()}$c$`, "NULL"]);
-  const where = () => `${col()} ${pick(["=", "<", ">=", "<>", "IS NOT DISTINCT FROM"])} ${literal()}${rand(3) ? "" : ` AND ${col()} IS NOT NULL`}`;
+  const text = () =>
+    pick([`'${word()} ${word()}'`, `'it''s ${word()}; really'`, `E'line\\n${word()}\\'s'`, `$c$${word()}; ${word()}$c$`, "NULL"]);
+  const where = () =>
+    `${col()} ${pick(["=", "<", ">=", "<>", "IS NOT DISTINCT FROM"])} ${literal()}${rand(3) ? "" : ` AND ${col()} IS NOT NULL`}`;
   const statements: Array<() => string> = [
-    () => `CREATE TABLE ${table()} (id int PRIMARY KEY, org_id int NOT NULL, status text DEFAULT 'new', amount numeric(12,2), created_at timestamptz DEFAULT now(), payload jsonb);`,
-    () => `INSERT INTO ${table()} VALUES ${Array.from({ length: 1 + rand(8) }, () => `(${rand(1000)}, ${literal()}, ${literal()})`).join(", ")};`,
-    () => `SELECT ${col()}, count(*) AS n\n  FROM ${table()} a\n  JOIN ${table()} b USING (${col()})\n WHERE ${where()}\n GROUP BY 1\n ORDER BY n DESC\n LIMIT ${1 + rand(50)};`,
+    () =>
+      `CREATE TABLE ${table()} (id int PRIMARY KEY, org_id int NOT NULL, status text DEFAULT 'new', amount numeric(12,2), created_at timestamptz DEFAULT now(), payload jsonb);`,
+    () =>
+      `INSERT INTO ${table()} VALUES ${Array.from({ length: 1 + rand(8) }, () => `(${rand(1000)}, ${literal()}, ${literal()})`).join(", ")};`,
+    () =>
+      `SELECT ${col()}, count(*) AS n\n  FROM ${table()} a\n  JOIN ${table()} b USING (${col()})\n WHERE ${where()}\n GROUP BY 1\n ORDER BY n DESC\n LIMIT ${1 + rand(50)};`,
     () => `SELECT ${literal()} AS v, ${literal()} || ${literal()};`,
     () => `UPDATE ${table()} SET ${col()} = ${literal()} WHERE ${where()};`,
     () => `DELETE FROM ${table()} WHERE ${where()} RETURNING *;`,
     () => `WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < ${rand(100)}) SELECT sum(n) FROM r;`,
     () => `EXPLAIN (COSTS OFF) SELECT * FROM ${table()} WHERE ${where()} ORDER BY ${col()};`,
-    () => `CREATE FUNCTION f_${rand(1e6)}(x int) RETURNS int LANGUAGE plpgsql AS $fn$\nBEGIN\n  -- a body with semicolons; and 'quotes'\n  IF x > ${rand(10)} THEN\n    RETURN x * 2;\n  END IF;\n  RAISE NOTICE 'small: %', x;\n  RETURN -x;\nEND\n$fn$;`,
+    () =>
+      `CREATE FUNCTION f_${rand(1e6)}(x int) RETURNS int LANGUAGE plpgsql AS $fn$\nBEGIN\n  -- a body with semicolons; and 'quotes'\n  IF x > ${rand(10)} THEN\n    RETURN x * 2;\n  END IF;\n  RAISE NOTICE 'small: %', x;\n  RETURN -x;\nEND\n$fn$;`,
     () => `DO $$ BEGIN PERFORM ${rand(9)}; RAISE NOTICE '${word()}; done'; END $$;`,
     () => `CREATE VIEW v_${rand(1e6)} AS SELECT ${col()}, ${col()} FROM ${table()} WHERE ${where()};`,
     () => `ALTER TABLE ${table()} ADD COLUMN ${word()}_${rand(99)} ${pick(["int", "text", "bool", "numeric"])};`,
-    () => `CREATE ${rand(4) ? "" : "UNIQUE "}INDEX ${rand(2) ? "CONCURRENTLY " : ""}${rand(3) ? "IF NOT EXISTS " : ""}idx_${rand(1e6)} ON ${table()} (${col()}${rand(2) ? `, ${col()}` : ""})${rand(3) ? "" : ` WHERE ${where()}`};`,
+    () =>
+      `CREATE ${rand(4) ? "" : "UNIQUE "}INDEX ${rand(2) ? "CONCURRENTLY " : ""}${rand(3) ? "IF NOT EXISTS " : ""}idx_${rand(1e6)} ON ${table()} (${col()}${rand(2) ? `, ${col()}` : ""})${rand(3) ? "" : ` WHERE ${where()}`};`,
     () => `CREATE INDEX ON ${table()} USING ${pick(["btree", "hash", "gin", "brin"])} (${col()});`,
     () => `DROP INDEX ${rand(2) ? "CONCURRENTLY " : ""}IF EXISTS idx_${rand(1e6)};`,
     () => `REINDEX ${pick(["INDEX", "TABLE"])} ${rand(2) ? "CONCURRENTLY " : ""}${table()};`,

@@ -19,9 +19,15 @@ export async function benchServer(): Promise<BenchServer> {
   const c = new pg.Client({ connectionString: base, connectionTimeoutMillis: 2000 });
   try {
     await c.connect();
-    const { rows: [{ server_version: v }] } = await c.query("SHOW server_version");
+    const {
+      rows: [{ server_version: v }],
+    } = await c.query("SHOW server_version");
     await c.end();
-    return { name: `system PostgreSQL ${v}`, url: (db) => Object.assign(new URL(base), { pathname: `/${db}` }).toString(), stop: async () => undefined };
+    return {
+      name: `system PostgreSQL ${v}`,
+      url: (db) => Object.assign(new URL(base), { pathname: `/${db}` }).toString(),
+      stop: async () => undefined,
+    };
   } catch {
     const e = await startEmbedded(path.resolve(".indexdeck-bench"));
     return { name: "embedded PostgreSQL", url: e.url, stop: e.stop };
@@ -47,7 +53,11 @@ async function asAdmin(server: BenchServer, ...statements: string[]): Promise<vo
 
 /** A fresh copy of `template` (CREATE DATABASE … TEMPLATE), so every run starts from identical data. */
 export async function copyDatabase(server: BenchServer, template: string, copy: string): Promise<string> {
-  await asAdmin(server, `DROP DATABASE IF EXISTS ${quoteIdent(copy)} WITH (FORCE)`, `CREATE DATABASE ${quoteIdent(copy)} TEMPLATE ${quoteIdent(template)}`);
+  await asAdmin(
+    server,
+    `DROP DATABASE IF EXISTS ${quoteIdent(copy)} WITH (FORCE)`,
+    `CREATE DATABASE ${quoteIdent(copy)} TEMPLATE ${quoteIdent(template)}`,
+  );
   return server.url(copy);
 }
 
@@ -77,22 +87,29 @@ export async function signIn(base: string, user: string, password: string): Prom
   const { csrfToken } = (await csrf.json()) as { csrfToken: string };
   const jar = csrf.headers.getSetCookie().map((c) => c.split(";")[0]);
   const res = await fetch(`${base}/api/auth/callback/credentials`, {
-    method: "POST", redirect: "manual",
+    method: "POST",
+    redirect: "manual",
     headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar.join("; ") },
     body: new URLSearchParams({ csrfToken, username: user, password, json: "true" }),
   });
-  const session = res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.includes("session-token"));
+  const session = res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .find((c) => c.includes("session-token"));
   if (!session) throw new Error(`sign-in as ${user} failed (${res.status})`);
   return [...jar, session].join("; ");
 }
 
 export async function post(base: string, cookie: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${base}${path}`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { cookie, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   const json = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
-
 
 const APP_DIR = ".indexdeck-bench-app";
 
@@ -101,7 +118,23 @@ const APP_DIR = ".indexdeck-bench-app";
  * 1,000,000-row staging), for benchmarks that must go through HTTP like a browser does.
  */
 export async function startBenchApp(port: number, env: Record<string, string> = {}) {
-  const app = spawn(process.execPath, ["bin/demo.mjs", "--data-dir", APP_DIR, "--rows", "20000", "--staging-rows", "1000000", "--port", String(port), "--logins-file", `${APP_DIR}/logins.json`], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
+  const app = spawn(
+    process.execPath,
+    [
+      "bin/demo.mjs",
+      "--data-dir",
+      APP_DIR,
+      "--rows",
+      "20000",
+      "--staging-rows",
+      "1000000",
+      "--port",
+      String(port),
+      "--logins-file",
+      `${APP_DIR}/logins.json`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } },
+  );
   await new Promise<void>((resolve, reject) => {
     app.stdout!.on("data", (d: Buffer) => d.toString().includes("indexdeck is serving") && resolve());
     app.on("exit", (code) => reject(new Error(`the app exited with ${code}`)));
@@ -127,14 +160,17 @@ export async function startBenchApp(port: number, env: Record<string, string> = 
 export function httpGetter(base: string, cookie: string): (path: string) => Promise<number> {
   const { hostname, port } = new URL(base);
   const agent = new http.Agent({ keepAlive: true });
-  return (path) => new Promise((resolve, reject) => {
-    http.get({ hostname, port, path, agent, headers: { cookie, "accept-encoding": "gzip, deflate, br" } }, (res) => {
-      let bytes = 0;
-      res.on("data", (chunk: Buffer) => (bytes += chunk.length));
-      res.on("end", () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`${path}: ${res.statusCode}`))));
-      res.on("error", reject);
-    }).on("error", reject);
-  });
+  return (path) =>
+    new Promise((resolve, reject) => {
+      http
+        .get({ hostname, port, path, agent, headers: { cookie, "accept-encoding": "gzip, deflate, br" } }, (res) => {
+          let bytes = 0;
+          res.on("data", (chunk: Buffer) => (bytes += chunk.length));
+          res.on("end", () => (res.statusCode === 200 ? resolve(bytes) : reject(new Error(`${path}: ${res.statusCode}`))));
+          res.on("error", reject);
+        })
+        .on("error", reject);
+    });
 }
 
 /**
@@ -144,16 +180,18 @@ export function httpGetter(base: string, cookie: string): (path: string) => Prom
  * with it, so this is a lower bound.
  */
 export function treeCpuMs(root: number, since?: Map<number, number>): { app: number; postgres: number; reading: Map<number, number> } {
-  const procs = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const [comm, rest] = [stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), stat.slice(stat.lastIndexOf(")") + 2).split(" ")];
-      // Fields after the name: state, ppid, … utime (14th), stime (15th) in clock ticks of 10 ms.
-      return [{ pid: Number(pid), ppid: Number(rest[1]), comm, ms: (Number(rest[11]) + Number(rest[12])) * 10 }];
-    } catch {
-      return []; // gone between listing and reading
-    }
-  });
+  const procs = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const [comm, rest] = [stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), stat.slice(stat.lastIndexOf(")") + 2).split(" ")];
+        // Fields after the name: state, ppid, … utime (14th), stime (15th) in clock ticks of 10 ms.
+        return [{ pid: Number(pid), ppid: Number(rest[1]), comm, ms: (Number(rest[11]) + Number(rest[12])) * 10 }];
+      } catch {
+        return []; // gone between listing and reading
+      }
+    });
   const tree = new Set([root]);
   for (let grew = true; grew;) {
     grew = false;
@@ -177,14 +215,16 @@ export function treeCpuMs(root: number, since?: Map<number, number>): { app: num
 export async function load(requests: number, clients: number, call: (i: number) => Promise<unknown>): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next < requests) {
-      const i = next++;
-      const t = performance.now();
-      await call(i);
-      latencies.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < requests) {
+        const i = next++;
+        const t = performance.now();
+        await call(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
   return latencies.sort((a, b) => a - b);
 }
 
@@ -193,7 +233,11 @@ export async function load(requests: number, clients: number, call: (i: number) 
  * one. Buckets already there from an earlier run are kept; only the missing recent ones are added.
  */
 export async function generateUsage(db: pg.ClientBase, targetId: string, prefix: string, indexes: number, days: number): Promise<void> {
-  for (const [resolution, seconds] of [["5m", 300], ["1h", 3600], ["1d", 86400]] as const) {
+  for (const [resolution, seconds] of [
+    ["5m", 300],
+    ["1h", 3600],
+    ["1d", 86400],
+  ] as const) {
     await db.query(
       `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
        SELECT $5, $6 || i, $1, b, $2, (random() * 100)::int, 0, (random() * 500)::int, 0, 0

@@ -4,7 +4,14 @@ import { refreshUsageRates } from "../lib/monitor/usage";
 import { arg, generateUsage, httpGetter, load, percentile, signIn, startBenchApp, treeCpuMs } from "./support";
 
 /** Latency of each call, and the CPU time spent per call by the app's processes, by PostgreSQL and by this load loop. */
-type Summary = { p50: number; p95: number; max: number; requests: number; perSecond: number; cpuMsPerRequest: { app: number; postgres: number; loadLoop: number } };
+type Summary = {
+  p50: number;
+  p95: number;
+  max: number;
+  requests: number;
+  perSecond: number;
+  cpuMsPerRequest: { app: number; postgres: number; loadLoop: number };
+};
 type Point = Record<"usageApi30dMs" | "indexesPageMs" | "helpPageMs", Summary> & { clients: number };
 type Curve = Record<string, Point>;
 
@@ -46,17 +53,30 @@ export async function run(args: string[]) {
   const underGoal = Object.entries(curves[label(cores, "worker")])
     .filter(([, point]) => point.clients <= 4 * cores)
     .map(([, point]) => point);
-  console.log(JSON.stringify({
-    benchmark: "usage-http", indexes, days, cores, generateSeconds: +generateSeconds.toFixed(1), curves,
-    goal: { p95Ms: 100, at: `1 to ${4 * cores} clients (four per core), ${label(cores, "worker")}` },
-    pass: underGoal.length > 0 && underGoal.every((p) => p.usageApi30dMs.p95 < 100 && p.indexesPageMs.p95 < 100),
-  }));
+  console.log(
+    JSON.stringify({
+      benchmark: "usage-http",
+      indexes,
+      days,
+      cores,
+      generateSeconds: +generateSeconds.toFixed(1),
+      curves,
+      goal: { p95Ms: 100, at: `1 to ${4 * cores} clients (four per core), ${label(cores, "worker")}` },
+      pass: underGoal.length > 0 && underGoal.every((p) => p.usageApi30dMs.p95 < 100 && p.indexesPageMs.p95 < 100),
+    }),
+  );
 }
 
 type BenchApp = Awaited<ReturnType<typeof startBenchApp>>;
 const label = (n: number, what: string) => `${n} ${what}${n > 1 ? "s" : ""}`;
 
-async function measure(port: number, workers: number, cores: number, prepare: ((app: BenchApp) => Promise<void>) | null, indexes: number): Promise<Curve> {
+async function measure(
+  port: number,
+  workers: number,
+  cores: number,
+  prepare: ((app: BenchApp) => Promise<void>) | null,
+  indexes: number,
+): Promise<Curve> {
   // The collector at its default interval (60 s), not the demo's 10 s meant for watching charts fill.
   const app = await startBenchApp(port, { INDEXDECK_COLLECT_INTERVAL_MS: "60000", INDEXDECK_WORKERS: String(workers) });
   try {
@@ -82,9 +102,16 @@ async function measure(port: number, workers: number, cores: number, prepare: ((
         const [cpu, loop, seconds] = [treeCpuMs(app.pid, cpu0.reading), process.cpuUsage(loop0), (performance.now() - t0) / 1000];
         const perRequest = (ms: number) => +(ms / requests).toFixed(2);
         point[name] = {
-          p50: +percentile(xs, 50).toFixed(1), p95: +percentile(xs, 95).toFixed(1), max: +xs.at(-1)!.toFixed(1), requests,
+          p50: +percentile(xs, 50).toFixed(1),
+          p95: +percentile(xs, 95).toFixed(1),
+          max: +xs.at(-1)!.toFixed(1),
+          requests,
           perSecond: Math.round(requests / seconds),
-          cpuMsPerRequest: { app: perRequest(cpu.app), postgres: perRequest(cpu.postgres), loadLoop: perRequest((loop.user + loop.system) / 1000) },
+          cpuMsPerRequest: {
+            app: perRequest(cpu.app),
+            postgres: perRequest(cpu.postgres),
+            loadLoop: perRequest((loop.user + loop.system) / 1000),
+          },
         };
       }
       curve[label(clients, "client")] = point;

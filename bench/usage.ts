@@ -20,7 +20,9 @@ export async function run(args: string[]) {
   await migrate(c);
   const t0 = performance.now();
   await generateUsage(c, "fleet", "public.idx_", indexes, days);
-  const { rows: [{ n }] } = await c.query("SELECT count(*)::int AS n FROM usage_delta");
+  const {
+    rows: [{ n }],
+  } = await c.query("SELECT count(*)::int AS n FROM usage_delta");
   c.release();
   const generateSeconds = (performance.now() - t0) / 1000;
   const refresh = await load(3, 1, () => refreshUsageRates(pool, "fleet"));
@@ -30,11 +32,27 @@ export async function run(args: string[]) {
   await pool.end();
   await dropDatabase(server, "bench_usage");
   await server.stop();
-  const summary = (xs: number[]) => ({ p50: +percentile(xs, 50).toFixed(1), p95: +percentile(xs, 95).toFixed(1), max: +xs.at(-1)!.toFixed(1), requests: xs.length });
-  console.log(JSON.stringify({
-    benchmark: "usage", server: server.name, indexes, days, storeRows: n, generateSeconds: +generateSeconds.toFixed(1), concurrency: 8,
-    indexSeries30dMs: summary(series), indexesTable7dMs: summary(table), indexesInTable: sample.size,
-    collectorRateRefreshMs: refresh.map((x) => Math.round(x)),
-    goal: { p95Ms: 100 }, pass: percentile(series, 95) < 100 && percentile(table, 95) < 100 && sample.size === indexes,
-  }));
+  const summary = (xs: number[]) => ({
+    p50: +percentile(xs, 50).toFixed(1),
+    p95: +percentile(xs, 95).toFixed(1),
+    max: +xs.at(-1)!.toFixed(1),
+    requests: xs.length,
+  });
+  console.log(
+    JSON.stringify({
+      benchmark: "usage",
+      server: server.name,
+      indexes,
+      days,
+      storeRows: n,
+      generateSeconds: +generateSeconds.toFixed(1),
+      concurrency: 8,
+      indexSeries30dMs: summary(series),
+      indexesTable7dMs: summary(table),
+      indexesInTable: sample.size,
+      collectorRateRefreshMs: refresh.map((x) => Math.round(x)),
+      goal: { p95Ms: 100 },
+      pass: percentile(series, 95) < 100 && percentile(table, 95) < 100 && sample.size === indexes,
+    }),
+  );
 }

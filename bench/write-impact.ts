@@ -25,7 +25,8 @@ export async function run(args: string[]) {
   const baselineSeconds = arg(args, "baseline", 5);
   const server = await benchServer();
   await chefcloud(server, `bench_chefcloud_${rows}`, rows);
-  const concurrent = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_po_org_status_created ON purchase_orders (org_id, status, created_at);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_payments_org_status_created ON payments (org_id, status, created_at);\n";
+  const concurrent =
+    "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_po_org_status_created ON purchase_orders (org_id, status, created_at);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS idx_payments_org_status_created ON payments (org_id, status, created_at);\n";
   const results: Record<string, unknown> = {};
   for (const mode of ["indexdeck", "control-plain-create-index"] as const) {
     const url = await copyDatabase(server, `bench_chefcloud_${rows}`, "bench_write_impact");
@@ -50,19 +51,30 @@ export async function run(args: string[]) {
     await sleep(200);
     const during = writer.mark();
     await writer.stop();
-    results[mode] = { buildSeconds: +buildSeconds.toFixed(2), baseline, during, ratio: +(during.writesPerSecond / baseline.writesPerSecond).toFixed(3) };
+    results[mode] = {
+      buildSeconds: +buildSeconds.toFixed(2),
+      baseline,
+      during,
+      ratio: +(during.writesPerSecond / baseline.writesPerSecond).toFixed(3),
+    };
   }
   await dropDatabase(server, "bench_write_impact");
   await server.stop();
   const ours = results.indexdeck as { ratio: number; during: Window };
   const control = results["control-plain-create-index"] as { ratio: number; during: Window; buildSeconds: number };
   const controlStalled = control.during.maxLatencyMs > 0.5 * control.buildSeconds * 1000;
-  console.log(JSON.stringify({
-    benchmark: "write-impact", server: server.name, rowsPerTable: rows, targetWritesPerSecond: rate, ...results,
-    goal: { duringToBaseline: 0.8, failedWrites: 0, controlMustStall: true },
-    controlStalled,
-    pass: ours.ratio >= 0.8 && ours.during.failed === 0 && controlStalled,
-  }));
+  console.log(
+    JSON.stringify({
+      benchmark: "write-impact",
+      server: server.name,
+      rowsPerTable: rows,
+      targetWritesPerSecond: rate,
+      ...results,
+      goal: { duringToBaseline: 0.8, failedWrites: 0, controlMustStall: true },
+      controlStalled,
+      pass: ours.ratio >= 0.8 && ours.during.failed === 0 && controlStalled,
+    }),
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,9 +90,14 @@ function startWriter(url: string, rate: number, rows: number) {
     const t = performance.now();
     const insert = nextId % 2 === 0;
     const id = nextId++;
-    const p = (insert
-      ? pool.query("INSERT INTO payments (id, org_id, order_id, status, method, amount, created_at) VALUES ($1, $2, $1, 'pending', 'card', 12.5, now())", [id, 1 + (id % 500)])
-      : pool.query("UPDATE purchase_orders SET status = 'approved', updated_at = now() WHERE id = $1", [1 + (id % rows)]))
+    const p = (
+      insert
+        ? pool.query(
+            "INSERT INTO payments (id, org_id, order_id, status, method, amount, created_at) VALUES ($1, $2, $1, 'pending', 'card', 12.5, now())",
+            [id, 1 + (id % 500)],
+          )
+        : pool.query("UPDATE purchase_orders SET status = 'approved', updated_at = now() WHERE id = $1", [1 + (id % rows)])
+    )
       .then(() => {
         window.latencies.push(performance.now() - t);
       })
@@ -107,9 +124,12 @@ function startWriter(url: string, rate: number, rows: number) {
       const seconds = (now - window.start) / 1000;
       const sorted = [...window.latencies].sort((a, b) => a - b);
       const result = {
-        writes: sorted.length, failed: window.failed, seconds: +seconds.toFixed(2),
+        writes: sorted.length,
+        failed: window.failed,
+        seconds: +seconds.toFixed(2),
         writesPerSecond: +(sorted.length / seconds).toFixed(1),
-        maxLatencyMs: Math.round(sorted.at(-1) ?? 0), p99LatencyMs: Math.round(percentile(sorted, 99)),
+        maxLatencyMs: Math.round(sorted.at(-1) ?? 0),
+        p99LatencyMs: Math.round(percentile(sorted, 99)),
       };
       window = { start: now, latencies: [], failed: 0 };
       return result;

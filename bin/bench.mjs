@@ -3,7 +3,9 @@
 import { readdirSync } from "node:fs";
 import { tsImport } from "tsx/esm/api";
 
-const available = readdirSync(new URL("../bench/", import.meta.url)).filter((f) => f.endsWith(".ts")).map((f) => f.slice(0, -3));
+const available = readdirSync(new URL("../bench/", import.meta.url))
+  .filter((f) => f.endsWith(".ts"))
+  .map((f) => f.slice(0, -3));
 const [name, ...args] = process.argv.slice(2);
 if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- NAME   (one of: ${available.join(", ")})`);

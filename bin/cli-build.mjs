@@ -22,7 +22,11 @@ function sources(root) {
 /** A digest of the sources' names and contents: any edit, added or removed file changes it. */
 export function sourceDigest(root) {
   const hash = createHash("sha256");
-  for (const file of sources(root)) hash.update(`${file}\0`).update(readFileSync(path.join(root, file))).update("\0");
+  for (const file of sources(root))
+    hash
+      .update(`${file}\0`)
+      .update(readFileSync(path.join(root, file)))
+      .update("\0");
   return hash.digest("hex");
 }
 
@@ -61,7 +65,8 @@ export async function compiledCli(root, cacheDir = path.join(root, "node_modules
     // another CLI built the same sources first: theirs is as good as ours
     rmSync(tmp, { recursive: true, force: true });
   }
-  for (const old of readdirSync(cacheDir)) if (old !== path.basename(dir) && !old.endsWith(".tmp")) rmSync(path.join(cacheDir, old), { recursive: true, force: true });
+  for (const old of readdirSync(cacheDir))
+    if (old !== path.basename(dir) && !old.endsWith(".tmp")) rmSync(path.join(cacheDir, old), { recursive: true, force: true });
   writeFileSync(path.join(dir, "digest"), digest);
   return entry;
 }

@@ -13,7 +13,10 @@ async function project(version: string): Promise<string> {
   await writeFile(path.join(root, "package.json"), "{}");
   await writeFile(path.join(root, "tsconfig.json"), "{}");
   await writeFile(path.join(root, "lib", "version.ts"), `export const VERSION: string = "${version}";\n`);
-  await writeFile(path.join(root, "lib", "cli", "main.ts"), `import { VERSION } from "../version";\nexport async function main(): Promise<string> {\n  return (await import("./late")).late(VERSION);\n}\n`);
+  await writeFile(
+    path.join(root, "lib", "cli", "main.ts"),
+    `import { VERSION } from "../version";\nexport async function main(): Promise<string> {\n  return (await import("./late")).late(VERSION);\n}\n`,
+  );
   await writeFile(path.join(root, "lib", "cli", "late.ts"), "export const late = (v: string): string => `late ${v}`;\n");
   return root;
 }

@@ -13,20 +13,49 @@ interface ApprovalRow {
 }
 
 /** Who approved what and when, what is still needed, and the form for those who may decide. */
-export function ApprovalPanel({ rolloutId, sha256, targetId, required, approvals, canDecide }: {
-  rolloutId: number; sha256: string; targetId: string; required: number; approvals: ApprovalRow[]; canDecide: boolean;
+export function ApprovalPanel({
+  rolloutId,
+  sha256,
+  targetId,
+  required,
+  approvals,
+  canDecide,
+}: {
+  rolloutId: number;
+  sha256: string;
+  targetId: string;
+  required: number;
+  approvals: ApprovalRow[];
+  canDecide: boolean;
 }) {
   const [state, action, pending] = useActionState<ActionState, FormData>(approvalAction, {});
   const approved = approvals.filter((a) => a.decision === "approve").length;
   return (
     <div className="card" data-testid="approvals">
-      <h2 style={{ fontSize: 16, marginTop: 0 }}>Approvals: {approved} of {required}{approved < required ? ` — ${required - approved} more needed` : ""}</h2>
+      <h2 style={{ fontSize: 16, marginTop: 0 }}>
+        Approvals: {approved} of {required}
+        {approved < required ? ` — ${required - approved} more needed` : ""}
+      </h2>
       {approvals.length > 0 && (
         <table>
-          <thead><tr><th>Who</th><th>Decision</th><th>Comment</th><th>When (UTC)</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Who</th>
+              <th>Decision</th>
+              <th>Comment</th>
+              <th>When (UTC)</th>
+            </tr>
+          </thead>
           <tbody>
             {approvals.map((a) => (
-              <tr key={a.id}><td>{a.approver} ({a.approverRole})</td><td>{a.decision}</td><td>{a.comment}</td><td>{a.createdAt.replace("T", " ").slice(0, 19)}</td></tr>
+              <tr key={a.id}>
+                <td>
+                  {a.approver} ({a.approverRole})
+                </td>
+                <td>{a.decision}</td>
+                <td>{a.comment}</td>
+                <td>{a.createdAt.replace("T", " ").slice(0, 19)}</td>
+              </tr>
             ))}
           </tbody>
         </table>
@@ -36,10 +65,20 @@ export function ApprovalPanel({ rolloutId, sha256, targetId, required, approvals
           <input type="hidden" name="rolloutId" value={rolloutId} />
           <input type="hidden" name="changesetSha256" value={sha256} />
           <input type="hidden" name="targetId" value={targetId} />
-          <label>Comment (required)<br /><input name="comment" required maxLength={2000} size={40} /></label>
-          <button type="submit" name="decision" value="approve" disabled={pending}>Approve</button>
-          <button type="submit" name="decision" value="reject" className="secondary" disabled={pending}>Reject</button>
-          <span role="status" aria-live="polite" className={state.error ? "error" : "ok"}>{state.error ?? state.message}</span>
+          <label>
+            Comment (required)
+            <br />
+            <input name="comment" required maxLength={2000} size={40} />
+          </label>
+          <button type="submit" name="decision" value="approve" disabled={pending}>
+            Approve
+          </button>
+          <button type="submit" name="decision" value="reject" className="secondary" disabled={pending}>
+            Reject
+          </button>
+          <span role="status" aria-live="polite" className={state.error ? "error" : "ok"}>
+            {state.error ?? state.message}
+          </span>
         </form>
       )}
     </div>

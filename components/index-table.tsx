@@ -3,7 +3,15 @@
 import type { IndexTableQuery, IndexTableRow } from "@/lib/monitor/index-table";
 
 const COLUMNS: Array<[IndexTableQuery["sort"], string]> = [
-  ["name", "Index"], ["table", "Table"], ["now", "Scans/min now"], ["d1", "24 h"], ["d7", "7 d"], ["d30", "30 d"], ["scans", "Scans (since reset)"], ["bytes", "Size"], ["valid", "Valid"],
+  ["name", "Index"],
+  ["table", "Table"],
+  ["now", "Scans/min now"],
+  ["d1", "24 h"],
+  ["d7", "7 d"],
+  ["d30", "30 d"],
+  ["scans", "Scans (since reset)"],
+  ["bytes", "Size"],
+  ["valid", "Valid"],
 ];
 
 const rate = (v: number | null) => (v === null ? "—" : v < 10 ? v.toFixed(2) : Math.round(v).toLocaleString("en"));
@@ -13,8 +21,14 @@ const rate = (v: number | null) => (v === null ? "—" : v < 10 ? v.toFixed(2) :
  * anchors, not next/link: fifty rows of Links would each prefetch an index page as they scroll into
  * view, and cost more to render than the rows themselves.
  */
-export function IndexTable({ targetId, query, page }: {
-  targetId: string; query: IndexTableQuery; page: { rows: IndexTableRow[]; total: number; page: number; pages: number };
+export function IndexTable({
+  targetId,
+  query,
+  page,
+}: {
+  targetId: string;
+  query: IndexTableQuery;
+  page: { rows: IndexTableRow[]; total: number; page: number; pages: number };
 }) {
   const href = (change: Partial<IndexTableQuery>) => {
     const next = { ...query, ...change };
@@ -29,8 +43,12 @@ export function IndexTable({ targetId, query, page }: {
         <input type="hidden" name="sort" value={query.sort} />
         <input type="hidden" name="dir" value={query.dir} />
         <input type="search" name="q" placeholder="Search indexes…" aria-label="Search indexes" defaultValue={query.q} />
-        <button type="submit" className="secondary">Search</button>
-        <span className="who" data-testid="index-count">{page.total.toLocaleString("en")} index(es){query.q ? ` matching “${query.q}”` : ""}; page {page.page} of {page.pages}</span>
+        <button type="submit" className="secondary">
+          Search
+        </button>
+        <span className="who" data-testid="index-count">
+          {page.total.toLocaleString("en")} index(es){query.q ? ` matching “${query.q}”` : ""}; page {page.page} of {page.pages}
+        </span>
       </form>
       <table data-testid="index-table">
         <thead>
@@ -38,7 +56,8 @@ export function IndexTable({ targetId, query, page }: {
             {COLUMNS.map(([key, label]) => (
               <th key={key}>
                 <a href={href({ sort: key, dir: query.sort === key && query.dir === "desc" ? "asc" : "desc", page: 1 })}>
-                  {label}{query.sort === key ? (query.dir === "desc" ? " ▼" : " ▲") : ""}
+                  {label}
+                  {query.sort === key ? (query.dir === "desc" ? " ▼" : " ▲") : ""}
                 </a>
               </th>
             ))}
@@ -47,9 +66,19 @@ export function IndexTable({ targetId, query, page }: {
         <tbody>
           {page.rows.map((r) => (
             <tr key={r.name}>
-              <td><a href={`/indexes/${encodeURIComponent(targetId)}/${encodeURIComponent(r.name)}`} title={r.definition}><code>{r.name}</code></a></td>
-              <td>{r.table}</td><td>{rate(r.now)}</td><td>{rate(r.d1)}</td><td>{rate(r.d7)}</td><td>{rate(r.d30)}</td>
-              <td>{r.scans.toLocaleString("en")}</td><td>{(r.bytes / 2 ** 20).toFixed(1)} MiB</td><td className={r.valid ? "ok" : "bad"}>{r.valid ? "yes" : "INVALID"}</td>
+              <td>
+                <a href={`/indexes/${encodeURIComponent(targetId)}/${encodeURIComponent(r.name)}`} title={r.definition}>
+                  <code>{r.name}</code>
+                </a>
+              </td>
+              <td>{r.table}</td>
+              <td>{rate(r.now)}</td>
+              <td>{rate(r.d1)}</td>
+              <td>{rate(r.d7)}</td>
+              <td>{rate(r.d30)}</td>
+              <td>{r.scans.toLocaleString("en")}</td>
+              <td>{(r.bytes / 2 ** 20).toFixed(1)} MiB</td>
+              <td className={r.valid ? "ok" : "bad"}>{r.valid ? "yes" : "INVALID"}</td>
             </tr>
           ))}
         </tbody>

@@ -4,7 +4,21 @@ import { useActionState } from "react";
 import { phaseAction, type ActionState } from "@/app/(app)/rollouts/actions";
 import type { RolloutState } from "@/lib/rollout/rollouts";
 
-function PhaseForm({ rolloutId, phase, state, label, children, secondary }: { rolloutId: number; phase: string; state: RolloutState; label: string; children?: React.ReactNode; secondary?: boolean }) {
+function PhaseForm({
+  rolloutId,
+  phase,
+  state,
+  label,
+  children,
+  secondary,
+}: {
+  rolloutId: number;
+  phase: string;
+  state: RolloutState;
+  label: string;
+  children?: React.ReactNode;
+  secondary?: boolean;
+}) {
   const [result, action, pending] = useActionState<ActionState, FormData>(phaseAction, {});
   return (
     <form action={action} className="phase-form" data-phase={phase}>
@@ -12,26 +26,70 @@ function PhaseForm({ rolloutId, phase, state, label, children, secondary }: { ro
       <input type="hidden" name="phase" value={phase} />
       <input type="hidden" name="expectedState" value={state} />
       {children}
-      <button type="submit" disabled={pending} className={secondary ? "secondary" : undefined}>{pending ? `${label}…` : label}</button>
-      <span role="status" aria-live="polite" className={result.error ? "error" : "ok"}>{result.error ?? result.message}</span>
+      <button type="submit" disabled={pending} className={secondary ? "secondary" : undefined}>
+        {pending ? `${label}…` : label}
+      </button>
+      <span role="status" aria-live="polite" className={result.error ? "error" : "ok"}>
+        {result.error ?? result.message}
+      </span>
     </form>
   );
 }
 
 /** The buttons a dba/sre/admin sees for the rollout's current state; the server re-checks everything. */
-export function RolloutActions({ rolloutId, state, canRun, canRollback, canOverrideWindow, canWaivePromotion, canWaiveSearchPath }: {
-  rolloutId: number; state: RolloutState; canRun: boolean; canRollback: boolean; canOverrideWindow: boolean; canWaivePromotion: boolean; canWaiveSearchPath: boolean;
+export function RolloutActions({
+  rolloutId,
+  state,
+  canRun,
+  canRollback,
+  canOverrideWindow,
+  canWaivePromotion,
+  canWaiveSearchPath,
+}: {
+  rolloutId: number;
+  state: RolloutState;
+  canRun: boolean;
+  canRollback: boolean;
+  canOverrideWindow: boolean;
+  canWaivePromotion: boolean;
+  canWaiveSearchPath: boolean;
 }) {
   const p = { rolloutId, state };
   return (
     <div className="card actions" data-testid="rollout-actions">
       {canRun && ["approved", "prechecked", "failed"].includes(state) && (
         <PhaseForm {...p} phase="precheck" label="Run pre-check" secondary={state === "prechecked"}>
-          <label>Backup id (attest)<br /><input name="backupId" placeholder="e.g. snap-2026-11-28" maxLength={200} /></label>
-          <label>Free disk (attest, if the server can&apos;t report it)<br /><input name="diskFree" placeholder="e.g. 120 GiB free on /data" maxLength={500} /></label>
-          {canOverrideWindow && <label>Override maintenance window (reason)<br /><input name="windowOverride" minLength={10} maxLength={2000} /></label>}
-          {canWaivePromotion && <label>Waive staging-first (reason)<br /><input name="promotionWaiver" minLength={10} maxLength={2000} /></label>}
-          {canWaiveSearchPath && <label>Waive writable search_path schema (reason)<br /><input name="searchPathWaiver" minLength={10} maxLength={2000} /></label>}
+          <label>
+            Backup id (attest)
+            <br />
+            <input name="backupId" placeholder="e.g. snap-2026-11-28" maxLength={200} />
+          </label>
+          <label>
+            Free disk (attest, if the server can&apos;t report it)
+            <br />
+            <input name="diskFree" placeholder="e.g. 120 GiB free on /data" maxLength={500} />
+          </label>
+          {canOverrideWindow && (
+            <label>
+              Override maintenance window (reason)
+              <br />
+              <input name="windowOverride" minLength={10} maxLength={2000} />
+            </label>
+          )}
+          {canWaivePromotion && (
+            <label>
+              Waive staging-first (reason)
+              <br />
+              <input name="promotionWaiver" minLength={10} maxLength={2000} />
+            </label>
+          )}
+          {canWaiveSearchPath && (
+            <label>
+              Waive writable search_path schema (reason)
+              <br />
+              <input name="searchPathWaiver" minLength={10} maxLength={2000} />
+            </label>
+          )}
         </PhaseForm>
       )}
       {canRun && state === "prechecked" && <PhaseForm {...p} phase="apply" label="Apply" />}
@@ -39,7 +97,11 @@ export function RolloutActions({ rolloutId, state, canRun, canRollback, canOverr
       {canRun && state === "applying" && <PhaseForm {...p} phase="cancel" label="Cancel build" secondary />}
       {canRollback && ["verifying", "verified", "failed", "cancelled", "signed_off"].includes(state) && (
         <PhaseForm {...p} phase="rollback" label="Roll back" secondary>
-          <label>Reason (required)<br /><input name="reason" minLength={5} maxLength={2000} required /></label>
+          <label>
+            Reason (required)
+            <br />
+            <input name="reason" minLength={5} maxLength={2000} required />
+          </label>
         </PhaseForm>
       )}
     </div>

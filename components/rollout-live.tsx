@@ -24,7 +24,16 @@ export interface TaskInfo {
 }
 
 // Events after which the server-rendered parts (state, results, buttons) must be read again.
-const REFRESH_ON = new Set(["precheck_done", "apply_done", "verify_done", "rollback_done", "phase_error", "target_busy", "phase_requested", "cancel_requested"]);
+const REFRESH_ON = new Set([
+  "precheck_done",
+  "apply_done",
+  "verify_done",
+  "rollback_done",
+  "phase_error",
+  "target_busy",
+  "phase_requested",
+  "cancel_requested",
+]);
 
 interface TaskView {
   status: string;
@@ -37,7 +46,12 @@ interface TaskView {
 
 /** Folds the event history into what each task shows now: status, phase, percent, ETA, blockers. */
 function fold(tasks: TaskInfo[], events: LiveEvent[]): Map<number, TaskView> {
-  const view = new Map<number, TaskView>(tasks.map((t) => [t.seq, { status: t.status, phase: null, percent: t.status === "done" ? 100 : 0, etaSeconds: null, blockers: [], samples: [] }]));
+  const view = new Map<number, TaskView>(
+    tasks.map((t) => [
+      t.seq,
+      { status: t.status, phase: null, percent: t.status === "done" ? 100 : 0, etaSeconds: null, blockers: [], samples: [] },
+    ]),
+  );
   for (const e of events) {
     const v = e.taskSeq === null ? undefined : view.get(e.taskSeq);
     if (!v) continue;
@@ -68,12 +82,18 @@ function fold(tasks: TaskInfo[], events: LiveEvent[]): Map<number, TaskView> {
 function describe(e: LiveEvent): string {
   const d = e.data;
   switch (e.kind) {
-    case "progress": return `${d.index ?? "statement"}: ${d.phase} ${d.percent}%${(d.blockers as Blocker[])?.length ? `, blocked by pid ${(d.blockers as Blocker[]).map((b) => b.pid).join(", ")}` : ""}`;
-    case "statement_start": return `start (attempt ${d.attempt}): ${d.statement}`;
-    case "task_status": return `status → ${d.status}${d.error ? ` (${d.error})` : ""}`;
-    case "task_failed": return `FAILED: ${d.error} — ${d.advice}`;
-    case "apply_done": return d.ok ? "apply finished" : `apply ended ${d.state}: ${d.error}`;
-    default: return `${e.kind} ${Object.keys(d).length ? JSON.stringify(d) : ""}`;
+    case "progress":
+      return `${d.index ?? "statement"}: ${d.phase} ${d.percent}%${(d.blockers as Blocker[])?.length ? `, blocked by pid ${(d.blockers as Blocker[]).map((b) => b.pid).join(", ")}` : ""}`;
+    case "statement_start":
+      return `start (attempt ${d.attempt}): ${d.statement}`;
+    case "task_status":
+      return `status → ${d.status}${d.error ? ` (${d.error})` : ""}`;
+    case "task_failed":
+      return `FAILED: ${d.error} — ${d.advice}`;
+    case "apply_done":
+      return d.ok ? "apply finished" : `apply ended ${d.state}: ${d.error}`;
+    default:
+      return `${e.kind} ${Object.keys(d).length ? JSON.stringify(d) : ""}`;
   }
 }
 
@@ -85,7 +105,11 @@ export function RolloutLive({ rolloutId, tasks }: { rolloutId: number; tasks: Ta
   const router = useRouter();
   const client = useQueryClient();
   const key = useMemo(() => ["rollout-events", rolloutId], [rolloutId]);
-  const { data: events = [] } = useQuery<LiveEvent[]>({ queryKey: key, queryFn: () => client.getQueryData<LiveEvent[]>(key) ?? [], staleTime: Infinity });
+  const { data: events = [] } = useQuery<LiveEvent[]>({
+    queryKey: key,
+    queryFn: () => client.getQueryData<LiveEvent[]>(key) ?? [],
+    staleTime: Infinity,
+  });
 
   useEffect(() => {
     const source = new EventSource(`/api/rollouts/${rolloutId}/events`);
@@ -98,28 +122,52 @@ export function RolloutLive({ rolloutId, tasks }: { rolloutId: number; tasks: Ta
   }, [rolloutId, client, key, router]);
 
   const view = fold(tasks, events);
-  const waiting = [...view.entries()].find(([, v]) => v.blockers.length && v.percent < 100 && (v.status === "waiting_for_lock" || (v.phase ?? "").startsWith("waiting")));
+  const waiting = [...view.entries()].find(
+    ([, v]) => v.blockers.length && v.percent < 100 && (v.status === "waiting_for_lock" || (v.phase ?? "").startsWith("waiting")),
+  );
   return (
     <>
       <div className="card">
         <h2 style={{ fontSize: 16, marginTop: 0 }}>Statements</h2>
         <table data-testid="tasks">
-          <thead><tr><th>#</th><th>Statement</th><th>Status</th><th style={{ width: "35%" }}>Progress</th></tr></thead>
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>Statement</th>
+              <th>Status</th>
+              <th style={{ width: "35%" }}>Progress</th>
+            </tr>
+          </thead>
           <tbody>
             {tasks.map((t) => {
               const v = view.get(t.seq)!;
               return (
                 <tr key={t.seq} data-task={t.seq}>
                   <td>{t.seq + 1}</td>
-                  <td><code>{t.indexName ?? t.statement.slice(0, 60)}</code></td>
-                  <td><span className="badge" data-testid="task-status">{v.status}</span></td>
+                  <td>
+                    <code>{t.indexName ?? t.statement.slice(0, 60)}</code>
+                  </td>
+                  <td>
+                    <span className="badge" data-testid="task-status">
+                      {v.status}
+                    </span>
+                  </td>
                   <td>
                     {t.kind === "create_index" || t.kind === "drop_index" || t.kind === "reindex" ? (
                       <>
-                        <div className="bar" role="progressbar" aria-label={`${t.indexName ?? "statement"} progress`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={v.percent}>
+                        <div
+                          className="bar"
+                          role="progressbar"
+                          aria-label={`${t.indexName ?? "statement"} progress`}
+                          aria-valuemin={0}
+                          aria-valuemax={100}
+                          aria-valuenow={v.percent}
+                        >
                           <div style={{ width: `${v.percent}%` }} />
                         </div>
-                        <small>{v.phase ?? "—"} · {v.percent}%{v.etaSeconds !== null ? ` · ETA ${v.etaSeconds}s` : ""}</small>
+                        <small>
+                          {v.phase ?? "—"} · {v.percent}%{v.etaSeconds !== null ? ` · ETA ${v.etaSeconds}s` : ""}
+                        </small>
                       </>
                     ) : null}
                   </td>
@@ -134,10 +182,26 @@ export function RolloutLive({ rolloutId, tasks }: { rolloutId: number; tasks: Ta
           <h2 style={{ fontSize: 16, marginTop: 0 }}>Blocked: {waiting[1].phase}</h2>
           <p>These sessions hold the build back. indexdeck never ends them for you; decide with their owners.</p>
           <table>
-            <thead><tr><th>pid</th><th>user</th><th>application</th><th>state</th><th>transaction age</th><th>query</th></tr></thead>
+            <thead>
+              <tr>
+                <th>pid</th>
+                <th>user</th>
+                <th>application</th>
+                <th>state</th>
+                <th>transaction age</th>
+                <th>query</th>
+              </tr>
+            </thead>
             <tbody>
               {waiting[1].blockers.map((b) => (
-                <tr key={b.pid}><td>{b.pid}</td><td>{b.user}</td><td>{b.application}</td><td>{b.state}</td><td>{b.xactAgeSeconds !== null ? `${Math.round(b.xactAgeSeconds)} s` : "—"}</td><td>{b.query === undefined ? <em>not shown to your role</em> : <code>{b.query}</code>}</td></tr>
+                <tr key={b.pid}>
+                  <td>{b.pid}</td>
+                  <td>{b.user}</td>
+                  <td>{b.application}</td>
+                  <td>{b.state}</td>
+                  <td>{b.xactAgeSeconds !== null ? `${Math.round(b.xactAgeSeconds)} s` : "—"}</td>
+                  <td>{b.query === undefined ? <em>not shown to your role</em> : <code>{b.query}</code>}</td>
+                </tr>
               ))}
             </tbody>
           </table>
@@ -146,9 +210,14 @@ export function RolloutLive({ rolloutId, tasks }: { rolloutId: number; tasks: Ta
       <div className="card">
         <h2 style={{ fontSize: 16, marginTop: 0 }}>Event log</h2>
         <ol className="events" data-testid="event-log" reversed>
-          {[...events].reverse().slice(0, 300).map((e) => (
-            <li key={e.id} data-kind={e.kind}><code>{e.at.slice(11, 23)}</code> {describe(e)}</li>
-          ))}
+          {[...events]
+            .reverse()
+            .slice(0, 300)
+            .map((e) => (
+              <li key={e.id} data-kind={e.kind}>
+                <code>{e.at.slice(11, 23)}</code> {describe(e)}
+              </li>
+            ))}
         </ol>
       </div>
     </>

@@ -15,16 +15,26 @@ export function SignoffForm({ rolloutId, sha256, items }: { rolloutId: number; s
       <input type="hidden" name="changesetSha256" value={sha256} />
       <ChecklistTable items={items} attestable />
       <p className="phase-form" style={{ marginTop: 12 }}>
-        <label>Decision<br />
+        <label>
+          Decision
+          <br />
           <select name="decision" defaultValue="signed_off">
             <option value="signed_off">Signed off</option>
             <option value="signed_off_with_follow_ups">Signed off with follow-ups</option>
             <option value="not_signed_off">Not signed off</option>
           </select>
         </label>
-        <label>Notes<br /><textarea name="notes" rows={2} cols={50} maxLength={5000} /></label>
-        <button type="submit" disabled={pending}>Record sign-off</button>
-        <span role="status" aria-live="polite" className={state.error ? "error" : "ok"}>{state.error ?? state.message}</span>
+        <label>
+          Notes
+          <br />
+          <textarea name="notes" rows={2} cols={50} maxLength={5000} />
+        </label>
+        <button type="submit" disabled={pending}>
+          Record sign-off
+        </button>
+        <span role="status" aria-live="polite" className={state.error ? "error" : "ok"}>
+          {state.error ?? state.message}
+        </span>
       </p>
     </form>
   );

@@ -11,9 +11,15 @@ export function SqlWithFindings({ sql, findings }: { sql: string; findings: Find
         const cls = here.some((f) => f.severity === "error") ? "has-error" : here.length ? "has-warning" : "";
         return (
           <span key={i} className={`line ${cls}`}>
-            <span className="ln">{i + 1}</span>{text}
+            <span className="ln">{i + 1}</span>
+            {text}
             {here.map((f, j) => (
-              <span key={j} className={`finding ${f.severity === "error" ? "bad" : "warn"}`} data-rule={f.rule} style={{ display: "block" }}>
+              <span
+                key={j}
+                className={`finding ${f.severity === "error" ? "bad" : "warn"}`}
+                data-rule={f.rule}
+                style={{ display: "block" }}
+              >
                 {f.severity} {f.rule} (col {f.column}): {f.message}
               </span>
             ))}

@@ -30,11 +30,25 @@ export function UploadChangeSetForm() {
     <details className="card">
       <summary>Upload or paste a change set</summary>
       <form className="stack" style={{ maxWidth: 720 }} onSubmit={onSubmit} aria-describedby="upload-status">
-        <label>Name<br /><input name="name" placeholder="002_orders_indexes.sql" required /></label>
-        <label>SQL<br /><textarea name="sql" rows={8} placeholder="CREATE INDEX CONCURRENTLY IF NOT EXISTS …" /></label>
-        <label>or a file (max 1 MiB)<br /><input name="file" type="file" accept=".sql,text/plain" /></label>
+        <label>
+          Name
+          <br />
+          <input name="name" placeholder="002_orders_indexes.sql" required />
+        </label>
+        <label>
+          SQL
+          <br />
+          <textarea name="sql" rows={8} placeholder="CREATE INDEX CONCURRENTLY IF NOT EXISTS …" />
+        </label>
+        <label>
+          or a file (max 1 MiB)
+          <br />
+          <input name="file" type="file" accept=".sql,text/plain" />
+        </label>
         <button type="submit">Store change set</button>
-        <p id="upload-status" aria-live="polite">{message}</p>
+        <p id="upload-status" aria-live="polite">
+          {message}
+        </p>
       </form>
     </details>
   );

@@ -25,16 +25,30 @@ export function UsageChart({ target, index }: { target: string; index: string })
     },
     refetchInterval: 15_000,
   });
-  const points = useMemo(() => (data ? data.series.t.map((t, i) => ({ t, scansPerMinute: data.series.scansPerMinute[i], tuplesFetchedPerMinute: data.series.tuplesFetchedPerMinute[i] })) : []), [data]);
+  const points = useMemo(
+    () =>
+      data
+        ? data.series.t.map((t, i) => ({
+            t,
+            scansPerMinute: data.series.scansPerMinute[i],
+            tuplesFetchedPerMinute: data.series.tuplesFetchedPerMinute[i],
+          }))
+        : [],
+    [data],
+  );
   // A marker sits on the bucket it fell in: the last bucket that starts at or before it.
   const bucket = (t: number) => data?.series.t.reduce((best, b) => (b <= t ? b : best), data.series.t[0] ?? t) ?? t;
   return (
     <div className="card" data-testid="usage-chart">
       <p className="phase-form">
         {(["24h", "7d", "30d"] as const).map((r) => (
-          <button key={r} className={r === range ? undefined : "secondary"} onClick={() => setRange(r)}>{r}</button>
+          <button key={r} className={r === range ? undefined : "secondary"} onClick={() => setRange(r)}>
+            {r}
+          </button>
         ))}
-        <span className="who">{data ? `${data.series.t.length} points, ${data.markers.length} rollout markers` : error ? String(error) : "loading…"}</span>
+        <span className="who">
+          {data ? `${data.series.t.length} points, ${data.markers.length} rollout markers` : error ? String(error) : "loading…"}
+        </span>
       </p>
       <div style={{ width: "100%", height: 320 }}>
         <ResponsiveContainer>
@@ -45,15 +59,39 @@ export function UsageChart({ target, index }: { target: string; index: string })
             <Tooltip labelFormatter={(t) => `${utc(Number(t))} UTC`} />
             <Legend />
             <Line type="monotone" dataKey="scansPerMinute" name="scans / min" stroke="#0b5cad" dot={false} isAnimationActive={false} />
-            <Line type="monotone" dataKey="tuplesFetchedPerMinute" name="tuples fetched / min" stroke="#1a7f37" dot={false} isAnimationActive={false} />
+            <Line
+              type="monotone"
+              dataKey="tuplesFetchedPerMinute"
+              name="tuples fetched / min"
+              stroke="#1a7f37"
+              dot={false}
+              isAnimationActive={false}
+            />
             {data?.markers.map((m) => (
-              <ReferenceLine key={`${m.rolloutId}-${m.kind}-${m.t}`} x={bucket(m.t)} stroke="#9a6700" label={{ value: `#${m.rolloutId} ${m.kind}`, position: "top", fontSize: 11 }} />
+              <ReferenceLine
+                key={`${m.rolloutId}-${m.kind}-${m.t}`}
+                x={bucket(m.t)}
+                stroke="#9a6700"
+                label={{ value: `#${m.rolloutId} ${m.kind}`, position: "top", fontSize: 11 }}
+              />
             ))}
             {data?.series.gaps.map((t) => (
-              <ReferenceLine key={`gap-${t}`} x={t} stroke="#5b6570" strokeDasharray="2 4" label={{ value: "collector gap", position: "insideTopLeft", fontSize: 11 }} />
+              <ReferenceLine
+                key={`gap-${t}`}
+                x={t}
+                stroke="#5b6570"
+                strokeDasharray="2 4"
+                label={{ value: "collector gap", position: "insideTopLeft", fontSize: 11 }}
+              />
             ))}
             {data?.series.resets.map((t) => (
-              <ReferenceLine key={`reset-${t}`} x={t} stroke="#cf222e" strokeDasharray="4 2" label={{ value: "counters reset", position: "insideBottom", fontSize: 11 }} />
+              <ReferenceLine
+                key={`reset-${t}`}
+                x={t}
+                stroke="#cf222e"
+                strokeDasharray="4 2"
+                label={{ value: "counters reset", position: "insideBottom", fontSize: 11 }}
+              />
             ))}
           </LineChart>
         </ResponsiveContainer>

@@ -20,7 +20,13 @@ async function seedAudit(rows: number): Promise<void> {
     for (let done = 0; done < rows; done += 500) {
       await withTransaction(pool, async (tx) => {
         for (let i = done; i < Math.min(rows, done + 500); i++) {
-          await appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.approve", targetId: "chefcloud_staging", details: { i, comment: "a comment of the length people write when they approve a rollout of a few indexes" } });
+          await appendAudit(tx, {
+            actor: "dba",
+            role: "dba",
+            action: "rollout.approve",
+            targetId: "chefcloud_staging",
+            details: { i, comment: "a comment of the length people write when they approve a rollout of a few indexes" },
+          });
         }
       });
     }
@@ -71,7 +77,10 @@ async function burstWhileSigningIn(baseURL: string, cookie: string, paths: strin
 
 // Issue 16, point 10: a report used to recompute the whole audit chain per request, so 50 concurrent
 // report downloads kept both cores busy and sign-ins waited behind them.
-test(`${REPORTS} concurrent report requests over ${AUDIT_ROWS} audit rows leave sign-ins answering within 1 s`, async ({ browser, baseURL }) => {
+test(`${REPORTS} concurrent report requests over ${AUDIT_ROWS} audit rows leave sign-ins answering within 1 s`, async ({
+  browser,
+  baseURL,
+}) => {
   test.setTimeout(180_000);
   await seedAudit(AUDIT_ROWS);
   const sre = await browser.newPage();
@@ -80,7 +89,10 @@ test(`${REPORTS} concurrent report requests over ${AUDIT_ROWS} audit rows leave 
   // Nine more rollouts, for a burst of different reports (each built on its own).
   const ids = [Number(id)];
   for (let i = 0; i < 9; i++) {
-    const created = await sre.request.post("/api/rollouts", { headers: { origin: baseURL! }, data: { changesetId: "file:001_franchise_indexes.sql", targetId: "chefcloud_staging" } });
+    const created = await sre.request.post("/api/rollouts", {
+      headers: { origin: baseURL! },
+      data: { changesetId: "file:001_franchise_indexes.sql", targetId: "chefcloud_staging" },
+    });
     expect(created.status()).toBe(201);
     ids.push((await created.json()).id);
   }
@@ -94,12 +106,17 @@ test(`${REPORTS} concurrent report requests over ${AUDIT_ROWS} audit rows leave 
 
   const rounds = {
     [`one report ${REPORTS} times`]: Array.from({ length: REPORTS }, () => `/api/rollouts/${id}/report`),
-    [`${ids.length} reports ${REPORTS / ids.length} times each`]: Array.from({ length: REPORTS }, (_, i) => `/api/rollouts/${ids[i % ids.length]}/report`),
+    [`${ids.length} reports ${REPORTS / ids.length} times each`]: Array.from(
+      { length: REPORTS },
+      (_, i) => `/api/rollouts/${ids[i % ids.length]}/report`,
+    ),
   };
   for (const [name, paths] of Object.entries(rounds)) {
     const { reports, logins, tookMs, running } = await burstWhileSigningIn(baseURL!, cookie, paths);
-    console.log(`${name}: sign-in alone ${idle.ms.toFixed(0)} ms; during the burst ${logins.map((l) => `${l.ms.toFixed(0)} ms`).join(", ")}; ` +
-      `the reports took ${tookMs.toFixed(0)} ms, ${running} still running when the first sign-in answered`);
+    console.log(
+      `${name}: sign-in alone ${idle.ms.toFixed(0)} ms; during the burst ${logins.map((l) => `${l.ms.toFixed(0)} ms`).join(", ")}; ` +
+        `the reports took ${tookMs.toFixed(0)} ms, ${running} still running when the first sign-in answered`,
+    );
     for (const r of reports) {
       expect(r.status).toBe(200);
       expect(r.text).toMatch(/Chain verdict at export: \*\*intact \(\d+ rows\)\*\*/);

@@ -6,7 +6,13 @@ test("production: four eyes, window override, sign-off, history and CSV for the 
   await login(sre, "sre");
   const { url, id } = await createRollout(sre, "001_franchise_indexes.sql", "chefcloud_prod");
   await expect(sre.getByTestId("rollout-state")).toHaveText("awaiting_approval");
-  const sha = (await sre.locator("code").filter({ hasText: /^[0-9a-f]{64}$/ }).first().innerText()).trim();
+  const sha = (
+    await sre
+      .locator("code")
+      .filter({ hasText: /^[0-9a-f]{64}$/ })
+      .first()
+      .innerText()
+  ).trim();
   const approval = { decision: "approve", comment: "looks right", changesetSha256: sha, targetId: "chefcloud_prod" };
 
   // The requester cannot approve, even by posting directly.
@@ -110,7 +116,10 @@ test("production: four eyes, window override, sign-off, history and CSV for the 
   expect(engineerMarkdown).not.toMatch(/`[0-9a-f]{64}` \|/);
 
   await manager.goto("/signoffs?target=chefcloud_prod&decision=signed_off");
-  const row = manager.getByTestId("signoffs").locator("tbody tr").filter({ hasText: `#${id}` });
+  const row = manager
+    .getByTestId("signoffs")
+    .locator("tbody tr")
+    .filter({ hasText: `#${id}` });
   await expect(row).toContainText("dba (dba)");
   await row.getByRole("link").first().click();
   await expect(manager.getByTestId("checklist")).toContainText("Off-peak window scheduled");
@@ -119,11 +128,16 @@ test("production: four eyes, window override, sign-off, history and CSV for the 
   await manager.goto(`/audit?target=chefcloud_prod`);
   const [download] = await Promise.all([manager.waitForEvent("download"), manager.getByRole("link", { name: "Download CSV" }).click()]);
   const csv = await (await import("node:fs/promises")).readFile((await download.path())!, "utf8");
-  expect(csv.split("\n")[0]).toBe("id,at,actor,role,action,targetId,rolloutId,changesetSha256,details,prevHash,hash,scheme,contentHash,mac");
-  for (const action of ["rollout.approve", "rollout.window.override", "rollout.promotion.waive", "rollout.signoff"]) expect(csv).toContain(`"${action}"`);
+  expect(csv.split("\n")[0]).toBe(
+    "id,at,actor,role,action,targetId,rolloutId,changesetSha256,details,prevHash,hash,scheme,contentHash,mac",
+  );
+  for (const action of ["rollout.approve", "rollout.window.override", "rollout.promotion.waive", "rollout.signoff"])
+    expect(csv).toContain(`"${action}"`);
   const garbage = await manager.request.get("/api/audit/export?from=last-tuesday");
   expect(garbage.status()).toBe(400);
   expect((await garbage.json()).fields).toEqual([expect.stringMatching(/^from: /)]);
-  const hash = (await manager.goto(`/audit?target=chefcloud_prod&action=rollout.signoff`), await manager.getByTestId("audit-rows").locator("tbody tr").first().locator("code[title]").getAttribute("title"));
+  const hash =
+    (await manager.goto(`/audit?target=chefcloud_prod&action=rollout.signoff`),
+    await manager.getByTestId("audit-rows").locator("tbody tr").first().locator("code[title]").getAttribute("title"));
   expect(csv).toContain(hash!);
 });

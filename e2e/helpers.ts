@@ -9,13 +9,16 @@ import { test as base, expect, type Browser, type BrowserContext, type Page } fr
  * Chromium's console errors for refused resources are caught as well.
  */
 export const test = base.extend<{ cspViolations: string[] }>({
-  cspViolations: [async ({ browser }, run) => {
-    const violations: string[] = [];
-    const restore = watchNewContexts(browser, violations);
-    await run(violations);
-    restore();
-    expect(violations, "Content-Security-Policy violations").toEqual([]);
-  }, { auto: true }],
+  cspViolations: [
+    async ({ browser }, run) => {
+      const violations: string[] = [];
+      const restore = watchNewContexts(browser, violations);
+      await run(violations);
+      restore();
+      expect(violations, "Content-Security-Policy violations").toEqual([]);
+    },
+    { auto: true },
+  ],
   context: async ({ context, cspViolations }, run) => {
     await watchCsp(context, cspViolations);
     await run(context);
@@ -29,13 +32,20 @@ async function watchCsp(context: BrowserContext, violations: string[]): Promise<
   // The default context may come through the patched browser.newContext and the context fixture both.
   if (watched.has(context)) return;
   watched.add(context);
-  await context.exposeBinding("__indexdeckCspViolation", ({ page }, v: { directive: string; blocked: string; source: string; line: number; sample: string }) => {
-    violations.push(`${page?.url()}: ${v.directive} refused ${v.blocked || "inline"} (${v.source}:${v.line}) ${v.sample}`);
-  });
+  await context.exposeBinding(
+    "__indexdeckCspViolation",
+    ({ page }, v: { directive: string; blocked: string; source: string; line: number; sample: string }) => {
+      violations.push(`${page?.url()}: ${v.directive} refused ${v.blocked || "inline"} (${v.source}:${v.line}) ${v.sample}`);
+    },
+  );
   await context.addInitScript(() => {
     document.addEventListener("securitypolicyviolation", (e) => {
       (window as unknown as { __indexdeckCspViolation(v: unknown): void }).__indexdeckCspViolation({
-        directive: e.effectiveDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber, sample: e.sample,
+        directive: e.effectiveDirective,
+        blocked: e.blockedURI,
+        source: e.sourceFile,
+        line: e.lineNumber,
+        sample: e.sample,
       });
     });
   });

@@ -1,6 +1,8 @@
 import { expect, test, login } from "./helpers";
 
-test("an admin changes a target's policy with a reason; bad lines are named; the change is versioned and audited; a dba gets 403", async ({ browser }) => {
+test("an admin changes a target's policy with a reason; bad lines are named; the change is versioned and audited; a dba gets 403", async ({
+  browser,
+}) => {
   const admin = await browser.newPage();
   await login(admin, "admin");
   await admin.goto("/targets");
@@ -38,9 +40,13 @@ test("an admin changes a target's policy with a reason; bad lines are named; the
   await expect(dba.getByTestId("policy-current")).toContainText("version 1");
   await expect(dba.getByTestId("policy-form")).toHaveCount(0);
   const current = await (await dba.request.get("/api/targets/chefcloud_staging/policy")).json();
-  const post = await dba.request.post("/api/targets/chefcloud_staging/policy", { data: { policy: { ...current.policy, freezes: [] }, reason: "lift it", basedOn: current.version } });
+  const post = await dba.request.post("/api/targets/chefcloud_staging/policy", {
+    data: { policy: { ...current.policy, freezes: [] }, reason: "lift it", basedOn: current.version },
+  });
   expect(post.status()).toBe(403);
   // The admin's stale form (based on version 0) is refused over the API too.
-  const stale = await admin.request.post("/api/targets/chefcloud_staging/policy", { data: { policy: current.policy, reason: "old tab", basedOn: 0 } });
+  const stale = await admin.request.post("/api/targets/chefcloud_staging/policy", {
+    data: { policy: current.policy, reason: "old tab", basedOn: 0 },
+  });
   expect(stale.status()).toBe(409);
 });

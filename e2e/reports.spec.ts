@@ -37,7 +37,9 @@ test("an sre drafts a DROP change set from a duplicate index finding; it lands a
   }
 });
 
-test("an index whose name holds quotes, a backslash, -- and */ is drafted as a DROP of exactly that index, which lints clean", async ({ page }) => {
+test("an index whose name holds quotes, a backslash, -- and */ is drafted as a DROP of exactly that index, which lints clean", async ({
+  page,
+}) => {
   const name = `e2e_it's "q" \\ -- */`;
   const quoted = `"${name.replace(/"/g, '""')}"`;
   await onStaging(`CREATE INDEX IF NOT EXISTS ${quoted} ON payments (id)`);

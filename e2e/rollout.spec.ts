@@ -6,7 +6,9 @@ async function stateOf(page: Page) {
   return page.getByTestId("rollout-state");
 }
 
-test("sre requests, dba approves and runs pre-check → apply → verify with live progress; an engineer watches without buttons", async ({ browser }) => {
+test("sre requests, dba approves and runs pre-check → apply → verify with live progress; an engineer watches without buttons", async ({
+  browser,
+}) => {
   test.setTimeout(180_000);
   const sre = await browser.newPage();
   await login(sre, "sre");
@@ -61,9 +63,14 @@ test("sre requests, dba approves and runs pre-check → apply → verify with li
   await expect(engineer.getByTestId("rollout-actions").getByRole("button")).toHaveCount(0);
   // The index's usage chart carries the rollout's markers, and the collector's points arrive.
   const usageUrl = "/api/usage?target=chefcloud_staging&index=public.idx_payments_org_status_created&range=24h";
-  await expect.poll(async () => (await (await engineer.request.get(usageUrl)).json()).series.t.length, { timeout: 20_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(async () => (await (await engineer.request.get(usageUrl)).json()).series.t.length, { timeout: 20_000 })
+    .toBeGreaterThan(0);
   const usage = await (await engineer.request.get(usageUrl)).json();
-  expect(usage.markers.map((m: { kind: string; rolloutId: number }) => `${m.rolloutId} ${m.kind}`)).toEqual([`${rolloutId} apply started`, `${rolloutId} verified`]);
+  expect(usage.markers.map((m: { kind: string; rolloutId: number }) => `${m.rolloutId} ${m.kind}`)).toEqual([
+    `${rolloutId} apply started`,
+    `${rolloutId} verified`,
+  ]);
   const garbage = await engineer.request.get(usageUrl.replace("24h", "1000y"));
   expect(garbage.status()).toBe(400);
   expect((await garbage.json()).fields).toEqual([expect.stringMatching(/^range: /)]);
@@ -78,9 +85,13 @@ test("sre requests, dba approves and runs pre-check → apply → verify with li
   const target = new pg.Client({ connectionString: demoTargetUrl("chefcloud_staging") });
   await target.connect();
   try {
-    const { rows: [me] } = await target.query("SELECT current_user AS who, rolsuper FROM pg_roles WHERE rolname = current_user");
+    const {
+      rows: [me],
+    } = await target.query("SELECT current_user AS who, rolsuper FROM pg_roles WHERE rolname = current_user");
     expect(me).toEqual({ who: "chefcloud_deploy", rolsuper: false });
-    const { rows: [index] } = await target.query("SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 'idx_payments_org_status_created'");
+    const {
+      rows: [index],
+    } = await target.query("SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 'idx_payments_org_status_created'");
     expect(index.owner).toBe("chefcloud_owner");
   } finally {
     await target.end();

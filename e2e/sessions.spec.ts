@@ -1,7 +1,9 @@
 import { expect, test } from "@playwright/test";
 import { createRollout, login } from "./helpers";
 
-test("an admin disables a dba whose rollout page is open: the dba's next action is refused and their live stream ends", async ({ browser }) => {
+test("an admin disables a dba whose rollout page is open: the dba's next action is refused and their live stream ends", async ({
+  browser,
+}) => {
   test.setTimeout(120_000);
   // Two browser contexts (newPage makes one each): two people, two cookies.
   const admin = await browser.newPage();
@@ -15,7 +17,8 @@ test("an admin disables a dba whose rollout page is open: the dba's next action 
   await admin.getByRole("button", { name: "Approve" }).click();
   await expect(admin.getByTestId("rollout-state")).toHaveText("approved");
 
-  const events = (status: number) => (r: { url(): string; status(): number }) => r.url().includes(`/api/rollouts/${id}/events`) && r.status() === status;
+  const events = (status: number) => (r: { url(): string; status(): number }) =>
+    r.url().includes(`/api/rollouts/${id}/events`) && r.status() === status;
   const streamOpen = dba.waitForResponse(events(200));
   await dba.reload();
   await streamOpen;

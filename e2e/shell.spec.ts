@@ -11,13 +11,18 @@ const NAV: Record<DemoRole, string[]> = {
 test("a visitor without a session is sent to the login page, and an API call without one gets 401", async ({ page, request }) => {
   await page.goto("/targets");
   await expect(page).toHaveURL(/\/login\?callbackUrl=.*%2Ftargets/);
-  for (const call of [request.get("/api/usage?target=chefcloud_staging&index=public.x&range=24h"), request.post("/api/changesets", { data: {} })]) {
+  for (const call of [
+    request.get("/api/usage?target=chefcloud_staging&index=public.x&range=24h"),
+    request.post("/api/changesets", { data: {} }),
+  ]) {
     const res = await call;
     expect(res.status()).toBe(401);
     expect(await res.json()).toEqual({ error: "sign in first" });
   }
   // A forged session cookie gets no further.
-  const forged = await request.get("/api/usage?target=chefcloud_staging&index=public.x&range=24h", { headers: { cookie: "next-auth.session-token=forged" } });
+  const forged = await request.get("/api/usage?target=chefcloud_staging&index=public.x&range=24h", {
+    headers: { cookie: "next-auth.session-token=forged" },
+  });
   expect(forged.status()).toBe(401);
 });
 
@@ -70,7 +75,10 @@ test("the targets page shows both demo targets up with version and size, and no 
   await expect(async () => {
     await page.goto("/targets");
     for (const id of ["chefcloud_staging", "chefcloud_prod"]) {
-      await expect(page.locator(`tr[data-target="${id}"]`).getByTestId("collector-status")).toHaveText(/^last snapshot \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/, { timeout: 1000 });
+      await expect(page.locator(`tr[data-target="${id}"]`).getByTestId("collector-status")).toHaveText(
+        /^last snapshot \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/,
+        { timeout: 1000 },
+      );
     }
   }).toPass({ timeout: 20_000 });
   const html = await page.content();

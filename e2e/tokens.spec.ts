@@ -15,7 +15,11 @@ async function newToken(page: Page, name: string, role: string, targets = ""): P
   return { secret, id };
 }
 
-test("a script with an API token follows a rollout, approves as the token's owner (not the requester), and is refused once the token is revoked", async ({ browser, playwright, baseURL }) => {
+test("a script with an API token follows a rollout, approves as the token's owner (not the requester), and is refused once the token is revoked", async ({
+  browser,
+  playwright,
+  baseURL,
+}) => {
   test.setTimeout(120_000);
   const sre = await browser.newPage();
   await login(sre, "sre");
@@ -32,9 +36,12 @@ test("a script with an API token follows a rollout, approves as the token's owne
   // A script: no browser, no cookie, no Origin; only the token.
   const script = await playwright.request.newContext({ baseURL });
   const as = (secret: string) => ({ Authorization: `Bearer ${secret}` });
-  const created = await script.post("/api/rollouts", { headers: as(sreToken.secret), data: { changesetId: "file:001_franchise_indexes.sql", targetId: "chefcloud_staging" } });
+  const created = await script.post("/api/rollouts", {
+    headers: as(sreToken.secret),
+    data: { changesetId: "file:001_franchise_indexes.sql", targetId: "chefcloud_staging" },
+  });
   expect(created.status(), await created.text()).toBe(201);
-  const { id } = await created.json() as { id: number };
+  const { id } = (await created.json()) as { id: number };
 
   const read = async (secret: string) => {
     const res = await script.get(`/api/rollouts/${id}`, { headers: as(secret) });
@@ -42,11 +49,23 @@ test("a script with an API token follows a rollout, approves as the token's owne
     return res.json();
   };
   const waiting = await read(dbaToken.secret);
-  expect(waiting).toMatchObject({ id, state: "awaiting_approval", targetId: "chefcloud_staging", requestedBy: "sre", approvals: [], lastError: null });
+  expect(waiting).toMatchObject({
+    id,
+    state: "awaiting_approval",
+    targetId: "chefcloud_staging",
+    requestedBy: "sre",
+    approvals: [],
+    lastError: null,
+  });
   expect(waiting.tasks.length).toBeGreaterThan(0);
   for (const t of waiting.tasks) expect(t).toMatchObject({ status: "pending", progress: { percent: 0 } });
 
-  const approval = { decision: "approve", comment: "reviewed by the pipeline", changesetSha256: waiting.changeset.sha256, targetId: "chefcloud_staging" };
+  const approval = {
+    decision: "approve",
+    comment: "reviewed by the pipeline",
+    changesetSha256: waiting.changeset.sha256,
+    targetId: "chefcloud_staging",
+  };
   // The requester's token is the requester: four eyes refuse it.
   const own = await script.post(`/api/rollouts/${id}/approve`, { headers: as(sreToken.secret), data: approval });
   expect(own.status()).toBe(422);
@@ -58,7 +77,9 @@ test("a script with an API token follows a rollout, approves as the token's owne
   expect(approved.status(), await approved.text()).toBe(200);
   const after = await read(dbaToken.secret);
   expect(after.state).toBe("approved");
-  expect(after.approvals).toEqual([expect.objectContaining({ approver: "dba", approverRole: "dba", decision: "approve", comment: "reviewed by the pipeline" })]);
+  expect(after.approvals).toEqual([
+    expect.objectContaining({ approver: "dba", approverRole: "dba", decision: "approve", comment: "reviewed by the pipeline" }),
+  ]);
 
   const listed = await script.get("/api/rollouts?target=chefcloud_staging&state=approved", { headers: as(dbaToken.secret) });
   expect((await listed.json()).rollouts.map((r: { id: number }) => r.id)).toContain(id);
@@ -69,16 +90,24 @@ test("a script with an API token follows a rollout, approves as the token's owne
   // The audit log names the owner and the token.
   const audit = await script.get(`/api/audit/export?format=json&action=rollout.approve`, { headers: as(dbaToken.secret) });
   const rows = (await audit.json()) as Array<{ actor: string; rolloutId: number; details: { via?: string } }>;
-  expect(rows.filter((r) => r.rolloutId === id)).toEqual([expect.objectContaining({ actor: "dba", details: expect.objectContaining({ via: `token ${dbaToken.id}` }) })]);
+  expect(rows.filter((r) => r.rolloutId === id)).toEqual([
+    expect.objectContaining({ actor: "dba", details: expect.objectContaining({ via: `token ${dbaToken.id}` }) }),
+  ]);
 
   // Revoked on the Tokens page: refused on every server within the cache window (seconds).
   await dba.goto("/tokens");
   await dba.getByRole("button", { name: `Revoke token ${dbaToken.id} (dba approvals)` }).click();
   await expect(dba.locator(`tr[data-token="${dbaToken.id}"]`).getByTestId("token-status")).toContainText("revoked");
-  await expect.poll(async () => (await script.get(`/api/rollouts/${id}`, { headers: as(dbaToken.secret) })).status(), { timeout: 30_000 }).toBe(401);
-  expect((await (await script.get(`/api/rollouts/${id}`, { headers: as(dbaToken.secret) })).json()).error).toBe(`token ${dbaToken.id} is revoked`);
+  await expect
+    .poll(async () => (await script.get(`/api/rollouts/${id}`, { headers: as(dbaToken.secret) })).status(), { timeout: 30_000 })
+    .toBe(401);
+  expect((await (await script.get(`/api/rollouts/${id}`, { headers: as(dbaToken.secret) })).json()).error).toBe(
+    `token ${dbaToken.id} is revoked`,
+  );
 
   const openapi = await script.get("/api/openapi.json");
-  expect(Object.keys((await openapi.json()).paths)).toEqual(expect.arrayContaining(["/api/rollouts", "/api/rollouts/{id}", "/api/rollouts/{id}/approve"]));
+  expect(Object.keys((await openapi.json()).paths)).toEqual(
+    expect.arrayContaining(["/api/rollouts", "/api/rollouts/{id}", "/api/rollouts/{id}/approve"]),
+  );
   await script.dispose();
 });

@@ -19,10 +19,11 @@ describe("intervalCache", () => {
     const cache = intervalCache<number>();
     let reads = 0;
     let release: (v: number) => void = () => undefined;
-    const slow = () => new Promise<number>((resolve) => {
-      reads++;
-      release = resolve;
-    });
+    const slow = () =>
+      new Promise<number>((resolve) => {
+        reads++;
+        release = resolve;
+      });
     await cache("k", 60_000, async () => 1);
     expect(await cache("k", 0, slow)).toBe(1); // stale, served while the refresh runs
     expect(await cache("k", 0, slow)).toBe(1); // the refresh is still running: no second one

@@ -28,7 +28,9 @@ export function intervalCache<V>() {
       hit.refreshing = refreshing;
       refreshing.then(
         () => entries.set(key, { at: Date.now(), value: refreshing }),
-        () => { hit.refreshing = undefined; },
+        () => {
+          hit.refreshing = undefined;
+        },
       );
     }
     return hit.value;

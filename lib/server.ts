@@ -29,7 +29,10 @@ export function startJobRunner(): Runner {
 /** The usage collector of this app server; servers share the work through the store. */
 export function startUsageCollector(): void {
   state.collector ??= startCollector({
-    pool: storePool(), targets: () => loadTargets(), retention: retentionFromEnv(), intervalMs: collectIntervalFromEnv(),
+    pool: storePool(),
+    targets: () => loadTargets(),
+    retention: retentionFromEnv(),
+    intervalMs: collectIntervalFromEnv(),
   });
 }
 

@@ -4,7 +4,9 @@ import { TROUBLESHOOTING, troubleshootingFor, troubleshootingForCheck } from "./
 describe("troubleshooting entries", () => {
   it("match the failures apply reports", () => {
     expect(troubleshootingFor("could not get the lock after 5 attempts (lock_timeout); held by pid 7")).toBe("lock-timeout");
-    expect(troubleshootingFor("statement_timeout cancelled the build of i: canceling statement due to statement timeout")).toBe("statement-timeout");
+    expect(troubleshootingFor("statement_timeout cancelled the build of i: canceling statement due to statement timeout")).toBe(
+      "statement-timeout",
+    );
     expect(troubleshootingFor("unique index u cannot be built: could not create unique index")).toBe("unique-violation");
     expect(troubleshootingFor("INVALID index i is still on the target")).toBe("invalid-index");
     expect(troubleshootingFor("the connection to the target was lost during i")).toBe("connection-lost");
@@ -18,6 +20,16 @@ describe("troubleshooting entries", () => {
     expect(troubleshootingForCheck("plan:payments", "pass")).toBeNull();
   });
   it("has an entry for every failure the playbook names", () => {
-    expect(Object.keys(TROUBLESHOOTING).sort()).toEqual(["connection-lost", "disk-low", "invalid-index", "lock-timeout", "old-snapshot", "planner-not-using-index", "replica-lag", "statement-timeout", "unique-violation"]);
+    expect(Object.keys(TROUBLESHOOTING).sort()).toEqual([
+      "connection-lost",
+      "disk-low",
+      "invalid-index",
+      "lock-timeout",
+      "old-snapshot",
+      "planner-not-using-index",
+      "replica-lag",
+      "statement-timeout",
+      "unique-violation",
+    ]);
   });
 });

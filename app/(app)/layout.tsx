@@ -13,13 +13,19 @@ export default async function ShellLayout({ children }: { children: ReactNode })
   return (
     <>
       <header className="shell">
-        <Link href="/" className="brand">indexdeck</Link>
+        <Link href="/" className="brand">
+          indexdeck
+        </Link>
         <nav className="main" aria-label="Main">
           {NAV.filter((n) => can(actor.role, n.action)).map((n) => (
-            <Link key={n.href} href={n.href}>{n.label}</Link>
+            <Link key={n.href} href={n.href}>
+              {n.label}
+            </Link>
           ))}
         </nav>
-        <span className="who" data-testid="who">{actor.email} · {actor.role}</span>
+        <span className="who" data-testid="who">
+          {actor.email} · {actor.role}
+        </span>
         <Link href="/logout">Log out</Link>
       </header>
       <main>{children}</main>

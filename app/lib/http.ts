@@ -9,7 +9,8 @@ export const RolloutId = z.coerce.number().int().positive().max(Number.MAX_SAFE_
 
 /** One mapping from lib errors to HTTP: refusals keep their reason, the rest is logged and hidden. */
 export function errorResponse(err: unknown, context: string): NextResponse {
-  if (err instanceof RolloutError || err instanceof PolicyError || err instanceof OutOfScopeError || err instanceof TokenError) return NextResponse.json({ error: err.message }, { status: err.status });
+  if (err instanceof RolloutError || err instanceof PolicyError || err instanceof OutOfScopeError || err instanceof TokenError)
+    return NextResponse.json({ error: err.message }, { status: err.status });
   console.error(`${context}:`, err);
   return NextResponse.json({ error: `${context} failed; the server log has the details` }, { status: 500 });
 }
@@ -20,7 +21,10 @@ export function errorResponse(err: unknown, context: string): NextResponse {
  */
 export function invalid(error: z.ZodError, source: "query" | "body" = "body"): NextResponse {
   return NextResponse.json(
-    { error: source === "query" ? "invalid URL parameters" : "invalid input", fields: error.issues.map((i) => `${i.path.join(".") || source}: ${i.message}`) },
+    {
+      error: source === "query" ? "invalid URL parameters" : "invalid input",
+      fields: error.issues.map((i) => `${i.path.join(".") || source}: ${i.message}`),
+    },
     { status: source === "query" ? 400 : 422 },
   );
 }

@@ -1,6 +1,14 @@
 import { NextResponse } from "next/server";
 import type { Action, Actor } from "@/lib/auth/policy";
-import { BODY_LIMIT_BYTES, contentTypeRefusal, crossSiteRefusal, declaredSizeRefusal, ownOrigin, readCappedJson, type Refusal } from "@/lib/web/guard";
+import {
+  BODY_LIMIT_BYTES,
+  contentTypeRefusal,
+  crossSiteRefusal,
+  declaredSizeRefusal,
+  ownOrigin,
+  readCappedJson,
+  type Refusal,
+} from "@/lib/web/guard";
 import { apiActor, refusals } from "@/app/lib/session";
 
 function refuse(r: Refusal): NextResponse {
@@ -14,7 +22,11 @@ function refuse(r: Refusal): NextResponse {
  * nothing written, before all of that has passed. A script with an API token sends no Origin and
  * no Sec-Fetch-Site, so it passes the cross-site check and is judged by its token (apiActor).
  */
-export async function jsonRequest(request: Request, action: Action, limit = BODY_LIMIT_BYTES): Promise<{ actor: Actor; body: unknown } | NextResponse> {
+export async function jsonRequest(
+  request: Request,
+  action: Action,
+  limit = BODY_LIMIT_BYTES,
+): Promise<{ actor: Actor; body: unknown } | NextResponse> {
   const crossSite = crossSiteRefusal(request.headers, ownOrigin(request.url));
   if (crossSite) {
     refusals.note(crossSite.kind, { method: request.method, path: new URL(request.url).pathname, origin: request.headers.get("origin") });

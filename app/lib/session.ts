@@ -4,7 +4,14 @@ import { redirect } from "next/navigation";
 import { NextResponse } from "next/server";
 import { cache } from "react";
 import { can, type Action, type Actor } from "@/lib/auth/policy";
-import { parseSessionClaims, sessionActor, sessionLifetimeMs, sessionUsers, type RevokedSessionUse, type SessionClaims } from "@/lib/auth/sessions";
+import {
+  parseSessionClaims,
+  sessionActor,
+  sessionLifetimeMs,
+  sessionUsers,
+  type RevokedSessionUse,
+  type SessionClaims,
+} from "@/lib/auth/sessions";
 import { apiTokens, bearerSecret, tokenVerdict } from "@/lib/auth/tokens";
 import { storePool } from "@/lib/store/pool";
 import { RefusalLog } from "@/lib/web/refusals";
@@ -28,7 +35,9 @@ const revokedSessions = new RefusalLog<RevokedSessionUse>(() => storePool());
 async function sessionClaims(): Promise<SessionClaims | null> {
   const jar = await cookies();
   const whole = jar.get(SESSION_COOKIE)?.value;
-  const chunks = jar.getAll().filter((c) => c.name.startsWith(`${SESSION_COOKIE}.`))
+  const chunks = jar
+    .getAll()
+    .filter((c) => c.name.startsWith(`${SESSION_COOKIE}.`))
     .sort((a, b) => Number(a.name.slice(SESSION_COOKIE.length + 1)) - Number(b.name.slice(SESSION_COOKIE.length + 1)));
   const raw = whole ?? (chunks.length ? chunks.map((c) => c.value).join("") : null);
   const secret = process.env.NEXTAUTH_SECRET;
@@ -86,14 +95,21 @@ const requestActor = cache(async (): Promise<Actor | NextResponse> => {
   const authorization = (await headers()).get("authorization");
   if (authorization === null) return (await currentActor()) ?? NextResponse.json({ error: "sign in first" }, { status: 401 });
   if (await hasSessionCookie()) {
-    return NextResponse.json({ error: "the request carries both a session cookie and an Authorization header: send one or the other" }, { status: 400 });
+    return NextResponse.json(
+      { error: "the request carries both a session cookie and an Authorization header: send one or the other" },
+      { status: 400 },
+    );
   }
   const secret = bearerSecret(authorization);
-  if (!secret) return NextResponse.json({ error: "Authorization must be \"Bearer idt_…\", an API token (see /api/openapi.json)" }, { status: 401 });
+  if (!secret)
+    return NextResponse.json({ error: 'Authorization must be "Bearer idt_…", an API token (see /api/openapi.json)' }, { status: 401 });
   const verdict = await tokenVerdict(apiTokens(storePool()), secret);
   if ("actor" in verdict) return verdict.actor;
   refusals.note("token", { token: verdict.tokenId, reason: verdict.refused });
-  const which = verdict.tokenId === null ? "the bearer token is not known" : `token ${verdict.tokenId} is ${verdict.refused === "owner disabled" ? "of a disabled user" : verdict.refused}`;
+  const which =
+    verdict.tokenId === null
+      ? "the bearer token is not known"
+      : `token ${verdict.tokenId} is ${verdict.refused === "owner disabled" ? "of a disabled user" : verdict.refused}`;
   return NextResponse.json({ error: which }, { status: 401 });
 });
 
@@ -102,7 +118,10 @@ export async function apiActor(action: Action): Promise<Actor | NextResponse> {
   const actor = await requestActor();
   if (actor instanceof NextResponse) return actor;
   if (!can(actor.role, action)) {
-    return NextResponse.json({ error: `role ${actor.role}${actor.via ? ` (token ${actor.via.tokenId})` : ""} may not ${action}` }, { status: 403 });
+    return NextResponse.json(
+      { error: `role ${actor.role}${actor.via ? ` (token ${actor.via.tokenId})` : ""} may not ${action}` },
+      { status: 403 },
+    );
   }
   return actor;
 }

@@ -27,10 +27,22 @@ export function LoginForm() {
 
   return (
     <form className="stack" onSubmit={onSubmit} aria-describedby="login-error">
-      <label>Login<br /><input name="username" autoComplete="username" required /></label>
-      <label>Password<br /><input name="password" type="password" autoComplete="current-password" required /></label>
-      <button type="submit" disabled={busy}>{busy ? "Signing in…" : "Sign in"}</button>
-      <p id="login-error" className="error" aria-live="polite">{error}</p>
+      <label>
+        Login
+        <br />
+        <input name="username" autoComplete="username" required />
+      </label>
+      <label>
+        Password
+        <br />
+        <input name="password" type="password" autoComplete="current-password" required />
+      </label>
+      <button type="submit" disabled={busy}>
+        {busy ? "Signing in…" : "Sign in"}
+      </button>
+      <p id="login-error" className="error" aria-live="polite">
+        {error}
+      </p>
     </form>
   );
 }

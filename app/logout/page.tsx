@@ -16,10 +16,13 @@ export default function LogoutPage() {
   return (
     <div className="login card">
       <h1>Log out of indexdeck?</h1>
-      <button onClick={() => signOut({ callbackUrl: "/login" })}>Log out</button>{" "}
-      <button onClick={everywhere}>Log out everywhere</button>
-      <p><small>Everywhere ends your sessions in every browser and on every device.</small></p>
-      <p className="error" aria-live="polite">{error}</p>
+      <button onClick={() => signOut({ callbackUrl: "/login" })}>Log out</button> <button onClick={everywhere}>Log out everywhere</button>
+      <p>
+        <small>Everywhere ends your sessions in every browser and on every device.</small>
+      </p>
+      <p className="error" aria-live="polite">
+        {error}
+      </p>
     </div>
   );
 }

@@ -45,9 +45,35 @@ describe.each(pgServers())("audit chain anchored outside the store, on $name Pos
     }
   }
 
-  type Row = { id: number; at: Date; actor: string | null; role: string | null; action: string; target_id: string | null; rollout_id: number | null; changeset_sha256: string | null; details: Record<string, unknown>; mac: string | null };
-  const rows = async () => (await pool.query<Row>("SELECT id, at, actor, role, action, target_id, rollout_id, changeset_sha256, details, mac FROM audit_log ORDER BY id")).rows;
-  const content = (r: Row) => statedContentHash({ at: r.at.toISOString(), actor: r.actor, role: r.role, action: r.action, targetId: r.target_id, rolloutId: r.rollout_id, changesetSha256: r.changeset_sha256, details: r.details });
+  type Row = {
+    id: number;
+    at: Date;
+    actor: string | null;
+    role: string | null;
+    action: string;
+    target_id: string | null;
+    rollout_id: number | null;
+    changeset_sha256: string | null;
+    details: Record<string, unknown>;
+    mac: string | null;
+  };
+  const rows = async () =>
+    (
+      await pool.query<Row>(
+        "SELECT id, at, actor, role, action, target_id, rollout_id, changeset_sha256, details, mac FROM audit_log ORDER BY id",
+      )
+    ).rows;
+  const content = (r: Row) =>
+    statedContentHash({
+      at: r.at.toISOString(),
+      actor: r.actor,
+      role: r.role,
+      action: r.action,
+      targetId: r.target_id,
+      rolloutId: r.rollout_id,
+      changesetSha256: r.changeset_sha256,
+      details: r.details,
+    });
 
   /** Rewrites every row's hashes from its (possibly edited) content, as `audit verify` would recompute them. */
   async function recompute(c: pg.PoolClient, scheme: 2 | 3) {
@@ -55,7 +81,14 @@ describe.each(pgServers())("audit chain anchored outside the store, on $name Pos
     for (const r of await rows()) {
       const ch = content(r);
       const hash = scheme === 2 ? chainHash(r.id, prev, ch) : chainHashV3(r.id, prev, ch, r.mac!);
-      await c.query("UPDATE audit_log SET prev_hash = $2, hash = $3, content_hash = $4, scheme = $5, mac = $6 WHERE id = $1", [r.id, prev, hash, ch, scheme, scheme === 2 ? null : r.mac]);
+      await c.query("UPDATE audit_log SET prev_hash = $2, hash = $3, content_hash = $4, scheme = $5, mac = $6 WHERE id = $1", [
+        r.id,
+        prev,
+        hash,
+        ch,
+        scheme,
+        scheme === 2 ? null : r.mac,
+      ]);
       prev = hash;
     }
   }
@@ -65,7 +98,12 @@ describe.each(pgServers())("audit chain anchored outside the store, on $name Pos
     const list = await rows();
     expect(list).toHaveLength(3);
     for (const r of list) expect(r.mac).toMatch(/^[0-9a-f]{64}$/);
-    expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({ ok: true, rows: 3, keyedFrom: list[0].id, signaturesChecked: true });
+    expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({
+      ok: true,
+      rows: 3,
+      keyedFrom: list[0].id,
+      signaturesChecked: true,
+    });
   });
 
   it("detects an edited row whose chain was recomputed from scratch with plain SHA-256", async () => {
@@ -77,7 +115,11 @@ describe.each(pgServers())("audit chain anchored outside the store, on $name Pos
     });
     // The SHA-256 chain alone (all that was checked before) holds: every link was recomputed.
     expect(await verifyAudit(pool, null, { key: null })).toMatchObject({ ok: true, rows: 5 });
-    expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({ ok: false, firstBadId: second.id, reason: expect.stringContaining("without the audit key") });
+    expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({
+      ok: false,
+      firstBadId: second.id,
+      reason: expect.stringContaining("without the audit key"),
+    });
   });
 
   it("detects a chain stripped of its signatures and recomputed, and a row removed and relinked, against the anchor", async () => {
@@ -89,9 +131,11 @@ describe.each(pgServers())("audit chain anchored outside the store, on $name Pos
       await recompute(c, 2);
     });
     expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({ ok: true }); // nothing signed is left to check
-    expect(await verifyAudit(pool, null, { key: key(), anchor: await readAnchor(anchor, key()) }))
-      .toMatchObject({ ok: false, firstBadId: first.id, reason: expect.stringContaining("unsigned row") });
-
+    expect(await verifyAudit(pool, null, { key: key(), anchor: await readAnchor(anchor, key()) })).toMatchObject({
+      ok: false,
+      firstBadId: first.id,
+      reason: expect.stringContaining("unsigned row"),
+    });
   });
 
   it("detects a row removed and the rest relinked (their own signatures kept), against the anchor", async () => {
@@ -105,8 +149,11 @@ describe.each(pgServers())("audit chain anchored outside the store, on $name Pos
     // Every remaining row is as signed; only the links changed, and those are plain SHA-256.
     expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({ ok: true, rows: 4 });
     const last = (await rows()).at(-1)!;
-    expect(await verifyAudit(pool, null, { key: key(), anchor: await readAnchor(anchor, key()) }))
-      .toMatchObject({ ok: false, firstBadId: last.id, reason: expect.stringContaining("differs from the checkpoint") });
+    expect(await verifyAudit(pool, null, { key: key(), anchor: await readAnchor(anchor, key()) })).toMatchObject({
+      ok: false,
+      firstBadId: last.id,
+      reason: expect.stringContaining("differs from the checkpoint"),
+    });
     expect(third.id).toBeLessThan(last.id);
   });
 
@@ -119,32 +166,58 @@ describe.each(pgServers())("audit chain anchored outside the store, on $name Pos
       await recompute(c, 3);
     });
     expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({ ok: true, rows: 4 });
-    expect(await verifyAudit(pool, null, { key: key(), anchor: await readAnchor(anchor, key()) }))
-      .toMatchObject({ ok: false, firstBadId: checkpoint!.id, reason: expect.stringContaining("is missing (rows were removed)") });
+    expect(await verifyAudit(pool, null, { key: key(), anchor: await readAnchor(anchor, key()) })).toMatchObject({
+      ok: false,
+      firstBadId: checkpoint!.id,
+      reason: expect.stringContaining("is missing (rows were removed)"),
+    });
   });
 
   it("detects a forged row at the head, signed or not", async () => {
     await appendMany(3);
     const head = (await verifyAudit(pool)).headHash!;
     const id = (await rows())[2].id + 1;
-    const forged = { at: new Date(), actor: "mallory", role: "admin", action: "rollout.approve", targetId: null, rolloutId: null, changesetSha256: null, details: {} };
+    const forged = {
+      at: new Date(),
+      actor: "mallory",
+      role: "admin",
+      action: "rollout.approve",
+      targetId: null,
+      rolloutId: null,
+      changesetSha256: null,
+      details: {},
+    };
     const c = contentHash(forged);
     const fakeMac = "ab".repeat(32);
-    await asSuperuser((db) => db.query(
-      `INSERT INTO audit_log (id, at, actor, role, action, details, prev_hash, hash, scheme, content_hash, mac)
+    await asSuperuser((db) =>
+      db
+        .query(
+          `INSERT INTO audit_log (id, at, actor, role, action, details, prev_hash, hash, scheme, content_hash, mac)
        VALUES ($1, $2, 'mallory', 'admin', 'rollout.approve', '{}', $3, $4, 3, $5, $6)`,
-      [id, forged.at, head, chainHashV3(id, head, c, fakeMac), c, fakeMac]).then(() => undefined));
+          [id, forged.at, head, chainHashV3(id, head, c, fakeMac), c, fakeMac],
+        )
+        .then(() => undefined),
+    );
     expect(await verifyAudit(pool, null, { key: null })).toMatchObject({ ok: true, rows: 4 });
-    expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({ ok: false, firstBadId: id, reason: expect.stringContaining("without the audit key") });
+    expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({
+      ok: false,
+      firstBadId: id,
+      reason: expect.stringContaining("without the audit key"),
+    });
 
     await asSuperuser(async (db) => {
       await db.query("DELETE FROM audit_log WHERE id = $1", [id]);
       await db.query(
         `INSERT INTO audit_log (id, at, actor, role, action, details, prev_hash, hash, scheme, content_hash)
          VALUES ($1, $2, 'mallory', 'admin', 'rollout.approve', '{}', $3, $4, 2, $5)`,
-        [id, forged.at, head, chainHash(id, head, c), c]);
+        [id, forged.at, head, chainHash(id, head, c), c],
+      );
     });
-    expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({ ok: false, firstBadId: id, reason: expect.stringContaining("unsigned row") });
+    expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({
+      ok: false,
+      firstBadId: id,
+      reason: expect.stringContaining("unsigned row"),
+    });
   });
 
   it("detects rows removed from the tail after a checkpoint", async () => {
@@ -153,8 +226,10 @@ describe.each(pgServers())("audit chain anchored outside the store, on $name Pos
     const list = await rows();
     await asSuperuser((c) => c.query("DELETE FROM audit_log WHERE id >= $1", [list[2].id]).then(() => undefined));
     expect(await verifyAudit(pool, null, { key: key() })).toMatchObject({ ok: true, rows: 2 });
-    expect(await verifyAudit(pool, null, { key: key(), anchor: await readAnchor(anchor, key()) }))
-      .toMatchObject({ ok: false, reason: expect.stringContaining(`saw it reach row ${list[3].id} (rows were removed)`) });
+    expect(await verifyAudit(pool, null, { key: key(), anchor: await readAnchor(anchor, key()) })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(`saw it reach row ${list[3].id} (rows were removed)`),
+    });
   });
 
   it("refuses an anchor file that was edited or signed with another key, naming the line", async () => {
@@ -166,11 +241,13 @@ describe.each(pgServers())("audit chain anchored outside the store, on $name Pos
     expect(lines).toHaveLength(2);
     const edited = { ...JSON.parse(lines[1]), hash: "0".repeat(64) };
     await writeFile(anchor, `${lines[0]}\n${JSON.stringify(edited)}\n`);
-    await expect(readAnchor(anchor, key())).rejects.toThrow(new AnchorError(`${anchor}:2: checkpoint of row ${edited.id} is not signed with this INDEXDECK_AUDIT_KEY (edited, or another key)`));
+    await expect(readAnchor(anchor, key())).rejects.toThrow(
+      new AnchorError(`${anchor}:2: checkpoint of row ${edited.id} is not signed with this INDEXDECK_AUDIT_KEY (edited, or another key)`),
+    );
     await writeFile(anchor, "");
     await appendCheckpoint(anchor, Buffer.from("another key, another key, another key"), { id: 1, hash: "1".repeat(64), keyedFrom: 1 });
     await expect(readAnchor(anchor, key())).rejects.toThrow(`${anchor}:1: checkpoint of row 1 is not signed`);
-    await writeFile(anchor, "{\"id\": 1}\n");
+    await writeFile(anchor, '{"id": 1}\n');
     await expect(readAnchor(anchor, key())).rejects.toThrow(`${anchor}:1: a checkpoint needs id`);
   });
 

@@ -25,13 +25,23 @@ function parseLine(file: string, lineNo: number, line: string, key: Buffer): Che
     throw new AnchorError(`${where}: not a checkpoint (${(err as Error).message})`);
   }
   const c = value as Partial<Checkpoint> | null;
-  if (!c || !Number.isSafeInteger(c.id) || c.id! < 1 || typeof c.hash !== "string" || !HEX64.test(c.hash) || typeof c.at !== "string"
-    || !(c.keyedFrom === null || Number.isSafeInteger(c.keyedFrom)) || typeof c.mac !== "string") {
+  if (
+    !c ||
+    !Number.isSafeInteger(c.id) ||
+    c.id! < 1 ||
+    typeof c.hash !== "string" ||
+    !HEX64.test(c.hash) ||
+    typeof c.at !== "string" ||
+    !(c.keyedFrom === null || Number.isSafeInteger(c.keyedFrom)) ||
+    typeof c.mac !== "string"
+  ) {
     throw new AnchorError(`${where}: a checkpoint needs id (a row id), hash (64 hex digits), keyedFrom (a row id or null), at and mac`);
   }
   const checkpoint: Checkpoint = { id: c.id!, hash: c.hash, keyedFrom: c.keyedFrom ?? null, at: c.at, mac: c.mac };
   if (!sameMac(checkpoint.mac, checkpointMac(key, checkpoint))) {
-    throw new AnchorError(`${where}: checkpoint of row ${checkpoint.id} is not signed with this INDEXDECK_AUDIT_KEY (edited, or another key)`);
+    throw new AnchorError(
+      `${where}: checkpoint of row ${checkpoint.id} is not signed with this INDEXDECK_AUDIT_KEY (edited, or another key)`,
+    );
   }
   return checkpoint;
 }
@@ -49,7 +59,12 @@ export async function readAnchor(file: string, key: Buffer, missingOk = false): 
 }
 
 /** Appends a signed checkpoint of a verified head. One short line per append, so writers on one host don't interleave. */
-export async function appendCheckpoint(file: string, key: Buffer, head: { id: number; hash: string; keyedFrom: number | null }, at = new Date()): Promise<Checkpoint> {
+export async function appendCheckpoint(
+  file: string,
+  key: Buffer,
+  head: { id: number; hash: string; keyedFrom: number | null },
+  at = new Date(),
+): Promise<Checkpoint> {
   const fields: CheckpointFields = { id: head.id, hash: head.hash, keyedFrom: head.keyedFrom, at: at.toISOString() };
   const checkpoint: Checkpoint = { ...fields, mac: checkpointMac(key, fields) };
   await appendFile(file, `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
@@ -60,11 +75,18 @@ export async function appendCheckpoint(file: string, key: Buffer, head: { id: nu
  * Verifies the whole chain with the key and against the file's checkpoints, and only if it holds,
  * anchors its head there: a chain already rewritten is never anchored as if it were the truth.
  */
-export async function checkpointAudit(db: Pick<pg.Pool, "connect">, file: string, key: Buffer): Promise<{ result: VerifyResult; checkpoint: Checkpoint | null }> {
+export async function checkpointAudit(
+  db: Pick<pg.Pool, "connect">,
+  file: string,
+  key: Buffer,
+): Promise<{ result: VerifyResult; checkpoint: Checkpoint | null }> {
   const anchor = await readAnchor(file, key, true);
   const result = await verifyAudit(db, null, { key, anchor });
   if (!result.ok || result.headId === null) return { result, checkpoint: null };
   const last = anchor[anchor.length - 1];
   if (last && last.id === result.headId && last.hash === result.headHash) return { result, checkpoint: last };
-  return { result, checkpoint: await appendCheckpoint(file, key, { id: result.headId, hash: result.headHash!, keyedFrom: result.keyedFrom }) };
+  return {
+    result,
+    checkpoint: await appendCheckpoint(file, key, { id: result.headId, hash: result.headHash!, keyedFrom: result.keyedFrom }),
+  };
 }

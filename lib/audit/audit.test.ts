@@ -16,7 +16,9 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
 
   async function appendMany(n: number) {
     for (let i = 0; i < n; i++) {
-      await withTransaction(pool, (tx) => appendAudit(tx, { actor: `user${i}`, role: "dba", action: "test.event", details: { i, note: "x" } }));
+      await withTransaction(pool, (tx) =>
+        appendAudit(tx, { actor: `user${i}`, role: "dba", action: "test.event", details: { i, note: "x" } }),
+      );
     }
   }
 
@@ -35,10 +37,12 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
   });
 
   it("drops the row together with a change that rolls back", async () => {
-    await expect(withTransaction(pool, async (tx) => {
-      await appendAudit(tx, { actor: "a", role: "dba", action: "x" });
-      throw new Error("the change failed");
-    })).rejects.toThrow("the change failed");
+    await expect(
+      withTransaction(pool, async (tx) => {
+        await appendAudit(tx, { actor: "a", role: "dba", action: "x" });
+        throw new Error("the change failed");
+      }),
+    ).rejects.toThrow("the change failed");
     expect((await verifyAudit(pool)).rows).toBe(0);
   });
 
@@ -74,7 +78,10 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
     const whole = await verifyAudit(pool);
     await appendMany(2);
     expect(await verifyAudit(pool, { id: whole.headId!, hash: whole.headHash! })).toMatchObject({ ok: true, rows: 2 });
-    expect(await verifyAudit(pool, { id: whole.headId!, hash: "f".repeat(64) })).toMatchObject({ ok: false, firstBadId: whole.headId! + 1 });
+    expect(await verifyAudit(pool, { id: whole.headId!, hash: "f".repeat(64) })).toMatchObject({
+      ok: false,
+      firstBadId: whole.headId! + 1,
+    });
   });
 
   it("answers the pages from the last whole-chain run plus the rows after it, and catches an older edit at the next run", async () => {
@@ -88,7 +95,9 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
     const [oldRow] = await ids();
     const newest = (await ids()).at(-1)!;
     // A row written since the whole run is checked on every view.
-    const { rows: [{ original }] } = await pool.query<{ original: string }>("SELECT details::text AS original FROM audit_log WHERE id = $1", [newest]);
+    const {
+      rows: [{ original }],
+    } = await pool.query<{ original: string }>("SELECT details::text AS original FROM audit_log WHERE id = $1", [newest]);
     await tamper(`UPDATE audit_log SET details = '{"i": 99}' WHERE id = ${newest}`);
     expect(await recentVerdict(pool, 60_000)).toMatchObject({ ok: false, firstBadId: newest });
     await tamper(`UPDATE audit_log SET details = '${original}' WHERE id = ${newest}`); // put back as it was
@@ -115,9 +124,13 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
     await appendMany(3);
     const [first, second] = await ids();
     // The ISO text of year 2026 BC without its era would read as the original date.
-    await tamper(`UPDATE audit_log SET at = (to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || ' BC')::timestamp AT TIME ZONE 'UTC' WHERE id = ${first}`);
+    await tamper(
+      `UPDATE audit_log SET at = (to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || ' BC')::timestamp AT TIME ZONE 'UTC' WHERE id = ${first}`,
+    );
     expect(await verifyAudit(pool)).toMatchObject({ ok: false, firstBadId: first, reason: expect.stringContaining("edited") });
-    await tamper(`UPDATE audit_log SET at = (to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || ' AD')::timestamp AT TIME ZONE 'UTC' WHERE id = ${first}`);
+    await tamper(
+      `UPDATE audit_log SET at = (to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || ' AD')::timestamp AT TIME ZONE 'UTC' WHERE id = ${first}`,
+    );
     expect(await verifyAudit(pool)).toMatchObject({ ok: true, rows: 3 });
     await tamper(`UPDATE audit_log SET at = at + interval '400 microseconds' WHERE id = ${second}`);
     expect(await verifyAudit(pool)).toMatchObject({ ok: false, firstBadId: second });
@@ -142,10 +155,21 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
   it("detects a forged row inserted into the chain", async () => {
     await appendMany(3);
     const list = await ids();
-    const { rows: [first] } = await pool.query("SELECT hash FROM audit_log WHERE id = $1", [list[0]]);
+    const {
+      rows: [first],
+    } = await pool.query("SELECT hash FROM audit_log WHERE id = $1", [list[0]]);
     // Hashed correctly, so only its link to the row before it gives it away.
     const id = list[2] + 1;
-    const content = { at: new Date(), actor: "mallory", role: "dba", action: "rollout.approve", targetId: null, rolloutId: null, changesetSha256: null, details: {} };
+    const content = {
+      at: new Date(),
+      actor: "mallory",
+      role: "dba",
+      action: "rollout.approve",
+      targetId: null,
+      rolloutId: null,
+      changesetSha256: null,
+      details: {},
+    };
     const c = contentHash(content);
     await tamper(`INSERT INTO audit_log (id, at, actor, role, action, details, prev_hash, hash, scheme, content_hash)
                   VALUES (${id}, '${content.at.toISOString()}', 'mallory', 'dba', 'rollout.approve', '{}', '${first.hash}', '${chainHash(id, first.hash, c)}', 2, '${c}')`);
@@ -160,7 +184,18 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
   });
 
   it("continues a chain written before hash scheme 2, and still checks the old rows", async () => {
-    const old = { id: 1, at: new Date("2026-01-01T00:00:00Z"), actor: "admin", role: "admin", action: "user.create", targetId: null, rolloutId: null, changesetSha256: null, details: { email: "x@example.com" }, prevHash: GENESIS_HASH };
+    const old = {
+      id: 1,
+      at: new Date("2026-01-01T00:00:00Z"),
+      actor: "admin",
+      role: "admin",
+      action: "user.create",
+      targetId: null,
+      rolloutId: null,
+      changesetSha256: null,
+      details: { email: "x@example.com" },
+      prevHash: GENESIS_HASH,
+    };
     await tamper(`SELECT setval('audit_log_id_seq', 1);
                   INSERT INTO audit_log (id, at, actor, role, action, details, prev_hash, hash, scheme)
                   VALUES (1, '${old.at.toISOString()}', 'admin', 'admin', 'user.create', '{"email": "x@example.com"}', '${GENESIS_HASH}', '${auditHashV1(old)}', 1)`);
@@ -208,7 +243,9 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
   it("detects reordered rows", async () => {
     await appendMany(4);
     const [a, b] = await ids();
-    await tamper(`UPDATE audit_log SET id = -1 WHERE id = ${a}; UPDATE audit_log SET id = ${a} WHERE id = ${b}; UPDATE audit_log SET id = ${b} WHERE id = -1`);
+    await tamper(
+      `UPDATE audit_log SET id = -1 WHERE id = ${a}; UPDATE audit_log SET id = ${a} WHERE id = ${b}; UPDATE audit_log SET id = ${b} WHERE id = -1`,
+    );
     expect(await verifyAudit(pool)).toMatchObject({ ok: false, firstBadId: a });
   });
 });

@@ -13,8 +13,16 @@ function referenceJson(value: unknown): string {
 }
 
 const row = {
-  id: 7, at: new Date("2026-01-01T00:00:00.123Z"), actor: "dba@example.com", role: "dba", action: "rollout.approve", targetId: "prod",
-  rolloutId: 3, changesetSha256: "ab".repeat(32), details: { comment: "ok", z: [1, { b: 2, a: 1 }] }, prevHash: "0".repeat(64),
+  id: 7,
+  at: new Date("2026-01-01T00:00:00.123Z"),
+  actor: "dba@example.com",
+  role: "dba",
+  action: "rollout.approve",
+  targetId: "prod",
+  rolloutId: 3,
+  changesetSha256: "ab".repeat(32),
+  details: { comment: "ok", z: [1, { b: 2, a: 1 }] },
+  prevHash: "0".repeat(64),
 };
 
 describe("audit hashes", () => {
@@ -27,8 +35,13 @@ describe("audit hashes", () => {
     // Computed with contentHash as it shipped in migration 010's commit (canonicalJson of the stated fields).
     expect(contentHash(row)).toBe("0f48d800aa68ef4365ca7c68c3db00655e0521cbbb0f7f6a520ded1939dc19a6");
     const odd = {
-      ...row, actor: null, role: null, targetId: null, rolloutId: null, changesetSha256: null,
-      details: { "é": "\u2028<script>", "10": 1, "9": [null, true, 1.5e300], a: {} },
+      ...row,
+      actor: null,
+      role: null,
+      targetId: null,
+      rolloutId: null,
+      changesetSha256: null,
+      details: { é: "\u2028<script>", "10": 1, "9": [null, true, 1.5e300], a: {} },
     };
     expect(contentHash(odd)).toBe("37352867b196de3596d322f3b8038b9b693279080e9ec1a3282340df15350326");
   });
@@ -44,9 +57,16 @@ describe("audit hashes", () => {
   it("encodes any JSON value, undefined members and odd keys included, exactly as the reference does", () => {
     const value = fc.letrec((tie) => ({
       leaf: fc.oneof(fc.string({ unit: "binary" }), fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined)),
-      node: fc.oneof({ depthSize: "small" }, tie("leaf"), fc.array(tie("node")),
-        fc.dictionary(fc.oneof(fc.string({ unit: "binary" }), fc.constantFrom("10", "9", "__proto__", "a", "A", "é")), tie("node"))),
+      node: fc.oneof(
+        { depthSize: "small" },
+        tie("leaf"),
+        fc.array(tie("node")),
+        fc.dictionary(fc.oneof(fc.string({ unit: "binary" }), fc.constantFrom("10", "9", "__proto__", "a", "A", "é")), tie("node")),
+      ),
     })).node;
-    fc.assert(fc.property(value, (v) => canonicalJson(v) === referenceJson(v)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(value, (v) => canonicalJson(v) === referenceJson(v)),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -97,8 +97,10 @@ export function statedContentHash(row: StatedContent): string {
  */
 function contentJson(row: StatedContent): string {
   const j = canonicalJson;
-  return `{"action":${j(row.action)},"actor":${j(row.actor)},"at":${j(row.at)},"changesetSha256":${j(row.changesetSha256)},`
-    + `"details":${j(row.details)},"role":${j(row.role)},"rolloutId":${j(row.rolloutId)},"targetId":${j(row.targetId)}}`;
+  return (
+    `{"action":${j(row.action)},"actor":${j(row.actor)},"at":${j(row.at)},"changesetSha256":${j(row.changesetSha256)},` +
+    `"details":${j(row.details)},"role":${j(row.role)},"rolloutId":${j(row.rolloutId)},"targetId":${j(row.targetId)}}`
+  );
 }
 
 /** Scheme 2's link, computed by the store at commit (sql/app/010_audit_chain_at_commit.sql). */

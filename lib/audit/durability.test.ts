@@ -42,18 +42,24 @@ describe("audit appends and a crash", () => {
     await migrate(c);
     c.release();
     const appends = 40;
-    await Promise.all(Array.from({ length: 4 }, async (_, w) => {
-      for (let i = w; i < appends; i += 4) {
-        await withTransaction(pool, (tx) => appendAudit(tx, { actor: `writer${w}`, role: "dba", action: "test.durable", details: { i } }));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, w) => {
+        for (let i = w; i < appends; i += 4) {
+          await withTransaction(pool, (tx) =>
+            appendAudit(tx, { actor: `writer${w}`, role: "dba", action: "test.durable", details: { i } }),
+          );
+        }
+      }),
+    );
     await crash(path.join(dir, "pgdata"));
     await pool.end().catch(() => undefined);
 
     server = await startEmbedded(dir);
     pool = new pg.Pool({ connectionString: server.url("crash"), max: 2 });
     try {
-      const { rows: [{ n }] } = await pool.query("SELECT count(*)::int AS n FROM audit_log WHERE action = 'test.durable'");
+      const {
+        rows: [{ n }],
+      } = await pool.query("SELECT count(*)::int AS n FROM audit_log WHERE action = 'test.durable'");
       expect(n).toBe(appends);
       expect(await verifyAudit(pool)).toMatchObject({ ok: true, rows: appends });
     } finally {

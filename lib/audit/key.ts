@@ -15,7 +15,9 @@ export function auditKeyOrNull(env: NodeJS.ProcessEnv = process.env): Buffer | n
   const value = env[AUDIT_KEY_ENV];
   if (value === undefined || value === "") return null;
   if (value.length < MIN_KEY_LENGTH) {
-    throw new AuditKeyError(`${AUDIT_KEY_ENV} must be at least ${MIN_KEY_LENGTH} characters (it is ${value.length}); e.g. openssl rand -base64 32`);
+    throw new AuditKeyError(
+      `${AUDIT_KEY_ENV} must be at least ${MIN_KEY_LENGTH} characters (it is ${value.length}); e.g. openssl rand -base64 32`,
+    );
   }
   return Buffer.from(value, "utf8");
 }
@@ -28,7 +30,10 @@ export function requireAuditKey(env: NodeJS.ProcessEnv = process.env): Buffer {
   const value = env[AUDIT_KEY_ENV];
   if (cached && value === cached.value) return cached.key;
   const key = auditKeyOrNull(env);
-  if (!key) throw new AuditKeyError(`${AUDIT_KEY_ENV} is not set: audit rows are signed with it (any random string of ${MIN_KEY_LENGTH}+ characters, the same on every app server; npm run demo makes one in .indexdeck/)`);
+  if (!key)
+    throw new AuditKeyError(
+      `${AUDIT_KEY_ENV} is not set: audit rows are signed with it (any random string of ${MIN_KEY_LENGTH}+ characters, the same on every app server; npm run demo makes one in .indexdeck/)`,
+    );
   cached = { value: value!, key };
   return key;
 }
@@ -39,7 +44,9 @@ const CHECKPOINT = "indexdeck-audit-checkpoint:";
 
 /** A row's MAC: over its content hash, which covers every field the row states. */
 export function rowMac(key: Buffer, contentHash: string): string {
-  return createHmac("sha256", key).update(ROW + contentHash).digest("hex");
+  return createHmac("sha256", key)
+    .update(ROW + contentHash)
+    .digest("hex");
 }
 
 export interface CheckpointFields {
@@ -52,7 +59,9 @@ export interface CheckpointFields {
 }
 
 export function checkpointMac(key: Buffer, c: CheckpointFields): string {
-  return createHmac("sha256", key).update(`${CHECKPOINT}${c.id}:${c.hash}:${c.keyedFrom ?? ""}:${c.at}`).digest("hex");
+  return createHmac("sha256", key)
+    .update(`${CHECKPOINT}${c.id}:${c.hash}:${c.keyedFrom ?? ""}:${c.at}`)
+    .digest("hex");
 }
 
 /** Compares two hex MACs in constant time (a mismatch is the expected outcome of a forgery attempt). */

@@ -59,8 +59,18 @@ export async function appendAudit(tx: pg.ClientBase, entry: AuditEntry): Promise
   await tx.query(
     `INSERT INTO audit_pending (at, actor, role, action, target_id, rollout_id, changeset_sha256, details, content_hash, mac)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [content.at, content.actor, content.role, content.action, content.targetId, content.rolloutId,
-      content.changesetSha256, content.details, hash, rowMac(key, hash)],
+    [
+      content.at,
+      content.actor,
+      content.role,
+      content.action,
+      content.targetId,
+      content.rolloutId,
+      content.changesetSha256,
+      content.details,
+      hash,
+      rowMac(key, hash),
+    ],
   );
   flushAfterCommitting(tx);
   return { contentHash: hash };

@@ -16,7 +16,15 @@ describe.each(pgServers())("audit search and export on $name PostgreSQL", (serve
     url = await freshDatabase(server);
     pool = new pg.Pool({ connectionString: url });
     for (let i = 0; i < 2500; i++) {
-      await withTransaction(pool, (tx) => appendAudit(tx, { actor: i % 2 ? "dba" : "sre", role: "dba", action: i % 5 ? "rollout.approve" : "rollout.signoff", targetId: i % 3 ? "prod" : "stage", details: { i, comment: i === 7 ? '=HYPERLINK("http://evil")' : "ok" } }));
+      await withTransaction(pool, (tx) =>
+        appendAudit(tx, {
+          actor: i % 2 ? "dba" : "sre",
+          role: "dba",
+          action: i % 5 ? "rollout.approve" : "rollout.signoff",
+          targetId: i % 3 ? "prod" : "stage",
+          details: { i, comment: i === 7 ? '=HYPERLINK("http://evil")' : "ok" },
+        }),
+      );
     }
     return () => pool.end();
   });
@@ -32,7 +40,9 @@ describe.each(pgServers())("audit search and export on $name PostgreSQL", (serve
     const first = await searchAudit(pool, {}, { limit: 100_000 });
     expect(first).toHaveLength(AUDIT_PAGE_SIZE);
     expect(AUDIT_PAGE_SIZE).toBe(200);
-    const { rows: [{ max }] } = await pool.query("SELECT max(id) AS max FROM audit_log");
+    const {
+      rows: [{ max }],
+    } = await pool.query("SELECT max(id) AS max FROM audit_log");
     expect(first[0].id).toBe(Number(max));
     const last = first[first.length - 1].id;
     const second = await searchAudit(pool, { actor: "dba" }, { before: last });
@@ -43,7 +53,10 @@ describe.each(pgServers())("audit search and export on $name PostgreSQL", (serve
   });
 
   it("refuses a page position that is not a row id, naming it", () => {
-    expect(AuditPosition.safeParse({ before: "abc" }).error!.issues[0]).toMatchObject({ path: ["before"], message: "a row id (whole number from 1)" });
+    expect(AuditPosition.safeParse({ before: "abc" }).error!.issues[0]).toMatchObject({
+      path: ["before"],
+      message: "a row id (whole number from 1)",
+    });
     expect(AuditPosition.parse({ before: "42" })).toEqual({ before: 42 });
     expect(AuditPosition.parse({})).toEqual({});
   });

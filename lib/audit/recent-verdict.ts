@@ -25,7 +25,13 @@ export async function recentVerdict(db: Pick<pg.Pool, "connect">, wholeEveryMs =
   const head = whole.headId === null ? null : { id: whole.headId, hash: whole.headHash!, keyedFrom: whole.keyedFrom };
   const tail = await verifyAudit(db, head);
   if (!tail.ok) return { ...tail, rows: whole.rows + tail.rows, wholeChainAt };
-  return { ...tail, rows: whole.rows + tail.rows, headId: tail.headId ?? whole.headId, headHash: tail.headHash ?? whole.headHash, wholeChainAt };
+  return {
+    ...tail,
+    rows: whole.rows + tail.rows,
+    headId: tail.headId ?? whole.headId,
+    headHash: tail.headHash ?? whole.headHash,
+    wholeChainAt,
+  };
 }
 
 /**
@@ -42,6 +48,15 @@ async function wholeChain(db: Pick<pg.Pool, "connect">): Promise<VerifyResult> {
   } catch (err) {
     // An anchor that cannot be read or was not signed with this key: the chain cannot be vouched for.
     if (!(err instanceof AnchorError)) throw err;
-    return { ok: false, rows: 0, firstBadId: null, reason: err.message, headId: null, headHash: null, keyedFrom: null, signaturesChecked: true };
+    return {
+      ok: false,
+      rows: 0,
+      firstBadId: null,
+      reason: err.message,
+      headId: null,
+      headHash: null,
+      keyedFrom: null,
+      signaturesChecked: true,
+    };
   }
 }

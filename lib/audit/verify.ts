@@ -57,12 +57,19 @@ class ChainCheck {
   private readonly pinned = new Map<number, Checkpoint>();
   private readonly seenPins = new Set<number>();
 
-  constructor(private readonly contiguous: boolean, from: ChainPoint | null, options: VerifyOptions) {
+  constructor(
+    private readonly contiguous: boolean,
+    from: ChainPoint | null,
+    options: VerifyOptions,
+  ) {
     this.prev = from;
     this.key = options.key === undefined ? auditKeyOrNull() : options.key;
     const anchored = (options.anchor ?? []).map((c) => c.keyedFrom).filter((k): k is number => k !== null);
     const carried = from?.keyedFrom ?? null;
-    this.keyedFrom = [...anchored, ...(carried === null ? [] : [carried])].reduce<number | null>((a, b) => (a === null ? b : Math.min(a, b)), null);
+    this.keyedFrom = [...anchored, ...(carried === null ? [] : [carried])].reduce<number | null>(
+      (a, b) => (a === null ? b : Math.min(a, b)),
+      null,
+    );
     for (const c of options.anchor ?? []) if (from === null || c.id > from.id) this.pinned.set(c.id, c);
   }
 
@@ -86,7 +93,16 @@ class ChainCheck {
   }
 
   private fail(id: number, reason: string): false {
-    this.failure ??= { ok: false, rows: this.count, firstBadId: id, reason, headId: null, headHash: null, keyedFrom: this.keyedFrom, signaturesChecked: this.key !== null };
+    this.failure ??= {
+      ok: false,
+      rows: this.count,
+      firstBadId: id,
+      reason,
+      headId: null,
+      headHash: null,
+      keyedFrom: this.keyedFrom,
+      signaturesChecked: this.key !== null,
+    };
     return false;
   }
 
@@ -96,7 +112,10 @@ class ChainCheck {
     const newest = [...this.pinned.values()].reduce<Checkpoint | null>((a, c) => (a === null || c.id > a.id ? c : a), null);
     const headId = this.prev?.id ?? null;
     if (newest && (headId === null || headId < newest.id)) {
-      this.fail((headId ?? 0) + 1, `the chain ends at row ${headId ?? "(none)"}, but the checkpoint of ${newest.at} saw it reach row ${newest.id} (rows were removed)`);
+      this.fail(
+        (headId ?? 0) + 1,
+        `the chain ends at row ${headId ?? "(none)"}, but the checkpoint of ${newest.at} saw it reach row ${newest.id} (rows were removed)`,
+      );
       return this.failure!;
     }
     // And each row a checkpoint named: relinking around a removed one leaves the rest consistent.
@@ -105,7 +124,16 @@ class ChainCheck {
       this.fail(lost.id, `row ${lost.id}, the head when the checkpoint of ${lost.at} was written, is missing (rows were removed)`);
       return this.failure!;
     }
-    return { ok: true, rows: this.count, firstBadId: null, reason: null, headId, headHash: this.prev?.hash ?? null, keyedFrom: this.keyedFrom, signaturesChecked: this.key !== null };
+    return {
+      ok: true,
+      rows: this.count,
+      firstBadId: null,
+      reason: null,
+      headId,
+      headHash: this.prev?.hash ?? null,
+      keyedFrom: this.keyedFrom,
+      signaturesChecked: this.key !== null,
+    };
   }
 }
 
@@ -123,7 +151,12 @@ function intact(row: ChainRow): boolean {
 }
 
 /** Checks rows already read (an export file), in pages. */
-export async function verifyRows(pages: AsyncIterable<AuditRow[]> | Iterable<AuditRow[]>, contiguous = true, from: ChainPoint | null = null, options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyRows(
+  pages: AsyncIterable<AuditRow[]> | Iterable<AuditRow[]>,
+  contiguous = true,
+  from: ChainPoint | null = null,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   const check = new ChainCheck(contiguous, from, options);
   for await (const rows of pages) {
     for (const row of rows) {
@@ -146,8 +179,22 @@ const VERIFY_ROWS = `
    WHERE id > $1
    ORDER BY id`;
 
-type VerifyTuple = [number, string | null, string | null, string | null, string, string | null, number | null, string | null,
-  Record<string, unknown>, string, string, 1 | 2 | 3, string | null, string | null];
+type VerifyTuple = [
+  number,
+  string | null,
+  string | null,
+  string | null,
+  string,
+  string | null,
+  number | null,
+  string | null,
+  Record<string, unknown>,
+  string,
+  string,
+  1 | 2 | 3,
+  string | null,
+  string | null,
+];
 
 /**
  * Recomputes the chain in id order (after `from`, when given). An edited row fails its own hash; a
@@ -160,7 +207,11 @@ type VerifyTuple = [number, string | null, string | null, string | null, string,
  * process hashes, and since each row is checked before the next is read from the socket, TCP holds
  * back the rest (10^6 rows never sit in memory). Pages of 1,000 left the server idle during hashing.
  */
-export async function verifyAudit(db: Pick<pg.Pool, "connect">, from: ChainPoint | null = null, options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyAudit(
+  db: Pick<pg.Pool, "connect">,
+  from: ChainPoint | null = null,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   const check = new ChainCheck(true, from, options);
   const client = await db.connect();
   let broken = false;
@@ -172,8 +223,27 @@ export async function verifyAudit(db: Pick<pg.Pool, "connect">, from: ChainPoint
         if (broken) return;
         // This runs inside pg's socket handler, where a throw would take the connection down with it.
         try {
-          const [id, at, actor, role, action, targetId, rolloutId, changesetSha256, details, prevHash, hash, scheme, contentHash, mac] = tuple;
-          if (check.add({ id, at, actor, role, action, targetId, rolloutId, changesetSha256, details, prevHash, hash, scheme, contentHash, mac })) return;
+          const [id, at, actor, role, action, targetId, rolloutId, changesetSha256, details, prevHash, hash, scheme, contentHash, mac] =
+            tuple;
+          if (
+            check.add({
+              id,
+              at,
+              actor,
+              role,
+              action,
+              targetId,
+              rolloutId,
+              changesetSha256,
+              details,
+              prevHash,
+              hash,
+              scheme,
+              contentHash,
+              mac,
+            })
+          )
+            return;
         } catch (err) {
           reject(err);
         }

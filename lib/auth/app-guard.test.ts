@@ -11,7 +11,9 @@ import { ACTIONS, type Action } from "./policy";
 const APP = path.join(import.meta.dirname, "../../app");
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)],
+  );
 }
 
 const rel = (file: string) => path.relative(APP, file);
@@ -88,7 +90,11 @@ const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION" | "SIGNED_IN"> = {
  * Action; PHASE_PERMISSION[…] gives its table's name.
  */
 function asked(source: string, gate: "page" | "handler" | "action"): string[] {
-  const pattern = { page: /\bpageActor\(([^()]*)\)/g, handler: /\b(?:apiActor\(|jsonRequest\(\s*request,\s*)([^(),]*(?:\[[^\]]*\])?)/g, action: /\b(?:can\(\s*actor\.role|authorize\(\s*\w+),\s*([^()]*?)\)/g }[gate];
+  const pattern = {
+    page: /\bpageActor\(([^()]*)\)/g,
+    handler: /\b(?:apiActor\(|jsonRequest\(\s*request,\s*)([^(),]*(?:\[[^\]]*\])?)/g,
+    action: /\b(?:can\(\s*actor\.role|authorize\(\s*\w+),\s*([^()]*?)\)/g,
+  }[gate];
   const args = [...source.matchAll(pattern)].map((m) => m[1].trim());
   return [...new Set(args.map((a) => /^["']([a-z:-]+)["']$/.exec(a)?.[1] ?? a.replace(/\[.*$/, "")))];
 }
@@ -110,35 +116,47 @@ describe("the app's entry points", () => {
       const source = readFileSync(f, "utf8");
       if (gate) return gate.test(source) ? [] : [`${rel(f)}: lost its own gate`];
       // A handler exported as a value could not be read here: it must be written as a function.
-      const asValues = [...source.matchAll(/^export const (GET|POST|PUT|PATCH|DELETE)\b/gm)].map((m) => `${rel(f)}: ${m[1]} is not a function declaration`);
+      const asValues = [...source.matchAll(/^export const (GET|POST|PUT|PATCH|DELETE)\b/gm)].map(
+        (m) => `${rel(f)}: ${m[1]} is not a function declaration`,
+      );
       // jsonRequest asks apiActor itself, after the checks that need no session.
-      return asValues.concat(exportedFunctions(source).filter((fn) => /^(GET|POST|PUT|PATCH|DELETE)$/.test(fn.name) && !/\b(apiActor|jsonRequest)\(/.test(fn.body))
-        .map((fn) => `${rel(f)}: ${fn.name}`));
+      return asValues.concat(
+        exportedFunctions(source)
+          .filter((fn) => /^(GET|POST|PUT|PATCH|DELETE)$/.test(fn.name) && !/\b(apiActor|jsonRequest)\(/.test(fn.body))
+          .map((fn) => `${rel(f)}: ${fn.name}`),
+      );
     });
     expect(unchecked).toEqual([]);
   });
 
   it("every route handler that changes state reads its body through jsonRequest (same origin, JSON, capped)", () => {
     // next-auth's sign-in POSTs carry its own CSRF token (double-submit cookie) and are form-encoded.
-    const unguarded = routes.filter((f) => rel(f) !== "api/auth/[...nextauth]/route.ts").flatMap((f) => {
-      const source = readFileSync(f, "utf8");
-      return exportedFunctions(source).filter((fn) => /^(POST|PUT|PATCH|DELETE)$/.test(fn.name))
-        .filter((fn) => !fn.body.includes("jsonRequest(") || /\brequest\.(json|text|formData|arrayBuffer|blob|body)\b/.test(fn.body))
-        .map((fn) => `${rel(f)}: ${fn.name}`);
-    });
+    const unguarded = routes
+      .filter((f) => rel(f) !== "api/auth/[...nextauth]/route.ts")
+      .flatMap((f) => {
+        const source = readFileSync(f, "utf8");
+        return exportedFunctions(source)
+          .filter((fn) => /^(POST|PUT|PATCH|DELETE)$/.test(fn.name))
+          .filter((fn) => !fn.body.includes("jsonRequest(") || /\brequest\.(json|text|formData|arrayBuffer|blob|body)\b/.test(fn.body))
+          .map((fn) => `${rel(f)}: ${fn.name}`);
+      });
     expect(unguarded).toEqual([]);
   });
 
   it("every page but login and logout asks who is signed in", () => {
-    const unchecked = pages.filter((f) => !PUBLIC_PAGES.has(rel(f)))
-      .filter((f) => !/\b(pageActor|currentActor)\(/.test(readFileSync(f, "utf8"))).map(rel);
+    const unchecked = pages
+      .filter((f) => !PUBLIC_PAGES.has(rel(f)))
+      .filter((f) => !/\b(pageActor|currentActor)\(/.test(readFileSync(f, "utf8")))
+      .map(rel);
     expect(unchecked).toEqual([]);
   });
 
   it("every server action asks who is calling before it does anything", () => {
-    const unchecked = actionFiles.flatMap((f) => exportedFunctions(readFileSync(f, "utf8"))
-      .filter((fn) => !fn.body.includes("currentActor("))
-      .map((fn) => `${rel(f)}: ${fn.name}`));
+    const unchecked = actionFiles.flatMap((f) =>
+      exportedFunctions(readFileSync(f, "utf8"))
+        .filter((fn) => !fn.body.includes("currentActor("))
+        .map((fn) => `${rel(f)}: ${fn.name}`),
+    );
     expect(unchecked).toEqual([]);
   });
 
@@ -146,12 +164,15 @@ describe("the app's entry points", () => {
     const found: Record<string, string[]> = {};
     for (const f of pages.filter((p) => !PUBLIC_PAGES.has(rel(p)))) found[rel(f)] = asked(readFileSync(f, "utf8"), "page");
     for (const f of routes.filter((r) => !OWN_GATE[rel(r)])) {
-      for (const fn of exportedFunctions(readFileSync(f, "utf8")).filter((e) => /^(GET|POST|PUT|PATCH|DELETE)$/.test(e.name))) found[`${rel(f)}: ${fn.name}`] = asked(fn.body, "handler");
+      for (const fn of exportedFunctions(readFileSync(f, "utf8")).filter((e) => /^(GET|POST|PUT|PATCH|DELETE)$/.test(e.name)))
+        found[`${rel(f)}: ${fn.name}`] = asked(fn.body, "handler");
     }
-    for (const f of actionFiles) for (const fn of exportedFunctions(readFileSync(f, "utf8"))) found[`${rel(f)}: ${fn.name}`] = asked(fn.body, "action");
+    for (const f of actionFiles)
+      for (const fn of exportedFunctions(readFileSync(f, "utf8"))) found[`${rel(f)}: ${fn.name}`] = asked(fn.body, "action");
     const expected = Object.fromEntries(Object.entries(PERMISSIONS).map(([k, v]) => [k, v === "SIGNED_IN" ? [] : [v]]));
     expect(found).toEqual(expected);
-    for (const action of Object.values(PERMISSIONS)) if (action !== "PHASE_PERMISSION" && action !== "SIGNED_IN") expect(ACTIONS).toContain(action);
+    for (const action of Object.values(PERMISSIONS))
+      if (action !== "PHASE_PERMISSION" && action !== "SIGNED_IN") expect(ACTIONS).toContain(action);
   });
 
   it("asks an operator's permission for every phase", () => {

@@ -5,8 +5,22 @@ import { QUERY_TEXT_LIMIT, visibleEvent } from "./blockers";
 
 const secretQuery = `UPDATE customers SET card = '4111-1111-1111-1111' WHERE email = 'jane@example.com'; ${"x".repeat(400)}`;
 const blocker = { pid: 4242, user: "app", application: "billing", state: "idle in transaction", xactAgeSeconds: 93.5, query: secretQuery };
-const progress = (): RolloutEvent => ({ id: 7, rolloutId: 1, at: new Date(0), kind: "progress", taskSeq: 0, data: { phase: "waiting for old snapshots", percent: 10, blockers: [blocker] } });
-const lockTimeout = (): RolloutEvent => ({ id: 8, rolloutId: 1, at: new Date(0), kind: "lock_timeout", taskSeq: 0, data: { attempt: 1, blockers: [blocker] } });
+const progress = (): RolloutEvent => ({
+  id: 7,
+  rolloutId: 1,
+  at: new Date(0),
+  kind: "progress",
+  taskSeq: 0,
+  data: { phase: "waiting for old snapshots", percent: 10, blockers: [blocker] },
+});
+const lockTimeout = (): RolloutEvent => ({
+  id: 8,
+  rolloutId: 1,
+  at: new Date(0),
+  kind: "lock_timeout",
+  taskSeq: 0,
+  data: { attempt: 1, blockers: [blocker] },
+});
 
 describe("blocking sessions' query text", () => {
   it("is shown from production only to dba, sre and admin, cut to the limit", () => {
@@ -24,7 +38,9 @@ describe("blocking sessions' query text", () => {
     for (const role of ["engineer", "manager"] as const) {
       for (const event of [progress(), lockTimeout()]) {
         const seen = visibleEvent(event, role, "production");
-        expect(seen.data.blockers).toEqual([{ pid: 4242, user: "app", application: "billing", state: "idle in transaction", xactAgeSeconds: 93.5 }]);
+        expect(seen.data.blockers).toEqual([
+          { pid: 4242, user: "app", application: "billing", state: "idle in transaction", xactAgeSeconds: 93.5 },
+        ]);
         expect(JSON.stringify(seen)).not.toContain("4111");
       }
     }

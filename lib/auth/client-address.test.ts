@@ -32,6 +32,8 @@ describe("the client address login limits are counted by", () => {
   it("reads INDEXDECK_TRUSTED_PROXIES (default 0) and names it when it is wrong", () => {
     expect(trustedProxies({})).toBe(0);
     expect(trustedProxies({ INDEXDECK_TRUSTED_PROXIES: "1" })).toBe(1);
-    expect(() => trustedProxies({ INDEXDECK_TRUSTED_PROXIES: "yes" })).toThrow(/INDEXDECK_TRUSTED_PROXIES must be a whole number from 0 to 10, got "yes"/);
+    expect(() => trustedProxies({ INDEXDECK_TRUSTED_PROXIES: "yes" })).toThrow(
+      /INDEXDECK_TRUSTED_PROXIES must be a whole number from 0 to 10, got "yes"/,
+    );
   });
 });

@@ -8,7 +8,8 @@ export function trustedProxies(env: Record<string, string | undefined> = process
   const raw = env.INDEXDECK_TRUSTED_PROXIES;
   if (raw === undefined || raw === "") return 0;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 10) throw new Error(`INDEXDECK_TRUSTED_PROXIES must be a whole number from 0 to 10, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 10)
+    throw new Error(`INDEXDECK_TRUSTED_PROXIES must be a whole number from 0 to 10, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -25,10 +26,17 @@ export const PEER_HEADER = "x-indexdeck-peer";
  * `npm start` sets in each worker's environment only when its preload overwrites that header on every
  * request; a server started another way (`next dev`) has none, and the address stays unknown.
  */
-export function clientAddress(headers: Record<string, string | string[] | undefined>, proxies: number, peerHeader = process.env.INDEXDECK_PEER_HEADER): string | null {
+export function clientAddress(
+  headers: Record<string, string | string[] | undefined>,
+  proxies: number,
+  peerHeader = process.env.INDEXDECK_PEER_HEADER,
+): string | null {
   if (proxies === 0) return peerHeader ? address(headers[peerHeader]) : null;
   const header = headers["x-forwarded-for"];
-  const entries = (Array.isArray(header) ? header.join(",") : header ?? "").split(",").map((e) => e.trim()).filter(Boolean);
+  const entries = (Array.isArray(header) ? header.join(",") : (header ?? ""))
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean);
   return address(entries[entries.length - proxies]);
 }
 

@@ -46,9 +46,13 @@ describe.each(pgServers())("managing users on $name PostgreSQL", (server) => {
     await expect(changeUser(pool, "nobody", { op: "disable" }, admin)).rejects.toThrow(/no user named nobody/);
     await expect(changeUser(pool, "dba", { op: "enable" }, admin)).rejects.toThrow(/dba is not disabled/);
     await expect(changeUser(pool, "dba", { op: "set-role", role: "dba" }, admin)).rejects.toThrow(/dba already has the role dba/);
-    await expect(changeUser(pool, "dba", { op: "set-role", role: "root" as never }, admin)).rejects.toThrow(/role must be one of admin, dba, sre, manager, engineer/);
+    await expect(changeUser(pool, "dba", { op: "set-role", role: "root" as never }, admin)).rejects.toThrow(
+      /role must be one of admin, dba, sre, manager, engineer/,
+    );
     await expect(changeUser(pool, "dba", { op: "reset-password", password: "short" }, admin)).rejects.toThrow(/at least 12 characters/);
-    expect((await pool.query("SELECT count(*)::int AS n FROM audit_log WHERE action LIKE 'user.%' AND action <> 'user.create'")).rows[0].n).toBe(0);
+    expect(
+      (await pool.query("SELECT count(*)::int AS n FROM audit_log WHERE action LIKE 'user.%' AND action <> 'user.create'")).rows[0].n,
+    ).toBe(0);
   });
 
   it("never disables or demotes the last active admin, even when two admins remove each other at once", async () => {

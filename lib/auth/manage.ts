@@ -18,15 +18,18 @@ export const UserChange = z.discriminatedUnion("op", [
 export type UserChange = z.infer<typeof UserChange>;
 
 const AUDIT_ACTION: Record<UserChange["op"], string> = {
-  "disable": "user.disable",
-  "enable": "user.enable",
+  disable: "user.disable",
+  enable: "user.enable",
   "set-role": "user.set_role",
   "reset-password": "user.password_reset",
   "logout-everywhere": "user.logout_everywhere",
 };
 
 export class UserChangeError extends Error {
-  constructor(readonly status: 404 | 409, message: string) {
+  constructor(
+    readonly status: 404 | 409,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -47,24 +50,30 @@ interface Row {
  * `by` is who does it (null: the CLI).
  */
 export async function changeUser(
-  pool: pg.Pool, email: string, input: z.input<typeof UserChange>, by: Actor | null, sessions: SessionUsers = sessionUsers(pool),
+  pool: pg.Pool,
+  email: string,
+  input: z.input<typeof UserChange>,
+  by: Actor | null,
+  sessions: SessionUsers = sessionUsers(pool),
 ): Promise<Actor> {
   const change = UserChange.parse(input);
   const passwordHash = change.op === "reset-password" ? await hashPassword(change.password) : null;
   const user = await withTransaction(pool, async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('indexdeck.users'))");
-    const { rows: [user] } = await tx.query<Row>(
-      "SELECT id, email, role, disabled_at IS NOT NULL AS disabled FROM app_user WHERE email = $1",
-      [email],
-    );
+    const {
+      rows: [user],
+    } = await tx.query<Row>("SELECT id, email, role, disabled_at IS NOT NULL AS disabled FROM app_user WHERE email = $1", [email]);
     if (!user) throw new UserChangeError(404, `no user named ${email}`);
     if (change.op === "disable" && user.disabled) throw new UserChangeError(409, `${email} is already disabled`);
     if (change.op === "enable" && !user.disabled) throw new UserChangeError(409, `${email} is not disabled`);
-    if (change.op === "set-role" && user.role === change.role) throw new UserChangeError(409, `${email} already has the role ${change.role}`);
-    const removesAdmin = user.role === "admin" && !user.disabled
-      && (change.op === "disable" || (change.op === "set-role" && change.role !== "admin"));
+    if (change.op === "set-role" && user.role === change.role)
+      throw new UserChangeError(409, `${email} already has the role ${change.role}`);
+    const removesAdmin =
+      user.role === "admin" && !user.disabled && (change.op === "disable" || (change.op === "set-role" && change.role !== "admin"));
     if (removesAdmin) {
-      const { rows: [others] } = await tx.query<{ n: number }>(
+      const {
+        rows: [others],
+      } = await tx.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM app_user WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1",
         [user.id],
       );
@@ -80,7 +89,9 @@ export async function changeUser(
       [user.id, change.op, change.op === "set-role" ? change.role : null, passwordHash],
     );
     await appendAudit(tx, {
-      actor: by?.email ?? "cli", role: by?.role ?? null, action: AUDIT_ACTION[change.op],
+      actor: by?.email ?? "cli",
+      role: by?.role ?? null,
+      action: AUDIT_ACTION[change.op],
       details: change.op === "set-role" ? { email, from: user.role, to: change.role } : { email },
     });
     return user;

@@ -1,9 +1,7 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 
 function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  return new Promise((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
 // OWASP's Password Storage Cheat Sheet: scrypt with N = 2^17 (128 MiB), r = 8, p = 1 at least. About
@@ -23,7 +21,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (scheme !== "scrypt" || !salt || !key) return false;
   const expected = Buffer.from(key, "base64");
   const actual = await scrypt(password, Buffer.from(salt, "base64"), expected.length, {
-    N: Number(n), r: Number(r), p: Number(p), maxmem: MAXMEM,
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: MAXMEM,
   });
   return timingSafeEqual(actual, expected);
 }
@@ -36,7 +37,14 @@ export function needsRehash(stored: string): boolean {
 
 // A hash of no password at all (random salt and key): checking a login that doesn't exist against it
 // costs the same scrypt as a real check, so the time taken doesn't tell which logins exist.
-const NOBODY = ["scrypt", PARAMS.N, PARAMS.r, PARAMS.p, randomBytes(16).toString("base64"), randomBytes(PARAMS.keylen).toString("base64")].join("$");
+const NOBODY = [
+  "scrypt",
+  PARAMS.N,
+  PARAMS.r,
+  PARAMS.p,
+  randomBytes(16).toString("base64"),
+  randomBytes(PARAMS.keylen).toString("base64"),
+].join("$");
 
 /** Spends a real password check's time and answers no: for unknown and disabled logins. */
 export async function verifyNobody(password: string): Promise<false> {

@@ -4,11 +4,12 @@ import { ACTIONS, ROLES, authorize, can, ForbiddenError, lowerRole, roleAtMost, 
 describe("policy", () => {
   it("nests the roles, so a token's role can be capped by its owner's (lowerRole is their intersection)", () => {
     const order = ["engineer", "manager", "sre", "dba", "admin"] as const;
-    for (const [i, a] of order.entries()) for (const [j, b] of order.entries()) {
-      expect(roleAtMost(a, b)).toBe(i <= j);
-      expect(lowerRole(a, b)).toBe(order[Math.min(i, j)]);
-      for (const action of ACTIONS) expect(can(lowerRole(a, b), action)).toBe(can(a, action) && can(b, action));
-    }
+    for (const [i, a] of order.entries())
+      for (const [j, b] of order.entries()) {
+        expect(roleAtMost(a, b)).toBe(i <= j);
+        expect(lowerRole(a, b)).toBe(order[Math.min(i, j)]);
+        for (const action of ACTIONS) expect(can(lowerRole(a, b), action)).toBe(can(a, action) && can(b, action));
+      }
   });
 
   it("lets only dba, sre and admin operate rollouts", () => {

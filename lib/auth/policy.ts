@@ -33,7 +33,13 @@ export type Action = (typeof ACTIONS)[number];
 const READ_ALL: Action[] = ["rollouts:read", "changesets:read", "indexes:read", "targets:read"];
 const GOVERNANCE_READ: Action[] = ["audit:read", "audit:export", "signoffs:read"];
 const OPERATE: Action[] = [
-  "changeset:create", "rollout:create", "rollout:approve", "rollout:run", "rollout:rollback", "rollout:signoff", "sessions:query-text",
+  "changeset:create",
+  "rollout:create",
+  "rollout:approve",
+  "rollout:run",
+  "rollout:rollback",
+  "rollout:signoff",
+  "sessions:query-text",
 ];
 
 const GRANTS: Record<Role, ReadonlySet<Action>> = {
@@ -42,7 +48,16 @@ const GRANTS: Record<Role, ReadonlySet<Action>> = {
   // Overriding a maintenance window is a dba's call (and an admin's); an sre operates inside windows.
   dba: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "window:override"]),
   sre: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE]),
-  admin: new Set([...READ_ALL, ...GOVERNANCE_READ, ...OPERATE, "users:manage", "policy:manage", "window:override", "promotion:waive", "searchpath:waive"]),
+  admin: new Set([
+    ...READ_ALL,
+    ...GOVERNANCE_READ,
+    ...OPERATE,
+    "users:manage",
+    "policy:manage",
+    "window:override",
+    "promotion:waive",
+    "searchpath:waive",
+  ]),
 };
 
 export function isRole(value: unknown): value is Role {
@@ -55,7 +70,10 @@ export function can(role: Role | null | undefined, action: Action): boolean {
 
 export class ForbiddenError extends Error {
   readonly status = 403;
-  constructor(readonly role: string | null, readonly action: Action) {
+  constructor(
+    readonly role: string | null,
+    readonly action: Action,
+  ) {
     super(`role ${role ?? "(none)"} may not ${action}`);
   }
 }
@@ -100,7 +118,11 @@ export function authorizeTarget(actor: Actor, targetId: string): void {
 
 export class OutOfScopeError extends Error {
   readonly status = 403;
-  constructor(readonly tokenId: number, readonly targets: string[], readonly targetId: string) {
+  constructor(
+    readonly tokenId: number,
+    readonly targets: string[],
+    readonly targetId: string,
+  ) {
     super(`token ${tokenId} may act only on target${targets.length > 1 ? "s" : ""} ${targets.join(", ")}, not ${targetId}`);
   }
 }

@@ -22,7 +22,9 @@ describe("session claims and lifetime", () => {
   it("reads INDEXDECK_SESSION_HOURS, 12 by default, and names the setting when it is wrong", () => {
     expect(sessionLifetimeMs({})).toBe(12 * HOUR);
     expect(sessionLifetimeMs({ INDEXDECK_SESSION_HOURS: "8" })).toBe(8 * HOUR);
-    expect(() => sessionLifetimeMs({ INDEXDECK_SESSION_HOURS: "forever" })).toThrow(/INDEXDECK_SESSION_HOURS must be a number of hours .* got "forever"/);
+    expect(() => sessionLifetimeMs({ INDEXDECK_SESSION_HOURS: "forever" })).toThrow(
+      /INDEXDECK_SESSION_HOURS must be a number of hours .* got "forever"/,
+    );
     expect(() => sessionLifetimeMs({ INDEXDECK_SESSION_HOURS: "0" })).toThrow(/INDEXDECK_SESSION_HOURS/);
   });
 });
@@ -67,7 +69,9 @@ describe.each(pgServers())("sessions follow the user on $name PostgreSQL", (serv
     // Enabling again does not bring old sessions back: the version moved on.
     await changeUser(pool, "dba", { op: "enable" }, admin, here);
     expect(await sessionActor(here, session, 12 * HOUR)).toBeNull();
-    const { rows: [{ v }] } = await pool.query("SELECT session_version AS v FROM app_user WHERE id = $1", [dba.id]);
+    const {
+      rows: [{ v }],
+    } = await pool.query("SELECT session_version AS v FROM app_user WHERE id = $1", [dba.id]);
     const fresh = claimsOf(dba, v);
     expect(await sessionActor(here, fresh, 12 * HOUR)).not.toBeNull();
 
@@ -90,7 +94,9 @@ describe.each(pgServers())("sessions follow the user on $name PostgreSQL", (serv
     await changeUser(pool, "dba", { op: "disable" }, admin, here);
     expect(await sessionActor(there, claimsOf(dba, 2), 12 * HOUR)).toBeNull(); // `there` now caches "disabled"
     await changeUser(pool, "dba", { op: "enable" }, admin, here);
-    const { rows: [{ v }] } = await pool.query("SELECT session_version AS v FROM app_user WHERE id = $1", [dba.id]);
+    const {
+      rows: [{ v }],
+    } = await pool.query("SELECT session_version AS v FROM app_user WHERE id = $1", [dba.id]);
     // A session newer than what a server remembers makes it read again, without waiting for the TTL.
     expect(await sessionActor(there, claimsOf(dba, v), 12 * HOUR)).toMatchObject({ email: "dba", role: "dba" });
   });
@@ -120,9 +126,9 @@ describe.each(pgServers())("a revoked session used, in the audit log on $name Po
     return () => pool.end();
   });
 
-  const revokedRows = async () => (await pool.query(
-    "SELECT actor, role, action, details FROM audit_log WHERE action = 'request.refused.revoked-session' ORDER BY id",
-  )).rows;
+  const revokedRows = async () =>
+    (await pool.query("SELECT actor, role, action, details FROM audit_log WHERE action = 'request.refused.revoked-session' ORDER BY id"))
+      .rows;
 
   // A cookie that outlived its session is a security event (issue 16, "Bad input"), but a browser or a
   // script holding one may retry every second: one row per user per window, with the count, not a row
@@ -146,7 +152,10 @@ describe.each(pgServers())("a revoked session used, in the audit log on $name Po
     await revoked.flush();
 
     const rows = await revokedRows();
-    expect(rows.map((r) => [r.actor, r.role, r.details.count])).toEqual([["dba", "dba", 30], ["sre", "sre", 3]]);
+    expect(rows.map((r) => [r.actor, r.role, r.details.count])).toEqual([
+      ["dba", "dba", 30],
+      ["sre", "sre", 3],
+    ]);
     expect(rows[0].details.samples[0]).toEqual({ reason: "disabled", sessionVersion: 1 });
     expect(rows[1].details.samples[0]).toEqual({ reason: "session-version", sessionVersion: 1 });
     expect(rows[0].details.samples).toHaveLength(5);

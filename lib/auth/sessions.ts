@@ -26,7 +26,8 @@ const CLOCK_SKEW_MS = 60_000;
 export function parseSessionClaims(token: Record<string, unknown> | null | undefined): SessionClaims | null {
   if (!token) return null;
   const { uid, sv, signedInAt } = token;
-  if (!Number.isSafeInteger(uid) || !Number.isSafeInteger(sv) || typeof signedInAt !== "number" || !Number.isFinite(signedInAt)) return null;
+  if (!Number.isSafeInteger(uid) || !Number.isSafeInteger(sv) || typeof signedInAt !== "number" || !Number.isFinite(signedInAt))
+    return null;
   return { uid: uid as number, sv: sv as number, signedInAt };
 }
 
@@ -58,7 +59,10 @@ export class SessionUsers {
   readonly now: () => number;
   private readonly ttlMs: number;
 
-  constructor(private readonly db: Queryable, options: { ttlMs?: number; now?: () => number } = {}) {
+  constructor(
+    private readonly db: Queryable,
+    options: { ttlMs?: number; now?: () => number } = {},
+  ) {
     this.ttlMs = options.ttlMs ?? SESSION_CACHE_MS;
     this.now = options.now ?? Date.now;
   }
@@ -78,7 +82,9 @@ export class SessionUsers {
   }
 
   private async read(uid: number): Promise<SessionUser | null> {
-    const { rows: [row] } = await this.db.query<SessionUser>(
+    const {
+      rows: [row],
+    } = await this.db.query<SessionUser>(
       `SELECT id,
               email,
               role,
@@ -117,7 +123,12 @@ export interface RevokedSessionUse {
  * security event: noted in `revoked`, which writes one audit row per user per window with the count.
  * An expired session just ends, as designed.
  */
-export async function sessionActor(users: SessionUsers, claims: SessionClaims, lifetimeMs: number, revoked?: RefusalLog<RevokedSessionUse>): Promise<Actor | null> {
+export async function sessionActor(
+  users: SessionUsers,
+  claims: SessionClaims,
+  lifetimeMs: number,
+  revoked?: RefusalLog<RevokedSessionUse>,
+): Promise<Actor | null> {
   const now = users.now();
   if (claims.signedInAt > now + CLOCK_SKEW_MS || now - claims.signedInAt >= lifetimeMs) return null;
   let user = await users.get(claims.uid);
@@ -129,7 +140,11 @@ export async function sessionActor(users: SessionUsers, claims: SessionClaims, l
   }
   if (user && (user.disabled || user.sessionVersion !== claims.sv)) {
     const reason = user.disabled ? "disabled" : "session-version";
-    revoked?.note("revoked-session", { reason, sessionVersion: claims.sv }, new Date(now), { key: String(user.id), actor: user.email, role: user.role });
+    revoked?.note("revoked-session", { reason, sessionVersion: claims.sv }, new Date(now), {
+      key: String(user.id),
+      actor: user.email,
+      role: user.role,
+    });
     return null;
   }
   if (!user || !isRole(user.role)) return null;

@@ -24,12 +24,27 @@ describe.each(pgServers())("API tokens on $name PostgreSQL", (server) => {
   let clock: number;
   // One cache per app server, each with the clock this test moves.
   const serverCache = () => new ApiTokens(pool, new SessionUsers(pool, { ttlMs: TTL, now: () => clock }), { ttlMs: TTL });
-  const targets = parseTargetsFile(JSON.stringify({
-    targets: [
-      { id: "stage", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 1, roles: ["dba", "sre", "admin"] } },
-      { id: "prod", label: "P", environment: "production", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 2, roles: ["dba", "sre", "admin"] } },
-    ],
-  }), "t.json");
+  const targets = parseTargetsFile(
+    JSON.stringify({
+      targets: [
+        {
+          id: "stage",
+          label: "S",
+          environment: "staging",
+          url: "postgres://x@127.0.0.1:1/x",
+          approvals: { required: 1, roles: ["dba", "sre", "admin"] },
+        },
+        {
+          id: "prod",
+          label: "P",
+          environment: "production",
+          url: "postgres://x@127.0.0.1:1/x",
+          approvals: { required: 2, roles: ["dba", "sre", "admin"] },
+        },
+      ],
+    }),
+    "t.json",
+  );
 
   beforeEach(async () => {
     pool = new pg.Pool({ connectionString: await freshDatabase(server) });
@@ -45,14 +60,23 @@ describe.each(pgServers())("API tokens on $name PostgreSQL", (server) => {
     expect(secret).toMatch(/^idt_[A-Za-z0-9_-]{43}$/);
     expect(token).toMatchObject({ owner: "dba", name: "ci deploy", role: "sre", targets: null, createdBy: "dba", revokedAt: null });
     expect(token.expiresAt.getTime() - token.createdAt.getTime()).toBe(30 * 24 * 3600 * 1000);
-    const { rows: [raw] } = await pool.query("SELECT to_jsonb(api_token) AS row, encode(secret_sha256, 'hex') AS digest FROM api_token");
+    const {
+      rows: [raw],
+    } = await pool.query("SELECT to_jsonb(api_token) AS row, encode(secret_sha256, 'hex') AS digest FROM api_token");
     expect(JSON.stringify(raw.row)).not.toContain(secret.slice(4));
     expect(raw.digest).toBe((await import("node:crypto")).createHash("sha256").update(secret).digest("hex"));
     expect(JSON.stringify(await listTokens(pool, { owner: "dba" }))).not.toContain(secret.slice(4));
     const { rows: audit } = await pool.query("SELECT actor, role, details FROM audit_log WHERE action = 'token.create'");
-    expect(audit).toEqual([{ actor: "dba", role: "dba", details: { token: token.id, owner: "dba", name: "ci deploy", role: "sre", targets: null, days: 30 } }]);
+    expect(audit).toEqual([
+      { actor: "dba", role: "dba", details: { token: token.id, owner: "dba", name: "ci deploy", role: "sre", targets: null, days: 30 } },
+    ]);
     expect(JSON.stringify(audit)).not.toContain(secret.slice(4));
-    expect(await tokenActor(serverCache(), secret)).toEqual({ id: dba.id, email: "dba", role: "sre", via: { tokenId: token.id, targets: null } });
+    expect(await tokenActor(serverCache(), secret)).toEqual({
+      id: dba.id,
+      email: "dba",
+      role: "sre",
+      via: { tokenId: token.id, targets: null },
+    });
     expect(await tokenActor(serverCache(), secret.slice(0, -1) + (secret.endsWith("A") ? "B" : "A"))).toBeNull();
   });
 
@@ -61,10 +85,18 @@ describe.each(pgServers())("API tokens on $name PostgreSQL", (server) => {
     await expect(createToken(pool, "dba", { name: "x", role: "dba", days: 0 }, dba)).rejects.toThrow(/days must be at least 1/);
     await expect(createToken(pool, "dba", { name: "x", role: "dba" } as never, dba)).rejects.toThrow(/days/);
     await expect(createToken(pool, "dba", { name: " ", role: "dba", days: 1 }, dba)).rejects.toThrow(/name is required/);
-    await expect(createToken(pool, "dba", { name: "x", role: "admin", days: 1 }, dba)).rejects.toThrow(/role admin is higher than dba's role dba/);
-    await expect(createToken(pool, "dba", { name: "x", role: "dba", days: 1, targets: ["stage", "nope"] }, dba, ["stage", "prod"])).rejects.toThrow("targets: nope is not a configured target");
-    await expect(createToken(pool, "sre", { name: "x", role: "sre", days: 1 }, dba)).rejects.toThrow(/dba may create tokens only for themselves, not for sre/);
-    await expect(createToken(pool, "sre", { name: "x", role: "sre", days: 1 }, admin)).rejects.toThrow(/root may create tokens only for themselves and service users, not for sre/);
+    await expect(createToken(pool, "dba", { name: "x", role: "admin", days: 1 }, dba)).rejects.toThrow(
+      /role admin is higher than dba's role dba/,
+    );
+    await expect(
+      createToken(pool, "dba", { name: "x", role: "dba", days: 1, targets: ["stage", "nope"] }, dba, ["stage", "prod"]),
+    ).rejects.toThrow("targets: nope is not a configured target");
+    await expect(createToken(pool, "sre", { name: "x", role: "sre", days: 1 }, dba)).rejects.toThrow(
+      /dba may create tokens only for themselves, not for sre/,
+    );
+    await expect(createToken(pool, "sre", { name: "x", role: "sre", days: 1 }, admin)).rejects.toThrow(
+      /root may create tokens only for themselves and service users, not for sre/,
+    );
     expect((await pool.query("SELECT count(*)::int AS n FROM api_token")).rows[0].n).toBe(0);
     expect((await pool.query("SELECT count(*)::int AS n FROM audit_log WHERE action = 'token.create'")).rows[0].n).toBe(0);
   });
@@ -112,8 +144,12 @@ describe.each(pgServers())("API tokens on $name PostgreSQL", (server) => {
     await expect(createServiceUser(pool, { email: "ci-bot", role: "sre" }, dba)).rejects.toThrow(/role dba may not create service users/);
     const bot = await createServiceUser(pool, { email: "ci-bot", role: "sre" }, admin);
     expect(await authenticate(pool, "ci-bot", "!", "192.0.2.9")).toEqual({ ok: false, reason: "invalid" });
-    await expect(createToken(pool, "ci-bot", { name: "ci", role: "sre", days: 90 }, dba)).rejects.toThrow(/dba may create tokens only for themselves, not for ci-bot/);
-    await expect(createToken(pool, "ci-bot", { name: "ci", role: "dba", days: 90 }, admin)).rejects.toThrow(/role dba is higher than ci-bot's role sre/);
+    await expect(createToken(pool, "ci-bot", { name: "ci", role: "sre", days: 90 }, dba)).rejects.toThrow(
+      /dba may create tokens only for themselves, not for ci-bot/,
+    );
+    await expect(createToken(pool, "ci-bot", { name: "ci", role: "dba", days: 90 }, admin)).rejects.toThrow(
+      /role dba is higher than ci-bot's role sre/,
+    );
     const { secret } = await createToken(pool, "ci-bot", { name: "ci", role: "sre", days: 90 }, admin);
     expect(await tokenActor(serverCache(), secret)).toMatchObject({ id: bot.id, email: "ci-bot", role: "sre" });
   });
@@ -122,11 +158,15 @@ describe.each(pgServers())("API tokens on $name PostgreSQL", (server) => {
     const scoped = await createToken(pool, "dba", { name: "staging only", role: "dba", days: 7, targets: ["stage"] }, dba);
     const asScoped = (await tokenActor(serverCache(), scoped.secret))!;
     const cs = await uploadChangeSet(pool, "a.sql", SQL);
-    await expect(createRollout(pool, targets, { changesetId: cs, targetId: "prod" }, asScoped)).rejects.toThrow(`token ${scoped.token.id} may act only on target stage, not prod`);
+    await expect(createRollout(pool, targets, { changesetId: cs, targetId: "prod" }, asScoped)).rejects.toThrow(
+      `token ${scoped.token.id} may act only on target stage, not prod`,
+    );
     const onProd = await createRollout(pool, targets, { changesetId: cs, targetId: "prod" }, dba);
     const approve = { decision: "approve" as const, comment: "reviewed", changesetSha256: onProd.changesetSha256, targetId: "prod" };
     await expect(decideRollout(pool, targets, onProd.id, asScoped, approve)).rejects.toThrow(/may act only on target stage, not prod/);
-    await expect(requestPhase(pool, onProd.id, "cancel", asScoped, { reason: "no" }, targets)).rejects.toThrow(/may act only on target stage, not prod/);
+    await expect(requestPhase(pool, onProd.id, "cancel", asScoped, { reason: "no" }, targets)).rejects.toThrow(
+      /may act only on target stage, not prod/,
+    );
 
     // The requester's token is the requester: four eyes refuse it.
     const wide = await createToken(pool, "dba", { name: "wide", role: "dba", days: 7 }, dba);
@@ -135,14 +175,21 @@ describe.each(pgServers())("API tokens on $name PostgreSQL", (server) => {
     const sreToken = await createToken(pool, "sre", { name: "sre ci", role: "sre", days: 7 }, sre);
     const asSre = (await tokenActor(serverCache(), sreToken.secret))!;
     expect(await decideRollout(pool, targets, onProd.id, asSre, approve)).toEqual({ message: "approval recorded (1 of 2)" });
-    expect((await pool.query("SELECT approver, approver_role FROM approval WHERE rollout_id = $1", [onProd.id])).rows).toEqual([{ approver: "sre", approver_role: "sre" }]);
-    const { rows } = await pool.query("SELECT actor, role, details->>'via' AS via FROM audit_log WHERE action IN ('rollout.create', 'rollout.approve', 'rollout.refused') ORDER BY id");
+    expect((await pool.query("SELECT approver, approver_role FROM approval WHERE rollout_id = $1", [onProd.id])).rows).toEqual([
+      { approver: "sre", approver_role: "sre" },
+    ]);
+    const { rows } = await pool.query(
+      "SELECT actor, role, details->>'via' AS via FROM audit_log WHERE action IN ('rollout.create', 'rollout.approve', 'rollout.refused') ORDER BY id",
+    );
     expect(rows).toEqual([
       { actor: "dba", role: "dba", via: null },
       { actor: "sre", role: "sre", via: `token ${sreToken.token.id}` },
     ]);
     const onStage = await createRollout(pool, targets, { changesetId: cs, targetId: "stage" }, asScoped);
-    expect((await pool.query("SELECT details->>'via' AS via FROM audit_log WHERE action = 'rollout.create' AND rollout_id = $1", [onStage.id])).rows).toEqual([{ via: `token ${scoped.token.id}` }]);
+    expect(
+      (await pool.query("SELECT details->>'via' AS via FROM audit_log WHERE action = 'rollout.create' AND rollout_id = $1", [onStage.id]))
+        .rows,
+    ).toEqual([{ via: `token ${scoped.token.id}` }]);
     expect((await verifyAudit(pool)).ok).toBe(true);
   });
 

@@ -22,16 +22,24 @@ export const MAX_TOKEN_DAYS = 365;
 export const NewToken = z.object({
   name: z.string().trim().min(1, "name is required").max(100, "name is longer than 100 characters"),
   role: z.enum(ROLES, { message: `role must be one of ${ROLES.join(", ")}` }),
-  days: z.coerce.number({ message: "days must be a number" }).int("days must be a whole number")
-    .min(1, "days must be at least 1").max(MAX_TOKEN_DAYS, `days must be at most ${MAX_TOKEN_DAYS}`),
-  targets: z.array(z.string().trim().min(1, "a target id is empty").max(63, "a target id is longer than 63 characters"))
-    .max(100, "at most 100 targets").optional()
+  days: z.coerce
+    .number({ message: "days must be a number" })
+    .int("days must be a whole number")
+    .min(1, "days must be at least 1")
+    .max(MAX_TOKEN_DAYS, `days must be at most ${MAX_TOKEN_DAYS}`),
+  targets: z
+    .array(z.string().trim().min(1, "a target id is empty").max(63, "a target id is longer than 63 characters"))
+    .max(100, "at most 100 targets")
+    .optional()
     .transform((t) => (t && t.length ? [...new Set(t)] : null)),
 });
 export type NewToken = z.input<typeof NewToken>;
 
 export class TokenError extends Error {
-  constructor(readonly status: 403 | 404 | 409 | 422, message: string) {
+  constructor(
+    readonly status: 403 | 404 | 409 | 422,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -67,32 +75,50 @@ function auditedBy(by: Actor | null): { actor: string; role: Role | null } {
  * The token's role may not exceed the owner's, nor the creator's. With `knownTargets` (the configured
  * target ids), a scope naming another is refused rather than stored as a token that can do nothing.
  */
-export async function createToken(pool: pg.Pool, ownerEmail: string, input: NewToken, by: Actor | null, knownTargets?: string[]): Promise<{ token: TokenRow; secret: string }> {
+export async function createToken(
+  pool: pg.Pool,
+  ownerEmail: string,
+  input: NewToken,
+  by: Actor | null,
+  knownTargets?: string[],
+): Promise<{ token: TokenRow; secret: string }> {
   const t = NewToken.parse(input);
   if (by?.via) throw new TokenError(403, "a token cannot create tokens: sign in to create one");
   const unknown = knownTargets ? (t.targets ?? []).filter((id) => !knownTargets.includes(id)) : [];
-  if (unknown.length) throw new TokenError(422, `targets: ${unknown.join(", ")} ${unknown.length > 1 ? "are not configured targets" : "is not a configured target"}`);
+  if (unknown.length)
+    throw new TokenError(
+      422,
+      `targets: ${unknown.join(", ")} ${unknown.length > 1 ? "are not configured targets" : "is not a configured target"}`,
+    );
   const secret = TOKEN_PREFIX + randomBytes(32).toString("base64url");
   return withTransaction(pool, async (tx) => {
-    const { rows: [owner] } = await tx.query<{ id: number; email: string; role: Role; service: boolean; disabled: boolean }>(
+    const {
+      rows: [owner],
+    } = await tx.query<{ id: number; email: string; role: Role; service: boolean; disabled: boolean }>(
       "SELECT id, email, role, service, disabled_at IS NOT NULL AS disabled FROM app_user WHERE email = $1 FOR SHARE",
       [ownerEmail],
     );
     if (!owner) throw new TokenError(404, `no user named ${ownerEmail}`);
     if (by && owner.id !== by.id && !(owner.service && can(by.role, "users:manage"))) {
-      throw new TokenError(403, `${by.email} may create tokens only for themselves${can(by.role, "users:manage") ? " and service users" : ""}, not for ${owner.email}`);
+      throw new TokenError(
+        403,
+        `${by.email} may create tokens only for themselves${can(by.role, "users:manage") ? " and service users" : ""}, not for ${owner.email}`,
+      );
     }
     if (owner.disabled) throw new TokenError(409, `${owner.email} is disabled`);
     if (!roleAtMost(t.role, owner.role)) throw new TokenError(422, `role ${t.role} is higher than ${owner.email}'s role ${owner.role}`);
     if (by && !roleAtMost(t.role, by.role)) throw new TokenError(422, `role ${t.role} is higher than your role ${by.role}`);
-    const { rows: [row] } = await tx.query<{ id: number }>(
+    const {
+      rows: [row],
+    } = await tx.query<{ id: number }>(
       `INSERT INTO api_token (user_id, name, role, targets, secret_sha256, created_by, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $7))
        RETURNING id`,
       [owner.id, t.name, t.role, t.targets, secretDigest(secret), by?.email ?? "cli", t.days],
     );
     await appendAudit(tx, {
-      ...auditedBy(by), action: "token.create",
+      ...auditedBy(by),
+      action: "token.create",
       details: { token: row.id, owner: owner.email, name: t.name, role: t.role, targets: t.targets, days: t.days },
     });
     const token = (await listTokens(tx, { id: row.id }))[0];
@@ -132,11 +158,12 @@ export async function revokeToken(pool: pg.Pool, id: number, by: Actor | null, t
   const revoked = await withTransaction(pool, async (tx) => {
     const [token] = await listTokens(tx, { id });
     if (!token) throw new TokenError(404, `no token ${id}`);
-    if (by && token.owner !== by.email && !can(by.role, "users:manage")) throw new TokenError(403, `token ${id} belongs to ${token.owner}: only they or an admin may revoke it`);
-    const { rowCount } = await tx.query(
-      "UPDATE api_token SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL",
-      [id, by?.email ?? "cli"],
-    );
+    if (by && token.owner !== by.email && !can(by.role, "users:manage"))
+      throw new TokenError(403, `token ${id} belongs to ${token.owner}: only they or an admin may revoke it`);
+    const { rowCount } = await tx.query("UPDATE api_token SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL", [
+      id,
+      by?.email ?? "cli",
+    ]);
     if (!rowCount) throw new TokenError(409, `token ${id} is already revoked`);
     await appendAudit(tx, { ...auditedBy(by), action: "token.revoke", details: { token: id, owner: token.owner, name: token.name } });
     return token;
@@ -152,7 +179,9 @@ export async function createServiceUser(pool: pg.Pool, input: { email: string; r
   try {
     return await withTransaction(pool, async (tx) => {
       // No password hashes to "!": sign-in skips service users before it gets that far anyway.
-      const { rows: [row] } = await tx.query<{ id: number }>(
+      const {
+        rows: [row],
+      } = await tx.query<{ id: number }>(
         "INSERT INTO app_user (email, role, password_hash, service) VALUES ($1, $2, '!', true) RETURNING id",
         [user.email, user.role],
       );
@@ -184,7 +213,11 @@ export class ApiTokens {
   private readonly entries = new Map<string, { at: number; token: Promise<CachedToken | null> }>();
   private readonly ttlMs: number;
 
-  constructor(private readonly db: Queryable, readonly users: SessionUsers, options: { ttlMs?: number } = {}) {
+  constructor(
+    private readonly db: Queryable,
+    readonly users: SessionUsers,
+    options: { ttlMs?: number } = {},
+  ) {
     this.ttlMs = options.ttlMs ?? SESSION_CACHE_MS;
   }
 
@@ -203,11 +236,17 @@ export class ApiTokens {
   }
 
   forgetToken(id: number): void {
-    for (const [key, entry] of this.entries) void entry.token.then((t) => t?.id === id && this.entries.delete(key), () => undefined);
+    for (const [key, entry] of this.entries)
+      void entry.token.then(
+        (t) => t?.id === id && this.entries.delete(key),
+        () => undefined,
+      );
   }
 
   private async read(digestHex: string): Promise<CachedToken | null> {
-    const { rows: [row] } = await this.db.query<CachedToken>(
+    const {
+      rows: [row],
+    } = await this.db.query<CachedToken>(
       `UPDATE api_token
           SET last_used_at = now()
         WHERE secret_sha256 = decode($1, 'hex')
@@ -256,7 +295,14 @@ export async function tokenVerdict(tokens: ApiTokens, secret: string): Promise<T
   if (token.expiresAt.getTime() <= tokens.now()) return { refused: "expired", tokenId: token.id };
   const owner = await tokens.users.get(token.userId);
   if (!owner || owner.disabled || !isRole(owner.role)) return { refused: "owner disabled", tokenId: token.id };
-  return { actor: { id: owner.id, email: owner.email, role: lowerRole(token.role, owner.role), via: { tokenId: token.id, targets: token.targets } } };
+  return {
+    actor: {
+      id: owner.id,
+      email: owner.email,
+      role: lowerRole(token.role, owner.role),
+      via: { tokenId: token.id, targets: token.targets },
+    },
+  };
 }
 
 /** The actor a token stands for right now, or null (see tokenVerdict). */

@@ -24,7 +24,8 @@ describe.each(pgServers())("users and login on $name PostgreSQL", (server) => {
     return () => pool.end();
   });
 
-  const loginAudit = async () => (await pool.query("SELECT action, actor, details FROM audit_log WHERE action LIKE 'login.%' ORDER BY id")).rows;
+  const loginAudit = async () =>
+    (await pool.query("SELECT action, actor, details FROM audit_log WHERE action LIKE 'login.%' ORDER BY id")).rows;
 
   it("signs in with the right password and carries the role", async () => {
     const r = await authenticate(pool, "dba", "correct horse battery");
@@ -32,7 +33,9 @@ describe.each(pgServers())("users and login on $name PostgreSQL", (server) => {
   });
 
   it("stores a scrypt hash at OWASP's minimum cost (N=2^17, r=8, p=1), never the password", async () => {
-    const { rows: [u] } = await pool.query("SELECT password_hash FROM app_user WHERE email = 'dba'");
+    const {
+      rows: [u],
+    } = await pool.query("SELECT password_hash FROM app_user WHERE email = 'dba'");
     expect(u.password_hash).toMatch(/^scrypt\$131072\$8\$1\$/);
     expect(u.password_hash).not.toContain("correct horse");
   });
@@ -40,9 +43,13 @@ describe.each(pgServers())("users and login on $name PostgreSQL", (server) => {
   it("re-hashes a password stored at an older, cheaper cost when its owner signs in", async () => {
     const salt = randomBytes(16);
     const key = scryptSync("an older password", salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
-    await pool.query("UPDATE app_user SET password_hash = $1 WHERE email = 'dba'", [["scrypt", 2 ** 15, 8, 1, salt.toString("base64"), key.toString("base64")].join("$")]);
+    await pool.query("UPDATE app_user SET password_hash = $1 WHERE email = 'dba'", [
+      ["scrypt", 2 ** 15, 8, 1, salt.toString("base64"), key.toString("base64")].join("$"),
+    ]);
     expect(await authenticate(pool, "dba", "an older password")).toMatchObject({ ok: true });
-    const { rows: [u] } = await pool.query("SELECT password_hash FROM app_user WHERE email = 'dba'");
+    const {
+      rows: [u],
+    } = await pool.query("SELECT password_hash FROM app_user WHERE email = 'dba'");
     expect(u.password_hash).toMatch(/^scrypt\$131072\$8\$1\$/);
     expect(await authenticate(pool, "dba", "an older password")).toMatchObject({ ok: true });
   });
@@ -72,20 +79,26 @@ describe.each(pgServers())("users and login on $name PostgreSQL", (server) => {
     expect(checked).toBeLessThanOrEqual(LOGIN_FAILURES_PER_MINUTE);
     expect(burst.filter((r) => !r.ok && r.reason === "throttled")).toHaveLength(200 - checked);
     // Throttled attempts are not failures: they are not recorded, so they cannot extend the lock.
-    const { rows: [{ n }] } = await pool.query("SELECT count(*)::int AS n FROM login_attempt WHERE email = 'dba'");
+    const {
+      rows: [{ n }],
+    } = await pool.query("SELECT count(*)::int AS n FROM login_attempt WHERE email = 'dba'");
     expect(n).toBe(checked);
     expect(await authenticate(pool, "dba", "correct horse battery", "203.0.113.66")).toEqual({ ok: false, reason: "throttled" });
     expect(await authenticate(pool, "dba", "correct horse battery", "198.51.100.20")).toMatchObject({ ok: true, actor: { email: "dba" } });
     // The whole burst is one audit row (its first failure; the rest are counted towards the next).
     const failures = (await loginAudit()).filter((r) => r.action === "login.failure");
     expect(failures).toEqual([{ action: "login.failure", actor: "dba", details: { reason: expect.any(String), failures: 1 } }]);
-    const { rows: [tally] } = await pool.query("SELECT unaudited FROM login_failure_tally WHERE login = 'dba'");
+    const {
+      rows: [tally],
+    } = await pool.query("SELECT unaudited FROM login_failure_tally WHERE login = 'dba'");
     expect(tally.unaudited).toBe(200);
     expect((await verifyAudit(pool)).ok).toBe(true);
   });
 
   it("limits one address across many logins, without locking anyone out elsewhere", async () => {
-    const spray = await Promise.all(Array.from({ length: 40 }, (_, i) => authenticate(pool, `user${i}`, "wrong password!!", "203.0.113.77")));
+    const spray = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => authenticate(pool, `user${i}`, "wrong password!!", "203.0.113.77")),
+    );
     expect(spray.filter((r) => !r.ok && r.reason === "invalid").length).toBeLessThanOrEqual(LOGIN_FAILURES_PER_CLIENT);
     expect(await authenticate(pool, "dba", "correct horse battery", "203.0.113.77")).toEqual({ ok: false, reason: "throttled" });
     expect(await authenticate(pool, "dba", "correct horse battery", "198.51.100.30")).toMatchObject({ ok: true });
@@ -114,12 +127,16 @@ describe.each(pgServers())("users and login on $name PostgreSQL", (server) => {
   it("prunes login attempts older than an hour", async () => {
     await pool.query("INSERT INTO login_attempt (email, succeeded, at) VALUES ('dba', false, now() - interval '2 hours')");
     await authenticate(pool, "dba", "correct horse battery", "192.0.2.9");
-    const { rows: [{ n }] } = await pool.query("SELECT count(*)::int AS n FROM login_attempt WHERE at < now() - interval '1 hour'");
+    const {
+      rows: [{ n }],
+    } = await pool.query("SELECT count(*)::int AS n FROM login_attempt WHERE at < now() - interval '1 hour'");
     expect(n).toBe(0);
   });
 
   it("refuses a duplicate user and a bad role with a clear message", async () => {
     await expect(createUser(pool, { email: "dba", role: "dba", password: "another long pass" }, null)).rejects.toThrow(DuplicateUserError);
-    await expect(createUser(pool, { email: "x", role: "root" as never, password: "another long pass" }, null)).rejects.toThrow(/role must be one of/);
+    await expect(createUser(pool, { email: "x", role: "root" as never, password: "another long pass" }, null)).rejects.toThrow(
+      /role must be one of/,
+    );
   });
 });

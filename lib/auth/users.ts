@@ -6,7 +6,11 @@ import { hashPassword, needsRehash, verifyNobody, verifyPassword } from "./passw
 import { ROLES, type Actor, type Role } from "./policy";
 
 export const NewUser = z.object({
-  email: z.string().trim().min(1, "email is required").max(254, "email is longer than 254 characters")
+  email: z
+    .string()
+    .trim()
+    .min(1, "email is required")
+    .max(254, "email is longer than 254 characters")
     .regex(/^[^\s@]+(@[^\s@]+)?$/, "email must be a login name or an address without spaces"),
   role: z.enum(ROLES, { message: `role must be one of ${ROLES.join(", ")}` }),
   password: z.string().min(12, "password must be at least 12 characters").max(1024),
@@ -20,12 +24,17 @@ export async function createUser(pool: pg.Pool, input: z.input<typeof NewUser>, 
   const passwordHash = await hashPassword(user.password);
   try {
     return await withTransaction(pool, async (tx) => {
-      const { rows: [row] } = await tx.query<{ id: number }>(
-        "INSERT INTO app_user (email, role, password_hash) VALUES ($1, $2, $3) RETURNING id",
-        [user.email, user.role, passwordHash],
-      );
+      const {
+        rows: [row],
+      } = await tx.query<{ id: number }>("INSERT INTO app_user (email, role, password_hash) VALUES ($1, $2, $3) RETURNING id", [
+        user.email,
+        user.role,
+        passwordHash,
+      ]);
       await appendAudit(tx, {
-        actor: by?.email ?? "cli", role: by?.role ?? null, action: "user.create",
+        actor: by?.email ?? "cli",
+        role: by?.role ?? null,
+        action: "user.create",
         details: { email: user.email, role: user.role },
       });
       return { id: row.id, email: user.email, role: user.role };
@@ -75,7 +84,9 @@ export async function authenticate(pool: pg.Pool, email: string, password: strin
     // Always the login's lock before the address's, so two attempts can't each hold the other's.
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('indexdeck.login'), hashtext($1))", [name]);
     if (from) await tx.query("SELECT pg_advisory_xact_lock(hashtext('indexdeck.login-client'), hashtext($1))", [from]);
-    const { rows: [recent] } = await tx.query<{ login: number; client: number }>(
+    const {
+      rows: [recent],
+    } = await tx.query<{ login: number; client: number }>(
       `SELECT (SELECT count(*)::int
                  FROM login_attempt
                 WHERE email = $1 AND client = $2 AND NOT succeeded AND at > now() - interval '1 minute') AS login,
@@ -84,7 +95,9 @@ export async function authenticate(pool: pg.Pool, email: string, password: strin
                 WHERE client = $2 AND $2 <> '' AND NOT succeeded AND at > now() - interval '1 minute') AS client`,
       [name, from],
     );
-    const { rows: [user] } = await tx.query<LoginUser>(
+    const {
+      rows: [user],
+    } = await tx.query<LoginUser>(
       // Service users act only through API tokens: they sign in like a login that doesn't exist.
       "SELECT id, role, password_hash, session_version FROM app_user WHERE email = $1 AND disabled_at IS NULL AND NOT service",
       [name],
@@ -94,10 +107,12 @@ export async function authenticate(pool: pg.Pool, email: string, password: strin
       return { throttled: true };
     }
     // Recorded as a failure until the password proves right: attempts still being checked count too.
-    const { rows: [attempt] } = await tx.query<{ id: number }>(
-      "INSERT INTO login_attempt (email, client, succeeded) VALUES ($1, $2, false) RETURNING id",
-      [name, from],
-    );
+    const {
+      rows: [attempt],
+    } = await tx.query<{ id: number }>("INSERT INTO login_attempt (email, client, succeeded) VALUES ($1, $2, false) RETURNING id", [
+      name,
+      from,
+    ]);
     return { throttled: false, attemptId: attempt.id, user };
   });
   if (gate.throttled) return { ok: false, reason: "throttled" };
@@ -111,7 +126,12 @@ export async function authenticate(pool: pg.Pool, email: string, password: strin
   await withTransaction(pool, async (tx) => {
     await tx.query("UPDATE login_attempt SET succeeded = true WHERE id = $1", [gate.attemptId]);
     // Only if nobody changed the password meanwhile.
-    if (rehashed) await tx.query("UPDATE app_user SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [user.id, rehashed, user.password_hash]);
+    if (rehashed)
+      await tx.query("UPDATE app_user SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [
+        user.id,
+        rehashed,
+        user.password_hash,
+      ]);
     await appendAudit(tx, { actor: name, role: user.role, action: "login.success", details: {} });
   });
   return { ok: true, actor: { id: user.id, email: name, role: user.role }, sessionVersion: user.session_version };
@@ -125,7 +145,9 @@ export async function authenticate(pool: pg.Pool, email: string, password: strin
  */
 async function tallyFailure(tx: pg.ClientBase, key: string, name: string, reason: "invalid credentials" | "throttled"): Promise<void> {
   await tx.query("INSERT INTO login_failure_tally (login, audited_at) VALUES ($1, '-infinity') ON CONFLICT (login) DO NOTHING", [key]);
-  const { rows: [tally] } = await tx.query<{ recent: boolean; unaudited: number }>(
+  const {
+    rows: [tally],
+  } = await tx.query<{ recent: boolean; unaudited: number }>(
     "SELECT audited_at > now() - interval '1 minute' AS recent, unaudited FROM login_failure_tally WHERE login = $1 FOR UPDATE",
     [key],
   );
@@ -135,9 +157,12 @@ async function tallyFailure(tx: pg.ClientBase, key: string, name: string, reason
   }
   await tx.query("UPDATE login_failure_tally SET audited_at = now(), unaudited = 0 WHERE login = $1", [key]);
   const failures = tally.unaudited + 1;
-  await appendAudit(tx, key === UNKNOWN_LOGINS
-    ? { actor: null, role: null, action: "login.failure", details: { reason, failures, unknownLogin: name } }
-    : { actor: name, role: null, action: "login.failure", details: { reason, failures } });
+  await appendAudit(
+    tx,
+    key === UNKNOWN_LOGINS
+      ? { actor: null, role: null, action: "login.failure", details: { reason, failures, unknownLogin: name } }
+      : { actor: name, role: null, action: "login.failure", details: { reason, failures } },
+  );
 }
 
 const lastPrune = new WeakMap<pg.Pool, number>();

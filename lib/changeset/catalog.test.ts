@@ -31,7 +31,11 @@ describe.each(pgServers())("the change set list, paged on the server, on $name P
                         FROM generate_series(1, 30) g`);
     const first = await listChangeSetPage(pool, 1, dir);
     expect(first).toMatchObject({ page: 1, pages: 2, total: 32, pageSize: 25 });
-    expect(first.changeSets.map((c) => c.name)).toEqual(["000_a.sql", "001_b.sql", ...Array.from({ length: 23 }, (_, i) => `up${30 - i}.sql`)]);
+    expect(first.changeSets.map((c) => c.name)).toEqual([
+      "000_a.sql",
+      "001_b.sql",
+      ...Array.from({ length: 23 }, (_, i) => `up${30 - i}.sql`),
+    ]);
     expect(first.changeSets[2]).toMatchObject({ source: "uploaded", sql: "SELECT 30", createdBy: "dba" });
     const second = await listChangeSetPage(pool, 2, dir);
     expect(second.changeSets.map((c) => c.name)).toEqual(Array.from({ length: 7 }, (_, i) => `up${7 - i}.sql`));

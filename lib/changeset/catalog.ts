@@ -29,10 +29,12 @@ export function sha256(text: string): string {
 /** Change sets in sql/indexes/ (id `file:<name>`) and those uploaded to the store (id `db:<id>`). */
 export async function listChangeSets(db: Pick<pg.Pool, "query">, dir = CHANGESET_DIR): Promise<ChangeSet[]> {
   const names = (await readdir(dir)).filter((n) => n.endsWith(".sql")).sort();
-  const files = await Promise.all(names.map(async (name): Promise<ChangeSet> => {
-    const sql = decodeChangeSet(name, await readFile(path.join(dir, name)));
-    return { id: `file:${name}`, name, source: "repository", sha256: sha256(sql), sql, createdBy: null, createdAt: null };
-  }));
+  const files = await Promise.all(
+    names.map(async (name): Promise<ChangeSet> => {
+      const sql = decodeChangeSet(name, await readFile(path.join(dir, name)));
+      return { id: `file:${name}`, name, source: "repository", sha256: sha256(sql), sql, createdBy: null, createdAt: null };
+    }),
+  );
   const { rows } = await db.query<{ id: number; name: string; sha256: string; sql: string; createdBy: string; createdAt: Date }>(
     `SELECT id, name, sha256, sql, created_by AS "createdBy", created_at AS "createdAt" FROM change_set ORDER BY id DESC`,
   );
@@ -43,8 +45,13 @@ export async function listChangeSets(db: Pick<pg.Pool, "query">, dir = CHANGESET
 export const CHANGESET_PAGE_SIZE = 25;
 
 /** A page number as it arrives in a URL (`?page=`): absent is the first page. */
-export const ChangeSetPage = z.string().regex(/^[1-9]\d{0,5}$/, "page: a whole number from 1 to 100000").transform(Number)
-  .refine((n) => n <= 100_000, "page: a whole number from 1 to 100000").optional().transform((n) => n ?? 1);
+export const ChangeSetPage = z
+  .string()
+  .regex(/^[1-9]\d{0,5}$/, "page: a whole number from 1 to 100000")
+  .transform(Number)
+  .refine((n) => n <= 100_000, "page: a whole number from 1 to 100000")
+  .optional()
+  .transform((n) => n ?? 1);
 
 export interface ChangeSetListPage {
   changeSets: ChangeSet[];
@@ -58,16 +65,28 @@ export interface ChangeSetListPage {
  * One page of the list listChangeSets returns (repository files, then uploads newest first), read
  * page by page from the store: a view costs one page, however many change sets were ever uploaded.
  */
-export async function listChangeSetPage(db: Pick<pg.Pool, "query">, page: number, dir = CHANGESET_DIR, pageSize = CHANGESET_PAGE_SIZE): Promise<ChangeSetListPage> {
+export async function listChangeSetPage(
+  db: Pick<pg.Pool, "query">,
+  page: number,
+  dir = CHANGESET_DIR,
+  pageSize = CHANGESET_PAGE_SIZE,
+): Promise<ChangeSetListPage> {
   const names = (await readdir(dir)).filter((n) => n.endsWith(".sql")).sort();
   const start = (page - 1) * pageSize;
   const fileNames = names.slice(start, start + pageSize);
-  const files = await Promise.all(fileNames.map(async (name): Promise<ChangeSet> => {
-    const sql = decodeChangeSet(name, await readFile(path.join(dir, name)));
-    return { id: `file:${name}`, name, source: "repository", sha256: sha256(sql), sql, createdBy: null, createdAt: null };
-  }));
+  const files = await Promise.all(
+    fileNames.map(async (name): Promise<ChangeSet> => {
+      const sql = decodeChangeSet(name, await readFile(path.join(dir, name)));
+      return { id: `file:${name}`, name, source: "repository", sha256: sha256(sql), sql, createdBy: null, createdAt: null };
+    }),
+  );
   const uploadOffset = Math.max(0, start - names.length);
-  const [{ rows }, { rows: [count] }] = await Promise.all([
+  const [
+    { rows },
+    {
+      rows: [count],
+    },
+  ] = await Promise.all([
     db.query<{ id: number; name: string; sha256: string; sql: string; createdBy: string; createdAt: Date }>(
       `SELECT id,
               name,
@@ -90,8 +109,13 @@ export async function listChangeSetPage(db: Pick<pg.Pool, "query">, page: number
 }
 
 export const UploadChangeSet = z.object({
-  name: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, "name: 1-100 letters, digits, '.', '_' or '-'"),
-  sql: z.string().min(1, "sql: the change set is empty")
+  name: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/, "name: 1-100 letters, digits, '.', '_' or '-'"),
+  sql: z
+    .string()
+    .min(1, "sql: the change set is empty")
     .refine((s) => Buffer.byteLength(s, "utf8") <= MAX_UPLOAD_BYTES, `sql: over the ${MAX_UPLOAD_BYTES / 1024} KiB upload limit`)
     .refine((s) => !s.includes("\0"), "sql: contains a NUL byte; a change set is text"),
 });
@@ -99,24 +123,41 @@ export const UploadChangeSet = z.object({
 export class ChangeSetExistsError extends Error {}
 
 /** Stores an uploaded change set with its sha256 and an audit row, after linting it. */
-export async function createChangeSet(pool: pg.Pool, input: z.infer<typeof UploadChangeSet>, actor: Actor): Promise<{ changeSet: ChangeSet; report: FileReport }> {
+export async function createChangeSet(
+  pool: pg.Pool,
+  input: z.infer<typeof UploadChangeSet>,
+  actor: Actor,
+): Promise<{ changeSet: ChangeSet; report: FileReport }> {
   const report = await lintText({ file: input.name, text: input.sql });
   const digest = sha256(input.sql);
   try {
     const changeSet = await withTransaction(pool, async (tx) => {
-      const { rows: [row] } = await tx.query<{ id: number; createdAt: Date }>(
+      const {
+        rows: [row],
+      } = await tx.query<{ id: number; createdAt: Date }>(
         `INSERT INTO change_set (name, sha256, sql, created_by) VALUES ($1, $2, $3, $4) RETURNING id, created_at AS "createdAt"`,
         [input.name, digest, input.sql, actor.email],
       );
       await appendAudit(tx, {
-        ...auditActor(actor), action: "changeset.create", changesetSha256: digest,
+        ...auditActor(actor),
+        action: "changeset.create",
+        changesetSha256: digest,
         details: { name: input.name, statements: report.statements, errors: report.findings.filter((f) => f.severity === "error").length },
       });
-      return { id: `db:${row.id}`, name: input.name, source: "uploaded" as const, sha256: digest, sql: input.sql, createdBy: actor.email, createdAt: row.createdAt };
+      return {
+        id: `db:${row.id}`,
+        name: input.name,
+        source: "uploaded" as const,
+        sha256: digest,
+        sql: input.sql,
+        createdBy: actor.email,
+        createdAt: row.createdAt,
+      };
     });
     return { changeSet, report };
   } catch (err) {
-    if ((err as { code?: string }).code === "23505") throw new ChangeSetExistsError(`a change set with sha256 ${digest.slice(0, 12)}… exists already`);
+    if ((err as { code?: string }).code === "23505")
+      throw new ChangeSetExistsError(`a change set with sha256 ${digest.slice(0, 12)}… exists already`);
     throw err;
   }
 }
@@ -134,7 +175,9 @@ export async function getChangeSet(db: Pick<pg.Pool, "query">, id: string, dir =
   }
   const dbId = /^db:(\d{1,15})$/.exec(id);
   if (!dbId) return null;
-  const { rows: [r] } = await db.query<{ id: number; name: string; sha256: string; sql: string; createdBy: string; createdAt: Date }>(
+  const {
+    rows: [r],
+  } = await db.query<{ id: number; name: string; sha256: string; sql: string; createdBy: string; createdAt: Date }>(
     `SELECT id, name, sha256, sql, created_by AS "createdBy", created_at AS "createdAt" FROM change_set WHERE id = $1`,
     [Number(dbId[1])],
   );

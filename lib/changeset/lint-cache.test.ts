@@ -25,7 +25,9 @@ describe("lint results cached by sha256, linter version and options", () => {
     await cache.lint({ file: "a.sql", text: SQL });
     await cache.lint({ file: "a.sql", text: SQL, options: strict });
     expect(cache.runs).toBe(2);
-    expect(await cache.lint({ file: "a.sql", text: SQL, options: strict })).toEqual(await lintText({ file: "a.sql", text: SQL, options: strict }));
+    expect(await cache.lint({ file: "a.sql", text: SQL, options: strict })).toEqual(
+      await lintText({ file: "a.sql", text: SQL, options: strict }),
+    );
     expect(cache.runs).toBe(2);
     const next = new LintCache({ version: "v2" });
     expect(cache.key(sha256(SQL), {})).not.toBe(next.key(sha256(SQL), {}));
@@ -44,5 +46,4 @@ describe("lint results cached by sha256, linter version and options", () => {
     await cache.lint({ file: "2.sql", text: sql(2) });
     expect(cache.runs).toBe(4);
   });
-
 });

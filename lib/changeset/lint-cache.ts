@@ -43,7 +43,9 @@ export class LintCache {
   key(digest: string, options: Partial<LintOptions> | undefined): string {
     // Options merged with the defaults, in a fixed order: {} and the defaults spelled out are one key.
     const merged: Record<string, unknown> = { ...DEFAULT_LINT_OPTIONS, ...options };
-    const canonical = Object.keys(merged).sort().map((k) => [k, merged[k]]);
+    const canonical = Object.keys(merged)
+      .sort()
+      .map((k) => [k, merged[k]]);
     return `${this.version}:${digest}:${JSON.stringify(canonical)}`;
   }
 
@@ -56,7 +58,9 @@ export class LintCache {
       this.runs++;
       report = lintText({ text: input.text, options: input.options, file: input.file });
       // A failed lint is not kept: the next asker runs it again.
-      report.catch(() => { if (this.entries.get(key) === report) this.entries.delete(key); });
+      report.catch(() => {
+        if (this.entries.get(key) === report) this.entries.delete(key);
+      });
     }
     this.entries.set(key, report);
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);

@@ -118,8 +118,11 @@ export interface Reindex {
 }
 
 const REINDEX_SCOPES: Record<string, ReindexScope> = {
-  REINDEX_OBJECT_INDEX: "index", REINDEX_OBJECT_TABLE: "table", REINDEX_OBJECT_SCHEMA: "schema",
-  REINDEX_OBJECT_SYSTEM: "system", REINDEX_OBJECT_DATABASE: "database",
+  REINDEX_OBJECT_INDEX: "index",
+  REINDEX_OBJECT_TABLE: "table",
+  REINDEX_OBJECT_SCHEMA: "schema",
+  REINDEX_OBJECT_SYSTEM: "system",
+  REINDEX_OBJECT_DATABASE: "database",
 };
 
 export function isReindex(stmt: Statement): Reindex | null {

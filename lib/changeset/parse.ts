@@ -98,10 +98,16 @@ export function parseChangeSet(file: string, text: string): ParsedChangeSet {
   };
 
   let oneByOneUntil = -1;
-  for (let p = 0; p < pieces.length; ) {
+  for (let p = 0; p < pieces.length;) {
     const piece = pieces[p];
     if (piece.kind === "meta-command") {
-      unchecked(piece.start, piece.end, piece.start, `${metaCommandName(source, piece.start, piece.end)} is a psql meta-command, not SQL`, "meta-command");
+      unchecked(
+        piece.start,
+        piece.end,
+        piece.start,
+        `${metaCommandName(source, piece.start, piece.end)} is a psql meta-command, not SQL`,
+        "meta-command",
+      );
       p++;
       continue;
     }
@@ -112,7 +118,12 @@ export function parseChangeSet(file: string, text: string): ParsedChangeSet {
     }
     if (piece.kind === "unterminated") {
       const first = Math.min(skipTrivia(source.bytes, piece.start, piece.end), piece.openAt);
-      unchecked(first, piece.end, piece.openAt, `unterminated ${piece.literal}: it never closes, so the server would read everything after it as part of it`);
+      unchecked(
+        first,
+        piece.end,
+        piece.openAt,
+        `unterminated ${piece.literal}: it never closes, so the server would read everything after it as part of it`,
+      );
       p++;
       continue;
     }
@@ -161,8 +172,14 @@ function parsePiece(
   let result = own;
   let joined = p;
   // Join the following pieces while the parser runs out of input inside the statement.
-  while ("error" in result && atEndOfInput(result.error, pieces[joined].end - piece.start) && joined + 1 < pieces.length
-    && joined - p < MAX_JOINED_PIECES && pieces[joined + 1].kind === "sql" && pieces[joined + 1].end - piece.start <= MAX_JOINED_BYTES) {
+  while (
+    "error" in result &&
+    atEndOfInput(result.error, pieces[joined].end - piece.start) &&
+    joined + 1 < pieces.length &&
+    joined - p < MAX_JOINED_PIECES &&
+    pieces[joined + 1].kind === "sql" &&
+    pieces[joined + 1].end - piece.start <= MAX_JOINED_BYTES
+  ) {
     const attempt = tryParse(source.slice(piece.start, pieces[joined + 1].end));
     if ("error" in attempt && !atEndOfInput(attempt.error, pieces[joined + 1].end - piece.start)) break;
     joined++;
@@ -270,7 +287,10 @@ function makeStatement(source: Source, index: number, node: Node, locByte: numbe
     if (!m) continue;
     const col = text.indexOf("indexdeck-ignore") + "indexdeck-ignore".length + 2;
     if (ignored === NO_RULES) [ignored, directives] = [[], []];
-    for (const rule of m[1].split(",").map((r) => r.trim()).filter(Boolean)) {
+    for (const rule of m[1]
+      .split(",")
+      .map((r) => r.trim())
+      .filter(Boolean)) {
       ignored.push(rule);
       directives.push({ rule, line: l, column: col });
     }
@@ -291,9 +311,13 @@ function skipTrivia(b: Buffer, pos: number, end: number): number {
       let depth = 1;
       i += 2;
       while (i < end && depth > 0) {
-        if (b[i] === 0x2f && b[i + 1] === 0x2a) { depth++; i += 2; }
-        else if (b[i] === 0x2a && b[i + 1] === 0x2f) { depth--; i += 2; }
-        else i++;
+        if (b[i] === 0x2f && b[i + 1] === 0x2a) {
+          depth++;
+          i += 2;
+        } else if (b[i] === 0x2a && b[i + 1] === 0x2f) {
+          depth--;
+          i += 2;
+        } else i++;
       }
     } else break;
   }

@@ -18,9 +18,15 @@ const SEED = [
 /** Random text, or seed statements cut, spliced and sprinkled with stray characters. */
 const sqlish = fc.oneof(
   fc.string({ unit: "binary", maxLength: 300 }),
-  fc.array(fc.constantFrom(...SEED), { maxLength: 12 }).chain((parts) =>
-    fc.tuple(fc.constant(parts.join("\n")), fc.array(fc.tuple(fc.nat(), fc.constantFrom("'", "$$", ";", "(", "\n", "--", "/*", "\\", "é", "\u0000")), { maxLength: 5 })),
-  ).map(([text, edits]) => edits.reduce((t, [at, s]) => t.slice(0, at % (t.length + 1)) + s + t.slice(at % (t.length + 1)), text)),
+  fc
+    .array(fc.constantFrom(...SEED), { maxLength: 12 })
+    .chain((parts) =>
+      fc.tuple(
+        fc.constant(parts.join("\n")),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom("'", "$$", ";", "(", "\n", "--", "/*", "\\", "é", "\u0000")), { maxLength: 5 }),
+      ),
+    )
+    .map(([text, edits]) => edits.reduce((t, [at, s]) => t.slice(0, at % (t.length + 1)) + s + t.slice(at % (t.length + 1)), text)),
 );
 
 describe("linter on random and mutated SQL", () => {

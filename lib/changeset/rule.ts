@@ -103,6 +103,10 @@ export function policyRule<const Id extends PolicyRule>(rule: Omit<Rule<Id>, "ch
     severity: "error",
     suppressible: false,
     check: (ctx) =>
-      ctx.statements.flatMap((stmt) => policyProblems(stmt, ctx.options).filter((p) => p.rule === rule.id).map((p) => ({ stmt, message: p.message }))),
+      ctx.statements.flatMap((stmt) =>
+        policyProblems(stmt, ctx.options)
+          .filter((p) => p.rule === rule.id)
+          .map((p) => ({ stmt, message: p.message })),
+      ),
   };
 }

@@ -33,10 +33,17 @@ export async function loadSchemaInfo(db: pg.ClientBase, texts: Array<{ file: str
     await db.query("SET LOCAL statement_timeout = '5s'");
     for (const [key, { schema, table }] of tables) {
       const rel = await relationByName(db, qualified(schema, table));
-      relations.set(key, rel && {
-        schema: rel.schema, name: rel.name, relkind: rel.relkind, bytes: Number(rel.bytes),
-        columns: new Set(rel.columns), indexes: await indexesOfRelation(db, rel.oid),
-      });
+      relations.set(
+        key,
+        rel && {
+          schema: rel.schema,
+          name: rel.name,
+          relkind: rel.relkind,
+          bytes: Number(rel.bytes),
+          columns: new Set(rel.columns),
+          indexes: await indexesOfRelation(db, rel.oid),
+        },
+      );
     }
     for (const [key, { schema, name }] of names) indexesByName.set(key, await indexByName(db, qualified(schema, name)));
   } finally {

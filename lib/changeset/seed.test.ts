@@ -8,8 +8,12 @@ describe("the seed's change set, sql/indexes/001_franchise_indexes.sql", () => {
     const r = await lintText({ file: "001", text });
     expect(r.statements).toBe(8);
     expect(r.indexes).toEqual([
-      "idx_fr_overview_org_period", "idx_fr_rankings_org_metric_period", "idx_fr_budgets_org_cc_period",
-      "idx_inv_batches_org_sku", "idx_po_org_status_created", "idx_payments_org_status_created",
+      "idx_fr_overview_org_period",
+      "idx_fr_rankings_org_metric_period",
+      "idx_fr_budgets_org_cc_period",
+      "idx_inv_batches_org_sku",
+      "idx_po_org_status_created",
+      "idx_payments_org_status_created",
     ]);
     expect(r.findings.filter((f) => f.severity === "error")).toEqual([]);
     expect(r.findings.map((f) => `${f.line} ${f.rule}`)).toEqual([12, 16, 20, 24, 28, 32].map((l) => `${l} statement-timeout-risk`));

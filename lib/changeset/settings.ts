@@ -96,8 +96,10 @@ export const ROLLOUT_SETTINGS = {
     check(value: string, limits: SessionLimits): string | null {
       const ms = parseDurationMs(value);
       if (ms === null) return `lock_timeout '${value}' is not a duration PostgreSQL reads (e.g. '2s', 500)`;
-      if (ms <= 0) return `lock_timeout ${value} means wait for locks forever: a build queued behind a long transaction would stall every writer behind it`;
-      if (ms > limits.maxLockTimeoutMs) return `lock_timeout ${formatDuration(ms)} is above the ${formatDuration(limits.maxLockTimeoutMs)} limit: writers queue behind a waiting DDL statement for that long`;
+      if (ms <= 0)
+        return `lock_timeout ${value} means wait for locks forever: a build queued behind a long transaction would stall every writer behind it`;
+      if (ms > limits.maxLockTimeoutMs)
+        return `lock_timeout ${formatDuration(ms)} is above the ${formatDuration(limits.maxLockTimeoutMs)} limit: writers queue behind a waiting DDL statement for that long`;
       return null;
     },
   },
@@ -107,7 +109,8 @@ export const ROLLOUT_SETTINGS = {
       const ms = parseDurationMs(value);
       if (ms === null) return `statement_timeout '${value}' is not a duration PostgreSQL reads (e.g. 0, '30min')`;
       if (ms < 0) return `statement_timeout ${value} is negative`;
-      if (ms > 0 && ms < limits.minStatementTimeoutMs) return `statement_timeout ${formatDuration(ms)} is below ${formatDuration(limits.minStatementTimeoutMs)}: it can cancel a concurrent build or drop midway, which leaves an INVALID index`;
+      if (ms > 0 && ms < limits.minStatementTimeoutMs)
+        return `statement_timeout ${formatDuration(ms)} is below ${formatDuration(limits.minStatementTimeoutMs)}: it can cancel a concurrent build or drop midway, which leaves an INVALID index`;
       return null;
     },
   },
@@ -117,7 +120,8 @@ export const ROLLOUT_SETTINGS = {
       const kb = parseMemoryKb(value);
       if (kb === null) return `maintenance_work_mem '${value}' is not a size PostgreSQL reads (e.g. '256MB')`;
       if (kb < 1024) return `maintenance_work_mem ${formatMemoryKb(kb)} is below PostgreSQL's minimum of 1 MB`;
-      if (kb > limits.maxMaintenanceWorkMemKb) return `maintenance_work_mem ${formatMemoryKb(kb)} is above this target's limit of ${formatMemoryKb(limits.maxMaintenanceWorkMemKb)}`;
+      if (kb > limits.maxMaintenanceWorkMemKb)
+        return `maintenance_work_mem ${formatMemoryKb(kb)} is above this target's limit of ${formatMemoryKb(limits.maxMaintenanceWorkMemKb)}`;
       return null;
     },
   },
@@ -125,7 +129,8 @@ export const ROLLOUT_SETTINGS = {
     resettable: true,
     check(value: string, limits: SessionLimits): string | null {
       if (!/^\s*\d+\s*$/.test(value)) return `max_parallel_maintenance_workers '${value}' is not a whole number`;
-      if (Number(value) > limits.maxParallelMaintenanceWorkers) return `max_parallel_maintenance_workers ${value} is above this target's limit of ${limits.maxParallelMaintenanceWorkers}`;
+      if (Number(value) > limits.maxParallelMaintenanceWorkers)
+        return `max_parallel_maintenance_workers ${value} is above this target's limit of ${limits.maxParallelMaintenanceWorkers}`;
       return null;
     },
   },

@@ -6,7 +6,10 @@ export class Source {
   readonly bytes: Buffer;
   private readonly lineStarts: number[];
 
-  constructor(readonly file: string, readonly text: string) {
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {
     this.bytes = Buffer.from(text, "utf8");
     this.lineStarts = [0];
     for (let i = 0; i < this.bytes.length; i++) if (this.bytes[i] === 0x0a) this.lineStarts.push(i + 1);

@@ -4,14 +4,20 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parserReady } from "./parse";
 import { splitStatements, type Piece } from "./split";
 
-const pieces = (sql: string) => splitStatements(Buffer.from(sql, "utf8")).map((p: Piece) => `${p.kind}:${Buffer.from(sql).subarray(p.start, p.end).toString()}`);
+const pieces = (sql: string) =>
+  splitStatements(Buffer.from(sql, "utf8")).map((p: Piece) => `${p.kind}:${Buffer.from(sql).subarray(p.start, p.end).toString()}`);
 
 beforeAll(() => parserReady());
 
 describe("splitStatements", () => {
   it("splits at top-level semicolons only", () => {
     expect(pieces("SELECT ';';SELECT \"a;b\";SELECT $q$;$q$;SELECT E'\\';';SELECT 1 /* ; /* ; */ */;-- ;\n")).toEqual([
-      "sql:SELECT ';';", "sql:SELECT \"a;b\";", "sql:SELECT $q$;$q$;", "sql:SELECT E'\\';';", "sql:SELECT 1 /* ; /* ; */ */;", "sql:-- ;\n",
+      "sql:SELECT ';';",
+      'sql:SELECT "a;b";',
+      "sql:SELECT $q$;$q$;",
+      "sql:SELECT E'\\';';",
+      "sql:SELECT 1 /* ; /* ; */ */;",
+      "sql:-- ;\n",
     ]);
   });
 
@@ -24,11 +30,21 @@ describe("splitStatements", () => {
   });
 
   it("cuts a psql meta-command at its line end, keeping what came before it", () => {
-    expect(pieces("SELECT 1 \\gset\n\\set x 'a;b'\nSELECT 2;")).toEqual(["sql:SELECT 1 ", "meta-command:\\gset", "sql:\n", "meta-command:\\set x 'a;b'", "sql:\nSELECT 2;"]);
+    expect(pieces("SELECT 1 \\gset\n\\set x 'a;b'\nSELECT 2;")).toEqual([
+      "sql:SELECT 1 ",
+      "meta-command:\\gset",
+      "sql:\n",
+      "meta-command:\\set x 'a;b'",
+      "sql:\nSELECT 2;",
+    ]);
   });
 
   it("takes the lines after COPY … FROM STDIN, through \\., as psql's data", () => {
-    expect(pieces("copy t (a) from STDIN;\n1\tit's\r\n\\.\r\nSELECT 2;")).toEqual(["sql:copy t (a) from STDIN;\n", "copy-data:1\tit's\r\n\\.\r\n", "sql:SELECT 2;"]);
+    expect(pieces("copy t (a) from STDIN;\n1\tit's\r\n\\.\r\nSELECT 2;")).toEqual([
+      "sql:copy t (a) from STDIN;\n",
+      "copy-data:1\tit's\r\n\\.\r\n",
+      "sql:SELECT 2;",
+    ]);
   });
 
   it("gives an unterminated literal the rest of the file, from its statement's start", () => {
@@ -39,8 +55,38 @@ describe("splitStatements", () => {
   });
 
   const fragment = fc.constantFrom(
-    "SELECT", " ", "\n", "\r", "\r\n", ";", "x", "é", "1", "1.5e3", "$1", "'a;b'", "'it''s'", "E'\\';'", "e'\\\\'", "U&'\\0061' UESCAPE '!'",
-    "B'101'", "X'1F'", "\"q;\"\"id\"", "U&\"d;\"", "$$;$$", "$t$ $$ ; $t$", "a$b", "-- c;\n", "/* ; /* n */ */", "(", ")", "+", "*", "/", "-", "'\\'",
+    "SELECT",
+    " ",
+    "\n",
+    "\r",
+    "\r\n",
+    ";",
+    "x",
+    "é",
+    "1",
+    "1.5e3",
+    "$1",
+    "'a;b'",
+    "'it''s'",
+    "E'\\';'",
+    "e'\\\\'",
+    "U&'\\0061' UESCAPE '!'",
+    "B'101'",
+    "X'1F'",
+    '"q;""id"',
+    'U&"d;"',
+    "$$;$$",
+    "$t$ $$ ; $t$",
+    "a$b",
+    "-- c;\n",
+    "/* ; /* n */ */",
+    "(",
+    ")",
+    "+",
+    "*",
+    "/",
+    "-",
+    "'\\'",
   );
 
   it("finds the same semicolons as PostgreSQL's scanner on anything the scanner accepts", () => {
@@ -58,7 +104,9 @@ describe("splitStatements", () => {
         if (tokens.some((t) => t.text === "\\")) return;
         const bytes = Buffer.from(sql, "utf8");
         const scannerEnds = tokens.filter((t) => t.tokenName === "ASCII_59").map((t) => t.end);
-        const ours = splitStatements(bytes).filter((p) => p.kind === "sql" && bytes[p.end - 1] === 0x3b).map((p) => p.end);
+        const ours = splitStatements(bytes)
+          .filter((p) => p.kind === "sql" && bytes[p.end - 1] === 0x3b)
+          .map((p) => p.end);
         expect(ours).toEqual(scannerEnds);
       }),
       { numRuns: 5000 },

@@ -16,14 +16,39 @@ describe("the statement policy", () => {
 
   // Statements from every corner of the policy: allowed, refused by kind, by setting, by scope.
   const STATEMENTS = [
-    "SET lock_timeout = '2s'", "SET lock_timeout = 0", "RESET lock_timeout", "SET statement_timeout = 0", "SET statement_timeout = '1ms'",
-    "SET maintenance_work_mem = '256MB'", "SET maintenance_work_mem = '99GB'", "SET ROLE postgres", "SET search_path = evil",
-    "SET standard_conforming_strings = off", "SET LOCAL lock_timeout = '1s'", "RESET ALL", "BEGIN", "COMMIT",
-    "CREATE INDEX CONCURRENTLY IF NOT EXISTS a ON t (x)", "CREATE INDEX CONCURRENTLY b ON pg_class (relname)",
-    "DROP INDEX CONCURRENTLY IF EXISTS a", "DROP INDEX CONCURRENTLY a, b", "DROP INDEX CONCURRENTLY c CASCADE", "DROP TABLE t",
-    "REINDEX INDEX CONCURRENTLY a", "REINDEX DATABASE CONCURRENTLY", "REINDEX (CONCURRENTLY false) TABLE t",
-    "COMMENT ON INDEX a IS 'fine'", "COMMENT ON INDEX a IS 'back\\slash'", "COMMENT ON TABLE t IS 'x'", "ANALYZE t", "ANALYZE", "VACUUM t",
-    "DO $$ BEGIN END $$", "COPY t TO PROGRAM 'true'", "SELECT pg_sleep(1)", "ALTER INDEX a RENAME TO b",
+    "SET lock_timeout = '2s'",
+    "SET lock_timeout = 0",
+    "RESET lock_timeout",
+    "SET statement_timeout = 0",
+    "SET statement_timeout = '1ms'",
+    "SET maintenance_work_mem = '256MB'",
+    "SET maintenance_work_mem = '99GB'",
+    "SET ROLE postgres",
+    "SET search_path = evil",
+    "SET standard_conforming_strings = off",
+    "SET LOCAL lock_timeout = '1s'",
+    "RESET ALL",
+    "BEGIN",
+    "COMMIT",
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS a ON t (x)",
+    "CREATE INDEX CONCURRENTLY b ON pg_class (relname)",
+    "DROP INDEX CONCURRENTLY IF EXISTS a",
+    "DROP INDEX CONCURRENTLY a, b",
+    "DROP INDEX CONCURRENTLY c CASCADE",
+    "DROP TABLE t",
+    "REINDEX INDEX CONCURRENTLY a",
+    "REINDEX DATABASE CONCURRENTLY",
+    "REINDEX (CONCURRENTLY false) TABLE t",
+    "COMMENT ON INDEX a IS 'fine'",
+    "COMMENT ON INDEX a IS 'back\\slash'",
+    "COMMENT ON TABLE t IS 'x'",
+    "ANALYZE t",
+    "ANALYZE",
+    "VACUUM t",
+    "DO $$ BEGIN END $$",
+    "COPY t TO PROGRAM 'true'",
+    "SELECT pg_sleep(1)",
+    "ALTER INDEX a RENAME TO b",
   ];
 
   it("refuses in the plan exactly what the linter reports as a policy error, statement by statement", async () => {
@@ -31,13 +56,18 @@ describe("the statement policy", () => {
       fc.asyncProperty(fc.array(fc.constantFrom(...STATEMENTS), { minLength: 1, maxLength: 6 }), async (picked) => {
         const sql = picked.map((s) => `${s};\n`).join("");
         const report = await lintText({ file: "p.sql", text: sql });
-        const policyLines = report.findings.filter((f) => (POLICY_RULES as readonly string[]).includes(f.rule)).map((f) => `p.sql:${f.line}:${f.column}: ${f.rule}`);
+        const policyLines = report.findings
+          .filter((f) => (POLICY_RULES as readonly string[]).includes(f.rule))
+          .map((f) => `p.sql:${f.line}:${f.column}: ${f.rule}`);
         let refused: string[] = [];
         try {
           await planChangeSet("p.sql", sql, "staging");
         } catch (err) {
           if (!(err instanceof PlanError)) throw err;
-          refused = err.message.split("\n").filter((l) => !l.includes("unnamed-index")).map((l) => l.split(": ").slice(0, 2).join(": "));
+          refused = err.message
+            .split("\n")
+            .filter((l) => !l.includes("unnamed-index"))
+            .map((l) => l.split(": ").slice(0, 2).join(": "));
         }
         expect(refused.sort()).toEqual(policyLines.sort());
       }),

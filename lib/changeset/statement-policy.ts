@@ -31,9 +31,21 @@ export interface PolicyProblem {
 type Obj = Record<string, unknown>;
 
 const KIND_NAMES: Record<string, string> = {
-  SelectStmt: "SELECT", InsertStmt: "INSERT", UpdateStmt: "UPDATE", DeleteStmt: "DELETE", CopyStmt: "COPY", DoStmt: "DO",
-  CreateStmt: "CREATE TABLE", AlterTableStmt: "ALTER TABLE", CreateFunctionStmt: "CREATE FUNCTION", GrantStmt: "GRANT",
-  TruncateStmt: "TRUNCATE", VariableShowStmt: "SHOW", CallStmt: "CALL", ExplainStmt: "EXPLAIN", CreateSchemaStmt: "CREATE SCHEMA",
+  SelectStmt: "SELECT",
+  InsertStmt: "INSERT",
+  UpdateStmt: "UPDATE",
+  DeleteStmt: "DELETE",
+  CopyStmt: "COPY",
+  DoStmt: "DO",
+  CreateStmt: "CREATE TABLE",
+  AlterTableStmt: "ALTER TABLE",
+  CreateFunctionStmt: "CREATE FUNCTION",
+  GrantStmt: "GRANT",
+  TruncateStmt: "TRUNCATE",
+  VariableShowStmt: "SHOW",
+  CallStmt: "CALL",
+  ExplainStmt: "EXPLAIN",
+  CreateSchemaStmt: "CREATE SCHEMA",
 };
 
 const ALTER_INDEX_COMMANDS: Record<string, string> = {
@@ -79,7 +91,7 @@ function relationsOf(stmt: Statement): Array<{ schema: string | null; name: stri
   const reindex = isReindex(stmt);
   if (reindex?.relation) return [reindex.relation];
   const comment = nodeBody(stmt, "CommentStmt");
-  if (comment?.objtype === "OBJECT_INDEX") return [qualifiedName(((comment.object as Obj)?.List as Obj)?.items as Obj[] ?? [])];
+  if (comment?.objtype === "OBJECT_INDEX") return [qualifiedName((((comment.object as Obj)?.List as Obj)?.items as Obj[]) ?? [])];
   const vacuum = nodeBody(stmt, "VacuumStmt");
   if (vacuum) {
     return ((vacuum.rels as Obj[]) ?? []).map((r) => {
@@ -95,9 +107,14 @@ const IDENTITY = "it changes whom the statements run as";
 
 /** Settings refused for a reason of their own; every other one not on the allow-list gets the list. */
 const REFUSED_SETTINGS: Record<string, string> = {
-  standard_conforming_strings: LEXING, backslash_quote: LEXING, client_encoding: LEXING, escape_string_warning: LEXING,
-  role: IDENTITY, session_authorization: IDENTITY,
-  search_path: "name resolution is fixed by indexdeck (pg_catalog first, then the target's configured path), so index expressions can't be pointed at other functions",
+  standard_conforming_strings: LEXING,
+  backslash_quote: LEXING,
+  client_encoding: LEXING,
+  escape_string_warning: LEXING,
+  role: IDENTITY,
+  session_authorization: IDENTITY,
+  search_path:
+    "name resolution is fixed by indexdeck (pg_catalog first, then the target's configured path), so index expressions can't be pointed at other functions",
   application_name: "reconcile finds an interrupted apply by the session's application_name",
 };
 
@@ -105,23 +122,46 @@ function settingProblems(stmt: Statement, limits: SessionLimits): PolicyProblem[
   const s = nodeBody(stmt, "VariableSetStmt")!;
   const name = String(s.name ?? "").toLowerCase();
   if (s.kind === "VAR_RESET_ALL") {
-    return [{ rule: "setting-not-allowed", message: "RESET ALL returns every setting to the server's defaults, including the apply session's lock_timeout" }];
+    return [
+      {
+        rule: "setting-not-allowed",
+        message: "RESET ALL returns every setting to the server's defaults, including the apply session's lock_timeout",
+      },
+    ];
   }
   if (s.kind === "VAR_SET_MULTI") {
-    return [{ rule: "setting-not-allowed", message: `SET ${String(s.name)} … does not belong in a rollout: statements run one by one, outside transactions` }];
+    return [
+      {
+        rule: "setting-not-allowed",
+        message: `SET ${String(s.name)} … does not belong in a rollout: statements run one by one, outside transactions`,
+      },
+    ];
   }
   if (!isRolloutSetting(name)) {
     const why = REFUSED_SETTINGS[name] ?? `only ${Object.keys(ROLLOUT_SETTINGS).join(", ")} may be set`;
     return [{ rule: "setting-not-allowed", message: `SET ${name} is not allowed in a rollout: ${why}` }];
   }
   if (s.is_local) {
-    return [{ rule: "set-local-outside-transaction", message: `SET LOCAL ${name} has no effect: rollout statements run outside transactions, so nothing is local` }];
+    return [
+      {
+        rule: "set-local-outside-transaction",
+        message: `SET LOCAL ${name} has no effect: rollout statements run outside transactions, so nothing is local`,
+      },
+    ];
   }
   const rule = ROLLOUT_SETTINGS[name];
   if (s.kind === "VAR_SET_DEFAULT" || s.kind === "VAR_RESET") {
-    return rule.resettable ? [] : [{ rule: "setting-out-of-range", message: `RESET ${name} gives it back to the server's default, which may be 0 (wait forever): set a value instead` }];
+    return rule.resettable
+      ? []
+      : [
+          {
+            rule: "setting-out-of-range",
+            message: `RESET ${name} gives it back to the server's default, which may be 0 (wait forever): set a value instead`,
+          },
+        ];
   }
-  if (s.kind !== "VAR_SET_VALUE") return [{ rule: "setting-not-allowed", message: `SET ${name} FROM CURRENT is not allowed in a rollout: give a value` }];
+  if (s.kind !== "VAR_SET_VALUE")
+    return [{ rule: "setting-not-allowed", message: `SET ${name} FROM CURRENT is not allowed in a rollout: give a value` }];
   const problem = rule.check(settingValue(s.args as Obj[] | undefined), limits);
   return problem ? [{ rule: "setting-out-of-range", message: problem }] : [];
 }
@@ -145,7 +185,13 @@ function backslashProblems(stmt: Statement): PolicyProblem[] {
     const raw = bytes.subarray(t.start, t.end).toString("utf8");
     const standard = raw.startsWith("'") || /^[nN]'/.test(raw);
     if (standard && raw.includes("\\")) {
-      return [{ rule: "backslash-in-string", message: "a backslash in a standard string literal: with standard_conforming_strings off the server reads it as an escape and the string ends elsewhere; write it without a backslash, or as an E'' string" }];
+      return [
+        {
+          rule: "backslash-in-string",
+          message:
+            "a backslash in a standard string literal: with standard_conforming_strings off the server reads it as an escape and the string ends elsewhere; write it without a backslash, or as an E'' string",
+        },
+      ];
     }
   }
   return [];
@@ -159,8 +205,14 @@ function judge(stmt: Statement, limits: SessionLimits): PolicyProblem[] {
       break;
     case "TransactionStmt": {
       const kind = String(nodeBody(stmt, "TransactionStmt")!.kind ?? "");
-      const word = kind.replace(/^TRANS_STMT_/, "").replace(/_/g, " ").replace("START", "START TRANSACTION");
-      problems.push({ rule: "transaction-wrapper", message: `${word} starts or ends a transaction block, where concurrent index builds fail` });
+      const word = kind
+        .replace(/^TRANS_STMT_/, "")
+        .replace(/_/g, " ")
+        .replace("START", "START TRANSACTION");
+      problems.push({
+        rule: "transaction-wrapper",
+        message: `${word} starts or ends a transaction block, where concurrent index builds fail`,
+      });
       break;
     }
     case "IndexStmt":
@@ -168,26 +220,43 @@ function judge(stmt: Statement, limits: SessionLimits): PolicyProblem[] {
     case "ReindexStmt": {
       const r = isReindex(stmt)!;
       if (r.scope !== "index" && r.scope !== "table") {
-        problems.push({ rule: "reindex-scope", message: `REINDEX ${r.scope.toUpperCase()} rebuilds every index of the ${r.scope}${r.scope === "system" ? " catalog, and can't run CONCURRENTLY" : ""}: name the INDEX or TABLE to rebuild` });
+        problems.push({
+          rule: "reindex-scope",
+          message: `REINDEX ${r.scope.toUpperCase()} rebuilds every index of the ${r.scope}${r.scope === "system" ? " catalog, and can't run CONCURRENTLY" : ""}: name the INDEX or TABLE to rebuild`,
+        });
       }
       break;
     }
     case "DropStmt": {
       const d = droppedIndexes(stmt);
       if (!d) {
-        problems.push({ rule: "non-index-statement", message: `DROP ${String(nodeBody(stmt, "DropStmt")!.removeType).replace(/^OBJECT_/, "")} does not belong in an index change set` });
+        problems.push({
+          rule: "non-index-statement",
+          message: `DROP ${String(nodeBody(stmt, "DropStmt")!.removeType).replace(/^OBJECT_/, "")} does not belong in an index change set`,
+        });
         break;
       }
-      if (d.names.length > 1) problems.push({ rule: "drop-index-shape", message: `DROP INDEX of ${d.names.length} indexes in one statement: write one DROP INDEX per index (PostgreSQL refuses several with CONCURRENTLY, and a rollout tracks each index on its own)` });
-      if (d.cascade) problems.push({ rule: "drop-index-shape", message: "DROP INDEX … CASCADE also drops what depends on the index (foreign keys that use it): drop those in a migration of their own" });
+      if (d.names.length > 1)
+        problems.push({
+          rule: "drop-index-shape",
+          message: `DROP INDEX of ${d.names.length} indexes in one statement: write one DROP INDEX per index (PostgreSQL refuses several with CONCURRENTLY, and a rollout tracks each index on its own)`,
+        });
+      if (d.cascade)
+        problems.push({
+          rule: "drop-index-shape",
+          message:
+            "DROP INDEX … CASCADE also drops what depends on the index (foreign keys that use it): drop those in a migration of their own",
+        });
       break;
     }
     case "CommentStmt":
-      if (nodeBody(stmt, "CommentStmt")!.objtype !== "OBJECT_INDEX") problems.push({ rule: "non-index-statement", message: "COMMENT on anything but an index does not belong in an index change set" });
+      if (nodeBody(stmt, "CommentStmt")!.objtype !== "OBJECT_INDEX")
+        problems.push({ rule: "non-index-statement", message: "COMMENT on anything but an index does not belong in an index change set" });
       break;
     case "VacuumStmt":
       if (nodeBody(stmt, "VacuumStmt")!.is_vacuumcmd) problems.push({ rule: "non-index-statement", message: kindProblem(stmt) });
-      else if (relationsOf(stmt).length === 0) problems.push({ rule: "analyze-scope", message: "ANALYZE without a table analyzes every table of the database: name the tables" });
+      else if (relationsOf(stmt).length === 0)
+        problems.push({ rule: "analyze-scope", message: "ANALYZE without a table analyzes every table of the database: name the tables" });
       break;
     default:
       problems.push({ rule: "non-index-statement", message: kindProblem(stmt) });
@@ -195,7 +264,10 @@ function judge(stmt: Statement, limits: SessionLimits): PolicyProblem[] {
   const system = relationsOf(stmt).filter(systemRelation);
   if (system.length) {
     const names = system.map((r) => (r.schema ? `${r.schema}.${r.name}` : r.name)).join(", ");
-    problems.push({ rule: "system-catalog", message: `${names} is a system catalog object (pg_catalog comes first on the apply session's search_path): a rollout never touches catalogs` });
+    problems.push({
+      rule: "system-catalog",
+      message: `${names} is a system catalog object (pg_catalog comes first on the apply session's search_path): a rollout never touches catalogs`,
+    });
   }
   problems.push(...backslashProblems(stmt));
   return problems;

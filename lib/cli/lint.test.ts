@@ -11,7 +11,10 @@ const file = (name: string) => path.join(dir, name);
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "lint-cli-"));
-  await writeFile(file("clean.sql"), "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a ON t (x);\n");
+  await writeFile(
+    file("clean.sql"),
+    "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a ON t (x);\n",
+  );
   await writeFile(file("bad.sql"), "BEGIN;\nCREATE INDEX a ON t (x);\nCOMMIT;\n");
   await mkdir(path.join(dir, "nested"));
   await writeFile(path.join(dir, "nested", "warn.sql"), "CREATE INDEX CONCURRENTLY IF NOT EXISTS w ON t (x);\n");
@@ -47,13 +50,25 @@ describe("indexdeck lint", () => {
 
   it("exits 2 on bad usage and unreadable input, saying what and where", async () => {
     expect(await runCli(["lint"])).toMatchObject({ code: 2, err: expect.stringContaining("give at least one file") });
-    expect(await runCli(["lint", file("clean.sql"), "--format", "xml"])).toMatchObject({ code: 2, err: expect.stringContaining("--format must be") });
-    expect(await runCli(["lint", file("missing.sql")])).toMatchObject({ code: 2, err: expect.stringContaining("missing.sql: no such file") });
+    expect(await runCli(["lint", file("clean.sql"), "--format", "xml"])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("--format must be"),
+    });
+    expect(await runCli(["lint", file("missing.sql")])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("missing.sql: no such file"),
+    });
     expect(await runCli(["lint", "--bogus"])).toMatchObject({ code: 2 });
     await writeFile(file("binary.bin"), Buffer.from([0x43, 0x52, 0x00, 0x01]));
-    expect(await runCli(["lint", file("binary.bin")])).toMatchObject({ code: 2, err: expect.stringContaining("binary data (NUL byte at offset 2)") });
+    expect(await runCli(["lint", file("binary.bin")])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("binary data (NUL byte at offset 2)"),
+    });
     await writeFile(file("latin1.sql"), Buffer.from("COMMENT ON INDEX i IS 'caf\xe9';", "latin1"));
-    expect(await runCli(["lint", file("latin1.sql")])).toMatchObject({ code: 2, err: expect.stringContaining("not valid UTF-8 (byte offset 26)") });
+    expect(await runCli(["lint", file("latin1.sql")])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("not valid UTF-8 (byte offset 26)"),
+    });
   });
 
   it("treats an empty file as zero statements, not an error", async () => {
@@ -68,10 +83,17 @@ describe("indexdeck lint", () => {
     await writeFile(file("dollar.sql"), "COMMENT ON INDEX i IS $x$never closed;\n");
     await writeFile(file("psql.sql"), "\\i other.sql\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a ON t (x);\n");
     await writeFile(file("huge-stmt.sql"), `COMMENT ON INDEX i IS '${"x".repeat(1024 * 1024)}';\n`);
-    for (const [name, rule] of [["nested.sql", "syntax-error"], ["dollar.sql", "syntax-error"], ["psql.sql", "psql-meta-command"]]) {
+    for (const [name, rule] of [
+      ["nested.sql", "syntax-error"],
+      ["dollar.sql", "syntax-error"],
+      ["psql.sql", "psql-meta-command"],
+    ]) {
       const r = await runCli(["lint", file(name), "--format", "json"]);
       expect(r.code, name).toBe(1);
-      expect(JSON.parse(r.out).findings.map((f: { rule: string }) => f.rule), name).toContain(rule);
+      expect(
+        JSON.parse(r.out).findings.map((f: { rule: string }) => f.rule),
+        name,
+      ).toContain(rule);
     }
     expect((await runCli(["lint", file("huge-stmt.sql")])).code).toBe(0);
   });

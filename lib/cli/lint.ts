@@ -17,7 +17,11 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { format: { type: "string", default: "text" }, "database-url": { type: "string" }, rules: { type: "boolean", default: false } },
+    options: {
+      format: { type: "string", default: "text" },
+      "database-url": { type: "string" },
+      rules: { type: "boolean", default: false },
+    },
   });
   if (values.rules) {
     for (const r of RULES) io.out(`${r.id.padEnd(36)} ${r.severity.padEnd(8)} ${r.needsDatabase ? "[db] " : ""}${r.description}\n`);
@@ -28,7 +32,9 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError("give at least one file or directory to lint");
   const inputs = await readChangeSets(positionals);
   const url = values["database-url"];
-  const schema = url ? await withTargetClient({ id: "lint", url }, (c) => loadSchemaInfo(c, inputs), { applicationName: "indexdeck:lint" }) : null;
+  const schema = url
+    ? await withTargetClient({ id: "lint", url }, (c) => loadSchemaInfo(c, inputs), { applicationName: "indexdeck:lint" })
+    : null;
   const reports = [];
   for (const input of inputs) reports.push(await lintText({ ...input, schema }));
   // Written in batches as it is formatted: a report of many findings is never one string in memory.

@@ -11,7 +11,8 @@ import { seedOrders, testTargets, uploadChangeSet, DBA } from "../rollout/testin
 import { freshDatabase, pgServers } from "../testing/db";
 import { runCli } from "./testing";
 
-const SQL = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_cli ON orders (org_id, created_at);\n";
+const SQL =
+  "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_cli ON orders (org_id, created_at);\n";
 
 describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name PostgreSQL", (server) => {
   it("acts directly with --database-url, printing JSON per check and per index", async () => {
@@ -23,7 +24,17 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
 
     const pre = await runCli(["precheck", "--changeset", file, "--database-url", url, "--json", "--backup-id", "nightly-42"]);
     const report = JSON.parse(pre.out);
-    expect(report.checks.map((c: { id: string }) => c.id)).toEqual(["server-version", "disk-space", "backup", "old-transactions", "replication", "invalid-indexes", "schema", "session", "maintenance-window"]);
+    expect(report.checks.map((c: { id: string }) => c.id)).toEqual([
+      "server-version",
+      "disk-space",
+      "backup",
+      "old-transactions",
+      "replication",
+      "invalid-indexes",
+      "schema",
+      "session",
+      "maintenance-window",
+    ]);
     expect(report.checks.find((c: { id: string }) => c.id === "backup").summary).toBe("backup nightly-42 attested by cli");
 
     const apply = await runCli(["apply", "--changeset", file, "--database-url", url, "--json"]);
@@ -50,7 +61,10 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
     const r = await runCli(["apply", "--changeset", file, "--database-url", "postgres://x@127.0.0.1:1/x"]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/refused on a production target/);
-    expect(await runCli(["apply", "--changeset", file, "--target", "chefcloud_prod"])).toMatchObject({ code: 2, err: expect.stringContaining("create and approve a rollout") });
+    expect(await runCli(["apply", "--changeset", file, "--target", "chefcloud_prod"])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("create and approve a rollout"),
+    });
   });
 
   it("acts on an approved rollout with --rollout, through the same queue as the web app", async () => {
@@ -61,12 +75,25 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
     const targets = testTargets(targetUrl);
     await createUser(pool, { email: "dba", role: "dba", password: "long enough password" }, null);
     await createUser(pool, { email: "eng", role: "engineer", password: "long enough password" }, null);
-    const rollout = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "cli-r.sql", SQL), targetId: "stage" }, DBA);
-    const runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets }, job) });
+    const rollout = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "cli-r.sql", SQL), targetId: "stage" },
+      DBA,
+    );
+    const runner = startRunner({
+      pool,
+      pollMs: 100,
+      log: () => undefined,
+      handle: (job) => handleJob({ pool, targets: () => targets }, job),
+    });
     const saved = process.env.DATABASE_URL;
     process.env.DATABASE_URL = storeUrl;
     try {
-      expect(await runCli(["apply", "--rollout", String(rollout.id), "--as", "eng"])).toMatchObject({ code: 1, err: expect.stringContaining("role engineer may not rollout:run") });
+      expect(await runCli(["apply", "--rollout", String(rollout.id), "--as", "eng"])).toMatchObject({
+        code: 1,
+        err: expect.stringContaining("role engineer may not rollout:run"),
+      });
       const pre = await runCli(["precheck", "--rollout", String(rollout.id), "--as", "dba", "--backup-id", "b-1", "--json"]);
       expect(JSON.parse(pre.out)).toMatchObject({ ok: true, state: "prechecked" });
       const apply = await runCli(["apply", "--rollout", String(rollout.id), "--as", "dba", "--json"]);

@@ -30,12 +30,23 @@ export async function phaseCommand(phase: Phase, argv: string[], io: Io): Promis
   const { values } = parseArgs({
     args: argv,
     options: {
-      changeset: { type: "string" }, "database-url": { type: "string" }, target: { type: "string" }, rollout: { type: "string" }, as: { type: "string" },
-      json: { type: "boolean", default: false }, "backup-id": { type: "string" }, "disk-free": { type: "string" }, reason: { type: "string" }, workloads: { type: "string" },
+      changeset: { type: "string" },
+      "database-url": { type: "string" },
+      target: { type: "string" },
+      rollout: { type: "string" },
+      as: { type: "string" },
+      json: { type: "boolean", default: false },
+      "backup-id": { type: "string" },
+      "disk-free": { type: "string" },
+      reason: { type: "string" },
+      workloads: { type: "string" },
     },
   });
   if (values.rollout) return viaRollout(phase, values, io);
-  if (values.target) throw new UsageError(`target ${values.target} has an approval policy: create and approve a rollout in the web app, then run with --rollout ID --as LOGIN`);
+  if (values.target)
+    throw new UsageError(
+      `target ${values.target} has an approval policy: create and approve a rollout in the web app, then run with --rollout ID --as LOGIN`,
+    );
   if (!values.changeset || !values["database-url"]) throw new UsageError(PHASE_USAGE);
   if (phase === "cancel") throw new UsageError("cancel works on a rollout (--rollout ID); a direct apply is cancelled with Ctrl-C");
   return direct(phase, values, io);
@@ -50,7 +61,12 @@ async function direct(phase: Exclude<Phase, "cancel">, v: Options, io: Io): Prom
     throw new UsageError((err as Error).message);
   }
   const url = String(v["database-url"]);
-  const [target] = parseTargetsFile(JSON.stringify({ targets: [{ id: "cli", label: url.replace(/:[^:@/]*@/, ":*****@"), environment: "production", url, approvals: { required: 2 } }] }), "--database-url");
+  const [target] = parseTargetsFile(
+    JSON.stringify({
+      targets: [{ id: "cli", label: url.replace(/:[^:@/]*@/, ":*****@"), environment: "production", url, approvals: { required: 2 } }],
+    }),
+    "--database-url",
+  );
   let tasks: PlannedTask[];
   try {
     tasks = await planChangeSet(file, sql, "production", sessionLimits(target));
@@ -66,29 +82,83 @@ async function direct(phase: Exclude<Phase, "cancel">, v: Options, io: Io): Prom
     return ok ? 0 : 1;
   };
   if (phase === "precheck") {
-    const report = await runPrecheck({ target, changesetName: path.basename(file), sql, tasks, attestations: { backupId: v["backup-id"] as string, diskFree: v["disk-free"] as string, by: "cli" }, stagingVerified: null, direct: true });
-    return out(report, report.ok, () => report.checks.map((c) => `${c.status.padEnd(4)}  ${c.title}: ${c.summary}\n`).join("") + `pre-check ${report.ok ? "passed" : "FAILED"}\n`);
+    const report = await runPrecheck({
+      target,
+      changesetName: path.basename(file),
+      sql,
+      tasks,
+      attestations: { backupId: v["backup-id"] as string, diskFree: v["disk-free"] as string, by: "cli" },
+      stagingVerified: null,
+      direct: true,
+    });
+    return out(
+      report,
+      report.ok,
+      () =>
+        report.checks.map((c) => `${c.status.padEnd(4)}  ${c.title}: ${c.summary}\n`).join("") +
+        `pre-check ${report.ok ? "passed" : "FAILED"}\n`,
+    );
   }
   if (phase === "verify") {
-    const workloads = v.workloads ? parseWorkloads(String(v.workloads), await readFile(String(v.workloads), "utf8")) : await workloadsFor(path.basename(file));
+    const workloads = v.workloads
+      ? parseWorkloads(String(v.workloads), await readFile(String(v.workloads), "utf8"))
+      : await workloadsFor(path.basename(file));
     const report = await runVerify(target, tasks, workloads);
-    return out(report, report.ok, () => [...report.indexes, ...report.plans].map((c) => `${c.status.padEnd(4)}  ${c.title}: ${c.summary}\n`).join("") + `verify ${report.ok ? "passed" : "FAILED"}\n`);
+    return out(
+      report,
+      report.ok,
+      () =>
+        [...report.indexes, ...report.plans].map((c) => `${c.status.padEnd(4)}  ${c.title}: ${c.summary}\n`).join("") +
+        `verify ${report.ok ? "passed" : "FAILED"}\n`,
+    );
   }
   let run = tasks;
   if (phase === "rollback") {
     if (!v.reason || String(v.reason).length < 5) throw new UsageError("rollback needs --reason (at least 5 characters)");
     // Without a store there is no record of which indexes existed before: every index the change set creates is dropped.
-    run = [{ seq: 0, kind: "set", statement: "SET lock_timeout = '2s'", line: 0, indexName: null, schemaName: null, tableName: null, concurrent: false, ifNotExists: false },
-      ...tasks.filter((t) => t.kind === "create_index").map((t, i) => ({ ...t, seq: i + 1, kind: "drop_index" as const, statement: `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}` }))];
+    run = [
+      {
+        seq: 0,
+        kind: "set",
+        statement: "SET lock_timeout = '2s'",
+        line: 0,
+        indexName: null,
+        schemaName: null,
+        tableName: null,
+        concurrent: false,
+        ifNotExists: false,
+      },
+      ...tasks
+        .filter((t) => t.kind === "create_index")
+        .map((t, i) => ({
+          ...t,
+          seq: i + 1,
+          kind: "drop_index" as const,
+          statement: `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}`,
+        })),
+    ];
   }
-  const sink = new MemorySink(v.json ? undefined : (kind, data, seq) => {
-    if (kind === "progress") io.out(`  [${seq}] ${data.index ?? ""} ${data.phase} ${data.percent}%${(data.blockers as unknown[]).length ? ` (blocked by ${(data.blockers as Array<{ pid: number }>).map((b) => b.pid).join(", ")})` : ""}\n`);
-    else if (kind !== "task_status") io.out(`${kind}${seq !== undefined ? ` [${seq}]` : ""} ${JSON.stringify(data)}\n`);
-  });
+  const sink = new MemorySink(
+    v.json
+      ? undefined
+      : (kind, data, seq) => {
+          if (kind === "progress")
+            io.out(
+              `  [${seq}] ${data.index ?? ""} ${data.phase} ${data.percent}%${(data.blockers as unknown[]).length ? ` (blocked by ${(data.blockers as Array<{ pid: number }>).map((b) => b.pid).join(", ")})` : ""}\n`,
+            );
+          else if (kind !== "task_status") io.out(`${kind}${seq !== undefined ? ` [${seq}]` : ""} ${JSON.stringify(data)}\n`);
+        },
+  );
   try {
     const result = await applyTasks(run, sink, { url, applicationName: `indexdeck:cli:${process.pid}`, targetKey: target.label });
-    const perIndex = run.filter((t) => t.indexName).map((t) => ({ index: t.indexName, statement: t.statement, ...sink.tasks.get(t.seq), statuses: undefined }));
-    return out({ ...result, tasks: perIndex }, result.ok, () => `${phase} ${result.ok ? "finished" : `FAILED: ${result.error}${result.advice ? `\n  ${result.advice}` : ""}`}\n`);
+    const perIndex = run
+      .filter((t) => t.indexName)
+      .map((t) => ({ index: t.indexName, statement: t.statement, ...sink.tasks.get(t.seq), statuses: undefined }));
+    return out(
+      { ...result, tasks: perIndex },
+      result.ok,
+      () => `${phase} ${result.ok ? "finished" : `FAILED: ${result.error}${result.advice ? `\n  ${result.advice}` : ""}`}\n`,
+    );
   } catch (err) {
     if (err instanceof TargetBusyError) {
       io.err(`${err.message}\n`);
@@ -104,18 +174,28 @@ async function viaRollout(phase: Phase, v: Options, io: Io): Promise<number> {
   if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError(`--rollout must be a rollout id, got ${v.rollout}`);
   if (!v.as) throw new UsageError("--as LOGIN is required: the audit log records who acted");
   const pool = storePool();
-  const { rows: [user] } = await pool.query<{ id: number; email: string; role: string }>("SELECT id, email, role FROM app_user WHERE email = $1 AND disabled_at IS NULL", [v.as]);
+  const {
+    rows: [user],
+  } = await pool.query<{ id: number; email: string; role: string }>(
+    "SELECT id, email, role FROM app_user WHERE email = $1 AND disabled_at IS NULL",
+    [v.as],
+  );
   if (!user || !isRole(user.role)) throw new UsageError(`no active user ${v.as}`);
   const actor = authorize({ id: user.id, email: user.email, role: user.role }, PHASE_PERMISSION[phase]);
   const before = (await eventsAfter(pool, id, 0)).at(-1)?.id ?? 0;
-  const { message } = await requestPhase(pool, id, phase, actor, { backupId: v["backup-id"] as string | undefined, diskFree: v["disk-free"] as string | undefined, reason: v.reason as string | undefined });
+  const { message } = await requestPhase(pool, id, phase, actor, {
+    backupId: v["backup-id"] as string | undefined,
+    diskFree: v["disk-free"] as string | undefined,
+    reason: v.reason as string | undefined,
+  });
   if (!v.json) io.out(`${message}; waiting for a job runner (the web app or \`indexdeck worker\`)…\n`);
   let last = before;
   for (;;) {
     const events = await eventsAfter(pool, id, last);
     for (const e of events) {
       last = e.id;
-      if (!v.json && e.kind !== "task_status") io.out(`${e.kind}${e.taskSeq !== null ? ` [${e.taskSeq}]` : ""} ${JSON.stringify(e.data)}\n`);
+      if (!v.json && e.kind !== "task_status")
+        io.out(`${e.kind}${e.taskSeq !== null ? ` [${e.taskSeq}]` : ""} ${JSON.stringify(e.data)}\n`);
     }
     // A cancel is a request to the running apply, not a job of its own: nothing to wait for here.
     if (phase === "cancel") break;
@@ -126,6 +206,10 @@ async function viaRollout(phase: Phase, v: Options, io: Io): Promise<number> {
   const rollout = (await getRollout(pool, id))!;
   const tasks = await rolloutTasks(pool, id);
   const ok = !rollout.error;
-  io.out(v.json ? `${JSON.stringify({ ok, state: rollout.state, error: rollout.error, precheck: rollout.precheck, verify: rollout.verify, tasks }, null, 2)}\n` : `rollout ${id} is ${rollout.state}${rollout.error ? `: ${rollout.error}` : ""}\n`);
+  io.out(
+    v.json
+      ? `${JSON.stringify({ ok, state: rollout.state, error: rollout.error, precheck: rollout.precheck, verify: rollout.verify, tasks }, null, 2)}\n`
+      : `rollout ${id} is ${rollout.state}${rollout.error ? `: ${rollout.error}` : ""}\n`,
+  );
   return ok ? 0 : 1;
 }

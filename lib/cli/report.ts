@@ -7,8 +7,19 @@ import { UsageError, type Io } from "./io";
 
 export async function reportCommand(argv: string[], io: Io): Promise<number> {
   if (argv[0] === "rollout") return rolloutReportCommand(argv.slice(1), io);
-  const { values } = parseArgs({ args: argv, options: { target: { type: "string" }, "database-url": { type: "string" }, json: { type: "boolean", default: false }, "min-bytes": { type: "string" } } });
-  if (!values.target === !values["database-url"]) throw new UsageError("usage: indexdeck report (--target ID | --database-url URL) [--json] [--min-bytes N]\n       indexdeck report rollout ID [--format md]");
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      target: { type: "string" },
+      "database-url": { type: "string" },
+      json: { type: "boolean", default: false },
+      "min-bytes": { type: "string" },
+    },
+  });
+  if (!values.target === !values["database-url"])
+    throw new UsageError(
+      "usage: indexdeck report (--target ID | --database-url URL) [--json] [--min-bytes N]\n       indexdeck report rollout ID [--format md]",
+    );
   const target = values.target ? findTarget(loadTargets(), values.target) : { id: "cli", url: values["database-url"]! };
   if (!target) throw new UsageError(`unknown target ${values.target}`);
   const minBytes = values["min-bytes"] === undefined ? undefined : Number(values["min-bytes"]);
@@ -30,7 +41,8 @@ export async function reportCommand(argv: string[], io: Io): Promise<number> {
 async function rolloutReportCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: "string", default: "md" } } });
   const id = Number(positionals[0]);
-  if (!Number.isSafeInteger(id) || id <= 0 || values.format !== "md") throw new UsageError("usage: indexdeck report rollout ID [--format md]");
+  if (!Number.isSafeInteger(id) || id <= 0 || values.format !== "md")
+    throw new UsageError("usage: indexdeck report rollout ID [--format md]");
   try {
     // The CLI reads with the store's own credentials, which already give the whole audit log: the full report.
     io.out(reportMarkdown(await buildRolloutReport(storePool(), id, "admin")));

@@ -36,14 +36,26 @@ against the checkpoints in FILE, and checkpoint appends the verified head to FIL
 export async function auditCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== "verify" && sub !== "checkpoint") throw new UsageError(AUDIT_USAGE);
-  const { values } = parseArgs({ args: rest, options: { json: { type: "boolean", default: false }, file: { type: "string" }, anchor: { type: "string" } } });
+  const { values } = parseArgs({
+    args: rest,
+    options: { json: { type: "boolean", default: false }, file: { type: "string" }, anchor: { type: "string" } },
+  });
   try {
     if (sub === "checkpoint") return await checkpointCommand(values.anchor, io);
     const key = values.anchor ? requireAuditKey() : auditKeyOrNull();
     const anchor = values.anchor ? await readAnchor(values.anchor, key!) : [];
     const result = values.file ? await verifyExportFile(values.file, key) : await verifyAudit(storePool(), null, { key, anchor });
     if (values.json) {
-      io.out(JSON.stringify({ ok: result.ok, rows: result.rows, firstBadId: result.firstBadId, reason: result.reason, signaturesChecked: result.signaturesChecked, checkpoints: anchor.length }) + "\n");
+      io.out(
+        JSON.stringify({
+          ok: result.ok,
+          rows: result.rows,
+          firstBadId: result.firstBadId,
+          reason: result.reason,
+          signaturesChecked: result.signaturesChecked,
+          checkpoints: anchor.length,
+        }) + "\n",
+      );
     } else io.out(verdictLine(result, anchor.length));
     return result.ok ? 0 : 1;
   } catch (err) {
@@ -54,8 +66,10 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
 
 function verdictLine(result: VerifyResult, checkpoints: number): string {
   if (!result.ok) return `audit chain BROKEN at row ${result.firstBadId}: ${result.reason}\n`;
-  const checked = [result.signaturesChecked ? "signatures checked" : "signatures NOT checked (INDEXDECK_AUDIT_KEY is not set)",
-    checkpoints ? `${checkpoints} checkpoint(s) matched` : "no anchor given (--anchor FILE)"];
+  const checked = [
+    result.signaturesChecked ? "signatures checked" : "signatures NOT checked (INDEXDECK_AUDIT_KEY is not set)",
+    checkpoints ? `${checkpoints} checkpoint(s) matched` : "no anchor given (--anchor FILE)",
+  ];
   return `audit chain intact: ${result.rows} rows, head ${result.headHash ?? "(empty)"}; ${checked.join("; ")}\n`;
 }
 

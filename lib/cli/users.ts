@@ -18,7 +18,13 @@ export const USERS_USAGE = `usage: indexdeck users add --email E --role R       
 export async function usersCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
   const { values } = parseArgs({
-    args: rest, options: { email: { type: "string" }, role: { type: "string" }, json: { type: "boolean", default: false }, service: { type: "boolean", default: false } },
+    args: rest,
+    options: {
+      email: { type: "string" },
+      role: { type: "string" },
+      json: { type: "boolean", default: false },
+      service: { type: "boolean", default: false },
+    },
   });
   try {
     switch (sub) {
@@ -43,8 +49,13 @@ export async function usersCommand(argv: string[], io: Io): Promise<number> {
       case "reset-password": {
         if (!values.email) throw new UsageError("users reset-password needs --email");
         const { password, piped } = await passwordFrom(io);
-        return await change(io, sub, values.email, { op: "reset-password", password },
-          `reset the password of ${values.email}${piped ? "" : `\npassword: ${password}`}`);
+        return await change(
+          io,
+          sub,
+          values.email,
+          { op: "reset-password", password },
+          `reset the password of ${values.email}${piped ? "" : `\npassword: ${password}`}`,
+        );
       }
       case "list":
         return await list(io, values.json);
@@ -77,14 +88,18 @@ async function change(io: Io, sub: string, email: string | undefined, input: Use
 
 async function list(io: Io, json: boolean): Promise<number> {
   const users = (await listUsers(storePool())).map((u) => ({
-    email: u.email, role: u.role, status: u.disabledAt ? "disabled" : "active",
-    createdAt: u.createdAt.toISOString(), disabledAt: u.disabledAt?.toISOString() ?? null,
+    email: u.email,
+    role: u.role,
+    status: u.disabledAt ? "disabled" : "active",
+    createdAt: u.createdAt.toISOString(),
+    disabledAt: u.disabledAt?.toISOString() ?? null,
   }));
   if (json) {
     io.out(JSON.stringify(users) + "\n");
     return 0;
   }
   const width = Math.max(5, ...users.map((u) => u.email.length));
-  for (const u of users) io.out(`${u.email.padEnd(width)}  ${u.role.padEnd(8)}  ${u.status.padEnd(8)}  since ${(u.disabledAt ?? u.createdAt).slice(0, 10)}\n`);
+  for (const u of users)
+    io.out(`${u.email.padEnd(width)}  ${u.role.padEnd(8)}  ${u.status.padEnd(8)}  since ${(u.disabledAt ?? u.createdAt).slice(0, 10)}\n`);
   return 0;
 }

@@ -32,12 +32,20 @@ async function dropDatabase(adminUrl: string, name: string): Promise<void> {
  * Creates a ChefCloud target database with `rows` rows per table, unless a complete one exists.
  * Completion is marked by a table written last, so a generation cut short is redone from scratch.
  */
-export async function ensureChefcloud(adminUrl: string, dbUrl: (db: string) => string, name: string, rows: number, log: (s: string) => void): Promise<void> {
+export async function ensureChefcloud(
+  adminUrl: string,
+  dbUrl: (db: string) => string,
+  name: string,
+  rows: number,
+  log: (s: string) => void,
+): Promise<void> {
   await ensureDatabase(adminUrl, name);
   const client = new pg.Client({ connectionString: dbUrl(name) });
   await client.connect();
   try {
-    const { rows: [done] } = await client.query<{ ok: boolean }>("SELECT to_regclass('public.indexdeck_demo_meta') IS NOT NULL AS ok");
+    const {
+      rows: [done],
+    } = await client.query<{ ok: boolean }>("SELECT to_regclass('public.indexdeck_demo_meta') IS NOT NULL AS ok");
     if (done.ok) return;
   } finally {
     await client.end();

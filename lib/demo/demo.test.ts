@@ -47,7 +47,11 @@ describe("the demo launcher", () => {
     await new Promise<void>((r) => blocker.listen(0, "0.0.0.0", () => r()));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const r = spawnSync(process.execPath, ["bin/demo.mjs", "--port", String(port), "--data-dir", await mkdtemp(path.join(tmpdir(), "demo-port-"))], { encoding: "utf8", timeout: 30_000 });
+      const r = spawnSync(
+        process.execPath,
+        ["bin/demo.mjs", "--port", String(port), "--data-dir", await mkdtemp(path.join(tmpdir(), "demo-port-"))],
+        { encoding: "utf8", timeout: 30_000 },
+      );
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(`port ${port} is already in use: stop what holds it or run npm run demo -- --port ${port + 1}`);
     } finally {
@@ -62,7 +66,9 @@ describe("the demo launcher", () => {
       const holder = Number((await readFile(path.join(dir, "pgdata", "postmaster.pid"), "utf8")).split("\n")[0]);
       // A state file left readable by others is tightened even by a start that then fails.
       await chmod(path.join(dir, "embedded.json"), 0o644);
-      await expect(startEmbedded(dir)).rejects.toThrow(`is in use by another PostgreSQL (pid ${holder}), perhaps a demo that did not stop: stop it (kill ${holder})`);
+      await expect(startEmbedded(dir)).rejects.toThrow(
+        `is in use by another PostgreSQL (pid ${holder}), perhaps a demo that did not stop: stop it (kill ${holder})`,
+      );
     } finally {
       await server.stop();
     }
@@ -84,20 +90,32 @@ describe("the demo launcher", () => {
 
   it("sets up targets that connect as a non-superuser role, in files only their owner may read", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "demo-setup-"));
-    const r = spawnSync(process.execPath, ["bin/demo.mjs", "--setup-only", "--rows", "1000", "--staging-rows", "1000", "--data-dir", dir], { encoding: "utf8", timeout: 180_000 });
+    const r = spawnSync(process.execPath, ["bin/demo.mjs", "--setup-only", "--rows", "1000", "--staging-rows", "1000", "--data-dir", dir], {
+      encoding: "utf8",
+      timeout: 180_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     for (const file of ["embedded.json", "targets.json", "nextauth-secret"]) expect(await modeOf(path.join(dir, file)), file).toBe(0o600);
-    const { targets } = JSON.parse(await readFile(path.join(dir, "targets.json"), "utf8")) as { targets: Array<{ id: string; url: string }> };
-    expect(targets.map((t) => [t.id, new URL(t.url).username])).toEqual([["chefcloud_staging", "chefcloud_deploy"], ["chefcloud_prod", "chefcloud_deploy"]]);
+    const { targets } = JSON.parse(await readFile(path.join(dir, "targets.json"), "utf8")) as {
+      targets: Array<{ id: string; url: string }>;
+    };
+    expect(targets.map((t) => [t.id, new URL(t.url).username])).toEqual([
+      ["chefcloud_staging", "chefcloud_deploy"],
+      ["chefcloud_prod", "chefcloud_deploy"],
+    ]);
     const server = await startEmbedded(dir);
     try {
       for (const t of targets) {
         const c = new pg.Client({ connectionString: t.url });
         await c.connect();
         try {
-          const { rows: [me] } = await c.query("SELECT current_user AS who, rolsuper FROM pg_roles WHERE rolname = current_user");
+          const {
+            rows: [me],
+          } = await c.query("SELECT current_user AS who, rolsuper FROM pg_roles WHERE rolname = current_user");
           expect(me, t.id).toEqual({ who: "chefcloud_deploy", rolsuper: false });
-          const { rows: owners } = await c.query("SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'");
+          const { rows: owners } = await c.query(
+            "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'",
+          );
           expect(owners, t.id).toEqual([{ owner: "chefcloud_owner" }]);
         } finally {
           await c.end();
@@ -111,7 +129,11 @@ describe("the demo launcher", () => {
   it("stops its PostgreSQL when it fails after starting it", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "demo-fail-"));
     // The window is checked only once the target databases exist, so PostgreSQL is running by then.
-    const r = spawnSync(process.execPath, ["bin/demo.mjs", "--rows", "1000", "--staging-rows", "1000", "--prod-window", "whenever", "--data-dir", dir], { encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(
+      process.execPath,
+      ["bin/demo.mjs", "--rows", "1000", "--staging-rows", "1000", "--prod-window", "whenever", "--data-dir", dir],
+      { encoding: "utf8", timeout: 120_000 },
+    );
     expect(r.stderr).toContain('--prod-window must look like "sat,sun 02:00-05:00 UTC", got whenever');
     expect(r.stdout).toContain("embedded PostgreSQL on 127.0.0.1");
     expect(r.status).toBe(2);
@@ -123,7 +145,11 @@ describe("the demo launcher", () => {
     const r = spawnSync(process.execPath, ["bin/demo.mjs", "--rows", "12"], { encoding: "utf8", timeout: 30_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("--rows must be an integer ≥ 1000, got 12");
-    const w = spawnSync(process.execPath, ["bin/demo.mjs"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, INDEXDECK_WORKERS: "lots" } });
+    const w = spawnSync(process.execPath, ["bin/demo.mjs"], {
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, INDEXDECK_WORKERS: "lots" },
+    });
     expect(w.status).toBe(2);
     expect(w.stderr).toContain('INDEXDECK_WORKERS must be an integer from 1 to 64, got "lots"');
   });

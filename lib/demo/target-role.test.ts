@@ -28,7 +28,13 @@ describe.each(pgServers())("the demo's target role on $name PostgreSQL", (server
   let version: number;
 
   beforeAll(async () => {
-    await ensureChefcloud(server.adminUrl, (d) => databaseUrl(server, d), db, 100_000, () => undefined);
+    await ensureChefcloud(
+      server.adminUrl,
+      (d) => databaseUrl(server, d),
+      db,
+      100_000,
+      () => undefined,
+    );
     // Twice: it must be idempotent (the demo runs it at every start), and the second password is the one in force.
     await ensureTargetRole(server.adminUrl, (d) => databaseUrl(server, d), [db], roles);
     deployUrl = (await ensureTargetRole(server.adminUrl, (d) => databaseUrl(server, d), [db], roles)).url(db);
@@ -51,12 +57,28 @@ describe.each(pgServers())("the demo's target role on $name PostgreSQL", (server
   it("is not a superuser and holds no role attribute beyond LOGIN and INHERIT; the tables belong to another role", async () => {
     const c = await connect(deployUrl);
     try {
-      const { rows: [me] } = await c.query("SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolinherit, rolcanlogin FROM pg_roles WHERE rolname = current_user");
-      expect(me).toEqual({ rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false, rolinherit: true, rolcanlogin: true });
+      const {
+        rows: [me],
+      } = await c.query(
+        "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolinherit, rolcanlogin FROM pg_roles WHERE rolname = current_user",
+      );
+      expect(me).toEqual({
+        rolsuper: false,
+        rolcreatedb: false,
+        rolcreaterole: false,
+        rolreplication: false,
+        rolbypassrls: false,
+        rolinherit: true,
+        rolcanlogin: true,
+      });
       expect((await c.query("SELECT current_setting('is_superuser') AS s")).rows[0].s).toBe("off");
-      const { rows: owners } = await c.query("SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'");
+      const { rows: owners } = await c.query(
+        "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'",
+      );
       expect(owners).toEqual([{ owner: roles.owner }]);
-      expect((await c.query("SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'public'")).rows[0].owner).toBe(roles.owner);
+      expect((await c.query("SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'public'")).rows[0].owner).toBe(
+        roles.owner,
+      );
       // Only the owner may create in the schema: no grant to PUBLIC or anyone else.
       expect((await c.query("SELECT has_schema_privilege('public', 'public', 'CREATE') AS ok")).rows[0].ok).toBe(false);
       if (version >= 160000) await expect(c.query(`SET ROLE ${quoteIdent(roles.owner)}`)).rejects.toThrow(/permission denied to set role/);
@@ -74,13 +96,25 @@ describe.each(pgServers())("the demo's target role on $name PostgreSQL", (server
     try {
       await other.query("SET application_name = 'someone_else'");
       await other.query("SELECT 42 AS watched");
-      const { rows: [seen] } = await c.query("SELECT pid, query FROM pg_stat_activity WHERE application_name = 'someone_else'");
+      const {
+        rows: [seen],
+      } = await c.query("SELECT pid, query FROM pg_stat_activity WHERE application_name = 'someone_else'");
       expect(seen.query).toBe("SELECT 42 AS watched");
-      await expect(c.query("SELECT pg_cancel_backend($1)", [seen.pid])).rejects.toThrow(/permission denied to cancel query|must be a superuser to cancel/);
+      await expect(c.query("SELECT pg_cancel_backend($1)", [seen.pid])).rejects.toThrow(
+        /permission denied to cancel query|must be a superuser to cancel/,
+      );
       const minePid = (await mine.query("SELECT pg_backend_pid() AS pid")).rows[0].pid;
       // Settled into a value at once, so its rejection is never an unhandled one while the test waits.
-      const sleeping = mine.query("SELECT pg_sleep(30)").then(() => null, (err: Error) => err);
-      for (let i = 0; i < 50 && !(await c.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'", [minePid])).rowCount; i++) await new Promise((r) => setTimeout(r, 50));
+      const sleeping = mine.query("SELECT pg_sleep(30)").then(
+        () => null,
+        (err: Error) => err,
+      );
+      for (
+        let i = 0;
+        i < 50 && !(await c.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'", [minePid])).rowCount;
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 50));
       expect((await c.query("SELECT pg_cancel_backend($1) AS ok", [minePid])).rows[0].ok).toBe(true);
       expect((await sleeping)?.message).toBe("canceling statement due to user request");
       expect((await archiverStatus(c)).archiveMode).toBeTypeOf("string");
@@ -101,7 +135,9 @@ describe.each(pgServers())("the demo's target role on $name PostgreSQL", (server
     try {
       await other.query("SET application_name = 'someone_else'");
       await other.query("SELECT 42 AS watched");
-      expect((await c.query("SELECT query FROM pg_stat_activity WHERE application_name = 'someone_else'")).rows[0].query).toBe("<insufficient privilege>");
+      expect((await c.query("SELECT query FROM pg_stat_activity WHERE application_name = 'someone_else'")).rows[0].query).toBe(
+        "<insufficient privilege>",
+      );
       expect(await dataDirectory(c)).toBeNull();
       await expect(c.query("CREATE INDEX CONCURRENTLY nope ON payments (id)")).rejects.toThrow(/must be owner of table payments/);
       // Membership in the owner alone is not enough either: CREATE INDEX also needs CREATE on the schema,
@@ -120,7 +156,12 @@ describe.each(pgServers())("the demo's target role on $name PostgreSQL", (server
   it("rolls out the seed change set end to end (pre-check, apply, verify), and may REINDEX, COMMENT ON, ANALYZE and DROP what it built", async () => {
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
     const targets = testTargets(deployUrl);
-    const runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 10, paceMs: 0 } }, job) });
+    const runner = startRunner({
+      pool,
+      pollMs: 100,
+      log: () => undefined,
+      handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 10, paceMs: 0 } }, job),
+    });
     try {
       const r = await createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId: "stage" }, DBA);
       await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, targets);
@@ -132,7 +173,9 @@ describe.each(pgServers())("the demo's target role on $name PostgreSQL", (server
       expect(await settledVerify(pool, r.id, 120_000)).toEqual({ state: "verified", error: null, failed: [] });
       expect((await rolloutTasks(pool, r.id)).filter((t) => t.kind === "create_index").map((t) => t.status)).toEqual(Array(6).fill("done"));
       // The demo's targets have amcheck, and the deploy role may run bt_index_check on what it built.
-      const checked = (await getRollout(pool, r.id))!.verify!.indexes.map((c) => (c.evidence as { amcheck?: { status: string } }).amcheck?.status);
+      const checked = (await getRollout(pool, r.id))!.verify!.indexes.map(
+        (c) => (c.evidence as { amcheck?: { status: string } }).amcheck?.status,
+      );
       expect(checked).toEqual(Array(6).fill("ok"));
     } finally {
       await runner.stop();
@@ -141,7 +184,10 @@ describe.each(pgServers())("the demo's target role on $name PostgreSQL", (server
     const c = await connect(deployUrl);
     try {
       // An index belongs to its table's owner, whoever built it.
-      expect((await c.query("SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 'idx_payments_org_status_created'")).rows[0].owner).toBe(roles.owner);
+      expect(
+        (await c.query("SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 'idx_payments_org_status_created'")).rows[0]
+          .owner,
+      ).toBe(roles.owner);
       await c.query("REINDEX INDEX CONCURRENTLY idx_payments_org_status_created");
       await c.query("COMMENT ON INDEX idx_payments_org_status_created IS 'rolled out by the deploy role'");
       await c.query("ANALYZE payments");

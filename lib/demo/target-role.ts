@@ -29,18 +29,27 @@ export const DEMO_TARGET_ROLES: TargetRoleNames = { owner: "chefcloud_owner", de
  *
  * Idempotent; each call gives `deploy` a new random password. Returns URLs that connect as `deploy`.
  */
-export async function ensureTargetRole(adminUrl: string, dbUrl: (db: string) => string, databases: string[], roles: TargetRoleNames = DEMO_TARGET_ROLES): Promise<{ url(db: string): string }> {
+export async function ensureTargetRole(
+  adminUrl: string,
+  dbUrl: (db: string) => string,
+  databases: string[],
+  roles: TargetRoleNames = DEMO_TARGET_ROLES,
+): Promise<{ url(db: string): string }> {
   const owner = quoteIdent(roles.owner);
   const deploy = quoteIdent(roles.deploy);
   const password = randomBytes(18).toString("base64url");
   await withClient(adminUrl, async (c) => {
-    const { rows: [{ version }] } = await c.query<{ version: number }>("SELECT current_setting('server_version_num')::int AS version");
+    const {
+      rows: [{ version }],
+    } = await c.query<{ version: number }>("SELECT current_setting('server_version_num')::int AS version");
     const exists = async (name: string) => (await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [name])).rowCount === 1;
     if (!(await exists(roles.owner))) await c.query(`CREATE ROLE ${owner} NOLOGIN`);
     if (!(await exists(roles.deploy))) await c.query(`CREATE ROLE ${deploy} LOGIN`);
     // Set every time, so a role made by an earlier version, or widened by hand, is brought back.
     await c.query(`ALTER ROLE ${owner} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`);
-    await c.query(`ALTER ROLE ${deploy} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${c.escapeLiteral(password)}`);
+    await c.query(
+      `ALTER ROLE ${deploy} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${c.escapeLiteral(password)}`,
+    );
     await c.query(version >= 160000 ? `GRANT ${owner} TO ${deploy} WITH INHERIT TRUE, SET FALSE` : `GRANT ${owner} TO ${deploy}`);
     await c.query(`GRANT pg_read_all_stats, pg_read_all_settings TO ${deploy}`);
   });
@@ -52,7 +61,8 @@ export async function ensureTargetRole(adminUrl: string, dbUrl: (db: string) => 
       await c.query("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
       await c.query(`ALTER SCHEMA public OWNER TO ${owner}`);
       // Indexes and the sequences of identity columns follow their table's owner.
-      const { rows } = await c.query<{ schema: string; name: string; kind: string }>(`
+      const { rows } = await c.query<{ schema: string; name: string; kind: string }>(
+        `
         SELECT
           n.nspname          AS schema,
           c.relname          AS name,
@@ -61,7 +71,9 @@ export async function ensureTargetRole(adminUrl: string, dbUrl: (db: string) => 
         JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public'
           AND c.relkind IN ('r', 'p', 'm')
-          AND c.relowner <> to_regrole($1)::oid`, [roles.owner]);
+          AND c.relowner <> to_regrole($1)::oid`,
+        [roles.owner],
+      );
       for (const r of rows) {
         await c.query(`ALTER ${r.kind === "m" ? "MATERIALIZED VIEW" : "TABLE"} ${quoteQualified(r.schema, r.name)} OWNER TO ${owner}`);
       }

@@ -19,12 +19,20 @@ const JOB_COLUMNS = `id, kind, rollout_id AS "rolloutId", payload, attempts`;
 export class JobConflictError extends Error {}
 
 /** Queues a job in the caller's transaction; a rollout has at most one unfinished job. */
-export async function enqueueJob(tx: pg.ClientBase, kind: JobKind, rolloutId: number, payload: Record<string, unknown> = {}): Promise<number> {
+export async function enqueueJob(
+  tx: pg.ClientBase,
+  kind: JobKind,
+  rolloutId: number,
+  payload: Record<string, unknown> = {},
+): Promise<number> {
   try {
-    const { rows: [row] } = await tx.query<{ id: number }>(
-      "INSERT INTO job (kind, rollout_id, payload) VALUES ($1, $2, $3) RETURNING id",
-      [kind, rolloutId, payload],
-    );
+    const {
+      rows: [row],
+    } = await tx.query<{ id: number }>("INSERT INTO job (kind, rollout_id, payload) VALUES ($1, $2, $3) RETURNING id", [
+      kind,
+      rolloutId,
+      payload,
+    ]);
     await tx.query("SELECT pg_notify($1, $2)", [JOB_CHANNEL, String(row.id)]);
     return row.id;
   } catch (err) {
@@ -62,7 +70,10 @@ export async function reclaimStaleJob(db: Pick<pg.Pool, "query">, workerId: stri
 
 /** Refreshes the lease; false means another worker took the job over and this one must stop. */
 export async function heartbeat(db: Pick<pg.Pool, "query">, jobId: number, workerId: string): Promise<boolean> {
-  const { rowCount } = await db.query("UPDATE job SET heartbeat_at = now() WHERE id = $1 AND locked_by = $2 AND state = 'running'", [jobId, workerId]);
+  const { rowCount } = await db.query("UPDATE job SET heartbeat_at = now() WHERE id = $1 AND locked_by = $2 AND state = 'running'", [
+    jobId,
+    workerId,
+  ]);
   return rowCount === 1;
 }
 

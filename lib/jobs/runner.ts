@@ -40,7 +40,8 @@ export function startRunner(opts: RunnerOptions): Runner {
     const beat = setInterval(() => {
       heartbeat(opts.pool, job.id, workerId).catch((err) => log(`heartbeat of job ${job.id} failed: ${err.message}`));
     }, opts.heartbeatMs ?? 2000);
-    const p = opts.handle(job)
+    const p = opts
+      .handle(job)
       .catch((err) => log(`job ${job.id} (${job.kind}) crashed: ${(err as Error).stack ?? err}`))
       .finally(() => {
         clearInterval(beat);

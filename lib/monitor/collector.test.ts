@@ -43,7 +43,8 @@ async function countingRelay(to: string, delayMs: number) {
   return { url, maxOpen: () => maxOpen, close: () => new Promise((r) => relay.close(r)) };
 }
 
-const target = (id: string, url: string) => parseTargetsFile(JSON.stringify({ targets: [{ id, label: id, environment: "staging", url, approvals: { required: 0 } }] }), "t.json")[0];
+const target = (id: string, url: string) =>
+  parseTargetsFile(JSON.stringify({ targets: [{ id, label: id, environment: "staging", url, approvals: { required: 0 } }] }), "t.json")[0];
 
 describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
   it("records deltas that stay right across pg_stat_reset(): never negative, never counted twice", async () => {
@@ -60,10 +61,19 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
     await c.query("SELECT pg_stat_reset()");
     await scan(url, 3);
     await collectTarget(store, tgt);
-    const { rows } = await store.query("SELECT scans::int, reset FROM usage_delta WHERE index_key = 'public.t_k' AND resolution = 'raw' ORDER BY bucket_start");
+    const { rows } = await store.query(
+      "SELECT scans::int, reset FROM usage_delta WHERE index_key = 'public.t_k' AND resolution = 'raw' ORDER BY bucket_start",
+    );
     // The 4 scans between the second snapshot and the reset are unknowable: counted as nothing.
-    expect(rows).toEqual([{ scans: 5, reset: false }, { scans: 3, reset: true }]);
-    const { rows: [hourly] } = await store.query("SELECT sum(scans)::int AS scans, bool_or(reset) AS reset FROM usage_delta WHERE index_key = 'public.t_k' AND resolution = '1h'");
+    expect(rows).toEqual([
+      { scans: 5, reset: false },
+      { scans: 3, reset: true },
+    ]);
+    const {
+      rows: [hourly],
+    } = await store.query(
+      "SELECT sum(scans)::int AS scans, bool_or(reset) AS reset FROM usage_delta WHERE index_key = 'public.t_k' AND resolution = '1h'",
+    );
     expect(hourly).toEqual({ scans: 8, reset: true });
     await c.end();
     await store.end();
@@ -85,8 +95,12 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
       const tgt = target("limited", role.url(url));
       await expect(collectTarget(store, tgt)).rejects.toThrow(/permission denied for database.*needs CONNECT on the database/);
       await admin.query(`GRANT CONNECT ON DATABASE ${database} TO ${quoteIdent(role.name)}`);
-      await expect(collectTarget(store, tgt)).rejects.toThrow(/permission denied for (view|relation) pg_statio_user_indexes: the monitoring role needs pg_monitor \(GRANT pg_monitor TO <role>\)/);
-      const { rows: [{ n }] } = await store.query("SELECT count(*)::int AS n FROM usage_snapshot WHERE target_id = 'limited'");
+      await expect(collectTarget(store, tgt)).rejects.toThrow(
+        /permission denied for (view|relation) pg_statio_user_indexes: the monitoring role needs pg_monitor \(GRANT pg_monitor TO <role>\)/,
+      );
+      const {
+        rows: [{ n }],
+      } = await store.query("SELECT count(*)::int AS n FROM usage_snapshot WHERE target_id = 'limited'");
       expect(n).toBe(0);
       await admin.query(`GRANT pg_monitor TO ${quoteIdent(role.name)}`);
       expect(await collectTarget(store, tgt)).toMatchObject({ indexes: 1 });
@@ -102,7 +116,8 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
     const fleet = Array.from({ length: 10 }, (_, i) => target(`fleet-${i}`, relay.url));
     const collector = startCollector({ pool: store, targets: () => fleet, intervalMs: 60_000, concurrency: 3, log: () => undefined });
     try {
-      const collected = async () => (await store.query("SELECT count(DISTINCT target_id)::int AS n FROM usage_snapshot")).rows[0].n as number;
+      const collected = async () =>
+        (await store.query("SELECT count(DISTINCT target_id)::int AS n FROM usage_snapshot")).rows[0].n as number;
       const started = Date.now();
       while ((await collected()) < fleet.length && Date.now() - started < 30_000) await sleep(100);
       expect(await collected()).toBe(fleet.length);
@@ -134,7 +149,10 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
     }
     const statuses = await collectorStatuses(store);
     expect(statuses.get("a")).toMatchObject({ lastOkAt: expect.any(Date), failing: null });
-    expect(statuses.get("down")).toMatchObject({ lastOkAt: null, failing: { at: expect.any(Date), error: expect.stringMatching(/ECONNREFUSED/) } });
+    expect(statuses.get("down")).toMatchObject({
+      lastOkAt: null,
+      failing: { at: expect.any(Date), error: expect.stringMatching(/ECONNREFUSED/) },
+    });
     expect(statuses.get("down")!.failing!.error).not.toContain("pw@");
     await store.end();
   });
@@ -160,7 +178,9 @@ describe("retention settings", () => {
       VALUES ('r', 'public.t_k', 'raw', now() - interval '3 hours', 60, 1, 0, 0, 0, 0), ('r', 'public.t_k', '5m', now() - interval '3 days', 300, 1, 0, 0, 0, 0),
              ('r', 'public.t_k', '1h', now() - interval '20 days', 3600, 1, 0, 0, 0, 0), ('r', 'public.t_k', '1h', now() - interval '2 days', 3600, 1, 0, 0, 0, 0)`);
     await collectTarget(store, target("r", url), { rawHours: 2, fiveMinuteDays: 1, hourlyDays: 10 });
-    const { rows } = await store.query("SELECT resolution, count(*)::int AS n FROM usage_delta WHERE target_id = 'r' GROUP BY 1 ORDER BY 1");
+    const { rows } = await store.query(
+      "SELECT resolution, count(*)::int AS n FROM usage_delta WHERE target_id = 'r' GROUP BY 1 ORDER BY 1",
+    );
     expect(rows).toEqual([{ resolution: "1h", n: 1 }]);
     await store.end();
   });

@@ -21,7 +21,8 @@ export const DEFAULT_RETENTION: Retention = { rawHours: 48, fiveMinuteDays: 30, 
 export function retentionFromEnv(value = process.env.INDEXDECK_RETENTION): Retention {
   if (!value) return DEFAULT_RETENTION;
   const m = /^(\d+)h,(\d+)d,(\d+)d$/.exec(value.trim());
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[3]) < 1) throw new Error(`INDEXDECK_RETENTION must look like "48h,30d,365d", got ${value}`);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[3]) < 1)
+    throw new Error(`INDEXDECK_RETENTION must look like "48h,30d,365d", got ${value}`);
   return { rawHours: Number(m[1]), fiveMinuteDays: Number(m[2]), hourlyDays: Number(m[3]) };
 }
 
@@ -41,17 +42,29 @@ function withGrantHint(err: unknown): unknown {
   return new Error(`${message}: ${grant}`);
 }
 
-const BUCKETS: Array<["5m" | "1h" | "1d", string]> = [["5m", "300"], ["1h", "3600"], ["1d", "86400"]];
+const BUCKETS: Array<["5m" | "1h" | "1d", string]> = [
+  ["5m", "300"],
+  ["1h", "3600"],
+  ["1d", "86400"],
+];
 
 /**
  * One snapshot of a target: a single query on the target, then, in one store transaction, the
  * deltas since the last snapshot (reset-safe), their 5-minute and hourly rollups, and retention.
  */
-export async function collectTarget(pool: pg.Pool, target: TargetConfig, retention = DEFAULT_RETENTION): Promise<{ indexes: number; queryMs: number; resets: number }> {
+export async function collectTarget(
+  pool: pg.Pool,
+  target: TargetConfig,
+  retention = DEFAULT_RETENTION,
+): Promise<{ indexes: number; queryMs: number; resets: number }> {
   const started = performance.now();
   let rows: CounterRow[];
   try {
-    rows = await withTargetClient(target, indexCounters, { applicationName: "indexdeck:collector", statementTimeoutMs: 10_000, connectTimeoutMs: 5000 });
+    rows = await withTargetClient(target, indexCounters, {
+      applicationName: "indexdeck:collector",
+      statementTimeoutMs: 10_000,
+      connectTimeoutMs: 5000,
+    });
   } catch (err) {
     throw withGrantHint(err);
   }
@@ -65,8 +78,22 @@ export async function collectTarget(pool: pg.Pool, target: TargetConfig, retenti
          FROM usage_last WHERE target_id = $1`,
       [target.id],
     );
-    const prevByKey = new Map(last.map((l) => [l.indexKey, { ...l, scans: Number(l.scans), tuplesRead: Number(l.tuplesRead), tuplesFetched: Number(l.tuplesFetched), blksRead: Number(l.blksRead), blksHit: Number(l.blksHit) }]));
-    const { rows: [{ previous }] } = await tx.query<{ previous: Date | null }>("SELECT max(taken_at) AS previous FROM usage_snapshot WHERE target_id = $1", [target.id]);
+    const prevByKey = new Map(
+      last.map((l) => [
+        l.indexKey,
+        {
+          ...l,
+          scans: Number(l.scans),
+          tuplesRead: Number(l.tuplesRead),
+          tuplesFetched: Number(l.tuplesFetched),
+          blksRead: Number(l.blksRead),
+          blksHit: Number(l.blksHit),
+        },
+      ]),
+    );
+    const {
+      rows: [{ previous }],
+    } = await tx.query<{ previous: Date | null }>("SELECT max(taken_at) AS previous FROM usage_snapshot WHERE target_id = $1", [target.id]);
     await tx.query(
       "INSERT INTO usage_snapshot (target_id, taken_at, stats_reset, postmaster_start, indexes, query_ms) VALUES ($1, $2, $3, $4, $5, $6)",
       [target.id, takenAt, rows[0]?.statsReset ?? null, rows[0]?.postmasterStart ?? takenAt, rows.length, queryMs],
@@ -77,7 +104,19 @@ export async function collectTarget(pool: pg.Pool, target: TargetConfig, retenti
     for (const cur of rows) {
       const prev = prevByKey.get(cur.indexKey);
       // An index that appeared after the target's first snapshot was created since: all its activity is new.
-      const baseline = prev ?? (previous ? { scans: 0, tuplesRead: 0, tuplesFetched: 0, blksRead: 0, blksHit: 0, statsReset: cur.statsReset, postmasterStart: cur.postmasterStart } : null);
+      const baseline =
+        prev ??
+        (previous
+          ? {
+              scans: 0,
+              tuplesRead: 0,
+              tuplesFetched: 0,
+              blksRead: 0,
+              blksHit: 0,
+              statsReset: cur.statsReset,
+              postmasterStart: cur.postmasterStart,
+            }
+          : null);
       const d = counterDelta(baseline, cur);
       if (d.reset) resets++;
       const since = prev?.takenAt ?? previous;
@@ -92,12 +131,31 @@ export async function collectTarget(pool: pg.Pool, target: TargetConfig, retenti
          taken_at = excluded.taken_at, stats_reset = excluded.stats_reset, postmaster_start = excluded.postmaster_start,
          scans = excluded.scans, tuples_read = excluded.tuples_read, tuples_fetched = excluded.tuples_fetched,
          blks_read = excluded.blks_read, blks_hit = excluded.blks_hit, bytes = excluded.bytes, valid = excluded.valid`,
-      [target.id, takenAt, rows.map((r) => r.indexKey), rows.map((r) => r.statsReset), rows.map((r) => r.postmasterStart), rows.map((r) => r.scans),
-        rows.map((r) => r.tuplesRead), rows.map((r) => r.tuplesFetched), rows.map((r) => r.blksRead), rows.map((r) => r.blksHit), rows.map((r) => r.bytes), rows.map((r) => r.valid)],
+      [
+        target.id,
+        takenAt,
+        rows.map((r) => r.indexKey),
+        rows.map((r) => r.statsReset),
+        rows.map((r) => r.postmasterStart),
+        rows.map((r) => r.scans),
+        rows.map((r) => r.tuplesRead),
+        rows.map((r) => r.tuplesFetched),
+        rows.map((r) => r.blksRead),
+        rows.map((r) => r.blksHit),
+        rows.map((r) => r.bytes),
+        rows.map((r) => r.valid),
+      ],
     );
     const columns = [
-      deltas.map((x) => x.key), deltas.map((x) => x.since), deltas.map((x) => x.seconds), deltas.map((x) => x.d.scans), deltas.map((x) => x.d.tuplesRead),
-      deltas.map((x) => x.d.tuplesFetched), deltas.map((x) => x.d.blksRead), deltas.map((x) => x.d.blksHit), deltas.map((x) => x.d.reset),
+      deltas.map((x) => x.key),
+      deltas.map((x) => x.since),
+      deltas.map((x) => x.seconds),
+      deltas.map((x) => x.d.scans),
+      deltas.map((x) => x.d.tuplesRead),
+      deltas.map((x) => x.d.tuplesFetched),
+      deltas.map((x) => x.d.blksRead),
+      deltas.map((x) => x.d.blksHit),
+      deltas.map((x) => x.d.reset),
     ];
     const UNNEST = `unnest($2::text[], $3::timestamptz[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::boolean[]) AS u(k, since, secs, sc, tr, tf, br, bh, rs)`;
     await tx.query(
@@ -126,7 +184,10 @@ export async function collectTarget(pool: pg.Pool, target: TargetConfig, retenti
             OR (resolution IN ('1h', '1d') AND bucket_start < now() - make_interval(days => $4)))`,
       [target.id, retention.rawHours, retention.fiveMinuteDays, retention.hourlyDays],
     );
-    await tx.query("DELETE FROM usage_snapshot WHERE target_id = $1 AND taken_at < now() - make_interval(hours => $2)", [target.id, retention.rawHours]);
+    await tx.query("DELETE FROM usage_snapshot WHERE target_id = $1 AND taken_at < now() - make_interval(hours => $2)", [
+      target.id,
+      retention.rawHours,
+    ]);
     await refreshUsageRates(tx, target.id);
   });
   return { indexes: rows.length, queryMs, resets };
@@ -143,10 +204,16 @@ export async function collectorStatuses(db: Pick<pg.Pool, "query">): Promise<Map
   const { rows } = await db.query<{ targetId: string; lastOkAt: Date | null; lastError: string | null; lastErrorAt: Date | null }>(
     `SELECT target_id AS "targetId", last_ok_at AS "lastOkAt", last_error AS "lastError", last_error_at AS "lastErrorAt" FROM collector_schedule`,
   );
-  return new Map(rows.map((r) => [r.targetId, {
-    lastOkAt: r.lastOkAt,
-    failing: r.lastErrorAt && r.lastError && (!r.lastOkAt || r.lastErrorAt > r.lastOkAt) ? { at: r.lastErrorAt, error: r.lastError } : null,
-  }]));
+  return new Map(
+    rows.map((r) => [
+      r.targetId,
+      {
+        lastOkAt: r.lastOkAt,
+        failing:
+          r.lastErrorAt && r.lastError && (!r.lastOkAt || r.lastErrorAt > r.lastOkAt) ? { at: r.lastErrorAt, error: r.lastError } : null,
+      },
+    ]),
+  );
 }
 
 export interface CollectorOptions {
@@ -174,23 +241,32 @@ export function startCollector(opts: CollectorOptions): { stop(): Promise<void> 
     while (!stopped) {
       try {
         const targets = opts.targets();
-        await opts.pool.query("INSERT INTO collector_schedule (target_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", [targets.map((t) => t.id)]);
+        await opts.pool.query("INSERT INTO collector_schedule (target_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", [
+          targets.map((t) => t.id),
+        ]);
         const { rows } = await opts.pool.query<{ targetId: string }>(
           `UPDATE collector_schedule SET next_run_at = now() + make_interval(secs => $2), locked_by = $1
             WHERE target_id IN (SELECT target_id FROM collector_schedule WHERE next_run_at <= now() AND target_id = ANY($4::text[]) ORDER BY next_run_at FOR UPDATE SKIP LOCKED LIMIT $3)
             RETURNING target_id AS "targetId"`,
           [me, interval / 1000, concurrency, targets.map((t) => t.id)],
         );
-        await Promise.all(rows.map(async ({ targetId }) => {
-          const target = targets.find((t) => t.id === targetId)!;
-          try {
-            await collectTarget(opts.pool, target, opts.retention);
-            await opts.pool.query("UPDATE collector_schedule SET last_ok_at = now() WHERE target_id = $1", [targetId]);
-          } catch (err) {
-            log(`${targetId}: ${(err as Error).message}`);
-            await opts.pool.query("UPDATE collector_schedule SET last_error = $2, last_error_at = now() WHERE target_id = $1", [targetId, (err as Error).message]).catch(() => undefined);
-          }
-        }));
+        await Promise.all(
+          rows.map(async ({ targetId }) => {
+            const target = targets.find((t) => t.id === targetId)!;
+            try {
+              await collectTarget(opts.pool, target, opts.retention);
+              await opts.pool.query("UPDATE collector_schedule SET last_ok_at = now() WHERE target_id = $1", [targetId]);
+            } catch (err) {
+              log(`${targetId}: ${(err as Error).message}`);
+              await opts.pool
+                .query("UPDATE collector_schedule SET last_error = $2, last_error_at = now() WHERE target_id = $1", [
+                  targetId,
+                  (err as Error).message,
+                ])
+                .catch(() => undefined);
+            }
+          }),
+        );
         if (rows.length) await resolveFollowups(opts.pool);
         // A full batch means more may be due: a fleet is worked through back to back, not a batch a second.
         if (rows.length === concurrency) continue;

@@ -3,8 +3,17 @@ import { counterDelta } from "./deltas";
 
 const start = new Date("2026-11-28T00:00:00Z");
 const row = (scans: number, extra: Partial<{ statsReset: Date | null; postmasterStart: Date }> = {}) => ({
-  indexKey: "public.i", scans, tuplesRead: scans * 2, tuplesFetched: scans, blksRead: 0, blksHit: scans, bytes: 8192, valid: true,
-  statsReset: null, postmasterStart: start, ...extra,
+  indexKey: "public.i",
+  scans,
+  tuplesRead: scans * 2,
+  tuplesFetched: scans,
+  blksRead: 0,
+  blksHit: scans,
+  bytes: 8192,
+  valid: true,
+  statsReset: null,
+  postmasterStart: start,
+  ...extra,
 });
 
 describe("counter deltas", () => {
@@ -23,6 +32,10 @@ describe("counter deltas", () => {
   it("never goes negative when a counter drops without a visible reset", () => {
     const d = counterDelta(row(100), row(40));
     expect(d).toMatchObject({ scans: 40, reset: true });
-    expect(Object.values(d).filter((v) => typeof v === "number").every((v) => (v as number) >= 0)).toBe(true);
+    expect(
+      Object.values(d)
+        .filter((v) => typeof v === "number")
+        .every((v) => (v as number) >= 0),
+    ).toBe(true);
   });
 });

@@ -30,8 +30,11 @@ const same = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.
  * Never negative, never counted twice.
  */
 export function counterDelta(prev: Previous | null, cur: CounterRow): Delta {
-  const reset = !prev || !same(prev.statsReset, cur.statsReset) || prev.postmasterStart.getTime() !== cur.postmasterStart.getTime()
-    || FIELDS.some((f) => cur[f] < prev[f]);
+  const reset =
+    !prev ||
+    !same(prev.statsReset, cur.statsReset) ||
+    prev.postmasterStart.getTime() !== cur.postmasterStart.getTime() ||
+    FIELDS.some((f) => cur[f] < prev[f]);
   const out = { reset: !!prev && reset } as Delta;
   for (const f of FIELDS) out[f] = reset ? (prev ? cur[f] : 0) : cur[f] - prev![f];
   return out;

@@ -15,8 +15,21 @@ import { checkDropDraft, draftDropChangeSet, DraftRefusedError, draftName } from
 import { reportForTarget, type Finding } from "./reports";
 
 // Names a catalog can hold that break SQL or `--` comments built by hand.
-const SCHEMA = "s'ch\\ema \"q\" -- */\nx";
-const NAMES = ['dq"uote', "sq'uote", "back\\slash", "end*/x", "/*open", "da--sh", "l\nf", "c\rr", "cr\r\nlf", "\\' ; DROP TABLE canary; --", "índice_ü_日本", "x\n;DROP TABLE canary;--"];
+const SCHEMA = 's\'ch\\ema "q" -- */\nx';
+const NAMES = [
+  'dq"uote',
+  "sq'uote",
+  "back\\slash",
+  "end*/x",
+  "/*open",
+  "da--sh",
+  "l\nf",
+  "c\rr",
+  "cr\r\nlf",
+  "\\' ; DROP TABLE canary; --",
+  "índice_ü_日本",
+  "x\n;DROP TABLE canary;--",
+];
 // A column name lands in the reasons of duplicate findings, which the old draft put in its comment.
 const COLUMN = "c\rDROP TABLE canary; --";
 const INVALID = "inv\r\n-- */\"'";
@@ -63,7 +76,8 @@ describe.each(pgServers())("DROP drafts for hostile catalog names on $name Postg
     const findings: Finding[] = [...report.unused, ...report.duplicate, ...report.invalid];
     const found = (schema: string) => new Set(findings.filter((f) => f.schema === schema).map((f) => f.index));
     // Every hostile index is a finding (unused, and all but one a duplicate), in both schemas, and the invalid one.
-    for (const schema of ["public", SCHEMA]) for (const name of [...NAMES, `${COLUMN} 1`, `${COLUMN} 2`]) expect(found(schema), `${schema}.${name}`).toContain(name);
+    for (const schema of ["public", SCHEMA])
+      for (const name of [...NAMES, `${COLUMN} 1`, `${COLUMN} 2`]) expect(found(schema), `${schema}.${name}`).toContain(name);
     expect(report.invalid.map((f) => f.index)).toEqual([INVALID]);
     expect(report.duplicate.filter((f) => f.schema === SCHEMA)).toHaveLength(report.duplicate.filter((f) => f.schema === "public").length);
     expect(report.duplicate.map((f) => f.index)).not.toContain("k1");
@@ -72,10 +86,21 @@ describe.each(pgServers())("DROP drafts for hostile catalog names on $name Postg
     for (const f of findings) {
       const parsed = parseChangeSet("draft.sql", f.dropChangeSet);
       expect(parsed.syntaxErrors, f.index).toEqual([]);
-      expect(parsed.statements.map((s) => s.kind), f.index).toEqual(["VariableSetStmt", "VariableSetStmt", "DropStmt"]);
-      expect(droppedIndexes(parsed.statements[2]), f.index).toEqual({ names: [{ schema: f.schema, name: f.index }], concurrent: true, ifExists: true, cascade: false });
+      expect(
+        parsed.statements.map((s) => s.kind),
+        f.index,
+      ).toEqual(["VariableSetStmt", "VariableSetStmt", "DropStmt"]);
+      expect(droppedIndexes(parsed.statements[2]), f.index).toEqual({
+        names: [{ schema: f.schema, name: f.index }],
+        concurrent: true,
+        ifExists: true,
+        cascade: false,
+      });
       const lint = await lintText({ file: "draft.sql", text: f.dropChangeSet });
-      expect(lint.findings.filter((x) => x.severity === "error"), f.index).toEqual([]);
+      expect(
+        lint.findings.filter((x) => x.severity === "error"),
+        f.index,
+      ).toEqual([]);
       await checkDropDraft("draft.sql", f.dropChangeSet, { schema: f.schema, name: f.index }, "production");
     }
   });
@@ -87,14 +112,21 @@ describe.each(pgServers())("DROP drafts for hostile catalog names on $name Postg
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       try {
-        const { rows } = await c.query<{ schema: string; name: string }>("SELECT schemaname AS schema, indexname AS name FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog') ORDER BY 1, 2");
+        const { rows } = await c.query<{ schema: string; name: string }>(
+          "SELECT schemaname AS schema, indexname AS name FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog') ORDER BY 1, 2",
+        );
         return rows.map((r) => JSON.stringify([r.schema, r.name]));
       } finally {
         await c.end();
       }
     };
     const before = await indexes();
-    for (const index of [{ schema: SCHEMA, name: "x\n;DROP TABLE canary;--" }, { schema: "public", name: "cr\r\nlf" }, { schema: "public", name: INVALID }, { schema: SCHEMA, name: `${COLUMN} 2` }]) {
+    for (const index of [
+      { schema: SCHEMA, name: "x\n;DROP TABLE canary;--" },
+      { schema: "public", name: "cr\r\nlf" },
+      { schema: "public", name: INVALID },
+      { schema: SCHEMA, name: `${COLUMN} 2` },
+    ]) {
       const r = await draftDropChangeSet(pool, target, index, DBA);
       expect(r.outcome, JSON.stringify(index)).toBe("created");
       const stored = await getChangeSet(pool, (r as { changeSet: { id: string } }).changeSet.id);
@@ -121,12 +153,18 @@ describe.each(pgServers())("DROP drafts for hostile catalog names on $name Postg
 
   it("refuses, and stores nothing, when the draft's SQL re-parses as anything but that one drop", async () => {
     const [target] = testTargets(url);
-    const { rows: [{ n: before }] } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM change_set");
+    const {
+      rows: [{ n: before }],
+    } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM change_set");
     // The old builder: a CR in the duplicate's reason ended its comment, and the rest ran as SQL.
     const old = (schema: string, name: string) => oldDropChangeSet(schema, name, `duplicate: same columns (${COLUMN}) as ${COLUMN} 1`);
     await expect(draftDropChangeSet(pool, target, { schema: "public", name: `${COLUMN} 2` }, DBA, old)).rejects.toThrow(DraftRefusedError);
-    await expect(draftDropChangeSet(pool, target, { schema: "public", name: `${COLUMN} 2` }, DBA, old)).rejects.toThrow(/refused to store the draft to drop "public"\."c\rDROP TABLE canary; -- 2": it does not plan \(/);
-    const { rows: [{ n: after }] } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM change_set");
+    await expect(draftDropChangeSet(pool, target, { schema: "public", name: `${COLUMN} 2` }, DBA, old)).rejects.toThrow(
+      /refused to store the draft to drop "public"\."c\rDROP TABLE canary; -- 2": it does not plan \(/,
+    );
+    const {
+      rows: [{ n: after }],
+    } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM change_set");
     expect(after).toBe(before);
   });
 });
@@ -141,14 +179,26 @@ describe("checkDropDraft", () => {
   });
 
   it.each([
-    ["a second drop", `${SETS}DROP INDEX CONCURRENTLY IF EXISTS "public"."t_a";\nDROP INDEX CONCURRENTLY IF EXISTS public.t_b;\n`, "it re-parses as 2 DROP statements, not 1"],
-    ["two indexes in one drop", `${SETS}DROP INDEX CONCURRENTLY IF EXISTS "public"."t_a", public.t_b;\n`, "drop-index-shape: DROP INDEX of 2 indexes in one statement"],
+    [
+      "a second drop",
+      `${SETS}DROP INDEX CONCURRENTLY IF EXISTS "public"."t_a";\nDROP INDEX CONCURRENTLY IF EXISTS public.t_b;\n`,
+      "it re-parses as 2 DROP statements, not 1",
+    ],
+    [
+      "two indexes in one drop",
+      `${SETS}DROP INDEX CONCURRENTLY IF EXISTS "public"."t_a", public.t_b;\n`,
+      "drop-index-shape: DROP INDEX of 2 indexes in one statement",
+    ],
     ["another index", `${SETS}DROP INDEX CONCURRENTLY IF EXISTS "public"."t_ab";\n`, 'line 3 drops "public"."t_ab" instead'],
     ["another schema", `${SETS}DROP INDEX CONCURRENTLY IF EXISTS "app"."t_a";\n`, 'line 3 drops "app"."t_a" instead'],
     ["no schema", `${SETS}DROP INDEX CONCURRENTLY IF EXISTS t_a;\n`, 'line 3 drops "t_a" instead'],
     ["no IF EXISTS", `${SETS}DROP INDEX CONCURRENTLY "public"."t_a";\n`, "must be DROP INDEX CONCURRENTLY IF EXISTS"],
     ["a table", `${SETS}DROP TABLE IF EXISTS "public"."t_a";\n`, "does not plan"],
-    ["something else beside it", `${SETS}ANALYZE t;\nDROP INDEX CONCURRENTLY IF EXISTS "public"."t_a";\n`, "line 3 is a VacuumStmt; a drop draft holds only SETs and the drop"],
+    [
+      "something else beside it",
+      `${SETS}ANALYZE t;\nDROP INDEX CONCURRENTLY IF EXISTS "public"."t_a";\n`,
+      "line 3 is a VacuumStmt; a drop draft holds only SETs and the drop",
+    ],
     ["CASCADE", `${SETS}DROP INDEX CONCURRENTLY IF EXISTS "public"."t_a" CASCADE;\n`, /CASCADE/],
     ["broken SQL", `${SETS}DROP INDEX CONCURRENTLY IF EXISTS "public"."t_a`, "does not plan"],
   ])("refuses %s", async (_what, sql, message) => {

@@ -22,7 +22,12 @@ export interface DroppedIndex {
  * IF EXISTS` (RESTRICT), of exactly the catalog's schema and name, and nothing but SETs beside it.
  * Whatever built the text, this is what the server will be asked to run, so this is what is checked.
  */
-export async function checkDropDraft(file: string, sql: string, expected: DroppedIndex, environment: TargetConfig["environment"]): Promise<void> {
+export async function checkDropDraft(
+  file: string,
+  sql: string,
+  expected: DroppedIndex,
+  environment: TargetConfig["environment"],
+): Promise<void> {
   const wanted = quoteQualified(expected.schema, expected.name);
   const refuse = (why: string) => new DraftRefusedError(`${file}: refused to store the draft to drop ${wanted}: ${why}`);
   let tasks;
@@ -49,7 +54,8 @@ export async function checkDropDraft(file: string, sql: string, expected: Droppe
     throw refuse(`line ${drop.line} drops ${quoteQualified(got.schema, got.name)} instead`);
   }
   if (!dropped.concurrent || !dropped.ifExists) throw refuse(`line ${drop.line} must be DROP INDEX CONCURRENTLY IF EXISTS`);
-  if (nodeBody(drop, "DropStmt")!.behavior === "DROP_CASCADE") throw refuse(`line ${drop.line} has CASCADE, which would drop what depends on the index too`);
+  if (nodeBody(drop, "DropStmt")!.behavior === "DROP_CASCADE")
+    throw refuse(`line ${drop.line} has CASCADE, which would drop what depends on the index too`);
 }
 
 /**
@@ -59,15 +65,18 @@ export async function checkDropDraft(file: string, sql: string, expected: Droppe
  */
 export function draftName(index: DroppedIndex, day: Date): string {
   const safe = index.name.replace(/[^A-Za-z0-9_]/g, "_");
-  const digest = safe === index.name ? "" : `_${createHash("sha256").update(JSON.stringify([index.schema, index.name])).digest("hex").slice(0, 8)}`;
+  const digest =
+    safe === index.name
+      ? ""
+      : `_${createHash("sha256")
+          .update(JSON.stringify([index.schema, index.name]))
+          .digest("hex")
+          .slice(0, 8)}`;
   const date = day.toISOString().slice(0, 10).replace(/-/g, "");
   return UploadChangeSet.shape.name.parse(`drop_${safe.slice(0, 60)}${digest}_${date}.sql`);
 }
 
-export type DraftResult =
-  | { outcome: "created"; changeSet: ChangeSet }
-  | { outcome: "exists" }
-  | { outcome: "no-finding" };
+export type DraftResult = { outcome: "created"; changeSet: ChangeSet } | { outcome: "exists" } | { outcome: "no-finding" };
 
 /**
  * Turns a report finding into a DROP INDEX CONCURRENTLY change set, which then goes through lint,
@@ -83,7 +92,9 @@ export async function draftDropChangeSet(
   build: (schema: string, name: string, kind: Finding["kind"]) => string = dropChangeSet,
 ): Promise<DraftResult> {
   const report = await reportForTarget(target);
-  const finding = [...report.unused, ...report.duplicate, ...report.invalid].find((f) => f.schema === index.schema && f.index === index.name);
+  const finding = [...report.unused, ...report.duplicate, ...report.invalid].find(
+    (f) => f.schema === index.schema && f.index === index.name,
+  );
   if (!finding) return { outcome: "no-finding" };
   const name = draftName(index, new Date());
   const sql = build(finding.schema, finding.index, finding.kind);

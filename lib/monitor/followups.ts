@@ -10,10 +10,11 @@ export type FollowupKind = keyof typeof FOLLOWUPS;
 /** Creates the three follow-ups of a signed-off rollout, in the sign-off's transaction. */
 export async function createFollowups(tx: pg.ClientBase, rolloutId: number, signedAt: Date): Promise<void> {
   for (const [kind, f] of Object.entries(FOLLOWUPS)) {
-    await tx.query(
-      "INSERT INTO followup (rollout_id, kind, due_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-      [rolloutId, kind, new Date(signedAt.getTime() + f.afterHours * 3_600_000)],
-    );
+    await tx.query("INSERT INTO followup (rollout_id, kind, due_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [
+      rolloutId,
+      kind,
+      new Date(signedAt.getTime() + f.afterHours * 3_600_000),
+    ]);
   }
 }
 
@@ -50,14 +51,21 @@ export async function resolveFollowups(db: Pick<pg.Pool, "query">, now = new Dat
     if (f.kind === "unused_30d" && f.dueAt > now) continue;
     const scans = await scansSince(db, f.rolloutId, f.createdAt);
     if (scans.length && scans.every((s) => s.scans > 0)) {
-      await db.query("UPDATE followup SET resolved_at = $2, evidence = $3 WHERE id = $1", [f.id, now, scans.map((s) => `${s.index}: ${s.scans} scans`).join(", ")]);
+      await db.query("UPDATE followup SET resolved_at = $2, evidence = $3 WHERE id = $1", [
+        f.id,
+        now,
+        scans.map((s) => `${s.index}: ${s.scans} scans`).join(", "),
+      ]);
       resolved++;
     }
   }
   return resolved;
 }
 
-export async function dueFollowups(db: Pick<pg.Pool, "query">, now = new Date()): Promise<Array<{ id: number; rolloutId: number; kind: FollowupKind; dueAt: Date; targetId: string }>> {
+export async function dueFollowups(
+  db: Pick<pg.Pool, "query">,
+  now = new Date(),
+): Promise<Array<{ id: number; rolloutId: number; kind: FollowupKind; dueAt: Date; targetId: string }>> {
   const { rows } = await db.query<{ id: number; rolloutId: number; kind: FollowupKind; dueAt: Date; targetId: string }>(
     `SELECT f.id, f.rollout_id AS "rolloutId", f.kind, f.due_at AS "dueAt", r.target_id AS "targetId"
        FROM followup f JOIN rollout r ON r.id = f.rollout_id
@@ -77,10 +85,16 @@ export async function rolloutFollowups(db: Pick<pg.Pool, "query">, rolloutId: nu
 }
 
 /** The sign-off's "usage statistics collected" item: scans of each created index since it was verified. */
-export async function usageEvidence(db: Pick<pg.Pool, "query">, rolloutId: number, since: Date): Promise<{ ok: boolean | null; evidence: string }> {
+export async function usageEvidence(
+  db: Pick<pg.Pool, "query">,
+  rolloutId: number,
+  since: Date,
+): Promise<{ ok: boolean | null; evidence: string }> {
   const scans = await scansSince(db, rolloutId, since);
   if (!scans.length) return { ok: null, evidence: "no index created by this rollout" };
-  const { rows: [{ n }] } = await db.query<{ n: number }>(
+  const {
+    rows: [{ n }],
+  } = await db.query<{ n: number }>(
     "SELECT count(*)::int AS n FROM usage_snapshot s JOIN rollout r ON r.target_id = s.target_id WHERE r.id = $1 AND s.taken_at >= $2",
     [rolloutId, since],
   );

@@ -4,8 +4,17 @@ import { IndexTableQuery, indexTablePage, indexTableRows, indexTableView, PAGE_S
 import type { UsageSummary } from "./usage";
 
 const row = (i: number, extra: Partial<IndexTableRow> = {}): IndexTableRow => ({
-  name: `public.idx_${String(i).padStart(4, "0")}`, table: i % 2 ? "orders" : "payments", now: i % 10 === 0 ? null : i, d1: null, d7: null, d30: null,
-  scans: 1000 - i, bytes: i * 8192, valid: true, definition: `CREATE INDEX idx_${i} ON t (c${i % 7})`, ...extra,
+  name: `public.idx_${String(i).padStart(4, "0")}`,
+  table: i % 2 ? "orders" : "payments",
+  now: i % 10 === 0 ? null : i,
+  d1: null,
+  d7: null,
+  d30: null,
+  scans: 1000 - i,
+  bytes: i * 8192,
+  valid: true,
+  definition: `CREATE INDEX idx_${i} ON t (c${i % 7})`,
+  ...extra,
 });
 const rows = Array.from({ length: 120 }, (_, i) => row(i + 1));
 
@@ -26,19 +35,54 @@ describe("the Indexes table", () => {
   });
 
   it("turns garbage parameters into the defaults and clamps the page", () => {
-    expect(IndexTableQuery.parse({ sort: "password", dir: "sideways", page: "-4", q: "x".repeat(500) })).toEqual({ q: "", sort: "bytes", dir: "desc", page: 1 });
+    expect(IndexTableQuery.parse({ sort: "password", dir: "sideways", page: "-4", q: "x".repeat(500) })).toEqual({
+      q: "",
+      sort: "bytes",
+      dir: "desc",
+      page: 1,
+    });
     expect(indexTablePage(rows, IndexTableQuery.parse({ page: "999" })).page).toBe(3);
     expect(indexTablePage([], IndexTableQuery.parse({}))).toEqual({ rows: [], total: 0, page: 1, pages: 1 });
   });
 
   it("serves the page's table from rows sorted once per catalog and usage read, never from an older read", () => {
-    const catalog = rows.map((r) => ({
-      schema: "public", table: r.table, name: r.name.slice("public.".length), method: "btree", columns: ["c"], expressions: null, predicate: null,
-      unique: false, constraint: null, valid: true, buildInProgress: false, scans: r.scans, tuplesRead: 0, tuplesFetched: 0, bytes: r.bytes, definition: r.definition,
-    } satisfies IndexRow));
-    const rates = (k: number) => new Map(rows.map((r, i): [string, UsageSummary] => [r.name, { indexKey: r.name, perMinuteNow: (i * k) % 97, perMinute24h: null, perMinute7d: null, perMinute30d: null }]));
+    const catalog = rows.map(
+      (r) =>
+        ({
+          schema: "public",
+          table: r.table,
+          name: r.name.slice("public.".length),
+          method: "btree",
+          columns: ["c"],
+          expressions: null,
+          predicate: null,
+          unique: false,
+          constraint: null,
+          valid: true,
+          buildInProgress: false,
+          scans: r.scans,
+          tuplesRead: 0,
+          tuplesFetched: 0,
+          bytes: r.bytes,
+          definition: r.definition,
+        }) satisfies IndexRow,
+    );
+    const rates = (k: number) =>
+      new Map(
+        rows.map((r, i): [string, UsageSummary] => [
+          r.name,
+          { indexKey: r.name, perMinuteNow: (i * k) % 97, perMinute24h: null, perMinute7d: null, perMinute30d: null },
+        ]),
+      );
     const usage = rates(7);
-    for (const params of [{}, { sort: "now" }, { sort: "now", page: "2" }, { q: "orders", sort: "name", dir: "asc" }, { q: "ORDERS ", sort: "name", dir: "asc", page: "2" }, { sort: "name", dir: "asc" }]) {
+    for (const params of [
+      {},
+      { sort: "now" },
+      { sort: "now", page: "2" },
+      { q: "orders", sort: "name", dir: "asc" },
+      { q: "ORDERS ", sort: "name", dir: "asc", page: "2" },
+      { sort: "name", dir: "asc" },
+    ]) {
       const query = IndexTableQuery.parse(params);
       expect(indexTableView(catalog, usage, query)).toEqual(indexTablePage(indexTableRows(catalog, usage), query));
       expect(indexTableView(catalog, usage, query)).toEqual(indexTablePage(indexTableRows(catalog, usage), query)); // and again, from what was kept
@@ -47,6 +91,8 @@ describe("the Indexes table", () => {
     const next = rates(13);
     const byNow = IndexTableQuery.parse({ sort: "now" });
     expect(indexTableView(catalog, next, byNow)).toEqual(indexTablePage(indexTableRows(catalog, next), byNow));
-    expect(indexTableView(catalog, next, byNow).rows.map((r) => r.name)).not.toEqual(indexTableView(catalog, usage, byNow).rows.map((r) => r.name));
+    expect(indexTableView(catalog, next, byNow).rows.map((r) => r.name)).not.toEqual(
+      indexTableView(catalog, usage, byNow).rows.map((r) => r.name),
+    );
   });
 });

@@ -31,8 +31,16 @@ export function indexTableRows(indexes: IndexRow[], usage: Map<string, UsageSumm
   return indexes.map((r) => {
     const u = usage.get(`${r.schema}.${r.name}`);
     return {
-      name: `${r.schema}.${r.name}`, table: r.table, now: u?.perMinuteNow ?? null, d1: u?.perMinute24h ?? null, d7: u?.perMinute7d ?? null,
-      d30: u?.perMinute30d ?? null, scans: r.scans, bytes: r.bytes, valid: r.valid, definition: r.definition,
+      name: `${r.schema}.${r.name}`,
+      table: r.table,
+      now: u?.perMinuteNow ?? null,
+      d1: u?.perMinute24h ?? null,
+      d7: u?.perMinute7d ?? null,
+      d30: u?.perMinute30d ?? null,
+      scans: r.scans,
+      bytes: r.bytes,
+      valid: r.valid,
+      definition: r.definition,
     };
   });
 }

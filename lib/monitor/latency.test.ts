@@ -15,11 +15,22 @@ import { withClient } from "../store/pool";
 describe.each(pgServers())("measured p95 before and after on $name PostgreSQL", (server) => {
   it("is lower after the seed's indexes for every seed query pattern, by a wide margin", async () => {
     const name = `chef_${Math.random().toString(36).slice(2, 8)}`;
-    await ensureChefcloud(server.adminUrl, (db) => databaseUrl(server, db), name, 100_000, () => undefined);
+    await ensureChefcloud(
+      server.adminUrl,
+      (db) => databaseUrl(server, db),
+      name,
+      100_000,
+      () => undefined,
+    );
     const targetUrl = databaseUrl(server, name);
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
     const targets = testTargets(targetUrl);
-    const runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 40, paceMs: 0 } }, job) });
+    const runner = startRunner({
+      pool,
+      pollMs: 100,
+      log: () => undefined,
+      handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 40, paceMs: 0 } }, job),
+    });
     try {
       const r = await createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId: "stage" }, DBA);
       await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, targets);
@@ -27,13 +38,22 @@ describe.each(pgServers())("measured p95 before and after on $name PostgreSQL", 
       await requestPhase(pool, r.id, "apply", DBA, {}, targets);
       expect(await settledVerify(pool, r.id, 90_000)).toEqual({ state: "verified", error: null, failed: [] });
       const table = await latencyComparison(pool, r.id);
-      expect(table.map((t) => t.workload).sort()).toEqual(["franchise_budgets", "franchise_overview", "franchise_rankings", "inventory_batches", "payments", "purchase_orders"]);
+      expect(table.map((t) => t.workload).sort()).toEqual([
+        "franchise_budgets",
+        "franchise_overview",
+        "franchise_rankings",
+        "inventory_batches",
+        "payments",
+        "purchase_orders",
+      ]);
       for (const row of table) {
         expect(row.before!.samples, row.workload).toBe(40);
         expect(row.after!.samples, row.workload).toBe(40);
         // Lower p95, and a median at least halved: a wide margin where noise can't make it pass or fail.
         expect(row.after!.p95Ms!, `${row.workload}: p95 ${row.before!.p95Ms} → ${row.after!.p95Ms} ms`).toBeLessThan(row.before!.p95Ms!);
-        expect(row.after!.p50Ms!, `${row.workload}: p50 ${row.before!.p50Ms} → ${row.after!.p50Ms} ms`).toBeLessThan(row.before!.p50Ms! / 2);
+        expect(row.after!.p50Ms!, `${row.workload}: p50 ${row.before!.p50Ms} → ${row.after!.p50Ms} ms`).toBeLessThan(
+          row.before!.p50Ms! / 2,
+        );
         // The embedded server preloads pg_stat_statements: its means are recorded beside the probe's p95.
         if (server.name === "embedded") expect(row.after!.pgssCalls ?? -1, row.workload).toBeGreaterThanOrEqual(80);
       }
@@ -57,14 +77,18 @@ describe.each(pgServers())("latency probe bad input on $name PostgreSQL", (serve
     await c.end();
     const [target] = testTargets(url);
     const w = (name: string, query: string, params = "SELECT k FROM t LIMIT 10") => ({ name, index: "x", paramsQuery: params, query });
-    const results = await probeLatency(target, [
-      w("ok", "SELECT * FROM t WHERE k = $1"),
-      w("broken", "SELECT nope FROM t WHERE k = $1"),
-      w("slow", "SELECT pg_sleep(1) FROM t WHERE k = $1"),
-      w("nothing", "SELECT * FROM empty WHERE k = $1", "SELECT k FROM empty"),
-      w("ok2", "SELECT count(*) FROM t WHERE k > $1"),
-      w("writes", "INSERT INTO t VALUES ($1)"),
-    ], { samples: 5, statementTimeoutMs: 200, paceMs: 0 });
+    const results = await probeLatency(
+      target,
+      [
+        w("ok", "SELECT * FROM t WHERE k = $1"),
+        w("broken", "SELECT nope FROM t WHERE k = $1"),
+        w("slow", "SELECT pg_sleep(1) FROM t WHERE k = $1"),
+        w("nothing", "SELECT * FROM empty WHERE k = $1", "SELECT k FROM empty"),
+        w("ok2", "SELECT count(*) FROM t WHERE k > $1"),
+        w("writes", "INSERT INTO t VALUES ($1)"),
+      ],
+      { samples: 5, statementTimeoutMs: 200, paceMs: 0 },
+    );
     const by = Object.fromEntries(results.map((r) => [r.workload, r]));
     expect(by.ok).toMatchObject({ samples: 5, errors: 0, error: null });
     expect(by.broken).toMatchObject({ samples: 0, errors: 5, error: expect.stringContaining("nope") });
@@ -84,9 +108,28 @@ describe.each(pgServers())("latency probes on production on $name PostgreSQL", (
   it("run only where the target's config opts in, and pre-check says so where it does not", async () => {
     const url = await freshDatabase(server, "empty");
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
-    const optedIn = parseTargetsFile(JSON.stringify({ targets: [{ id: "prod-probed", label: "Prod probed", environment: "production", url, approvals: { required: 2 }, probes: { enabled: true } }] }), "t.json");
+    const optedIn = parseTargetsFile(
+      JSON.stringify({
+        targets: [
+          {
+            id: "prod-probed",
+            label: "Prod probed",
+            environment: "production",
+            url,
+            approvals: { required: 2 },
+            probes: { enabled: true },
+          },
+        ],
+      }),
+      "t.json",
+    );
     const targets = [...testTargets(url), ...optedIn];
-    const runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 5, paceMs: 0 } }, job) });
+    const runner = startRunner({
+      pool,
+      pollMs: 100,
+      log: () => undefined,
+      handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 5, paceMs: 0 } }, job),
+    });
     try {
       const baseline = async (targetId: string) => {
         const r = await createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId }, DBA);
@@ -96,9 +139,18 @@ describe.each(pgServers())("latency probes on production on $name PostgreSQL", (
         const probed = (await eventsAfter(pool, r.id, 0)).some((e) => e.kind === "probe_start");
         return { probed, check: (await getRollout(pool, r.id))!.precheck!.checks.find((c) => c.id === "latency-baseline") };
       };
-      expect(await baseline("prod")).toMatchObject({ probed: false, check: { status: "warn", summary: expect.stringMatching(/not measured: latency probes on this production target are off \(probes.enabled/) } });
+      expect(await baseline("prod")).toMatchObject({
+        probed: false,
+        check: {
+          status: "warn",
+          summary: expect.stringMatching(/not measured: latency probes on this production target are off \(probes.enabled/),
+        },
+      });
       // Opted in, the probe runs (and here, on a database without the seed's tables, says per pattern why it measured nothing).
-      expect(await baseline("prod-probed")).toMatchObject({ probed: true, check: { summary: expect.stringMatching(/^0 of 6 query patterns measured .*failed: .*does not exist/) } });
+      expect(await baseline("prod-probed")).toMatchObject({
+        probed: true,
+        check: { summary: expect.stringMatching(/^0 of 6 query patterns measured .*failed: .*does not exist/) },
+      });
     } finally {
       await runner.stop();
       await pool.end();
@@ -114,7 +166,11 @@ describe.each(pgServers())("latency probe time budget on $name PostgreSQL", (ser
     const w = (name: string, query: string) => ({ name, index: "x", paramsQuery: "SELECT k FROM t LIMIT 10", query });
     const started = performance.now();
     // 20 ms a query: 10,000 samples would take minutes; the 2 s budget gives each pattern about 1 s.
-    const results = await probeLatency(target, [w("slowish", "SELECT pg_sleep(0.02) FROM t WHERE k = $1"), w("fast", "SELECT pg_sleep(0.005) FROM t WHERE k = $1")], { samples: 10_000, paceMs: 0, budgetMs: 2000 });
+    const results = await probeLatency(
+      target,
+      [w("slowish", "SELECT pg_sleep(0.02) FROM t WHERE k = $1"), w("fast", "SELECT pg_sleep(0.005) FROM t WHERE k = $1")],
+      { samples: 10_000, paceMs: 0, budgetMs: 2000 },
+    );
     expect(performance.now() - started).toBeLessThan(8000);
     const [slow, fast] = results;
     expect(slow).toMatchObject({ samplesWanted: 10_000, budgetCut: true });
@@ -127,7 +183,9 @@ describe.each(pgServers())("latency probe time budget on $name PostgreSQL", (ser
     // Stored and read back as measured, so the page and the report can say it too.
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
     try {
-      const { rows: [{ id }] } = await pool.query(
+      const {
+        rows: [{ id }],
+      } = await pool.query(
         `INSERT INTO rollout (changeset_id, changeset_name, changeset_sha256, changeset_sql, target_id, environment, state, approvals_required, requested_by)
          VALUES ('file:x.sql', 'x.sql', repeat('a', 64), 'SELECT 1', 'stage', 'staging', 'verified', 0, 'dba') RETURNING id`,
       );

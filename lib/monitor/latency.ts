@@ -52,22 +52,37 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function probeLatency(target: TargetConfig, workloads: Workload[], opts: ProbeOptions = {}): Promise<LatencyResult[]> {
   const samples = opts.samples ?? 200;
   const end = performance.now() + (opts.budgetMs ?? Number.POSITIVE_INFINITY);
-  return withTargetClient(target, async (db) => {
-    const results: LatencyResult[] = [];
-    for (const [i, w] of workloads.entries()) {
-      // Each pattern gets an equal share of what is left, so one slow pattern can't starve the rest.
-      const deadline = performance.now() + (end - performance.now()) / (workloads.length - i);
-      const r = await probeOne(db, w, samples, deadline, opts);
-      const params = r.samples ? (await sampleParams(db, w).catch(() => []))[0] : undefined;
-      const pgss = params ? await statementStats(db, w.query, params) : null;
-      results.push({ ...r, pgssCalls: pgss?.calls ?? null, pgssMeanMs: pgss?.meanMs ?? null });
-    }
-    return results;
-  }, { applicationName: "indexdeck:probe", statementTimeoutMs: opts.statementTimeoutMs ?? 2000 });
+  return withTargetClient(
+    target,
+    async (db) => {
+      const results: LatencyResult[] = [];
+      for (const [i, w] of workloads.entries()) {
+        // Each pattern gets an equal share of what is left, so one slow pattern can't starve the rest.
+        const deadline = performance.now() + (end - performance.now()) / (workloads.length - i);
+        const r = await probeOne(db, w, samples, deadline, opts);
+        const params = r.samples ? (await sampleParams(db, w).catch(() => []))[0] : undefined;
+        const pgss = params ? await statementStats(db, w.query, params) : null;
+        results.push({ ...r, pgssCalls: pgss?.calls ?? null, pgssMeanMs: pgss?.meanMs ?? null });
+      }
+      return results;
+    },
+    { applicationName: "indexdeck:probe", statementTimeoutMs: opts.statementTimeoutMs ?? 2000 },
+  );
 }
 
 async function probeOne(db: pg.ClientBase, w: Workload, samples: number, deadline: number, opts: ProbeOptions): Promise<LatencyResult> {
-  const base = { workload: w.name, samples: 0, errors: 0, p50Ms: null, p95Ms: null, p99Ms: null, maxMs: null, error: null, samplesWanted: samples, budgetCut: false };
+  const base = {
+    workload: w.name,
+    samples: 0,
+    errors: 0,
+    p50Ms: null,
+    p95Ms: null,
+    p99Ms: null,
+    maxMs: null,
+    error: null,
+    samplesWanted: samples,
+    budgetCut: false,
+  };
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
   let lastError: string | null = null;
   let errors = 0;
@@ -112,19 +127,47 @@ async function probeOne(db: pg.ClientBase, w: Workload, samples: number, deadlin
   }
   const ms = (p: number) => (histogram.totalCount ? histogram.getValueAtPercentile(p) / 1000 : null);
   const result = {
-    workload: w.name, samples: histogram.totalCount, errors, p50Ms: ms(50), p95Ms: ms(95), p99Ms: ms(99),
-    maxMs: histogram.totalCount ? histogram.maxValue / 1000 : null, error: lastError, samplesWanted: samples, budgetCut,
+    workload: w.name,
+    samples: histogram.totalCount,
+    errors,
+    p50Ms: ms(50),
+    p95Ms: ms(95),
+    p99Ms: ms(99),
+    maxMs: histogram.totalCount ? histogram.maxValue / 1000 : null,
+    error: lastError,
+    samplesWanted: samples,
+    budgetCut,
   };
   histogram.destroy();
   return result;
 }
 
-export async function saveProbe(db: Pick<pg.Pool, "query"> | pg.ClientBase, rolloutId: number, phase: "before" | "after", results: LatencyResult[]): Promise<void> {
+export async function saveProbe(
+  db: Pick<pg.Pool, "query"> | pg.ClientBase,
+  rolloutId: number,
+  phase: "before" | "after",
+  results: LatencyResult[],
+): Promise<void> {
   for (const r of results) {
     await db.query(
       `INSERT INTO latency_probe (rollout_id, phase, workload, samples, errors, p50_ms, p95_ms, p99_ms, max_ms, error, pgss_calls, pgss_mean_ms, samples_wanted, budget_cut)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [rolloutId, phase, r.workload, r.samples, r.errors, r.p50Ms, r.p95Ms, r.p99Ms, r.maxMs, r.error, r.pgssCalls ?? null, r.pgssMeanMs ?? null, r.samplesWanted, r.budgetCut],
+      [
+        rolloutId,
+        phase,
+        r.workload,
+        r.samples,
+        r.errors,
+        r.p50Ms,
+        r.p95Ms,
+        r.p99Ms,
+        r.maxMs,
+        r.error,
+        r.pgssCalls ?? null,
+        r.pgssMeanMs ?? null,
+        r.samplesWanted,
+        r.budgetCut,
+      ],
     );
   }
 }
@@ -163,7 +206,8 @@ export async function latencyComparison(db: Pick<pg.Pool, "query">, rolloutId: n
   return names.map((workload) => {
     const before = rows.find((r) => r.workload === workload && r.phase === "before") ?? null;
     const after = rows.find((r) => r.workload === workload && r.phase === "after") ?? null;
-    const changePercent = before?.p95Ms && after?.p95Ms !== null && after?.p95Ms !== undefined ? ((after.p95Ms - before.p95Ms) / before.p95Ms) * 100 : null;
+    const changePercent =
+      before?.p95Ms && after?.p95Ms !== null && after?.p95Ms !== undefined ? ((after.p95Ms - before.p95Ms) / before.p95Ms) * 100 : null;
     return { workload, before, after, changePercent };
   });
 }

@@ -9,10 +9,21 @@ describe.each(pgServers())("metrics on $name PostgreSQL", (server) => {
   it("reports rollouts by state and the progress of builds in flight in Prometheus text format", async () => {
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
     const targets = testTargets("postgres://x@127.0.0.1:1/x");
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "m.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i1 ON orders (id);\n"), targetId: "stage" }, DBA);
+    const r = await createRollout(
+      pool,
+      targets,
+      {
+        changesetId: await uploadChangeSet(pool, "m.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i1 ON orders (id);\n"),
+        targetId: "stage",
+      },
+      DBA,
+    );
     await pool.query("UPDATE rollout SET state = 'applying' WHERE id = $1", [r.id]);
     await pool.query("UPDATE rollout_task SET status = 'building' WHERE rollout_id = $1", [r.id]);
-    await pool.query("INSERT INTO rollout_event (rollout_id, kind, task_seq, data) VALUES ($1, 'progress', 0, '{\"index\": \"i1\", \"percent\": 12.5}'), ($1, 'progress', 0, '{\"index\": \"i1\", \"percent\": 40}')", [r.id]);
+    await pool.query(
+      'INSERT INTO rollout_event (rollout_id, kind, task_seq, data) VALUES ($1, \'progress\', 0, \'{"index": "i1", "percent": 12.5}\'), ($1, \'progress\', 0, \'{"index": "i1", "percent": 40}\')',
+      [r.id],
+    );
     const text = await metricsText(pool);
     expect(text).toContain('indexdeck_rollouts{state="applying",target="stage"} 1');
     expect(text).toContain(`indexdeck_build_percent{rollout="${r.id}",target="stage",index="i1"} 40`);
@@ -24,7 +35,9 @@ describe.each(pgServers())("metrics on $name PostgreSQL", (server) => {
 describe.each(pgServers())("collector metrics on $name PostgreSQL", (server) => {
   it("reports collector lag, failing targets and each index's latest scans per minute", async () => {
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
-    await pool.query("INSERT INTO collector_schedule (target_id, last_ok_at, last_error, last_error_at) VALUES ('a', now() - interval '90 seconds', NULL, NULL), ('b', now() - interval '1 hour', 'ECONNREFUSED', now())");
+    await pool.query(
+      "INSERT INTO collector_schedule (target_id, last_ok_at, last_error, last_error_at) VALUES ('a', now() - interval '90 seconds', NULL, NULL), ('b', now() - interval '1 hour', 'ECONNREFUSED', now())",
+    );
     const text = await metricsText(pool);
     expect(text).toMatch(/indexdeck_collector_lag_seconds\{target="a"\} (9\d|1\d\d)(\.\d+)?/);
     expect(text).toContain('indexdeck_collector_failing{target="a"} 0');

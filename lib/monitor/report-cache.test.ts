@@ -46,10 +46,13 @@ describe.each(pgServers())("the Indexes page's report cache on $name PostgreSQL"
   it("reads the usage rates once per interval per store, and the collector's next rates after it", async () => {
     const store = new pg.Pool({ connectionString: await freshDatabase(server, "store") });
     try {
-      const rate = (n: number) => store.query(
-        `INSERT INTO usage_rate (target_id, index_key, per_min_now, per_min_24h, per_min_7d, per_min_30d, computed_at)
+      const rate = (n: number) =>
+        store.query(
+          `INSERT INTO usage_rate (target_id, index_key, per_min_now, per_min_24h, per_min_7d, per_min_30d, computed_at)
          VALUES ('t', 'public.i', $1, $1, $1, $1, now())
-         ON CONFLICT (target_id, index_key) DO UPDATE SET per_min_now = $1`, [n]);
+         ON CONFLICT (target_id, index_key) DO UPDATE SET per_min_now = $1`,
+          [n],
+        );
       await rate(1);
       const first = recentUsageRates(store, "t", 60_000);
       expect(recentUsageRates(store, "t", 60_000)).toBe(first);

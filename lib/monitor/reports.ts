@@ -38,7 +38,15 @@ export function dropChangeSet(schema: string, name: string, kind: Finding["kind"
 }
 
 function finding(kind: Finding["kind"], r: IndexRow, reason: string): Finding {
-  return { kind, schema: r.schema, table: r.table, index: r.name, bytes: r.bytes, reason, dropChangeSet: dropChangeSet(r.schema, r.name, kind) };
+  return {
+    kind,
+    schema: r.schema,
+    table: r.table,
+    index: r.name,
+    bytes: r.bytes,
+    reason,
+    dropChangeSet: dropChangeSet(r.schema, r.name, kind),
+  };
 }
 
 const rank = (r: IndexRow) => (r.constraint ? 2 : 0) + (r.unique ? 1 : 0);
@@ -53,7 +61,9 @@ const isPrefix = (a: Array<string | null>, b: Array<string | null>) => a.length 
 export function indexReport(rows: IndexRow[], opts: ReportOptions): IndexReport {
   const minBytes = opts.minBytes ?? 1024 * 1024;
   const now = opts.now ?? new Date();
-  const since = opts.statsResetAt ? `since statistics were reset ${Math.round((now.getTime() - opts.statsResetAt.getTime()) / 3_600_000)} h ago (${opts.statsResetAt.toISOString()})` : "since the server started (statistics never reset)";
+  const since = opts.statsResetAt
+    ? `since statistics were reset ${Math.round((now.getTime() - opts.statsResetAt.getTime()) / 3_600_000)} h ago (${opts.statsResetAt.toISOString()})`
+    : "since the server started (statistics never reset)";
 
   const unused = rows
     .filter((r) => r.valid && r.scans === 0 && !r.constraint && !r.unique && r.bytes >= minBytes)
@@ -76,9 +86,17 @@ export function indexReport(rows: IndexRow[], opts: ReportOptions): IndexReport 
         if (a.columns.length === b.columns.length && isPrefix(a.columns, b.columns)) {
           // Of two identical indexes keep the one that backs a constraint, else the unique one, else the first by name.
           if (!keepsOver(b, a)) continue;
-          duplicate.push(finding("duplicate", a, `same columns (${a.columns.join(", ")}) as ${b.name}${b.constraint ? ` (backs constraint ${b.constraint})` : ""}`));
+          duplicate.push(
+            finding(
+              "duplicate",
+              a,
+              `same columns (${a.columns.join(", ")}) as ${b.name}${b.constraint ? ` (backs constraint ${b.constraint})` : ""}`,
+            ),
+          );
         } else if (a.columns.length < b.columns.length && isPrefix(a.columns, b.columns) && !a.unique && a.method === "btree") {
-          duplicate.push(finding("redundant", a, `its columns (${a.columns.join(", ")}) are a leading prefix of ${b.name} (${b.columns.join(", ")})`));
+          duplicate.push(
+            finding("redundant", a, `its columns (${a.columns.join(", ")}) are a leading prefix of ${b.name} (${b.columns.join(", ")})`),
+          );
         }
       }
     }
@@ -98,14 +116,21 @@ export function indexReport(rows: IndexRow[], opts: ReportOptions): IndexReport 
 }
 
 /** Reads a target's indexes (read-only, short timeout) and reports what could go. */
-export async function reportForTarget(target: TargetConfig | { id: string; url: string }, opts: { minBytes?: number } = {}): Promise<IndexReport & { indexes: IndexRow[] }> {
-  return withTargetClient(target, async (db) => {
-    await db.query("BEGIN READ ONLY");
-    try {
-      const [rows, reset] = [await indexInventory(db), await statsReset(db)];
-      return { ...indexReport(rows, { minBytes: opts.minBytes, statsResetAt: reset }), indexes: rows };
-    } finally {
-      await db.query("ROLLBACK");
-    }
-  }, { applicationName: "indexdeck:report", statementTimeoutMs: 15_000 });
+export async function reportForTarget(
+  target: TargetConfig | { id: string; url: string },
+  opts: { minBytes?: number } = {},
+): Promise<IndexReport & { indexes: IndexRow[] }> {
+  return withTargetClient(
+    target,
+    async (db) => {
+      await db.query("BEGIN READ ONLY");
+      try {
+        const [rows, reset] = [await indexInventory(db), await statsReset(db)];
+        return { ...indexReport(rows, { minBytes: opts.minBytes, statsResetAt: reset }), indexes: rows };
+      } finally {
+        await db.query("ROLLBACK");
+      }
+    },
+    { applicationName: "indexdeck:report", statementTimeoutMs: 15_000 },
+  );
 }

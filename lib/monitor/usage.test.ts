@@ -21,7 +21,13 @@ describe.each(pgServers())("usage series on $name PostgreSQL", (server) => {
       expect(s.tuplesFetchedPerMinute).toEqual([0, 2, 4, 3, 8]);
       expect(s.resets).toEqual([base + 2 * hour]);
       expect(s.gaps).toEqual([base + 3 * hour]);
-      expect(await usageSeries(store, "s", "public.other", "30d")).toEqual({ t: [], scansPerMinute: [], tuplesFetchedPerMinute: [], resets: [], gaps: [] });
+      expect(await usageSeries(store, "s", "public.other", "30d")).toEqual({
+        t: [],
+        scansPerMinute: [],
+        tuplesFetchedPerMinute: [],
+        resets: [],
+        gaps: [],
+      });
     } finally {
       await store.end();
     }

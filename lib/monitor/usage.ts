@@ -1,7 +1,11 @@
 import type pg from "pg";
 import { z } from "zod";
 
-export const RANGES = { "24h": { hours: 24, resolution: "5m" }, "7d": { hours: 168, resolution: "1h" }, "30d": { hours: 720, resolution: "1h" } } as const;
+export const RANGES = {
+  "24h": { hours: 24, resolution: "5m" },
+  "7d": { hours: 168, resolution: "1h" },
+  "30d": { hours: 720, resolution: "1h" },
+} as const;
 export const UsageQuery = z.object({
   target: z.string().min(1).max(63),
   index: z.string().regex(/^[^.\s]{1,63}\.[^\s]{1,63}$/, "schema.index"),
@@ -38,7 +42,12 @@ const perMinute = (count: number, seconds: number) => Math.round((count / Math.m
  * The rows come back as stored and the rates are worked out here: rounding 1,440 numerics and
  * extracting 720 epochs took the server longer than finding the rows.
  */
-export async function usageSeries(db: Pick<pg.Pool, "query">, targetId: string, indexKey: string, range: keyof typeof RANGES): Promise<UsageSeries> {
+export async function usageSeries(
+  db: Pick<pg.Pool, "query">,
+  targetId: string,
+  indexKey: string,
+  range: keyof typeof RANGES,
+): Promise<UsageSeries> {
   const { hours, resolution } = RANGES[range];
   const { rows } = await db.query<[number, number, number, number, boolean]>({
     name: "usage-series",
@@ -62,7 +71,12 @@ export async function usageSeries(db: Pick<pg.Pool, "query">, targetId: string, 
 }
 
 /** When rollouts that built or dropped this index started applying, were verified or rolled back. */
-export async function rolloutMarkers(db: Pick<pg.Pool, "query">, targetId: string, indexName: string, hours: number): Promise<RolloutMarker[]> {
+export async function rolloutMarkers(
+  db: Pick<pg.Pool, "query">,
+  targetId: string,
+  indexName: string,
+  hours: number,
+): Promise<RolloutMarker[]> {
   const { rows } = await db.query<RolloutMarker>({
     name: "usage-rollout-markers",
     text: `SELECT

@@ -4,7 +4,15 @@ import { freshDatabase, pgServers } from "../testing/db";
 import { createRollout, getRollout, transition } from "../rollout/rollouts";
 import { DBA, uploadChangeSet } from "../rollout/testing";
 import { decideRollout } from "../rollout/approvals";
-import { buildRolloutReport, md, reportMarkdown, ReportError, ROLLOUT_AUDIT_ROWS_SQL, SharedReports, visibleRollout } from "./rollout-report";
+import {
+  buildRolloutReport,
+  md,
+  reportMarkdown,
+  ReportError,
+  ROLLOUT_AUDIT_ROWS_SQL,
+  SharedReports,
+  visibleRollout,
+} from "./rollout-report";
 import { parseTargetsFile } from "../targets/config";
 import { appendAudit } from "../audit/log";
 import { withTransaction } from "../store/pool";
@@ -20,9 +28,24 @@ describe("Markdown escaping", () => {
 describe.each(pgServers())("rollout report on $name PostgreSQL", (server) => {
   it("reports an unfinished rollout with what is missing, and escapes user comments", async () => {
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
-    const targets = parseTargetsFile(JSON.stringify({ targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 1 } }] }), "t.json");
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "rep.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" }, { ...DBA, email: "sre", role: "sre" });
-    await decideRollout(pool, targets, r.id, DBA, { decision: "reject", comment: "<img src=x onerror=alert(1)> | nope", changesetSha256: r.changesetSha256, targetId: "s" });
+    const targets = parseTargetsFile(
+      JSON.stringify({
+        targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 1 } }],
+      }),
+      "t.json",
+    );
+    const r = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "rep.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" },
+      { ...DBA, email: "sre", role: "sre" },
+    );
+    await decideRollout(pool, targets, r.id, DBA, {
+      decision: "reject",
+      comment: "<img src=x onerror=alert(1)> | nope",
+      changesetSha256: r.changesetSha256,
+      targetId: "s",
+    });
     const text = reportMarkdown(await buildRolloutReport(pool, r.id, "manager"));
     expect(text).toContain("## Pre-check\n\nNot run.");
     expect(text).toContain("- **Lint:** 0 errors, 2 warnings (require-lock-timeout, require-statement-timeout)");
@@ -41,17 +64,54 @@ describe.each(pgServers())("who reads what in the rollout report on $name Postgr
   // gives them to managers (and dba/sre/admin), not to engineers.
   it("shows the audit trail, overrides and sign-off notes to a manager and none of them to an engineer", async () => {
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
-    const targets = parseTargetsFile(JSON.stringify({ targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }] }), "t.json");
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "gov.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" }, DBA);
-    await withTransaction(pool, (tx) => appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.window.override", targetId: "s", rolloutId: r.id, details: { reason: "override-reason-7f3a" } }));
+    const targets = parseTargetsFile(
+      JSON.stringify({
+        targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }],
+      }),
+      "t.json",
+    );
+    const r = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "gov.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" },
+      DBA,
+    );
+    await withTransaction(pool, (tx) =>
+      appendAudit(tx, {
+        actor: "dba",
+        role: "dba",
+        action: "rollout.window.override",
+        targetId: "s",
+        rolloutId: r.id,
+        details: { reason: "override-reason-7f3a" },
+      }),
+    );
     // The pre-check as lib/rollout/precheck.ts records an override: a warn naming who and why.
-    await withTransaction(pool, (tx) => transition(tx, r.id, [r.state], "prechecked", { precheck: { at: new Date().toISOString(), ok: true, checks: [
-      { id: "maintenance-window", title: "Maintenance window", status: "warn", summary: "outside the maintenance window; overridden by dba: override-reason-7f3a" },
-      { id: "backup", title: "Backup", status: "pass", summary: "attested backup id snap-1" },
-    ] } }));
+    await withTransaction(pool, (tx) =>
+      transition(tx, r.id, [r.state], "prechecked", {
+        precheck: {
+          at: new Date().toISOString(),
+          ok: true,
+          checks: [
+            {
+              id: "maintenance-window",
+              title: "Maintenance window",
+              status: "warn",
+              summary: "outside the maintenance window; overridden by dba: override-reason-7f3a",
+            },
+            { id: "backup", title: "Backup", status: "pass", summary: "attested backup id snap-1" },
+          ],
+        },
+      }),
+    );
     // Verified as the engine would leave it, so that a real sign-off can be recorded.
     await pool.query("UPDATE rollout SET state = 'verified' WHERE id = $1", [r.id]);
-    await signOff(pool, r.id, DBA, { decision: "signed_off", notes: "signoff-notes-91c2", attested: [], changesetSha256: r.changesetSha256 });
+    await signOff(pool, r.id, DBA, {
+      decision: "signed_off",
+      notes: "signoff-notes-91c2",
+      attested: [],
+      changesetSha256: r.changesetSha256,
+    });
 
     const manager = reportMarkdown(await buildRolloutReport(pool, r.id, "manager"));
     expect(manager).toContain("override-reason-7f3a");
@@ -68,7 +128,9 @@ describe.each(pgServers())("who reads what in the rollout report on $name Postgr
     expect(engineer).not.toMatch(/[0-9a-f]{64}`? \|/);
     expect(engineer).not.toContain("rollout.window.override");
     expect(engineer).toContain("**signed off** by dba (dba)");
-    expect(engineer).toContain("| Maintenance window | warn | overridden or waived in writing; Not shown: role engineer may not read the audit log (audit:read). |");
+    expect(engineer).toContain(
+      "| Maintenance window | warn | overridden or waived in writing; Not shown: role engineer may not read the audit log (audit:read). |",
+    );
     expect(engineer).toContain("| Backup | pass | attested backup id snap-1 |");
     // The rollout's own page shows the same pre-check.
     const stored = (await getRollout(pool, r.id))!;
@@ -85,16 +147,30 @@ describe.each(pgServers())("the report's chain verdict on $name PostgreSQL", (se
   // one whole run a minute per app server, and says how old that run is.
   it("shares one whole-chain run between reports, says when it ran, and still counts rows written since", async () => {
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
-    const targets = parseTargetsFile(JSON.stringify({ targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }] }), "t.json");
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "chain.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" }, DBA);
+    const targets = parseTargetsFile(
+      JSON.stringify({
+        targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }],
+      }),
+      "t.json",
+    );
+    const r = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "chain.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" },
+      DBA,
+    );
     const first = await buildRolloutReport(pool, r.id, "manager");
-    await withTransaction(pool, (tx) => appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.note", rolloutId: r.id, details: {} }));
+    await withTransaction(pool, (tx) =>
+      appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.note", rolloutId: r.id, details: {} }),
+    );
     const second = await buildRolloutReport(pool, r.id, "manager");
     expect(first.governance!.chain.wholeChainAt).toBeInstanceOf(Date);
     expect(second.governance!.chain.wholeChainAt).toEqual(first.governance!.chain.wholeChainAt);
     expect(second.governance!.chain).toMatchObject({ ok: true, rows: first.governance!.chain.rows + 1, firstBadId: null });
     const text = reportMarkdown(second);
-    expect(text).toContain(`Chain verdict at export: **intact (${second.governance!.chain.rows} rows)**; the whole chain was last recomputed at `);
+    expect(text).toContain(
+      `Chain verdict at export: **intact (${second.governance!.chain.rows} rows)**; the whole chain was last recomputed at `,
+    );
     await pool.end();
   });
 });
@@ -104,10 +180,17 @@ describe.each(pgServers())("the report's audit trail on $name PostgreSQL", (serv
   it("reads a rollout's audit rows through an index, not by scanning the whole log", async () => {
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
     await withTransaction(pool, async (tx) => {
-      for (let i = 0; i < 3000; i++) await appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.approve", rolloutId: null, details: { i } });
+      for (let i = 0; i < 3000; i++)
+        await appendAudit(tx, { actor: "dba", role: "dba", action: "rollout.approve", rolloutId: null, details: { i } });
     });
     await pool.query("ANALYZE audit_log");
-    const { rows: [{ "QUERY PLAN": [plan] }] } = await pool.query(`EXPLAIN (FORMAT JSON) ${ROLLOUT_AUDIT_ROWS_SQL}`, [42]);
+    const {
+      rows: [
+        {
+          "QUERY PLAN": [plan],
+        },
+      ],
+    } = await pool.query(`EXPLAIN (FORMAT JSON) ${ROLLOUT_AUDIT_ROWS_SQL}`, [42]);
     expect(JSON.stringify(plan)).toContain('"Index Name":"audit_log_rollout"');
     expect(JSON.stringify(plan)).not.toContain('"Node Type":"Seq Scan"');
     await pool.end();
@@ -119,8 +202,18 @@ describe.each(pgServers())("reports asked for at once on $name PostgreSQL", (ser
   // and built again for whoever asks after `maxAgeMs`, or with another role.
   it("builds one report for concurrent askers of the same rollout and role, and a fresh one afterwards", async () => {
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
-    const targets = parseTargetsFile(JSON.stringify({ targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }] }), "t.json");
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "shared.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" }, DBA);
+    const targets = parseTargetsFile(
+      JSON.stringify({
+        targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }],
+      }),
+      "t.json",
+    );
+    const r = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "shared.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" },
+      DBA,
+    );
     const shared = new SharedReports(200);
     const burst = await Promise.all(Array.from({ length: 20 }, () => shared.get(pool, r.id, "manager")));
     expect(new Set(burst).size).toBe(1);

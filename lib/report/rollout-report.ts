@@ -44,13 +44,16 @@ const OVERRIDABLE_CHECKS = new Set(["maintenance-window", "promotion"]);
 // Sign-off checklist items whose evidence quotes a pre-check's summary (lib/rollout/signoff.ts hints).
 const QUOTES_CHECK: Record<string, string> = { "off-peak": "maintenance-window" };
 
-const overridden = (rollout: Rollout) => new Set((rollout.precheck?.checks ?? []).filter((c) => OVERRIDABLE_CHECKS.has(c.id) && c.status === "warn").map((c) => c.id));
+const overridden = (rollout: Rollout) =>
+  new Set((rollout.precheck?.checks ?? []).filter((c) => OVERRIDABLE_CHECKS.has(c.id) && c.status === "warn").map((c) => c.id));
 
 /** The rollout as a reader without GOVERNANCE_READ sees it: overridden checks say so, not who or why. */
 function withoutOverrideReasons(rollout: Rollout, reader: Role): Rollout {
   if (!rollout.precheck) return rollout;
   const hidden = overridden(rollout);
-  const checks = rollout.precheck.checks.map((c) => (hidden.has(c.id) ? { ...c, summary: `overridden or waived in writing; ${governanceWithheld(reader)}`, evidence: undefined } : c));
+  const checks = rollout.precheck.checks.map((c) =>
+    hidden.has(c.id) ? { ...c, summary: `overridden or waived in writing; ${governanceWithheld(reader)}`, evidence: undefined } : c,
+  );
   return { ...rollout, precheck: { ...rollout.precheck, checks } };
 }
 
@@ -62,7 +65,9 @@ export function visibleRollout(rollout: Rollout, reader: Role): Rollout {
 /** A sign-off as a reader without GOVERNANCE_READ sees it: no notes, no audit hash, no override quoted in its checklist. */
 function withoutGovernance(signoff: Signoff, rollout: Rollout, reader: Role): ReportSignoff {
   const hidden = overridden(rollout);
-  const checklist = signoff.checklist.map((item) => (hidden.has(QUOTES_CHECK[item.id]) ? { ...item, evidence: governanceWithheld(reader) } : item));
+  const checklist = signoff.checklist.map((item) =>
+    hidden.has(QUOTES_CHECK[item.id]) ? { ...item, evidence: governanceWithheld(reader) } : item,
+  );
   return { ...signoff, checklist, notes: null, auditHash: null };
 }
 
@@ -75,8 +80,12 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
   if (!rollout) throw new ReportError(`there is no rollout ${rolloutId}`);
   const governed = can(reader, GOVERNANCE_READ);
   const [tasks, approvals, latency, signoffs, events, governance] = await Promise.all([
-    rolloutTasks(db, rolloutId), listApprovals(db, rolloutId), latencyComparison(db, rolloutId), listSignoffs(db, { rolloutId }),
-    eventsAfter(db, rolloutId, 0, 100_000), governed ? governanceRecords(db, rolloutId) : null,
+    rolloutTasks(db, rolloutId),
+    listApprovals(db, rolloutId),
+    latencyComparison(db, rolloutId),
+    listSignoffs(db, { rolloutId }),
+    eventsAfter(db, rolloutId, 0, 100_000),
+    governed ? governanceRecords(db, rolloutId) : null,
   ]);
   const lint = await lintCache.lint({ file: rollout.changesetName, text: rollout.changesetSql });
   return {
@@ -122,9 +131,15 @@ export class SharedReports {
     const hit = this.entries.get(key);
     if (hit && hit.db === db && (hit.done === null || Date.now() - hit.done < this.maxAgeMs)) return hit.report;
     this.builds++;
-    const entry: { db: object; report: Promise<RolloutReport>; done: number | null } = { db, report: buildRolloutReport(db, rolloutId, reader), done: null };
+    const entry: { db: object; report: Promise<RolloutReport>; done: number | null } = {
+      db,
+      report: buildRolloutReport(db, rolloutId, reader),
+      done: null,
+    };
     this.entries.set(key, entry);
-    const forget = () => { if (this.entries.get(key) === entry) this.entries.delete(key); };
+    const forget = () => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    };
     entry.report.then(
       () => {
         entry.done = Date.now();
@@ -151,15 +166,23 @@ export const ROLLOUT_AUDIT_ROWS_SQL = `
    WHERE rollout_id = $1
    ORDER BY id`;
 
-async function governanceRecords(db: Pick<pg.Pool, "query" | "connect">, rolloutId: number): Promise<NonNullable<RolloutReport["governance"]>> {
+async function governanceRecords(
+  db: Pick<pg.Pool, "query" | "connect">,
+  rolloutId: number,
+): Promise<NonNullable<RolloutReport["governance"]>> {
   // Never a whole verify per report: that made each request cost the whole chain (50 concurrent reports,
   // 50 whole runs). The shared verdict recomputes it at most once a minute per app server.
   const [chain, { rows: auditRows }] = await Promise.all([
     recentVerdict(db),
-    db.query<{ id: number; action: string; actor: string | null; at: Date; hash: string; details: { reason?: string } }>(ROLLOUT_AUDIT_ROWS_SQL, [rolloutId]),
+    db.query<{ id: number; action: string; actor: string | null; at: Date; hash: string; details: { reason?: string } }>(
+      ROLLOUT_AUDIT_ROWS_SQL,
+      [rolloutId],
+    ),
   ]);
   return {
-    overrides: auditRows.filter((r) => r.action === "rollout.window.override" || r.action === "rollout.promotion.waive").map((r) => ({ action: r.action, actor: r.actor ?? "", reason: r.details.reason ?? "", hash: r.hash })),
+    overrides: auditRows
+      .filter((r) => r.action === "rollout.window.override" || r.action === "rollout.promotion.waive")
+      .map((r) => ({ action: r.action, actor: r.actor ?? "", reason: r.details.reason ?? "", hash: r.hash })),
     auditRows: auditRows.map(({ id, action, actor, at, hash }) => ({ id, action, actor, at, hash })),
     chain: { ok: chain.ok, rows: chain.rows, firstBadId: chain.firstBadId, wholeChainAt: chain.wholeChainAt },
   };
@@ -177,7 +200,9 @@ export function governanceWithheld(reader: Role): string {
 
 /** Markdown-safe text: user input never becomes markup, links or HTML in the report. */
 export function md(text: string | null | undefined): string {
-  return (text ?? "").replace(/[\\`*_[\]|<>&]/g, (c) => (c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "&" ? "&amp;" : `\\${c}`)).replace(/\r?\n/g, " ");
+  return (text ?? "")
+    .replace(/[\\`*_[\]|<>&]/g, (c) => (c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "&" ? "&amp;" : `\\${c}`))
+    .replace(/\r?\n/g, " ");
 }
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
@@ -199,12 +224,25 @@ export function reportMarkdown(r: RolloutReport): string {
   out.push("", "## Change set", "", "```sql", rollout.changesetSql.replace(/```/g, "`\u200b``").trimEnd(), "```", "");
   out.push("## Pre-check", "");
   if (rollout.precheck) {
-    out.push(`Run ${md(rollout.precheck.at)}: **${rollout.precheck.ok ? "passed" : "failed"}**`, "", "| Check | Result | Evidence |", "|---|---|---|");
+    out.push(
+      `Run ${md(rollout.precheck.at)}: **${rollout.precheck.ok ? "passed" : "failed"}**`,
+      "",
+      "| Check | Result | Evidence |",
+      "|---|---|---|",
+    );
     for (const c of rollout.precheck.checks) out.push(`| ${md(c.title)} | ${c.status} | ${md(c.summary)} |`);
   } else out.push("Not run.");
-  out.push("", "## Statements", "", "| # | Statement | Status | Duration | Retries | Phases seen | Size |", "|---|---|---|---|---|---|---|");
+  out.push(
+    "",
+    "## Statements",
+    "",
+    "| # | Statement | Status | Duration | Retries | Phases seen | Size |",
+    "|---|---|---|---|---|---|---|",
+  );
   for (const t of r.tasks) {
-    out.push(`| ${t.seq + 1} | ${md(t.indexName ?? t.statement.slice(0, 60))} | ${t.status}${t.error ? ` (${md(t.error)})` : ""} | ${t.durationSeconds === null ? "—" : `${t.durationSeconds.toFixed(1)} s`} | ${t.retries} | ${md(t.phases.join(", ")) || "—"} | ${t.bytes === null ? "—" : `${(t.bytes / 2 ** 20).toFixed(1)} MiB`} |`);
+    out.push(
+      `| ${t.seq + 1} | ${md(t.indexName ?? t.statement.slice(0, 60))} | ${t.status}${t.error ? ` (${md(t.error)})` : ""} | ${t.durationSeconds === null ? "—" : `${t.durationSeconds.toFixed(1)} s`} | ${t.retries} | ${md(t.phases.join(", ")) || "—"} | ${t.bytes === null ? "—" : `${(t.bytes / 2 ** 20).toFixed(1)} MiB`} |`,
+    );
   }
   out.push("", "## Verify", "");
   if (rollout.verify) {
@@ -214,14 +252,20 @@ export function reportMarkdown(r: RolloutReport): string {
   out.push("", "## p95 before / after (measured)", "");
   if (r.latency.length) {
     out.push("| Query pattern | p95 before | p95 after | Change | Samples (before / after) |", "|---|---|---|---|---|");
-    for (const l of r.latency) out.push(`| ${md(l.workload)} | ${ms(l.before?.p95Ms)} | ${ms(l.after?.p95Ms)} | ${l.changePercent === null ? "not measured" : `${l.changePercent > 0 ? "+" : ""}${l.changePercent.toFixed(1)}%`} | ${sampleNote(l.before)} / ${sampleNote(l.after)} |`);
+    for (const l of r.latency)
+      out.push(
+        `| ${md(l.workload)} | ${ms(l.before?.p95Ms)} | ${ms(l.after?.p95Ms)} | ${l.changePercent === null ? "not measured" : `${l.changePercent > 0 ? "+" : ""}${l.changePercent.toFixed(1)}%`} | ${sampleNote(l.before)} / ${sampleNote(l.after)} |`,
+      );
   } else out.push("Not measured.");
   out.push("", "## Approvals", "");
-  if (r.approvals.length) for (const a of r.approvals) out.push(`- ${md(a.approver)} (${a.approverRole}) **${a.decision}** on ${formatWhen(a.createdAt)}: ${md(a.comment)}`);
+  if (r.approvals.length)
+    for (const a of r.approvals)
+      out.push(`- ${md(a.approver)} (${a.approverRole}) **${a.decision}** on ${formatWhen(a.createdAt)}: ${md(a.comment)}`);
   else out.push(rollout.approvalsRequired ? "None recorded." : "The target's policy needs no approval.");
   out.push("", "## Overrides", "");
   if (!r.governance) out.push(governanceWithheld(r.reader));
-  else if (r.governance.overrides.length) for (const o of r.governance.overrides) out.push(`- ${o.action} by ${md(o.actor)}: ${md(o.reason)} (audit \`${o.hash}\`)`);
+  else if (r.governance.overrides.length)
+    for (const o of r.governance.overrides) out.push(`- ${o.action} by ${md(o.actor)}: ${md(o.reason)} (audit \`${o.hash}\`)`);
   else out.push("None.");
   out.push("", "## Sign-off", "");
   if (r.signoffs.length) {
@@ -229,7 +273,10 @@ export function reportMarkdown(r: RolloutReport): string {
       const notes = s.notes === null ? governanceWithheld(r.reader) : `Notes: ${md(s.notes) || "—"}. Audit \`${s.auditHash}\``;
       out.push(`**${s.decision.replace(/_/g, " ")}** by ${md(s.signedBy)} (${s.signedByRole}) on ${formatWhen(s.createdAt)}. ${notes}`, "");
       out.push("| Section | Item | Status | Evidence |", "|---|---|---|---|");
-      for (const c of s.checklist) out.push(`| ${c.section} | ${md(c.label)} | ${c.ok === true ? "yes" : c.ok === false ? "no" : "not measured"} | ${md(c.evidence)} |`);
+      for (const c of s.checklist)
+        out.push(
+          `| ${c.section} | ${md(c.label)} | ${c.ok === true ? "yes" : c.ok === false ? "no" : "not measured"} | ${md(c.evidence)} |`,
+        );
       out.push("");
     }
   } else out.push("Not signed off.", "");
@@ -237,7 +284,12 @@ export function reportMarkdown(r: RolloutReport): string {
   if (!r.governance) out.push(governanceWithheld(r.reader));
   else {
     const { chain } = r.governance;
-    out.push(`Chain verdict at export: **${chain.ok ? `intact (${chain.rows} rows)` : `BROKEN at row ${chain.firstBadId}`}**; ${chainAge(chain.wholeChainAt)}`, "", "| # | When | Who | Action | Hash |", "|---|---|---|---|---|");
+    out.push(
+      `Chain verdict at export: **${chain.ok ? `intact (${chain.rows} rows)` : `BROKEN at row ${chain.firstBadId}`}**; ${chainAge(chain.wholeChainAt)}`,
+      "",
+      "| # | When | Who | Action | Hash |",
+      "|---|---|---|---|---|",
+    );
     for (const a of r.governance.auditRows) out.push(`| ${a.id} | ${formatWhen(a.at)} | ${md(a.actor)} | ${a.action} | \`${a.hash}\` |`);
   }
   return `${out.join("\n")}\n`;

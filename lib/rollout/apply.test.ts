@@ -20,7 +20,13 @@ async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: 
 describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
   let url: string;
   const opts = (extra: Partial<ApplyOptions> = {}): ApplyOptions => ({
-    url, applicationName: `indexdeck:test-${Math.random().toString(36).slice(2, 8)}`, targetKey: url, pollIntervalMs: 100, backoffMs: 50, lockRetries: 3, ...extra,
+    url,
+    applicationName: `indexdeck:test-${Math.random().toString(36).slice(2, 8)}`,
+    targetKey: url,
+    pollIntervalMs: 100,
+    backoffMs: 50,
+    lockRetries: 3,
+    ...extra,
   });
 
   async function admin(): Promise<pg.Client> {
@@ -47,7 +53,9 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
     const client = await admin();
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
     await client.query("SELECT 1");
-    const { rows: [{ pid }] } = await client.query("SELECT pg_backend_pid() AS pid");
+    const {
+      rows: [{ pid }],
+    } = await client.query("SELECT pg_backend_pid() AS pid");
     return { client, pid };
   }
 
@@ -62,7 +70,11 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
   });
 
   it("builds each index concurrently with live progress, then skips them on a re-run", async () => {
-    const tasks = await planChangeSet("ok.sql", "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_k ON t (k);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_v ON t (v);\n", "production");
+    const tasks = await planChangeSet(
+      "ok.sql",
+      "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_k ON t (k);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_v ON t (v);\n",
+      "production",
+    );
     const sink = new MemorySink();
     expect(await applyTasks(tasks, sink, opts())).toEqual({ ok: true });
     expect(sink.tasks.get(1)).toMatchObject({ status: "done", createdByRollout: true });
@@ -80,13 +92,21 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
     const holder = await admin();
     await holder.query("BEGIN");
     await holder.query("LOCK TABLE t IN ACCESS EXCLUSIVE MODE");
-    const { rows: [{ pid: holderPid }] } = await holder.query("SELECT pg_backend_pid() AS pid");
+    const {
+      rows: [{ pid: holderPid }],
+    } = await holder.query("SELECT pg_backend_pid() AS pid");
     try {
-      const tasks = await planChangeSet("lock.sql", "SET lock_timeout = '300ms';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_lock ON t (id);\n", "production");
+      const tasks = await planChangeSet(
+        "lock.sql",
+        "SET lock_timeout = '300ms';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_lock ON t (id);\n",
+        "production",
+      );
       const sink = new MemorySink();
       const r = await applyTasks(tasks, sink, opts({ pollIntervalMs: 50 }));
       expect(r.ok).toBe(false);
-      expect(r.error).toMatch(new RegExp(`could not get the lock after 3 attempts \\(lock_timeout\\); held by pid ${holderPid} \\(test-other-session`));
+      expect(r.error).toMatch(
+        new RegExp(`could not get the lock after 3 attempts \\(lock_timeout\\); held by pid ${holderPid} \\(test-other-session`),
+      );
       expect(sink.tasks.get(1)?.statuses).toContain("waiting_for_lock");
       expect(sink.tasks.get(1)).toMatchObject({ status: "failed", attempts: 3 });
       expect(sink.kinds().filter((k) => k === "lock_timeout")).toHaveLength(3);
@@ -100,11 +120,19 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
 
   it("names the session whose old snapshot stalls the build within seconds, never kills it, and finishes when it ends", async () => {
     const blocker = await snapshotHolder();
-    const tasks = await planChangeSet("snap.sql", "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_snap ON t (k, id);\n", "production");
+    const tasks = await planChangeSet(
+      "snap.sql",
+      "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_snap ON t (k, id);\n",
+      "production",
+    );
     const sink = new MemorySink();
     const started = Date.now();
     const run = applyTasks(tasks, sink, opts());
-    const named = await until(() => sink.events.find((e) => e.kind === "progress" && (e.data.blockers as Array<{ pid: number }>).some((b) => b.pid === blocker.pid)), "the blocker to be named");
+    const named = await until(
+      () =>
+        sink.events.find((e) => e.kind === "progress" && (e.data.blockers as Array<{ pid: number }>).some((b) => b.pid === blocker.pid)),
+      "the blocker to be named",
+    );
     expect(named.at - started).toBeLessThan(5000);
     expect(String(named.data.phase)).toMatch(/^waiting for/);
     await sleep(300);
@@ -118,7 +146,11 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
   it("drops the INVALID index a statement_timeout leaves and fails with the reason and advice", async () => {
     const blocker = await snapshotHolder();
     try {
-      const tasks = await planChangeSet("st.sql", "SET lock_timeout = '60s';\nSET statement_timeout = '1s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_st ON t (v, k);\n", "production");
+      const tasks = await planChangeSet(
+        "st.sql",
+        "SET lock_timeout = '60s';\nSET statement_timeout = '1s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_st ON t (v, k);\n",
+        "production",
+      );
       const sink = new MemorySink();
       const r = await applyTasks(tasks, sink, opts());
       expect(r.ok).toBe(false);
@@ -145,10 +177,17 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
   it("cancels only its own backend on request, then cleans up", async () => {
     const blocker = await snapshotHolder();
     try {
-      const tasks = await planChangeSet("c.sql", "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_cancel ON t (id, k);\n", "production");
+      const tasks = await planChangeSet(
+        "c.sql",
+        "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_cancel ON t (id, k);\n",
+        "production",
+      );
       const sink = new MemorySink();
       const run = applyTasks(tasks, sink, opts());
-      await until(() => sink.events.some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for")), "the build to wait");
+      await until(
+        () => sink.events.some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for")),
+        "the build to wait",
+      );
       sink.cancel = true;
       const r = await run;
       expect(r).toMatchObject({ ok: false, cancelled: true });
@@ -164,11 +203,17 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
   it("lets exactly one apply run per target; the second is refused naming the first", async () => {
     const blocker = await snapshotHolder();
     const first = new MemorySink();
-    const tasks = await planChangeSet("one.sql", "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_one ON t (v);\n", "production");
+    const tasks = await planChangeSet(
+      "one.sql",
+      "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_one ON t (v);\n",
+      "production",
+    );
     const run = applyTasks(tasks, first, opts({ applicationName: "indexdeck:first" }));
     await until(() => first.kinds().includes("session"), "the first apply to start");
     await expect(applyTasks(tasks, new MemorySink(), opts())).rejects.toThrow(TargetBusyError);
-    await expect(applyTasks(tasks, new MemorySink(), opts())).rejects.toThrow(/another apply is running on target .* \(pid \d+, indexdeck:first\)/);
+    await expect(applyTasks(tasks, new MemorySink(), opts())).rejects.toThrow(
+      /another apply is running on target .* \(pid \d+, indexdeck:first\)/,
+    );
     await blocker.client.query("COMMIT");
     await blocker.client.end();
     expect(await run).toEqual({ ok: true });
@@ -184,7 +229,10 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
       const sink = new MemorySink();
       const run = applyTasks(tasks, sink, opts());
       const session = await until(() => sink.events.find((e) => e.kind === "session"), "the session");
-      await until(() => sink.events.some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for")), "the build to wait");
+      await until(
+        () => sink.events.some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for")),
+        "the build to wait",
+      );
       await blocker.client.query("SELECT pg_terminate_backend($1)", [session.data.pid]);
       const r = await run;
       expect(r.ok).toBe(false);
@@ -199,11 +247,17 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
 
 describe("plan", () => {
   it("refuses a blocking index statement on production even when lint was ignored", async () => {
-    await expect(planChangeSet("p.sql", "-- indexdeck-ignore require-concurrent-index-creation\nCREATE INDEX i ON t (x);\n", "production")).rejects.toThrow(PlanError);
-    await expect(planChangeSet("p.sql", "DROP INDEX i;\n", "production")).rejects.toThrow(/drop index without CONCURRENTLY is refused on a production target/);
+    await expect(
+      planChangeSet("p.sql", "-- indexdeck-ignore require-concurrent-index-creation\nCREATE INDEX i ON t (x);\n", "production"),
+    ).rejects.toThrow(PlanError);
+    await expect(planChangeSet("p.sql", "DROP INDEX i;\n", "production")).rejects.toThrow(
+      /drop index without CONCURRENTLY is refused on a production target/,
+    );
     expect(await planChangeSet("p.sql", "CREATE INDEX i ON t (x);\n", "staging")).toHaveLength(1);
   });
   it("refuses anything that is not an index statement", async () => {
-    await expect(planChangeSet("p.sql", "ALTER TABLE t ADD c int;\n", "staging")).rejects.toThrow("p.sql:1:1: non-index-statement: ALTER TABLE statement does not belong in an index change set");
+    await expect(planChangeSet("p.sql", "ALTER TABLE t ADD c int;\n", "staging")).rejects.toThrow(
+      "p.sql:1:1: non-index-statement: ALTER TABLE statement does not belong in an index change set",
+    );
   });
 });

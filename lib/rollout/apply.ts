@@ -8,7 +8,8 @@ import type { PlannedTask } from "./plan";
 import { overallPercent, taskStatusFor } from "./progress";
 import { openApplySession, runStatement, SessionPinError, withApplySession } from "./session";
 
-export type TaskStatus = "pending" | "waiting_for_lock" | "building" | "validating" | "done" | "skipped_exists" | "failed" | "invalid_cleaned";
+export type TaskStatus =
+  "pending" | "waiting_for_lock" | "building" | "validating" | "done" | "skipped_exists" | "failed" | "invalid_cleaned";
 
 export interface TaskPatch {
   status?: TaskStatus;
@@ -76,17 +77,28 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
   try {
     ({ client: session, evidence } = await openApplySession(opts));
   } catch (err) {
-    if (err instanceof SessionPinError) return { ok: false, error: err.message, advice: "Remove the setting from the connection URL's options, then run apply again." };
-    return { ok: false, error: `cannot connect to the target: ${withoutSecrets(err as Error, opts.url).message}`, advice: "Check that the target is up and reachable, then run apply again." };
+    if (err instanceof SessionPinError)
+      return { ok: false, error: err.message, advice: "Remove the setting from the connection URL's options, then run apply again." };
+    return {
+      ok: false,
+      error: `cannot connect to the target: ${withoutSecrets(err as Error, opts.url).message}`,
+      advice: "Check that the target is up and reachable, then run apply again.",
+    };
   }
   try {
     // One apply per target database, whoever starts it: web servers, workers and the CLI alike.
-    const { rows: [lock] } = await session.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, 0) AS ok", [LOCK_CLASS]);
+    const {
+      rows: [lock],
+    } = await session.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, 0) AS ok", [LOCK_CLASS]);
     if (!lock.ok) {
       const holder = await lockHolder(session);
-      throw new TargetBusyError(`another apply is running on target ${opts.targetKey}${holder ? ` (pid ${holder.pid}, ${holder.application})` : ""}; only one runs per target at a time`);
+      throw new TargetBusyError(
+        `another apply is running on target ${opts.targetKey}${holder ? ` (pid ${holder.pid}, ${holder.application})` : ""}; only one runs per target at a time`,
+      );
     }
-    const { rows: [{ pid }] } = await session.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    const {
+      rows: [{ pid }],
+    } = await session.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
     await sink.event("session", { pid, applicationName: opts.applicationName, ...evidence });
     for (const task of tasks) {
       if (opts.skip?.has(task.seq)) continue;
@@ -132,7 +144,11 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
       return { ok: true };
     }
     if (before.exists && !before.valid) {
-      await sink.event("invalid_found", { index: task.indexName, reason: "an INVALID index with this name exists before the build" }, task.seq);
+      await sink.event(
+        "invalid_found",
+        { index: task.indexName, reason: "an INVALID index with this name exists before the build" },
+        task.seq,
+      );
       const cleaned = await dropInvalid(opts, task, sink);
       if (!cleaned.ok) return cleaned;
       existedBefore = false;
@@ -154,7 +170,13 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
       if (task.kind === "create_index") {
         const after = await indexState(session, qualified(task));
         if (!after.valid) {
-          return failWithCleanup(opts, task, sink, `${task.indexName} finished but is not valid`, "The build reported success yet the index is INVALID; it was dropped. Run apply again.");
+          return failWithCleanup(
+            opts,
+            task,
+            sink,
+            `${task.indexName} finished but is not valid`,
+            "The build reported success yet the index is INVALID; it was dropped. Run apply again.",
+          );
         }
         await sink.task(task.seq, { status: "done", finished: true, createdByRollout: !existedBefore });
         await sink.event("index_ready", { index: task.indexName, bytes: after.bytes, definition: after.definition }, task.seq);
@@ -177,27 +199,51 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
         if (await sink.cancelRequested()) return cancelled(task, sink);
         continue;
       }
-      const who = watched.lastBlockers.map((b) => `pid ${b.pid} (${b.application || b.user}, ${b.state}, ${b.query.slice(0, 80)})`).join("; ");
-      return fail(task, sink, `could not get the lock after ${retries} attempts (lock_timeout)${who ? `; held by ${who}` : ""}`,
-        "Another session holds a conflicting lock. Find it in the blockers panel, let it finish (or end it yourself after checking), then apply again. indexdeck never kills other sessions.");
+      const who = watched.lastBlockers
+        .map((b) => `pid ${b.pid} (${b.application || b.user}, ${b.state}, ${b.query.slice(0, 80)})`)
+        .join("; ");
+      return fail(
+        task,
+        sink,
+        `could not get the lock after ${retries} attempts (lock_timeout)${who ? `; held by ${who}` : ""}`,
+        "Another session holds a conflicting lock. Find it in the blockers panel, let it finish (or end it yourself after checking), then apply again. indexdeck never kills other sessions.",
+      );
     }
     if (code === "57014" && watched.cancelled) {
       const cleaned = await dropInvalidIfAny(opts, task, sink);
       return cleaned.ok ? cancelled(task, sink) : cleaned;
     }
     if (code === "57014") {
-      return failWithCleanup(opts, task, sink, `statement_timeout cancelled the build of ${task.indexName ?? "the statement"}: ${message}`,
-        "The change set's statement_timeout is shorter than the build. Raise it (or SET statement_timeout = 0 before concurrent builds) and apply again; the INVALID index it left was dropped.");
+      return failWithCleanup(
+        opts,
+        task,
+        sink,
+        `statement_timeout cancelled the build of ${task.indexName ?? "the statement"}: ${message}`,
+        "The change set's statement_timeout is shorter than the build. Raise it (or SET statement_timeout = 0 before concurrent builds) and apply again; the INVALID index it left was dropped.",
+      );
     }
     if (code === "23505") {
-      return failWithCleanup(opts, task, sink, `unique index ${task.indexName} cannot be built: ${message}`,
-        "The table holds duplicate keys. Remove the duplicates (or make the index non-unique) and apply again; the INVALID index it left was dropped.");
+      return failWithCleanup(
+        opts,
+        task,
+        sink,
+        `unique index ${task.indexName} cannot be built: ${message}`,
+        "The table holds duplicate keys. Remove the duplicates (or make the index non-unique) and apply again; the INVALID index it left was dropped.",
+      );
     }
-    if (CONNECTION_LOST.has(code ?? "") || CONNECTION_LOST.has((error as NodeJS.ErrnoException).code ?? "") || /Connection terminated|connection closed/i.test(message)) {
+    if (
+      CONNECTION_LOST.has(code ?? "") ||
+      CONNECTION_LOST.has((error as NodeJS.ErrnoException).code ?? "") ||
+      /Connection terminated|connection closed/i.test(message)
+    ) {
       await sink.event("connection_lost", { message }, task.seq);
       const cleaned = await dropInvalidIfAny(opts, task, sink);
-      return fail(task, sink, `the connection to the target was lost during ${task.indexName ?? "the statement"}: ${message}${cleaned.ok ? "" : " (cleanup could not run yet; reconcile will retry)"}`,
-        "Check the target. Reconcile checks the catalog and drops any INVALID index left behind.");
+      return fail(
+        task,
+        sink,
+        `the connection to the target was lost during ${task.indexName ?? "the statement"}: ${message}${cleaned.ok ? "" : " (cleanup could not run yet; reconcile will retry)"}`,
+        "Check the target. Reconcile checks the catalog and drops any INVALID index left behind.",
+      );
     }
     return failWithCleanup(opts, task, sink, message, "See the error above; fix the change set and apply again.");
   }
@@ -215,7 +261,13 @@ async function cancelled(task: PlannedTask, sink: ApplySink): Promise<ApplyResul
   return { ok: false, cancelled: true, error: "cancelled by request" };
 }
 
-async function failWithCleanup(opts: ApplyOptions, task: PlannedTask, sink: ApplySink, error: string, advice: string): Promise<ApplyResult> {
+async function failWithCleanup(
+  opts: ApplyOptions,
+  task: PlannedTask,
+  sink: ApplySink,
+  error: string,
+  advice: string,
+): Promise<ApplyResult> {
   const cleaned = await dropInvalidIfAny(opts, task, sink);
   if (!cleaned.ok) return cleaned;
   return fail(task, sink, error, advice);
@@ -236,7 +288,11 @@ async function dropInvalidIfAny(opts: ApplyOptions, task: PlannedTask, sink: App
     if (!state.exists || state.valid) return { ok: true };
   } catch (err) {
     await sink.event("invalid_check_failed", { index: task.indexName, message: (err as Error).message }, task.seq);
-    return { ok: false, error: `could not check for an INVALID ${task.indexName}: ${(err as Error).message}`, advice: "Reconcile will check again when the target is reachable." };
+    return {
+      ok: false,
+      error: `could not check for an INVALID ${task.indexName}: ${(err as Error).message}`,
+      advice: "Reconcile will check again when the target is reachable.",
+    };
   }
   await sink.event("invalid_found", { index: task.indexName, reason: "the failed build left an INVALID index" }, task.seq);
   return dropInvalid(opts, task, sink);
@@ -285,7 +341,12 @@ function startPoller(pid: number, task: PlannedTask, sink: ApplySink, opts: Appl
       while (running) {
         const progress = await buildProgress(c, pid);
         const wait = progress ?? (await backendWait(c, pid));
-        const blockerPids = [...new Set([...(wait?.blockingPids ?? []), ...(progress?.currentLockerPid && progress.phase.startsWith("waiting") ? [progress.currentLockerPid] : [])])];
+        const blockerPids = [
+          ...new Set([
+            ...(wait?.blockingPids ?? []),
+            ...(progress?.currentLockerPid && progress.phase.startsWith("waiting") ? [progress.currentLockerPid] : []),
+          ]),
+        ];
         const blockers = await sessionsByPid(c, blockerPids);
         if (blockers.length) watched.lastBlockers = blockers;
         const status = taskStatusFor(progress?.phase ?? null, wait?.waitEventType ?? null);
@@ -296,11 +357,15 @@ function startPoller(pid: number, task: PlannedTask, sink: ApplySink, opts: Appl
         const data = {
           phase: progress?.phase ?? (wait?.waitEventType === "Lock" ? "waiting for lock" : "starting"),
           percent: progress ? overallPercent(progress) : 0,
-          blocksDone: progress?.blocksDone ?? 0, blocksTotal: progress?.blocksTotal ?? 0,
-          tuplesDone: progress?.tuplesDone ?? 0, tuplesTotal: progress?.tuplesTotal ?? 0,
-          lockersDone: progress?.lockersDone ?? 0, lockersTotal: progress?.lockersTotal ?? 0,
+          blocksDone: progress?.blocksDone ?? 0,
+          blocksTotal: progress?.blocksTotal ?? 0,
+          tuplesDone: progress?.tuplesDone ?? 0,
+          tuplesTotal: progress?.tuplesTotal ?? 0,
+          lockersDone: progress?.lockersDone ?? 0,
+          lockersTotal: progress?.lockersTotal ?? 0,
           currentLockerPid: progress?.currentLockerPid ?? null,
-          waitEventType: wait?.waitEventType ?? null, waitEvent: wait?.waitEvent ?? null,
+          waitEventType: wait?.waitEventType ?? null,
+          waitEvent: wait?.waitEvent ?? null,
           blockers,
         };
         const key = JSON.stringify({ ...data, blockers: blockers.map((b) => b.pid) });

@@ -12,16 +12,32 @@ const SQL = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX 
 
 describe.each(pgServers())("four-eyes approval on $name PostgreSQL", (server) => {
   let pool: pg.Pool;
-  const targets = parseTargetsFile(JSON.stringify({
-    targets: [{ id: "prod", label: "P", environment: "production", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 2, roles: ["dba", "sre", "admin"] } }],
-  }), "t.json");
+  const targets = parseTargetsFile(
+    JSON.stringify({
+      targets: [
+        {
+          id: "prod",
+          label: "P",
+          environment: "production",
+          url: "postgres://x@127.0.0.1:1/x",
+          approvals: { required: 2, roles: ["dba", "sre", "admin"] },
+        },
+      ],
+    }),
+    "t.json",
+  );
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: await freshDatabase(server) });
   });
   afterAll(() => pool.end());
 
   async function newRollout(name: string) {
-    return createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, name, SQL.replace("a_idx", name.replace(".sql", ""))), targetId: "prod" }, SRE);
+    return createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, name, SQL.replace("a_idx", name.replace(".sql", ""))), targetId: "prod" },
+      SRE,
+    );
   }
   const ok = (sha: string) => ({ decision: "approve" as const, comment: "reviewed the SQL", changesetSha256: sha, targetId: "prod" });
 
@@ -39,7 +55,9 @@ describe.each(pgServers())("four-eyes approval on $name PostgreSQL", (server) =>
   it("refuses forged or replayed forms: other SQL, another target, a role the policy excludes, no comment", async () => {
     const r = await newRollout("r2.sql");
     await expect(decideRollout(pool, targets, r.id, DBA, ok("f".repeat(64)))).rejects.toThrow(/reload and review the SQL again/);
-    await expect(decideRollout(pool, targets, r.id, DBA, { ...ok(r.changesetSha256), targetId: "staging" })).rejects.toThrow(/names target staging/);
+    await expect(decideRollout(pool, targets, r.id, DBA, { ...ok(r.changesetSha256), targetId: "staging" })).rejects.toThrow(
+      /names target staging/,
+    );
     await expect(decideRollout(pool, targets, r.id, ENGINEER, ok(r.changesetSha256))).rejects.toThrow(/not engineer/);
     const { ApprovalInput } = await import("./approvals");
     expect(ApprovalInput.safeParse({ ...ok(r.changesetSha256), comment: "  " }).success).toBe(false);
@@ -49,8 +67,12 @@ describe.each(pgServers())("four-eyes approval on $name PostgreSQL", (server) =>
   it("enforces distinct approvers in the store itself", async () => {
     const r = await newRollout("r3.sql");
     await decideRollout(pool, targets, r.id, DBA, ok(r.changesetSha256));
-    await expect(pool.query("INSERT INTO approval (rollout_id, changeset_sha256, target_id, approver, approver_role, decision, comment) VALUES ($1, $2, 'prod', 'dba', 'dba', 'approve', 'again')", [r.id, r.changesetSha256]))
-      .rejects.toThrow(/duplicate key/);
+    await expect(
+      pool.query(
+        "INSERT INTO approval (rollout_id, changeset_sha256, target_id, approver, approver_role, decision, comment) VALUES ($1, $2, 'prod', 'dba', 'dba', 'approve', 'again')",
+        [r.id, r.changesetSha256],
+      ),
+    ).rejects.toThrow(/duplicate key/);
   });
 
   it("cancels the rollout on a rejection, with the reason", async () => {
@@ -65,7 +87,12 @@ describe("a rejected rollout", () => {
     const { requestPhase } = await import("./phases");
     const server = pgServers()[0];
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
-    const targets = parseTargetsFile(JSON.stringify({ targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 1 } }] }), "t.json");
+    const targets = parseTargetsFile(
+      JSON.stringify({
+        targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 1 } }],
+      }),
+      "t.json",
+    );
     const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "rej.sql", SQL), targetId: "s" }, SRE);
     await decideRollout(pool, targets, r.id, DBA, { decision: "reject", comment: "no", changesetSha256: r.changesetSha256, targetId: "s" });
     await expect(requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" })).rejects.toThrow(/while it is cancelled/);

@@ -49,18 +49,35 @@ export async function listApprovals(db: Pick<pg.Pool, "query">, rolloutId: numbe
  * Records an approval or rejection by `actor` (who comes from the session, never from the form).
  * Enough distinct approvals for the current sha256 approve the rollout; a rejection cancels it.
  */
-export async function decideRollout(pool: pg.Pool, targets: TargetConfig[], rolloutId: number, actor: Actor, input: ApprovalInput): Promise<{ message: string }> {
+export async function decideRollout(
+  pool: pg.Pool,
+  targets: TargetConfig[],
+  rolloutId: number,
+  actor: Actor,
+  input: ApprovalInput,
+): Promise<{ message: string }> {
   const rollout = await getRollout(pool, rolloutId);
   if (!rollout) throw new RolloutError(`rollout ${rolloutId} does not exist`, 404);
   authorizeTarget(actor, rollout.targetId);
-  if (input.targetId !== rollout.targetId) throw new RolloutError(`this approval names target ${input.targetId}, but rollout ${rolloutId} is for ${rollout.targetId}`, 422);
-  if (input.changesetSha256 !== rollout.changesetSha256) throw new RolloutError(`this approval is for sha256 ${input.changesetSha256.slice(0, 12)}…, but the rollout's SQL is ${rollout.changesetSha256.slice(0, 12)}…; reload and review the SQL again`, 409);
+  if (input.targetId !== rollout.targetId)
+    throw new RolloutError(`this approval names target ${input.targetId}, but rollout ${rolloutId} is for ${rollout.targetId}`, 422);
+  if (input.changesetSha256 !== rollout.changesetSha256)
+    throw new RolloutError(
+      `this approval is for sha256 ${input.changesetSha256.slice(0, 12)}…, but the rollout's SQL is ${rollout.changesetSha256.slice(0, 12)}…; reload and review the SQL again`,
+      409,
+    );
   const target = findTarget(targets, rollout.targetId);
   if (!target) throw new RolloutError(`target ${rollout.targetId} is no longer configured`, 409);
-  if (!target.approvals.roles.includes(actor.role)) throw new RolloutError(`target ${target.id} takes approvals from ${target.approvals.roles.join(", ")}, not ${actor.role}`, 422);
-  if (!target.approvals.requesterMayApprove && actor.email === rollout.requestedBy) throw new RolloutError("you requested this rollout: another person must approve it (four eyes)", 422);
+  if (!target.approvals.roles.includes(actor.role))
+    throw new RolloutError(`target ${target.id} takes approvals from ${target.approvals.roles.join(", ")}, not ${actor.role}`, 422);
+  if (!target.approvals.requesterMayApprove && actor.email === rollout.requestedBy)
+    throw new RolloutError("you requested this rollout: another person must approve it (four eyes)", 422);
   const current = await getChangeSet(pool, rollout.changesetId);
-  if (!current || current.sha256 !== rollout.changesetSha256) throw new RolloutError(`change set ${rollout.changesetName} changed since this rollout was created; approvals for it would be stale: create a new rollout`, 409);
+  if (!current || current.sha256 !== rollout.changesetSha256)
+    throw new RolloutError(
+      `change set ${rollout.changesetName} changed since this rollout was created; approvals for it would be stale: create a new rollout`,
+      409,
+    );
 
   return withTransaction(pool, async (tx) => {
     await tx.query("SELECT 1 FROM rollout WHERE id = $1 FOR UPDATE", [rolloutId]);
@@ -73,17 +90,24 @@ export async function decideRollout(pool: pg.Pool, targets: TargetConfig[], roll
         [rolloutId, rollout.changesetSha256, rollout.targetId, actor.email, actor.role, input.decision, input.comment],
       );
     } catch (err) {
-      if ((err as { code?: string }).code === "23505") throw new RolloutError(`${actor.email} has already decided on this rollout; a second approval must come from another person`, 409);
+      if ((err as { code?: string }).code === "23505")
+        throw new RolloutError(`${actor.email} has already decided on this rollout; a second approval must come from another person`, 409);
       throw err;
     }
     const audit = { ...auditActor(actor), targetId: rollout.targetId, rolloutId, changesetSha256: rollout.changesetSha256 };
-    await appendAudit(tx, { ...audit, action: input.decision === "approve" ? "rollout.approve" : "rollout.reject", details: { comment: input.comment } });
+    await appendAudit(tx, {
+      ...audit,
+      action: input.decision === "approve" ? "rollout.approve" : "rollout.reject",
+      details: { comment: input.comment },
+    });
     if (input.decision === "reject") {
       await transition(tx, rolloutId, ["awaiting_approval"], "cancelled", { error: `rejected by ${actor.email}: ${input.comment}` });
       await appendEvent(tx, rolloutId, "rejected", { by: actor.email });
       return { message: "rejected: the rollout is cancelled" };
     }
-    const { rows: [{ n }] } = await tx.query<{ n: number }>(
+    const {
+      rows: [{ n }],
+    } = await tx.query<{ n: number }>(
       "SELECT count(DISTINCT approver)::int AS n FROM approval WHERE rollout_id = $1 AND changeset_sha256 = $2 AND decision = 'approve'",
       [rolloutId, rollout.changesetSha256],
     );

@@ -12,8 +12,16 @@ export interface RolloutEvent {
 }
 
 /** Appends an event and NOTIFYs listeners (every app server's SSE hub) in one statement. */
-export async function appendEvent(db: Pick<pg.Pool, "query"> | pg.ClientBase, rolloutId: number, kind: string, data: Record<string, unknown> = {}, taskSeq: number | null = null): Promise<number> {
-  const { rows: [row] } = await db.query<{ id: number }>(
+export async function appendEvent(
+  db: Pick<pg.Pool, "query"> | pg.ClientBase,
+  rolloutId: number,
+  kind: string,
+  data: Record<string, unknown> = {},
+  taskSeq: number | null = null,
+): Promise<number> {
+  const {
+    rows: [row],
+  } = await db.query<{ id: number }>(
     `WITH e AS (
        INSERT INTO rollout_event (rollout_id, kind, task_seq, data)
        VALUES ($1, $2, $3, $4)

@@ -75,7 +75,10 @@ export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
 
 /** The rollout's SQL is not what was approved: nothing may run. */
 export class IntegrityError extends Error {
-  constructor(readonly code: "sha256_mismatch" | "approvals_missing", message: string) {
+  constructor(
+    readonly code: "sha256_mismatch" | "approvals_missing",
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -88,29 +91,58 @@ export class IntegrityError extends Error {
 async function checkApproved(pool: pg.Pool, rollout: Rollout): Promise<void> {
   const actual = sha256(rollout.changesetSql);
   if (actual !== rollout.changesetSha256) {
-    throw new IntegrityError("sha256_mismatch", `the rollout's SQL hashes to ${actual.slice(0, 12)}…, not the approved ${rollout.changesetSha256.slice(0, 12)}…: nothing was run`);
+    throw new IntegrityError(
+      "sha256_mismatch",
+      `the rollout's SQL hashes to ${actual.slice(0, 12)}…, not the approved ${rollout.changesetSha256.slice(0, 12)}…: nothing was run`,
+    );
   }
-  const { rows: [a] } = await pool.query<{ n: number }>(
+  const {
+    rows: [a],
+  } = await pool.query<{ n: number }>(
     "SELECT count(DISTINCT approver)::int AS n FROM approval WHERE rollout_id = $1 AND changeset_sha256 = $2 AND decision = 'approve'",
     [rollout.id, rollout.changesetSha256],
   );
   if (a.n < rollout.approvalsRequired) {
-    throw new IntegrityError("approvals_missing", `${a.n} of ${rollout.approvalsRequired} approvals of sha256 ${rollout.changesetSha256.slice(0, 12)}… are on record: nothing was run`);
+    throw new IntegrityError(
+      "approvals_missing",
+      `${a.n} of ${rollout.approvalsRequired} approvals of sha256 ${rollout.changesetSha256.slice(0, 12)}… are on record: nothing was run`,
+    );
   }
 }
 
 async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
   // Promotion counts only a verification on the staging target this production target names.
-  const { rows: [staging] } = target.stagingTarget ? await ctx.pool.query<{ rolloutId: number; targetId: string }>(
-    `SELECT id AS "rolloutId", target_id AS "targetId" FROM rollout
+  const {
+    rows: [staging],
+  } = target.stagingTarget
+    ? await ctx.pool.query<{ rolloutId: number; targetId: string }>(
+        `SELECT id AS "rolloutId", target_id AS "targetId" FROM rollout
       WHERE changeset_sha256 = $1 AND target_id = $2 AND environment = 'staging' AND state IN ('verified', 'signed_off')
       ORDER BY id DESC LIMIT 1`,
-    [rollout.changesetSha256, target.stagingTarget],
-  ) : { rows: [] };
-  const p = job.payload as { by?: string; backupId?: string; diskFree?: string; windowOverride?: string; promotionWaiver?: string; searchPathWaiver?: string };
+        [rollout.changesetSha256, target.stagingTarget],
+      )
+    : { rows: [] };
+  const p = job.payload as {
+    by?: string;
+    backupId?: string;
+    diskFree?: string;
+    windowOverride?: string;
+    promotionWaiver?: string;
+    searchPathWaiver?: string;
+  };
   const report = await runPrecheck({
-    target, changesetName: rollout.changesetName, sql: rollout.changesetSql, tasks,
-    attestations: { backupId: p.backupId, diskFree: p.diskFree, windowOverride: p.windowOverride, promotionWaiver: p.promotionWaiver, searchPathWaiver: p.searchPathWaiver, by: p.by },
+    target,
+    changesetName: rollout.changesetName,
+    sql: rollout.changesetSql,
+    tasks,
+    attestations: {
+      backupId: p.backupId,
+      diskFree: p.diskFree,
+      windowOverride: p.windowOverride,
+      promotionWaiver: p.promotionWaiver,
+      searchPathWaiver: p.searchPathWaiver,
+      by: p.by,
+    },
     stagingVerified: staging ?? null,
   });
   const baseline = await measureLatency(ctx, rollout, target, "before");
@@ -119,9 +151,22 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
     await finishJob(tx, job.id, null);
     if (baseline.results.length) await saveProbe(tx, rollout.id, "before", baseline.results);
     const from: RolloutState[] = ["approved", "prechecked", "failed"];
-    await transition(tx, rollout.id, from, report.ok ? "prechecked" : "approved", { precheck: report, error: report.ok ? null : "pre-check failed" });
-    await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.precheck.end",
-      details: { ok: report.ok, failed: report.checks.filter((c) => c.status === "fail").map((c) => c.id), attestations: { backupId: p.backupId ?? null, diskFree: p.diskFree ?? null, by: p.by ?? null } } });
+    await transition(tx, rollout.id, from, report.ok ? "prechecked" : "approved", {
+      precheck: report,
+      error: report.ok ? null : "pre-check failed",
+    });
+    await appendAudit(tx, {
+      ...SYSTEM,
+      targetId: rollout.targetId,
+      rolloutId: rollout.id,
+      changesetSha256: rollout.changesetSha256,
+      action: "rollout.precheck.end",
+      details: {
+        ok: report.ok,
+        failed: report.checks.filter((c) => c.status === "fail").map((c) => c.id),
+        attestations: { backupId: p.backupId ?? null, diskFree: p.diskFree ?? null, by: p.by ?? null },
+      },
+    });
     await appendEvent(tx, rollout.id, "precheck_done", { ok: report.ok });
   });
 }
@@ -132,12 +177,18 @@ async function applyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target:
     const outcome = await reconcileApply(ctx, rollout, target, tasks, sink);
     if (outcome) return finishApply(ctx, job, rollout, outcome);
   }
-  const finished = (await rolloutTasks(ctx.pool, rollout.id)).filter((t) => t.kind !== "set" && ["done", "skipped_exists"].includes(t.status));
+  const finished = (await rolloutTasks(ctx.pool, rollout.id)).filter(
+    (t) => t.kind !== "set" && ["done", "skipped_exists"].includes(t.status),
+  );
   let result;
   try {
     result = await applyTasks(tasks, sink, {
-      url: targetUrl(target), applicationName: applicationName(rollout.id), targetKey: target.id, searchPath: target.searchPath,
-      skip: new Set(finished.map((t) => t.seq)), ...ctx.apply,
+      url: targetUrl(target),
+      applicationName: applicationName(rollout.id),
+      targetKey: target.id,
+      searchPath: target.searchPath,
+      skip: new Set(finished.map((t) => t.seq)),
+      ...ctx.apply,
     });
   } catch (err) {
     if (!(err instanceof TargetBusyError)) throw err;
@@ -145,20 +196,45 @@ async function applyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target:
     return withTransaction(ctx.pool, async (tx) => {
       await finishJob(tx, job.id, err.message);
       await transition(tx, rollout.id, ["applying"], "prechecked", { error: err.message });
-      await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.apply.end", details: { ok: false, error: err.message } });
+      await appendAudit(tx, {
+        ...SYSTEM,
+        targetId: rollout.targetId,
+        rolloutId: rollout.id,
+        changesetSha256: rollout.changesetSha256,
+        action: "rollout.apply.end",
+        details: { ok: false, error: err.message },
+      });
     });
   }
   await finishApply(ctx, job, rollout, result);
 }
 
-async function finishApply(ctx: HandlerContext, job: Job, rollout: Rollout, result: { ok: boolean; cancelled?: boolean; error?: string; advice?: string }) {
+async function finishApply(
+  ctx: HandlerContext,
+  job: Job,
+  rollout: Rollout,
+  result: { ok: boolean; cancelled?: boolean; error?: string; advice?: string },
+) {
   await withTransaction(ctx.pool, async (tx) => {
-    await finishJob(tx, job.id, result.ok ? null : result.error ?? "failed");
+    await finishJob(tx, job.id, result.ok ? null : (result.error ?? "failed"));
     const to: RolloutState = result.ok ? "verifying" : result.cancelled ? "cancelled" : "failed";
-    await transition(tx, rollout.id, ["applying"], to, { error: result.ok ? null : [result.error, result.advice].filter(Boolean).join(" — ") });
-    await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.apply.end",
-      details: { ok: result.ok, cancelled: !!result.cancelled, error: result.error ?? null } });
-    await appendEvent(tx, rollout.id, "apply_done", { ok: result.ok, state: to, error: result.error ?? null, advice: result.advice ?? null });
+    await transition(tx, rollout.id, ["applying"], to, {
+      error: result.ok ? null : [result.error, result.advice].filter(Boolean).join(" — "),
+    });
+    await appendAudit(tx, {
+      ...SYSTEM,
+      targetId: rollout.targetId,
+      rolloutId: rollout.id,
+      changesetSha256: rollout.changesetSha256,
+      action: "rollout.apply.end",
+      details: { ok: result.ok, cancelled: !!result.cancelled, error: result.error ?? null },
+    });
+    await appendEvent(tx, rollout.id, "apply_done", {
+      ok: result.ok,
+      state: to,
+      error: result.error ?? null,
+      advice: result.advice ?? null,
+    });
     if (result.ok) await enqueueJob(tx, "verify", rollout.id, { by: "indexdeck" });
   });
 }
@@ -171,17 +247,26 @@ async function finishApply(ctx: HandlerContext, job: Job, rollout: Rollout, resu
 async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[], sink: StoreSink) {
   const app = applicationName(rollout.id);
   await sink.event("reconcile_start", { applicationName: app });
-  await withTargetClient(target, async (db) => {
-    for (;;) {
-      const alive = await sessionsOfApplication(db, app);
-      if (!alive.length) break;
-      for (const s of alive) {
-        const p = await buildProgress(db, s.pid);
-        await sink.event("reconcile_follow", { pid: s.pid, state: s.state, phase: p?.phase ?? null, percent: p ? overallPercent(p) : null });
+  await withTargetClient(
+    target,
+    async (db) => {
+      for (;;) {
+        const alive = await sessionsOfApplication(db, app);
+        if (!alive.length) break;
+        for (const s of alive) {
+          const p = await buildProgress(db, s.pid);
+          await sink.event("reconcile_follow", {
+            pid: s.pid,
+            state: s.state,
+            phase: p?.phase ?? null,
+            percent: p ? overallPercent(p) : null,
+          });
+        }
+        await sleep(ctx.apply?.pollIntervalMs ?? 500);
       }
-      await sleep(ctx.apply?.pollIntervalMs ?? 500);
-    }
-  }, { applicationName: `${app}:reconcile` });
+    },
+    { applicationName: `${app}:reconcile` },
+  );
   const current = await rolloutTasks(ctx.pool, rollout.id);
   const cleaned: string[] = [];
   for (const t of current.filter((x) => ["building", "waiting_for_lock", "validating"].includes(x.status))) {
@@ -198,8 +283,14 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
       await sink.task(t.seq, { status: "done", finished: true, createdByRollout: true });
       await sink.event("reconcile_task", { index: plan.indexName, outcome: "the build outlived the server and finished valid" }, t.seq);
     } else if (state.exists) {
-      await withApplySession({ ...session, applicationName: `${app}:cleanup` }, (db) => db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`));
-      await sink.task(t.seq, { status: "invalid_cleaned", finished: true, error: "interrupted by a server restart; its INVALID index was dropped" });
+      await withApplySession({ ...session, applicationName: `${app}:cleanup` }, (db) =>
+        db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`),
+      );
+      await sink.task(t.seq, {
+        status: "invalid_cleaned",
+        finished: true,
+        error: "interrupted by a server restart; its INVALID index was dropped",
+      });
       await sink.event("invalid_dropped", { index: plan.indexName, reason: "left INVALID by the interrupted build" }, t.seq);
       cleaned.push(plan.indexName!);
     } else {
@@ -208,7 +299,11 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
     }
   }
   if (cleaned.length) {
-    return { ok: false, error: `the server stopped mid-build; ${cleaned.join(", ")} was left INVALID and has been dropped`, advice: "Run pre-check and apply again; finished indexes are kept." };
+    return {
+      ok: false,
+      error: `the server stopped mid-build; ${cleaned.join(", ")} was left INVALID and has been dropped`,
+      advice: "Run pre-check and apply again; finished indexes are kept.",
+    };
   }
   return null;
 }
@@ -219,9 +314,18 @@ async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target
   await withTransaction(ctx.pool, async (tx) => {
     await finishJob(tx, job.id, null);
     if (after.results.length) await saveProbe(tx, rollout.id, "after", after.results);
-    await transition(tx, rollout.id, ["verifying", "verified"], report.ok ? "verified" : "verifying", { verify: report, error: report.ok ? null : "verify found problems" });
-    await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.verify.end",
-      details: { ok: report.ok, failed: [...report.indexes, ...report.plans].filter((c) => c.status !== "pass").map((c) => c.id) } });
+    await transition(tx, rollout.id, ["verifying", "verified"], report.ok ? "verified" : "verifying", {
+      verify: report,
+      error: report.ok ? null : "verify found problems",
+    });
+    await appendAudit(tx, {
+      ...SYSTEM,
+      targetId: rollout.targetId,
+      rolloutId: rollout.id,
+      changesetSha256: rollout.changesetSha256,
+      action: "rollout.verify.end",
+      details: { ok: report.ok, failed: [...report.indexes, ...report.plans].filter((c) => c.status !== "pass").map((c) => c.id) },
+    });
     await appendEvent(tx, rollout.id, "verify_done", { ok: report.ok });
   });
 }
@@ -233,26 +337,57 @@ async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target
 async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: TargetConfig, phase: "before" | "after") {
   const title = phase === "before" ? "Latency baseline (p95 before)" : "Latency after";
   const workloads = await workloadsFor(rollout.changesetName);
-  if (!workloads.length) return { results: [], check: { id: "latency-baseline", title, status: "warn" as const, summary: "no query patterns declared in sql/workloads/ for this change set: p95 cannot be measured" } };
+  if (!workloads.length)
+    return {
+      results: [],
+      check: {
+        id: "latency-baseline",
+        title,
+        status: "warn" as const,
+        summary: "no query patterns declared in sql/workloads/ for this change set: p95 cannot be measured",
+      },
+    };
   if (target.environment === "production" && !target.probes.enabled) {
-    return { results: [], check: { id: "latency-baseline", title, status: "warn" as const, summary: "not measured: latency probes on this production target are off (probes.enabled in the targets file)" } };
+    return {
+      results: [],
+      check: {
+        id: "latency-baseline",
+        title,
+        status: "warn" as const,
+        summary: "not measured: latency probes on this production target are off (probes.enabled in the targets file)",
+      },
+    };
   }
   await appendEvent(ctx.pool, rollout.id, "probe_start", { phase, workloads: workloads.length });
   const budgetMs = target.probes.budgetSeconds * 1000;
   const results = await probeLatency(target, workloads, { budgetMs, ...ctx.probe });
-  await appendEvent(ctx.pool, rollout.id, "probe_done", { phase, results: results.map((r) => ({ workload: r.workload, p95Ms: r.p95Ms, samples: r.samples, samplesWanted: r.samplesWanted, budgetCut: r.budgetCut, errors: r.errors })) });
+  await appendEvent(ctx.pool, rollout.id, "probe_done", {
+    phase,
+    results: results.map((r) => ({
+      workload: r.workload,
+      p95Ms: r.p95Ms,
+      samples: r.samples,
+      samplesWanted: r.samplesWanted,
+      budgetCut: r.budgetCut,
+      errors: r.errors,
+    })),
+  });
   const failed = results.filter((r) => r.error && !r.samples);
   const cut = results.filter((r) => r.budgetCut);
   const few = results.filter((r) => r.samples > 0 && r.samples < MIN_P95_SAMPLES);
   const notes = [
     failed.length ? `failed: ${failed.map((f) => `${f.workload} (${f.error})`).join(", ")}` : null,
-    cut.length ? `the ${budgetMs / 1000} s time budget cut ${cut.map((r) => `${r.workload} to ${r.samples} of ${r.samplesWanted} samples`).join(", ")}` : null,
+    cut.length
+      ? `the ${budgetMs / 1000} s time budget cut ${cut.map((r) => `${r.workload} to ${r.samples} of ${r.samplesWanted} samples`).join(", ")}`
+      : null,
     few.length ? `fewer than ${MIN_P95_SAMPLES} samples (p95 unreliable): ${few.map((r) => r.workload).join(", ")}` : null,
   ].filter(Boolean);
   return {
     results,
     check: {
-      id: "latency-baseline", title, status: failed.length || few.length ? ("warn" as const) : ("pass" as const),
+      id: "latency-baseline",
+      title,
+      status: failed.length || few.length ? ("warn" as const) : ("pass" as const),
       summary: `${results.length - failed.length} of ${results.length} query patterns measured (${results[0]?.samplesWanted ?? 0} samples each wanted)${notes.length ? `; ${notes.join("; ")}` : ""}`,
       evidence: results,
     },
@@ -263,22 +398,60 @@ async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: Tar
 async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig) {
   const created = (await rolloutTasks(ctx.pool, rollout.id)).filter((t) => t.createdByRollout && t.indexName);
   const drops: PlannedTask[] = created.map((t, i) => ({
-    seq: 1000 + i, kind: "drop_index", line: t.line, indexName: t.indexName, schemaName: t.schemaName, tableName: t.tableName, concurrent: true, ifNotExists: true,
+    seq: 1000 + i,
+    kind: "drop_index",
+    line: t.line,
+    indexName: t.indexName,
+    schemaName: t.schemaName,
+    tableName: t.tableName,
+    concurrent: true,
+    ifNotExists: true,
     statement: `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}`,
   }));
-  const guard: PlannedTask = { seq: 999, kind: "set", statement: "SET lock_timeout = '2s'", line: 0, indexName: null, schemaName: null, tableName: null, concurrent: false, ifNotExists: false };
+  const guard: PlannedTask = {
+    seq: 999,
+    kind: "set",
+    statement: "SET lock_timeout = '2s'",
+    line: 0,
+    indexName: null,
+    schemaName: null,
+    tableName: null,
+    concurrent: false,
+    ifNotExists: false,
+  };
   const store = new StoreSink(ctx.pool, rollout.id);
   // Rollback steps are not rows of rollout_task; they are reported as events.
-  const sink = { task: (seq: number, patch: object) => store.event("rollback_task", { ...patch }, seq), event: store.event.bind(store), cancelRequested: async () => false };
+  const sink = {
+    task: (seq: number, patch: object) => store.event("rollback_task", { ...patch }, seq),
+    event: store.event.bind(store),
+    cancelRequested: async () => false,
+  };
   const result = await applyTasks([guard, ...drops], sink, {
-    url: targetUrl(target), applicationName: applicationName(rollout.id), targetKey: target.id, searchPath: target.searchPath, ...ctx.apply,
+    url: targetUrl(target),
+    applicationName: applicationName(rollout.id),
+    targetKey: target.id,
+    searchPath: target.searchPath,
+    ...ctx.apply,
   });
   await withTransaction(ctx.pool, async (tx) => {
-    await finishJob(tx, job.id, result.ok ? null : result.error ?? "failed");
-    if (result.ok) await transition(tx, rollout.id, ["verifying", "verified", "failed", "cancelled", "signed_off"], "rolled_back", { error: null });
-    else await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `rollback failed: ${result.error}`]);
-    await appendAudit(tx, { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256, action: "rollout.rollback.end",
-      details: { ok: result.ok, dropped: created.map((t) => t.indexName), reason: (job.payload as { reason?: string }).reason ?? null, error: result.error ?? null } });
+    await finishJob(tx, job.id, result.ok ? null : (result.error ?? "failed"));
+    if (result.ok)
+      await transition(tx, rollout.id, ["verifying", "verified", "failed", "cancelled", "signed_off"], "rolled_back", { error: null });
+    else
+      await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `rollback failed: ${result.error}`]);
+    await appendAudit(tx, {
+      ...SYSTEM,
+      targetId: rollout.targetId,
+      rolloutId: rollout.id,
+      changesetSha256: rollout.changesetSha256,
+      action: "rollout.rollback.end",
+      details: {
+        ok: result.ok,
+        dropped: created.map((t) => t.indexName),
+        reason: (job.payload as { reason?: string }).reason ?? null,
+        error: result.error ?? null,
+      },
+    });
     await appendEvent(tx, rollout.id, "rollback_done", { ok: result.ok, dropped: created.map((t) => t.indexName) });
   });
 }

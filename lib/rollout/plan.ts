@@ -22,12 +22,38 @@ export class PlanError extends Error {}
 
 /** The task a statement the policy allows becomes; the policy has already refused every other kind. */
 function taskFor(stmt: Statement, seq: number): PlannedTask {
-  const base = { seq, statement: stmt.text.replace(/;\s*$/, ""), line: stmt.line, indexName: null, schemaName: null, tableName: null, concurrent: false, ifNotExists: false };
+  const base = {
+    seq,
+    statement: stmt.text.replace(/;\s*$/, ""),
+    line: stmt.line,
+    indexName: null,
+    schemaName: null,
+    tableName: null,
+    concurrent: false,
+    ifNotExists: false,
+  };
   const created = createdIndex(stmt);
   const dropped = droppedIndexes(stmt);
   const reindex = isReindex(stmt);
-  if (created) return { ...base, kind: "create_index", indexName: created.name, schemaName: created.schema, tableName: created.table, concurrent: created.concurrent, ifNotExists: created.ifNotExists };
-  if (dropped) return { ...base, kind: "drop_index", indexName: dropped.names[0].name, schemaName: dropped.names[0].schema, concurrent: dropped.concurrent, ifNotExists: dropped.ifExists };
+  if (created)
+    return {
+      ...base,
+      kind: "create_index",
+      indexName: created.name,
+      schemaName: created.schema,
+      tableName: created.table,
+      concurrent: created.concurrent,
+      ifNotExists: created.ifNotExists,
+    };
+  if (dropped)
+    return {
+      ...base,
+      kind: "drop_index",
+      indexName: dropped.names[0].name,
+      schemaName: dropped.names[0].schema,
+      concurrent: dropped.concurrent,
+      ifNotExists: dropped.ifExists,
+    };
   if (reindex) return { ...base, kind: "reindex", concurrent: reindex.concurrent };
   if (stmt.kind === "VariableSetStmt") return { ...base, kind: "set" };
   if (stmt.kind === "CommentStmt") return { ...base, kind: "comment" };
@@ -40,7 +66,12 @@ function taskFor(stmt: Statement, seq: number): PlannedTask {
  * names the file, line, column and rule; the judgement is the statement policy's, the same the
  * linter reports (suppression comments don't apply here).
  */
-export async function planChangeSet(name: string, sql: string, environment: TargetConfig["environment"], limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<PlannedTask[]> {
+export async function planChangeSet(
+  name: string,
+  sql: string,
+  environment: TargetConfig["environment"],
+  limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+): Promise<PlannedTask[]> {
   await parserReady();
   const parsed = parseChangeSet(name, sql);
   if (parsed.syntaxErrors.length) {
@@ -55,9 +86,14 @@ export async function planChangeSet(name: string, sql: string, environment: Targ
     refusals.push(...problems.map((p) => `${at}: ${p.rule}: ${p.message}`));
     if (problems.length) continue;
     const task = taskFor(stmt, tasks.length);
-    if (task.kind === "create_index" && !task.indexName) refusals.push(`${at}: unnamed-index: every index needs a name, so it can be verified and rolled back`);
+    if (task.kind === "create_index" && !task.indexName)
+      refusals.push(`${at}: unnamed-index: every index needs a name, so it can be verified and rolled back`);
     // Invariant 1: never a blocking build on production, whatever the lint said.
-    if (environment === "production" && !task.concurrent && (task.kind === "create_index" || task.kind === "drop_index" || task.kind === "reindex")) {
+    if (
+      environment === "production" &&
+      !task.concurrent &&
+      (task.kind === "create_index" || task.kind === "drop_index" || task.kind === "reindex")
+    ) {
       refusals.push(`${at}: ${task.kind.replace("_", " ")} without CONCURRENTLY is refused on a production target: it would block writes`);
     }
     tasks.push(task);

@@ -10,7 +10,15 @@ const SQL = "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS o
 async function sessionCheck(url: string, environment: "staging" | "production", attestations: Attestations = {}) {
   const target = testTargets(url, url).find((t) => t.environment === environment)!;
   const tasks = await planChangeSet("s.sql", SQL, environment);
-  const report = await runPrecheck({ target, changesetName: "s.sql", sql: SQL, tasks, attestations: { by: "admin", ...attestations }, stagingVerified: null, direct: true });
+  const report = await runPrecheck({
+    target,
+    changesetName: "s.sql",
+    sql: SQL,
+    tasks,
+    attestations: { by: "admin", ...attestations },
+    stagingVerified: null,
+    direct: true,
+  });
   return report.checks.find((c) => c.id === "session")!;
 }
 
@@ -19,7 +27,10 @@ describe.each(pgServers())("pre-check's build session on $name PostgreSQL", (ser
     const url = await freshDatabase(server, "empty");
     await seedOrders(url, 1000);
     const check = await sessionCheck(url, "production");
-    expect(check).toMatchObject({ status: "warn", evidence: { searchPath: 'pg_catalog, "$user", public', schemas: ["pg_catalog", "public"], superuser: true, writableSchemas: [] } });
+    expect(check).toMatchObject({
+      status: "warn",
+      evidence: { searchPath: 'pg_catalog, "$user", public', schemas: ["pg_catalog", "public"], superuser: true, writableSchemas: [] },
+    });
     expect(check.summary).toContain("the target role is a superuser");
   });
 
@@ -47,6 +58,9 @@ describe.each(pgServers())("pre-check's build session on $name PostgreSQL", (ser
     // A schema off the path doesn't count; put it on through the target's searchPath and it does.
     expect(prod.summary).not.toContain("shared");
     const waived = await sessionCheck(url, "production", { searchPathWaiver: "reviewed: only the app team has CREATE" });
-    expect(waived).toMatchObject({ status: "warn", summary: expect.stringContaining("waived by admin: reviewed: only the app team has CREATE") });
+    expect(waived).toMatchObject({
+      status: "warn",
+      summary: expect.stringContaining("waived by admin: reviewed: only the app team has CREATE"),
+    });
   });
 });

@@ -4,7 +4,15 @@ import { lintText } from "../changeset/lint";
 import { loadSchemaInfo } from "../changeset/schema";
 import { quoteQualified } from "../sql/quote";
 import { oldTransactions } from "../targets/activity";
-import { archiverStatus, dataDirectory, indexState, preparedTransactions, relationByName, replicationStatus, serverOverview } from "../targets/catalog";
+import {
+  archiverStatus,
+  dataDirectory,
+  indexState,
+  preparedTransactions,
+  relationByName,
+  replicationStatus,
+  serverOverview,
+} from "../targets/catalog";
 import { targetUrl, type TargetConfig } from "../targets/config";
 import { withTargetClient } from "../targets/connect";
 import { maintenanceWindow } from "../targets/windows";
@@ -52,43 +60,69 @@ function localHost(url: string): boolean {
 export async function runPrecheck(input: PrecheckInput): Promise<PrecheckReport> {
   const { target, tasks, attestations } = input;
   const url = targetUrl(target);
-  const checks = await withTargetClient(target, async (db): Promise<CheckResult[]> => {
-    await db.query("BEGIN READ ONLY");
-    const results: CheckResult[] = [];
-    try {
-      results.push(await serverVersionCheck(db));
-      results.push(await diskCheck(db, url, tasks, attestations));
-      results.push(await backupCheck(db, target, attestations));
-      results.push(await oldTransactionCheck(db));
-      results.push(await replicationCheck(db));
-      results.push(await invalidIndexCheck(db, tasks));
-    } finally {
-      await db.query("ROLLBACK");
-    }
-    results.push(await schemaCheck(db, input));
-    return results;
-  }, { applicationName: "indexdeck:precheck", statementTimeoutMs: 15_000 });
+  const checks = await withTargetClient(
+    target,
+    async (db): Promise<CheckResult[]> => {
+      await db.query("BEGIN READ ONLY");
+      const results: CheckResult[] = [];
+      try {
+        results.push(await serverVersionCheck(db));
+        results.push(await diskCheck(db, url, tasks, attestations));
+        results.push(await backupCheck(db, target, attestations));
+        results.push(await oldTransactionCheck(db));
+        results.push(await replicationCheck(db));
+        results.push(await invalidIndexCheck(db, tasks));
+      } finally {
+        await db.query("ROLLBACK");
+      }
+      results.push(await schemaCheck(db, input));
+      return results;
+    },
+    { applicationName: "indexdeck:precheck", statementTimeoutMs: 15_000 },
+  );
   checks.push(await sessionCheck(target, url, attestations));
   if (input.direct) {
-    checks.push({ id: "maintenance-window", title: "Maintenance window", status: "warn", summary: "not checked: --database-url has no target policy" });
+    checks.push({
+      id: "maintenance-window",
+      title: "Maintenance window",
+      status: "warn",
+      summary: "not checked: --database-url has no target policy",
+    });
     return { at: new Date().toISOString(), ok: checks.every((c) => c.status !== "fail"), checks };
   }
   const window = maintenanceWindow(target, input.now);
   const win = { id: "maintenance-window", title: "Maintenance window" };
-  checks.push(window.open
-    ? { ...win, status: "pass", summary: `inside ${window.window}` }
-    : attestations.windowOverride
-      ? { ...win, status: "warn", code: "window_overridden", summary: `${window.reason}; overridden by ${attestations.by}: ${attestations.windowOverride}` }
-      : { ...win, status: "fail", summary: window.reason });
+  checks.push(
+    window.open
+      ? { ...win, status: "pass", summary: `inside ${window.window}` }
+      : attestations.windowOverride
+        ? {
+            ...win,
+            status: "warn",
+            code: "window_overridden",
+            summary: `${window.reason}; overridden by ${attestations.by}: ${attestations.windowOverride}`,
+          }
+        : { ...win, status: "fail", summary: window.reason },
+  );
   if (target.environment === "production") {
     const promo = { id: "promotion", title: "Verified on staging first" };
-    checks.push(input.stagingVerified
-      ? { ...promo, status: "pass", summary: `same sha256 verified by rollout #${input.stagingVerified.rolloutId} on ${input.stagingVerified.targetId}` }
-      : attestations.promotionWaiver
-        ? { ...promo, status: "warn", summary: `not verified on staging; waived by ${attestations.by}: ${attestations.promotionWaiver}` }
-        : { ...promo, status: "fail", summary: target.stagingTarget
-          ? `this exact change set (sha256) has not been verified on ${target.stagingTarget}, this target's staging, yet`
-          : "this production target names no stagingTarget in the targets file, so no staging verification can count for it" });
+    checks.push(
+      input.stagingVerified
+        ? {
+            ...promo,
+            status: "pass",
+            summary: `same sha256 verified by rollout #${input.stagingVerified.rolloutId} on ${input.stagingVerified.targetId}`,
+          }
+        : attestations.promotionWaiver
+          ? { ...promo, status: "warn", summary: `not verified on staging; waived by ${attestations.by}: ${attestations.promotionWaiver}` }
+          : {
+              ...promo,
+              status: "fail",
+              summary: target.stagingTarget
+                ? `this exact change set (sha256) has not been verified on ${target.stagingTarget}, this target's staging, yet`
+                : "this production target names no stagingTarget in the targets file, so no staging verification can count for it",
+            },
+    );
   }
   return { at: new Date().toISOString(), ok: checks.every((c) => c.status !== "fail"), checks };
 }
@@ -97,9 +131,18 @@ async function serverVersionCheck(db: pg.ClientBase): Promise<CheckResult> {
   const s = await serverOverview(db);
   const base = { id: "server-version", title: "Server version", evidence: { version: s.serverVersion, versionNum: s.serverVersionNum } };
   if (s.serverVersionNum >= 140000 && s.serverVersionNum < 140004) {
-    return { ...base, status: "fail", summary: `PostgreSQL ${s.serverVersion}: 14.0–14.3 can silently corrupt indexes built CONCURRENTLY; upgrade to 14.4+ (then REINDEX those built before)` };
+    return {
+      ...base,
+      status: "fail",
+      summary: `PostgreSQL ${s.serverVersion}: 14.0–14.3 can silently corrupt indexes built CONCURRENTLY; upgrade to 14.4+ (then REINDEX those built before)`,
+    };
   }
-  if (s.serverVersionNum < 120000) return { ...base, status: "fail", summary: `PostgreSQL ${s.serverVersion}: indexdeck needs 12+ (REINDEX CONCURRENTLY, progress reporting)` };
+  if (s.serverVersionNum < 120000)
+    return {
+      ...base,
+      status: "fail",
+      summary: `PostgreSQL ${s.serverVersion}: indexdeck needs 12+ (REINDEX CONCURRENTLY, progress reporting)`,
+    };
   return { ...base, status: "pass", summary: `PostgreSQL ${s.serverVersion}` };
 }
 
@@ -120,31 +163,65 @@ async function diskCheck(db: pg.ClientBase, url: string, tasks: PlannedTask[], a
       const total = fs.blocks * fs.bsize;
       const free = fs.bavail * fs.bsize;
       const leftPct = ((free - needed) / total) * 100;
-      const evidence = { dataDirectory: dir, totalBytes: total, freeBytes: free, estimatedIndexBytes: perTable, neededBytes: needed, freeAfterPercent: +leftPct.toFixed(1), method: "statfs of the data directory (target runs on this host)" };
+      const evidence = {
+        dataDirectory: dir,
+        totalBytes: total,
+        freeBytes: free,
+        estimatedIndexBytes: perTable,
+        neededBytes: needed,
+        freeAfterPercent: +leftPct.toFixed(1),
+        method: "statfs of the data directory (target runs on this host)",
+      };
       return leftPct >= 10
-        ? { ...base, status: "pass", summary: `${(free / 2 ** 30).toFixed(1)} GiB free, ${(needed / 2 ** 20).toFixed(0)} MiB needed, ${leftPct.toFixed(1)}% left after`, evidence }
+        ? {
+            ...base,
+            status: "pass",
+            summary: `${(free / 2 ** 30).toFixed(1)} GiB free, ${(needed / 2 ** 20).toFixed(0)} MiB needed, ${leftPct.toFixed(1)}% left after`,
+            evidence,
+          }
         : { ...base, status: "fail", summary: `only ${leftPct.toFixed(1)}% would be left after the build (needs ≥ 10%)`, evidence };
     } catch {
       // not readable from here: fall through to attestation
     }
   }
-  const evidence = { estimatedIndexBytes: perTable, neededBytes: needed, method: "PostgreSQL does not report free disk; a person must attest it" };
-  if (att.diskFree) return { ...base, status: "pass", summary: `attested by ${att.by ?? "?"}: ${att.diskFree} (needs ~${(needed / 2 ** 20).toFixed(0)} MiB)`, evidence };
-  return { ...base, status: "fail", summary: `free disk unknown (the server can't report it): attest that ≥ 10% stays free after ~${(needed / 2 ** 20).toFixed(0)} MiB of new indexes`, evidence };
+  const evidence = {
+    estimatedIndexBytes: perTable,
+    neededBytes: needed,
+    method: "PostgreSQL does not report free disk; a person must attest it",
+  };
+  if (att.diskFree)
+    return {
+      ...base,
+      status: "pass",
+      summary: `attested by ${att.by ?? "?"}: ${att.diskFree} (needs ~${(needed / 2 ** 20).toFixed(0)} MiB)`,
+      evidence,
+    };
+  return {
+    ...base,
+    status: "fail",
+    summary: `free disk unknown (the server can't report it): attest that ≥ 10% stays free after ~${(needed / 2 ** 20).toFixed(0)} MiB of new indexes`,
+    evidence,
+  };
 }
 
 async function backupCheck(db: pg.ClientBase, target: TargetConfig, att: Attestations): Promise<CheckResult> {
   const a = await archiverStatus(db);
   const base = { id: "backup", title: "Recent backup evidence", evidence: a };
   const maxAge = target.backup.maxAgeHours * 3600;
-  if (target.backup.evidence === "archiver" && a.archiveMode !== "off" && a.lastArchivedAgeSeconds !== null && a.lastArchivedAgeSeconds <= maxAge
-    && !(a.lastFailedAgeSeconds !== null && a.lastFailedAgeSeconds < a.lastArchivedAgeSeconds)) {
+  if (
+    target.backup.evidence === "archiver" &&
+    a.archiveMode !== "off" &&
+    a.lastArchivedAgeSeconds !== null &&
+    a.lastArchivedAgeSeconds <= maxAge &&
+    !(a.lastFailedAgeSeconds !== null && a.lastFailedAgeSeconds < a.lastArchivedAgeSeconds)
+  ) {
     return { ...base, status: "pass", summary: `WAL archived ${Math.round(a.lastArchivedAgeSeconds / 60)} min ago (${a.lastArchivedWal})` };
   }
   if (att.backupId) return { ...base, status: "pass", summary: `backup ${att.backupId} attested by ${att.by ?? "?"}` };
-  const why = target.backup.evidence === "archiver"
-    ? `no WAL archived within ${target.backup.maxAgeHours} h (archive_mode=${a.archiveMode}${a.lastFailedAgeSeconds !== null ? `, last failure ${Math.round(a.lastFailedAgeSeconds / 60)} min ago` : ""})`
-    : "this target's policy asks for an attested backup id";
+  const why =
+    target.backup.evidence === "archiver"
+      ? `no WAL archived within ${target.backup.maxAgeHours} h (archive_mode=${a.archiveMode}${a.lastFailedAgeSeconds !== null ? `, last failure ${Math.round(a.lastFailedAgeSeconds / 60)} min ago` : ""})`
+      : "this target's policy asks for an attested backup id";
   return { ...base, status: "fail", summary: `${why}: give the id of a recent backup` };
 }
 
@@ -152,8 +229,21 @@ async function oldTransactionCheck(db: pg.ClientBase): Promise<CheckResult> {
   const old = await oldTransactions(db, OLD_TRANSACTION_SECONDS);
   const prepared = (await preparedTransactions(db)).filter((p) => p.ageSeconds > OLD_TRANSACTION_SECONDS);
   const base = { id: "old-transactions", title: "Old transactions and snapshots", evidence: { sessions: old, prepared } };
-  if (prepared.length) return { ...base, status: "fail", summary: `${prepared.length} prepared transaction(s) would stall every concurrent build until resolved (${prepared.map((p) => p.gid).join(", ")})` };
-  if (old.length) return { ...base, status: "warn", summary: `${old.length} session(s) hold transactions older than ${OLD_TRANSACTION_SECONDS}s; a concurrent build waits for them: ${old.slice(0, 3).map((s) => `pid ${s.pid} (${s.application || s.user}, ${Math.round(s.xactAgeSeconds ?? 0)}s)`).join(", ")}` };
+  if (prepared.length)
+    return {
+      ...base,
+      status: "fail",
+      summary: `${prepared.length} prepared transaction(s) would stall every concurrent build until resolved (${prepared.map((p) => p.gid).join(", ")})`,
+    };
+  if (old.length)
+    return {
+      ...base,
+      status: "warn",
+      summary: `${old.length} session(s) hold transactions older than ${OLD_TRANSACTION_SECONDS}s; a concurrent build waits for them: ${old
+        .slice(0, 3)
+        .map((s) => `pid ${s.pid} (${s.application || s.user}, ${Math.round(s.xactAgeSeconds ?? 0)}s)`)
+        .join(", ")}`,
+    };
   return { ...base, status: "pass", summary: `no transaction older than ${OLD_TRANSACTION_SECONDS}s` };
 }
 
@@ -162,7 +252,8 @@ async function replicationCheck(db: pg.ClientBase): Promise<CheckResult> {
   const base = { id: "replication", title: "Replication", evidence: r };
   if (r.inRecovery) return { ...base, status: "fail", summary: "the target is a replica (in recovery): indexes are built on the primary" };
   if (r.replicas === 0) return { ...base, status: "pass", summary: "no replicas attached" };
-  if ((r.maxReplayLagSeconds ?? 0) > MAX_REPLAY_LAG_SECONDS) return { ...base, status: "warn", summary: `replica replay lag ${Math.round(r.maxReplayLagSeconds!)}s; a build adds WAL and more lag` };
+  if ((r.maxReplayLagSeconds ?? 0) > MAX_REPLAY_LAG_SECONDS)
+    return { ...base, status: "warn", summary: `replica replay lag ${Math.round(r.maxReplayLagSeconds!)}s; a build adds WAL and more lag` };
   return { ...base, status: "pass", summary: `${r.replicas} replica(s), max replay lag ${Math.round(r.maxReplayLagSeconds ?? 0)}s` };
 }
 
@@ -174,7 +265,11 @@ async function invalidIndexCheck(db: pg.ClientBase, tasks: PlannedTask[]): Promi
   }
   const base = { id: "invalid-indexes", title: "No INVALID indexes with these names", evidence: { invalid } };
   return invalid.length
-    ? { ...base, status: "fail", summary: `INVALID index(es) already exist: ${invalid.join(", ")}; IF NOT EXISTS would keep them broken. Drop them with a reviewed DROP INDEX CONCURRENTLY change set` }
+    ? {
+        ...base,
+        status: "fail",
+        summary: `INVALID index(es) already exist: ${invalid.join(", ")}; IF NOT EXISTS would keep them broken. Drop them with a reviewed DROP INDEX CONCURRENTLY change set`,
+      }
     : { ...base, status: "pass", summary: "none" };
 }
 
@@ -183,9 +278,14 @@ async function schemaCheck(db: pg.ClientBase, input: PrecheckInput): Promise<Che
   const report = await lintText({ file: input.changesetName, text: input.sql, schema });
   const errors = report.findings.filter((f) => f.severity === "error");
   const warnings = report.findings.filter((f) => f.severity === "warning");
-  const base = { id: "schema", title: "Tables and columns exist (schema lint)", evidence: { findings: report.findings.map(({ line, column, rule, severity, message }) => ({ line, column, rule, severity, message })) } };
+  const base = {
+    id: "schema",
+    title: "Tables and columns exist (schema lint)",
+    evidence: { findings: report.findings.map(({ line, column, rule, severity, message }) => ({ line, column, rule, severity, message })) },
+  };
   if (errors.length) return { ...base, status: "fail", summary: errors.map((e) => `line ${e.line}: ${e.rule} ${e.message}`).join("; ") };
-  if (warnings.length) return { ...base, status: "warn", summary: `${warnings.length} warning(s): ${warnings.map((w) => w.rule).join(", ")}` };
+  if (warnings.length)
+    return { ...base, status: "warn", summary: `${warnings.length} warning(s): ${warnings.map((w) => w.rule).join(", ")}` };
   return { ...base, status: "pass", summary: "every table and column exists; no schema findings" };
 }
 
@@ -197,13 +297,18 @@ async function schemaCheck(db: pg.ClientBase, input: PrecheckInput): Promise<Che
  */
 async function sessionCheck(target: TargetConfig, url: string, att: Attestations): Promise<CheckResult> {
   const base = { id: "session", title: "Build session: role, settings and search_path" };
-  const { evidence, writable } = await withApplySession({ url, applicationName: "indexdeck:precheck", searchPath: target.searchPath, connectTimeoutMs: 5000 }, async (db) => {
-    const { rows: [session] } = await db.query<{ evidence: SessionEvidenceRow }>(
-      `SELECT json_build_object('user', current_user, 'superuser', (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+  const { evidence, writable } = await withApplySession(
+    { url, applicationName: "indexdeck:precheck", searchPath: target.searchPath, connectTimeoutMs: 5000 },
+    async (db) => {
+      const {
+        rows: [session],
+      } = await db.query<{ evidence: SessionEvidenceRow }>(
+        `SELECT json_build_object('user', current_user, 'superuser', (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
               'searchPath', current_setting('search_path'), 'schemas', current_schemas(true)) AS evidence`,
-    );
-    return { evidence: session.evidence, writable: await writableSchemas(db) };
-  });
+      );
+      return { evidence: session.evidence, writable: await writableSchemas(db) };
+    },
+  );
   const full = { ...base, evidence: { ...evidence, writableSchemas: writable } };
   const path = `search_path ${evidence.searchPath} as ${evidence.user}`;
   if (writable.length) {
@@ -211,9 +316,18 @@ async function sessionCheck(target: TargetConfig, url: string, att: Attestations
     const summary = `schemas on the build's search_path are writable by roles other than their owner: ${who}; a function or operator planted there could run inside an index build`;
     if (target.environment !== "production") return { ...full, status: "warn", summary };
     if (att.searchPathWaiver) return { ...full, status: "warn", summary: `${summary}; waived by ${att.by}: ${att.searchPathWaiver}` };
-    return { ...full, status: "fail", summary: `${summary}. Revoke CREATE, set the target's searchPath to schemas only the owner can write, or have an admin waive it in writing` };
+    return {
+      ...full,
+      status: "fail",
+      summary: `${summary}. Revoke CREATE, set the target's searchPath to schemas only the owner can write, or have an admin waive it in writing`,
+    };
   }
-  if (evidence.superuser) return { ...full, status: "warn", summary: `${path}: the target role is a superuser; a rollout needs only the grants in the README's least-privilege section` };
+  if (evidence.superuser)
+    return {
+      ...full,
+      status: "warn",
+      summary: `${path}: the target role is a superuser; a rollout needs only the grants in the README's least-privilege section`,
+    };
   return { ...full, status: "pass", summary: `${path}; no schema on it is writable by other roles` };
 }
 

@@ -20,11 +20,20 @@ const PHASES: Array<[string, number, number, "blocks" | "tuples" | "lockers" | n
   ["waiting for readers before dropping", 98, 99, "lockers"],
 ];
 
-export function overallPercent(p: Pick<BuildProgress, "phase" | "blocksDone" | "blocksTotal" | "tuplesDone" | "tuplesTotal" | "lockersDone" | "lockersTotal">): number {
+export function overallPercent(
+  p: Pick<BuildProgress, "phase" | "blocksDone" | "blocksTotal" | "tuplesDone" | "tuplesTotal" | "lockersDone" | "lockersTotal">,
+): number {
   const row = PHASES.find(([name]) => p.phase.startsWith(name));
   if (!row) return 0;
   const [, from, to, unit] = row;
-  const [done, total] = unit === "blocks" ? [p.blocksDone, p.blocksTotal] : unit === "tuples" ? [p.tuplesDone, p.tuplesTotal] : unit === "lockers" ? [p.lockersDone, p.lockersTotal] : [0, 0];
+  const [done, total] =
+    unit === "blocks"
+      ? [p.blocksDone, p.blocksTotal]
+      : unit === "tuples"
+        ? [p.tuplesDone, p.tuplesTotal]
+        : unit === "lockers"
+          ? [p.lockersDone, p.lockersTotal]
+          : [0, 0];
   const frac = total > 0 ? Math.min(1, done / total) : 0;
   return Math.round((from + (to - from) * frac) * 10) / 10;
 }

@@ -24,8 +24,14 @@ describe.each(pgServers())("a server killed mid-build, on $name PostgreSQL", (se
     const targetsFile = path.join(dir, "targets.json");
     await writeFile(targetsFile, JSON.stringify({ targets }));
     const pool = new pg.Pool({ connectionString: storeUrl });
-    const sql = "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_k1 ON orders (org_id);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_k2 ON orders (status);\n";
-    const rollout = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "kill.sql", sql), targetId: "stage" }, DBA);
+    const sql =
+      "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_k1 ON orders (org_id);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_k2 ON orders (status);\n";
+    const rollout = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "kill.sql", sql), targetId: "stage" },
+      DBA,
+    );
 
     // An old snapshot holds the first build in "waiting for old snapshots" while we kill the worker.
     const holder = new pg.Client({ connectionString: targetUrl });
@@ -34,14 +40,17 @@ describe.each(pgServers())("a server killed mid-build, on $name PostgreSQL", (se
     await holder.query("SELECT 1");
 
     const worker = spawn(process.execPath, ["bin/indexdeck.mjs", "worker"], {
-      env: { ...process.env, DATABASE_URL: storeUrl, INDEXDECK_TARGETS: targetsFile }, stdio: "ignore",
+      env: { ...process.env, DATABASE_URL: storeUrl, INDEXDECK_TARGETS: targetsFile },
+      stdio: "ignore",
     });
     try {
       await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b" });
       await waitForState(pool, rollout.id, ["prechecked"]);
       await requestPhase(pool, rollout.id, "apply", DBA, {});
       for (let i = 0; ; i++) {
-        const waiting = (await eventsAfter(pool, rollout.id, 0)).some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for"));
+        const waiting = (await eventsAfter(pool, rollout.id, 0)).some(
+          (e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for"),
+        );
         if (waiting) break;
         if (i > 300) throw new Error("the build never started waiting");
         await sleep(100);
@@ -50,7 +59,13 @@ describe.each(pgServers())("a server killed mid-build, on $name PostgreSQL", (se
       worker.kill("SIGKILL");
     }
 
-    const runner = startRunner({ pool, pollMs: 100, staleAfterMs: 1500, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job) });
+    const runner = startRunner({
+      pool,
+      pollMs: 100,
+      staleAfterMs: 1500,
+      log: () => undefined,
+      handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+    });
     try {
       for (let i = 0; ; i++) {
         if ((await eventsAfter(pool, rollout.id, 0)).some((e) => e.kind === "reconcile_follow")) break;
@@ -63,7 +78,11 @@ describe.each(pgServers())("a server killed mid-build, on $name PostgreSQL", (se
       const { rows: failedJobs } = await pool.query("SELECT kind, error FROM job WHERE rollout_id = $1 AND state = 'failed'", [rollout.id]);
       expect({ state, failedJobs }).toEqual({ state: "verified", failedJobs: [] });
       const tasks = await rolloutTasks(pool, rollout.id);
-      expect(tasks.map((t) => [t.indexName, t.status, t.attempts])).toEqual([[null, "done", 0], ["orders_k1", "done", 1], ["orders_k2", "done", 1]]);
+      expect(tasks.map((t) => [t.indexName, t.status, t.attempts])).toEqual([
+        [null, "done", 0],
+        ["orders_k1", "done", 1],
+        ["orders_k2", "done", 1],
+      ]);
       const events = await eventsAfter(pool, rollout.id, 0);
       const k1Starts = events.filter((e) => e.kind === "statement_start" && e.taskSeq === 1);
       expect(k1Starts).toHaveLength(1);

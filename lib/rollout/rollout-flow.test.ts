@@ -10,7 +10,8 @@ import { requestPhase } from "./phases";
 import { createRollout, getRollout, RolloutError, rolloutTasks } from "./rollouts";
 import { approveByTwo, DBA, settledPrecheck, settledVerify, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
 
-const SAFE = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_org_status ON orders (org_id, status, created_at);\n";
+const SAFE =
+  "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_org_status ON orders (org_id, status, created_at);\n";
 
 describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL", (server) => {
   let pool: pg.Pool;
@@ -23,7 +24,12 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     targetUrl = await freshDatabase(server, "empty");
     await seedOrders(targetUrl);
     targets = testTargets(targetUrl);
-    runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job) });
+    runner = startRunner({
+      pool,
+      pollMs: 100,
+      log: () => undefined,
+      handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+    });
   });
   afterAll(async () => {
     await runner.stop();
@@ -31,7 +37,12 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   });
 
   it("runs pre-check → apply → verify on a staging target and records every step", async () => {
-    const rollout = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "flow.sql", SAFE), targetId: "stage" }, DBA);
+    const rollout = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "flow.sql", SAFE), targetId: "stage" },
+      DBA,
+    );
     expect(rollout.state).toBe("approved");
 
     await requestPhase(pool, rollout.id, "precheck", DBA, {});
@@ -43,7 +54,9 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
 
     await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "snap-2026-11-28" });
     expect(await settledPrecheck(pool, rollout.id)).toEqual({ state: "prechecked", error: null, failed: [] });
-    expect((await getRollout(pool, rollout.id))!.precheck!.checks.find((c) => c.id === "backup")?.summary).toBe("backup snap-2026-11-28 attested by dba");
+    expect((await getRollout(pool, rollout.id))!.precheck!.checks.find((c) => c.id === "backup")?.summary).toBe(
+      "backup snap-2026-11-28 attested by dba",
+    );
 
     await requestPhase(pool, rollout.id, "apply", DBA, { expectedState: "prechecked" });
     expect(await settledVerify(pool, rollout.id)).toEqual({ state: "verified", error: null, failed: [] });
@@ -51,18 +64,28 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     expect(tasks.map((t) => t.status)).toEqual(["done", "done", "done"]);
     expect(tasks[2]).toMatchObject({ createdByRollout: true, attempts: 1 });
     const kinds = (await eventsAfter(pool, rollout.id, 0)).map((e) => e.kind);
-    expect(kinds).toEqual(expect.arrayContaining(["created", "phase_requested", "session", "progress", "index_ready", "apply_done", "verify_done"]));
+    expect(kinds).toEqual(
+      expect.arrayContaining(["created", "phase_requested", "session", "progress", "index_ready", "apply_done", "verify_done"]),
+    );
     const verify = (await getRollout(pool, rollout.id))!.verify!;
     expect(verify.indexes[0]).toMatchObject({ status: "pass", title: "orders_org_status" });
     const { rows } = await pool.query("SELECT action FROM audit_log WHERE rollout_id = $1 ORDER BY id", [rollout.id]);
     expect(rows.map((r) => r.action)).toEqual([
-      "rollout.create", "rollout.precheck.start", "rollout.precheck.end", "rollout.precheck.start", "rollout.precheck.end",
-      "rollout.apply.start", "rollout.apply.end", "rollout.verify.end",
+      "rollout.create",
+      "rollout.precheck.start",
+      "rollout.precheck.end",
+      "rollout.precheck.start",
+      "rollout.precheck.end",
+      "rollout.apply.start",
+      "rollout.apply.end",
+      "rollout.verify.end",
     ]);
     expect((await verifyAudit(pool)).ok).toBe(true);
 
     // Stale pages and repeated clicks are refused with the reason, and change nothing.
-    await expect(requestPhase(pool, rollout.id, "apply", DBA, { expectedState: "prechecked" })).rejects.toThrow(/is now verified \(the page showed prechecked\)/);
+    await expect(requestPhase(pool, rollout.id, "apply", DBA, { expectedState: "prechecked" })).rejects.toThrow(
+      /is now verified \(the page showed prechecked\)/,
+    );
     await expect(requestPhase(pool, rollout.id, "apply", DBA, {})).rejects.toThrow(/cannot apply rollout \d+ while it is verified/);
 
     // Rollback needs a reason and drops only what this rollout created.
@@ -76,25 +99,52 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     await t.end();
     // The index's usage chart marks all three moments, in order; another index of the target gets none.
     const markers = await rolloutMarkers(pool, "stage", "orders_org_status", 24);
-    expect(markers.map((m) => `${m.rolloutId} ${m.kind}`)).toEqual([`${rollout.id} apply started`, `${rollout.id} verified`, `${rollout.id} rolled back`]);
+    expect(markers.map((m) => `${m.rolloutId} ${m.kind}`)).toEqual([
+      `${rollout.id} apply started`,
+      `${rollout.id} verified`,
+      `${rollout.id} rolled back`,
+    ]);
     expect(markers.map((m) => m.t)).toEqual([...markers.map((m) => m.t)].sort((a, b) => a - b));
     expect(await rolloutMarkers(pool, "stage", "orders_pkey", 24)).toEqual([]);
   });
 
   it("refuses a second click on a phase already queued", async () => {
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "double.sql", SAFE.replace("orders_org_status", "orders_double")), targetId: "stage" }, DBA);
+    const r = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "double.sql", SAFE.replace("orders_org_status", "orders_double")), targetId: "stage" },
+      DBA,
+    );
     const clicks = await Promise.allSettled([
       requestPhase(pool, r.id, "precheck", DBA, { backupId: "b1" }),
       requestPhase(pool, r.id, "precheck", DBA, { backupId: "b1" }),
     ]);
     expect(clicks.filter((c) => c.status === "fulfilled")).toHaveLength(1);
-    expect(String((clicks.find((c) => c.status === "rejected") as PromiseRejectedResult).reason)).toMatch(/already has a phase queued or running/);
+    expect(String((clicks.find((c) => c.status === "rejected") as PromiseRejectedResult).reason)).toMatch(
+      /already has a phase queued or running/,
+    );
     await waitForState(pool, r.id, ["prechecked", "approved"]);
   });
 
   it("lets one rollout apply per target; a second is refused while the first applies", async () => {
-    const a = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "a.sql", SAFE.replace("orders_org_status", "orders_a").replace("created_at)", "id)")), targetId: "stage" }, DBA);
-    const b = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "b.sql", SAFE.replace("orders_org_status", "orders_b").replace("created_at)", "status)")), targetId: "stage" }, DBA);
+    const a = await createRollout(
+      pool,
+      targets,
+      {
+        changesetId: await uploadChangeSet(pool, "a.sql", SAFE.replace("orders_org_status", "orders_a").replace("created_at)", "id)")),
+        targetId: "stage",
+      },
+      DBA,
+    );
+    const b = await createRollout(
+      pool,
+      targets,
+      {
+        changesetId: await uploadChangeSet(pool, "b.sql", SAFE.replace("orders_org_status", "orders_b").replace("created_at)", "status)")),
+        targetId: "stage",
+      },
+      DBA,
+    );
     for (const r of [a, b]) {
       await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
       expect(await waitForState(pool, r.id, ["prechecked", "approved"])).toBe("prechecked");
@@ -113,10 +163,20 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   });
 
   it("refuses unknown ids, lint errors and blocking builds on production with a reason", async () => {
-    await expect(createRollout(pool, targets, { changesetId: "db:999999", targetId: "stage" }, DBA)).rejects.toThrow(/unknown change set db:999999/);
-    await expect(createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId: "nope" }, DBA)).rejects.toThrow(/unknown target nope/);
-    const blocking = await uploadChangeSet(pool, "blocking.sql", "-- indexdeck-ignore require-concurrent-index-creation\nCREATE INDEX orders_blocking ON orders (status);\n");
-    await expect(createRollout(pool, targets, { changesetId: blocking, targetId: "prod" }, DBA)).rejects.toThrow(/refused on a production target/);
+    await expect(createRollout(pool, targets, { changesetId: "db:999999", targetId: "stage" }, DBA)).rejects.toThrow(
+      /unknown change set db:999999/,
+    );
+    await expect(createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId: "nope" }, DBA)).rejects.toThrow(
+      /unknown target nope/,
+    );
+    const blocking = await uploadChangeSet(
+      pool,
+      "blocking.sql",
+      "-- indexdeck-ignore require-concurrent-index-creation\nCREATE INDEX orders_blocking ON orders (status);\n",
+    );
+    await expect(createRollout(pool, targets, { changesetId: blocking, targetId: "prod" }, DBA)).rejects.toThrow(
+      /refused on a production target/,
+    );
     const linty = await uploadChangeSet(pool, "linty.sql", "BEGIN;\nCREATE INDEX CONCURRENTLY orders_x ON orders (id);\nCOMMIT;\n");
     const err = await createRollout(pool, targets, { changesetId: linty, targetId: "stage" }, DBA).catch((e) => e);
     expect(err).toBeInstanceOf(RolloutError);
@@ -133,23 +193,44 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     await waitForState(pool, prod.id, ["approved", "prechecked"]);
     expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({ status: "fail" });
     // Verified on some other staging target: still not this production target's staging.
-    const verifiedOn = (targetId: string) => pool.query(
-      `INSERT INTO rollout (changeset_id, changeset_name, changeset_sha256, changeset_sql, target_id, environment, state, approvals_required, requested_by)
+    const verifiedOn = (targetId: string) =>
+      pool.query(
+        `INSERT INTO rollout (changeset_id, changeset_name, changeset_sha256, changeset_sql, target_id, environment, state, approvals_required, requested_by)
        SELECT changeset_id, changeset_name, changeset_sha256, changeset_sql, $2, 'staging', 'verified', 0, 'dba' FROM rollout WHERE id = $1 RETURNING id`,
-      [prod.id, targetId],
-    );
+        [prod.id, targetId],
+      );
     await verifiedOn("elsewhere");
     await requestPhase(pool, prod.id, "precheck", SRE, { backupId: "b" });
     await waitForState(pool, prod.id, ["approved", "prechecked"]);
-    expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({ status: "fail", summary: expect.stringContaining("not been verified on stage, this target's staging") });
-    const { rows: [staged] } = await verifiedOn("stage");
+    expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({
+      status: "fail",
+      summary: expect.stringContaining("not been verified on stage, this target's staging"),
+    });
+    const {
+      rows: [staged],
+    } = await verifiedOn("stage");
     await requestPhase(pool, prod.id, "precheck", SRE, { backupId: "b" });
     await waitForState(pool, prod.id, ["approved", "prechecked"]);
-    expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({ status: "pass", summary: `same sha256 verified by rollout #${staged.id} on stage` });
+    expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({
+      status: "pass",
+      summary: `same sha256 verified by rollout #${staged.id} on stage`,
+    });
   });
 
   it("cancels a running build on a dba's request: only its own backend, then cleans up and ends cancelled", async () => {
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "cancel.sql", "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_cancel ON orders (created_at);\n"), targetId: "stage" }, DBA);
+    const r = await createRollout(
+      pool,
+      targets,
+      {
+        changesetId: await uploadChangeSet(
+          pool,
+          "cancel.sql",
+          "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_cancel ON orders (created_at);\n",
+        ),
+        targetId: "stage",
+      },
+      DBA,
+    );
     await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
     await waitForState(pool, r.id, ["prechecked"]);
     const holder = new pg.Client({ connectionString: targetUrl });
@@ -158,11 +239,17 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     await holder.query("SELECT 1");
     try {
       await requestPhase(pool, r.id, "apply", DBA, {});
-      for (let i = 0; !(await eventsAfter(pool, r.id, 0)).some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for")); i++) {
+      for (
+        let i = 0;
+        !(await eventsAfter(pool, r.id, 0)).some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for"));
+        i++
+      ) {
         if (i > 200) throw new Error("build never waited");
         await new Promise((res) => setTimeout(res, 50));
       }
-      await expect(requestPhase(pool, r.id, "cancel", SRE, {})).resolves.toMatchObject({ message: expect.stringContaining("cancel requested") });
+      await expect(requestPhase(pool, r.id, "cancel", SRE, {})).resolves.toMatchObject({
+        message: expect.stringContaining("cancel requested"),
+      });
       expect(await waitForState(pool, r.id, ["cancelled", "failed", "verified"])).toBe("cancelled");
       expect((await holder.query("SELECT 1 AS alive")).rows[0].alive).toBe(1);
       const kinds = (await eventsAfter(pool, r.id, 0)).map((e) => e.kind);
@@ -174,21 +261,35 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   });
 
   it("refuses to apply SQL that changed after approval", async () => {
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "changed.sql", SAFE.replace("orders_org_status", "orders_changed")), targetId: "stage" }, DBA);
+    const r = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "changed.sql", SAFE.replace("orders_org_status", "orders_changed")), targetId: "stage" },
+      DBA,
+    );
     await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
     await waitForState(pool, r.id, ["prechecked"]);
     // Someone with superuser rights edits the stored change set behind indexdeck's back.
     const c = await pool.connect();
     await c.query("ALTER TABLE change_set DISABLE TRIGGER USER");
-    await c.query("UPDATE change_set SET sql = sql || 'DROP INDEX CONCURRENTLY IF EXISTS orders_pkey;', sha256 = repeat('e', 64) WHERE name = 'changed.sql'");
+    await c.query(
+      "UPDATE change_set SET sql = sql || 'DROP INDEX CONCURRENTLY IF EXISTS orders_pkey;', sha256 = repeat('e', 64) WHERE name = 'changed.sql'",
+    );
     await c.query("ALTER TABLE change_set ENABLE TRIGGER USER");
     c.release();
-    await expect(requestPhase(pool, r.id, "apply", DBA, {})).rejects.toThrow(/changed since this rollout was created .* approvals are stale/);
+    await expect(requestPhase(pool, r.id, "apply", DBA, {})).rejects.toThrow(
+      /changed since this rollout was created .* approvals are stale/,
+    );
     expect((await getRollout(pool, r.id))!.state).toBe("prechecked");
   });
 
   it("ends failed with a clear error when the target is unreachable at apply", async () => {
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "down.sql", SAFE.replace("orders_org_status", "orders_down")), targetId: "stage" }, DBA);
+    const r = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "down.sql", SAFE.replace("orders_org_status", "orders_down")), targetId: "stage" },
+      DBA,
+    );
     await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
     await waitForState(pool, r.id, ["prechecked"]);
     const saved = targets;

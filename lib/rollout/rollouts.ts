@@ -11,8 +11,17 @@ import { appendEvent } from "./events";
 import { planChangeSet, PlanError } from "./plan";
 
 export const ROLLOUT_STATES = [
-  "draft", "awaiting_approval", "approved", "prechecked", "applying", "verifying", "verified",
-  "signed_off", "failed", "rolled_back", "cancelled",
+  "draft",
+  "awaiting_approval",
+  "approved",
+  "prechecked",
+  "applying",
+  "verifying",
+  "verified",
+  "signed_off",
+  "failed",
+  "rolled_back",
+  "cancelled",
 ] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
 
@@ -79,7 +88,10 @@ export const NewRollout = z.object({ changesetId: z.string().min(1).max(200), ta
 
 /** A refusal with a reason a person can act on; the HTTP layer maps it to 409/422/404. */
 export class RolloutError extends Error {
-  constructor(message: string, readonly status: 403 | 404 | 409 | 422 = 409) {
+  constructor(
+    message: string,
+    readonly status: 403 | 404 | 409 | 422 = 409,
+  ) {
     super(message);
   }
 }
@@ -140,7 +152,12 @@ export async function rolloutTasks(db: Pick<pg.Pool, "query">, id: number): Prom
  * Creates a rollout of a change set on a target. Lint errors and statements that must never run
  * on the target refuse it here; a target whose policy needs no approvals is approved at once.
  */
-export async function createRollout(pool: pg.Pool, targets: TargetConfig[], input: { changesetId: string; targetId: string }, actor: Actor): Promise<Rollout> {
+export async function createRollout(
+  pool: pg.Pool,
+  targets: TargetConfig[],
+  input: { changesetId: string; targetId: string },
+  actor: Actor,
+): Promise<Rollout> {
   const target = findTarget(targets, input.targetId);
   if (!target) throw new RolloutError(`unknown target ${input.targetId}`, 404);
   authorizeTarget(actor, target.id);
@@ -152,22 +169,32 @@ export async function createRollout(pool: pg.Pool, targets: TargetConfig[], inpu
   let tasks;
   try {
     if (errors.length) {
-      throw new PlanError(`${cs.name} has ${errors.length} lint error(s), e.g. ${cs.name}:${errors[0].line}:${errors[0].column}: ${errors[0].rule}: ${errors[0].message}`);
+      throw new PlanError(
+        `${cs.name} has ${errors.length} lint error(s), e.g. ${cs.name}:${errors[0].line}:${errors[0].column}: ${errors[0].rule}: ${errors[0].message}`,
+      );
     }
     tasks = await planChangeSet(cs.name, cs.sql, target.environment, limits);
   } catch (err) {
     if (!(err instanceof PlanError)) throw err;
     // A refusal is a decision too: it is on record, with what was refused and why.
-    await withTransaction(pool, (tx) => appendAudit(tx, {
-      ...auditActor(actor), action: "rollout.refused", targetId: target.id, rolloutId: null, changesetSha256: cs.sha256,
-      details: { changeset: cs.name, reasons: err.message.split("\n").slice(0, 20) },
-    }));
+    await withTransaction(pool, (tx) =>
+      appendAudit(tx, {
+        ...auditActor(actor),
+        action: "rollout.refused",
+        targetId: target.id,
+        rolloutId: null,
+        changesetSha256: cs.sha256,
+        details: { changeset: cs.name, reasons: err.message.split("\n").slice(0, 20) },
+      }),
+    );
     throw new RolloutError(err.message, 422);
   }
   if (!tasks.some((t) => t.kind !== "set")) throw new RolloutError(`${cs.name} has no index statements`, 422);
   const state: RolloutState = target.approvals.required === 0 ? "approved" : "awaiting_approval";
   return withTransaction(pool, async (tx) => {
-    const { rows: [{ id }] } = await tx.query<{ id: number }>(
+    const {
+      rows: [{ id }],
+    } = await tx.query<{ id: number }>(
       `INSERT INTO rollout (changeset_id, changeset_name, changeset_sha256, changeset_sql, target_id, environment, state, approvals_required, requested_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
       [cs.id, cs.name, cs.sha256, cs.sql, target.id, target.environment, state, target.approvals.required, actor.email],
@@ -179,7 +206,11 @@ export async function createRollout(pool: pg.Pool, targets: TargetConfig[], inpu
       );
     }
     await appendAudit(tx, {
-      ...auditActor(actor), action: "rollout.create", targetId: target.id, rolloutId: id, changesetSha256: cs.sha256,
+      ...auditActor(actor),
+      action: "rollout.create",
+      targetId: target.id,
+      rolloutId: id,
+      changesetSha256: cs.sha256,
       details: { changeset: cs.name, state, warnings: report.findings.length },
     });
     await appendEvent(tx, id, "created", { by: actor.email, state });
@@ -191,7 +222,13 @@ export async function createRollout(pool: pg.Pool, targets: TargetConfig[], inpu
  * Moves a rollout from one of `from` to `to` in the caller's transaction; refuses (with the state
  * it is really in) when a stale page or a second click asks for a transition already made.
  */
-export async function transition(tx: pg.ClientBase, id: number, from: readonly RolloutState[], to: RolloutState, patch: { error?: string | null; precheck?: PrecheckReport; verify?: VerifyReport } = {}): Promise<Rollout> {
+export async function transition(
+  tx: pg.ClientBase,
+  id: number,
+  from: readonly RolloutState[],
+  to: RolloutState,
+  patch: { error?: string | null; precheck?: PrecheckReport; verify?: VerifyReport } = {},
+): Promise<Rollout> {
   try {
     const { rows } = await tx.query<{ id: number }>(
       `UPDATE rollout SET

@@ -51,14 +51,18 @@ export function buildSearchPath(configured: readonly string[] | undefined, roleD
 
 /** Pins lexing, timeouts and search_path on a fresh session and reads them back; refuses a session where a pin did not take. */
 export async function pinSession(client: pg.ClientBase, searchPath?: readonly string[]): Promise<SessionEvidence> {
-  const { rows: [role] } = await client.query<{ path: string }>("SELECT current_setting('search_path') AS path");
+  const {
+    rows: [role],
+  } = await client.query<{ path: string }>("SELECT current_setting('search_path') AS path");
   const path = buildSearchPath(searchPath, role.path);
   const names = Object.keys(PINNED);
-  await client.query(
-    `SELECT set_config(name, value, false) FROM unnest($1::text[], $2::text[]) AS s(name, value)`,
-    [[...names, "search_path"], [...names.map((n) => PINNED[n]), path]],
-  );
-  const { rows: [now] } = await client.query<{ settings: Record<string, string>; schemas: string[]; user: string; superuser: boolean; path: string }>(
+  await client.query(`SELECT set_config(name, value, false) FROM unnest($1::text[], $2::text[]) AS s(name, value)`, [
+    [...names, "search_path"],
+    [...names.map((n) => PINNED[n]), path],
+  ]);
+  const {
+    rows: [now],
+  } = await client.query<{ settings: Record<string, string>; schemas: string[]; user: string; superuser: boolean; path: string }>(
     `SELECT json_object_agg(name, current_setting(name)) AS settings,
             current_schemas(true)::text[]               AS schemas,
             current_user                                AS "user",
@@ -69,7 +73,9 @@ export async function pinSession(client: pg.ClientBase, searchPath?: readonly st
   );
   for (const [name, want] of Object.entries(LEXING_SETTINGS)) {
     if (now.settings[name]?.toLowerCase() !== want.toLowerCase()) {
-      throw new SessionPinError(`the target session kept ${name} = ${now.settings[name]} (indexdeck needs ${want}): statements would be read differently than they were linted`);
+      throw new SessionPinError(
+        `the target session kept ${name} = ${now.settings[name]} (indexdeck needs ${want}): statements would be read differently than they were linted`,
+      );
     }
   }
   return { searchPath: now.path, schemas: now.schemas, user: now.user, superuser: now.superuser, settings: now.settings };
@@ -92,7 +98,9 @@ export async function openApplySession(opts: ApplySessionOptions): Promise<{ cli
     connectionString: opts.url,
     application_name: opts.applicationName,
     connectionTimeoutMillis: opts.connectTimeoutMs,
-    options: Object.entries(PINNED).map(([k, v]) => `-c ${k}=${v}`).join(" "),
+    options: Object.entries(PINNED)
+      .map(([k, v]) => `-c ${k}=${v}`)
+      .join(" "),
   });
   client.on("error", () => undefined); // a dropped connection surfaces as a query error instead
   await client.connect().catch((err) => {

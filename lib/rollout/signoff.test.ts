@@ -10,7 +10,8 @@ import { collectTarget } from "../monitor/collector";
 import { dueFollowups, resolveFollowups, rolloutFollowups } from "../monitor/followups";
 import { DBA, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
 
-const SQL = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_signoff ON orders (status, org_id);\n";
+const SQL =
+  "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_signoff ON orders (status, org_id);\n";
 
 describe.each(pgServers())("sign-off on $name PostgreSQL", (server) => {
   let pool: pg.Pool;
@@ -30,25 +31,41 @@ describe.each(pgServers())("sign-off on $name PostgreSQL", (server) => {
 
   it("records the checklist from evidence and attestations, moves the rollout to signed_off and links the audit row", async () => {
     const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "so.sql", SQL), targetId: "stage" }, DBA);
-    await expect(signOff(pool, r.id, DBA, { decision: "signed_off", notes: "", attested: [], changesetSha256: r.changesetSha256 })).rejects.toThrow(/sign-off needs it verified/);
+    await expect(
+      signOff(pool, r.id, DBA, { decision: "signed_off", notes: "", attested: [], changesetSha256: r.changesetSha256 }),
+    ).rejects.toThrow(/sign-off needs it verified/);
     await requestPhase(pool, r.id, "precheck", DBA, { backupId: "snap-9" }, targets);
     await waitForState(pool, r.id, ["prechecked"]);
     await requestPhase(pool, r.id, "apply", DBA, {}, targets);
     await waitForState(pool, r.id, ["verified"]);
 
-    await expect(signOff(pool, r.id, SRE, { decision: "signed_off", notes: "", attested: [], changesetSha256: "a".repeat(64) })).rejects.toThrow(/other SQL/);
-    const s = await signOff(pool, r.id, SRE, { decision: "signed_off_with_follow_ups", notes: "<script>alert(1)</script> watch p95", attested: ["backup", "rollback-reviewed"], changesetSha256: r.changesetSha256 });
+    await expect(
+      signOff(pool, r.id, SRE, { decision: "signed_off", notes: "", attested: [], changesetSha256: "a".repeat(64) }),
+    ).rejects.toThrow(/other SQL/);
+    const s = await signOff(pool, r.id, SRE, {
+      decision: "signed_off_with_follow_ups",
+      notes: "<script>alert(1)</script> watch p95",
+      attested: ["backup", "rollback-reviewed"],
+      changesetSha256: r.changesetSha256,
+    });
     expect((await getRollout(pool, r.id))!.state).toBe("signed_off");
     const byId = Object.fromEntries(s.checklist.map((c) => [c.id, c]));
     expect(byId.concurrently).toMatchObject({ ok: true, evidence: "1 of 1 CREATE INDEX statements use CONCURRENTLY" });
     expect(byId["indexes-valid"].ok).toBe(true);
     expect(byId.p95).toMatchObject({ ok: null, evidence: expect.stringContaining("not measured") });
-    expect(byId.backup).toMatchObject({ ok: true, evidence: expect.stringContaining("attested by sre; pre-check: backup snap-9 attested by dba") });
+    expect(byId.backup).toMatchObject({
+      ok: true,
+      evidence: expect.stringContaining("attested by sre; pre-check: backup snap-9 attested by dba"),
+    });
     expect(byId["no-error-spikes"]).toMatchObject({ ok: false });
-    const { rows: [audit] } = await pool.query("SELECT action, details FROM audit_log WHERE hash = $1", [s.auditHash]);
+    const {
+      rows: [audit],
+    } = await pool.query("SELECT action, details FROM audit_log WHERE hash = $1", [s.auditHash]);
     expect(audit.action).toBe("rollout.signoff");
     expect(audit.details.notes).toBe("<script>alert(1)</script> watch p95");
-    await expect(signOff(pool, r.id, DBA, { decision: "signed_off", notes: "", attested: [], changesetSha256: r.changesetSha256 })).rejects.toThrow(/is signed_off; sign-off needs it verified/);
+    await expect(
+      signOff(pool, r.id, DBA, { decision: "signed_off", notes: "", attested: [], changesetSha256: r.changesetSha256 }),
+    ).rejects.toThrow(/is signed_off; sign-off needs it verified/);
     expect((await listSignoffs(pool, { person: "sre", decision: "signed_off_with_follow_ups" })).map((x) => x.id)).toEqual([s.id]);
     expect(await listSignoffs(pool, { person: "dba" })).toEqual([]);
 

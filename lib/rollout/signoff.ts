@@ -51,7 +51,12 @@ export const SignoffInput = z.object({
 export type SignoffInput = z.infer<typeof SignoffInput>;
 
 /** The checklist as indexdeck can prove it for this rollout, before anyone attests anything. */
-export async function evidenceChecklist(rollout: Rollout, approvals: Approval[], latency: LatencyComparison[] = [], usage: { ok: boolean | null; evidence: string } | null = null): Promise<ChecklistItem[]> {
+export async function evidenceChecklist(
+  rollout: Rollout,
+  approvals: Approval[],
+  latency: LatencyComparison[] = [],
+  usage: { ok: boolean | null; evidence: string } | null = null,
+): Promise<ChecklistItem[]> {
   const lint = await lintText({ file: rollout.changesetName, text: rollout.changesetSql });
   const rules = new Set(lint.findings.map((f) => f.rule));
   const tasks = await planChangeSet(rollout.changesetName, rollout.changesetSql, rollout.environment);
@@ -61,14 +66,43 @@ export async function evidenceChecklist(rollout: Rollout, approvals: Approval[],
   const verifyIdx = rollout.verify?.indexes ?? [];
   const plans = rollout.verify?.plans ?? [];
   const proofs: Record<string, { ok: boolean | null; evidence: string }> = {
-    concurrently: { ok: builds.every((t) => t.concurrent), evidence: `${builds.filter((t) => t.concurrent).length} of ${builds.length} CREATE INDEX statements use CONCURRENTLY` },
-    "if-not-exists": { ok: builds.every((t) => t.ifNotExists), evidence: `${builds.filter((t) => t.ifNotExists).length} of ${builds.length} use IF NOT EXISTS` },
-    timeouts: { ok: !rules.has("require-lock-timeout") && !rules.has("require-statement-timeout"), evidence: rules.has("statement-timeout-risk") ? "lock_timeout and statement_timeout set (lint warns the statement_timeout is short for concurrent builds)" : "lock_timeout and statement_timeout set before the first index statement" },
-    reviewed: { ok: approvers.length >= rollout.approvalsRequired, evidence: rollout.approvalsRequired === 0 ? "the target's policy needs no approval" : `approved by ${approvers.map((a) => `${a.approver} (${a.approverRole})`).join(", ") || "nobody"}; ${rollout.approvalsRequired} required` },
-    "lint-clean": { ok: lint.findings.every((f) => f.severity !== "error"), evidence: `${lint.findings.filter((f) => f.severity === "error").length} errors, ${lint.findings.filter((f) => f.severity === "warning").length} warnings` },
-    disk: { ok: check("disk-space") ? check("disk-space")!.status === "pass" : null, evidence: check("disk-space")?.summary ?? "no pre-check recorded" },
-    "indexes-valid": { ok: verifyIdx.length ? verifyIdx.every((c) => c.status === "pass") : null, evidence: verifyIdx.map((c) => `${c.title}: ${c.summary}`).join("; ") || "not verified" },
-    explain: { ok: plans.length ? plans.every((c) => c.status === "pass") : null, evidence: plans.map((c) => `${c.title}: ${c.status}`).join("; ") || "no workload queries declared for this change set" },
+    concurrently: {
+      ok: builds.every((t) => t.concurrent),
+      evidence: `${builds.filter((t) => t.concurrent).length} of ${builds.length} CREATE INDEX statements use CONCURRENTLY`,
+    },
+    "if-not-exists": {
+      ok: builds.every((t) => t.ifNotExists),
+      evidence: `${builds.filter((t) => t.ifNotExists).length} of ${builds.length} use IF NOT EXISTS`,
+    },
+    timeouts: {
+      ok: !rules.has("require-lock-timeout") && !rules.has("require-statement-timeout"),
+      evidence: rules.has("statement-timeout-risk")
+        ? "lock_timeout and statement_timeout set (lint warns the statement_timeout is short for concurrent builds)"
+        : "lock_timeout and statement_timeout set before the first index statement",
+    },
+    reviewed: {
+      ok: approvers.length >= rollout.approvalsRequired,
+      evidence:
+        rollout.approvalsRequired === 0
+          ? "the target's policy needs no approval"
+          : `approved by ${approvers.map((a) => `${a.approver} (${a.approverRole})`).join(", ") || "nobody"}; ${rollout.approvalsRequired} required`,
+    },
+    "lint-clean": {
+      ok: lint.findings.every((f) => f.severity !== "error"),
+      evidence: `${lint.findings.filter((f) => f.severity === "error").length} errors, ${lint.findings.filter((f) => f.severity === "warning").length} warnings`,
+    },
+    disk: {
+      ok: check("disk-space") ? check("disk-space")!.status === "pass" : null,
+      evidence: check("disk-space")?.summary ?? "no pre-check recorded",
+    },
+    "indexes-valid": {
+      ok: verifyIdx.length ? verifyIdx.every((c) => c.status === "pass") : null,
+      evidence: verifyIdx.map((c) => `${c.title}: ${c.summary}`).join("; ") || "not verified",
+    },
+    explain: {
+      ok: plans.length ? plans.every((c) => c.status === "pass") : null,
+      evidence: plans.map((c) => `${c.title}: ${c.status}`).join("; ") || "no workload queries declared for this change set",
+    },
     p95: p95Evidence(latency),
     "usage-stats": usage ?? { ok: null, evidence: "not measured" },
   };
@@ -76,16 +110,22 @@ export async function evidenceChecklist(rollout: Rollout, approvals: Approval[],
     "off-peak": check("maintenance-window")?.summary ?? "",
     backup: check("backup")?.summary ?? "",
   };
-  return CHECKLIST.map((c) => c.kind === "evidence"
-    ? { ...c, ok: proofs[c.id].ok, evidence: proofs[c.id].evidence }
-    : { ...c, ok: false, evidence: hints[c.id] ? `pre-check: ${hints[c.id]}` : "to be attested by the person signing off" });
+  return CHECKLIST.map((c) =>
+    c.kind === "evidence"
+      ? { ...c, ok: proofs[c.id].ok, evidence: proofs[c.id].evidence }
+      : { ...c, ok: false, evidence: hints[c.id] ? `pre-check: ${hints[c.id]}` : "to be attested by the person signing off" },
+  );
 }
 
 function p95Evidence(latency: LatencyComparison[]): { ok: boolean | null; evidence: string } {
   const measured = latency.filter((l) => l.changePercent !== null);
   if (!measured.length) return { ok: null, evidence: "not measured: no p95 before and after for this rollout" };
-  const fmt = (l: LatencyComparison) => `${l.workload} ${l.before!.p95Ms!.toFixed(2)} → ${l.after!.p95Ms!.toFixed(2)} ms (${l.changePercent! > 0 ? "+" : ""}${l.changePercent!.toFixed(0)}%)`;
-  return { ok: measured.every((l) => l.changePercent! < 0) && measured.length === latency.length, evidence: `measured p95: ${measured.map(fmt).join("; ")}${measured.length < latency.length ? `; ${latency.length - measured.length} pattern(s) not measured both times` : ""}` };
+  const fmt = (l: LatencyComparison) =>
+    `${l.workload} ${l.before!.p95Ms!.toFixed(2)} → ${l.after!.p95Ms!.toFixed(2)} ms (${l.changePercent! > 0 ? "+" : ""}${l.changePercent!.toFixed(0)}%)`;
+  return {
+    ok: measured.every((l) => l.changePercent! < 0) && measured.length === latency.length,
+    evidence: `measured p95: ${measured.map(fmt).join("; ")}${measured.length < latency.length ? `; ${latency.length - measured.length} pattern(s) not measured both times` : ""}`,
+  };
 }
 
 export interface Signoff {
@@ -106,20 +146,43 @@ export async function signOff(pool: pg.Pool, rolloutId: number, actor: Actor, in
   const rollout = await getRollout(pool, rolloutId);
   if (!rollout) throw new RolloutError(`rollout ${rolloutId} does not exist`, 404);
   authorizeTarget(actor, rollout.targetId);
-  if (input.changesetSha256 !== rollout.changesetSha256) throw new RolloutError("this form was for other SQL; reload and review again", 409);
+  if (input.changesetSha256 !== rollout.changesetSha256)
+    throw new RolloutError("this form was for other SQL; reload and review again", 409);
   if (rollout.state !== "verified") throw new RolloutError(`rollout ${rolloutId} is ${rollout.state}; sign-off needs it verified`);
   const usage = await usageEvidence(pool, rolloutId, new Date(rollout.verify?.at ?? rollout.updatedAt));
-  const checklist = (await evidenceChecklist(rollout, await listApprovals(pool, rolloutId), await latencyComparison(pool, rolloutId), usage)).map((item) =>
-    item.kind === "attestation" ? { ...item, ok: input.attested.includes(item.id), evidence: input.attested.includes(item.id) ? `attested by ${actor.email}${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}` : `not attested${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}` } : item);
+  const checklist = (
+    await evidenceChecklist(rollout, await listApprovals(pool, rolloutId), await latencyComparison(pool, rolloutId), usage)
+  ).map((item) =>
+    item.kind === "attestation"
+      ? {
+          ...item,
+          ok: input.attested.includes(item.id),
+          evidence: input.attested.includes(item.id)
+            ? `attested by ${actor.email}${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}`
+            : `not attested${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}`,
+        }
+      : item,
+  );
   const id = await withTransaction(pool, async (tx) => {
     await tx.query("SELECT 1 FROM rollout WHERE id = $1 FOR UPDATE", [rolloutId]);
     if (input.decision !== "not_signed_off") await transition(tx, rolloutId, ["verified"], "signed_off");
     const audit = await appendAudit(tx, {
-      ...auditActor(actor), action: "rollout.signoff", targetId: rollout.targetId, rolloutId, changesetSha256: rollout.changesetSha256,
-      details: { decision: input.decision, attested: input.attested, notes: input.notes, unmet: checklist.filter((c) => c.ok === false).map((c) => c.id) },
+      ...auditActor(actor),
+      action: "rollout.signoff",
+      targetId: rollout.targetId,
+      rolloutId,
+      changesetSha256: rollout.changesetSha256,
+      details: {
+        decision: input.decision,
+        attested: input.attested,
+        notes: input.notes,
+        unmet: checklist.filter((c) => c.ok === false).map((c) => c.id),
+      },
     });
     if (input.decision !== "not_signed_off") await createFollowups(tx, rolloutId, new Date());
-    const { rows: [row] } = await tx.query<{ id: number }>(
+    const {
+      rows: [row],
+    } = await tx.query<{ id: number }>(
       `INSERT INTO signoff (rollout_id, target_id, decision, checklist, notes, signed_by, signed_by_role, audit_content_hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
       [rolloutId, rollout.targetId, input.decision, JSON.stringify(checklist), input.notes, actor.email, actor.role, audit.contentHash],

@@ -23,7 +23,12 @@ describe.each(pgServers())("a rollout as scripts read it on $name PostgreSQL", (
     const targetUrl = await freshDatabase(server, "empty");
     await seedOrders(targetUrl, 20_000);
     targets = testTargets(targetUrl);
-    runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job) });
+    runner = startRunner({
+      pool,
+      pollMs: 100,
+      log: () => undefined,
+      handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+    });
   });
   afterAll(async () => {
     await runner.stop();
@@ -35,8 +40,15 @@ describe.each(pgServers())("a rollout as scripts read it on $name PostgreSQL", (
     const r = await createRollout(pool, targets, { changesetId: cs, targetId: "prod" }, SRE);
     const waiting = (await rolloutStatus(pool, r.id))!;
     expect(waiting).toMatchObject({
-      id: r.id, state: "awaiting_approval", targetId: "prod", environment: "production", requestedBy: "sre", approvalsRequired: 2,
-      changeset: { id: cs, name: "status.sql", sha256: r.changesetSha256 }, approvals: [], lastError: null,
+      id: r.id,
+      state: "awaiting_approval",
+      targetId: "prod",
+      environment: "production",
+      requestedBy: "sre",
+      approvalsRequired: 2,
+      changeset: { id: cs, name: "status.sql", sha256: r.changesetSha256 },
+      approvals: [],
+      lastError: null,
     });
     expect(waiting.tasks.map((t) => [t.kind, t.status, t.progress])).toEqual([
       ["set", "pending", { phase: null, percent: 0 }],
@@ -47,7 +59,10 @@ describe.each(pgServers())("a rollout as scripts read it on $name PostgreSQL", (
     await decideRollout(pool, targets, r.id, DBA2, approve);
     const approved = (await rolloutStatus(pool, r.id))!;
     expect(approved.state).toBe("approved");
-    expect(approved.approvals.map((a) => [a.approver, a.approverRole, a.decision, a.comment])).toEqual([["dba", "dba", "approve", "looks right"], ["dba2", "dba", "approve", "looks right"]]);
+    expect(approved.approvals.map((a) => [a.approver, a.approverRole, a.decision, a.comment])).toEqual([
+      ["dba", "dba", "approve", "looks right"],
+      ["dba2", "dba", "approve", "looks right"],
+    ]);
 
     // Staging first, so production's promotion check passes.
     const staged = await createRollout(pool, targets, { changesetId: cs, targetId: "stage" }, SRE);
@@ -57,17 +72,35 @@ describe.each(pgServers())("a rollout as scripts read it on $name PostgreSQL", (
     expect((await settledVerify(pool, staged.id)).state).toBe("verified");
     const done = (await rolloutStatus(pool, staged.id))!;
     expect(done.state).toBe("verified");
-    expect(done.tasks.map((t) => [t.status, t.progress.percent])).toEqual([["done", 100], ["done", 100]]);
-    expect(done.tasks[1]).toMatchObject({ indexName: "orders_org", attempts: 1, startedAt: expect.any(Date), finishedAt: expect.any(Date), error: null });
+    expect(done.tasks.map((t) => [t.status, t.progress.percent])).toEqual([
+      ["done", 100],
+      ["done", 100],
+    ]);
+    expect(done.tasks[1]).toMatchObject({
+      indexName: "orders_org",
+      attempts: 1,
+      startedAt: expect.any(Date),
+      finishedAt: expect.any(Date),
+      error: null,
+    });
   });
 
   it("gives the last error with its code", async () => {
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "skip.sql", SAFE.replace("orders_org", "orders_org2")), targetId: "prod" }, SRE);
+    const r = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "skip.sql", SAFE.replace("orders_org", "orders_org2")), targetId: "prod" },
+      SRE,
+    );
     // Someone with write access to the store marks it approved without the approvals: nothing may run.
     await pool.query("UPDATE rollout SET state = 'approved' WHERE id = $1", [r.id]);
     await requestPhase(pool, r.id, "precheck", ADMIN, { backupId: "snap-1", promotionWaiver: "hotfix, staging is down" }, targets);
     await waitForState(pool, r.id, ["approved"]);
-    expect((await rolloutStatus(pool, r.id))!.lastError).toMatchObject({ code: "approvals_missing", phase: "precheck", message: expect.stringContaining("0 of 2 approvals") });
+    expect((await rolloutStatus(pool, r.id))!.lastError).toMatchObject({
+      code: "approvals_missing",
+      phase: "precheck",
+      message: expect.stringContaining("0 of 2 approvals"),
+    });
   });
 
   it("lists rollouts by target and state; refuses a state that isn't one, naming the field", async () => {
@@ -78,7 +111,10 @@ describe.each(pgServers())("a rollout as scripts read it on $name PostgreSQL", (
     expect(await findRollouts(pool, RolloutQuery.parse({ target: "prod", state: "verified" }))).toEqual([]);
     const bad = RolloutQuery.safeParse({ state: "done" });
     expect(bad.success).toBe(false);
-    expect(bad.error!.issues[0]).toMatchObject({ path: ["state"], message: expect.stringContaining("state must be one of draft, awaiting_approval") });
+    expect(bad.error!.issues[0]).toMatchObject({
+      path: ["state"],
+      message: expect.stringContaining("state must be one of draft, awaiting_approval"),
+    });
     expect(RolloutQuery.safeParse({ taget: "prod" }).success).toBe(false);
     expect(await rolloutStatus(pool, 999_999)).toBeNull();
   });

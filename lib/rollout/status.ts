@@ -81,26 +81,47 @@ export async function rolloutStatus(db: Pick<pg.Pool, "query">, id: number): Pro
     cancelRequested: rollout.cancelRequested,
     createdAt: rollout.createdAt,
     updatedAt: rollout.updatedAt,
-    approvals: approvals.map(({ approver, approverRole, decision, comment, changesetSha256, createdAt }) => ({ approver, approverRole, decision, comment, changesetSha256, createdAt })),
+    approvals: approvals.map(({ approver, approverRole, decision, comment, changesetSha256, createdAt }) => ({
+      approver,
+      approverRole,
+      decision,
+      comment,
+      changesetSha256,
+      createdAt,
+    })),
     tasks: tasks.map((t) => {
       const p = progressOf.get(t.seq);
       return {
-        seq: t.seq, kind: t.kind, statement: t.statement, indexName: t.indexName, status: t.status, attempts: t.attempts,
-        startedAt: t.startedAt, finishedAt: t.finishedAt, error: t.error,
-        progress: FINISHED_TASK.has(t.status) ? { phase: p?.phase ?? null, percent: 100 } : { phase: p?.phase ?? null, percent: p?.percent ?? 0 },
+        seq: t.seq,
+        kind: t.kind,
+        statement: t.statement,
+        indexName: t.indexName,
+        status: t.status,
+        attempts: t.attempts,
+        startedAt: t.startedAt,
+        finishedAt: t.finishedAt,
+        error: t.error,
+        progress: FINISHED_TASK.has(t.status)
+          ? { phase: p?.phase ?? null, percent: 100 }
+          : { phase: p?.phase ?? null, percent: p?.percent ?? 0 },
       };
     }),
-    lastError: phaseError ? { message: phaseError.message, code: phaseError.code, phase: phaseError.phase, at: phaseError.at }
-      : rollout.error ? { message: rollout.error, code: null, phase: null, at: null } : null,
+    lastError: phaseError
+      ? { message: phaseError.message, code: phaseError.code, phase: phaseError.phase, at: phaseError.at }
+      : rollout.error
+        ? { message: rollout.error, code: null, phase: null, at: null }
+        : null,
   };
 }
 
 /** GET /api/rollouts's query: both filters optional; a value that isn't one is a 400 naming it. */
-export const RolloutQuery = z.object({
-  target: z.string().min(1, "target is empty").max(63, "target is longer than 63 characters").optional(),
-  state: z.enum(ROLLOUT_STATES, { message: `state must be one of ${ROLLOUT_STATES.join(", ")}` }).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-}).strict();
+export const RolloutQuery = z
+  .object({
+    target: z.string().min(1, "target is empty").max(63, "target is longer than 63 characters").optional(),
+    state: z.enum(ROLLOUT_STATES, { message: `state must be one of ${ROLLOUT_STATES.join(", ")}` }).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
 
 export interface RolloutSummary {
   id: number;

@@ -4,7 +4,10 @@ import { appendEvent } from "./events";
 
 /** Reports apply progress into the store: task rows, events (+ NOTIFY), and reads cancel requests. */
 export class StoreSink implements ApplySink {
-  constructor(private readonly pool: pg.Pool, private readonly rolloutId: number) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly rolloutId: number,
+  ) {}
 
   async task(seq: number, patch: TaskPatch): Promise<void> {
     await this.pool.query(
@@ -16,10 +19,20 @@ export class StoreSink implements ApplySink {
          started_at         = CASE WHEN $8 AND started_at IS NULL THEN clock_timestamp() ELSE started_at END,
          finished_at        = CASE WHEN $9 THEN clock_timestamp() ELSE finished_at END
        WHERE rollout_id = $1 AND seq = $2`,
-      [this.rolloutId, seq, patch.status ?? null, patch.attempts ?? null, patch.error !== undefined, patch.error ?? null,
-        patch.createdByRollout ?? null, !!patch.started, !!patch.finished],
+      [
+        this.rolloutId,
+        seq,
+        patch.status ?? null,
+        patch.attempts ?? null,
+        patch.error !== undefined,
+        patch.error ?? null,
+        patch.createdByRollout ?? null,
+        !!patch.started,
+        !!patch.finished,
+      ],
     );
-    if (patch.status) await appendEvent(this.pool, this.rolloutId, "task_status", { status: patch.status, error: patch.error ?? null }, seq);
+    if (patch.status)
+      await appendEvent(this.pool, this.rolloutId, "task_status", { status: patch.status, error: patch.error ?? null }, seq);
   }
 
   async event(kind: string, data: Record<string, unknown>, taskSeq?: number): Promise<void> {
@@ -27,7 +40,9 @@ export class StoreSink implements ApplySink {
   }
 
   async cancelRequested(): Promise<boolean> {
-    const { rows: [r] } = await this.pool.query<{ c: boolean }>("SELECT cancel_requested AS c FROM rollout WHERE id = $1", [this.rolloutId]);
+    const {
+      rows: [r],
+    } = await this.pool.query<{ c: boolean }>("SELECT cancel_requested AS c FROM rollout WHERE id = $1", [this.rolloutId]);
     return !!r?.c;
   }
 }

@@ -20,7 +20,10 @@ export class EventHub {
   private listener: pg.Client | null = null;
   private starting: Promise<void> | null = null;
 
-  constructor(private readonly pool: pg.Pool, private readonly storeUrl: string) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly storeUrl: string,
+  ) {}
 
   private async ensureListening(): Promise<void> {
     this.starting ??= (async () => {

@@ -8,13 +8,27 @@ export const DBA = { id: 1, email: "dba", role: "dba" as const };
 export const SRE = { id: 2, email: "sre", role: "sre" as const };
 
 export function testTargets(stagingUrl: string, prodUrl = stagingUrl): TargetConfig[] {
-  const common = { approvals: { required: 0 }, maintenanceWindows: [{ days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "00:00", end: "00:00", timeZone: "UTC" }] };
-  return parseTargetsFile(JSON.stringify({
-    targets: [
-      { id: "stage", label: "Stage", environment: "staging", url: stagingUrl, ...common },
-      { id: "prod", label: "Prod", environment: "production", url: prodUrl, ...common, approvals: { required: 2 }, stagingTarget: "stage" },
-    ],
-  }), "test-targets.json");
+  const common = {
+    approvals: { required: 0 },
+    maintenanceWindows: [{ days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "00:00", end: "00:00", timeZone: "UTC" }],
+  };
+  return parseTargetsFile(
+    JSON.stringify({
+      targets: [
+        { id: "stage", label: "Stage", environment: "staging", url: stagingUrl, ...common },
+        {
+          id: "prod",
+          label: "Prod",
+          environment: "production",
+          url: prodUrl,
+          ...common,
+          approvals: { required: 2 },
+          stagingTarget: "stage",
+        },
+      ],
+    }),
+    "test-targets.json",
+  );
 }
 
 /** A target database with an `orders` table big enough for a build to show progress. */
@@ -23,7 +37,10 @@ export async function seedOrders(url: string, rows = 200_000): Promise<void> {
   await c.connect();
   try {
     await c.query("CREATE TABLE orders (id bigint, org_id int, status text, created_at timestamptz)");
-    await c.query(`INSERT INTO orders SELECT g, g % 500, (ARRAY['new','paid','void'])[1 + g % 3], now() - g * interval '1 minute' FROM generate_series(1, $1) g`, [rows]);
+    await c.query(
+      `INSERT INTO orders SELECT g, g % 500, (ARRAY['new','paid','void'])[1 + g % 3], now() - g * interval '1 minute' FROM generate_series(1, $1) g`,
+      [rows],
+    );
     await c.query("ANALYZE orders");
   } finally {
     await c.end();
@@ -34,11 +51,20 @@ export const ADMIN = { id: 3, email: "admin", role: "admin" as const };
 export const DBA2 = { id: 4, email: "dba2", role: "dba" as const };
 
 /** Two approvals by two people other than the requester whom the target's policy accepts, as production's floor requires. */
-export async function approveByTwo(pool: pg.Pool, targets: TargetConfig[], rollout: { id: number; changesetSha256: string; targetId: string; requestedBy: string }): Promise<void> {
+export async function approveByTwo(
+  pool: pg.Pool,
+  targets: TargetConfig[],
+  rollout: { id: number; changesetSha256: string; targetId: string; requestedBy: string },
+): Promise<void> {
   const roles = targets.find((t) => t.id === rollout.targetId)!.approvals.roles;
   const approvers = [DBA, SRE, DBA2, ADMIN].filter((a) => a.email !== rollout.requestedBy && roles.includes(a.role)).slice(0, 2);
   for (const a of approvers) {
-    await decideRollout(pool, targets, rollout.id, a, { decision: "approve", comment: "reviewed", changesetSha256: rollout.changesetSha256, targetId: rollout.targetId });
+    await decideRollout(pool, targets, rollout.id, a, {
+      decision: "approve",
+      comment: "reviewed",
+      changesetSha256: rollout.changesetSha256,
+      targetId: rollout.targetId,
+    });
   }
 }
 
@@ -54,7 +80,9 @@ export async function uploadChangeSet(pool: pg.Pool, name: string, sql: string):
 export async function waitForState(pool: pg.Pool, id: number, states: RolloutState[], timeoutMs = 30_000): Promise<RolloutState> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const { rows: [r] } = await pool.query<{ state: RolloutState; open: boolean }>(
+    const {
+      rows: [r],
+    } = await pool.query<{ state: RolloutState; open: boolean }>(
       "SELECT state, EXISTS (SELECT 1 FROM job WHERE rollout_id = $1 AND state IN ('queued', 'running')) AS open FROM rollout WHERE id = $1",
       [id],
     );
@@ -62,7 +90,9 @@ export async function waitForState(pool: pg.Pool, id: number, states: RolloutSta
     if (Date.now() > end) {
       const rollout = await getRollout(pool, id);
       const tasks = await rolloutTasks(pool, id);
-      throw new Error(`rollout ${id} is ${rollout?.state} (error: ${rollout?.error}), wanted ${states.join("|")}; tasks: ${JSON.stringify(tasks.map((t) => [t.seq, t.status, t.error]))}`);
+      throw new Error(
+        `rollout ${id} is ${rollout?.state} (error: ${rollout?.error}), wanted ${states.join("|")}; tasks: ${JSON.stringify(tasks.map((t) => [t.seq, t.status, t.error]))}`,
+      );
     }
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -72,7 +102,11 @@ export async function waitForState(pool: pg.Pool, id: number, states: RolloutSta
  * Waits for apply and verify to settle; the state with the rollout's error and verify's failed checks,
  * so an expectation that fails says why rather than only where the rollout stopped.
  */
-export async function settledVerify(pool: pg.Pool, id: number, timeoutMs?: number): Promise<{ state: RolloutState; error: string | null; failed: string[] }> {
+export async function settledVerify(
+  pool: pg.Pool,
+  id: number,
+  timeoutMs?: number,
+): Promise<{ state: RolloutState; error: string | null; failed: string[] }> {
   const state = await waitForState(pool, id, ["verified", "verifying", "failed"], timeoutMs);
   const r = await getRollout(pool, id);
   const checks = [...(r?.verify?.indexes ?? []), ...(r?.verify?.plans ?? [])];
@@ -80,9 +114,16 @@ export async function settledVerify(pool: pg.Pool, id: number, timeoutMs?: numbe
 }
 
 /** Waits for a pre-check to settle; the state and any failed checks, so a failure names the check. */
-export async function settledPrecheck(pool: pg.Pool, id: number): Promise<{ state: RolloutState; error: string | null; failed: Array<{ id: string; summary: string }> }> {
+export async function settledPrecheck(
+  pool: pg.Pool,
+  id: number,
+): Promise<{ state: RolloutState; error: string | null; failed: Array<{ id: string; summary: string }> }> {
   const state = await waitForState(pool, id, ["approved", "prechecked"]);
   const r = await getRollout(pool, id);
   const checks = r?.precheck?.checks ?? [];
-  return { state, error: r?.error ?? null, failed: checks.filter((c) => c.status === "fail").map((c) => ({ id: c.id, summary: c.summary })) };
+  return {
+    state,
+    error: r?.error ?? null,
+    failed: checks.filter((c) => c.status === "fail").map((c) => ({ id: c.id, summary: c.summary })),
+  };
 }

@@ -18,7 +18,9 @@ describe.each(pgServers())("verify's plan check on $name PostgreSQL", (server) =
   afterAll(() => db.end());
 
   const workload = (orgs: number[]) => ({
-    name: "orders_by_org", index: "orders_org", query: "SELECT * FROM orders WHERE org_id = $1",
+    name: "orders_by_org",
+    index: "orders_org",
+    query: "SELECT * FROM orders WHERE org_id = $1",
     paramsQuery: `SELECT org_id FROM (VALUES ${orgs.map((o, i) => `(${o}, ${i})`).join(", ")}) v(org_id, n) ORDER BY n`,
   });
 
@@ -51,7 +53,11 @@ describe.each(pgServers())("verify's amcheck on $name PostgreSQL", (server) => {
 
   it("checks each new B-tree with bt_index_check where amcheck is installed, and says 'not measured' where it can't", async () => {
     const url = await freshDatabase(server, "empty");
-    await withClient(url, (c) => c.query("CREATE TABLE t (k int); INSERT INTO t SELECT generate_series(1, 5000); CREATE INDEX t_k ON t (k); CREATE INDEX t_h ON t USING hash (k)"));
+    await withClient(url, (c) =>
+      c.query(
+        "CREATE TABLE t (k int); INSERT INTO t SELECT generate_series(1, 5000); CREATE INDEX t_k ON t (k); CREATE INDEX t_h ON t USING hash (k)",
+      ),
+    );
     const without = await verifyOn(url);
     expect(without.t_k).toMatchObject({ status: "pass", evidence: { amcheck: { status: "not_measured" } } });
     expect(without.t_k.summary).toContain("amcheck: not measured (amcheck not installed");
@@ -63,6 +69,9 @@ describe.each(pgServers())("verify's amcheck on $name PostgreSQL", (server) => {
     const role = await freshRole(server);
     await withClient(url, (c) => c.query(`GRANT SELECT ON t TO "${role.name}"`));
     const limited = await verifyOn(role.url(url));
-    expect(limited.t_k).toMatchObject({ status: "pass", evidence: { amcheck: { status: "not_measured", detail: "amcheck: not measured (this role may not execute bt_index_check)" } } });
+    expect(limited.t_k).toMatchObject({
+      status: "pass",
+      evidence: { amcheck: { status: "not_measured", detail: "amcheck: not measured (this role may not execute bt_index_check)" } },
+    });
   });
 });

@@ -15,27 +15,45 @@ function definitionShape(sql: string): string {
   const stmt = (parseSync(sql) as { stmts: Array<{ stmt: { IndexStmt: Record<string, unknown> } }> }).stmts[0].stmt.IndexStmt;
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([k]) => k !== "location").map(([k, x]) => [k, strip(x)]));
+    if (v && typeof v === "object")
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(([k]) => k !== "location")
+          .map(([k, x]) => [k, strip(x)]),
+      );
     return v;
   };
   const relation = stmt.relation as { relname: string };
-  return JSON.stringify(strip({ table: relation.relname, method: stmt.accessMethod ?? "btree", unique: !!stmt.unique, params: stmt.indexParams, including: stmt.indexIncludingParams ?? [], where: stmt.whereClause ?? null }));
+  return JSON.stringify(
+    strip({
+      table: relation.relname,
+      method: stmt.accessMethod ?? "btree",
+      unique: !!stmt.unique,
+      params: stmt.indexParams,
+      including: stmt.indexIncludingParams ?? [],
+      where: stmt.whereClause ?? null,
+    }),
+  );
 }
 
 /** Each created index exists, is valid and ready, matches its statement; each workload's plan uses it. */
 export async function runVerify(target: TargetConfig, tasks: PlannedTask[], workloads: Workload[]): Promise<VerifyReport> {
   await parserReady();
   const created = tasks.filter((t) => t.kind === "create_index");
-  return withTargetClient(target, async (db) => {
-    const indexes: CheckResult[] = [];
-    const amcheck = await amcheckSchema(db);
-    for (const t of created) indexes.push(await verifyIndex(db, t, amcheck));
-    const names = new Set(created.map((t) => t.indexName));
-    const plans: CheckResult[] = [];
-    for (const w of workloads.filter((x) => names.has(x.index))) plans.push(await verifyPlan(db, w));
-    const ok = [...indexes, ...plans].every((c) => c.status === "pass");
-    return { at: new Date().toISOString(), ok, indexes, plans };
-  }, { applicationName: "indexdeck:verify", statementTimeoutMs: 15_000 });
+  return withTargetClient(
+    target,
+    async (db) => {
+      const indexes: CheckResult[] = [];
+      const amcheck = await amcheckSchema(db);
+      for (const t of created) indexes.push(await verifyIndex(db, t, amcheck));
+      const names = new Set(created.map((t) => t.indexName));
+      const plans: CheckResult[] = [];
+      for (const w of workloads.filter((x) => names.has(x.index))) plans.push(await verifyPlan(db, w));
+      const ok = [...indexes, ...plans].every((c) => c.status === "pass");
+      return { at: new Date().toISOString(), ok, indexes, plans };
+    },
+    { applicationName: "indexdeck:verify", statementTimeoutMs: 15_000 },
+  );
 }
 
 async function verifyIndex(db: pg.ClientBase, t: PlannedTask, amcheck: string | null): Promise<CheckResult> {
@@ -43,13 +61,26 @@ async function verifyIndex(db: pg.ClientBase, t: PlannedTask, amcheck: string | 
   const s = await indexState(db, name);
   const base = { id: `index:${t.indexName}`, title: t.indexName! };
   if (!s.exists) return { ...base, status: "fail", summary: "does not exist", evidence: s };
-  if (!s.valid || !s.ready) return { ...base, status: "fail", summary: `exists but indisvalid=${s.valid}, indisready=${s.ready}`, evidence: s };
+  if (!s.valid || !s.ready)
+    return { ...base, status: "fail", summary: `exists but indisvalid=${s.valid}, indisready=${s.ready}`, evidence: s };
   const matches = definitionShape(s.definition!) === definitionShape(t.statement);
-  if (!matches) return { ...base, status: "fail", summary: `definition differs from the change set: ${s.definition}`, evidence: { ...s, expected: t.statement } };
+  if (!matches)
+    return {
+      ...base,
+      status: "fail",
+      summary: `definition differs from the change set: ${s.definition}`,
+      evidence: { ...s, expected: t.statement },
+    };
   const sound = await checkBtree(db, name, definitionMethod(t.statement), amcheck);
   const evidence = { ...s, expected: t.statement, amcheck: sound };
-  if (sound.status === "corrupt") return { ...base, status: "fail", summary: `amcheck bt_index_check found a problem: ${sound.detail}`, evidence };
-  return { ...base, status: "pass", summary: `valid and ready, ${((s.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB, definition matches; ${sound.detail}`, evidence };
+  if (sound.status === "corrupt")
+    return { ...base, status: "fail", summary: `amcheck bt_index_check found a problem: ${sound.detail}`, evidence };
+  return {
+    ...base,
+    status: "pass",
+    summary: `valid and ready, ${((s.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB, definition matches; ${sound.detail}`,
+    evidence,
+  };
 }
 
 function definitionMethod(sql: string): string {
@@ -76,8 +107,14 @@ type Soundness = { status: "ok" | "corrupt" | "not_measured"; detail: string };
  * installed, or the role may not run it, the answer is "not measured", never a pass.
  */
 async function checkBtree(db: pg.ClientBase, index: string, method: string, schema: string | null): Promise<Soundness> {
-  if (method !== "btree") return { status: "not_measured", detail: `amcheck: not measured (a ${method} index; bt_index_check reads B-trees)` };
-  if (!schema) return { status: "not_measured", detail: "amcheck: not measured (amcheck not installed: CREATE EXTENSION amcheck, and GRANT EXECUTE on bt_index_check to the target role)" };
+  if (method !== "btree")
+    return { status: "not_measured", detail: `amcheck: not measured (a ${method} index; bt_index_check reads B-trees)` };
+  if (!schema)
+    return {
+      status: "not_measured",
+      detail:
+        "amcheck: not measured (amcheck not installed: CREATE EXTENSION amcheck, and GRANT EXECUTE on bt_index_check to the target role)",
+    };
   try {
     await db.query(`SELECT ${quoteIdent(schema)}.bt_index_check($1::regclass, false)`, [index]);
     return { status: "ok", detail: "amcheck bt_index_check: ok" };
@@ -100,7 +137,8 @@ export async function verifyPlan(db: pg.ClientBase, w: Workload): Promise<CheckR
   try {
     await db.query("BEGIN READ ONLY");
     const samples = await sampleParams(db, w);
-    if (!samples.length) return { ...base, status: "warn", summary: "no rows to sample parameters from (the table is empty)", evidence: { query: w.query } };
+    if (!samples.length)
+      return { ...base, status: "warn", summary: "no rows to sample parameters from (the table is empty)", evidence: { query: w.query } };
     const n = Math.min(PLAN_SAMPLES, samples.length);
     const explained = [];
     for (let i = 0; i < n; i++) {
@@ -111,11 +149,18 @@ export async function verifyPlan(db: pg.ClientBase, w: Workload): Promise<CheckR
     const evidence = { query: w.query, explained };
     if (using.length * 2 > n) {
       const { plan } = using[0];
-      return { ...base, status: "pass", summary: `${plan.topNode}, uses ${w.index} for ${using.length} of ${n} sampled parameter sets (cost ${plan.totalCost})`, evidence };
+      return {
+        ...base,
+        status: "pass",
+        summary: `${plan.topNode}, uses ${w.index} for ${using.length} of ${n} sampled parameter sets (cost ${plan.totalCost})`,
+        evidence,
+      };
     }
     const other = explained.find((e) => !e.plan.indexesUsed.includes(w.index))!.plan;
     return {
-      ...base, status: "fail", evidence,
+      ...base,
+      status: "fail",
+      evidence,
       summary: `uses ${w.index} for ${using.length} of ${n} sampled parameter sets; otherwise the planner chose ${other.indexesUsed.join(", ") || other.topNode}; statistics may be stale: run ANALYZE on the table, or check selectivity`,
     };
   } catch (err) {

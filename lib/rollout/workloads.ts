@@ -25,7 +25,10 @@ export function parseWorkloads(file: string, text: string): Workload[] {
     if (!current.name) return;
     const query = body.join("\n").trim().replace(/;\s*$/, "");
     for (const key of ["index", "paramsQuery"] as const) {
-      if (!current[key]) throw new WorkloadError(`${file}:${current.startLine}: workload ${current.name} has no ${key === "index" ? "-- index:" : "-- params:"} line`);
+      if (!current[key])
+        throw new WorkloadError(
+          `${file}:${current.startLine}: workload ${current.name} has no ${key === "index" ? "-- index:" : "-- params:"} line`,
+        );
     }
     if (!query) throw new WorkloadError(`${file}:${lineNo}: workload ${current.name} has no query`);
     out.push({ name: current.name, index: current.index!, paramsQuery: current.paramsQuery!, query });
@@ -62,7 +65,10 @@ export async function workloadsFor(changesetName: string, dir = WORKLOAD_DIR): P
  * Parameter rows for a query pattern. TABLESAMPLE keeps sampling cheap on big tables but can return
  * nothing on small ones; then the same query runs without it (its LIMIT still bounds the cost).
  */
-export async function sampleParams(db: { query: (sql: string) => Promise<{ rows: Array<Record<string, unknown>> }> }, w: Workload): Promise<unknown[][]> {
+export async function sampleParams(
+  db: { query: (sql: string) => Promise<{ rows: Array<Record<string, unknown>> }> },
+  w: Workload,
+): Promise<unknown[][]> {
   let { rows } = await db.query(w.paramsQuery);
   if (!rows.length && /TABLESAMPLE/i.test(w.paramsQuery)) {
     ({ rows } = await db.query(w.paramsQuery.replace(/TABLESAMPLE\s+\w+\s*\([^)]*\)(\s*REPEATABLE\s*\([^)]*\))?/i, "")));

@@ -18,11 +18,13 @@ async function freePort(): Promise<number> {
 // A new connection per request (no keep-alive), so the primary hands each one to a worker afresh.
 function get(port: number, path = "/", headers: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    http.get({ host: "127.0.0.1", port, path, agent: false, headers }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve(body));
-    }).on("error", reject);
+    http
+      .get({ host: "127.0.0.1", port, path, agent: false, headers }, (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve(body));
+      })
+      .on("error", reject);
   });
 }
 
@@ -76,7 +78,9 @@ describe("server workers", () => {
   it("gives every worker the TCP peer's address in the peer header, over whatever the client sent under that name", async () => {
     const { port } = await start(2);
     for (let i = 0; i < 4; i++) {
-      expect(await get(port, "/peer", { "x-indexdeck-peer": "198.51.100.7", "x-forwarded-for": "203.0.113.9" })).toBe("x-indexdeck-peer=127.0.0.1");
+      expect(await get(port, "/peer", { "x-indexdeck-peer": "198.51.100.7", "x-forwarded-for": "203.0.113.9" })).toBe(
+        "x-indexdeck-peer=127.0.0.1",
+      );
     }
   });
 

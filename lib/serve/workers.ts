@@ -13,7 +13,8 @@ export function workersFromEnv(env: Record<string, string | undefined> = process
   const setting = env.INDEXDECK_WORKERS;
   if (setting === undefined || setting.trim() === "") return availableParallelism();
   const n = Number(setting);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new WorkersSettingError(`INDEXDECK_WORKERS must be an integer from 1 to 64, got ${JSON.stringify(setting)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new WorkersSettingError(`INDEXDECK_WORKERS must be an integer from 1 to 64, got ${JSON.stringify(setting)}`);
   return n;
 }
 

@@ -14,7 +14,24 @@ describe("quoteIdent", () => {
 });
 
 // Names a catalog can hold that break SQL built by hand: each must come back from the parser as itself.
-const HOSTILE = ["plain", 'dq"uote', "sq'uote", "back\\slash", "end*/x", "/*open", "da--sh", "l\nf", "c\rr", "cr\r\nlf", "\\' ; DROP TABLE t; --", "índice_ü_日本", "Mixed Case", "x\u2028y", "$1", "$$"];
+const HOSTILE = [
+  "plain",
+  'dq"uote',
+  "sq'uote",
+  "back\\slash",
+  "end*/x",
+  "/*open",
+  "da--sh",
+  "l\nf",
+  "c\rr",
+  "cr\r\nlf",
+  "\\' ; DROP TABLE t; --",
+  "índice_ü_日本",
+  "Mixed Case",
+  "x\u2028y",
+  "$1",
+  "$$",
+];
 
 describe("quoteQualified", () => {
   beforeAll(() => loadModule());
@@ -30,9 +47,14 @@ describe("quoteQualified", () => {
     expect(() => quoteQualified("s", "a\0b")).toThrow(/NUL/);
   });
 
-  it.each(HOSTILE.flatMap((schema) => HOSTILE.map((name) => [schema, name])))("parses back to exactly the schema %j and the name %j", (schema, name) => {
-    const tree = parseSync(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(schema, name)}`) as { stmts: Array<{ stmt: { DropStmt: { objects: Array<{ List: { items: Array<{ String: { sval: string } }> } }> } } }> };
-    expect(tree.stmts).toHaveLength(1);
-    expect(tree.stmts[0].stmt.DropStmt.objects.map((o) => o.List.items.map((i) => i.String.sval))).toEqual([[schema, name]]);
-  });
+  it.each(HOSTILE.flatMap((schema) => HOSTILE.map((name) => [schema, name])))(
+    "parses back to exactly the schema %j and the name %j",
+    (schema, name) => {
+      const tree = parseSync(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(schema, name)}`) as {
+        stmts: Array<{ stmt: { DropStmt: { objects: Array<{ List: { items: Array<{ String: { sval: string } }> } }> } } }>;
+      };
+      expect(tree.stmts).toHaveLength(1);
+      expect(tree.stmts[0].stmt.DropStmt.objects.map((o) => o.List.items.map((i) => i.String.sval))).toEqual([[schema, name]]);
+    },
+  );
 });

@@ -23,7 +23,8 @@ export async function readMigrations(dir = APP_MIGRATIONS_DIR): Promise<Migratio
     if (!match) throw new MigrationError(`${path.join(dir, name)}: migration files must be named NNN_snake_case.sql`);
     const sql = await readFile(path.join(dir, name), "utf8");
     const version = Number(match[1]);
-    if (migrations.some((m) => m.version === version)) throw new MigrationError(`${path.join(dir, name)}: version ${match[1]} is used twice`);
+    if (migrations.some((m) => m.version === version))
+      throw new MigrationError(`${path.join(dir, name)}: version ${match[1]} is used twice`);
     migrations.push({ version, name, sql, checksum: createHash("sha256").update(sql).digest("hex") });
   }
   return migrations;

@@ -61,12 +61,17 @@ const emitAllowed = new WeakMap<pg.Pool, Promise<boolean>>();
 function canFlushAfterCommit(pool: pg.Pool, client: pg.PoolClient): Promise<boolean> {
   let allowed = emitAllowed.get(pool);
   if (!allowed) {
-    allowed = client.query<{ ok: boolean }>(
-      `SELECT coalesce(bool_or(has_function_privilege(oid, 'EXECUTE')), false) AS ok
+    allowed = client
+      .query<{ ok: boolean }>(
+        `SELECT coalesce(bool_or(has_function_privilege(oid, 'EXECUTE')), false) AS ok
          FROM pg_catalog.pg_proc
         WHERE proname = 'pg_logical_emit_message' AND pronamespace = 'pg_catalog'::regnamespace
-          AND proargtypes[0] = 'boolean'::regtype AND proargtypes[2] = 'text'::regtype`)
-      .then((r) => r.rows[0]?.ok === true, () => false);
+          AND proargtypes[0] = 'boolean'::regtype AND proargtypes[2] = 'text'::regtype`,
+      )
+      .then(
+        (r) => r.rows[0]?.ok === true,
+        () => false,
+      );
     emitAllowed.set(pool, allowed);
   }
   return allowed;

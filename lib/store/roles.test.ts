@@ -64,18 +64,29 @@ describe.each(pgServers())("the store's two roles on $name PostgreSQL", (server)
     ["UPDATE audit_log", "UPDATE audit_log SET actor = 'mallory'", "permission denied"],
     ["DELETE FROM audit_log", "DELETE FROM audit_log", "permission denied"],
     ["TRUNCATE audit_log", "TRUNCATE audit_log", "permission denied"],
-    ["INSERT INTO audit_log (skipping the link)", "INSERT INTO audit_log (id, at, action, prev_hash, hash, scheme) VALUES (999, now(), 'x', repeat('0', 64), repeat('1', 64), 1)", "permission denied"],
+    [
+      "INSERT INTO audit_log (skipping the link)",
+      "INSERT INTO audit_log (id, at, action, prev_hash, hash, scheme) VALUES (999, now(), 'x', repeat('0', 64), repeat('1', 64), 1)",
+      "permission denied",
+    ],
     ["ALTER TABLE … DISABLE TRIGGER", "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete", "must be owner"],
     ["ALTER TABLE … DISABLE TRIGGER ALL", "ALTER TABLE audit_log DISABLE TRIGGER ALL", "must be owner"],
     ["DROP TRIGGER", "DROP TRIGGER audit_log_no_truncate ON audit_log", "must be owner"],
     ["disable the link trigger", "ALTER TABLE audit_pending DISABLE TRIGGER audit_pending_link", "must be owner"],
-    ["replace the link function", "CREATE OR REPLACE FUNCTION audit_link_pending() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$", "permission denied for schema public"],
+    [
+      "replace the link function",
+      "CREATE OR REPLACE FUNCTION audit_link_pending() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+      "permission denied for schema public",
+    ],
     ["move the chain's sequence", "SELECT setval('audit_log_id_seq', 1)", "permission denied"],
     ["read or clear pending rows", "DELETE FROM audit_pending", "permission denied"],
     ["rewrite the migrations' record", "UPDATE schema_migration SET checksum = 'x'", "permission denied"],
     ["create objects in the schema", "CREATE TABLE public.shadow (x int)", "permission denied"],
   ])("refuses the runtime role: %s", async (_what, sql, message) => {
-    const err = await runtime.query(sql).then(() => null, (e: Error & { code?: string }) => e);
+    const err = await runtime.query(sql).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
     expect(err?.message).toContain(message);
     expect(err?.code).toBe("42501"); // insufficient_privilege
   });

@@ -52,7 +52,9 @@ export async function migrateStore(urls: StoreUrls): Promise<{ applied: string[]
   try {
     const { applied } = await migrate(owner);
     const runtime = roleOf(urls.runtime);
-    const { rows: [me] } = await owner.query<{ user: string }>("SELECT current_user AS user");
+    const {
+      rows: [me],
+    } = await owner.query<{ user: string }>("SELECT current_user AS user");
     const separated = !!urls.owner && runtime !== null && runtime !== me.user;
     if (separated) {
       // Under the migrations' lock: app servers starting together would otherwise grant on the same
@@ -76,4 +78,5 @@ export function storeUrlsFromEnv(env: NodeJS.ProcessEnv = process.env): StoreUrl
 }
 
 /** Said once at start when the app's own role owns the store: the audit log is then only as safe as that role. */
-export const ONE_ROLE_WARNING = "indexdeck: DATABASE_OWNER_URL is not set (or names the same role as DATABASE_URL), so the app's role owns the store and could rewrite the audit log; see README, Pointing it at real databases";
+export const ONE_ROLE_WARNING =
+  "indexdeck: DATABASE_OWNER_URL is not set (or names the same role as DATABASE_URL), so the app's role owns the store and could rewrite the audit log; see README, Pointing it at real databases";

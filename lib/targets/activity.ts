@@ -19,7 +19,9 @@ const SESSION_COLUMNS = `
 
 export async function sessionsByPid(db: pg.ClientBase, pids: number[]): Promise<SessionInfo[]> {
   if (pids.length === 0) return [];
-  const { rows } = await db.query<SessionInfo>(`SELECT ${SESSION_COLUMNS} FROM pg_stat_activity WHERE pid = ANY($1::int[]) ORDER BY pid`, [pids]);
+  const { rows } = await db.query<SessionInfo>(`SELECT ${SESSION_COLUMNS} FROM pg_stat_activity WHERE pid = ANY($1::int[]) ORDER BY pid`, [
+    pids,
+  ]);
   return rows;
 }
 
@@ -39,7 +41,10 @@ export async function oldTransactions(db: pg.ClientBase, seconds: number): Promi
 
 /** indexdeck's own sessions for a rollout, found by application_name (used to reconcile after a restart). */
 export async function sessionsOfApplication(db: pg.ClientBase, application: string): Promise<SessionInfo[]> {
-  const { rows } = await db.query<SessionInfo>(`SELECT ${SESSION_COLUMNS} FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`, [application]);
+  const { rows } = await db.query<SessionInfo>(
+    `SELECT ${SESSION_COLUMNS} FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`,
+    [application],
+  );
   return rows;
 }
 

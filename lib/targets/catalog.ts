@@ -8,7 +8,9 @@ export interface ServerOverview {
 }
 
 export async function serverOverview(db: pg.ClientBase): Promise<ServerOverview> {
-  const { rows: [row] } = await db.query<ServerOverview>(`
+  const {
+    rows: [row],
+  } = await db.query<ServerOverview>(`
     SELECT
       current_setting('server_version')                  AS "serverVersion",
       current_setting('server_version_num')::int          AS "serverVersionNum",
@@ -134,7 +136,9 @@ export interface ArchiverRow {
 }
 
 export async function archiverStatus(db: pg.ClientBase): Promise<ArchiverRow> {
-  const { rows: [row] } = await db.query<ArchiverRow>(`
+  const {
+    rows: [row],
+  } = await db.query<ArchiverRow>(`
     SELECT
       current_setting('archive_mode')                                         AS "archiveMode",
       archived_count                                                          AS "archivedCount",
@@ -152,7 +156,9 @@ export interface ReplicationRow {
 }
 
 export async function replicationStatus(db: pg.ClientBase): Promise<ReplicationRow> {
-  const { rows: [row] } = await db.query<ReplicationRow>(`
+  const {
+    rows: [row],
+  } = await db.query<ReplicationRow>(`
     SELECT
       pg_is_in_recovery()                                                     AS "inRecovery",
       (SELECT count(*)::int FROM pg_stat_replication)                         AS replicas,
@@ -166,7 +172,9 @@ export async function replicationStatus(db: pg.ClientBase): Promise<ReplicationR
  * covers a setting that does not exist (pg_has_role is true for superusers).
  */
 export async function dataDirectory(db: pg.ClientBase): Promise<string | null> {
-  const { rows: [row] } = await db.query<{ dir: string | null }>(`
+  const {
+    rows: [row],
+  } = await db.query<{ dir: string | null }>(`
     SELECT
       CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')
            THEN current_setting('data_directory')
@@ -189,7 +197,11 @@ export async function preparedTransactions(db: pg.ClientBase): Promise<Array<{ g
  * (EXPLAIN VERBOSE reports it), since the extension stores constants as $n and texts need not match.
  * Null when the extension is not installed in this database, not preloaded, or has not seen the query.
  */
-export async function statementStats(db: pg.ClientBase, query: string, params: unknown[]): Promise<{ calls: number; meanMs: number } | null> {
+export async function statementStats(
+  db: pg.ClientBase,
+  query: string,
+  params: unknown[],
+): Promise<{ calls: number; meanMs: number } | null> {
   try {
     // Text format: the 64-bit identifier would lose digits as a JSON number in JavaScript.
     const { rows: lines } = await db.query<{ "QUERY PLAN": string }>(`EXPLAIN (VERBOSE, FORMAT TEXT) ${query}`, params);

@@ -43,13 +43,22 @@ const TargetSchema = z
     id: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, _ or -, starting with a letter"),
     label: z.string().min(1).max(100),
     environment: z.enum(["staging", "production"]),
-    url: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
-    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be the name of an environment variable").optional(),
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+    urlEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, "must be the name of an environment variable")
+      .optional(),
     approvals: ApprovalPolicySchema,
     maintenanceWindows: z.array(MaintenanceWindowSchema).default([]),
     freezes: z.array(FreezeSchema).default([]),
     // budgetSeconds bounds each latency probe (before with pre-check, after with verify) as a whole.
-    probes: z.object({ enabled: z.boolean(), budgetSeconds: z.number().min(1).max(600).default(20) }).strict().default({ enabled: false, budgetSeconds: 20 }),
+    probes: z
+      .object({ enabled: z.boolean(), budgetSeconds: z.number().min(1).max(600).default(20) })
+      .strict()
+      .default({ enabled: false, budgetSeconds: 20 }),
     // Production only: the staging target whose verified rollout of the same sha256 lets a change set be promoted here.
     stagingTarget: z.string().min(1).max(63).optional(),
     // The schemas builds resolve names in, after pg_catalog (which always comes first); the role's own path when absent.
@@ -57,7 +66,10 @@ const TargetSchema = z
     // Upper bounds for the change set's SET maintenance_work_mem / max_parallel_maintenance_workers on this target.
     limits: z
       .object({
-        maintenanceWorkMem: z.string().refine((v) => (parseMemoryKb(v) ?? 0) >= 1024, "must be a size such as '1GB' (at least 1MB)").default("1GB"),
+        maintenanceWorkMem: z
+          .string()
+          .refine((v) => (parseMemoryKb(v) ?? 0) >= 1024, "must be a size such as '1GB' (at least 1MB)")
+          .default("1GB"),
         parallelMaintenanceWorkers: z.number().int().min(0).max(64).default(DEFAULT_SESSION_LIMITS.maxParallelMaintenanceWorkers),
       })
       .strict()
@@ -71,10 +83,14 @@ const TargetSchema = z
   .strict()
   .refine((t) => !!t.url !== !!t.urlEnv, { message: "give exactly one of url or urlEnv", path: ["url"] })
   .refine((t) => t.environment !== "production" || meetsProductionFloor(t.approvals), {
-    message: "a production target needs 2 approvals from people other than the requester (required: 2, requesterMayApprove: false); this floor can't be lowered",
+    message:
+      "a production target needs 2 approvals from people other than the requester (required: 2, requesterMayApprove: false); this floor can't be lowered",
     path: ["approvals"],
   })
-  .refine((t) => t.environment === "production" || t.stagingTarget === undefined, { message: "only a production target names a stagingTarget", path: ["stagingTarget"] });
+  .refine((t) => t.environment === "production" || t.stagingTarget === undefined, {
+    message: "only a production target names a stagingTarget",
+    path: ["stagingTarget"],
+  });
 
 const TargetsFileSchema = z
   .object({ targets: z.array(TargetSchema) })
@@ -83,7 +99,11 @@ const TargetsFileSchema = z
   .superRefine((f, ctx) => {
     f.targets.forEach((t, i) => {
       if (t.stagingTarget !== undefined && !f.targets.some((s) => s.id === t.stagingTarget && s.environment === "staging")) {
-        ctx.addIssue({ code: "custom", message: `names ${t.stagingTarget}, which is not a staging target of this file`, path: ["targets", i, "stagingTarget"] });
+        ctx.addIssue({
+          code: "custom",
+          message: `names ${t.stagingTarget}, which is not a staging target of this file`,
+          path: ["targets", i, "stagingTarget"],
+        });
       }
     });
   });

@@ -34,5 +34,13 @@ export async function indexCounters(db: pg.ClientBase): Promise<CounterRow[]> {
     FROM pg_stat_user_indexes s
     JOIN pg_index x ON x.indexrelid = s.indexrelid
     LEFT JOIN pg_statio_user_indexes io ON io.indexrelid = s.indexrelid`);
-  return rows.map((r) => ({ ...r, scans: Number(r.scans), tuplesRead: Number(r.tuplesRead), tuplesFetched: Number(r.tuplesFetched), blksRead: Number(r.blksRead), blksHit: Number(r.blksHit), bytes: Number(r.bytes) }));
+  return rows.map((r) => ({
+    ...r,
+    scans: Number(r.scans),
+    tuplesRead: Number(r.tuplesRead),
+    tuplesFetched: Number(r.tuplesFetched),
+    blksRead: Number(r.blksRead),
+    blksHit: Number(r.blksHit),
+    bytes: Number(r.bytes),
+  }));
 }

@@ -22,7 +22,9 @@ describe("connection URLs as shown", () => {
   });
 
   it("take host, port, database and user from the parameters libpq reads them from", () => {
-    expect(connectionSummary("postgres:///orders?host=%2Fvar%2Frun%2Fpostgresql&user=ops&password=x")).toBe("ops@/var/run/postgresql:5432/orders");
+    expect(connectionSummary("postgres:///orders?host=%2Fvar%2Frun%2Fpostgresql&user=ops&password=x")).toBe(
+      "ops@/var/run/postgresql:5432/orders",
+    );
     expect(connectionSummary("postgres://h/db")).toBe("h:5432/db");
     expect(connectionSummary("not a url QuerySecret2")).toBe("(unparseable connection URL)");
   });
@@ -34,6 +36,8 @@ describe("connection URLs as shown", () => {
       for (const secret of SECRETS[form]) expect(redacted).not.toContain(secret);
       expect(redacted).toBe(`could not connect to app@db.internal:6543/orders: ${SECRETS[form].map(() => "*****").join(" and ")} rejected`);
     }
-    expect(redactConnectionSecrets("password authentication failed for QuerySecret2", FORMS.password)).toBe("password authentication failed for *****");
+    expect(redactConnectionSecrets("password authentication failed for QuerySecret2", FORMS.password)).toBe(
+      "password authentication failed for *****",
+    );
   });
 });

@@ -15,7 +15,9 @@ interface PlanNode {
 
 /** EXPLAIN (FORMAT JSON) of a query with bound parameters; never ANALYZE, so nothing runs. */
 export async function explainQuery(db: pg.ClientBase, query: string, params: unknown[]): Promise<PlanSummary> {
-  const { rows: [row] } = await db.query<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${query}`, params);
+  const {
+    rows: [row],
+  } = await db.query<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${query}`, params);
   const plan = row["QUERY PLAN"][0].Plan;
   const used: string[] = [];
   const stack = [plan];

@@ -3,7 +3,15 @@ import { z } from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import { authorize, authorizeTarget, type Actor } from "../auth/policy";
 import { withTransaction } from "../store/pool";
-import { ApprovalPolicySchema, findTarget, FreezeSchema, loadTargets, MaintenanceWindowSchema, meetsProductionFloor, type TargetConfig } from "./config";
+import {
+  ApprovalPolicySchema,
+  findTarget,
+  FreezeSchema,
+  loadTargets,
+  MaintenanceWindowSchema,
+  meetsProductionFloor,
+  type TargetConfig,
+} from "./config";
 
 /** The part of a target an admin may change in the app; everything else stays in the targets file. */
 export const PolicySchema = z
@@ -34,7 +42,10 @@ export function inForce(v: PolicyVersion): boolean {
 }
 
 export class PolicyError extends Error {
-  constructor(message: string, readonly status = 422) {
+  constructor(
+    message: string,
+    readonly status = 422,
+  ) {
     super(message);
   }
 }
@@ -75,7 +86,10 @@ export async function targetsWithPolicies(db: Pick<pg.Pool, "query">, targets: T
 }
 
 export async function policyHistory(db: Pick<pg.Pool, "query">, targetId: string): Promise<PolicyVersion[]> {
-  const { rows } = await db.query<PolicyVersion>(`SELECT ${VERSION_COLUMNS} FROM ${VERSIONS} WHERE p.target_id = $1 ORDER BY p.version DESC`, [targetId]);
+  const { rows } = await db.query<PolicyVersion>(
+    `SELECT ${VERSION_COLUMNS} FROM ${VERSIONS} WHERE p.target_id = $1 ORDER BY p.version DESC`,
+    [targetId],
+  );
   return rows;
 }
 
@@ -84,11 +98,20 @@ export async function policyHistory(db: Pick<pg.Pool, "query">, targetId: string
  * targets file's policy applies), the newest version saved (`latest`, which a new change must be based
  * on), a version awaiting a second admin if there is one, and every version, newest first.
  */
-export async function policyState(db: Pick<pg.Pool, "query">, target: TargetConfig): Promise<{ version: number; latest: number; policy: Policy; pending: PolicyVersion | null; history: PolicyVersion[] }> {
+export async function policyState(
+  db: Pick<pg.Pool, "query">,
+  target: TargetConfig,
+): Promise<{ version: number; latest: number; policy: Policy; pending: PolicyVersion | null; history: PolicyVersion[] }> {
   const history = await policyHistory(db, target.id);
   const current = history.find(inForce);
   const pending = history[0] && !inForce(history[0]) ? history[0] : null;
-  return { version: current?.version ?? 0, latest: history[0]?.version ?? 0, policy: current?.policy ?? policyOf(target), pending, history };
+  return {
+    version: current?.version ?? 0,
+    latest: history[0]?.version ?? 0,
+    policy: current?.policy ?? policyOf(target),
+    pending,
+    history,
+  };
 }
 
 export const PolicyChange = z.object({
@@ -112,22 +135,36 @@ export async function changePolicy(pool: pg.Pool, targets: TargetConfig[], actor
   if (!fileTarget) throw new PolicyError(`target ${change.targetId} is not configured`, 404);
   const production = fileTarget.environment === "production";
   if (production && !meetsProductionFloor(change.policy.approvals)) {
-    throw new PolicyError(`${change.targetId} is a production target: it needs 2 approvals from people other than the requester, a floor no policy can lower`, 422);
+    throw new PolicyError(
+      `${change.targetId} is a production target: it needs 2 approvals from people other than the requester, a floor no policy can lower`,
+      422,
+    );
   }
   return withTransaction(pool, async (tx) => {
     // One change per target at a time; the unique (target_id, version) key backs this up.
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('indexdeck.policy'), hashtext($1))", [change.targetId]);
-    const { latest, policy: before, history: [newest] } = await policyState(tx, fileTarget);
+    const {
+      latest,
+      policy: before,
+      history: [newest],
+    } = await policyState(tx, fileTarget);
     if (change.basedOn !== latest) {
-      throw new PolicyError(`the policy of ${change.targetId} changed since this form was opened (now version ${latest}${newest ? ` by ${newest.changedBy}` : ""}); reload and edit again`, 409);
+      throw new PolicyError(
+        `the policy of ${change.targetId} changed since this form was opened (now version ${latest}${newest ? ` by ${newest.changedBy}` : ""}); reload and edit again`,
+        409,
+      );
     }
-    const { rows: [{ version }] } = await tx.query<{ version: number }>(
+    const {
+      rows: [{ version }],
+    } = await tx.query<{ version: number }>(
       `INSERT INTO target_policy (target_id, version, policy, reason, changed_by, changed_by_role, needs_approval)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING version`,
       [change.targetId, latest + 1, JSON.stringify(change.policy), change.reason, actor.email, actor.role, production],
     );
     await appendAudit(tx, {
-      ...auditActor(actor), action: "policy.change", targetId: change.targetId,
+      ...auditActor(actor),
+      action: "policy.change",
+      targetId: change.targetId,
       details: { version, reason: change.reason, before, after: change.policy, pending: production },
     });
     return (await policyHistory(tx, change.targetId)).find((v) => v.version === version)!;
@@ -140,7 +177,12 @@ export const PolicyApproval = z.object({ targetId: z.string().min(1).max(63), ve
  * A second admin puts a pending production policy version in force. Its author can't, and only the
  * newest version can be approved: an older pending one was superseded before anyone agreed to it.
  */
-export async function approvePolicyChange(pool: pg.Pool, targets: TargetConfig[], actor: Actor, input: z.infer<typeof PolicyApproval>): Promise<PolicyVersion> {
+export async function approvePolicyChange(
+  pool: pg.Pool,
+  targets: TargetConfig[],
+  actor: Actor,
+  input: z.infer<typeof PolicyApproval>,
+): Promise<PolicyVersion> {
   authorize(actor, "policy:manage");
   authorizeTarget(actor, input.targetId);
   const fileTarget = findTarget(targets, input.targetId);
@@ -151,14 +193,23 @@ export async function approvePolicyChange(pool: pg.Pool, targets: TargetConfig[]
     const v = history.find((h) => h.version === input.version);
     if (!v) throw new PolicyError(`${input.targetId} has no policy version ${input.version}`, 404);
     if (inForce(v)) throw new PolicyError(`version ${v.version} of ${input.targetId} is already in force`, 409);
-    if (v.version !== history[0].version) throw new PolicyError(`version ${v.version} of ${input.targetId} was superseded by version ${history[0].version}; review that one`, 409);
-    if (v.changedBy === actor.email) throw new PolicyError(`you saved version ${v.version}: another admin must approve it (four eyes)`, 403);
-    await tx.query(
-      "INSERT INTO target_policy_approval (target_id, version, approved_by, approved_by_role) VALUES ($1, $2, $3, $4)",
-      [v.targetId, v.version, actor.email, actor.role],
-    );
+    if (v.version !== history[0].version)
+      throw new PolicyError(
+        `version ${v.version} of ${input.targetId} was superseded by version ${history[0].version}; review that one`,
+        409,
+      );
+    if (v.changedBy === actor.email)
+      throw new PolicyError(`you saved version ${v.version}: another admin must approve it (four eyes)`, 403);
+    await tx.query("INSERT INTO target_policy_approval (target_id, version, approved_by, approved_by_role) VALUES ($1, $2, $3, $4)", [
+      v.targetId,
+      v.version,
+      actor.email,
+      actor.role,
+    ]);
     await appendAudit(tx, {
-      ...auditActor(actor), action: "policy.approve", targetId: v.targetId,
+      ...auditActor(actor),
+      action: "policy.approve",
+      targetId: v.targetId,
       details: { version: v.version, author: v.changedBy, reason: v.reason },
     });
     return (await policyHistory(tx, input.targetId)).find((h) => h.version === v.version)!;

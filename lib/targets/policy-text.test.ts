@@ -10,7 +10,10 @@ describe("policy text", () => {
   });
 
   it("defaults the time zone to UTC and skips blank lines", () => {
-    expect(parseWindows("\n  SAT,sun 22:00-02:00  \n\n")).toEqual({ ok: true, value: [{ days: ["sat", "sun"], start: "22:00", end: "02:00", timeZone: "UTC" }] });
+    expect(parseWindows("\n  SAT,sun 22:00-02:00  \n\n")).toEqual({
+      ok: true,
+      value: [{ days: ["sat", "sun"], start: "22:00", end: "02:00", timeZone: "UTC" }],
+    });
   });
 
   it("names the field, line and problem of every bad line", () => {
@@ -26,7 +29,9 @@ describe("policy text", () => {
   });
 
   it("refuses a freeze without a reason, with a bad time or ending before it starts", () => {
-    const r = parseFreezes("2026-12-20T00:00:00Z 2027-01-04T00:00:00Z\n2026-12-20 2027-01-04T00:00:00Z x\n2027-01-04T00:00:00Z 2026-12-20T00:00:00Z backwards");
+    const r = parseFreezes(
+      "2026-12-20T00:00:00Z 2027-01-04T00:00:00Z\n2026-12-20 2027-01-04T00:00:00Z x\n2027-01-04T00:00:00Z 2026-12-20T00:00:00Z backwards",
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors).toEqual([

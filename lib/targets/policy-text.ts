@@ -25,7 +25,12 @@ function parseLines<T>(field: string, text: string, schema: z.ZodType<T>, toObje
     if (words.length === 0) return;
     const parsed = schema.safeParse(toObject(words));
     if (parsed.success) value.push(parsed.data);
-    else errors.push(...parsed.error.issues.map((issue) => `${field}, line ${i + 1}${issue.path.length ? ` (${issue.path.join(".")})` : ""}: ${issue.message}`));
+    else
+      errors.push(
+        ...parsed.error.issues.map(
+          (issue) => `${field}, line ${i + 1}${issue.path.length ? ` (${issue.path.join(".")})` : ""}: ${issue.message}`,
+        ),
+      );
   });
   return errors.length ? { ok: false, errors } : { ok: true, value };
 }
@@ -33,10 +38,20 @@ function parseLines<T>(field: string, text: string, schema: z.ZodType<T>, toObje
 export function parseWindows(text: string): Parsed<Window> {
   return parseLines("maintenance windows", text, MaintenanceWindowSchema, ([days, span, timeZone, ...rest]) => {
     const [start, end] = (span ?? "").split("-");
-    return { days: (days ?? "").toLowerCase().split(",").filter(Boolean), start: start ?? "", end: end ?? "", ...(timeZone ? { timeZone } : {}), ...(rest.length ? { extra: rest.join(" ") } : {}) };
+    return {
+      days: (days ?? "").toLowerCase().split(",").filter(Boolean),
+      start: start ?? "",
+      end: end ?? "",
+      ...(timeZone ? { timeZone } : {}),
+      ...(rest.length ? { extra: rest.join(" ") } : {}),
+    };
   });
 }
 
 export function parseFreezes(text: string): Parsed<Freeze> {
-  return parseLines("freezes", text, FreezeSchema, ([from, to, ...reason]) => ({ from: from ?? "", to: to ?? "", reason: reason.join(" ") }));
+  return parseLines("freezes", text, FreezeSchema, ([from, to, ...reason]) => ({
+    from: from ?? "",
+    to: to ?? "",
+    reason: reason.join(" "),
+  }));
 }

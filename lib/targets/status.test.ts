@@ -6,12 +6,21 @@ import { targetStatuses } from "./status";
 describe.each(pgServers())("target status on $name PostgreSQL", (server) => {
   it("reports a reachable target's version and size, and an unreachable one as down without its password", async () => {
     const up = new URL(databaseUrl(server, "postgres"));
-    const targets = parseTargetsFile(JSON.stringify({
-      targets: [
-        { id: "up", label: "Up", environment: "staging", url: up.toString(), approvals: { required: 0 } },
-        { id: "down", label: "Down", environment: "production", url: "postgres://u:hunter2pass@127.0.0.1:1/db", approvals: { required: 2 } },
-      ],
-    }), "t.json");
+    const targets = parseTargetsFile(
+      JSON.stringify({
+        targets: [
+          { id: "up", label: "Up", environment: "staging", url: up.toString(), approvals: { required: 0 } },
+          {
+            id: "down",
+            label: "Down",
+            environment: "production",
+            url: "postgres://u:hunter2pass@127.0.0.1:1/db",
+            approvals: { required: 2 },
+          },
+        ],
+      }),
+      "t.json",
+    );
     const [a, b] = await targetStatuses(targets);
     expect(a.reachable).toBe(true);
     if (a.reachable) {

@@ -51,11 +51,19 @@ export async function indexInventory(db: pg.ClientBase): Promise<IndexRow[]> {
     LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.contype IN ('p', 'u', 'x')
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
     ORDER BY n.nspname, t.relname, i.relname`);
-  return rows.map((r) => ({ ...r, scans: Number(r.scans), tuplesRead: Number(r.tuplesRead), tuplesFetched: Number(r.tuplesFetched), bytes: Number(r.bytes) }));
+  return rows.map((r) => ({
+    ...r,
+    scans: Number(r.scans),
+    tuplesRead: Number(r.tuplesRead),
+    tuplesFetched: Number(r.tuplesFetched),
+    bytes: Number(r.bytes),
+  }));
 }
 
 /** When this database's statistics were last reset (null: never since the cluster started). */
 export async function statsReset(db: pg.ClientBase): Promise<Date | null> {
-  const { rows: [row] } = await db.query<{ reset: Date | null }>("SELECT stats_reset AS reset FROM pg_stat_database WHERE datname = current_database()");
+  const {
+    rows: [row],
+  } = await db.query<{ reset: Date | null }>("SELECT stats_reset AS reset FROM pg_stat_database WHERE datname = current_database()");
   return row?.reset ?? null;
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { maintenanceWindow } from "./windows";
 
-const weekend = { maintenanceWindows: [{ days: ["sat" as const, "sun" as const], start: "02:00", end: "05:00", timeZone: "Europe/Berlin" }], freezes: [] };
+const weekend = {
+  maintenanceWindows: [{ days: ["sat" as const, "sun" as const], start: "02:00", end: "05:00", timeZone: "Europe/Berlin" }],
+  freezes: [],
+};
 
 describe("maintenance windows", () => {
   it("is open inside the window in the target's time zone", () => {
@@ -21,7 +24,10 @@ describe("maintenance windows", () => {
   });
   it("is closed during a freeze even inside a window", () => {
     const frozen = { ...weekend, freezes: [{ from: "2026-11-27T00:00:00Z", to: "2026-11-30T00:00:00Z", reason: "Black Friday" }] };
-    expect(maintenanceWindow(frozen, new Date("2026-11-28T01:30:00Z"))).toEqual({ open: false, reason: "change freeze until 2026-11-30T00:00:00Z: Black Friday" });
+    expect(maintenanceWindow(frozen, new Date("2026-11-28T01:30:00Z"))).toEqual({
+      open: false,
+      reason: "change freeze until 2026-11-30T00:00:00Z: Black Friday",
+    });
   });
 });
 

@@ -3,7 +3,13 @@ import type { TargetConfig } from "./config";
 const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 
 function localParts(now: Date, timeZone: string): { day: string; minutes: number } {
-  const parts = new Intl.DateTimeFormat("en-US", { timeZone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(now);
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    weekday: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(now);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "";
   return { day: get("weekday").slice(0, 3).toLowerCase(), minutes: Number(get("hour")) * 60 + Number(get("minute")) };
 }
@@ -32,11 +38,12 @@ export function maintenanceWindow(target: Pick<TargetConfig, "maintenanceWindows
     const end = toMinutes(w.end);
     const yesterday = WEEKDAYS[(WEEKDAYS.indexOf(day as (typeof WEEKDAYS)[number]) + 6) % 7];
     // start = end means the whole day
-    const inside = start === end
-      ? w.days.includes(day as never)
-      : start < end
-      ? w.days.includes(day as never) && minutes >= start && minutes < end
-      : (w.days.includes(day as never) && minutes >= start) || (w.days.includes(yesterday as never) && minutes < end);
+    const inside =
+      start === end
+        ? w.days.includes(day as never)
+        : start < end
+          ? w.days.includes(day as never) && minutes >= start && minutes < end
+          : (w.days.includes(day as never) && minutes >= start) || (w.days.includes(yesterday as never) && minutes < end);
     if (inside) return { open: true, window: describeWindow(w) };
   }
   const list = target.maintenanceWindows.map(describeWindow).join("; ");

@@ -36,7 +36,9 @@ async function admin<T>(server: PgServer, fn: (c: pg.Client) => Promise<T>): Pro
 /** A fresh database for this test file: a migrated store copy by default, or empty. Dropped after the file. */
 export async function freshDatabase(server: PgServer, kind: "store" | "empty" = "store"): Promise<string> {
   const name = `t_${randomBytes(6).toString("hex")}`;
-  await admin(server, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}${kind === "store" ? ` TEMPLATE ${quoteIdent(inject("pgTemplate"))}` : ""}`));
+  await admin(server, (c) =>
+    c.query(`CREATE DATABASE ${quoteIdent(name)}${kind === "store" ? ` TEMPLATE ${quoteIdent(inject("pgTemplate"))}` : ""}`),
+  );
   created.push({ server, name });
   return databaseUrl(server, name);
 }

@@ -48,7 +48,11 @@ export function crossSiteRefusal(headers: Headers, own: string): Refusal | null 
   }
   const site = headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin") {
-    return { status: 403, kind: "cross-site", error: `cross-site request refused: Sec-Fetch-Site is ${site.slice(0, 50)}, not same-origin` };
+    return {
+      status: 403,
+      kind: "cross-site",
+      error: `cross-site request refused: Sec-Fetch-Site is ${site.slice(0, 50)}, not same-origin`,
+    };
   }
   return null;
 }

@@ -11,11 +11,13 @@ describe.each(pgServers())("refused requests in the audit log on $name PostgreSQ
     return () => pool.end();
   });
 
-  const rows = async () => (await pool.query("SELECT action, details FROM audit_log WHERE action LIKE 'request.refused.%' ORDER BY id")).rows;
+  const rows = async () =>
+    (await pool.query("SELECT action, details FROM audit_log WHERE action LIKE 'request.refused.%' ORDER BY id")).rows;
 
   it("writes a flood of refusals as one row per window with the count, not a row per request", async () => {
     const log = new RefusalLog(() => pool, 300);
-    for (let i = 0; i < 200; i++) log.note("cross-site", { method: "POST", path: `/api/rollouts/${i}/approve`, origin: "http://evil.example" });
+    for (let i = 0; i < 200; i++)
+      log.note("cross-site", { method: "POST", path: `/api/rollouts/${i}/approve`, origin: "http://evil.example" });
     expect(await rows()).toEqual([]); // nothing per request
     await new Promise((r) => setTimeout(r, 600));
     const [row, ...more] = await rows();

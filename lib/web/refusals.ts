@@ -44,7 +44,10 @@ export class RefusalLog<S = RefusedRequest> {
   private readonly open = new Map<string, Window<S>>();
   private readonly writes = new Set<Promise<void>>();
 
-  constructor(private readonly pool: () => pg.Pool, private readonly windowMs = 60_000) {}
+  constructor(
+    private readonly pool: () => pg.Pool,
+    private readonly windowMs = 60_000,
+  ) {}
 
   note(kind: string, sample: S, now = new Date(), subject: RefusalSubject | null = null): void {
     const key = subject ? `${kind}\u0000${subject.key}` : kind;
@@ -72,13 +75,18 @@ export class RefusalLog<S = RefusedRequest> {
     this.open.delete(key);
     clearTimeout(w.timer);
     const kind = w.kind;
-    const write = withTransaction(this.pool(), (tx) => appendAudit(tx, {
-      actor: w.subject?.actor ?? null,
-      role: w.subject?.role ?? null,
-      action: `request.refused.${kind}`,
-      details: { count: w.count, first: w.first.toISOString(), last: w.last.toISOString(), samples: w.samples },
-    }))
-      .then(() => undefined, (err) => console.error(`could not audit ${w.count} refused ${kind} request(s):`, err))
+    const write = withTransaction(this.pool(), (tx) =>
+      appendAudit(tx, {
+        actor: w.subject?.actor ?? null,
+        role: w.subject?.role ?? null,
+        action: `request.refused.${kind}`,
+        details: { count: w.count, first: w.first.toISOString(), last: w.last.toISOString(), samples: w.samples },
+      }),
+    )
+      .then(
+        () => undefined,
+        (err) => console.error(`could not audit ${w.count} refused ${kind} request(s):`, err),
+      )
       .finally(() => this.writes.delete(write));
     this.writes.add(write);
   }

@@ -12,14 +12,15 @@ describe("work limited per app server", () => {
     let running = 0;
     let most = 0;
     const order: number[] = [];
-    const job = (n: number) => limit.run(async () => {
-      running++;
-      most = Math.max(most, running);
-      await tick();
-      order.push(n);
-      running--;
-      return n;
-    });
+    const job = (n: number) =>
+      limit.run(async () => {
+        running++;
+        most = Math.max(most, running);
+        await tick();
+        order.push(n);
+        running--;
+        return n;
+      });
     const accepted = [job(1), job(2), job(3), job(4)];
     await expect(job(5)).rejects.toThrow(new BusyError("reports: 2 running and 2 waiting on this server; try again in a few seconds"));
     expect(await Promise.all(accepted)).toEqual([1, 2, 3, 4]);
@@ -31,7 +32,11 @@ describe("work limited per app server", () => {
 
   it("frees the place of work that fails", async () => {
     const limit = new WorkLimit("reports", 1, 0);
-    await expect(limit.run(async () => { throw new Error("boom"); })).rejects.toThrow("boom");
+    await expect(
+      limit.run(async () => {
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
     expect(await limit.run(async () => "next")).toBe("next");
   });
 });

@@ -12,12 +12,18 @@ export class WorkLimit {
   private running = 0;
   private readonly line: Array<() => void> = [];
 
-  constructor(readonly name: string, readonly concurrent: number, readonly waiting: number) {}
+  constructor(
+    readonly name: string,
+    readonly concurrent: number,
+    readonly waiting: number,
+  ) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrent) {
       if (this.line.length >= this.waiting) {
-        throw new BusyError(`${this.name}: ${this.running} running and ${this.line.length} waiting on this server; try again in a few seconds`);
+        throw new BusyError(
+          `${this.name}: ${this.running} running and ${this.line.length} waiting on this server; try again in a few seconds`,
+        );
       }
       // The place is handed over by the finishing run (below), so `running` never drops in between.
       await new Promise<void>((resolve) => this.line.push(resolve));

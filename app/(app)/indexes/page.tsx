@@ -17,7 +17,8 @@ const DRAFT_ERRORS: Record<string, string> = {
   forbidden: "your role may not create change sets",
   "unknown-target": "no such target",
   "no-finding": "that index is no longer among the target's findings (the report was read again)",
-  "draft-refused": "its SQL did not re-parse as exactly one DROP INDEX CONCURRENTLY IF EXISTS of that index, so nothing was stored (the server's log says how it differed)",
+  "draft-refused":
+    "its SQL did not re-parse as exactly one DROP INDEX CONCURRENTLY IF EXISTS of that index, so nothing was stored (the server's log says how it differed)",
 };
 
 export default async function IndexesPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
@@ -42,25 +43,50 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
   const FINDINGS_SHOWN = 20;
   const section = (title: string, key: string, list: Finding[]) => (
     <div className="card" data-report={key}>
-      <h2 style={{ fontSize: 16, marginTop: 0 }}>{title}: {list.length}</h2>
+      <h2 style={{ fontSize: 16, marginTop: 0 }}>
+        {title}: {list.length}
+      </h2>
       {list.length > FINDINGS_SHOWN && params.show !== key && (
-        <p>The {FINDINGS_SHOWN} largest are listed. <Link href={`/indexes?target=${target.id}&tab=reports&show=${key}`}>Show all {list.length}</Link> or run <code>npx indexdeck report --target {target.id}</code>.</p>
+        <p>
+          The {FINDINGS_SHOWN} largest are listed.{" "}
+          <Link href={`/indexes?target=${target.id}&tab=reports&show=${key}`}>Show all {list.length}</Link> or run{" "}
+          <code>npx indexdeck report --target {target.id}</code>.
+        </p>
       )}
       {list.length > 0 && (
         <table>
-          <thead><tr><th>Index</th><th>Table</th><th>Size</th><th>Why</th><th></th></tr></thead>
+          <thead>
+            <tr>
+              <th>Index</th>
+              <th>Table</th>
+              <th>Size</th>
+              <th>Why</th>
+              <th></th>
+            </tr>
+          </thead>
           <tbody>
             {(params.show === key ? list : [...list].sort((a, b) => b.bytes - a.bytes).slice(0, FINDINGS_SHOWN)).map((f) => (
               <tr key={JSON.stringify([f.schema, f.index])}>
-                <td><code>{f.schema}.{f.index}</code></td><td>{f.table}</td><td>{formatBytes(f.bytes)}</td><td>{f.reason}</td>
-                <td>{canDraft && (
-                  <form action={draftDropAction}>
-                    <input type="hidden" name="targetId" value={target.id} />
-                    <input type="hidden" name="schema" value={f.schema} />
-                    <input type="hidden" name="index" value={f.index} />
-                    <button type="submit" className="secondary">Draft DROP change set</button>
-                  </form>
-                )}</td>
+                <td>
+                  <code>
+                    {f.schema}.{f.index}
+                  </code>
+                </td>
+                <td>{f.table}</td>
+                <td>{formatBytes(f.bytes)}</td>
+                <td>{f.reason}</td>
+                <td>
+                  {canDraft && (
+                    <form action={draftDropAction}>
+                      <input type="hidden" name="targetId" value={target.id} />
+                      <input type="hidden" name="schema" value={f.schema} />
+                      <input type="hidden" name="index" value={f.index} />
+                      <button type="submit" className="secondary">
+                        Draft DROP change set
+                      </button>
+                    </form>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -73,21 +99,46 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
       <h1>Indexes</h1>
       <p className="phase-form">
         {targets.map((t) => (
-          <Link key={t.id} href={`/indexes?target=${t.id}`} className={t.id === target.id ? "badge state-verified" : "badge"}>{t.label}</Link>
+          <Link key={t.id} href={`/indexes?target=${t.id}`} className={t.id === target.id ? "badge state-verified" : "badge"}>
+            {t.label}
+          </Link>
         ))}
       </p>
-      {params.error && <p className="error" role="alert">Could not draft a change set: {Object.hasOwn(DRAFT_ERRORS, params.error) ? DRAFT_ERRORS[params.error] : "unexpected error"}</p>}
-      {error && <p className="card bad" role="alert">{target.label} is unreachable: {error}</p>}
+      {params.error && (
+        <p className="error" role="alert">
+          Could not draft a change set: {Object.hasOwn(DRAFT_ERRORS, params.error) ? DRAFT_ERRORS[params.error] : "unexpected error"}
+        </p>
+      )}
+      {error && (
+        <p className="card bad" role="alert">
+          {target.label} is unreachable: {error}
+        </p>
+      )}
       {report && (
         <>
-          <p className="who">Catalog read at {formatUtc(report.readAt, "time")} UTC (re-read once per collector interval, {Math.round(collectIntervalFromEnv() / 1000)} s). Scans per minute come from the usage collector&apos;s snapshots (reset-safe); &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset ({report.statsResetAt ?? "never reset since the server started"}).</p>
+          <p className="who">
+            Catalog read at {formatUtc(report.readAt, "time")} UTC (re-read once per collector interval,{" "}
+            {Math.round(collectIntervalFromEnv() / 1000)} s). Scans per minute come from the usage collector&apos;s snapshots (reset-safe);
+            &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset (
+            {report.statsResetAt ?? "never reset since the server started"}).
+          </p>
           {/* Findings on a tab of their own: the table is what people come back to, and a fleet
               target's findings, each with a form, were most of what every view cost to render. */}
           <p className="phase-form" role="tablist">
-            <Link role="tab" aria-selected={tab === "indexes"} href={`/indexes?target=${target.id}`} className={tab === "indexes" ? "badge state-verified" : "badge"}>
+            <Link
+              role="tab"
+              aria-selected={tab === "indexes"}
+              href={`/indexes?target=${target.id}`}
+              className={tab === "indexes" ? "badge state-verified" : "badge"}
+            >
               All indexes: {report.indexes.length}
             </Link>
-            <Link role="tab" aria-selected={tab === "reports"} href={`/indexes?target=${target.id}&tab=reports`} className={tab === "reports" ? "badge state-verified" : "badge"}>
+            <Link
+              role="tab"
+              aria-selected={tab === "reports"}
+              href={`/indexes?target=${target.id}&tab=reports`}
+              className={tab === "reports" ? "badge state-verified" : "badge"}
+            >
               Reports: {report.unused.length} unused · {report.duplicate.length} duplicate · {report.invalid.length} invalid
             </Link>
           </p>

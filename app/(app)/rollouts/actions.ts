@@ -20,7 +20,10 @@ export interface ActionState {
   error?: string;
 }
 
-const CreateForm = z.object({ changesetId: z.string().min(1, "choose a change set").max(200), targetId: z.string().min(1, "choose a target").max(63) });
+const CreateForm = z.object({
+  changesetId: z.string().min(1, "choose a change set").max(200),
+  targetId: z.string().min(1, "choose a target").max(63),
+});
 
 export async function createRolloutAction(_prev: ActionState, form: FormData): Promise<ActionState> {
   const actor = await currentActor();
@@ -86,8 +89,14 @@ export async function signoffAction(_prev: ActionState, form: FormData): Promise
   if (!actor) return { status: 401, error: "sign in first" };
   if (!can(actor.role, "rollout:signoff")) return { status: 403, error: `role ${actor.role} may not sign off rollouts` };
   const rolloutId = z.coerce.number().int().positive().safeParse(form.get("rolloutId"));
-  const parsed = SignoffInput.safeParse({ decision: form.get("decision"), notes: form.get("notes") ?? "", attested: form.getAll("attested"), changesetSha256: form.get("changesetSha256") });
-  if (!rolloutId.success || !parsed.success) return { status: 422, error: parsed.success ? "invalid rollout id" : parsed.error.issues.map((i) => i.message).join("; ") };
+  const parsed = SignoffInput.safeParse({
+    decision: form.get("decision"),
+    notes: form.get("notes") ?? "",
+    attested: form.getAll("attested"),
+    changesetSha256: form.get("changesetSha256"),
+  });
+  if (!rolloutId.success || !parsed.success)
+    return { status: 422, error: parsed.success ? "invalid rollout id" : parsed.error.issues.map((i) => i.message).join("; ") };
   try {
     const s = await signOff(storePool(), rolloutId.data, actor, parsed.data);
     revalidatePath(`/rollouts/${rolloutId.data}`);
@@ -109,7 +118,13 @@ export async function draftAnalyzeAction(form: FormData): Promise<void> {
   if (!actor || !can(actor.role, "changeset:create") || !id.success) redirect("/rollouts");
   const rollout = await getRollout(storePool(), id.data);
   if (!rollout) redirect("/rollouts");
-  const tables = [...new Set((await rolloutTasks(storePool(), rollout.id)).filter((t) => t.kind === "create_index" && t.tableName).map((t) => quoteQualified(t.schemaName, t.tableName!)))];
+  const tables = [
+    ...new Set(
+      (await rolloutTasks(storePool(), rollout.id))
+        .filter((t) => t.kind === "create_index" && t.tableName)
+        .map((t) => quoteQualified(t.schemaName, t.tableName!)),
+    ),
+  ];
   const sql = `-- Refresh planner statistics after rollout #${rollout.id} (${rollout.changesetName}): verify found a query not using its new index.\n${tables.map((t) => `ANALYZE ${t};`).join("\n")}\n`;
   try {
     await createChangeSet(storePool(), { name: `analyze_after_rollout_${rollout.id}.sql`, sql }, actor);

@@ -13,7 +13,10 @@ export default async function RolloutsPage() {
   const { actor, allowed } = await pageActor("rollouts:read");
   if (!allowed) return <Forbidden what="read rollouts" />;
   const pool = storePool();
-  const [rollouts, changeSets] = await Promise.all([listRollouts(pool), can(actor.role, "rollout:create") ? listChangeSets(pool) : Promise.resolve([])]);
+  const [rollouts, changeSets] = await Promise.all([
+    listRollouts(pool),
+    can(actor.role, "rollout:create") ? listChangeSets(pool) : Promise.resolve([]),
+  ]);
   const targets = await targetsWithPolicies(pool);
   return (
     <>
@@ -25,19 +28,40 @@ export default async function RolloutsPage() {
         />
       )}
       <table data-testid="rollouts">
-        <thead><tr><th>#</th><th>Change set</th><th>Target</th><th>State</th><th>Requested by</th><th>Updated</th></tr></thead>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Change set</th>
+            <th>Target</th>
+            <th>State</th>
+            <th>Requested by</th>
+            <th>Updated</th>
+          </tr>
+        </thead>
         <tbody>
           {rollouts.map((r) => (
             <tr key={r.id}>
-              <td><Link href={`/rollouts/${r.id}`}>#{r.id}</Link></td>
-              <td>{r.changesetName} <code>{r.changesetSha256.slice(0, 12)}</code></td>
-              <td>{r.targetId} <span className="badge">{r.environment}</span></td>
-              <td><span className={`badge state-${r.state}`}>{r.state}</span></td>
+              <td>
+                <Link href={`/rollouts/${r.id}`}>#{r.id}</Link>
+              </td>
+              <td>
+                {r.changesetName} <code>{r.changesetSha256.slice(0, 12)}</code>
+              </td>
+              <td>
+                {r.targetId} <span className="badge">{r.environment}</span>
+              </td>
+              <td>
+                <span className={`badge state-${r.state}`}>{r.state}</span>
+              </td>
               <td>{r.requestedBy}</td>
               <td>{formatUtc(r.updatedAt)}</td>
             </tr>
           ))}
-          {rollouts.length === 0 && <tr><td colSpan={6}>No rollouts yet.</td></tr>}
+          {rollouts.length === 0 && (
+            <tr>
+              <td colSpan={6}>No rollouts yet.</td>
+            </tr>
+          )}
         </tbody>
       </table>
     </>

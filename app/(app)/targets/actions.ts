@@ -30,8 +30,12 @@ export async function changePolicyAction(_prev: PolicyFormState, form: FormData)
   if (!actor) return { status: 401, errors: ["sign in first"] };
   if (!can(actor.role, "policy:manage")) return { status: 403, errors: [`role ${actor.role} may not change target policies`] };
   const raw = Form.safeParse({
-    targetId: form.get("targetId"), basedOn: form.get("basedOn"), required: form.get("required"),
-    windows: form.get("windows") ?? "", freezes: form.get("freezes") ?? "", reason: form.get("reason") ?? "",
+    targetId: form.get("targetId"),
+    basedOn: form.get("basedOn"),
+    required: form.get("required"),
+    windows: form.get("windows") ?? "",
+    freezes: form.get("freezes") ?? "",
+    reason: form.get("reason") ?? "",
   });
   if (!raw.success) return { status: 422, errors: raw.error.issues.map((i) => `${i.path.join(".") || "form"}: ${i.message}`) };
   const windows = parseWindows(raw.data.windows);
@@ -39,7 +43,9 @@ export async function changePolicyAction(_prev: PolicyFormState, form: FormData)
   const errors = [...(windows.ok ? [] : windows.errors), ...(freezes.ok ? [] : freezes.errors)];
   const roles = form.getAll("roles").map(String);
   const change = PolicyChange.safeParse({
-    targetId: raw.data.targetId, basedOn: raw.data.basedOn, reason: raw.data.reason,
+    targetId: raw.data.targetId,
+    basedOn: raw.data.basedOn,
+    reason: raw.data.reason,
     policy: {
       approvals: { required: raw.data.required, roles, requesterMayApprove: form.get("requesterMayApprove") === "on" },
       maintenanceWindows: windows.ok ? windows.value : [],
@@ -51,7 +57,10 @@ export async function changePolicyAction(_prev: PolicyFormState, form: FormData)
   try {
     const v = await changePolicy(storePool(), loadTargets(), actor, change.data);
     revalidatePath(`/targets/${v.targetId}`);
-    return { status: 200, message: `saved version ${v.version} of the ${v.targetId} policy${v.needsApproval ? "; it governs once another admin approves it" : ""}` };
+    return {
+      status: 200,
+      message: `saved version ${v.version} of the ${v.targetId} policy${v.needsApproval ? "; it governs once another admin approves it" : ""}`,
+    };
   } catch (err) {
     if (err instanceof PolicyError) return { status: err.status, errors: [err.message] };
     console.error("policy change failed:", err);

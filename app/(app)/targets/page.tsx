@@ -17,19 +17,40 @@ export default async function TargetsPage() {
       {statuses.length === 0 && <p className="card">No targets configured. Add them to indexdeck.targets.json (see README).</p>}
       <table data-testid="targets">
         <thead>
-          <tr><th>Target</th><th>Environment</th><th>Connection</th><th>Server</th><th>Database size</th><th>Approvals</th><th>Status</th><th>Usage collector</th></tr>
+          <tr>
+            <th>Target</th>
+            <th>Environment</th>
+            <th>Connection</th>
+            <th>Server</th>
+            <th>Database size</th>
+            <th>Approvals</th>
+            <th>Status</th>
+            <th>Usage collector</th>
+          </tr>
         </thead>
         <tbody>
           {statuses.map((t) => (
             <tr key={t.id} data-target={t.id}>
-              <td><Link href={`/targets/${t.id}`}><strong>{t.label}</strong></Link><br /><code>{t.id}</code></td>
-              <td><span className="badge">{t.environment}</span></td>
-              <td><code>{t.connection}</code></td>
+              <td>
+                <Link href={`/targets/${t.id}`}>
+                  <strong>{t.label}</strong>
+                </Link>
+                <br />
+                <code>{t.id}</code>
+              </td>
+              <td>
+                <span className="badge">{t.environment}</span>
+              </td>
+              <td>
+                <code>{t.connection}</code>
+              </td>
               <td>{t.reachable ? `PostgreSQL ${t.server.serverVersion}` : "—"}</td>
               <td>{t.reachable ? formatBytes(t.server.databaseBytes) : "—"}</td>
               <td>{t.approvalsRequired}</td>
               <td>{t.reachable ? <span className="ok">up</span> : <span className="bad">down: {t.error}</span>}</td>
-              <td data-testid="collector-status"><Collection status={collection.get(t.id)} /></td>
+              <td data-testid="collector-status">
+                <Collection status={collection.get(t.id)} />
+              </td>
             </tr>
           ))}
         </tbody>
@@ -43,5 +64,9 @@ function Collection({ status }: { status: CollectorStatus | undefined }) {
   if (!status) return <>not collected yet</>;
   const last = status.lastOkAt ? `last snapshot ${formatUtc(status.lastOkAt)} UTC` : "no snapshot yet";
   if (!status.failing) return <span className="ok">{last}</span>;
-  return <span className="bad">failing since {formatUtc(status.failing.at)} UTC: {status.failing.error} ({last})</span>;
+  return (
+    <span className="bad">
+      failing since {formatUtc(status.failing.at)} UTC: {status.failing.error} ({last})
+    </span>
+  );
 }

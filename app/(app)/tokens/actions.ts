@@ -37,12 +37,22 @@ export async function createTokenAction(_prev: TokenFormState, form: FormData): 
   const actor = await currentActor();
   if (!actor) return { status: 401, errors: ["sign in first"] };
   const parsed = CreateForm.safeParse({
-    name: form.get("name"), role: form.get("role"), days: form.get("days"), targets: form.get("targets") ?? undefined, owner: form.get("owner") || undefined,
+    name: form.get("name"),
+    role: form.get("role"),
+    days: form.get("days"),
+    targets: form.get("targets") ?? undefined,
+    owner: form.get("owner") || undefined,
   });
   if (!parsed.success) return { status: 422, errors: fieldErrors(parsed.error) };
   const { owner, targets, ...token } = parsed.data;
   try {
-    const created = await createToken(storePool(), owner ?? actor.email, { ...token, targets: (targets ?? "").split(/[\s,]+/).filter(Boolean) }, actor, loadTargets().map((t) => t.id));
+    const created = await createToken(
+      storePool(),
+      owner ?? actor.email,
+      { ...token, targets: (targets ?? "").split(/[\s,]+/).filter(Boolean) },
+      actor,
+      loadTargets().map((t) => t.id),
+    );
     revalidatePath("/tokens");
     return { status: 201, message: `token ${created.token.id} (${created.token.name}) for ${created.token.owner}`, secret: created.secret };
   } catch (err) {

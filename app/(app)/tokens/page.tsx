@@ -22,14 +22,18 @@ export default async function TokensPage() {
     <>
       <h1>API tokens</h1>
       <p>
-        Scripts and CI send a token as <code>Authorization: Bearer idt_…</code> to the API (described
-        at <a href="/api/openapi.json">/api/openapi.json</a>). A token acts as its owner, with at most its role
-        and never more than the owner&apos;s current one, only on its targets when it has some, for at
-        most {MAX_TOKEN_DAYS} days. Every use is in the audit log as its owner, via the token. A revoked
-        token stops working on every server within seconds.
+        Scripts and CI send a token as <code>Authorization: Bearer idt_…</code> to the API (described at{" "}
+        <a href="/api/openapi.json">/api/openapi.json</a>). A token acts as its owner, with at most its role and never more than the
+        owner&apos;s current one, only on its targets when it has some, for at most {MAX_TOKEN_DAYS} days. Every use is in the audit log as
+        its owner, via the token. A revoked token stops working on every server within seconds.
       </p>
       <h2>New token</h2>
-      <NewTokenForm owners={owners} roles={ROLES.filter((r) => roleAtMost(r, actor.role))} targets={loadTargets().map((t) => t.id)} maxDays={MAX_TOKEN_DAYS} />
+      <NewTokenForm
+        owners={owners}
+        roles={ROLES.filter((r) => roleAtMost(r, actor.role))}
+        targets={loadTargets().map((t) => t.id)}
+        maxDays={MAX_TOKEN_DAYS}
+      />
       {admin && (
         <>
           <h2>New service user</h2>
@@ -38,7 +42,19 @@ export default async function TokensPage() {
       )}
       <h2>{admin ? "All tokens" : "Your tokens"}</h2>
       <table data-testid="tokens">
-        <thead><tr><th>#</th><th>Owner</th><th>Name</th><th>Role</th><th>Targets</th><th>Status</th><th>Expires</th><th>Last used</th><th></th></tr></thead>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Owner</th>
+            <th>Name</th>
+            <th>Role</th>
+            <th>Targets</th>
+            <th>Status</th>
+            <th>Expires</th>
+            <th>Last used</th>
+            <th></th>
+          </tr>
+        </thead>
         <tbody>
           {tokens.map((t) => {
             const status = t.revokedAt ? `revoked ${t.revokedAt.toISOString().slice(0, 10)}` : t.expired ? "expired" : "active";

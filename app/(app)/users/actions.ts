@@ -16,12 +16,20 @@ export interface UserFormState {
   password?: string;
 }
 
-const Form = z.discriminatedUnion("op", [
-  z.object({ op: z.literal("disable"), email: z.string().min(1).max(254) }),
-  z.object({ op: z.literal("enable"), email: z.string().min(1).max(254) }),
-  z.object({ op: z.literal("set-role"), email: z.string().min(1).max(254), role: z.enum(ROLES, { message: `role must be one of ${ROLES.join(", ")}` }) }),
-  z.object({ op: z.literal("reset-password"), email: z.string().min(1).max(254) }),
-], { message: "op must be one of disable, enable, set-role, reset-password" });
+const Form = z.discriminatedUnion(
+  "op",
+  [
+    z.object({ op: z.literal("disable"), email: z.string().min(1).max(254) }),
+    z.object({ op: z.literal("enable"), email: z.string().min(1).max(254) }),
+    z.object({
+      op: z.literal("set-role"),
+      email: z.string().min(1).max(254),
+      role: z.enum(ROLES, { message: `role must be one of ${ROLES.join(", ")}` }),
+    }),
+    z.object({ op: z.literal("reset-password"), email: z.string().min(1).max(254) }),
+  ],
+  { message: "op must be one of disable, enable, set-role, reset-password" },
+);
 
 /** One admin change to one user (a row's buttons on the Users page): audited, ends the user's sessions. */
 export async function manageUserAction(_prev: UserFormState, form: FormData): Promise<UserFormState> {
@@ -36,7 +44,12 @@ export async function manageUserAction(_prev: UserFormState, form: FormData): Pr
   try {
     const user = await changeUser(storePool(), email, change, actor);
     revalidatePath("/users");
-    const done = { disable: `disabled ${email}`, enable: `enabled ${email}`, "set-role": `${email} is now ${user.role}`, "reset-password": `new password for ${email}` };
+    const done = {
+      disable: `disabled ${email}`,
+      enable: `enabled ${email}`,
+      "set-role": `${email} is now ${user.role}`,
+      "reset-password": `new password for ${email}`,
+    };
     return { status: 200, message: done[parsed.data.op], password };
   } catch (err) {
     if (err instanceof UserChangeError) return { status: err.status, errors: [err.message] };

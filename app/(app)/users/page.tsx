@@ -13,21 +13,34 @@ export default async function UsersPage() {
     <>
       <h1>Users</h1>
       <p>
-        Add users with <code>npx indexdeck users add --email E --role R</code>. Disabling a user, changing their
-        role or resetting their password ends their sessions on every server within seconds; the last active
-        admin can be neither disabled nor demoted. Service users (for scripts and CI) have no password and act
-        only through API tokens: create them and their tokens on the <a href="/tokens">Tokens</a> page.
+        Add users with <code>npx indexdeck users add --email E --role R</code>. Disabling a user, changing their role or resetting their
+        password ends their sessions on every server within seconds; the last active admin can be neither disabled nor demoted. Service
+        users (for scripts and CI) have no password and act only through API tokens: create them and their tokens on the{" "}
+        <a href="/tokens">Tokens</a> page.
       </p>
       <table data-testid="users">
-        <thead><tr><th>Login</th><th>Role</th><th>Status</th><th>Created</th><th>Change</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Login</th>
+            <th>Role</th>
+            <th>Status</th>
+            <th>Created</th>
+            <th>Change</th>
+          </tr>
+        </thead>
         <tbody>
           {users.map((u) => (
             <tr key={u.id} data-user={u.email}>
               <td>{u.email}</td>
-              <td>{u.role}{u.service && " (service user: tokens only)"}</td>
+              <td>
+                {u.role}
+                {u.service && " (service user: tokens only)"}
+              </td>
               <td data-testid="user-status">{u.disabledAt ? `disabled since ${u.disabledAt.toISOString().slice(0, 10)}` : "active"}</td>
               <td>{u.createdAt.toISOString().slice(0, 10)}</td>
-              <td><UserControls email={u.email} role={u.role} disabled={!!u.disabledAt} roles={ROLES} /></td>
+              <td>
+                <UserControls email={u.email} role={u.role} disabled={!!u.disabledAt} roles={ROLES} />
+              </td>
             </tr>
           ))}
         </tbody>

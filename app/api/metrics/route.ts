@@ -10,6 +10,7 @@ export async function GET(request: Request) {
   if (!token) return new Response("metrics are disabled: set INDEXDECK_METRICS_TOKEN\n", { status: 404 });
   const given = Buffer.from(request.headers.get("authorization")?.replace(/^Bearer /, "") ?? "");
   const expected = Buffer.from(token);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return new Response("bad or missing bearer token\n", { status: 401 });
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return new Response("bad or missing bearer token\n", { status: 401 });
   return new Response(await metricsText(storePool()), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } });
 }

@@ -16,7 +16,12 @@ const ms = (v: number | null | undefined) => (v === null || v === undefined ? "n
 /** The print-ready completion report: no navigation, only what was measured and recorded. */
 export default async function ReportPage({ params }: { params: Promise<{ id: string }> }) {
   const { actor, allowed } = await pageActor("rollouts:read");
-  if (!allowed) return <main className="report"><Forbidden what="read rollouts" /></main>;
+  if (!allowed)
+    return (
+      <main className="report">
+        <Forbidden what="read rollouts" />
+      </main>
+    );
   const id = RolloutId.safeParse((await params).id);
   let r;
   try {
@@ -24,69 +29,261 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
     // A few at a time per server (lib/web/work-limit.ts): a burst of reports waits its turn, sign-ins don't.
     r = await reportWork.run(() => sharedReports.get(storePool(), id.data, actor.role));
   } catch (err) {
-    if (err instanceof BusyError) return <main className="report"><h1>Busy</h1><p role="alert">{err.message}.</p></main>;
+    if (err instanceof BusyError)
+      return (
+        <main className="report">
+          <h1>Busy</h1>
+          <p role="alert">{err.message}.</p>
+        </main>
+      );
     if (!(err instanceof ReportError)) throw err;
-    return <main className="report"><h1>No report</h1><p>{err.message}.</p><p className="no-print"><Link href="/rollouts">All rollouts</Link></p></main>;
+    return (
+      <main className="report">
+        <h1>No report</h1>
+        <p>{err.message}.</p>
+        <p className="no-print">
+          <Link href="/rollouts">All rollouts</Link>
+        </p>
+      </main>
+    );
   }
   const { rollout } = r;
   const help = troubleshootingFor(rollout.error);
   return (
     <main className="report" data-testid="report">
-      <p className="no-print"><Link href={`/rollouts/${rollout.id}`}>← back to the rollout</Link> · <a href={`/api/rollouts/${rollout.id}/report`} download>Download Markdown</a> · use your browser&apos;s Print to save a PDF</p>
-      <h1>Rollout #{rollout.id}: {rollout.changesetName} → {rollout.targetId}</h1>
+      <p className="no-print">
+        <Link href={`/rollouts/${rollout.id}`}>← back to the rollout</Link> ·{" "}
+        <a href={`/api/rollouts/${rollout.id}/report`} download>
+          Download Markdown
+        </a>{" "}
+        · use your browser&apos;s Print to save a PDF
+      </p>
+      <h1>
+        Rollout #{rollout.id}: {rollout.changesetName} → {rollout.targetId}
+      </h1>
       <p>Generated {formatWhen(r.generatedAt)} from recorded evidence. Anything not measured says so.</p>
       <ul>
-        <li>State: <strong>{rollout.state}</strong>{rollout.error ? ` — ${rollout.error}` : ""}</li>
-        <li>Environment: {rollout.environment}; requested by {rollout.requestedBy} on {formatWhen(rollout.createdAt)}</li>
-        <li>Change set sha256: <code>{rollout.changesetSha256}</code></li>
-        <li>Lint: {r.lint.errors} errors, {r.lint.warnings} warnings{r.lint.rules.length ? ` (${r.lint.rules.join(", ")})` : ""}</li>
-        {help && <li>Troubleshooting — {TROUBLESHOOTING[help].title}: {TROUBLESHOOTING[help].body}</li>}
+        <li>
+          State: <strong>{rollout.state}</strong>
+          {rollout.error ? ` — ${rollout.error}` : ""}
+        </li>
+        <li>
+          Environment: {rollout.environment}; requested by {rollout.requestedBy} on {formatWhen(rollout.createdAt)}
+        </li>
+        <li>
+          Change set sha256: <code>{rollout.changesetSha256}</code>
+        </li>
+        <li>
+          Lint: {r.lint.errors} errors, {r.lint.warnings} warnings{r.lint.rules.length ? ` (${r.lint.rules.join(", ")})` : ""}
+        </li>
+        {help && (
+          <li>
+            Troubleshooting — {TROUBLESHOOTING[help].title}: {TROUBLESHOOTING[help].body}
+          </li>
+        )}
       </ul>
       <h2>Change set</h2>
       <pre>{rollout.changesetSql}</pre>
       <h2>Pre-check</h2>
       {rollout.precheck ? (
-        <table><thead><tr><th>Check</th><th>Result</th><th>Evidence</th></tr></thead>
-          <tbody>{rollout.precheck.checks.map((c) => <tr key={c.id}><td>{c.title}</td><td>{c.status}</td><td>{c.summary}</td></tr>)}</tbody></table>
-      ) : <p>Not run.</p>}
+        <table>
+          <thead>
+            <tr>
+              <th>Check</th>
+              <th>Result</th>
+              <th>Evidence</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rollout.precheck.checks.map((c) => (
+              <tr key={c.id}>
+                <td>{c.title}</td>
+                <td>{c.status}</td>
+                <td>{c.summary}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p>Not run.</p>
+      )}
       <h2>Statements</h2>
-      <table><thead><tr><th>#</th><th>Statement</th><th>Status</th><th>Duration</th><th>Retries</th><th>Phases seen</th><th>Size</th></tr></thead>
-        <tbody>{r.tasks.map((t) => (
-          <tr key={t.seq}><td>{t.seq + 1}</td><td>{t.indexName ?? t.statement.slice(0, 60)}</td><td>{t.status}{t.error ? ` (${t.error})` : ""}</td>
-            <td>{t.durationSeconds === null ? "—" : `${t.durationSeconds.toFixed(1)} s`}</td><td>{t.retries}</td><td>{t.phases.join(", ") || "—"}</td>
-            <td>{t.bytes === null ? "—" : `${(t.bytes / 2 ** 20).toFixed(1)} MiB`}</td></tr>
-        ))}</tbody></table>
+      <table>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Statement</th>
+            <th>Status</th>
+            <th>Duration</th>
+            <th>Retries</th>
+            <th>Phases seen</th>
+            <th>Size</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.tasks.map((t) => (
+            <tr key={t.seq}>
+              <td>{t.seq + 1}</td>
+              <td>{t.indexName ?? t.statement.slice(0, 60)}</td>
+              <td>
+                {t.status}
+                {t.error ? ` (${t.error})` : ""}
+              </td>
+              <td>{t.durationSeconds === null ? "—" : `${t.durationSeconds.toFixed(1)} s`}</td>
+              <td>{t.retries}</td>
+              <td>{t.phases.join(", ") || "—"}</td>
+              <td>{t.bytes === null ? "—" : `${(t.bytes / 2 ** 20).toFixed(1)} MiB`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
       <h2>Verify</h2>
       {rollout.verify ? (
-        <table><thead><tr><th>Check</th><th>Result</th><th>Evidence</th></tr></thead>
-          <tbody>{[...rollout.verify.indexes, ...rollout.verify.plans].map((c) => <tr key={c.id}><td>{c.title}</td><td>{c.status}</td><td>{c.summary}</td></tr>)}</tbody></table>
-      ) : <p>Not verified.</p>}
+        <table>
+          <thead>
+            <tr>
+              <th>Check</th>
+              <th>Result</th>
+              <th>Evidence</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...rollout.verify.indexes, ...rollout.verify.plans].map((c) => (
+              <tr key={c.id}>
+                <td>{c.title}</td>
+                <td>{c.status}</td>
+                <td>{c.summary}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p>Not verified.</p>
+      )}
       <h2>p95 before / after (measured)</h2>
       {r.latency.length ? (
-        <table data-testid="report-latency"><thead><tr><th>Query pattern</th><th>p95 before</th><th>p95 after</th><th>Change</th><th>Samples</th></tr></thead>
-          <tbody>{r.latency.map((l) => (
-            <tr key={l.workload} data-workload={l.workload}><td>{l.workload}</td><td>{ms(l.before?.p95Ms)}</td><td>{ms(l.after?.p95Ms)}</td>
-              <td>{l.changePercent === null ? "not measured" : `${l.changePercent > 0 ? "+" : ""}${l.changePercent.toFixed(1)}%`}</td><td>{l.before?.samples ?? 0} / {l.after?.samples ?? 0}</td></tr>
-          ))}</tbody></table>
-      ) : <p>Not measured.</p>}
+        <table data-testid="report-latency">
+          <thead>
+            <tr>
+              <th>Query pattern</th>
+              <th>p95 before</th>
+              <th>p95 after</th>
+              <th>Change</th>
+              <th>Samples</th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.latency.map((l) => (
+              <tr key={l.workload} data-workload={l.workload}>
+                <td>{l.workload}</td>
+                <td>{ms(l.before?.p95Ms)}</td>
+                <td>{ms(l.after?.p95Ms)}</td>
+                <td>{l.changePercent === null ? "not measured" : `${l.changePercent > 0 ? "+" : ""}${l.changePercent.toFixed(1)}%`}</td>
+                <td>
+                  {l.before?.samples ?? 0} / {l.after?.samples ?? 0}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p>Not measured.</p>
+      )}
       <h2>Approvals</h2>
-      {r.approvals.length ? <ul>{r.approvals.map((a) => <li key={a.id}>{a.approver} ({a.approverRole}) <strong>{a.decision}</strong> on {formatWhen(a.createdAt)}: {a.comment}</li>)}</ul> : <p>{rollout.approvalsRequired ? "None recorded." : "The target's policy needs no approval."}</p>}
+      {r.approvals.length ? (
+        <ul>
+          {r.approvals.map((a) => (
+            <li key={a.id}>
+              {a.approver} ({a.approverRole}) <strong>{a.decision}</strong> on {formatWhen(a.createdAt)}: {a.comment}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>{rollout.approvalsRequired ? "None recorded." : "The target's policy needs no approval."}</p>
+      )}
       <h2>Overrides</h2>
-      {!r.governance ? <p>{governanceWithheld(r.reader)}</p> : r.governance.overrides.length ? <ul>{r.governance.overrides.map((o) => <li key={o.hash}>{o.action} by {o.actor}: {o.reason} (audit <code>{o.hash.slice(0, 16)}…</code>)</li>)}</ul> : <p>None.</p>}
+      {!r.governance ? (
+        <p>{governanceWithheld(r.reader)}</p>
+      ) : r.governance.overrides.length ? (
+        <ul>
+          {r.governance.overrides.map((o) => (
+            <li key={o.hash}>
+              {o.action} by {o.actor}: {o.reason} (audit <code>{o.hash.slice(0, 16)}…</code>)
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>None.</p>
+      )}
       <h2>Sign-off</h2>
-      {r.signoffs.length ? r.signoffs.map((s) => (
-        <div key={s.id}>
-          <p><strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) on {formatWhen(s.createdAt)}. {s.notes === null ? governanceWithheld(r.reader) : `Notes: ${s.notes || "—"}`}</p>
-          <table><thead><tr><th>Section</th><th>Item</th><th>Status</th><th>Evidence</th></tr></thead>
-            <tbody>{s.checklist.map((c) => <tr key={c.id}><td>{c.section}</td><td>{c.label}</td><td>{c.ok === true ? "yes" : c.ok === false ? "no" : "not measured"}</td><td>{c.evidence}</td></tr>)}</tbody></table>
-        </div>
-      )) : <p>Not signed off.</p>}
+      {r.signoffs.length ? (
+        r.signoffs.map((s) => (
+          <div key={s.id}>
+            <p>
+              <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) on {formatWhen(s.createdAt)}.{" "}
+              {s.notes === null ? governanceWithheld(r.reader) : `Notes: ${s.notes || "—"}`}
+            </p>
+            <table>
+              <thead>
+                <tr>
+                  <th>Section</th>
+                  <th>Item</th>
+                  <th>Status</th>
+                  <th>Evidence</th>
+                </tr>
+              </thead>
+              <tbody>
+                {s.checklist.map((c) => (
+                  <tr key={c.id}>
+                    <td>{c.section}</td>
+                    <td>{c.label}</td>
+                    <td>{c.ok === true ? "yes" : c.ok === false ? "no" : "not measured"}</td>
+                    <td>{c.evidence}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ))
+      ) : (
+        <p>Not signed off.</p>
+      )}
       <h2>Audit trail</h2>
-      {!r.governance ? <p data-testid="report-chain">{governanceWithheld(r.reader)}</p> : (
+      {!r.governance ? (
+        <p data-testid="report-chain">{governanceWithheld(r.reader)}</p>
+      ) : (
         <>
-          <p data-testid="report-chain">Chain verdict at export: <strong>{r.governance.chain.ok ? `intact (${r.governance.chain.rows} rows)` : `BROKEN at row ${r.governance.chain.firstBadId}`}</strong>; {chainAge(r.governance.chain.wholeChainAt)}</p>
-          <table><thead><tr><th>#</th><th>When</th><th>Who</th><th>Action</th><th>Hash</th></tr></thead>
-            <tbody>{r.governance.auditRows.map((a) => <tr key={a.id}><td>{a.id}</td><td>{formatWhen(a.at)}</td><td>{a.actor}</td><td>{a.action}</td><td><code>{a.hash}</code></td></tr>)}</tbody></table>
+          <p data-testid="report-chain">
+            Chain verdict at export:{" "}
+            <strong>
+              {r.governance.chain.ok ? `intact (${r.governance.chain.rows} rows)` : `BROKEN at row ${r.governance.chain.firstBadId}`}
+            </strong>
+            ; {chainAge(r.governance.chain.wholeChainAt)}
+          </p>
+          <table>
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>When</th>
+                <th>Who</th>
+                <th>Action</th>
+                <th>Hash</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.governance.auditRows.map((a) => (
+                <tr key={a.id}>
+                  <td>{a.id}</td>
+                  <td>{formatWhen(a.at)}</td>
+                  <td>{a.actor}</td>
+                  <td>{a.action}</td>
+                  <td>
+                    <code>{a.hash}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </>
       )}
     </main>

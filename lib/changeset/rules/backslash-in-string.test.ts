@@ -7,7 +7,8 @@ describe("backslash-in-string", () => {
     expect((await findings("backslash-in-string", sql)).map((f) => f.split(" ")[0])).toEqual(["1:1", "3:1"]);
   });
   it("does not fire on E'' strings, dollar quotes, identifiers or comments holding backslashes", async () => {
-    const sql = "COMMENT ON INDEX i IS E'a\\\\b';\nCOMMENT ON INDEX i IS $$a\\b$$;\n-- a \\ comment\nCOMMENT ON INDEX \"we\\ird\" IS 'plain';\n";
+    const sql =
+      "COMMENT ON INDEX i IS E'a\\\\b';\nCOMMENT ON INDEX i IS $$a\\b$$;\n-- a \\ comment\nCOMMENT ON INDEX \"we\\ird\" IS 'plain';\n";
     expect(await findings("backslash-in-string", sql)).toEqual([]);
   });
 });

@@ -5,13 +5,17 @@ import { findings } from "./testing";
 
 describe("concurrent-unique-index", () => {
   it("fires on CREATE UNIQUE INDEX CONCURRENTLY", async () => {
-    expect(await findings("concurrent-unique-index", "SELECT 1;\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS u ON payments (org_id, ref);\n")).toEqual([
+    expect(
+      await findings("concurrent-unique-index", "SELECT 1;\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS u ON payments (org_id, ref);\n"),
+    ).toEqual([
       "2:1 unique index u is built concurrently: if the build fails after its first scan, the INVALID index it leaves still enforces uniqueness on new writes to payments until it is dropped",
     ]);
   });
 
   it("does not fire on a non-unique concurrent build or on a blocking unique build", async () => {
-    expect(await findings("concurrent-unique-index", "CREATE INDEX CONCURRENTLY a ON t (x);\nCREATE UNIQUE INDEX b ON t (y);\n")).toEqual([]);
+    expect(await findings("concurrent-unique-index", "CREATE INDEX CONCURRENTLY a ON t (x);\nCREATE UNIQUE INDEX b ON t (y);\n")).toEqual(
+      [],
+    );
   });
 });
 
@@ -30,7 +34,9 @@ describe.each(pgServers())("what concurrent-unique-index warns of, on $name Post
       await builder.query("SET statement_timeout = '1s'");
       await expect(builder.query("CREATE UNIQUE INDEX CONCURRENTLY u ON payments (ref)")).rejects.toMatchObject({ code: "57014" });
       await reader.query("COMMIT");
-      const { rows } = await builder.query("SELECT indisvalid AS valid, indisready AS ready FROM pg_index WHERE indexrelid = 'u'::regclass");
+      const { rows } = await builder.query(
+        "SELECT indisvalid AS valid, indisready AS ready FROM pg_index WHERE indexrelid = 'u'::regclass",
+      );
       expect(rows).toEqual([{ valid: false, ready: true }]);
       await expect(builder.query("INSERT INTO payments VALUES (2)")).rejects.toMatchObject({ code: "23505", constraint: "u" });
     } finally {

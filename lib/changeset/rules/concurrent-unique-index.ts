@@ -10,6 +10,11 @@ export const concurrentUniqueIndex = defineRule({
     ctx.statements.flatMap((stmt) => {
       const idx = createdIndex(stmt);
       if (!idx?.unique || !idx.concurrent) return [];
-      return [{ stmt, message: `unique index ${idx.name ?? "(unnamed)"} is built concurrently: if the build fails after its first scan, the INVALID index it leaves still enforces uniqueness on new writes to ${idx.table} until it is dropped` }];
+      return [
+        {
+          stmt,
+          message: `unique index ${idx.name ?? "(unnamed)"} is built concurrently: if the build fails after its first scan, the INVALID index it leaves still enforces uniqueness on new writes to ${idx.table} until it is dropped`,
+        },
+      ];
     }),
 });

@@ -34,9 +34,10 @@ export const duplicateIndexName = defineRule({
       if (!named) firstNamed.set(key, ref);
       if (ref.created && !created) firstCreated.set(key, ref);
       if (ref.created && created) {
-        const message = (created.schema === null) === (ref.schema === null)
-          ? `index name ${ref.name} is already created at line ${created.line}`
-          : `index ${spelled(ref)} is already created at line ${created.line} as ${spelled(created)}: ${SEARCH_PATH}`;
+        const message =
+          (created.schema === null) === (ref.schema === null)
+            ? `index name ${ref.name} is already created at line ${created.line}`
+            : `index ${spelled(ref)} is already created at line ${created.line} as ${spelled(created)}: ${SEARCH_PATH}`;
         findings.push({ stmt, message });
       } else if (named && (named.schema === null) !== (ref.schema === null)) {
         const message = `index ${spelled(ref)} is ${named.created ? "created" : "dropped"} at line ${named.line} as ${spelled(named)}: ${SEARCH_PATH}; name it the same way everywhere`;

@@ -57,7 +57,9 @@ describe.each(pgServers())("index-name-too-long against $name PostgreSQL", (serv
         const sql = `CREATE INDEX CONCURRENTLY "${name}" ON payments (org_id)`;
         await c.query(sql);
         const [finding] = await findings("index-name-too-long", `${sql};\n`);
-        const { rows } = await c.query<{ relname: string }>("SELECT relname FROM pg_class WHERE relkind = 'i' AND relname LIKE $1", [`${name.slice(0, 10)}%`]);
+        const { rows } = await c.query<{ relname: string }>("SELECT relname FROM pg_class WHERE relkind = 'i' AND relname LIKE $1", [
+          `${name.slice(0, 10)}%`,
+        ]);
         expect(rows.map((r) => r.relname)).toEqual([finding.split(" so the index would be named ")[1]]);
       }
     } finally {

@@ -80,7 +80,12 @@ export const indexNameTooLong = defineRule({
         const kept = clipToBytes(written, MAX_NAME_BYTES);
         if (bytes <= MAX_NAME_BYTES || !names.has(kept) || reported.has(written)) return [];
         reported.add(written);
-        return [{ stmt, message: `index name ${written} is ${bytes} bytes: PostgreSQL cuts names to ${MAX_NAME_BYTES} bytes, so the index would be named ${kept}` }];
+        return [
+          {
+            stmt,
+            message: `index name ${written} is ${bytes} bytes: PostgreSQL cuts names to ${MAX_NAME_BYTES} bytes, so the index would be named ${kept}`,
+          },
+        ];
       });
     }),
 });

@@ -9,5 +9,10 @@ export const preferIfExists = defineRule({
   check: (ctx) =>
     ctx.statements
       .filter((s) => droppedIndexes(s)?.ifExists === false)
-      .map((stmt) => ({ stmt, message: `DROP INDEX ${droppedIndexes(stmt)!.names.map((n) => n.name).join(", ")} fails if the index is already gone` })),
+      .map((stmt) => ({
+        stmt,
+        message: `DROP INDEX ${droppedIndexes(stmt)!
+          .names.map((n) => n.name)
+          .join(", ")} fails if the index is already gone`,
+      })),
 });

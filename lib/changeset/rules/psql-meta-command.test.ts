@@ -22,7 +22,8 @@ describe("psql-meta-command", () => {
   });
 
   it("does not fire on backslashes inside strings, identifiers, dollar quotes and comments", async () => {
-    const text = "COMMENT ON INDEX i IS 'C:\\dir';\nCOMMENT ON INDEX \"a\\b\" IS E'\\n';\nCOMMENT ON INDEX i IS $$\\d$$; -- \\d\n/* \\set */\n";
+    const text =
+      "COMMENT ON INDEX i IS 'C:\\dir';\nCOMMENT ON INDEX \"a\\b\" IS E'\\n';\nCOMMENT ON INDEX i IS $$\\d$$; -- \\d\n/* \\set */\n";
     expect(await findings("psql-meta-command", text)).toEqual([]);
     expect(await findings("syntax-error", text)).toEqual([]);
   });

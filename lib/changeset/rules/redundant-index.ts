@@ -7,8 +7,15 @@ function isPrefix(a: Array<string | null>, b: Array<string | null>): boolean {
 
 /** Plain-column indexes with the same method and no predicate on either side are comparable. */
 function comparable(n: CreatedIndex, e: ExistingIndex): boolean {
-  return e.valid && e.method === n.method && !e.hasPredicate && !n.hasPredicate && !n.unique
-    && ![...e.columns, ...n.columns].includes(null) && e.name !== n.name;
+  return (
+    e.valid &&
+    e.method === n.method &&
+    !e.hasPredicate &&
+    !n.hasPredicate &&
+    !n.unique &&
+    ![...e.columns, ...n.columns].includes(null) &&
+    e.name !== n.name
+  );
 }
 
 export const redundantIndex = defineRule({
@@ -22,16 +29,25 @@ export const redundantIndex = defineRule({
       const found = indexOnKnownTable(ctx, stmt);
       if (!found) return [];
       const { idx, rel } = found;
-      return rel.indexes.filter((e) => comparable(idx, e)).flatMap((e) => {
-        const cols = (c: Array<string | null>) => `(${c.join(", ")})`;
-        if (isPrefix(idx.columns, e.columns)) {
-          const how = idx.columns.length === e.columns.length ? "has the same columns as" : "is a leading prefix of";
-          return [{ stmt, message: `${idx.name ?? "this index"} ${cols(idx.columns)} ${how} existing index ${e.name} ${cols(e.columns)}` }];
-        }
-        if (isPrefix(e.columns, idx.columns)) {
-          return [{ stmt, message: `existing index ${e.name} ${cols(e.columns)} is a leading prefix of ${idx.name ?? "this index"} ${cols(idx.columns)} and becomes redundant` }];
-        }
-        return [];
-      });
+      return rel.indexes
+        .filter((e) => comparable(idx, e))
+        .flatMap((e) => {
+          const cols = (c: Array<string | null>) => `(${c.join(", ")})`;
+          if (isPrefix(idx.columns, e.columns)) {
+            const how = idx.columns.length === e.columns.length ? "has the same columns as" : "is a leading prefix of";
+            return [
+              { stmt, message: `${idx.name ?? "this index"} ${cols(idx.columns)} ${how} existing index ${e.name} ${cols(e.columns)}` },
+            ];
+          }
+          if (isPrefix(e.columns, idx.columns)) {
+            return [
+              {
+                stmt,
+                message: `existing index ${e.name} ${cols(e.columns)} is a leading prefix of ${idx.name ?? "this index"} ${cols(idx.columns)} and becomes redundant`,
+              },
+            ];
+          }
+          return [];
+        });
     }),
 });

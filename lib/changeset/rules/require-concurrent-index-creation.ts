@@ -9,5 +9,8 @@ export const requireConcurrentIndexCreation = defineRule({
   check: (ctx) =>
     ctx.statements
       .filter((s) => createdIndex(s)?.concurrent === false)
-      .map((stmt) => ({ stmt, message: `index ${createdIndex(stmt)!.name ?? "(unnamed)"} is built without CONCURRENTLY: writes to ${createdIndex(stmt)!.table} are blocked until it finishes` })),
+      .map((stmt) => ({
+        stmt,
+        message: `index ${createdIndex(stmt)!.name ?? "(unnamed)"} is built without CONCURRENTLY: writes to ${createdIndex(stmt)!.table} are blocked until it finishes`,
+      })),
 });

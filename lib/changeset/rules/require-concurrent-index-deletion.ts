@@ -9,5 +9,10 @@ export const requireConcurrentIndexDeletion = defineRule({
   check: (ctx) =>
     ctx.statements
       .filter((s) => droppedIndexes(s)?.concurrent === false)
-      .map((stmt) => ({ stmt, message: `DROP INDEX ${droppedIndexes(stmt)!.names.map((n) => n.name).join(", ")} without CONCURRENTLY blocks all access to the table` })),
+      .map((stmt) => ({
+        stmt,
+        message: `DROP INDEX ${droppedIndexes(stmt)!
+          .names.map((n) => n.name)
+          .join(", ")} without CONCURRENTLY blocks all access to the table`,
+      })),
 });

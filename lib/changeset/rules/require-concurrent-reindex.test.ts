@@ -6,6 +6,8 @@ describe("require-concurrent-reindex", () => {
     expect(await findings("require-concurrent-reindex", "REINDEX INDEX i;\nREINDEX (VERBOSE) TABLE t;\n")).toHaveLength(2);
   });
   it("does not fire on REINDEX ... CONCURRENTLY", async () => {
-    expect(await findings("require-concurrent-reindex", "REINDEX INDEX CONCURRENTLY i;\nREINDEX (VERBOSE) TABLE CONCURRENTLY t;\n")).toEqual([]);
+    expect(
+      await findings("require-concurrent-reindex", "REINDEX INDEX CONCURRENTLY i;\nREINDEX (VERBOSE) TABLE CONCURRENTLY t;\n"),
+    ).toEqual([]);
   });
 });

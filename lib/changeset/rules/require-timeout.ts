@@ -5,5 +5,10 @@ import type { RuleContext, RuleFinding } from "../rule";
 export function checkTimeoutSet(ctx: RuleContext, setting: string): RuleFinding[] {
   const first = ctx.statements.findIndex(isIndexStatement);
   if (first < 0 || ctx.settings[first].has(setting)) return [];
-  return [{ stmt: ctx.statements[first], message: `no SET ${setting} before the first index statement: it runs under whatever the server or role default is` }];
+  return [
+    {
+      stmt: ctx.statements[first],
+      message: `no SET ${setting} before the first index statement: it runs under whatever the server or role default is`,
+    },
+  ];
 }

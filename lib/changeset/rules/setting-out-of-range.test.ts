@@ -4,8 +4,15 @@ import { findings } from "./testing";
 describe("setting-out-of-range", () => {
   it("fires on lock_timeout off, unbounded or reset, a statement_timeout that cancels builds, and memory or workers above the limits", async () => {
     const sql = [
-      "SET lock_timeout = 0;", "SET lock_timeout = '1h';", "RESET lock_timeout;", "SET lock_timeout TO DEFAULT;", "SET lock_timeout = 'soon';",
-      "SET statement_timeout = '1ms';", "SET statement_timeout = -5;", "SET maintenance_work_mem = '64GB';", "SET maintenance_work_mem = 512;",
+      "SET lock_timeout = 0;",
+      "SET lock_timeout = '1h';",
+      "RESET lock_timeout;",
+      "SET lock_timeout TO DEFAULT;",
+      "SET lock_timeout = 'soon';",
+      "SET statement_timeout = '1ms';",
+      "SET statement_timeout = -5;",
+      "SET maintenance_work_mem = '64GB';",
+      "SET maintenance_work_mem = 512;",
       "SET max_parallel_maintenance_workers = 32;",
     ].join("\n");
     expect(await findings("setting-out-of-range", sql)).toEqual([
@@ -22,6 +29,11 @@ describe("setting-out-of-range", () => {
     ]);
   });
   it("does not fire within the bounds", async () => {
-    expect(await findings("setting-out-of-range", "SET lock_timeout = '2s';\nSET lock_timeout = 500;\nSET statement_timeout = 0;\nSET statement_timeout = '30min';\nSET maintenance_work_mem = '1GB';\nSET max_parallel_maintenance_workers = 0;\n")).toEqual([]);
+    expect(
+      await findings(
+        "setting-out-of-range",
+        "SET lock_timeout = '2s';\nSET lock_timeout = 500;\nSET statement_timeout = 0;\nSET statement_timeout = '30min';\nSET maintenance_work_mem = '1GB';\nSET max_parallel_maintenance_workers = 0;\n",
+      ),
+    ).toEqual([]);
   });
 });

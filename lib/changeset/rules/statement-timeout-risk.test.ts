@@ -11,8 +11,12 @@ describe("statement-timeout-risk", () => {
     ]);
   });
   it("reads bare numbers as milliseconds and minutes as minutes", async () => {
-    expect(await findings("statement-timeout-risk", "SET statement_timeout = 60000;\nCREATE INDEX CONCURRENTLY a ON t (x);\n")).toHaveLength(1);
-    expect(await findings("statement-timeout-risk", "SET statement_timeout = '15min';\nCREATE INDEX CONCURRENTLY a ON t (x);\n")).toEqual([]);
+    expect(
+      await findings("statement-timeout-risk", "SET statement_timeout = 60000;\nCREATE INDEX CONCURRENTLY a ON t (x);\n"),
+    ).toHaveLength(1);
+    expect(await findings("statement-timeout-risk", "SET statement_timeout = '15min';\nCREATE INDEX CONCURRENTLY a ON t (x);\n")).toEqual(
+      [],
+    );
   });
   it("does not fire for 0, for no timeout, or for non-concurrent statements", async () => {
     expect(await findings("statement-timeout-risk", "SET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY a ON t (x);\n")).toEqual([]);
@@ -20,7 +24,11 @@ describe("statement-timeout-risk", () => {
     expect(await findings("statement-timeout-risk", "SET statement_timeout = '1s';\nDROP INDEX CONCURRENTLY a;\n")).toEqual([]);
   });
   it("fires on any timeout when configured to", async () => {
-    const r = await lintText({ file: "f", text: "SET statement_timeout = '2h';\nCREATE INDEX CONCURRENTLY a ON t (x);\n", options: { statementTimeoutRiskMs: Infinity } });
+    const r = await lintText({
+      file: "f",
+      text: "SET statement_timeout = '2h';\nCREATE INDEX CONCURRENTLY a ON t (x);\n",
+      options: { statementTimeoutRiskMs: Infinity },
+    });
     expect(r.findings.filter((f) => f.rule === "statement-timeout-risk")).toHaveLength(1);
   });
 });

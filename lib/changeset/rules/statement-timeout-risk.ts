@@ -13,6 +13,11 @@ export const statementTimeoutRisk = defineRule({
       const value = ctx.settings[i].get("statement_timeout");
       const ms = value === undefined ? null : parseDurationMs(value);
       if (ms === null || ms === 0 || ms >= ctx.options.statementTimeoutRiskMs) return [];
-      return [{ stmt, message: `statement_timeout is ${formatDuration(ms)} for this concurrent build; if the build takes longer it is cancelled and leaves an INVALID index` }];
+      return [
+        {
+          stmt,
+          message: `statement_timeout is ${formatDuration(ms)} for this concurrent build; if the build takes longer it is cancelled and leaves an INVALID index`,
+        },
+      ];
     }),
 });

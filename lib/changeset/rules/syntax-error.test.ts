@@ -7,15 +7,18 @@ const rulesByLine = async (text: string) => (await lintText({ file: "f.sql", tex
 describe("syntax-error", () => {
   it("fires at the line and column the parser reports, naming the lines it could not check", async () => {
     expect(await findings("syntax-error", "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY i ON t (a;\n")).toEqual([
-      "2:36 line 2 could not be checked: syntax error at or near \";\"",
+      '2:36 line 2 could not be checked: syntax error at or near ";"',
     ]);
     expect(await findings("syntax-error", "SELECT 1;\nCREATE INDEX CONCURRENTLY i\n  ON t (a\n  WHERE;\nSELECT 2;\n")).toEqual([
-      "4:3 lines 2–4 could not be checked: syntax error at or near \"WHERE\"",
+      '4:3 lines 2–4 could not be checked: syntax error at or near "WHERE"',
     ]);
   });
 
   it("still lints and counts the statements around a broken one", async () => {
-    const r = await lintText({ file: "f.sql", text: "CREATE INDEX a ON t (x);\nCREAT INDEX b ON t (y);\nCREATE INDEX CONCURRENTLY c ON t (z);\n" });
+    const r = await lintText({
+      file: "f.sql",
+      text: "CREATE INDEX a ON t (x);\nCREAT INDEX b ON t (y);\nCREATE INDEX CONCURRENTLY c ON t (z);\n",
+    });
     expect(r.statements).toBe(2);
     expect(r.indexes).toEqual(["a", "c"]);
     expect(r.findings.map((f) => `${f.line} ${f.rule}`)).toContain("1 require-concurrent-index-creation");
@@ -56,7 +59,7 @@ describe("syntax-error", () => {
     expect(await findings("syntax-error", "SELECT 1; /* open\n;\n")).toEqual([
       "1:11 lines 1–2 could not be checked: unterminated /* comment: it never closes, so the server would read everything after it as part of it",
     ]);
-    expect(await findings("syntax-error", "SELECT \"open;\n")).toEqual([
+    expect(await findings("syntax-error", 'SELECT "open;\n')).toEqual([
       "1:8 line 1 could not be checked: unterminated quoted identifier: it never closes, so the server would read everything after it as part of it",
     ]);
   });
@@ -66,7 +69,9 @@ describe("syntax-error", () => {
     const r = await lintText({ file: "f.sql", text });
     expect(r.findings.filter((f) => f.rule === "syntax-error")).toEqual([]);
     expect(r.statements).toBe(2);
-    expect(r.findings.map((f) => `${f.line} ${f.rule}`)).toEqual(expect.arrayContaining(["1 non-index-statement", "6 require-concurrent-index-creation"]));
+    expect(r.findings.map((f) => `${f.line} ${f.rule}`)).toEqual(
+      expect.arrayContaining(["1 non-index-statement", "6 require-concurrent-index-creation"]),
+    );
   });
 
   it("leaves psql meta-commands to psql-meta-command", async () => {
@@ -79,6 +84,8 @@ describe("syntax-error", () => {
   });
 
   it("reports columns in characters when the line has multi-byte text", async () => {
-    expect(await findings("syntax-error", "COMMENT ON INDEX i IS 'é'; CREAT x;\n")).toEqual(["1:28 line 1 could not be checked: syntax error at or near \"CREAT\""]);
+    expect(await findings("syntax-error", "COMMENT ON INDEX i IS 'é'; CREAT x;\n")).toEqual([
+      '1:28 line 1 could not be checked: syntax error at or near "CREAT"',
+    ]);
   });
 });

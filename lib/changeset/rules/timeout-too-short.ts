@@ -16,6 +16,11 @@ export const timeoutTooShort = defineRule({
       const { idx, rel } = found;
       const estimate = (rel.bytes / ctx.options.buildBytesPerSecond) * 1000 * ctx.options.buildSafetyFactor * (idx.concurrent ? 2 : 1);
       if (timeout >= estimate) return [];
-      return [{ stmt, message: `statement_timeout ${formatDuration(timeout)} is shorter than the estimated build time of ${idx.name ?? "this index"}: ${formatDuration(estimate)} for ${(rel.bytes / 1048576).toFixed(0)} MB of ${rel.name}` }];
+      return [
+        {
+          stmt,
+          message: `statement_timeout ${formatDuration(timeout)} is shorter than the estimated build time of ${idx.name ?? "this index"}: ${formatDuration(estimate)} for ${(rel.bytes / 1048576).toFixed(0)} MB of ${rel.name}`,
+        },
+      ];
     }),
 });

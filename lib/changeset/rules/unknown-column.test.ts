@@ -4,7 +4,8 @@ import { findings, schemaOn } from "./testing";
 
 describe.each(pgServers())("unknown-column on $name PostgreSQL", (server) => {
   it("fires for missing key, expression, INCLUDE and WHERE columns", async () => {
-    const sql = "CREATE INDEX CONCURRENTLY a ON t (org_id, stauts) INCLUDE (amt) WHERE delted_at IS NULL;\nCREATE INDEX CONCURRENTLY b ON t (lower(nmae));\n";
+    const sql =
+      "CREATE INDEX CONCURRENTLY a ON t (org_id, stauts) INCLUDE (amt) WHERE delted_at IS NULL;\nCREATE INDEX CONCURRENTLY b ON t (lower(nmae));\n";
     const schema = await schemaOn(server, "CREATE TABLE t (org_id int, status text, amount int, deleted_at timestamptz, name text);", sql);
     expect((await findings("unknown-column", sql, schema)).sort()).toEqual([
       "1:1 column amt does not exist in public.t",

@@ -4,7 +4,8 @@ import { findings } from "./testing";
 
 describe("indexdeck-ignore and unknown-ignore-rule", () => {
   it("suppresses the named rules for the statement right below, and only those", async () => {
-    const sql = "-- indexdeck-ignore require-concurrent-index-creation, prefer-if-not-exists\n-- a note\nCREATE INDEX a ON t (x);\nCREATE INDEX b ON t (x);\n";
+    const sql =
+      "-- indexdeck-ignore require-concurrent-index-creation, prefer-if-not-exists\n-- a note\nCREATE INDEX a ON t (x);\nCREATE INDEX b ON t (x);\n";
     const r = await lintText({ file: "f", text: sql });
     const at = r.findings.map((f) => `${f.line} ${f.rule}`);
     expect(at).not.toContain("3 require-concurrent-index-creation");
@@ -13,10 +14,12 @@ describe("indexdeck-ignore and unknown-ignore-rule", () => {
   });
   it("warns about an unknown rule id, where it is written", async () => {
     expect(await findings("unknown-ignore-rule", "-- indexdeck-ignore no-such-rule\nCREATE INDEX CONCURRENTLY a ON t (x);\n")).toEqual([
-      "1:21 unknown rule id \"no-such-rule\" in indexdeck-ignore",
+      '1:21 unknown rule id "no-such-rule" in indexdeck-ignore',
     ]);
   });
   it("does not warn about known ids", async () => {
-    expect(await findings("unknown-ignore-rule", "-- indexdeck-ignore prefer-if-not-exists\nCREATE INDEX CONCURRENTLY a ON t (x);\n")).toEqual([]);
+    expect(
+      await findings("unknown-ignore-rule", "-- indexdeck-ignore prefer-if-not-exists\nCREATE INDEX CONCURRENTLY a ON t (x);\n"),
+    ).toEqual([]);
   });
 });

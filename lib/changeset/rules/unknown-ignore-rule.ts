@@ -7,6 +7,8 @@ export const unknownIgnoreRule = defineRule({
   help: "A misspelt rule id suppresses nothing. Use one of the ids listed by `indexdeck lint --rules`.",
   check: (ctx) =>
     ctx.statements.flatMap((s) =>
-      s.directives.filter((d) => !ctx.knownRuleIds.has(d.rule)).map((d) => ({ line: d.line, column: d.column, message: `unknown rule id "${d.rule}" in indexdeck-ignore` })),
+      s.directives
+        .filter((d) => !ctx.knownRuleIds.has(d.rule))
+        .map((d) => ({ line: d.line, column: d.column, message: `unknown rule id "${d.rule}" in indexdeck-ignore` })),
     ),
 });

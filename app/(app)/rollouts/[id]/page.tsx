@@ -24,20 +24,35 @@ function Checks({ title, checks, analyze }: { title: string; checks: CheckResult
     <div className="card">
       <h2 style={{ fontSize: 16, marginTop: 0 }}>{title}</h2>
       <table>
-        <thead><tr><th>Check</th><th>Result</th><th>Evidence</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Check</th>
+            <th>Result</th>
+            <th>Evidence</th>
+          </tr>
+        </thead>
         <tbody>
           {checks.map((c) => (
             <tr key={c.id} data-check={c.id}>
               <td>{c.title}</td>
-              <td className={`check-${c.status}`}><strong>{c.status}</strong></td>
+              <td className={`check-${c.status}`}>
+                <strong>{c.status}</strong>
+              </td>
               <td>
                 {c.summary}
-                {troubleshootingForCheck(c.id, c.status) && <> — <Link href={`/help#${troubleshootingForCheck(c.id, c.status)}`}>what to do</Link></>}
+                {troubleshootingForCheck(c.id, c.status) && (
+                  <>
+                    {" "}
+                    — <Link href={`/help#${troubleshootingForCheck(c.id, c.status)}`}>what to do</Link>
+                  </>
+                )}
                 {analyze?.allowed && c.id.startsWith("plan:") && c.status === "fail" && (
                   <form action={draftAnalyzeAction} style={{ display: "inline", marginLeft: 8 }}>
                     <input type="hidden" name="rolloutId" value={analyze.rolloutId} />
                     <input type="hidden" name="check" value={c.id} />
-                    <button type="submit" className="secondary">Draft ANALYZE change set</button>
+                    <button type="submit" className="secondary">
+                      Draft ANALYZE change set
+                    </button>
                   </form>
                 )}
               </td>
@@ -57,49 +72,119 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
   const found = id.success ? await getRollout(pool, id.data) : null;
   // Who overrode a window or waived promotion, and why, is for roles that may read the audit log.
   const rollout = found && visibleRollout(found, actor.role);
-  if (!rollout) return <div className="card"><h1>Rollout not found</h1><p>There is no rollout {(await params).id}. <Link href="/rollouts">All rollouts</Link></p></div>;
-  const [tasks, approvals, signoffs] = await Promise.all([rolloutTasks(pool, rollout.id), listApprovals(pool, rollout.id), listSignoffs(pool, { rolloutId: rollout.id })]);
+  if (!rollout)
+    return (
+      <div className="card">
+        <h1>Rollout not found</h1>
+        <p>
+          There is no rollout {(await params).id}. <Link href="/rollouts">All rollouts</Link>
+        </p>
+      </div>
+    );
+  const [tasks, approvals, signoffs] = await Promise.all([
+    rolloutTasks(pool, rollout.id),
+    listApprovals(pool, rollout.id),
+    listSignoffs(pool, { rolloutId: rollout.id }),
+  ]);
   const latency = await latencyComparison(pool, rollout.id);
   return (
     <>
-      <h1>Rollout #{rollout.id}: {rollout.changesetName} → {rollout.targetId}</h1>
+      <h1>
+        Rollout #{rollout.id}: {rollout.changesetName} → {rollout.targetId}
+      </h1>
       <div className="card">
-        <p>State <span className="badge" data-testid="rollout-state">{rollout.state}</span> · {rollout.environment} · requested by {rollout.requestedBy} · sha256 <code>{rollout.changesetSha256}</code></p>
+        <p>
+          State{" "}
+          <span className="badge" data-testid="rollout-state">
+            {rollout.state}
+          </span>{" "}
+          · {rollout.environment} · requested by {rollout.requestedBy} · sha256 <code>{rollout.changesetSha256}</code>
+        </p>
         {rollout.error && (
           <p className="bad" data-testid="rollout-error">
             {rollout.error}
-            {troubleshootingFor(rollout.error) && <> — <Link href={`/help#${troubleshootingFor(rollout.error)}`}>what to do</Link></>}
+            {troubleshootingFor(rollout.error) && (
+              <>
+                {" "}
+                — <Link href={`/help#${troubleshootingFor(rollout.error)}`}>what to do</Link>
+              </>
+            )}
           </p>
         )}
-        <p><Link href={`/report/${rollout.id}`}>Report (print / PDF)</Link> · <a href={`/api/rollouts/${rollout.id}/report`} download>Download Markdown</a></p>
+        <p>
+          <Link href={`/report/${rollout.id}`}>Report (print / PDF)</Link> ·{" "}
+          <a href={`/api/rollouts/${rollout.id}/report`} download>
+            Download Markdown
+          </a>
+        </p>
       </div>
       {rollout.approvalsRequired > 0 && (
         <ApprovalPanel
-          rolloutId={rollout.id} sha256={rollout.changesetSha256} targetId={rollout.targetId} required={rollout.approvalsRequired}
+          rolloutId={rollout.id}
+          sha256={rollout.changesetSha256}
+          targetId={rollout.targetId}
+          required={rollout.approvalsRequired}
           approvals={approvals.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() }))}
           canDecide={rollout.state === "awaiting_approval" && can(actor.role, "rollout:approve") && actor.email !== rollout.requestedBy}
         />
       )}
-      <RolloutActions rolloutId={rollout.id} state={rollout.state} canRun={can(actor.role, "rollout:run")} canRollback={can(actor.role, "rollout:rollback")}
-        canOverrideWindow={can(actor.role, "window:override")} canWaivePromotion={can(actor.role, "promotion:waive") && rollout.environment === "production"}
-          canWaiveSearchPath={can(actor.role, "searchpath:waive") && rollout.environment === "production"} />
-      <RolloutLive rolloutId={rollout.id} tasks={tasks.map((t) => ({ seq: t.seq, kind: t.kind, indexName: t.indexName, statement: t.statement, status: t.status }))} />
-      {rollout.precheck && <Checks title={`Pre-check (${rollout.precheck.ok ? "passed" : "failed"}, ${rollout.precheck.at})`} checks={rollout.precheck.checks} />}
+      <RolloutActions
+        rolloutId={rollout.id}
+        state={rollout.state}
+        canRun={can(actor.role, "rollout:run")}
+        canRollback={can(actor.role, "rollout:rollback")}
+        canOverrideWindow={can(actor.role, "window:override")}
+        canWaivePromotion={can(actor.role, "promotion:waive") && rollout.environment === "production"}
+        canWaiveSearchPath={can(actor.role, "searchpath:waive") && rollout.environment === "production"}
+      />
+      <RolloutLive
+        rolloutId={rollout.id}
+        tasks={tasks.map((t) => ({ seq: t.seq, kind: t.kind, indexName: t.indexName, statement: t.statement, status: t.status }))}
+      />
+      {rollout.precheck && (
+        <Checks
+          title={`Pre-check (${rollout.precheck.ok ? "passed" : "failed"}, ${rollout.precheck.at})`}
+          checks={rollout.precheck.checks}
+        />
+      )}
       {rollout.state === "verified" && can(actor.role, "rollout:signoff") && (
-        <SignoffForm rolloutId={rollout.id} sha256={rollout.changesetSha256} items={await evidenceChecklist(rollout, approvals, latency, await usageEvidence(pool, rollout.id, new Date(rollout.verify?.at ?? rollout.updatedAt)))} />
+        <SignoffForm
+          rolloutId={rollout.id}
+          sha256={rollout.changesetSha256}
+          items={await evidenceChecklist(
+            rollout,
+            approvals,
+            latency,
+            await usageEvidence(pool, rollout.id, new Date(rollout.verify?.at ?? rollout.updatedAt)),
+          )}
+        />
       )}
       {signoffs.map((s) => (
         <div className="card" key={s.id} data-testid="signoff">
-          Sign-off <Link href={`/signoffs/${s.id}`}>#{s.id}</Link>: <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {formatUtc(s.createdAt)} UTC
+          Sign-off <Link href={`/signoffs/${s.id}`}>#{s.id}</Link>: <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} (
+          {s.signedByRole}) at {formatUtc(s.createdAt)} UTC
         </div>
       ))}
       {latency.length > 0 && <LatencyTable rows={latency} />}
       {(await rolloutFollowups(pool, rollout.id)).map((f) => (
         <div className="card" key={f.kind} data-followup={f.kind}>
-          Follow-up: {FOLLOWUPS[f.kind].label} — {f.resolvedAt ? <span className="ok">resolved {formatUtc(f.resolvedAt, "minute")} ({f.evidence})</span> : <span className={f.dueAt <= new Date() ? "bad" : "who"}>due {formatUtc(f.dueAt, "minute")} UTC</span>}
+          Follow-up: {FOLLOWUPS[f.kind].label} —{" "}
+          {f.resolvedAt ? (
+            <span className="ok">
+              resolved {formatUtc(f.resolvedAt, "minute")} ({f.evidence})
+            </span>
+          ) : (
+            <span className={f.dueAt <= new Date() ? "bad" : "who"}>due {formatUtc(f.dueAt, "minute")} UTC</span>
+          )}
         </div>
       ))}
-      {rollout.verify && <Checks title={`Verify (${rollout.verify.ok ? "passed" : "problems"}, ${rollout.verify.at})`} checks={[...rollout.verify.indexes, ...rollout.verify.plans]} analyze={{ rolloutId: rollout.id, allowed: can(actor.role, "changeset:create") }} />}
+      {rollout.verify && (
+        <Checks
+          title={`Verify (${rollout.verify.ok ? "passed" : "problems"}, ${rollout.verify.at})`}
+          checks={[...rollout.verify.indexes, ...rollout.verify.plans]}
+          analyze={{ rolloutId: rollout.id, allowed: can(actor.role, "changeset:create") }}
+        />
+      )}
     </>
   );
 }

@@ -16,21 +16,54 @@ export default async function SignoffPage({ params }: { params: Promise<{ id: st
   const id = RolloutId.safeParse((await params).id);
   const pool = storePool();
   const s = id.success ? await getSignoff(pool, id.data) : null;
-  if (!s) return <div className="card"><h1>Sign-off not found</h1><Link href="/signoffs">All sign-offs</Link></div>;
-  const [rollout, approvals, verdict] = await Promise.all([getRollout(pool, s.rolloutId), listApprovals(pool, s.rolloutId), recentVerdict(pool)]);
+  if (!s)
+    return (
+      <div className="card">
+        <h1>Sign-off not found</h1>
+        <Link href="/signoffs">All sign-offs</Link>
+      </div>
+    );
+  const [rollout, approvals, verdict] = await Promise.all([
+    getRollout(pool, s.rolloutId),
+    listApprovals(pool, s.rolloutId),
+    recentVerdict(pool),
+  ]);
   return (
     <>
-      <h1>Sign-off #{s.id}: rollout <Link href={`/rollouts/${s.rolloutId}`}>#{s.rolloutId}</Link> on {s.targetId}</h1>
+      <h1>
+        Sign-off #{s.id}: rollout <Link href={`/rollouts/${s.rolloutId}`}>#{s.rolloutId}</Link> on {s.targetId}
+      </h1>
       <div className="card">
-        <p><strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {formatUtc(s.createdAt)} UTC</p>
-        <p>Change set {rollout?.changesetName} <code>{rollout?.changesetSha256}</code></p>
+        <p>
+          <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {formatUtc(s.createdAt)} UTC
+        </p>
+        <p>
+          Change set {rollout?.changesetName} <code>{rollout?.changesetSha256}</code>
+        </p>
         <p>Notes: {s.notes || "—"}</p>
-        <p>Audit row hash <code data-testid="signoff-hash">{s.auditHash}</code> · chain {verdict.ok ? <span className="ok">intact ({verdict.rows} rows)</span> : <span className="bad">BROKEN at row {verdict.firstBadId}</span>} (whole chain recomputed at {formatUtc(verdict.wholeChainAt, "time")} UTC, rows since then checked now)</p>
+        <p>
+          Audit row hash <code data-testid="signoff-hash">{s.auditHash}</code> · chain{" "}
+          {verdict.ok ? (
+            <span className="ok">intact ({verdict.rows} rows)</span>
+          ) : (
+            <span className="bad">BROKEN at row {verdict.firstBadId}</span>
+          )}{" "}
+          (whole chain recomputed at {formatUtc(verdict.wholeChainAt, "time")} UTC, rows since then checked now)
+        </p>
       </div>
-      <div className="card"><h2 style={{ fontSize: 16, marginTop: 0 }}>Checklist</h2><ChecklistTable items={s.checklist} /></div>
+      <div className="card">
+        <h2 style={{ fontSize: 16, marginTop: 0 }}>Checklist</h2>
+        <ChecklistTable items={s.checklist} />
+      </div>
       <div className="card">
         <h2 style={{ fontSize: 16, marginTop: 0 }}>Approvals</h2>
-        <ul>{approvals.map((a) => <li key={a.id}>{a.approver} ({a.approverRole}) {a.decision}d at {formatUtc(a.createdAt)}: {a.comment}</li>)}</ul>
+        <ul>
+          {approvals.map((a) => (
+            <li key={a.id}>
+              {a.approver} ({a.approverRole}) {a.decision}d at {formatUtc(a.createdAt)}: {a.comment}
+            </li>
+          ))}
+        </ul>
       </div>
     </>
   );

@@ -11,12 +11,21 @@ import { formatFreezes, formatWindows } from "@/lib/targets/policy-text";
 import { maintenanceWindow } from "@/lib/targets/windows";
 import { pageActor } from "@/app/lib/session";
 
-
 function PolicySummary({ policy }: { policy: Policy }) {
   return (
     <ul>
-      <li>{policy.approvals.required} approval(s) from {policy.approvals.roles.join(", ")}; the requester {policy.approvals.requesterMayApprove ? "may" : "may not"} approve</li>
-      <li>Windows: {policy.maintenanceWindows.length ? <code>{formatWindows(policy.maintenanceWindows).replace(/\n/g, "; ")}</code> : "none (every apply needs an override)"}</li>
+      <li>
+        {policy.approvals.required} approval(s) from {policy.approvals.roles.join(", ")}; the requester{" "}
+        {policy.approvals.requesterMayApprove ? "may" : "may not"} approve
+      </li>
+      <li>
+        Windows:{" "}
+        {policy.maintenanceWindows.length ? (
+          <code>{formatWindows(policy.maintenanceWindows).replace(/\n/g, "; ")}</code>
+        ) : (
+          "none (every apply needs an override)"
+        )}
+      </li>
       <li>Freezes: {policy.freezes.length ? <code>{formatFreezes(policy.freezes).replace(/\n/g, "; ")}</code> : "none"}</li>
     </ul>
   );
@@ -33,40 +42,89 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
   const window = maintenanceWindow(current);
   return (
     <>
-      <p><Link href="/targets">← Targets</Link></p>
-      <h1>{target.label} <span className="badge">{target.environment}</span></h1>
+      <p>
+        <Link href="/targets">← Targets</Link>
+      </p>
+      <h1>
+        {target.label} <span className="badge">{target.environment}</span>
+      </h1>
       <div className="card" data-testid="policy-current">
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>Policy now: {inForceVersion ? `version ${inForceVersion.version}, by ${inForceVersion.changedBy} on ${formatUtc(inForceVersion.createdAt)}${inForceVersion.approvedBy ? `, approved by ${inForceVersion.approvedBy}` : ""}` : "as in the targets file"}</h2>
+        <h2 style={{ fontSize: 16, marginTop: 0 }}>
+          Policy now:{" "}
+          {inForceVersion
+            ? `version ${inForceVersion.version}, by ${inForceVersion.changedBy} on ${formatUtc(inForceVersion.createdAt)}${inForceVersion.approvedBy ? `, approved by ${inForceVersion.approvedBy}` : ""}`
+            : "as in the targets file"}
+        </h2>
         <PolicySummary policy={current} />
-        <p>{window.open ? <span className="ok">Inside {window.window} now.</span> : <span className="bad">Closed now: {window.reason}.</span>}</p>
+        <p>
+          {window.open ? (
+            <span className="ok">Inside {window.window} now.</span>
+          ) : (
+            <span className="bad">Closed now: {window.reason}.</span>
+          )}
+        </p>
       </div>
       {pending && (
         <div className="card" data-testid="policy-pending">
-          <h2 style={{ fontSize: 16, marginTop: 0 }}>Pending: version {pending.version}, saved by {pending.changedBy} on {formatUtc(pending.createdAt)}</h2>
+          <h2 style={{ fontSize: 16, marginTop: 0 }}>
+            Pending: version {pending.version}, saved by {pending.changedBy} on {formatUtc(pending.createdAt)}
+          </h2>
           <p>A production policy governs only once a second admin approves it. Reason: {pending.reason}</p>
           <PolicySummary policy={pending.policy} />
-          {can(actor.role, "policy:manage") && pending.changedBy !== actor.email && <PolicyApprovalForm targetId={target.id} version={pending.version} />}
+          {can(actor.role, "policy:manage") && pending.changedBy !== actor.email && (
+            <PolicyApprovalForm targetId={target.id} version={pending.version} />
+          )}
         </div>
       )}
       {can(actor.role, "policy:manage") && (
         <PolicyForm
-          targetId={target.id} basedOn={latest} required={current.approvals.required} roles={current.approvals.roles} allRoles={ROLES}
-          requesterMayApprove={current.approvals.requesterMayApprove} windows={formatWindows(current.maintenanceWindows)} freezes={formatFreezes(current.freezes)}
+          targetId={target.id}
+          basedOn={latest}
+          required={current.approvals.required}
+          roles={current.approvals.roles}
+          allRoles={ROLES}
+          requesterMayApprove={current.approvals.requesterMayApprove}
+          windows={formatWindows(current.maintenanceWindows)}
+          freezes={formatFreezes(current.freezes)}
         />
       )}
       <div className="card">
         <h2 style={{ fontSize: 16, marginTop: 0 }}>History</h2>
-        {history.length === 0 ? <p>No changes in the app yet; the targets file&apos;s policy applies.</p> : (
+        {history.length === 0 ? (
+          <p>No changes in the app yet; the targets file&apos;s policy applies.</p>
+        ) : (
           <table data-testid="policy-history">
-            <thead><tr><th>Version</th><th>When (UTC)</th><th>By</th><th>Approved by</th><th>Reason</th><th>Policy</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Version</th>
+                <th>When (UTC)</th>
+                <th>By</th>
+                <th>Approved by</th>
+                <th>Reason</th>
+                <th>Policy</th>
+              </tr>
+            </thead>
             <tbody>
               {history.map((v) => (
-                <tr key={v.version}><td>{v.version}</td><td>{formatUtc(v.createdAt)}</td><td>{v.changedBy} ({v.changedByRole})</td><td>{v.needsApproval ? v.approvedBy ?? "pending" : "—"}</td><td>{v.reason}</td><td><PolicySummary policy={v.policy} /></td></tr>
+                <tr key={v.version}>
+                  <td>{v.version}</td>
+                  <td>{formatUtc(v.createdAt)}</td>
+                  <td>
+                    {v.changedBy} ({v.changedByRole})
+                  </td>
+                  <td>{v.needsApproval ? (v.approvedBy ?? "pending") : "—"}</td>
+                  <td>{v.reason}</td>
+                  <td>
+                    <PolicySummary policy={v.policy} />
+                  </td>
+                </tr>
               ))}
             </tbody>
           </table>
         )}
-        <p>Each change is also in the <Link href={`/audit?target=${target.id}&action=policy.change`}>audit log</Link>.</p>
+        <p>
+          Each change is also in the <Link href={`/audit?target=${target.id}&action=policy.change`}>audit log</Link>.
+        </p>
       </div>
     </>
   );

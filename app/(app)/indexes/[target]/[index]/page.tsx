@@ -10,11 +10,20 @@ export default async function IndexDetailPage({ params }: { params: Promise<{ ta
   const { target, index } = await params;
   const t = findTarget(loadTargets(), decodeURIComponent(target));
   const name = decodeURIComponent(index);
-  if (!t) return <div className="card">Unknown target. <Link href="/indexes">All indexes</Link></div>;
+  if (!t)
+    return (
+      <div className="card">
+        Unknown target. <Link href="/indexes">All indexes</Link>
+      </div>
+    );
   return (
     <>
-      <h1><code>{name}</code> on {t.label}</h1>
-      <p><Link href={`/indexes?target=${t.id}`}>← all indexes of {t.label}</Link></p>
+      <h1>
+        <code>{name}</code> on {t.label}
+      </h1>
+      <p>
+        <Link href={`/indexes?target=${t.id}`}>← all indexes of {t.label}</Link>
+      </p>
       <UsageChart target={t.id} index={name} />
     </>
   );

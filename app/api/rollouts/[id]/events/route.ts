@@ -20,7 +20,11 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   const rollout = id.success ? await getRollout(storePool(), id.data) : null;
   if (!id.success || !rollout) return NextResponse.json({ error: "unknown rollout" }, { status: 404 });
   const release = liveStreams.acquire(actor.id);
-  if (!release) return NextResponse.json({ error: `at most ${liveStreams.perUser} live streams per user; close another tab of a rollout` }, { status: 429 });
+  if (!release)
+    return NextResponse.json(
+      { error: `at most ${liveStreams.perUser} live streams per user; close another tab of a rollout` },
+      { status: 429 },
+    );
   request.signal.addEventListener("abort", release);
   const url = new URL(request.url);
   const after = Number(request.headers.get("last-event-id") ?? url.searchParams.get("after") ?? 0);
@@ -41,7 +45,8 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
       send("retry: 2000\n\n");
       const unsubscribe = await hub.subscribe(id.data, afterId, (events) => {
         // Blocking sessions' query text only for the roles that may read it (lib/auth/blockers.ts).
-        for (const e of events) send(`id: ${e.id}\nevent: rollout\ndata: ${JSON.stringify(visibleEvent(e, actor.role, rollout.environment))}\n\n`);
+        for (const e of events)
+          send(`id: ${e.id}\nevent: rollout\ndata: ${JSON.stringify(visibleEvent(e, actor.role, rollout.environment))}\n\n`);
       });
       // A comment line keeps proxies from closing an idle stream, and a periodic catch-up covers a missed NOTIFY.
       const keepalive = setInterval(() => {
@@ -50,7 +55,14 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
       }, 15_000);
       // A viewer disabled, demoted or logged out since the stream opened loses it (the browser's
       // reconnect then gets 401). A store error leaves the stream to the next check.
-      const recheck = setInterval(() => void stillAllowed().then((ok) => ok || end(), () => undefined), 5_000);
+      const recheck = setInterval(
+        () =>
+          void stillAllowed().then(
+            (ok) => ok || end(),
+            () => undefined,
+          ),
+        5_000,
+      );
       const end = () => {
         cleanup();
         try {
@@ -79,6 +91,11 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
     },
   });
   return new Response(stream, {
-    headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no", Connection: "keep-alive" },
+    headers: {
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-cache, no-transform",
+      "X-Accel-Buffering": "no",
+      Connection: "keep-alive",
+    },
   });
 }

@@ -16,7 +16,12 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
   try {
     // A few at a time per server (lib/web/work-limit.ts): a burst of reports waits its turn, sign-ins don't.
     const text = reportMarkdown(await reportWork.run(() => sharedReports.get(storePool(), id.data, actor.role)));
-    return new Response(text, { headers: { "Content-Type": "text/markdown; charset=utf-8", "Content-Disposition": `attachment; filename="indexdeck-rollout-${id.data}.md"` } });
+    return new Response(text, {
+      headers: {
+        "Content-Type": "text/markdown; charset=utf-8",
+        "Content-Disposition": `attachment; filename="indexdeck-rollout-${id.data}.md"`,
+      },
+    });
   } catch (err) {
     if (err instanceof ReportError) return NextResponse.json({ error: err.message }, { status: 404 });
     if (err instanceof BusyError) return NextResponse.json({ error: err.message }, { status: 503, headers: { "Retry-After": "5" } });
