@@ -6,7 +6,7 @@ import { getChangeSet } from "../changeset/catalog";
 import { enqueueJob, JobConflictError, type JobKind } from "../jobs/queue";
 import { withTransaction } from "../store/pool";
 import { appendEvent } from "./events";
-import { getRollout, RolloutError, transition, type RolloutState } from "./rollouts";
+import { getRollout, ROLLOUT_STATES, RolloutError, transition, type RolloutState } from "./rollouts";
 import { findTarget, type TargetConfig } from "../targets/config";
 import { targetsWithPolicies } from "../targets/policies";
 import { maintenanceWindow } from "../targets/windows";
@@ -34,21 +34,7 @@ export const PhaseInput = z.object({
   /** A written reason to build on production although a schema on its search_path is writable by others (admin). */
   searchPathWaiver: z.string().trim().min(10, "search_path waiver: give a reason of at least 10 characters").max(2000).optional(),
   /** The state the person saw when they pressed the button: a stale page is refused, not acted on. */
-  expectedState: z
-    .enum([
-      "draft",
-      "awaiting_approval",
-      "approved",
-      "prechecked",
-      "applying",
-      "verifying",
-      "verified",
-      "signed_off",
-      "failed",
-      "rolled_back",
-      "cancelled",
-    ])
-    .optional(),
+  expectedState: z.enum(ROLLOUT_STATES).optional(),
 });
 export type PhaseInput = z.infer<typeof PhaseInput>;
 
