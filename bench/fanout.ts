@@ -1,5 +1,7 @@
 import pg from "pg";
 import { arg, percentile, post, signIn, startBenchApp } from "./support";
+import { generatePassword, hashPassword } from "../lib/auth/password";
+import { liveStreams } from "../lib/web/stream-limit";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,6 +39,23 @@ function viewer(base: string, cookie: string, rolloutId: number, since: number, 
     }
   })().catch(() => undefined);
   return c;
+}
+
+/** Signs in `n` bench engineers (created in the store with a fresh password each run) and returns their cookies. */
+async function viewerCookies(base: string, store: pg.Client, n: number): Promise<string[]> {
+  const password = generatePassword();
+  const hash = await hashPassword(password);
+  const cookies: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const email = `bench_viewer_${i}`;
+    await store.query(
+      `INSERT INTO app_user (email, role, password_hash) VALUES ($1, 'engineer', $2)
+       ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash`,
+      [email, hash],
+    );
+    cookies.push(await signIn(base, email, password));
+  }
+  return cookies;
 }
 
 /**
@@ -95,7 +114,10 @@ export async function run(args: string[]) {
     const {
       rows: [{ last }],
     } = await store.query("SELECT coalesce(max(id), 0)::int AS last FROM rollout_event WHERE rollout_id = $1", [id]);
-    const viewers = Array.from({ length: clients }, () => viewer(base, dba, id, last, abort.signal));
+    // A person may hold only a few live streams per app server (lib/web/stream-limit.ts): the viewers are
+    // as many engineers as that takes, each watching from several tabs.
+    const cookies = await viewerCookies(base, store, Math.ceil(clients / (liveStreams.perUser / 2)));
+    const viewers = Array.from({ length: clients }, (_, i) => viewer(base, cookies[i % cookies.length], id, last, abort.signal));
     await sleep(1500); // every stream open and subscribed
     await post(base, dba, `/api/rollouts/${id}/apply`, {});
     let maxPollers = 0;
