@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { createRollout, login } from "./helpers";
+import { SESSION_CACHE_MS } from "../lib/auth/sessions";
+import { createRollout, expect, login, test } from "./helpers";
 
 test("an admin disables a dba whose rollout page is open: the dba's next action is refused and their live stream ends", async ({
   browser,
@@ -30,10 +30,14 @@ test("an admin disables a dba whose rollout page is open: the dba's next action 
   await admin.getByTestId("user-controls-dba").getByRole("button", { name: "Disable" }).click();
   await expect(admin.getByTestId("user-controls-dba")).toContainText("disabled dba");
   await expect(admin.locator('tr[data-user="dba"]').getByTestId("user-status")).toContainText("disabled");
+  const disabledAt = Date.now();
 
   // The open stream is closed by the server (within its check interval plus the other servers'
   // cache), and the browser's reconnect is refused, which ends it for good.
   await streamRefused;
+  // The server that disabled the dba forgot them at once; the other app server may keep its view of
+  // them for SESSION_CACHE_MS. Past that, every server refuses: the dba's next action must land after it.
+  await new Promise((resolve) => setTimeout(resolve, SESSION_CACHE_MS + 1000 - (Date.now() - disabledAt)));
 
   // The page still shows the button; pressing it is refused on the server and changes nothing.
   await dba.getByLabel("Backup id (attest)").fill("snap-1");
