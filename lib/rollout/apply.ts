@@ -56,10 +56,6 @@ export const LOCK_CLASS = 0x1dec;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function qualified(t: PlannedTask): string {
-  return quoteQualified(t.schemaName, t.indexName!);
-}
-
 function pgCode(err: unknown): string | undefined {
   return (err as { code?: string }).code;
 }
@@ -136,7 +132,7 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
   }
   let existedBefore = false;
   if (task.kind === "create_index") {
-    const before = await indexState(session, qualified(task));
+    const before = await indexState(session, quoteQualified(task.schemaName, task.indexName!));
     existedBefore = before.exists;
     if (before.exists && before.valid && task.ifNotExists) {
       await sink.task(task.seq, { status: "skipped_exists", finished: true });
@@ -168,7 +164,7 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
     const watched = await poller.stop();
     if (!error) {
       if (task.kind === "create_index") {
-        const after = await indexState(session, qualified(task));
+        const after = await indexState(session, quoteQualified(task.schemaName, task.indexName!));
         if (!after.valid) {
           return failWithCleanup(
             opts,
@@ -284,7 +280,7 @@ function withCleanupSession<T>(opts: ApplyOptions, fn: (c: pg.Client) => Promise
 async function dropInvalidIfAny(opts: ApplyOptions, task: PlannedTask, sink: ApplySink): Promise<ApplyResult> {
   if (task.kind !== "create_index" || !task.indexName) return { ok: true };
   try {
-    const state = await withCleanupSession(opts, (c) => indexState(c, qualified(task)));
+    const state = await withCleanupSession(opts, (c) => indexState(c, quoteQualified(task.schemaName, task.indexName!)));
     if (!state.exists || state.valid) return { ok: true };
   } catch (err) {
     await sink.event("invalid_check_failed", { index: task.indexName, message: (err as Error).message }, task.seq);
@@ -302,7 +298,9 @@ async function dropInvalid(opts: ApplyOptions, task: PlannedTask, sink: ApplySin
   let last = "";
   for (let attempt = 1; attempt <= 5; attempt++) {
     try {
-      await withCleanupSession(opts, (c) => c.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualified(task)}`));
+      await withCleanupSession(opts, (c) =>
+        c.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(task.schemaName, task.indexName!)}`),
+      );
       await sink.task(task.seq, { status: "invalid_cleaned" });
       await sink.event("invalid_dropped", { index: task.indexName }, task.seq);
       return { ok: true };
@@ -314,7 +312,11 @@ async function dropInvalid(opts: ApplyOptions, task: PlannedTask, sink: ApplySin
   const error = `INVALID index ${task.indexName} is still on the target: dropping it failed (${last})`;
   await sink.task(task.seq, { status: "failed", error, finished: true });
   await sink.event("invalid_left", { index: task.indexName, error }, task.seq);
-  return { ok: false, error, advice: `Drop it by hand: DROP INDEX CONCURRENTLY IF EXISTS ${qualified(task)};` };
+  return {
+    ok: false,
+    error,
+    advice: `Drop it by hand: DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(task.schemaName, task.indexName!)};`,
+  };
 }
 
 interface Watched {

@@ -105,12 +105,7 @@ export async function decideRollout(
       await appendEvent(tx, rolloutId, "rejected", { by: actor.email });
       return { message: "rejected: the rollout is cancelled" };
     }
-    const {
-      rows: [{ n }],
-    } = await tx.query<{ n: number }>(
-      "SELECT count(DISTINCT approver)::int AS n FROM approval WHERE rollout_id = $1 AND changeset_sha256 = $2 AND decision = 'approve'",
-      [rolloutId, rollout.changesetSha256],
-    );
+    const n = await approvalCount(tx, rolloutId, rollout.changesetSha256);
     await appendEvent(tx, rolloutId, "approved_by", { by: actor.email, approvals: n, required: rollout.approvalsRequired });
     if (n >= rollout.approvalsRequired) {
       await transition(tx, rolloutId, ["awaiting_approval"], "approved");
@@ -118,4 +113,15 @@ export async function decideRollout(
     }
     return { message: `approval recorded (${n} of ${rollout.approvalsRequired})` };
   });
+}
+
+/** How many distinct people approved this sha256 for this rollout: what "approved" means, wherever it is asked. */
+export async function approvalCount(db: Pick<pg.ClientBase, "query">, rolloutId: number, sha256: string): Promise<number> {
+  const {
+    rows: [{ n }],
+  } = await db.query<{ n: number }>(
+    "SELECT count(DISTINCT approver)::int AS n FROM approval WHERE rollout_id = $1 AND changeset_sha256 = $2 AND decision = 'approve'",
+    [rolloutId, sha256],
+  );
+  return n;
 }

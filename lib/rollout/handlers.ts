@@ -22,6 +22,7 @@ import { StoreSink } from "./store-sink";
 import { runVerify } from "./verify";
 import { workloadsFor } from "./workloads";
 import { MIN_P95_SAMPLES, probeLatency, saveProbe, type ProbeOptions } from "../monitor/latency";
+import { approvalCount } from "./approvals";
 
 export interface HandlerContext {
   pool: pg.Pool;
@@ -96,16 +97,11 @@ async function checkApproved(pool: pg.Pool, rollout: Rollout): Promise<void> {
       `the rollout's SQL hashes to ${actual.slice(0, 12)}…, not the approved ${rollout.changesetSha256.slice(0, 12)}…: nothing was run`,
     );
   }
-  const {
-    rows: [a],
-  } = await pool.query<{ n: number }>(
-    "SELECT count(DISTINCT approver)::int AS n FROM approval WHERE rollout_id = $1 AND changeset_sha256 = $2 AND decision = 'approve'",
-    [rollout.id, rollout.changesetSha256],
-  );
-  if (a.n < rollout.approvalsRequired) {
+  const approvals = await approvalCount(pool, rollout.id, rollout.changesetSha256);
+  if (approvals < rollout.approvalsRequired) {
     throw new IntegrityError(
       "approvals_missing",
-      `${a.n} of ${rollout.approvalsRequired} approvals of sha256 ${rollout.changesetSha256.slice(0, 12)}… are on record: nothing was run`,
+      `${approvals} of ${rollout.approvalsRequired} approvals of sha256 ${rollout.changesetSha256.slice(0, 12)}… are on record: nothing was run`,
     );
   }
 }

@@ -299,15 +299,7 @@ async function sessionCheck(target: TargetConfig, url: string, att: Attestations
   const base = { id: "session", title: "Build session: role, settings and search_path" };
   const { evidence, writable } = await withApplySession(
     { url, applicationName: "indexdeck:precheck", searchPath: target.searchPath, connectTimeoutMs: 5000 },
-    async (db) => {
-      const {
-        rows: [session],
-      } = await db.query<{ evidence: SessionEvidenceRow }>(
-        `SELECT json_build_object('user', current_user, 'superuser', (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
-              'searchPath', current_setting('search_path'), 'schemas', current_schemas(true)) AS evidence`,
-      );
-      return { evidence: session.evidence, writable: await writableSchemas(db) };
-    },
+    async (db, evidence) => ({ evidence, writable: await writableSchemas(db) }),
   );
   const full = { ...base, evidence: { ...evidence, writableSchemas: writable } };
   const path = `search_path ${evidence.searchPath} as ${evidence.user}`;
@@ -329,13 +321,6 @@ async function sessionCheck(target: TargetConfig, url: string, att: Attestations
       summary: `${path}: the target role is a superuser; a rollout needs only the grants in the README's least-privilege section`,
     };
   return { ...full, status: "pass", summary: `${path}; no schema on it is writable by other roles` };
-}
-
-interface SessionEvidenceRow {
-  user: string;
-  superuser: boolean;
-  searchPath: string;
-  schemas: string[];
 }
 
 /** Schemas on the session's path (pg_catalog aside) where a role other than the owner, or PUBLIC, holds CREATE. */

@@ -124,10 +124,13 @@ export function runStatement(client: pg.ClientBase, text: string): Promise<pg.Qu
 }
 
 /** Runs `fn` on a pinned session (see openApplySession), closed afterwards. */
-export async function withApplySession<T>(opts: ApplySessionOptions, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const { client } = await openApplySession(opts);
+export async function withApplySession<T>(
+  opts: ApplySessionOptions,
+  fn: (client: pg.Client, evidence: SessionEvidence) => Promise<T>,
+): Promise<T> {
+  const { client, evidence } = await openApplySession(opts);
   try {
-    return await fn(client);
+    return await fn(client, evidence);
   } finally {
     await client.end().catch(() => undefined);
   }
