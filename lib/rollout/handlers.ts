@@ -5,7 +5,7 @@ import { quoteQualified } from "../sql/quote";
 import { withTransaction } from "../store/pool";
 import { sessionsOfApplication } from "../targets/activity";
 import { indexState } from "../targets/catalog";
-import { sha256 } from "../changeset/catalog";
+import { changeSetDigest } from "../changeset/catalog";
 import { findTarget, sessionLimits, targetUrl, type TargetConfig } from "../targets/config";
 import { targetsWithPolicies } from "../targets/policies";
 import { withTargetClient } from "../targets/connect";
@@ -20,7 +20,7 @@ import { overallPercent } from "./progress";
 import { getRollout, rolloutTasks, transition, type Rollout, type RolloutState } from "./rollouts";
 import { StoreSink } from "./store-sink";
 import { runVerify } from "./verify";
-import { workloadsFor } from "./workloads";
+import { parseWorkloads } from "./workloads";
 import { MIN_P95_SAMPLES, probeLatency, saveProbe, type ProbeOptions } from "../monitor/latency";
 import { approvalCount } from "./approvals";
 
@@ -86,15 +86,15 @@ export class IntegrityError extends Error {
 
 /**
  * What runs is what was approved (invariant 9), checked again before every phase that touches the
- * target, resumes after a takeover included: the stored SQL must hash to the sha256 the approvals
- * name, and enough distinct people must have approved that sha256 for this rollout.
+ * target, resumes after a takeover included: the stored SQL and query patterns must hash to the sha256
+ * the approvals name, and enough distinct people must have approved that sha256 for this rollout.
  */
 async function checkApproved(pool: pg.Pool, rollout: Rollout): Promise<void> {
-  const actual = sha256(rollout.changesetSql);
+  const actual = changeSetDigest(rollout.changesetSql, rollout.changesetWorkloads);
   if (actual !== rollout.changesetSha256) {
     throw new IntegrityError(
       "sha256_mismatch",
-      `the rollout's SQL hashes to ${actual.slice(0, 12)}…, not the approved ${rollout.changesetSha256.slice(0, 12)}…: nothing was run`,
+      `the rollout's SQL and query patterns hash to ${actual.slice(0, 12)}…, not the approved ${rollout.changesetSha256.slice(0, 12)}…: nothing was run`,
     );
   }
   const approvals = await approvalCount(pool, rollout.id, rollout.changesetSha256);
@@ -305,7 +305,7 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
 }
 
 async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
-  const report = await runVerify(target, tasks, await workloadsFor(rollout.changesetName));
+  const report = await runVerify(target, tasks, await rolloutWorkloads(rollout));
   const after = report.ok ? await measureLatency(ctx, rollout, target, "after") : { results: [] };
   await withTransaction(ctx.pool, async (tx) => {
     await finishJob(tx, job.id, null);
@@ -326,13 +326,18 @@ async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target
   });
 }
 
+/** The query patterns approved with the rollout's SQL (checkApproved re-hashed them), never a file's of the same name. */
+function rolloutWorkloads(rollout: Rollout) {
+  return parseWorkloads(rollout.changesetName, rollout.changesetWorkloads);
+}
+
 /**
  * The p95 of the change set's query patterns on the target, before apply (with pre-check) or after
  * verify. Production targets are probed only when their config opts in.
  */
 async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: TargetConfig, phase: "before" | "after") {
   const title = phase === "before" ? "Latency baseline (p95 before)" : "Latency after";
-  const workloads = await workloadsFor(rollout.changesetName);
+  const workloads = await rolloutWorkloads(rollout);
   if (!workloads.length)
     return {
       results: [],
@@ -340,7 +345,7 @@ async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: Tar
         id: "latency-baseline",
         title,
         status: "warn" as const,
-        summary: "no query patterns declared in sql/workloads/ for this change set: p95 cannot be measured",
+        summary: "no query patterns came with this change set: p95 cannot be measured",
       },
     };
   if (target.environment === "production" && !target.probes.enabled) {
