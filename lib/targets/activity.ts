@@ -67,7 +67,7 @@ export async function sessionsOfApplication(
   );
   return {
     observedAt: rows[0].observedAt,
-    sessions: rows.filter((r) => r.pid !== null).map(({ observedAt: _, ...session }) => session),
+    sessions: rows.filter((r) => r.pid !== null),
   };
 }
 
