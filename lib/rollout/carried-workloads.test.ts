@@ -125,7 +125,7 @@ describe.each(pgServers())("a change set carries its query patterns, on $name Po
     await expect(
       createChangeSet(pool, { name: "elsewhere.sql", sql: indexSql("orders_here"), workloads: patterns("orders_there") }, DBA),
     ).rejects.toThrow(
-      "elsewhere.sql (query patterns): workload latest_by_org names index orders_there, which elsewhere.sql does not create (it creates orders_here)",
+      "elsewhere.sql (query patterns):2:11: workload latest_by_org names index orders_there, which the change set does not create (it creates orders_here)",
     );
     expect((await pool.query("SELECT count(*)::int AS n FROM change_set")).rows[0].n).toBe(before);
   });

@@ -100,13 +100,20 @@ interface Located {
  * Reads query patterns: blocks of `-- name:`, `-- index:`, `-- params:` header lines, then the query up to
  * its `;`. Both the query and the params query run on the target, so each must parse (libpg-query) as one
  * read-only SELECT: no writing WITH, no SELECT INTO, no FOR UPDATE/SHARE, none of SIDE_EFFECT_FUNCTIONS.
- * Anything else is a WorkloadError naming `file:line:column`, the workload and what is wrong.
+ * With `indexes` (what the change set creates), each pattern must name one of them. Anything else is a
+ * WorkloadError naming `file:line:column`, the workload and what is wrong.
  */
-export async function parseWorkloads(file: string, text: string): Promise<Workload[]> {
+export async function parseWorkloads(file: string, text: string, opts: { indexes?: readonly string[] } = {}): Promise<Workload[]> {
   await parserReady();
   const source = new Source(file, text);
   const out: Workload[] = [];
-  let block: { name: string; line: number; index?: string; params?: Located; body: Array<{ text: string; start: number }> } | null = null;
+  let block: {
+    name: string;
+    line: number;
+    index?: { text: string; at: number };
+    params?: Located;
+    body: Array<{ text: string; start: number }>;
+  } | null = null;
   const fail = (byte: number, message: string): never => {
     const { line, column } = source.position(byte);
     throw new WorkloadError(`${file}:${line}:${column}: ${message}`);
@@ -122,7 +129,12 @@ export async function parseWorkloads(file: string, text: string): Promise<Worklo
     if (!query) fail(at, `workload ${b.name} has no query`);
     readOnlySelect(b.params!, `workload ${b.name}: params`, fail, { parameters: false });
     readOnlySelect(body, `workload ${b.name}: query`, fail, { parameters: true });
-    out.push({ name: b.name, index: b.index!, paramsQuery: b.params!.text.trim(), query });
+    if (opts.indexes && !opts.indexes.includes(b.index!.text))
+      fail(
+        b.index!.at,
+        `workload ${b.name} names index ${b.index!.text}, which the change set does not create (it creates ${opts.indexes.join(", ") || "none"})`,
+      );
+    out.push({ name: b.name, index: b.index!.text, paramsQuery: b.params!.text.trim(), query });
   };
   for (let n = 1; n <= source.lineCount; n++) {
     const line = source.line(n);
@@ -137,7 +149,7 @@ export async function parseWorkloads(file: string, text: string): Promise<Worklo
         if (out.some((w) => w.name === value)) fail(valueStart, `workload ${value} is declared twice`);
         block = { name: value, line: n, body: [] };
       } else if (!block) fail(start, `-- ${header[1]}: before any -- name: line`);
-      else if (header[1] === "index") block.index = value;
+      else if (header[1] === "index") block.index = { text: value, at: valueStart };
       else block.params = { text: value, fileOffset: (byte) => valueStart + byte };
     } else if (block && !line.trim().startsWith("--")) {
       block.body.push({ text: line, start });
