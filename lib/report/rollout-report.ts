@@ -5,6 +5,7 @@ import { lintCache } from "../changeset/lint-cache";
 import { latencyComparison, sampleNote, type LatencyComparison } from "../monitor/latency";
 import { listApprovals, type Approval } from "../rollout/approvals";
 import { eventsAfter, type RolloutEvent } from "../rollout/events";
+import type { OrphanedBuildEvidence } from "../rollout/handlers";
 import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "../rollout/rollouts";
 import { listSignoffs, type Signoff } from "../rollout/signoff";
 import { TROUBLESHOOTING, troubleshootingFor } from "../troubleshooting";
@@ -50,12 +51,8 @@ export type TaskDuration =
   | { how: "target"; fromSeconds: number; toSeconds: number }
   | { how: "not_measured"; atLeastSeconds: number | null };
 
-/** What reconcile recorded of a build no server watched (lib/rollout/handlers.ts OrphanedBuildEvidence), as JSON. */
-interface SeenOnTarget {
-  queryStart: string | null;
-  lastSeenRunningAt: string | null;
-  goneBy: string;
-}
+/** What reconcile recorded of a build no server watched, as its event holds it: the times as JSON strings. */
+type SeenOnTarget = { [K in keyof OrphanedBuildEvidence]: null extends OrphanedBuildEvidence[K] ? string | null : string };
 
 const seconds = (from: string | Date, to: string | Date) => (new Date(to).getTime() - new Date(from).getTime()) / 1000;
 
