@@ -123,7 +123,7 @@ export function rolloutTimeline(events: RolloutEvent[]): TimelineEntry[] {
       const when = !seen
         ? ""
         : seen.lastSeenRunningAt
-          ? `; it ended on the target between ${formatWhen(new Date(seen.lastSeenRunningAt))} and ${formatWhen(new Date(seen.goneBy))} (the target's clock)`
+          ? `; it ended on the target in the ${seconds(seen.lastSeenRunningAt, seen.goneBy).toFixed(1)} s before ${formatWhen(new Date(seen.goneBy))} (the target's clock)${seen.queryStart ? `, ${seconds(seen.queryStart, seen.goneBy).toFixed(1)} s at most after its statement began` : ""}`
           : `; it had ended on the target before ${formatWhen(new Date(seen.goneBy))} (the target's clock), while no server watched`;
       out.push({ at: e.at, kind: "build_settled", text: `${d.index}: ${d.outcome ?? d.reason}${when}` });
     } else if (e.kind in PHASE_ENDS) {

@@ -132,6 +132,9 @@ describe.each(pgServers())("a server killed mid-build, on $name PostgreSQL", (se
       expect(takeover.text).toMatch(
         /^takeover: the server running apply \(.+\) stopped; its last heartbeat was at .+ UTC; another server took the apply over after \d+\.\d s without a heartbeat and reconciled from the target$/,
       );
+      expect(report.timeline.find((e) => e.kind === "build_settled")!.text).toMatch(
+        /^orders_k1: the build outlived the server and finished valid; it ended on the target in the \d+\.\d s before .+ UTC \(the target's clock\), \d+\.\d s at most after its statement began$/,
+      );
       const markdown = reportMarkdown(report);
       expect(markdown).toContain("| 2 | orders\\_k1 | done | ");
       expect(markdown).toMatch(
