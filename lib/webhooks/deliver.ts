@@ -153,3 +153,16 @@ export async function recentAttempts(db: Pick<pg.Pool, "query">, limit = 200): P
   );
   return rows;
 }
+
+/** The configured webhooks as an admin may see them: the receiver's origin only (a Slack URL's path is its credential), never the secret. */
+export function webhookOverview(webhooks = loadWebhooks()) {
+  return webhooks.map((w) => ({
+    id: w.id,
+    format: w.format,
+    events: w.events,
+    targets: w.targets ?? null,
+    receiver: new URL(w.url).origin,
+    secretEnv: w.secretEnv,
+    secretSet: !!process.env[w.secretEnv],
+  }));
+}

@@ -2,7 +2,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { enqueueJob } from "../jobs/queue";
 import type { Rollout, RolloutState } from "../rollout/rollouts";
-import { loadWebhooks, type WebhookConfig, type WebhookEvent } from "../targets/config";
+import { loadWebhooks, TargetsConfigError, type WebhookConfig, type WebhookEvent } from "../targets/config";
 
 /** What a delivery job carries: everything its body is built from, and no URL or secret (those stay in the targets file). */
 export interface Notice {
@@ -44,7 +44,17 @@ const MAX_ERROR_CHARS = 500;
  * the notice exists exactly when the change it announces committed, and sending it later holds up
  * nothing. Returns how many were queued.
  */
-export async function announce(tx: pg.ClientBase, notice: Notice, webhooks: WebhookConfig[] = loadWebhooks()): Promise<number> {
+export async function announce(tx: pg.ClientBase, notice: Notice, webhooks?: WebhookConfig[]): Promise<number> {
+  if (!webhooks) {
+    try {
+      webhooks = loadWebhooks();
+    } catch (err) {
+      // A targets file broken mid-rollout must not fail the change being committed: the notice is lost, and said so.
+      if (!(err instanceof TargetsConfigError)) throw err;
+      console.error(`indexdeck: ${notice.event} on ${notice.targetId} not announced: ${err.message}`);
+      return 0;
+    }
+  }
   const wanted = webhooks.filter((w) => w.events.includes(notice.event) && (!w.targets || w.targets.includes(notice.targetId)));
   for (const w of wanted) {
     const payload: DeliveryPayload = { ...notice, webhookId: w.id, deliveryId: randomUUID() };

@@ -344,7 +344,7 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
     expect((await pool.query("SELECT 1 FROM job WHERE kind = 'webhook'")).rowCount).toBe(before + 3);
   });
 
-  it("announces an INVALID index the collector finds, once", async () => {
+  it("announces an INVALID index the collector finds, once, and one a rollout is building only if it stays INVALID", async () => {
     configure([
       { id: "idx", url: "https://hooks.example.test/i", format: "slack", events: ["invalid_index"], secretEnv: "WEBHOOK_TEST_SECRET" },
     ]);
@@ -358,6 +358,26 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
     await collectTarget(pool, target);
     const found = await jobsOf("invalid_index");
     expect(found.map((j) => [j.payload.targetId, j.payload.index, j.payload.rolloutId])).toEqual([["stage", "public.dup_v", null]]);
+    // One a rollout is building is INVALID until the build ends: not announced while it applies, announced if it stays so after.
+    const building = await createRollout(
+      pool,
+      loadTargets(),
+      {
+        changesetId: await uploadChangeSet(pool, "dup_w.sql", "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS dup_w ON dup (v);\n"),
+        targetId: "stage",
+      },
+      DBA,
+    );
+    await pool.query("UPDATE rollout SET state = 'applying' WHERE id = $1", [building.id]);
+    const d = new pg.Client({ connectionString: targetDb });
+    await d.connect();
+    await d.query("CREATE UNIQUE INDEX CONCURRENTLY dup_w ON dup (v)").catch(() => undefined);
+    await d.end();
+    await collectTarget(pool, target);
+    expect((await jobsOf("invalid_index")).map((j) => j.payload.index)).toEqual(["public.dup_v"]);
+    await pool.query("UPDATE rollout SET state = 'failed' WHERE id = $1", [building.id]);
+    await collectTarget(pool, target);
+    expect((await jobsOf("invalid_index")).map((j) => j.payload.index)).toEqual(["public.dup_v", "public.dup_w"]);
   });
 
   it("rejects a webhook the targets file gets wrong, naming the field", () => {
