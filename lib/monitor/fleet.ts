@@ -2,7 +2,8 @@ import type pg from "pg";
 import { can, targetInScope, type Actor } from "../auth/policy";
 import type { RolloutState } from "../rollout/rollouts";
 import type { TargetConfig } from "../targets/config";
-import { targetStatuses } from "../targets/status";
+import { intervalCache } from "../interval-cache";
+import { targetStatuses, type TargetStatus } from "../targets/status";
 import { collectorStatuses, type CollectorStatus } from "./collector";
 import { dueFollowups, type FollowupKind } from "./followups";
 
@@ -32,6 +33,15 @@ export interface FleetTarget {
   lastFinished: RolloutLine | null;
 }
 
+// The home page is where everyone lands: each target is probed at most once per PROBE_TTL_MS per app
+// server, however many people look, rather than one connection per target per page view.
+const PROBE_TTL_MS = 10_000;
+const probes = intervalCache<TargetStatus>();
+
+function probe(t: TargetConfig): Promise<TargetStatus> {
+  return probes(`${t.id}\0${t.url ?? t.urlEnv}`, PROBE_TTL_MS, async () => (await targetStatuses([t]))[0]);
+}
+
 /**
  * Is everything all right, target by target: whether it answers and on which version, how its usage
  * collection stands, INVALID indexes the last snapshot saw, rollouts under way and how far, and how
@@ -40,7 +50,7 @@ export interface FleetTarget {
 export async function fleetOverview(db: Pick<pg.Pool, "query">, targets: TargetConfig[]): Promise<FleetTarget[]> {
   const ids = targets.map((t) => t.id);
   const [statuses, collection, invalid, inFlight, last] = await Promise.all([
-    targetStatuses(targets),
+    Promise.all(targets.map(probe)),
     collectorStatuses(db),
     db.query<{ targetId: string; n: number }>(
       `SELECT target_id AS "targetId", count(*)::int AS n
@@ -93,18 +103,21 @@ export async function fleetOverview(db: Pick<pg.Pool, "query">, targets: TargetC
   ]);
   const invalidBy = new Map(invalid.rows.map((r) => [r.targetId, r.n]));
   const lastBy = new Map(last.rows.map(({ targetId, ...r }) => [targetId, r]));
-  return statuses.map((s) => ({
-    id: s.id,
-    label: s.label,
-    environment: s.environment,
-    reachable: s.reachable,
-    serverVersion: s.reachable ? s.server.serverVersion : null,
-    error: s.reachable ? null : s.error,
-    collector: collection.get(s.id) ?? null,
-    invalidIndexes: invalidBy.get(s.id) ?? 0,
-    inFlight: inFlight.rows.filter((r) => r.targetId === s.id).map(({ targetId: _, ...r }) => r),
-    lastFinished: lastBy.get(s.id) ?? null,
-  }));
+  return targets.map((t, i) => {
+    const s = statuses[i];
+    return {
+      id: t.id,
+      label: t.label,
+      environment: t.environment,
+      reachable: s.reachable,
+      serverVersion: s.reachable ? s.server.serverVersion : null,
+      error: s.reachable ? null : s.error,
+      collector: collection.get(t.id) ?? null,
+      invalidIndexes: invalidBy.get(t.id) ?? 0,
+      inFlight: inFlight.rows.filter((r) => r.targetId === t.id),
+      lastFinished: lastBy.get(t.id) ?? null,
+    };
+  });
 }
 
 export interface AwaitingViewer {
