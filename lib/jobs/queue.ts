@@ -1,6 +1,8 @@
 import type pg from "pg";
+import type { JobPhase } from "../rollout/machine";
 
-export type JobKind = "precheck" | "apply" | "verify" | "rollback";
+/** A job runs one phase of a rollout; which phases queue a job is declared in lib/rollout/machine.ts. */
+export type JobKind = JobPhase;
 
 export interface Job {
   id: number;
