@@ -315,7 +315,7 @@ export function reportMarkdown(r: RolloutReport): string {
   out.push(`- **Change set sha256:** \`${rollout.changesetSha256}\``);
   const version = rollout.precheck?.checks.find((c) => c.id === "server-version");
   out.push(`- **Server:** ${version ? md(version.summary) : "not checked"}`);
-  const help = troubleshootingFor(rollout.error);
+  const help = troubleshootingFor(rollout.errorCode);
   if (help) out.push(`- **Troubleshooting:** ${TROUBLESHOOTING[help].title}: ${TROUBLESHOOTING[help].body}`);
   out.push(`- **Lint:** ${r.lint.errors} errors, ${r.lint.warnings} warnings${r.lint.rules.length ? ` (${r.lint.rules.join(", ")})` : ""}`);
   out.push("", "## Change set", "", "```sql", rollout.changesetSql.replace(/```/g, "`\u200b``").trimEnd(), "```", "");

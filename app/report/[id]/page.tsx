@@ -48,7 +48,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
     );
   }
   const { rollout } = r;
-  const help = troubleshootingFor(rollout.error);
+  const help = troubleshootingFor(rollout.errorCode);
   return (
     <main className="report" data-testid="report">
       <p className="no-print">
