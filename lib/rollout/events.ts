@@ -50,3 +50,21 @@ export async function eventsAfter(db: Pick<pg.Pool, "query">, rolloutId: number,
   );
   return rows;
 }
+
+/** Every event of one kind for a rollout, oldest first: the record later phases read decisions from (by kind and data, never text). */
+export async function eventsOfKind(db: Pick<pg.Pool, "query">, rolloutId: number, kind: string): Promise<RolloutEvent[]> {
+  const { rows } = await db.query<RolloutEvent>(
+    `SELECT
+       id,
+       rollout_id AS "rolloutId",
+       at,
+       kind,
+       task_seq   AS "taskSeq",
+       data
+     FROM rollout_event
+    WHERE rollout_id = $1 AND kind = $2
+    ORDER BY id`,
+    [rolloutId, kind],
+  );
+  return rows;
+}

@@ -13,6 +13,7 @@ import { redactTargetSecrets } from "../targets/display";
 import { buildProgress } from "../targets/progress";
 import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
 import { appendEvent } from "./events";
+import { ownedPartitionIndexes, partitionRollback, reconcilePartitionStep, recordedPlans } from "./partitions";
 import { planChangeSet, type PlannedTask } from "./plan";
 import { runPrecheck } from "./precheck";
 import { withApplySession } from "./session";
@@ -59,7 +60,7 @@ export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
     if (job.kind === "precheck") await precheckJob(ctx, job, rollout, target, tasks);
     else if (job.kind === "apply") await applyJob(ctx, job, rollout, target, tasks);
     else if (job.kind === "verify") await verifyJob(ctx, job, rollout, target, tasks);
-    else await rollbackJob(ctx, job, rollout, target);
+    else await rollbackJob(ctx, job, rollout, target, tasks);
   } catch (err) {
     // Whatever failed, its message goes to events, the rollout and the audit log: never with a secret.
     const error = redactTargetSecrets((err as Error).message, target);
@@ -140,6 +141,7 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
       by: p.by,
     },
     stagingVerified: staging ?? null,
+    ownedPartitionIndexes: await ownedPartitionIndexes(ctx.pool, rollout.id),
   });
   const baseline = await measureLatency(ctx, rollout, target, "before");
   report.checks.push(baseline.check);
@@ -184,6 +186,7 @@ async function applyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target:
       targetKey: target.id,
       searchPath: target.searchPath,
       skip: new Set(finished.map((t) => t.seq)),
+      partitions: { expected: recordedPlans(rollout.precheck), owned: await ownedPartitionIndexes(ctx.pool, rollout.id) },
       ...ctx.apply,
     });
   } catch (err) {
@@ -265,8 +268,14 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
   );
   const current = await rolloutTasks(ctx.pool, rollout.id);
   const cleaned: string[] = [];
+  const partitioned = new Set(recordedPlans(rollout.precheck).map((p) => p.seq));
   for (const t of current.filter((x) => ["building", "waiting_for_lock", "validating"].includes(x.status))) {
     const plan = tasks[t.seq];
+    if (partitioned.has(t.seq)) {
+      const left = await reconcilePartition(ctx, rollout, target, t.seq, sink);
+      if (left) cleaned.push(left);
+      continue;
+    }
     if (plan.kind !== "create_index") {
       await sink.task(t.seq, { status: "pending" });
       continue;
@@ -301,6 +310,49 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
       advice: "Run pre-check and apply again; finished indexes are kept.",
     };
   }
+  return null;
+}
+
+/** A partitioned build interrupted mid-plan: its running step settled from the catalog, the rest resumed by apply. */
+async function reconcilePartition(
+  ctx: HandlerContext,
+  rollout: Rollout,
+  target: TargetConfig,
+  seq: number,
+  sink: StoreSink,
+): Promise<string | null> {
+  const session = { url: targetUrl(target), searchPath: target.searchPath, connectTimeoutMs: 5000 };
+  const app = applicationName(rollout.id);
+  const { step, state } = await withApplySession({ ...session, applicationName: `${app}:reconcile` }, (db) =>
+    reconcilePartitionStep(ctx.pool, rollout.id, seq, db),
+  );
+  if (step && state === "invalid") {
+    const name = quoteQualified(step.schema, step.index);
+    await withApplySession({ ...session, applicationName: `${app}:cleanup` }, (db) =>
+      db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`),
+    );
+    await sink.task(seq, {
+      status: "invalid_cleaned",
+      finished: true,
+      error: "interrupted by a server restart; the partition's INVALID index was dropped",
+    });
+    await sink.event(
+      "invalid_dropped",
+      { index: step.index, partition: `${step.schema}.${step.table}`, reason: "left INVALID by the interrupted build" },
+      seq,
+    );
+    return step.index;
+  }
+  await sink.task(seq, { status: "pending" });
+  await sink.event(
+    "reconcile_task",
+    {
+      index: step?.index ?? null,
+      partition: step ? `${step.schema}.${step.table}` : null,
+      outcome: state === "finished" ? "the partition's build outlived the server and finished valid" : "resumed from the catalog",
+    },
+    seq,
+  );
   return null;
 }
 
@@ -390,9 +442,12 @@ async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: Tar
   };
 }
 
-/** Drops, concurrently, exactly the indexes this rollout created, never ones that existed before it. */
-async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig) {
-  const created = (await rolloutTasks(ctx.pool, rollout.id)).filter((t) => t.createdByRollout && t.indexName);
+/** Drops exactly the indexes this rollout created, never ones that existed before it; concurrently wherever PostgreSQL can. */
+async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
+  const partitions = await partitionRollback(ctx.pool, rollout.id);
+  const created = (await rolloutTasks(ctx.pool, rollout.id)).filter(
+    (t) => t.createdByRollout && t.indexName && !partitions.seqs.has(t.seq),
+  );
   const drops: PlannedTask[] = created.map((t, i) => ({
     seq: 1000 + i,
     kind: "drop_index",
@@ -400,10 +455,12 @@ async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
     indexName: t.indexName,
     schemaName: t.schemaName,
     tableName: t.tableName,
-    concurrent: true,
     ifNotExists: true,
-    statement: `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}`,
+    // A hand-written ON ONLY index is partitioned: PostgreSQL drops it (and what is attached to it) only without CONCURRENTLY.
+    concurrent: !tasks[t.seq]?.only,
+    statement: `DROP INDEX ${tasks[t.seq]?.only ? "" : "CONCURRENTLY "}IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}`,
   }));
+  for (const d of partitions.drops) drops.push({ ...d, seq: 1000 + drops.length, kind: "drop_index", line: 0, ifNotExists: true });
   const guard: PlannedTask = {
     seq: 999,
     kind: "set",
@@ -443,11 +500,11 @@ async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
       action: "rollout.rollback.end",
       details: {
         ok: result.ok,
-        dropped: created.map((t) => t.indexName),
+        dropped: drops.map((t) => t.indexName),
         reason: (job.payload as { reason?: string }).reason ?? null,
         error: result.error ?? null,
       },
     });
-    await appendEvent(tx, rollout.id, "rollback_done", { ok: result.ok, dropped: created.map((t) => t.indexName) });
+    await appendEvent(tx, rollout.id, "rollback_done", { ok: result.ok, dropped: drops.map((t) => t.indexName) });
   });
 }

@@ -1,10 +1,10 @@
-import { createdIndex, droppedIndexes, isReindex } from "../changeset/nodes";
+import { attachedPartition, createdIndex, droppedIndexes, isReindex } from "../changeset/nodes";
 import { parseChangeSet, parserReady, type Statement } from "../changeset/parse";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../changeset/settings";
 import { policyProblems } from "../changeset/statement-policy";
 import type { TargetConfig } from "../targets/config";
 
-export type TaskKind = "set" | "create_index" | "drop_index" | "reindex" | "comment" | "analyze";
+export type TaskKind = "set" | "create_index" | "drop_index" | "reindex" | "comment" | "analyze" | "attach_partition";
 
 export interface PlannedTask {
   seq: number;
@@ -16,6 +16,8 @@ export interface PlannedTask {
   tableName: string | null;
   concurrent: boolean;
   ifNotExists: boolean;
+  /** CREATE INDEX … ON ONLY: the parent's own (INVALID) index of a partitioned table; apply checks the table is partitioned. */
+  only?: boolean;
 }
 
 export class PlanError extends Error {}
@@ -44,6 +46,7 @@ function taskFor(stmt: Statement, seq: number): PlannedTask {
       tableName: created.table,
       concurrent: created.concurrent,
       ifNotExists: created.ifNotExists,
+      only: created.only,
     };
   if (dropped)
     return {
@@ -55,6 +58,8 @@ function taskFor(stmt: Statement, seq: number): PlannedTask {
       ifNotExists: dropped.ifExists,
     };
   if (reindex) return { ...base, kind: "reindex", concurrent: reindex.concurrent };
+  const attached = attachedPartition(stmt);
+  if (attached) return { ...base, kind: "attach_partition", indexName: attached.parent.name, schemaName: attached.parent.schema };
   if (stmt.kind === "VariableSetStmt") return { ...base, kind: "set" };
   if (stmt.kind === "CommentStmt") return { ...base, kind: "comment" };
   return { ...base, kind: "analyze" };
@@ -88,10 +93,12 @@ export async function planChangeSet(
     const task = taskFor(stmt, tasks.length);
     if (task.kind === "create_index" && !task.indexName)
       refusals.push(`${at}: unnamed-index: every index needs a name, so it can be verified and rolled back`);
-    // Invariant 1: never a blocking build on production, whatever the lint said.
+    // Invariant 1: never a blocking build on production, whatever the lint said. ON ONLY builds nothing
+    // (apply runs it only on a partitioned table, where it creates the parent's empty, INVALID index).
     if (
       environment === "production" &&
       !task.concurrent &&
+      !task.only &&
       (task.kind === "create_index" || task.kind === "drop_index" || task.kind === "reindex")
     ) {
       refusals.push(`${at}: ${task.kind.replace("_", " ")} without CONCURRENTLY is refused on a production target: it would block writes`);

@@ -107,6 +107,8 @@ export interface IndexState {
   definition: string | null;
   bytes: number | null;
   table: string | null;
+  /** The index's schema, whatever path resolved it. */
+  schema: string | null;
 }
 
 /** Whether an index exists and whether PostgreSQL considers it valid and ready. */
@@ -118,13 +120,15 @@ export async function indexState(db: pg.ClientBase, qualifiedName: string): Prom
        x.indisready                      AS ready,
        pg_get_indexdef(x.indexrelid)     AS definition,
        pg_relation_size(x.indexrelid)    AS bytes,
-       t.relname                         AS "table"
+       t.relname                         AS "table",
+       n.nspname                         AS schema
      FROM pg_index x
-     JOIN pg_class t ON t.oid = x.indrelid
+     JOIN pg_class t     ON t.oid = x.indrelid
+     JOIN pg_namespace n ON n.oid = t.relnamespace
     WHERE x.indexrelid = to_regclass($1)`,
     [qualifiedName],
   );
-  return rows[0] ?? { exists: false, valid: false, ready: false, definition: null, bytes: null, table: null };
+  return rows[0] ?? { exists: false, valid: false, ready: false, definition: null, bytes: null, table: null, schema: null };
 }
 
 export interface ArchiverRow {
