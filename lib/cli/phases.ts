@@ -5,10 +5,12 @@ import { decodeChangeSet } from "../changeset/files";
 import { applyTasks, TargetBusyError } from "../rollout/apply";
 import { eventsAfter } from "../rollout/events";
 import { MemorySink } from "../rollout/memory-sink";
+import { expandPartitionedTasks, planDrops } from "../rollout/partitions";
 import { PHASE_PERMISSION, requestPhase, type Phase } from "../rollout/phases";
 import { planChangeSet, PlanError, type PlannedTask } from "../rollout/plan";
 import { runPrecheck } from "../rollout/precheck";
 import { getRollout, rolloutTasks } from "../rollout/rollouts";
+import { withApplySession } from "../rollout/session";
 import { runVerify } from "../rollout/verify";
 import { parseWorkloads, workloadsFor } from "../rollout/workloads";
 import { authorize, isRole } from "../auth/policy";
@@ -116,6 +118,21 @@ async function direct(phase: Exclude<Phase, "cancel">, v: Options, io: Io): Prom
   if (phase === "rollback") {
     if (!v.reason || String(v.reason).length < 5) throw new UsageError("rollback needs --reason (at least 5 characters)");
     // Without a store there is no record of which indexes existed before: every index the change set creates is dropped.
+    const partitioned = await withApplySession({ url, applicationName: `indexdeck:cli:${process.pid}` }, (db) =>
+      expandPartitionedTasks(db, tasks),
+    );
+    const expanded = new Set(partitioned.map((p) => p.seq));
+    const drops = [
+      ...tasks
+        .filter((t) => t.kind === "create_index" && !expanded.has(t.seq))
+        .map((t) => ({
+          ...t,
+          // ON ONLY's index is partitioned: PostgreSQL drops it (with what is attached) only without CONCURRENTLY.
+          concurrent: !t.only,
+          statement: `DROP INDEX ${t.only ? "" : "CONCURRENTLY "}IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}`,
+        })),
+      ...partitioned.flatMap((p) => planDrops(p).map((d) => ({ ...tasks[p.seq], ...d }))),
+    ];
     run = [
       {
         seq: 0,
@@ -128,14 +145,7 @@ async function direct(phase: Exclude<Phase, "cancel">, v: Options, io: Io): Prom
         concurrent: false,
         ifNotExists: false,
       },
-      ...tasks
-        .filter((t) => t.kind === "create_index")
-        .map((t, i) => ({
-          ...t,
-          seq: i + 1,
-          kind: "drop_index" as const,
-          statement: `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}`,
-        })),
+      ...drops.map((d, i) => ({ ...d, seq: i + 1, kind: "drop_index" as const, only: false })),
     ];
   }
   const sink = new MemorySink(

@@ -468,31 +468,42 @@ export async function partitionsCheck(db: pg.ClientBase, tasks: PlannedTask[], o
   return { ...base, status: "pass", summary, evidence: { plans } };
 }
 
+type Drop = Pick<PlannedTask, "statement" | "indexName" | "schemaName" | "tableName" | "concurrent">;
+
 /**
- * Rollback of expanded builds: the parent indexes this rollout created are dropped (a partitioned
- * index can't be dropped CONCURRENTLY; dropping it drops every index attached below it), then,
- * concurrently, any partition index it built that was never attached. Exactly what was created.
+ * Drops for the indexes of expanded steps: the partitioned ones first (PostgreSQL can't drop a
+ * partitioned index CONCURRENTLY; dropping one drops every index attached below it), then,
+ * concurrently, each partition's, which is there only if it was never attached.
  */
-export async function partitionRollback(
-  db: Pick<pg.Pool, "query">,
-  rolloutId: number,
-): Promise<{ seqs: Set<number>; drops: Array<Pick<PlannedTask, "statement" | "indexName" | "schemaName" | "tableName" | "concurrent">> }> {
-  const started = (await eventsOfKind(db, rolloutId, "partition_start")).filter((e) => e.data.kind !== "attach");
+function dropsFor(steps: Array<Pick<PartitionStep, "kind" | "schema" | "index" | "table">>): Drop[] {
+  const made = steps.filter((s) => s.kind !== "attach");
+  return [...made.filter((s) => s.kind === "create_parent"), ...made.filter((s) => s.kind === "build")].map((s) => ({
+    statement: `DROP INDEX ${s.kind === "build" ? "CONCURRENTLY " : ""}IF EXISTS ${quoteQualified(s.schema, s.index)}`,
+    indexName: s.index,
+    schemaName: s.schema,
+    tableName: s.table,
+    concurrent: s.kind === "build",
+  }));
+}
+
+/** Rollback of a rollout's expanded builds: exactly the indexes its applies began to create (see ownedPartitionIndexes). */
+export async function partitionRollback(db: Pick<pg.Pool, "query">, rolloutId: number): Promise<{ seqs: Set<number>; drops: Drop[] }> {
+  const started = await eventsOfKind(db, rolloutId, "partition_start");
   const seen = new Set<string>();
   const steps = started
-    .map((e) => ({ kind: String(e.data.kind), schema: String(e.data.schema), index: String(e.data.index), table: String(e.data.table) }))
+    .map((e) => ({
+      kind: e.data.kind as PartitionStepKind,
+      schema: String(e.data.schema),
+      index: String(e.data.index),
+      table: String(e.data.table),
+    }))
     .filter((s) => !seen.has(quoteQualified(s.schema, s.index)) && seen.add(quoteQualified(s.schema, s.index)));
-  const ordered = [...steps.filter((s) => s.kind === "create_parent"), ...steps.filter((s) => s.kind === "build")];
-  return {
-    seqs: new Set(started.map((e) => e.taskSeq!)),
-    drops: ordered.map((s) => ({
-      statement: `DROP INDEX ${s.kind === "build" ? "CONCURRENTLY " : ""}IF EXISTS ${quoteQualified(s.schema, s.index)}`,
-      indexName: s.index,
-      schemaName: s.schema,
-      tableName: s.table,
-      concurrent: s.kind === "build",
-    })),
-  };
+  return { seqs: new Set(started.map((e) => e.taskSeq!)), drops: dropsFor(steps) };
+}
+
+/** The CLI's rollback, with no record of what was created: every index the expansion names, as the catalog gives it now. */
+export function planDrops(plan: PartitionPlan): Drop[] {
+  return dropsFor(plan.steps);
 }
 
 /**

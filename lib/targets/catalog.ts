@@ -36,7 +36,11 @@ export async function relationByName(db: pg.ClientBase, qualifiedName: string): 
        n.nspname                         AS schema,
        c.relname                         AS name,
        c.relkind::text                   AS relkind,
-       pg_relation_size(c.oid)           AS bytes,
+       -- A partitioned table has no storage of its own: its size is its leaves' (what an index on it builds over).
+       CASE WHEN c.relkind = 'p'
+            THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t WHERE t.isleaf)
+            ELSE pg_relation_size(c.oid)
+       END                               AS bytes,
        ARRAY(
          SELECT a.attname::text
            FROM pg_attribute a
