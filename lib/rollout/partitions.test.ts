@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parserReady } from "../changeset/parse";
 import { runCli } from "../cli/testing";
+import { buildRolloutReport, reportMarkdown } from "../report/rollout-report";
 import { startRunner, type Runner } from "../jobs/runner";
 import { freshDatabase, pgServers } from "../testing/db";
 import { leafCoverage } from "../targets/partitions";
@@ -243,6 +244,11 @@ describe.each(pgServers())("CREATE INDEX CONCURRENTLY on a partitioned table, on
     expect((await rolloutTasks(pool, rollout.id))[2]).toMatchObject({ status: "done", createdByRollout: true });
     const verify = (await getRollout(pool, rollout.id))!.verify!;
     expect(verify.indexes[0].summary).toContain("all 4 partitions have a valid attached index");
+    const report = reportMarkdown(await buildRolloutReport(pool, rollout.id, "dba"));
+    expect(report).toContain("### Partitioned build: statement 3, events\\_org on public.events, as expanded at pre-check");
+    expect(report).toContain(
+      '4. CREATE INDEX CONCURRENTLY "events\\_org\\_events\\_2024" ON "public"."events\\_2024" (org\\_id, at) WHERE org\\_id &gt; 0',
+    );
 
     await requestPhase(pool, rollout.id, "rollback", DBA, { reason: "test rollback" });
     expect(await waitForState(pool, rollout.id, ["rolled_back", "verified"])).toBe("rolled_back");
