@@ -445,9 +445,10 @@ async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: Tar
 /** Drops exactly the indexes this rollout created, never ones that existed before it; concurrently wherever PostgreSQL can. */
 async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
   const partitions = await partitionRollback(ctx.pool, rollout.id);
-  const created = (await rolloutTasks(ctx.pool, rollout.id)).filter(
-    (t) => t.createdByRollout && t.indexName && !partitions.seqs.has(t.seq),
-  );
+  // A hand-written ON ONLY parent goes first: a partition's index attached to it can only go with it.
+  const created = (await rolloutTasks(ctx.pool, rollout.id))
+    .filter((t) => t.createdByRollout && t.indexName && !partitions.seqs.has(t.seq))
+    .sort((a, b) => Number(!!tasks[b.seq]?.only) - Number(!!tasks[a.seq]?.only) || a.seq - b.seq);
   const drops: PlannedTask[] = created.map((t, i) => ({
     seq: 1000 + i,
     kind: "drop_index",

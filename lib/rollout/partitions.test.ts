@@ -323,6 +323,31 @@ describe.each(pgServers())("CREATE INDEX CONCURRENTLY on a partitioned table, on
     expect(await ourIndexes(targetUrl)).toEqual([]);
   }, 60_000);
 
+  it("rolls back a recipe written by hand through a rollout: the ON ONLY parent first, whatever the file's order", async () => {
+    const targetUrl = await freshDatabase(server, "empty");
+    await seedEvents(targetUrl, 1000);
+    const targets = testTargets(targetUrl);
+    await run(targets);
+    const sql =
+      "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY hand_h0 ON events_2025_h0 (org_id);\nCREATE INDEX CONCURRENTLY hand_h1 ON events_2025_h1 (org_id);\nCREATE INDEX hand ON ONLY events_2025 (org_id);\nALTER INDEX hand ATTACH PARTITION hand_h0;\nALTER INDEX hand ATTACH PARTITION hand_h1;\n";
+    const rollout = await createRollout(
+      pool,
+      targets,
+      { changesetId: await uploadChangeSet(pool, "hand.sql", sql), targetId: "stage" },
+      DBA,
+    );
+    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b-1" });
+    expect(await settledPrecheck(pool, rollout.id)).toEqual({ state: "prechecked", error: null, failed: [] });
+    await requestPhase(pool, rollout.id, "apply", DBA, {});
+    expect(await settledVerify(pool, rollout.id)).toEqual({ state: "verified", error: null, failed: [] });
+    const hand = (await getRollout(pool, rollout.id))!.verify!.indexes.find((c) => c.title === "hand");
+    expect(hand?.summary).toContain("all 2 partitions have a valid attached index");
+
+    await requestPhase(pool, rollout.id, "rollback", DBA, { reason: "hand-written rollback" });
+    expect(await waitForState(pool, rollout.id, ["rolled_back", "verified"])).toBe("rolled_back");
+    expect(await query(targetUrl, "SELECT relname FROM pg_class WHERE relname LIKE 'hand%'")).toEqual([]);
+  }, 60_000);
+
   it("runs the recipe written by hand, and refuses ON ONLY on a table that is not partitioned before it runs", async () => {
     const targetUrl = await freshDatabase(server, "empty");
     await seedEvents(targetUrl, 1000);
