@@ -56,8 +56,13 @@ export function relationKey(schema: string | null, name: string): string {
   return `${schema ?? ""}.${name}`;
 }
 
+/**
+ * What a rule sees: a part of a change set (a long file is linted a part at a time), the settings in
+ * force before each of its statements, and the index statements of the parts before it.
+ */
 export interface RuleContext extends ParsedChangeSet {
   settings: ReadonlyArray<ReadonlyMap<string, string>>;
+  indexStatementsBefore: readonly Statement[];
   options: LintOptions;
   schema: SchemaInfo | null;
   knownRuleIds: ReadonlySet<string>;

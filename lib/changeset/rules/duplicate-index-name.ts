@@ -27,12 +27,15 @@ export const duplicateIndexName = defineRule({
     const firstCreated = new Map<string, IndexReference>();
     const firstNamed = new Map<string, IndexReference>();
     const findings: RuleFinding[] = [];
+    // Earlier parts' index statements are seen, not reported again.
+    let reporting = false;
     const see = (stmt: Statement, ref: IndexReference) => {
       const key = `${ref.schema ?? DEFAULT_SCHEMA}.${ref.name}`;
       const created = firstCreated.get(key);
       const named = firstNamed.get(key);
       if (!named) firstNamed.set(key, ref);
       if (ref.created && !created) firstCreated.set(key, ref);
+      if (!reporting) return;
       if (ref.created && created) {
         const message =
           (created.schema === null) === (ref.schema === null)
@@ -44,12 +47,17 @@ export const duplicateIndexName = defineRule({
         findings.push({ stmt, message });
       }
     };
-    for (const stmt of ctx.statements) {
-      if (stmt.kind !== "IndexStmt" && stmt.kind !== "DropStmt") continue;
-      const idx = createdIndex(stmt);
-      if (idx?.name) see(stmt, { schema: idx.schema, name: idx.name, created: true, line: stmt.line });
-      for (const d of droppedIndexes(stmt)?.names ?? []) see(stmt, { schema: d.schema, name: d.name, created: false, line: stmt.line });
-    }
+    const seeAll = (statements: readonly Statement[]) => {
+      for (const stmt of statements) {
+        if (stmt.kind !== "IndexStmt" && stmt.kind !== "DropStmt") continue;
+        const idx = createdIndex(stmt);
+        if (idx?.name) see(stmt, { schema: idx.schema, name: idx.name, created: true, line: stmt.line });
+        for (const d of droppedIndexes(stmt)?.names ?? []) see(stmt, { schema: d.schema, name: d.name, created: false, line: stmt.line });
+      }
+    };
+    seeAll(ctx.indexStatementsBefore);
+    reporting = true;
+    seeAll(ctx.statements);
     return findings;
   },
 });
