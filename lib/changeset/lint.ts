@@ -44,7 +44,7 @@ export function lintChangeSet(input: LintInput): FileReport {
 
 /**
  * A long file is linted this many statements at a time: memory follows the part, not the file
- * (what rules need of earlier parts, the settings in force and the index statements, is carried).
+ * (what rules need of earlier parts, such as the settings in force, is carried).
  */
 const PART_STATEMENTS = 1000;
 
@@ -61,7 +61,12 @@ export function lintInParts(
   const schema = input.schema ?? null;
   const source = new Source(input.file, input.text);
   const tracker = new SettingsTracker();
-  const indexStatementsBefore: Statement[] = [];
+  let indexStatementsBefore = 0;
+  const state = new Map<string, unknown>();
+  const carried = <T>(key: string, init: () => T): T => {
+    if (!state.has(key)) state.set(key, init());
+    return state.get(key) as T;
+  };
   const indexes: string[] = [];
   let statements: Statement[] = [];
   let settings: Array<ReadonlyMap<string, string>> = [];
@@ -69,8 +74,10 @@ export function lintInParts(
   let count = 0;
   const flush = () => {
     if (statements.length === 0 && syntaxErrors.length === 0) return;
-    emit(partFindings({ source, statements, syntaxErrors, settings, options, schema, knownRuleIds: RULE_IDS, indexStatementsBefore }));
-    for (const stmt of statements) if (isIndexStatement(stmt)) indexStatementsBefore.push(stmt);
+    emit(
+      partFindings({ source, statements, syntaxErrors, settings, options, schema, knownRuleIds: RULE_IDS, indexStatementsBefore, carried }),
+    );
+    indexStatementsBefore += statements.filter(isIndexStatement).length;
     [statements, settings, syntaxErrors] = [[], [], []];
   };
   parseInto(source, {

@@ -10,6 +10,8 @@ export interface Job {
   attempts: number;
   /** True when this job was taken over from a worker whose heartbeat stopped. */
   reclaimed: boolean;
+  /** On a takeover: the worker that stopped, and its last heartbeat (the store's clock). */
+  lost?: { worker: string | null; lastHeartbeatAt: Date | null };
 }
 
 export const JOB_CHANNEL = "indexdeck_job";
@@ -56,16 +58,21 @@ export async function claimJob(db: Pick<pg.Pool, "query">, workerId: string): Pr
 
 /** Takes over a running job whose worker stopped heartbeating (crashed, killed, partitioned away). */
 export async function reclaimStaleJob(db: Pick<pg.Pool, "query">, workerId: string, staleAfterMs: number): Promise<Job | null> {
-  const { rows } = await db.query<Job>(
+  const { rows } = await db.query<Job & { lostWorker: string | null; lastHeartbeatAt: Date | null }>(
     `UPDATE job SET locked_by = $1, heartbeat_at = now(), attempts = attempts + 1
-      WHERE id = (
-        SELECT id FROM job
-         WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => $2)
-         ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
-      RETURNING ${JOB_COLUMNS}, true AS reclaimed`,
+       FROM (SELECT id           AS lost_id,
+                    locked_by    AS lost_worker,
+                    heartbeat_at AS lost_heartbeat_at
+               FROM job
+              WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => $2)
+              ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1) lost
+      WHERE id = lost.lost_id
+      RETURNING ${JOB_COLUMNS}, true AS reclaimed, lost.lost_worker AS "lostWorker", lost.lost_heartbeat_at AS "lastHeartbeatAt"`,
     [workerId, staleAfterMs / 1000],
   );
-  return rows[0] ?? null;
+  if (!rows[0]) return null;
+  const { lostWorker, lastHeartbeatAt, ...job } = rows[0];
+  return { ...job, lost: { worker: lostWorker, lastHeartbeatAt } };
 }
 
 /** Refreshes the lease; false means another worker took the job over and this one must stop. */

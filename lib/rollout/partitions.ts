@@ -341,13 +341,12 @@ function stepSink(sink: ApplySink, plan: PartitionPlan, index: number, whole: Wh
   const where = { step: index, steps: plan.steps.length, kind: step.kind, schema: step.schema, index: step.index, table: step.table };
   return {
     async task(seq: number, patch: TaskPatch) {
-      // Whether the task created its index is the whole plan's answer (runPartitioned gives it), not a step's.
-      const { status, finished, attempts, error, started } = patch;
+      // Whether the task created its index, and when it started, are the whole plan's (runPartitioned gives them), not a step's.
+      const { status, finished, attempts, error } = patch;
       const ends = status === "done" || status === "skipped_exists";
       const forward: TaskPatch = {
         ...(attempts !== undefined ? { attempts } : {}),
         ...(error !== undefined ? { error } : {}),
-        ...(started ? { started } : {}),
         ...(status && !ends ? { status } : {}),
         ...(status === "failed" ? { finished } : {}),
       };

@@ -23,19 +23,18 @@ export const duplicateIndexName = defineRule({
   description: "two CREATE INDEX statements use the same name, or one index is named both qualified and unqualified",
   help: "The second CREATE fails, or with IF NOT EXISTS is silently skipped although its definition differs: give each index its own name. Where the same index is written once as `a` and once as `public.a`, write it the same way everywhere, so that what is created, verified and rolled back is visibly one index.",
   check: (ctx) => {
-    // Both keyed by the name as it resolves: `schema.name`, an unqualified name in public.
-    const firstCreated = new Map<string, IndexReference>();
-    const firstNamed = new Map<string, IndexReference>();
+    // Both keyed by the name as it resolves: `schema.name`, an unqualified name in public; kept across parts.
+    const { firstCreated, firstNamed } = ctx.carried("duplicate-index-name", () => ({
+      firstCreated: new Map<string, IndexReference>(),
+      firstNamed: new Map<string, IndexReference>(),
+    }));
     const findings: RuleFinding[] = [];
-    // Earlier parts' index statements are seen, not reported again.
-    let reporting = false;
     const see = (stmt: Statement, ref: IndexReference) => {
       const key = `${ref.schema ?? DEFAULT_SCHEMA}.${ref.name}`;
       const created = firstCreated.get(key);
       const named = firstNamed.get(key);
       if (!named) firstNamed.set(key, ref);
       if (ref.created && !created) firstCreated.set(key, ref);
-      if (!reporting) return;
       if (ref.created && created) {
         const message =
           (created.schema === null) === (ref.schema === null)
@@ -47,17 +46,12 @@ export const duplicateIndexName = defineRule({
         findings.push({ stmt, message });
       }
     };
-    const seeAll = (statements: readonly Statement[]) => {
-      for (const stmt of statements) {
-        if (stmt.kind !== "IndexStmt" && stmt.kind !== "DropStmt") continue;
-        const idx = createdIndex(stmt);
-        if (idx?.name) see(stmt, { schema: idx.schema, name: idx.name, created: true, line: stmt.line });
-        for (const d of droppedIndexes(stmt)?.names ?? []) see(stmt, { schema: d.schema, name: d.name, created: false, line: stmt.line });
-      }
-    };
-    seeAll(ctx.indexStatementsBefore);
-    reporting = true;
-    seeAll(ctx.statements);
+    for (const stmt of ctx.statements) {
+      if (stmt.kind !== "IndexStmt" && stmt.kind !== "DropStmt") continue;
+      const idx = createdIndex(stmt);
+      if (idx?.name) see(stmt, { schema: idx.schema, name: idx.name, created: true, line: stmt.line });
+      for (const d of droppedIndexes(stmt)?.names ?? []) see(stmt, { schema: d.schema, name: d.name, created: false, line: stmt.line });
+    }
     return findings;
   },
 });
