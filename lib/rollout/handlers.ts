@@ -24,6 +24,7 @@ import { runVerify } from "./verify";
 import { parseWorkloads } from "./workloads";
 import { MIN_P95_SAMPLES, probeLatency, saveProbe, type ProbeOptions } from "../monitor/latency";
 import { approvalCount } from "./approvals";
+import { announceRollout } from "../webhooks/notify";
 
 export interface HandlerContext {
   pool: pg.Pool;
@@ -41,7 +42,7 @@ export function applicationName(rolloutId: number): string {
 
 /** Runs one job of the queue to its end and records the outcome with the state change, atomically. */
 export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
-  const rollout = await getRollout(ctx.pool, job.rolloutId);
+  const rollout = job.rolloutId === null ? null : await getRollout(ctx.pool, job.rolloutId);
   if (!rollout) return withTransaction(ctx.pool, (tx) => finishJob(tx, job.id, "rollout vanished"));
   const target = findTarget(ctx.targets ? ctx.targets() : await targetsWithPolicies(ctx.pool), rollout.targetId);
   const audit = { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256 };
@@ -76,7 +77,10 @@ export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
     await withTransaction(ctx.pool, async (tx) => {
       await finishJob(tx, job.id, error);
       if (job.kind === "apply") await transition(tx, rollout.id, ["applying"], "failed", { error }).catch(() => undefined);
-      else await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `${job.kind} failed: ${error}`]);
+      else {
+        await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `${job.kind} failed: ${error}`]);
+        await announceRollout(tx, rollout, { failedPhase: job.kind, error });
+      }
       await appendAudit(tx, { ...audit, action: `rollout.${job.kind}.end`, details: { ok: false, error, code } });
     });
   }
@@ -156,10 +160,11 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
     await finishJob(tx, job.id, null);
     if (baseline.results.length) await saveProbe(tx, rollout.id, "before", baseline.results);
     const from: RolloutState[] = ["approved", "prechecked", "failed"];
-    await transition(tx, rollout.id, from, report.ok ? "prechecked" : "approved", {
+    const settled = await transition(tx, rollout.id, from, report.ok ? "prechecked" : "approved", {
       precheck: report,
       error: report.ok ? null : "pre-check failed",
     });
+    if (!report.ok) await announceRollout(tx, settled, { failedPhase: "precheck" });
     await appendAudit(tx, {
       ...SYSTEM,
       targetId: rollout.targetId,
@@ -388,10 +393,11 @@ async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target
   await withTransaction(ctx.pool, async (tx) => {
     await finishJob(tx, job.id, null);
     if (after.results.length) await saveProbe(tx, rollout.id, "after", after.results);
-    await transition(tx, rollout.id, ["verifying", "verified"], report.ok ? "verified" : "verifying", {
+    const settled = await transition(tx, rollout.id, ["verifying", "verified"], report.ok ? "verified" : "verifying", {
       verify: report,
       error: report.ok ? null : "verify found problems",
     });
+    if (!report.ok) await announceRollout(tx, settled, { failedPhase: "verify" });
     await appendAudit(tx, {
       ...SYSTEM,
       targetId: rollout.targetId,
@@ -522,8 +528,10 @@ async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
     await finishJob(tx, job.id, result.ok ? null : (result.error ?? "failed"));
     if (result.ok)
       await transition(tx, rollout.id, ["verifying", "verified", "failed", "cancelled", "signed_off"], "rolled_back", { error: null });
-    else
+    else {
       await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `rollback failed: ${result.error}`]);
+      await announceRollout(tx, rollout, { failedPhase: "rollback", error: result.error });
+    }
     await appendAudit(tx, {
       ...SYSTEM,
       targetId: rollout.targetId,

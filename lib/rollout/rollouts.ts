@@ -10,6 +10,7 @@ import type { TaskStatus } from "./apply";
 import { appendEvent } from "./events";
 import { planChangeSet, PlanError } from "./plan";
 import { WorkloadError } from "./workloads";
+import { announceRollout } from "../webhooks/notify";
 
 export const ROLLOUT_STATES = [
   "draft",
@@ -219,7 +220,9 @@ export async function createRollout(
       details: { changeset: cs.name, state, warnings: report.findings.length },
     });
     await appendEvent(tx, id, "created", { by: actor.email, state });
-    return (await getRollout(tx, id))!;
+    const rollout = (await getRollout(tx, id))!;
+    await announceRollout(tx, rollout, { approverRoles: target.approvals.roles });
+    return rollout;
   });
 }
 
@@ -258,5 +261,7 @@ export async function transition(
     }
     throw err;
   }
-  return (await getRollout(tx, id))!;
+  const rollout = (await getRollout(tx, id))!;
+  await announceRollout(tx, rollout);
+  return rollout;
 }
