@@ -6,9 +6,11 @@ import { applyTasks, TargetBusyError } from "../rollout/apply";
 import { eventsAfter } from "../rollout/events";
 import { MemorySink } from "../rollout/memory-sink";
 import { isJobPhase, MACHINE, requestPhase, type JobPhase, type Phase } from "../rollout/machine";
+import { expandPartitionedTasks, planDrops } from "../rollout/partitions";
 import { planChangeSet, planRollback, PlanError, type PlannedTask } from "../rollout/plan";
 import { runPrecheck } from "../rollout/precheck";
 import { getRollout, rolloutTasks } from "../rollout/rollouts";
+import { withApplySession } from "../rollout/session";
 import { runVerify } from "../rollout/verify";
 import { parseWorkloads, workloadsFor } from "../rollout/workloads";
 import { authorize, isRole } from "../auth/policy";
@@ -116,7 +118,16 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
   if (phase === "rollback") {
     if (!v.reason || String(v.reason).length < 5) throw new UsageError("rollback needs --reason (at least 5 characters)");
     // Without a store there is no record of which indexes existed before: every index the change set creates is dropped.
-    run = planRollback(tasks.flatMap((t) => (t.kind === "create_index" && t.indexName ? [{ ...t, indexName: t.indexName }] : [])));
+    const partitioned = await withApplySession({ url, applicationName: `indexdeck:cli:${process.pid}` }, (db) =>
+      expandPartitionedTasks(db, tasks),
+    );
+    const expanded = new Set(partitioned.map((p) => p.seq));
+    run = planRollback([
+      ...tasks.flatMap((t) =>
+        t.kind === "create_index" && t.indexName && !expanded.has(t.seq) ? [{ ...t, indexName: t.indexName, partitioned: !!t.only }] : [],
+      ),
+      ...partitioned.flatMap((p) => planDrops(p).map((d) => ({ ...d, line: tasks[p.seq].line }))),
+    ]);
   }
   const sink = new MemorySink(
     v.json

@@ -6,6 +6,7 @@ import { latencyComparison, sampleNote, type LatencyComparison } from "../monito
 import { listApprovals, type Approval } from "../rollout/approvals";
 import { eventsAfter, type RolloutEvent } from "../rollout/events";
 import type { OrphanedBuildEvidence } from "../rollout/handlers";
+import { recordedPlans } from "../rollout/partitions";
 import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "../rollout/rollouts";
 import { listSignoffs, type Signoff } from "../rollout/signoff";
 import { TROUBLESHOOTING, troubleshootingFor } from "../troubleshooting";
@@ -329,6 +330,14 @@ export function reportMarkdown(r: RolloutReport): string {
     );
     for (const c of rollout.precheck.checks) out.push(`| ${md(c.title)} | ${c.status} | ${md(c.summary)} |`);
   } else out.push("Not run.");
+  for (const p of recordedPlans(rollout.precheck)) {
+    out.push(
+      "",
+      `### Partitioned build: statement ${p.seq + 1}, ${md(p.index)} on ${md(`${p.schema}.${p.table}`)}, as expanded at pre-check`,
+      "",
+    );
+    p.steps.forEach((s, i) => out.push(`${i + 1}. ${md(s.statement)}`));
+  }
   out.push(
     "",
     "## Statements",

@@ -6,6 +6,7 @@ import { cancelOwnBackend, sessionsByPid, type SessionInfo } from "../targets/ac
 import { indexState } from "../targets/catalog";
 import { withoutSecrets } from "../targets/display";
 import { backendWait, buildProgress } from "../targets/progress";
+import { onlyTargetProblem, PartitionError, preparePartitions, runPartitioned, type PartitionOptions } from "./partitions";
 import { dropIndexStatement, type PlannedTask } from "./plan";
 import { overallPercent, taskStatusFor } from "./progress";
 import { openApplySession, runStatement, SessionPinError, withApplySession } from "./session";
@@ -42,6 +43,8 @@ export interface ApplyOptions {
   skip?: ReadonlySet<number>;
   /** The target's configured schemas, after pg_catalog; the role's own path when not given. */
   searchPath?: readonly string[];
+  /** CREATE INDEX CONCURRENTLY on partitioned tables: the plans pre-check recorded and what this rollout already created. */
+  partitions?: PartitionOptions;
 }
 
 export interface ApplyResult {
@@ -101,14 +104,21 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
       rows: [{ pid }],
     } = await session.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
     await sink.event("session", { pid, applicationName: opts.applicationName, ...evidence });
-    for (const task of tasks) {
-      if (opts.skip?.has(task.seq)) continue;
-      const result = await runTask(session, pid, task, sink, opts);
+    const todo = tasks.filter((t) => !opts.skip?.has(t.seq));
+    const partitioned = await preparePartitions(session, todo, opts.partitions ?? {});
+    const run = (t: PlannedTask, s: ApplySink) => runTask(session, pid, t, s, opts);
+    for (const task of todo) {
+      const plan = partitioned.get(task.seq);
+      const result = plan ? await runPartitioned({ session, sink, run }, task, plan) : await run(task, sink);
       if (!result.ok) return result;
     }
     return { ok: true };
   } catch (err) {
     if (err instanceof TargetBusyError) throw err;
+    if (err instanceof PartitionError) {
+      await sink.event("partitions_differ", { error: err.message });
+      return { ok: false, error: err.message, advice: "Run pre-check again, review the expanded plan, then apply." };
+    }
     return { ok: false, error: (err as Error).message };
   } finally {
     await session.end().catch(() => undefined);
@@ -136,6 +146,8 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
     return { ok: true };
   }
   let existedBefore = false;
+  const refused = await onlyTargetProblem(session, task);
+  if (refused) return fail(task, sink, refused, "Build the index CONCURRENTLY without ONLY, or point ON ONLY at the partitioned parent.");
   if (task.kind === "create_index") {
     const before = await indexState(session, quoteQualified(task.schemaName, task.indexName!));
     existedBefore = before.exists;
@@ -170,7 +182,8 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
     if (!error) {
       if (task.kind === "create_index") {
         const after = await indexState(session, quoteQualified(task.schemaName, task.indexName!));
-        if (!after.valid) {
+        // ON ONLY's index stays INVALID until every partition's index is attached to it.
+        if (!after.valid && !task.only) {
           return failWithCleanup(
             opts,
             task,

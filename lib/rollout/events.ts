@@ -41,6 +41,11 @@ export const EVENT_KINDS = [
   "invalid_dropped",
   "invalid_left",
   "rollback_task",
+  // a partitioned build's steps (lib/rollout/partitions.ts)
+  "partitions_differ",
+  "partition_start",
+  "partition_ready",
+  "partition_kept",
   // a takeover after the server running the apply died
   "reconcile_start",
   "reconcile_follow",
@@ -93,6 +98,24 @@ export async function eventsAfter(db: Pick<pg.Pool, "query">, rolloutId: number,
     ORDER BY id
     LIMIT $3`,
     [rolloutId, afterId, limit],
+  );
+  return rows;
+}
+
+/** Every event of one kind for a rollout, oldest first: the record later phases read decisions from (by kind and data, never text). */
+export async function eventsOfKind(db: Pick<pg.Pool, "query">, rolloutId: number, kind: string): Promise<RolloutEvent[]> {
+  const { rows } = await db.query<RolloutEvent>(
+    `SELECT
+       id,
+       rollout_id AS "rolloutId",
+       at,
+       kind,
+       task_seq   AS "taskSeq",
+       data
+     FROM rollout_event
+    WHERE rollout_id = $1 AND kind = $2
+    ORDER BY id`,
+    [rolloutId, kind],
   );
   return rows;
 }

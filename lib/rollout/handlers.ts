@@ -12,7 +12,8 @@ import { redactTargetSecrets } from "../targets/display";
 import { buildProgress } from "../targets/progress";
 import { applyTasks, TargetBusyError, type ApplyOptions, type ApplyResult, type ApplySink } from "./apply";
 import { appendEvent } from "./events";
-import { dropIndexStatement, planChangeSet, planRollback, type PlannedTask } from "./plan";
+import { ownedPartitionIndexes, partitionRollback, reconcilePartitionStep, recordedPlans } from "./partitions";
+import { dropIndexStatement, planChangeSet, planRollback, type PlannedTask, type RollbackIndex } from "./plan";
 import { runPrecheck } from "./precheck";
 import { withApplySession } from "./session";
 import { overallPercent } from "./progress";
@@ -63,7 +64,7 @@ export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
     if (job.kind === "precheck") await precheckJob(ctx, job, rollout, target, tasks);
     else if (job.kind === "apply") await applyJob(ctx, job, rollout, target, tasks);
     else if (job.kind === "verify") await verifyJob(ctx, job, rollout, target, tasks);
-    else await rollbackJob(ctx, job, rollout, target);
+    else await rollbackJob(ctx, job, rollout, target, tasks);
   } catch (err) {
     // Whatever failed, its message goes to events, the rollout and the audit log: never with a secret.
     const error = redactTargetSecrets((err as Error).message, target);
@@ -148,6 +149,7 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
       by: p.by,
     },
     stagingVerified: staging ?? null,
+    ownedPartitionIndexes: await ownedPartitionIndexes(ctx.pool, rollout.id),
   });
   const baseline = await measureLatency(ctx, rollout, target, "before");
   report.checks.push(baseline.check);
@@ -188,6 +190,7 @@ async function applyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target:
       targetKey: target.id,
       searchPath: target.searchPath,
       skip: new Set(finished.map((t) => t.seq)),
+      partitions: { expected: recordedPlans(rollout.precheck), owned: await ownedPartitionIndexes(ctx.pool, rollout.id) },
       ...ctx.apply,
     });
   } catch (err) {
@@ -272,8 +275,14 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
   );
   const current = await rolloutTasks(ctx.pool, rollout.id);
   const cleaned: string[] = [];
+  const partitioned = new Set(recordedPlans(rollout.precheck).map((p) => p.seq));
   for (const t of current.filter((x) => ["building", "waiting_for_lock", "validating"].includes(x.status))) {
     const plan = tasks[t.seq];
+    if (partitioned.has(t.seq)) {
+      const left = await reconcilePartition(ctx, rollout, target, t.seq, sink);
+      if (left) cleaned.push(left);
+      continue;
+    }
     if (plan.kind !== "create_index") {
       await sink.task(t.seq, { status: "pending" });
       continue;
@@ -311,6 +320,49 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
       advice: "Run pre-check and apply again; finished indexes are kept.",
     };
   }
+  return null;
+}
+
+/** A partitioned build interrupted mid-plan: its running step settled from the catalog, the rest resumed by apply. */
+async function reconcilePartition(
+  ctx: HandlerContext,
+  rollout: Rollout,
+  target: TargetConfig,
+  seq: number,
+  sink: StoreSink,
+): Promise<string | null> {
+  const session = { url: targetUrl(target), searchPath: target.searchPath, connectTimeoutMs: 5000 };
+  const app = applicationName(rollout.id);
+  const { step, state } = await withApplySession({ ...session, applicationName: `${app}:reconcile` }, (db) =>
+    reconcilePartitionStep(ctx.pool, rollout.id, seq, db),
+  );
+  if (step && state === "invalid") {
+    const name = quoteQualified(step.schema, step.index);
+    await withApplySession({ ...session, applicationName: `${app}:cleanup` }, (db) =>
+      db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`),
+    );
+    await sink.task(seq, {
+      status: "invalid_cleaned",
+      finished: true,
+      error: "interrupted by a server restart; the partition's INVALID index was dropped",
+    });
+    await sink.event(
+      "invalid_dropped",
+      { index: step.index, partition: `${step.schema}.${step.table}`, reason: "left INVALID by the interrupted build" },
+      seq,
+    );
+    return step.index;
+  }
+  await sink.task(seq, { status: "pending" });
+  await sink.event(
+    "reconcile_task",
+    {
+      index: step?.index ?? null,
+      partition: step ? `${step.schema}.${step.table}` : null,
+      outcome: state === "finished" ? "the partition's build outlived the server and finished valid" : "resumed from the catalog",
+    },
+    seq,
+  );
   return null;
 }
 
@@ -402,11 +454,17 @@ async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: Tar
   };
 }
 
-/** Drops, concurrently, exactly the indexes this rollout created, never ones that existed before it. */
-async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig) {
-  const created = (await rolloutTasks(ctx.pool, rollout.id)).flatMap((t) =>
-    t.createdByRollout && t.indexName ? [{ ...t, indexName: t.indexName }] : [],
-  );
+/** Drops exactly the indexes this rollout created, never ones that existed before it; concurrently wherever PostgreSQL can. */
+async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
+  const partitions = await partitionRollback(ctx.pool, rollout.id);
+  // A hand-written ON ONLY parent goes first: a partition's index attached to it can only go with it.
+  const created: RollbackIndex[] = [
+    ...(await rolloutTasks(ctx.pool, rollout.id))
+      .filter((t) => t.createdByRollout && t.indexName && !partitions.seqs.has(t.seq))
+      .sort((a, b) => Number(!!tasks[b.seq]?.only) - Number(!!tasks[a.seq]?.only) || a.seq - b.seq)
+      .map((t) => ({ ...t, indexName: t.indexName!, partitioned: !!tasks[t.seq]?.only })),
+    ...partitions.drops.map((d) => ({ ...d, line: 0 })),
+  ];
   const store = new StoreSink(ctx.pool, rollout.id);
   // Rollback steps are not rows of rollout_task: they are events, with the step's number in their data.
   const sink: ApplySink = {

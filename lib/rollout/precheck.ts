@@ -16,6 +16,7 @@ import {
 import { targetUrl, type TargetConfig } from "../targets/config";
 import { withTargetClient } from "../targets/connect";
 import { maintenanceWindow } from "../targets/windows";
+import { partitionsCheck } from "./partitions";
 import { withApplySession } from "./session";
 import type { PlannedTask } from "./plan";
 import type { CheckResult, PrecheckReport } from "./rollouts";
@@ -39,6 +40,8 @@ export interface PrecheckInput {
   stagingVerified: { rolloutId: number; targetId: string } | null;
   /** CLI with --database-url: no store and no target policy, so window and promotion are not checked. */
   direct?: boolean;
+  /** Indexes (quoteQualified) on partitions that this rollout's earlier apply created: a resumed apply keeps them. */
+  ownedPartitionIndexes?: ReadonlySet<string>;
   now?: Date;
 }
 
@@ -71,7 +74,7 @@ export async function runPrecheck(input: PrecheckInput): Promise<PrecheckReport>
         results.push(await backupCheck(db, target, attestations));
         results.push(await oldTransactionCheck(db));
         results.push(await replicationCheck(db));
-        results.push(await invalidIndexCheck(db, tasks));
+        results.push(await invalidIndexCheck(db, tasks, input.ownedPartitionIndexes ?? new Set()));
       } finally {
         await db.query("ROLLBACK");
       }
@@ -81,6 +84,12 @@ export async function runPrecheck(input: PrecheckInput): Promise<PrecheckReport>
     { applicationName: "indexdeck:precheck", statementTimeoutMs: 15_000 },
   );
   checks.push(await sessionCheck(target, url, attestations));
+  // Expanded in a session pinned as apply's is, so an unqualified table resolves to the one apply builds on.
+  checks.push(
+    await withApplySession({ url, applicationName: "indexdeck:precheck", searchPath: target.searchPath, connectTimeoutMs: 5000 }, (db) =>
+      partitionsCheck(db, tasks, input.ownedPartitionIndexes ?? new Set()),
+    ),
+  );
   if (input.direct) {
     checks.push({
       id: "maintenance-window",
@@ -263,11 +272,12 @@ async function replicationCheck(db: pg.ClientBase): Promise<CheckResult> {
   return { ...base, status: "pass", summary: `${r.replicas} replica(s), max replay lag ${Math.round(r.maxReplayLagSeconds ?? 0)}s` };
 }
 
-async function invalidIndexCheck(db: pg.ClientBase, tasks: PlannedTask[]): Promise<CheckResult> {
+async function invalidIndexCheck(db: pg.ClientBase, tasks: PlannedTask[], owned: ReadonlySet<string>): Promise<CheckResult> {
   const invalid: string[] = [];
   for (const t of tasks.filter((x) => x.kind === "create_index")) {
     const s = await indexState(db, quoteQualified(t.schemaName, t.indexName!));
-    if (s.exists && !s.valid) invalid.push(t.indexName!);
+    // A partitioned parent's index this rollout created is INVALID until its last partition is attached: apply resumes it.
+    if (s.exists && !s.valid && !owned.has(quoteQualified(s.schema, t.indexName!))) invalid.push(t.indexName!);
   }
   const base = {
     id: "invalid-indexes",

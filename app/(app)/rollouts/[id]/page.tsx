@@ -14,6 +14,8 @@ import { LatencyTable } from "@/components/latency-table";
 import { latencyComparison } from "@/lib/monitor/latency";
 import { FOLLOWUPS, rolloutFollowups, usageEvidence } from "@/lib/monitor/followups";
 import { RolloutLive } from "@/components/rollout-live";
+import { PartitionPlans } from "@/components/partition-plan";
+import { recordedPlans } from "@/lib/rollout/partitions";
 import { visibleRollout } from "@/lib/report/rollout-report";
 import { pageActor } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
@@ -138,6 +140,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
           canDecide={allowedStep("approve", rollout.state, actor.role) && actor.email !== rollout.requestedBy}
         />
       )}
+      <PartitionPlans plans={recordedPlans(rollout.precheck)} />
       <RolloutActions
         rolloutId={rollout.id}
         state={rollout.state}
