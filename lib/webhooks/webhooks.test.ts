@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimJob, DELIVERY_KINDS, enqueueJob } from "../jobs/queue";
+import { DELIVERY_KINDS, enqueueJob } from "../jobs/queue";
 import { startRunner, type Runner } from "../jobs/runner";
 import { collectTarget } from "../monitor/collector";
 import { decideRollout } from "../rollout/approvals";
@@ -321,9 +321,14 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
       DBA,
     );
     const before = (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM job WHERE kind = 'webhook'")).rows[0].n;
+    // Jobs settled by hand, taken as running at once so that an earlier test's phase runner leaves them alone.
     const settleJob = async (phase: "verify" | "rollback", outcome: "ok" | "failed", error: string | null) => {
-      await withTransaction(pool, (tx) => enqueueJob(tx, phase, rollout.id));
-      const job = (await claimJob(pool, "webhooks-test", [phase]))!;
+      const id = await withTransaction(pool, async (tx) => {
+        const queued = await enqueueJob(tx, phase, rollout.id);
+        await tx.query("UPDATE job SET state = 'running', locked_by = 'webhooks-test', heartbeat_at = now() WHERE id = $1", [queued]);
+        return queued;
+      });
+      const job = { id, kind: phase, rolloutId: rollout.id, payload: {}, attempts: 1, reclaimed: false };
       await settle(pool, { job, rollout, phase, outcome, error, jobError: null, audit: {} });
     };
     await pool.query("UPDATE rollout SET state = 'verifying' WHERE id = $1", [rollout.id]);
