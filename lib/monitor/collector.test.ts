@@ -69,12 +69,11 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
       { scans: 5, reset: false },
       { scans: 3, reset: true },
     ]);
-    const {
-      rows: [hourly],
-    } = await store.query(
-      "SELECT sum(scans)::int AS scans, bool_or(reset) AS reset FROM usage_delta WHERE index_key = 'public.t_k' AND resolution = '1h'",
+    const { rows: rollups } = await store.query(
+      `SELECT resolution, sum(scans)::int AS scans, bool_or(reset) AS reset FROM usage_delta
+        WHERE index_key = 'public.t_k' AND resolution <> 'raw' GROUP BY resolution ORDER BY resolution`,
     );
-    expect(hourly).toEqual({ scans: 8, reset: true });
+    expect(rollups).toEqual(["1d", "1h", "5m"].map((resolution) => ({ resolution, scans: 8, reset: true })));
     await c.end();
     await store.end();
   });
