@@ -7,9 +7,10 @@ import { arg, benchServer, generateUsage, indexedTarget, keptDatabase, median, v
 /**
  * The whole collection of a target with 10,000 indexes in the steady state: the store holds 30 days
  * of 5-minute, hourly and daily history for every index (generated once and kept, topped up each
- * run) and at least 30 earlier collections, and each measured run is a full collectTarget — the
- * target's query, every store write, the rollups, retention and the rate refresh — with each step's
- * share. The goal is judged on the median run.
+ * run; `--five-minute-days N` generates fewer 5-minute days, which take most of the generation's time)
+ * and at least 30 earlier collections. Each measured run is a full collectTarget — the target's query,
+ * every store write, the rollups, retention and the rate refresh — with each step's share. The goal
+ * is judged on the median run, and the steady state on what the store holds, not on what was asked for.
  */
 export async function run(args: string[]) {
   const indexes = arg(args, "indexes", 10_000);
@@ -31,7 +32,9 @@ export async function run(args: string[]) {
       await migrate(c);
       const t0 = performance.now();
       await generateUsage(c, target.id, "public.i", indexes, days, fiveMinuteDays);
-      console.error(`history topped up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      // Measured in a steady state, where autovacuum has long been through the history, not just after it was written.
+      await c.query("VACUUM (ANALYZE) usage_delta");
+      console.error(`history topped up and vacuumed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } finally {
       c.release();
     }
@@ -49,6 +52,17 @@ export async function run(args: string[]) {
     const {
       rows: [{ rows: storeRows }],
     } = await store.query<{ rows: number }>("SELECT reltuples::int8 AS rows FROM pg_class WHERE oid = 'usage_delta'::regclass");
+    // What the store holds, not what was asked for: a store kept from an earlier run is only topped up.
+    const historyDays: Record<string, number> = {};
+    for (const resolution of ["5m", "1h", "1d"]) {
+      const {
+        rows: [{ days: held }],
+      } = await store.query<{ days: number | null }>(
+        "SELECT extract(epoch FROM now() - min(bucket_start)) / 86400 AS days FROM usage_delta WHERE target_id = $1 AND resolution = $2",
+        [target.id, resolution],
+      );
+      historyDays[resolution] = +(held ?? 0).toFixed(1);
+    }
     const totals = measured.map((m) => m.totalMs);
     const all = totals.reduce((s, x) => s + x, 0);
     const fullCollectionMs = median(totals);
@@ -57,7 +71,7 @@ export async function run(args: string[]) {
         benchmark: "collector",
         server: server.name,
         indexes,
-        historyDays: { "5m": fiveMinuteDays, "1h": days, "1d": days },
+        historyDays,
         storeRowsEstimate: storeRows,
         earlierCollections,
         runs,
@@ -72,7 +86,17 @@ export async function run(args: string[]) {
             },
           ]),
         ),
-        ...verdict([{ figure: "whole collection, median", value: fullCollectionMs, op: "<=", goal: 1000, unit: "ms" }]),
+        ...verdict([
+          { figure: "whole collection, median", value: fullCollectionMs, op: "<=", goal: 1000, unit: "ms" },
+          // The steady state the goal is set in: without it a fast collection proves little.
+          { figure: "earlier collections", value: earlierCollections, op: ">=", goal: 30 },
+          {
+            figure: "days of history, least of 5-minute, hourly and daily",
+            value: Math.min(...Object.values(historyDays)),
+            op: ">=",
+            goal: 30,
+          },
+        ]),
       }),
     );
   } finally {
