@@ -1,5 +1,5 @@
 /**
- * Every benchmark `npm run bench -- NAME` runs (bench/NAME.ts), in the order `all` runs them: what it measures, for the README.s
+ * Every benchmark `npm run bench -- NAME` runs (bench/NAME.ts), in the order `all` runs them: what it measures, for the README's
  * table, and the arguments `npm run bench -- all --quick` gives it — a size at which it runs in
  * seconds, to prove it still runs, with no goal judged.
  */
