@@ -58,7 +58,7 @@ export async function run(args: string[]) {
       const {
         rows: [{ days: held }],
       } = await store.query<{ days: number | null }>(
-        "SELECT extract(epoch FROM now() - min(bucket_start)) / 86400 AS days FROM usage_delta WHERE target_id = $1 AND resolution = $2",
+        "SELECT (extract(epoch FROM now() - min(bucket_start)) / 86400)::float8 AS days FROM usage_delta WHERE target_id = $1 AND resolution = $2",
         [target.id, resolution],
       );
       historyDays[resolution] = +(held ?? 0).toFixed(1);

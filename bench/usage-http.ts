@@ -50,7 +50,7 @@ export async function run(args: string[]) {
     curves[label(workers, "worker")] = await measure(
       port,
       workers,
-      { maxClients, stagingRows },
+      { maxClients, stagingRows, days },
       workers === configs[0] ? generate : null,
       indexes,
     );
@@ -96,7 +96,7 @@ const label = (n: number, what: string) => `${n} ${what}${n > 1 ? "s" : ""}`;
 async function measure(
   port: number,
   workers: number,
-  { maxClients, stagingRows }: { maxClients: number; stagingRows: number },
+  { maxClients, stagingRows, days }: { maxClients: number; stagingRows: number; days: number },
   prepare: ((app: BenchApp) => Promise<void>) | null,
   indexes: number,
 ): Promise<Curve> {
@@ -111,7 +111,7 @@ async function measure(
       indexesPageMs: () => "/indexes?target=chefcloud_staging",
       helpPageMs: () => "/help",
     };
-    await expectContent(base, cookie, paths.indexesPageMs(), paths.usageApi30dMs(0), indexes);
+    await expectContent(base, cookie, paths.indexesPageMs(), paths.usageApi30dMs(0), indexes, days);
     const get = httpGetter(base, cookie);
     // Warm every worker: each compiles its routes and fills its caches on first use.
     for (const path of Object.values(paths)) await load(20 * workers, 2 * workers, (i) => get(path(i)));
@@ -150,13 +150,16 @@ async function measure(
  * them, that the page lists every bench index and the API answers with a 30-day series: a fast
  * error page must not pass for a fast page.
  */
-async function expectContent(base: string, cookie: string, page: string, api: string, indexes: number): Promise<void> {
+async function expectContent(base: string, cookie: string, page: string, api: string, indexes: number, days: number): Promise<void> {
   const html = await (await fetch(`${base}${page}`, { headers: { cookie } })).text();
   const listed = Number(/data-testid="index-count">([\d,]+)/.exec(html)?.[1].replace(/,/g, "") ?? 0);
   if (listed < indexes) throw new Error(`${page} lists ${listed} indexes, expected at least ${indexes}`);
   const res = await fetch(`${base}${api}`, { headers: { cookie } });
   const points = res.ok ? ((await res.json()) as { series: { t: number[] } }).series.t.length : 0;
-  if (points < 100) throw new Error(`${api}: ${res.status}, ${points} points, expected a 30-day series`);
+  // Hourly points over the days generated (at most the 30-day range), less a few at the edges.
+  const expected = Math.min(100, 20 * days);
+  if (points < expected)
+    throw new Error(`${api}: ${res.status}, ${points} points, expected at least ${expected} (${days} days of hourly buckets)`);
 }
 
 /** `count` indexes named bench_idx_N on a small table of the target, made once and kept. */
