@@ -42,12 +42,12 @@ export async function run(args: string[]) {
       (await store.query<{ n: number }>("SELECT count(*)::int AS n FROM usage_snapshot WHERE target_id = $1", [target.id])).rows[0].n;
     for (let n = await count(); n < earlier; n++) await collectTarget(store, target);
     const earlierCollections = await count();
-    const measured: Array<{ totalMs: number; steps: Record<CollectStep, number> }> = [];
+    const measured: Array<{ totalMs: number; steps: Record<CollectStep, number>; rates: "added" | "recomputed" }> = [];
     for (let r = 0; r < runs; r++) {
       const t = performance.now();
-      const { stepsMs, indexes: seen } = await collectTarget(store, target);
+      const { stepsMs, indexes: seen, rates } = await collectTarget(store, target);
       if (seen !== indexes) throw new Error(`the target reported ${seen} indexes, expected ${indexes}`);
-      measured.push({ totalMs: performance.now() - t, steps: stepsMs });
+      measured.push({ totalMs: performance.now() - t, steps: stepsMs, rates });
     }
     const {
       rows: [{ rows: storeRows }],
@@ -76,6 +76,8 @@ export async function run(args: string[]) {
         earlierCollections,
         runs,
         fullCollectionMs: { median: Math.round(fullCollectionMs), max: Math.round(Math.max(...totals)), runs: totals.map(Math.round) },
+        // Whether each run carried the rates on or summed them from the buckets (once an hour and a day, and after an index appears).
+        rates: measured.map((m) => m.rates),
         // Each step's share of all measured runs together, and its milliseconds in each run.
         steps: Object.fromEntries(
           COLLECT_STEPS.map((s) => [
