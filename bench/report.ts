@@ -30,7 +30,7 @@ const withUnit = (n: number, unit?: string) => (unit ? `${number(n)} ${unit}` : 
 
 /**
  * The summary: a row per goal of each benchmark printed (name, figure, measured, goal, met), or one
- * row saying it did not run. In quick mode no goal is judged: a row per benchmark says whether it ran.
+ * row saying it did not run, or that the run ended before it. In quick mode no goal is judged: a row per benchmark says whether it ran.
  */
 export function summaryRows(run: AllRun): string[][] {
   if (run.mode === "quick")
@@ -49,6 +49,10 @@ export function summaryRows(run: AllRun): string[][] {
       for (const g of o.goals)
         rows.push([o.benchmark!, g.figure, withUnit(g.value, g.unit), `${g.op} ${withUnit(g.goal, g.unit)}`, g.met ? "yes" : "**no**"]);
     }
+  }
+  // A run cut short (the file is written after each bench) says what it never reached.
+  for (const name of Object.keys(BENCHMARKS) as BenchName[]) {
+    if (!run.results.some((r) => r.name === name)) rows.push([name, "—", "not run (the run ended before it)", "—", "no"]);
   }
   return rows;
 }
