@@ -1,28 +1,43 @@
-import { nodeBody } from "./nodes";
+import { nodeBody, statementFact } from "./nodes";
 import type { Statement } from "./parse";
 
 type Obj = Record<string, unknown>;
 
 /**
  * The session settings each statement runs under, as the file's SET / RESET statements leave
- * them. Values are as written. SET LOCAL never reaches a target (the statement policy refuses it),
- * so it changes nothing here.
+ * them, read statement by statement in file order. Values are as written. SET LOCAL never reaches
+ * a target (the statement policy refuses it), so it changes nothing here.
  */
-export function settingsBefore(statements: Statement[]): Array<ReadonlyMap<string, string>> {
-  const result: Array<ReadonlyMap<string, string>> = [];
-  let current = new Map<string, string>();
-  for (const stmt of statements) {
-    result.push(current);
-    const s = nodeBody(stmt, "VariableSetStmt");
-    if (!s || s.is_local) continue;
-    current = new Map(current);
-    const name = String(s.name ?? "").toLowerCase();
-    if (s.kind === "VAR_SET_VALUE") current.set(name, settingValue(s.args as Obj[] | undefined));
-    else if (s.kind === "VAR_SET_DEFAULT" || s.kind === "VAR_RESET") current.delete(name);
-    else if (s.kind === "VAR_RESET_ALL") current.clear();
+export class SettingsTracker {
+  private current: ReadonlyMap<string, string> = new Map();
+
+  /** The settings `stmt` runs under; what it sets then holds for the statements after it. */
+  before(stmt: Statement): ReadonlyMap<string, string> {
+    const now = this.current;
+    const change = settingChange(stmt);
+    if (change) {
+      const next = new Map(now);
+      if (change.kind === "set") next.set(change.name, change.value);
+      else if (change.kind === "reset") next.delete(change.name);
+      else next.clear();
+      this.current = next;
+    }
+    return now;
   }
-  return result;
 }
+
+type SettingChange = { kind: "set"; name: string; value: string } | { kind: "reset"; name: string } | { kind: "reset-all" };
+
+/** What a SET or RESET does to the session's settings; null for SET LOCAL and other forms that change none. */
+const settingChange = statementFact(["VariableSetStmt"], (stmt): SettingChange | null => {
+  const s = nodeBody(stmt, "VariableSetStmt")!;
+  if (s.is_local) return null;
+  const name = String(s.name ?? "").toLowerCase();
+  if (s.kind === "VAR_SET_VALUE") return { kind: "set", name, value: settingValue(s.args as Obj[] | undefined) };
+  if (s.kind === "VAR_SET_DEFAULT" || s.kind === "VAR_RESET") return { kind: "reset", name };
+  if (s.kind === "VAR_RESET_ALL") return { kind: "reset-all" };
+  return null;
+});
 
 export function settingValue(args: Obj[] | undefined): string {
   const c = args?.[0]?.A_Const as Obj | undefined;
