@@ -26,6 +26,7 @@ export async function run(args: string[]) {
   const rounds = arg(args, "rounds", 7);
   const rows = arg(args, "rows", 1_000_000);
   const applyRounds = arg(args, "apply-rounds", 4);
+  const corpusBytes = arg(args, "corpus-mb", 7) * 1024 * 1024;
   // The first run builds the compiled CLI; that is an install step, not a start.
   timed(process.execPath, [BIN, "--help"]);
   const node0 = () => timed(process.execPath, ["-e", "0"]).ms;
@@ -39,7 +40,7 @@ export async function run(args: string[]) {
 
   const dir = mkdtempSync(path.join(tmpdir(), "bench-cli-"));
   const corpusFile = path.join(dir, "corpus.sql");
-  writeFileSync(corpusFile, lintCorpus(7 * 1024 * 1024, { broken: false }));
+  writeFileSync(corpusFile, lintCorpus(corpusBytes, { broken: false }));
   const statements = Number(
     JSON.parse(spawnSync(process.execPath, [BIN, "lint", corpusFile, "--format", "json"], { encoding: "utf8", maxBuffer: 1 << 30 }).stdout)
       .summary.statements,
@@ -92,7 +93,7 @@ export async function run(args: string[]) {
       },
       lintSeed: { ms: lintSeed.bMs, ratio: lintSeed.medianRatio },
       corpus: {
-        bytes: 7 * 1024 * 1024,
+        bytes: corpusBytes,
         statements,
         ms: corpusRuns.map((r) => Math.round(r.ms)),
         peakRssMb: +corpusRssMb.toFixed(1),
