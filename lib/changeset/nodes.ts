@@ -19,6 +19,18 @@ export interface CreatedIndex {
 
 type Obj = Record<string, unknown>;
 
+/** A parse tree without its positions: two trees of the same statement written at other offsets compare equal. */
+export function withoutLocations(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutLocations);
+  if (node && typeof node === "object")
+    return Object.fromEntries(
+      Object.entries(node)
+        .filter(([k]) => k !== "location")
+        .map(([k, x]) => [k, withoutLocations(x)]),
+    );
+  return node;
+}
+
 export function nodeBody(stmt: Statement, kind: string): Obj | null {
   return stmt.kind === kind ? ((stmt.node as Obj)[kind] as Obj) : null;
 }

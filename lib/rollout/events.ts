@@ -84,16 +84,11 @@ export async function appendEvent(
   return row.id;
 }
 
+const EVENT_COLUMNS = `id, rollout_id AS "rolloutId", at, kind, task_seq AS "taskSeq", data`;
+
 export async function eventsAfter(db: Pick<pg.Pool, "query">, rolloutId: number, afterId: number, limit = 5000): Promise<RolloutEvent[]> {
   const { rows } = await db.query<RolloutEvent>(
-    `SELECT
-       id,
-       rollout_id AS "rolloutId",
-       at,
-       kind,
-       task_seq   AS "taskSeq",
-       data
-     FROM rollout_event
+    `SELECT ${EVENT_COLUMNS} FROM rollout_event
     WHERE rollout_id = $1 AND id > $2
     ORDER BY id
     LIMIT $3`,
@@ -105,14 +100,7 @@ export async function eventsAfter(db: Pick<pg.Pool, "query">, rolloutId: number,
 /** Every event of one kind for a rollout, oldest first: the record later phases read decisions from (by kind and data, never text). */
 export async function eventsOfKind(db: Pick<pg.Pool, "query">, rolloutId: number, kind: string): Promise<RolloutEvent[]> {
   const { rows } = await db.query<RolloutEvent>(
-    `SELECT
-       id,
-       rollout_id AS "rolloutId",
-       at,
-       kind,
-       task_seq   AS "taskSeq",
-       data
-     FROM rollout_event
+    `SELECT ${EVENT_COLUMNS} FROM rollout_event
     WHERE rollout_id = $1 AND kind = $2
     ORDER BY id`,
     [rolloutId, kind],

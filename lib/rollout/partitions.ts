@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { parseSync, scanSync } from "libpg-query";
 import type pg from "pg";
+import { withoutLocations } from "../changeset/nodes";
 import { quoteIdent, quoteQualified } from "../sql/quote";
 import { indexState, relationByName } from "../targets/catalog";
 import { attachedTo, partitionTree, relationBytes, type PartitionNode } from "../targets/partitions";
@@ -70,20 +71,10 @@ function indexStmt(sql: string): Obj {
 
 /** An IndexStmt without what a step sets itself (name, table, CONCURRENTLY, IF NOT EXISTS) and without positions. */
 function definition(stmt: Obj): string {
-  const strip = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(strip);
-    if (v && typeof v === "object")
-      return Object.fromEntries(
-        Object.entries(v)
-          .filter(([k]) => k !== "location")
-          .map(([k, x]) => [k, strip(x)]),
-      );
-    return v;
-  };
   const rest = Object.fromEntries(
     Object.entries(stmt).filter(([k]) => !["idxname", "relation", "concurrent", "if_not_exists"].includes(k)),
   );
-  return JSON.stringify(strip(rest));
+  return JSON.stringify(withoutLocations(rest));
 }
 
 /**

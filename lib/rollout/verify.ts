@@ -1,6 +1,7 @@
 import { parseSync } from "libpg-query";
 import type pg from "pg";
 import { parserReady } from "../changeset/parse";
+import { withoutLocations } from "../changeset/nodes";
 import { quoteIdent, quoteQualified } from "../sql/quote";
 import { indexState, type IndexState } from "../targets/catalog";
 import { leafCoverage, type LeafCoverage } from "../targets/partitions";
@@ -14,19 +15,9 @@ import { sampleParams, type Workload } from "./workloads";
 /** The comparable shape of a CREATE INDEX: positions, CONCURRENTLY, IF NOT EXISTS and schema left out. */
 function definitionShape(sql: string): string {
   const stmt = (parseSync(sql) as { stmts: Array<{ stmt: { IndexStmt: Record<string, unknown> } }> }).stmts[0].stmt.IndexStmt;
-  const strip = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(strip);
-    if (v && typeof v === "object")
-      return Object.fromEntries(
-        Object.entries(v)
-          .filter(([k]) => k !== "location")
-          .map(([k, x]) => [k, strip(x)]),
-      );
-    return v;
-  };
   const relation = stmt.relation as { relname: string };
   return JSON.stringify(
-    strip({
+    withoutLocations({
       table: relation.relname,
       method: stmt.accessMethod ?? "btree",
       unique: !!stmt.unique,
