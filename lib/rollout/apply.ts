@@ -4,6 +4,7 @@ import { cancelOwnBackend, sessionsByPid, type SessionInfo } from "../targets/ac
 import { indexState } from "../targets/catalog";
 import { withoutSecrets } from "../targets/display";
 import { backendWait, buildProgress } from "../targets/progress";
+import type { EventData, EventKind } from "./events";
 import type { PlannedTask } from "./plan";
 import { overallPercent, taskStatusFor } from "./progress";
 import { openApplySession, runStatement, SessionPinError, withApplySession } from "./session";
@@ -23,7 +24,7 @@ export interface TaskPatch {
 /** Where apply reports what happens: the store for rollouts, the terminal for the CLI. */
 export interface ApplySink {
   task(seq: number, patch: TaskPatch): Promise<void>;
-  event(kind: string, data: Record<string, unknown>, taskSeq?: number): Promise<void>;
+  event<K extends EventKind>(kind: K, data: EventData[K], taskSeq?: number): Promise<void>;
   cancelRequested(): Promise<boolean>;
 }
 

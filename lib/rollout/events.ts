@@ -1,22 +1,86 @@
 import type pg from "pg";
+import type { SeenSession } from "../auth/blockers";
+import type { TaskPatch, TaskStatus } from "./apply";
+import type { SessionEvidence } from "./session";
 
 export const EVENT_CHANNEL = "indexdeck_rollout_event";
 
-export interface RolloutEvent {
-  id: number;
-  rolloutId: number;
-  at: Date;
-  kind: string;
-  taskSeq: number | null;
-  data: Record<string, unknown>;
+/** One build's progress as the poller read it from pg_stat_progress_create_index and pg_stat_activity. */
+export interface ProgressData {
+  index: string | null;
+  /** PostgreSQL's phase name, or the poller's "waiting for lock" / "starting" before the progress row exists. */
+  phase: string;
+  percent: number;
+  blocksDone: number;
+  blocksTotal: number;
+  tuplesDone: number;
+  tuplesTotal: number;
+  lockersDone: number;
+  lockersTotal: number;
+  currentLockerPid: number | null;
+  waitEventType: string | null;
+  waitEvent: string | null;
+  /** The sessions holding the build back; their query text only where the reader may see it (lib/auth/blockers.ts). */
+  blockers: SeenSession[];
 }
 
+/**
+ * Every kind of rollout event and the data it carries: the one declaration writers (appendEvent, the
+ * apply sinks) and readers (the live page, the report, the timeline) are checked against.
+ */
+export interface EventData {
+  created: { by: string; state: string };
+  approved_by: { by: string; approvals: number; required: number };
+  rejected: { by: string };
+  phase_requested: { phase: string; by: string };
+  cancel_requested: { by: string };
+  phase_start: { phase: string; attempt: number; reclaimed: boolean };
+  phase_error: { phase: string; error: string; code: string | null };
+  precheck_done: { ok: boolean };
+  target_busy: { error: string };
+  session: { pid: number; applicationName: string } & SessionEvidence;
+  statement_start: { line: number; statement: string; attempt: number };
+  statement_done: { line: number; statement: string };
+  skipped_exists: { index: string | null; definition: string | null };
+  invalid_found: { index: string | null; reason: string };
+  invalid_dropped: { index: string | null; reason?: string };
+  invalid_left: { index: string | null; error: string };
+  invalid_check_failed: { index: string | null; message: string };
+  index_ready: { index: string | null; bytes: number | null; definition: string | null };
+  lock_timeout: { attempt: number; message: string; blockers: SeenSession[] };
+  connection_lost: { message: string };
+  task_failed: { error: string; advice: string };
+  cancelled: Record<string, never>;
+  progress: ProgressData;
+  cancel_sent: { pid: number; delivered: boolean };
+  task_status: { status: TaskStatus; error: string | null };
+  apply_done: { ok: boolean; state: string; error: string | null; advice: string | null };
+  reconcile_start: { applicationName: string };
+  reconcile_follow: { pid: number; state: string | null; phase: string | null; percent: number | null };
+  reconcile_task: { index: string | null; outcome: string };
+  verify_done: { ok: boolean };
+  probe_start: { phase: "before" | "after"; workloads: number };
+  probe_done: {
+    phase: "before" | "after";
+    results: Array<{ workload: string; p95Ms: number | null; samples: number; samplesWanted: number; budgetCut: boolean; errors: number }>;
+  };
+  rollback_task: TaskPatch;
+  rollback_done: { ok: boolean; dropped: Array<string | null> };
+}
+
+export type EventKind = keyof EventData;
+
+/** A stored event; narrowing on `kind` types its `data`. `at` is a Date from the store, an ISO string over the wire. */
+export type RolloutEvent<K extends EventKind = EventKind, At = Date> = {
+  [P in K]: { id: number; rolloutId: number; at: At; kind: P; taskSeq: number | null; data: EventData[P] };
+}[K];
+
 /** Appends an event and NOTIFYs listeners (every app server's SSE hub) in one statement. */
-export async function appendEvent(
+export async function appendEvent<K extends EventKind>(
   db: Pick<pg.Pool, "query"> | pg.ClientBase,
   rolloutId: number,
-  kind: string,
-  data: Record<string, unknown> = {},
+  kind: K,
+  data: EventData[K],
   taskSeq: number | null = null,
 ): Promise<number> {
   const {
