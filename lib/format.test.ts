@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDuration, formatUtc, formatWhen } from "./format";
+import { formatBytes, formatChange, formatDuration, formatUtc, formatWhen } from "./format";
 
 describe("formatUtc", () => {
   const d = new Date("2026-11-28T17:04:35.789Z");
@@ -29,5 +29,13 @@ describe("formatBytes", () => {
   it("scales to the largest unit under 1024", () => {
     expect(formatBytes(512)).toBe("512 B");
     expect(formatBytes(5_734_400)).toBe("5.5 MB");
+  });
+});
+
+describe("formatChange", () => {
+  it("signs a change and leaves a missing one missing", () => {
+    expect(formatChange(-42.06)).toBe("-42.1%");
+    expect(formatChange(3)).toBe("+3.0%");
+    expect(formatChange(null)).toBeNull();
   });
 });

@@ -33,3 +33,8 @@ export function formatDuration(seconds: number): string {
   if (whole < 3600) return `${Math.floor(whole / 60)} min ${two(whole % 60)} s`;
   return `${Math.floor(whole / 3600)} h ${two(Math.floor((whole % 3600) / 60))} min`;
 }
+
+/** A relative change as the p95 table and chart say it: `-42.1%`, `+3.0%`, or null when one side is missing. */
+export function formatChange(percent: number | null): string | null {
+  return percent === null ? null : `${percent > 0 ? "+" : ""}${percent.toFixed(1)}%`;
+}

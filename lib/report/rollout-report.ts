@@ -1,10 +1,11 @@
 import type pg from "pg";
-import { formatWhen } from "../format";
+import { formatBytes, formatChange, formatDuration, formatWhen } from "../format";
 import { recentVerdict } from "../audit/recent-verdict";
 import { lintCache } from "../changeset/lint-cache";
 import { latencyComparison, sampleNote, type LatencyComparison } from "../monitor/latency";
 import { listApprovals, type Approval } from "../rollout/approvals";
 import { eventsAfter } from "../rollout/events";
+import { buildTimeline, type TaskTimeline } from "../rollout/timeline";
 import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "../rollout/rollouts";
 import { listSignoffs, type Signoff } from "../rollout/signoff";
 import { TROUBLESHOOTING, troubleshootingFor } from "../troubleshooting";
@@ -20,6 +21,8 @@ export interface RolloutReport {
   rollout: Rollout;
   lint: { errors: number; warnings: number; rules: string[] };
   tasks: Array<RolloutTask & { durationSeconds: number | null; phases: string[]; retries: number; bytes: number | null }>;
+  /** Each statement's phases over time, from its events (lib/rollout/timeline.ts). */
+  timeline: TaskTimeline[];
   approvals: Approval[];
   latency: LatencyComparison[];
   signoffs: ReportSignoff[];
@@ -105,6 +108,7 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
         bytes: (mine.find((e) => e.kind === "index_ready")?.data.bytes as number | undefined) ?? null,
       };
     }),
+    timeline: buildTimeline(tasks, events),
     approvals,
     latency,
     signoffs: governed ? signoffs : signoffs.map((s) => withoutGovernance(s, rollout, reader)),
@@ -241,7 +245,7 @@ export function reportMarkdown(r: RolloutReport): string {
   );
   for (const t of r.tasks) {
     out.push(
-      `| ${t.seq + 1} | ${md(t.indexName ?? t.statement.slice(0, 60))} | ${t.status}${t.error ? ` (${md(t.error)})` : ""} | ${t.durationSeconds === null ? "—" : `${t.durationSeconds.toFixed(1)} s`} | ${t.retries} | ${md(t.phases.join(", ")) || "—"} | ${t.bytes === null ? "—" : `${(t.bytes / 2 ** 20).toFixed(1)} MiB`} |`,
+      `| ${t.seq + 1} | ${md(t.indexName ?? t.statement.slice(0, 60))} | ${t.status}${t.error ? ` (${md(t.error)})` : ""} | ${t.durationSeconds === null ? "—" : formatDuration(t.durationSeconds)} | ${t.retries} | ${md(t.phases.join(", ")) || "—"} | ${t.bytes === null ? "—" : formatBytes(t.bytes)} |`,
     );
   }
   out.push("", "## Verify", "");
@@ -254,7 +258,7 @@ export function reportMarkdown(r: RolloutReport): string {
     out.push("| Query pattern | p95 before | p95 after | Change | Samples (before / after) |", "|---|---|---|---|---|");
     for (const l of r.latency)
       out.push(
-        `| ${md(l.workload)} | ${ms(l.before?.p95Ms)} | ${ms(l.after?.p95Ms)} | ${l.changePercent === null ? "not measured" : `${l.changePercent > 0 ? "+" : ""}${l.changePercent.toFixed(1)}%`} | ${sampleNote(l.before)} / ${sampleNote(l.after)} |`,
+        `| ${md(l.workload)} | ${ms(l.before?.p95Ms)} | ${ms(l.after?.p95Ms)} | ${formatChange(l.changePercent) ?? "not measured"} | ${sampleNote(l.before)} / ${sampleNote(l.after)} |`,
       );
   } else out.push("Not measured.");
   out.push("", "## Approvals", "");

@@ -43,7 +43,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
   const FINDINGS_SHOWN = 20;
   const section = (title: string, key: string, list: Finding[]) => (
     <div className="card" data-report={key}>
-      <h2 style={{ fontSize: 16, marginTop: 0 }}>
+      <h2>
         {title}: {list.length}
       </h2>
       {list.length > FINDINGS_SHOWN && params.show !== key && (

@@ -52,11 +52,11 @@ export default async function SignoffPage({ params }: { params: Promise<{ id: st
         </p>
       </div>
       <div className="card">
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>Checklist</h2>
+        <h2>Checklist</h2>
         <ChecklistTable items={s.checklist} />
       </div>
       <div className="card">
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>Approvals</h2>
+        <h2>Approvals</h2>
         <ul>
           {approvals.map((a) => (
             <li key={a.id}>

@@ -1,0 +1,115 @@
+"use client";
+
+import { Bar, BarChart, CartesianGrid, LabelList, Legend, Tooltip, XAxis, YAxis, type TooltipContentProps } from "recharts";
+import type { NameType, ValueType } from "recharts/types/component/DefaultTooltipContent";
+import type { LatencyBar } from "@/lib/monitor/latency";
+
+const SERIES = [
+  { key: "before", name: "p95 before", fill: "url(#p95-before)" },
+  { key: "after", name: "p95 after", fill: "var(--chart-after)" },
+] as const;
+
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
+
+function Explanation({ active, payload }: TooltipContentProps<ValueType, NameType>) {
+  const row = active ? (payload?.[0]?.payload as LatencyBar | undefined) : undefined;
+  if (!row) return null;
+  return (
+    <div className="chart-tooltip">
+      <strong>{row.workload}</strong>
+      <br />
+      before: {ms(row.before)} ({row.beforeSamples} samples)
+      <br />
+      after: {ms(row.after)} ({row.afterSamples} samples)
+      <br />
+      change: {row.change ?? "not measured"}
+    </div>
+  );
+}
+
+/** A bar that carries what it stands for, so a test (or a person with devtools) can check it against the store. */
+function MeasuredBar(series: "before" | "after") {
+  function Shape(props: { x?: number; y?: number; width?: number; height?: number; fill?: string; payload?: LatencyBar }) {
+    const { x = 0, y = 0, width = 0, height = 0, fill, payload } = props;
+    return (
+      <rect
+        x={x}
+        y={y}
+        width={width}
+        height={height}
+        fill={fill}
+        className="p95-bar"
+        data-series={series}
+        data-workload={payload?.workload}
+        data-p95={payload?.[series] ?? undefined}
+      />
+    );
+  }
+  return Shape;
+}
+
+/** Where a side wasn't measured, say so at the bar's place: never a zero-length bar that reads as 0 ms. */
+function NotMeasured(props: { x?: number | string; y?: number | string; height?: number | string; value?: unknown }) {
+  if (props.value !== null && props.value !== undefined) return null;
+  return (
+    <text x={Number(props.x) + 4} y={Number(props.y) + Number(props.height) / 2 + 4} className="not-measured" data-testid="not-measured">
+      not measured
+    </text>
+  );
+}
+
+/** The change in % at the end of the "after" bar. */
+function Change(rows: LatencyBar[]) {
+  function Label(props: { x?: number | string; y?: number | string; width?: number | string; height?: number | string; index?: number }) {
+    const row = rows[props.index ?? -1];
+    if (!row?.change || row.after === null) return null;
+    return (
+      <text x={Number(props.x) + Number(props.width) + 6} y={Number(props.y) + Number(props.height) / 2 + 4} className="change-label">
+        {row.change}
+      </text>
+    );
+  }
+  return Label;
+}
+
+/**
+ * p95 before and after per query pattern, side by side, with the change in %; sample counts in the
+ * tooltip. Drawn at a fixed size so it prints as the same SVG; before is hatched and after solid, so
+ * they stay apart in black and white. The table beside it is its text alternative.
+ */
+export function LatencyChart({ rows, width = 760 }: { rows: LatencyBar[]; width?: number }) {
+  const height = 70 + rows.length * 56;
+  return (
+    <figure className="chart" data-testid="latency-chart">
+      <BarChart width={width} height={height} data={rows} layout="vertical" margin={{ top: 8, right: 70, bottom: 8, left: 8 }} barGap={2}>
+        <defs>
+          <pattern id="p95-before" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+            <rect width="6" height="6" className="hatch-bg" />
+            <line x1="0" y1="0" x2="0" y2="6" className="hatch-before" strokeWidth="3" />
+          </pattern>
+        </defs>
+        <CartesianGrid strokeDasharray="3 3" horizontal={false} />
+        <XAxis type="number" unit=" ms" />
+        <YAxis type="category" dataKey="workload" width={180} />
+        <Tooltip content={Explanation} />
+        <Legend />
+        {SERIES.map((s) => (
+          <Bar
+            key={s.key}
+            dataKey={s.key}
+            name={s.name}
+            fill={s.fill}
+            stroke="var(--fg)"
+            strokeWidth={1}
+            isAnimationActive={false}
+            shape={MeasuredBar(s.key)}
+          >
+            <LabelList dataKey={s.key} content={NotMeasured} />
+            {s.key === "after" && <LabelList dataKey="after" content={Change(rows)} />}
+          </Bar>
+        ))}
+      </BarChart>
+      <figcaption className="who">p95 per query pattern, before and after the build; the table below gives the same figures.</figcaption>
+    </figure>
+  );
+}
