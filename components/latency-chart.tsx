@@ -1,6 +1,18 @@
 "use client";
 
-import { Bar, BarChart, CartesianGrid, LabelList, Legend, Tooltip, XAxis, YAxis, type TooltipContentProps } from "recharts";
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  LabelList,
+  Legend,
+  Tooltip,
+  usePlotArea,
+  useYAxisScale,
+  XAxis,
+  YAxis,
+  type TooltipContentProps,
+} from "recharts";
 import type { NameType, ValueType } from "recharts/types/component/DefaultTooltipContent";
 import type { LatencyBar } from "@/lib/monitor/latency";
 
@@ -48,13 +60,37 @@ function MeasuredBar(series: "before" | "after") {
   return Shape;
 }
 
-/** Where a side wasn't measured, say so at the bar's place: never a zero-length bar that reads as 0 ms. */
-function NotMeasured(props: { x?: number | string; y?: number | string; height?: number | string; value?: unknown }) {
-  if (props.value !== null && props.value !== undefined) return null;
+/**
+ * Where a side wasn't measured, say so at its bar's place: never a zero-length bar that reads as 0 ms.
+ * (Recharts draws no bar and no label for a null value, so this places the words on the category's band.)
+ */
+function NotMeasured({ rows }: { rows: LatencyBar[] }) {
+  const y = useYAxisScale();
+  const plot = usePlotArea();
+  if (!y || !plot) return null;
   return (
-    <text x={Number(props.x) + 4} y={Number(props.y) + Number(props.height) / 2 + 4} className="not-measured" data-testid="not-measured">
-      not measured
-    </text>
+    <g>
+      {rows.flatMap((row) =>
+        SERIES.map((s, i) => {
+          if (row[s.key] !== null) return null;
+          const [top, bottom] = [y(row.workload, { position: "start" }), y(row.workload, { position: "end" })];
+          if (top === undefined || bottom === undefined) return null;
+          return (
+            <text
+              key={`${row.workload}-${s.key}`}
+              x={plot.x + 6}
+              y={top + (bottom - top) * (i === 0 ? 0.35 : 0.72)}
+              className="not-measured"
+              data-testid="not-measured"
+              data-series={s.key}
+              data-workload={row.workload}
+            >
+              {s.name}: not measured
+            </text>
+          );
+        }),
+      )}
+    </g>
   );
 }
 
@@ -104,10 +140,10 @@ export function LatencyChart({ rows, width = 760 }: { rows: LatencyBar[]; width?
             isAnimationActive={false}
             shape={MeasuredBar(s.key)}
           >
-            <LabelList dataKey={s.key} content={NotMeasured} />
             {s.key === "after" && <LabelList dataKey="after" content={Change(rows)} />}
           </Bar>
         ))}
+        <NotMeasured rows={rows} />
       </BarChart>
       <figcaption className="who">p95 per query pattern, before and after the build; the table below gives the same figures.</figcaption>
     </figure>

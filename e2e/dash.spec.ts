@@ -151,6 +151,9 @@ test("the rollout page and its report chart p95 from the store, show every state
     await dba.goto(url);
     const chart = dba.getByTestId("latency-chart");
     await expect(chart.getByTestId("not-measured")).toHaveCount(1);
+    await expect(chart.locator('[data-testid="not-measured"][data-series="after"][data-workload="e2e: before only"]')).toHaveText(
+      "p95 after: not measured",
+    );
     await expect(chart.locator('rect.p95-bar[data-series="after"][data-workload="e2e: before only"][data-p95]')).toHaveCount(0);
     await expectBarsMatchStore(chart, rolloutId);
   });
