@@ -1,20 +1,12 @@
 import { formatDuration } from "@/lib/format";
-import type { TaskTimeline, TimelineSegment } from "@/lib/rollout/timeline";
+import { describeSegment, type TaskTimeline, type TimelineSegment } from "@/lib/rollout/timeline";
 
 const LABEL_WIDTH = 230;
 const PLOT_WIDTH = 650;
 const ROW = 24;
 const AXIS = 22;
 
-const WAIT_TEXT: Record<NonNullable<TimelineSegment["wait"]>, string> = {
-  lock: "waiting for a lock",
-  transactions: "waiting for other transactions",
-};
-
 const segmentClass = (s: TimelineSegment) => `seg seg-${s.wait ?? "work"}`;
-const segmentText = (s: TimelineSegment, now: number) =>
-  `${s.phase}${s.attempt > 1 ? ` (attempt ${s.attempt})` : ""}: ${formatDuration(((s.to ?? now) - s.from) / 1000)}${s.to === null ? " so far" : ""}${s.wait ? ` — ${WAIT_TEXT[s.wait]}` : ""}`;
-
 /** Round tick steps for the time axis, in seconds. */
 const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
 
@@ -84,7 +76,7 @@ export function BuildTimeline({
                   height={ROW - 8}
                   fill={s.wait ? `url(#hatch-${s.wait})` : undefined}
                 >
-                  <title>{segmentText(s, now)}</title>
+                  <title>{describeSegment(s, now)}</title>
                 </rect>
               ))}
             </g>
@@ -117,7 +109,7 @@ export function BuildTimeline({
                     <ol className="phases">
                       {segments.map((s, i) => (
                         <li key={i} className={s.wait ? "warn" : undefined}>
-                          {segmentText(s, now)}
+                          {describeSegment(s, now)}
                         </li>
                       ))}
                     </ol>

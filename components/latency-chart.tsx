@@ -14,14 +14,13 @@ import {
   type TooltipContentProps,
 } from "recharts";
 import type { NameType, ValueType } from "recharts/types/component/DefaultTooltipContent";
+import { formatMs } from "@/lib/format";
 import type { LatencyBar } from "@/lib/monitor/latency";
 
 const SERIES = [
   { key: "before", name: "p95 before", fill: "url(#p95-before)" },
   { key: "after", name: "p95 after", fill: "var(--chart-after)" },
 ] as const;
-
-const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
 
 function Explanation({ active, payload }: TooltipContentProps<ValueType, NameType>) {
   const row = active ? (payload?.[0]?.payload as LatencyBar | undefined) : undefined;
@@ -30,9 +29,9 @@ function Explanation({ active, payload }: TooltipContentProps<ValueType, NameTyp
     <div className="chart-tooltip">
       <strong>{row.workload}</strong>
       <br />
-      before: {ms(row.before)} ({row.beforeSamples} samples)
+      before: {formatMs(row.before)} ({row.beforeSamples} samples)
       <br />
-      after: {ms(row.after)} ({row.afterSamples} samples)
+      after: {formatMs(row.after)} ({row.afterSamples} samples)
       <br />
       change: {row.change ?? "not measured"}
     </div>

@@ -1,8 +1,6 @@
-import { formatChange } from "@/lib/format";
+import { formatChange, formatMs } from "@/lib/format";
 import { latencyBars, sampleNote, type LatencyComparison } from "@/lib/monitor/latency";
 import { LatencyChart } from "./latency-chart";
-
-const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
 
 /** The seed's p95 before/after, measured: the chart, and the table under it as its text alternative. */
 export function LatencyTable({ rows }: { rows: LatencyComparison[] }) {
@@ -26,8 +24,8 @@ export function LatencyTable({ rows }: { rows: LatencyComparison[] }) {
           {rows.map((r) => (
             <tr key={r.workload} data-workload={r.workload}>
               <td>{r.workload}</td>
-              <td>{ms(r.before?.p95Ms)}</td>
-              <td>{ms(r.after?.p95Ms)}</td>
+              <td>{formatMs(r.before?.p95Ms)}</td>
+              <td>{formatMs(r.after?.p95Ms)}</td>
               <td className={r.changePercent === null ? "" : r.changePercent < 0 ? "ok" : "bad"}>
                 {formatChange(r.changePercent) ?? "not measured"}
               </td>
@@ -37,8 +35,8 @@ export function LatencyTable({ rows }: { rows: LatencyComparison[] }) {
               </td>
               {pgss && (
                 <td>
-                  {ms(r.before?.pgssMeanMs)} ({r.before?.pgssCalls ?? 0} calls) / {ms(r.after?.pgssMeanMs)} ({r.after?.pgssCalls ?? 0}{" "}
-                  calls)
+                  {formatMs(r.before?.pgssMeanMs)} ({r.before?.pgssCalls ?? 0} calls) / {formatMs(r.after?.pgssMeanMs)} (
+                  {r.after?.pgssCalls ?? 0} calls)
                 </td>
               )}
             </tr>

@@ -34,6 +34,11 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(whole / 3600)} h ${two(Math.floor((whole % 3600) / 60))} min`;
 }
 
+/** A measured latency (p95 and the like) in milliseconds, or "not measured": never a 0 that was not seen. */
+export function formatMs(ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? "not measured" : `${ms.toFixed(2)} ms`;
+}
+
 /** A relative change as the p95 table and chart say it: `-42.1%`, `+3.0%`, or null when one side is missing. */
 export function formatChange(percent: number | null): string | null {
   return percent === null ? null : `${percent > 0 ? "+" : ""}${percent.toFixed(1)}%`;

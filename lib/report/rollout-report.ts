@@ -1,11 +1,11 @@
 import type pg from "pg";
-import { formatBytes, formatChange, formatDuration, formatWhen } from "../format";
+import { formatBytes, formatChange, formatDuration, formatMs, formatWhen } from "../format";
 import { recentVerdict } from "../audit/recent-verdict";
 import { lintCache } from "../changeset/lint-cache";
 import { latencyComparison, sampleNote, type LatencyComparison } from "../monitor/latency";
 import { listApprovals, type Approval } from "../rollout/approvals";
 import { eventsAfter } from "../rollout/events";
-import { buildTimeline, type TaskTimeline } from "../rollout/timeline";
+import { buildTimeline, describeSegment, type TaskTimeline } from "../rollout/timeline";
 import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "../rollout/rollouts";
 import { listSignoffs, type Signoff } from "../rollout/signoff";
 import { TROUBLESHOOTING, troubleshootingFor } from "../troubleshooting";
@@ -209,8 +209,6 @@ export function md(text: string | null | undefined): string {
     .replace(/\r?\n/g, " ");
 }
 
-const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
-
 export function reportMarkdown(r: RolloutReport): string {
   const { rollout } = r;
   const out: string[] = [];
@@ -248,6 +246,12 @@ export function reportMarkdown(r: RolloutReport): string {
       `| ${t.seq + 1} | ${md(t.indexName ?? t.statement.slice(0, 60))} | ${t.status}${t.error ? ` (${md(t.error)})` : ""} | ${t.durationSeconds === null ? "—" : formatDuration(t.durationSeconds)} | ${t.retries} | ${md(t.phases.join(", ")) || "—"} | ${t.bytes === null ? "—" : formatBytes(t.bytes)} |`,
     );
   }
+  out.push("", "## Build timeline", "");
+  for (const t of r.tasks) {
+    const segments = r.timeline.find((x) => x.seq === t.seq)?.segments ?? [];
+    const phases = segments.map((s) => describeSegment(s, r.generatedAt.getTime())).join("; ");
+    out.push(`${t.seq + 1}. ${md(t.indexName ?? t.statement.slice(0, 60))}: ${md(phases) || "no build phases recorded"}`);
+  }
   out.push("", "## Verify", "");
   if (rollout.verify) {
     out.push("| Check | Result | Evidence |", "|---|---|---|");
@@ -258,7 +262,7 @@ export function reportMarkdown(r: RolloutReport): string {
     out.push("| Query pattern | p95 before | p95 after | Change | Samples (before / after) |", "|---|---|---|---|---|");
     for (const l of r.latency)
       out.push(
-        `| ${md(l.workload)} | ${ms(l.before?.p95Ms)} | ${ms(l.after?.p95Ms)} | ${formatChange(l.changePercent) ?? "not measured"} | ${sampleNote(l.before)} / ${sampleNote(l.after)} |`,
+        `| ${md(l.workload)} | ${formatMs(l.before?.p95Ms)} | ${formatMs(l.after?.p95Ms)} | ${formatChange(l.changePercent) ?? "not measured"} | ${sampleNote(l.before)} / ${sampleNote(l.after)} |`,
       );
   } else out.push("Not measured.");
   out.push("", "## Approvals", "");

@@ -1,5 +1,5 @@
 import type { SeenSession } from "../auth/blockers";
-import { formatBytes, formatDuration } from "../format";
+import { formatBytes, formatDuration, formatMs } from "../format";
 import type { EventData, EventKind } from "./events";
 
 /** How an event reads in the log: its sentence, and whether it reports an error (the "errors only" filter). */
@@ -91,9 +91,7 @@ export const EVENT_SENTENCES: { [K in EventKind]: (data: EventData[K]) => EventS
   probe_start: (d) => info(`Measuring p95 ${d.phase} the build: ${d.workloads} query pattern${d.workloads === 1 ? "" : "s"}.`),
   probe_done: (d) =>
     info(
-      `Measured p95 ${d.phase} the build: ${d.results
-        .map((r) => `${r.workload} ${r.p95Ms === null ? "not measured" : `${r.p95Ms.toFixed(2)} ms`} (${r.samples} samples)`)
-        .join("; ")}.`,
+      `Measured p95 ${d.phase} the build: ${d.results.map((r) => `${r.workload} ${formatMs(r.p95Ms)} (${r.samples} samples)`).join("; ")}.`,
     ),
   rollback_task: (d) =>
     d.status === "failed"

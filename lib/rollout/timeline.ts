@@ -1,3 +1,4 @@
+import { formatDuration } from "../format";
 import type { EventData, EventKind } from "./events";
 import { buildWait } from "./progress";
 
@@ -24,6 +25,18 @@ export const OWN_STEPS = {
   backoff: "lock_timeout: waiting to retry",
   cleanup: "dropping the INVALID index",
 } as const;
+
+const WAIT_TEXT: Record<NonNullable<TimelineSegment["wait"]>, string> = {
+  lock: "waiting for a lock",
+  transactions: "waiting for other transactions",
+};
+
+/** One phase in words, as the timeline's table and the Markdown report list it; a phase still going on is counted up to `now`. */
+export function describeSegment(s: TimelineSegment, now: number): string {
+  const attempt = s.attempt > 1 ? ` (attempt ${s.attempt})` : "";
+  const took = `${formatDuration(((s.to ?? now) - s.from) / 1000)}${s.to === null ? " so far" : ""}`;
+  return `${s.phase}${attempt}: ${took}${s.wait ? ` — ${WAIT_TEXT[s.wait]}` : ""}`;
+}
 
 // Events that end whatever the statement was doing.
 const ENDS: ReadonlySet<EventKind> = new Set<EventKind>([

@@ -1,4 +1,4 @@
-import { formatBytes, formatChange, formatDuration } from "@/lib/format";
+import { formatBytes, formatChange, formatDuration, formatMs } from "@/lib/format";
 import { latencyBars } from "@/lib/monitor/latency";
 import { BuildTimeline } from "@/components/build-timeline";
 import { LatencyChart } from "@/components/latency-chart";
@@ -15,8 +15,6 @@ import { RolloutId } from "@/app/lib/http";
 import "./print.css";
 
 export const dynamic = "force-dynamic";
-
-const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
 
 /** A recorded moment, or a dash for one that hasn't happened. */
 const When = ({ at }: { at: Date | null | undefined }) => (at ? <LocalTime at={at} /> : <>—</>);
@@ -194,8 +192,8 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
               {r.latency.map((l) => (
                 <tr key={l.workload} data-workload={l.workload}>
                   <td>{l.workload}</td>
-                  <td>{ms(l.before?.p95Ms)}</td>
-                  <td>{ms(l.after?.p95Ms)}</td>
+                  <td>{formatMs(l.before?.p95Ms)}</td>
+                  <td>{formatMs(l.after?.p95Ms)}</td>
                   <td>{formatChange(l.changePercent) ?? "not measured"}</td>
                   <td>
                     {l.before?.samples ?? 0} / {l.after?.samples ?? 0}
