@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatChange, formatDuration, formatUtc, formatWhen } from "./format";
+import { formatBytes, formatChange, formatDuration, formatMs, formatUtc, formatWhen } from "./format";
 
 describe("formatUtc", () => {
   const d = new Date("2026-11-28T17:04:35.789Z");
@@ -37,5 +37,14 @@ describe("formatChange", () => {
     expect(formatChange(-42.06)).toBe("-42.1%");
     expect(formatChange(3)).toBe("+3.0%");
     expect(formatChange(null)).toBeNull();
+  });
+});
+
+describe("formatMs", () => {
+  it("says 'not measured' for a missing latency, never 0", () => {
+    expect(formatMs(3.456)).toBe("3.46 ms");
+    expect(formatMs(0)).toBe("0.00 ms");
+    expect(formatMs(null)).toBe("not measured");
+    expect(formatMs(undefined)).toBe("not measured");
   });
 });
