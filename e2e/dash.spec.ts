@@ -157,4 +157,12 @@ test("the rollout page and its report chart p95 from the store, show every state
     await expect(chart.locator('rect.p95-bar[data-series="after"][data-workload="e2e: before only"][data-p95]')).toHaveCount(0);
     await expectBarsMatchStore(chart, rolloutId);
   });
+
+  // The specs share one demo: staging goes back to having none of the seed's indexes (rollout.spec builds them).
+  await test.step("roll back, leaving staging as it was", async () => {
+    await dba.getByLabel("Reason (required)").fill("e2e dash: leave staging as it was");
+    await dba.getByRole("button", { name: "Roll back" }).click();
+    await expect(dba.getByTestId("rollout-state")).toHaveText("rolled_back", { timeout: 90_000 });
+    await expect(log.locator('li[data-kind="rollback_done"]').getByTestId("event-text")).toHaveText(/^Rolled back: dropped idx_/);
+  });
 });
