@@ -1,9 +1,56 @@
 import type pg from "pg";
+import type { FailureCode } from "../troubleshooting";
 import type { SeenSession } from "../auth/blockers";
 import type { TaskPatch, TaskStatus } from "./apply";
 import type { SessionEvidence } from "./session";
 
 export const EVENT_CHANNEL = "indexdeck_rollout_event";
+
+/**
+ * Every kind of rollout event, declared once: what the engine appends, and what the live page, the
+ * usage markers, the metrics and the report read back. A kind not listed here does not type-check.
+ */
+export const EVENT_KINDS = [
+  // a person's request or decision
+  "created",
+  "approved_by",
+  "rejected",
+  "phase_requested",
+  "cancel_requested",
+  // a job's life (lib/rollout/handlers.ts, settled by lib/rollout/machine.ts)
+  "phase_start",
+  "phase_error",
+  "precheck_done",
+  "target_busy",
+  "apply_done",
+  "verify_done",
+  "rollback_done",
+  "probe_start",
+  "probe_done",
+  // apply's statements (lib/rollout/apply.ts)
+  "session",
+  "statement_start",
+  "statement_done",
+  "progress",
+  "task_status",
+  "task_failed",
+  "lock_timeout",
+  "index_ready",
+  "skipped_exists",
+  "connection_lost",
+  "cancel_sent",
+  "cancelled",
+  "invalid_found",
+  "invalid_check_failed",
+  "invalid_dropped",
+  "invalid_left",
+  "rollback_task",
+  // a takeover after the server running the apply died
+  "reconcile_start",
+  "reconcile_follow",
+  "reconcile_task",
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** One build's progress as the poller read it from pg_stat_progress_create_index and pg_stat_activity. */
 export interface ProgressData {
@@ -24,6 +71,13 @@ export interface ProgressData {
   blockers: SeenSession[];
 }
 
+/** What reconcile saw on the target of a build no server watched end (Dates when written, strings when read back). */
+export interface SeenOnTarget {
+  queryStart: Date | string | null;
+  lastSeenRunningAt: Date | string | null;
+  goneBy: Date | string;
+}
+
 /**
  * Every kind of rollout event and the data it carries: the one declaration writers (appendEvent, the
  * apply sinks) and readers (the live page, the report, the timeline) are checked against.
@@ -34,7 +88,7 @@ export interface EventData {
   rejected: { by: string };
   phase_requested: { phase: string; by: string };
   cancel_requested: { by: string };
-  phase_start: { phase: string; attempt: number; reclaimed: boolean };
+  phase_start: { phase: string; attempt: number; reclaimed: boolean; lostWorker: string | null; lastHeartbeatAt: Date | string | null };
   phase_error: { phase: string; error: string; code: string | null };
   precheck_done: { ok: boolean };
   target_busy: { error: string };
@@ -43,32 +97,42 @@ export interface EventData {
   statement_done: { line: number; statement: string };
   skipped_exists: { index: string | null; definition: string | null };
   invalid_found: { index: string | null; reason: string };
-  invalid_dropped: { index: string | null; reason?: string };
+  invalid_dropped: { index: string | null; reason?: string; seen?: SeenOnTarget };
   invalid_left: { index: string | null; error: string };
   invalid_check_failed: { index: string | null; message: string };
-  index_ready: { index: string | null; bytes: number | null; definition: string | null };
+  index_ready: { index: string | null; bytes: number | null; definition: string | null; seen?: SeenOnTarget };
   lock_timeout: { attempt: number; message: string; blockers: SeenSession[] };
   connection_lost: { message: string };
-  task_failed: { error: string; advice: string };
+  task_failed: { error: string; advice: string; code: FailureCode | null };
   cancelled: Record<string, never>;
   progress: ProgressData;
   cancel_sent: { pid: number; delivered: boolean };
   task_status: { status: TaskStatus; error: string | null };
   apply_done: { ok: boolean; state: string; error: string | null; advice: string | null };
   reconcile_start: { applicationName: string };
-  reconcile_follow: { pid: number; state: string | null; phase: string | null; percent: number | null };
-  reconcile_task: { index: string | null; outcome: string };
+  reconcile_follow: {
+    pid: number;
+    state: string | null;
+    phase: string | null;
+    percent: number | null;
+    queryStart: Date | string | null;
+    observedAt: Date | string;
+  };
+  reconcile_task: { index: string | null; outcome: string; seen?: SeenOnTarget };
   verify_done: { ok: boolean };
   probe_start: { phase: "before" | "after"; workloads: number };
   probe_done: {
     phase: "before" | "after";
     results: Array<{ workload: string; p95Ms: number | null; samples: number; samplesWanted: number; budgetCut: boolean; errors: number }>;
   };
-  rollback_task: TaskPatch;
+  rollback_task: TaskPatch & { step: number };
   rollback_done: { ok: boolean; dropped: Array<string | null> };
 }
 
-export type EventKind = keyof EventData;
+// EventData declares the data of exactly the kinds in EVENT_KINDS: a kind without its data (or data for no kind) fails to compile.
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type EventDataCoversEveryKind = Assert<Exact<keyof EventData, EventKind>>;
 
 /** A stored event; narrowing on `kind` types its `data`. `at` is a Date from the store, an ISO string over the wire. */
 export type RolloutEvent<K extends EventKind = EventKind, At = Date> = {

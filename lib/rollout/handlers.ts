@@ -1,26 +1,26 @@
 import type pg from "pg";
-import { appendAudit } from "../audit/log";
-import { finishJob, enqueueJob, type Job } from "../jobs/queue";
+import { finishJob, type Job } from "../jobs/queue";
 import { quoteQualified } from "../sql/quote";
 import { withTransaction } from "../store/pool";
 import { sessionsOfApplication } from "../targets/activity";
 import { indexState } from "../targets/catalog";
-import { sha256 } from "../changeset/catalog";
+import { changeSetDigest } from "../changeset/catalog";
 import { findTarget, sessionLimits, targetUrl, type TargetConfig } from "../targets/config";
 import { targetsWithPolicies } from "../targets/policies";
 import { withTargetClient } from "../targets/connect";
 import { redactTargetSecrets } from "../targets/display";
 import { buildProgress } from "../targets/progress";
-import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
+import { applyTasks, TargetBusyError, type ApplyOptions, type ApplyResult, type ApplySink } from "./apply";
 import { appendEvent } from "./events";
-import { planChangeSet, type PlannedTask } from "./plan";
+import { dropIndexStatement, planChangeSet, planRollback, type PlannedTask } from "./plan";
 import { runPrecheck } from "./precheck";
 import { withApplySession } from "./session";
 import { overallPercent } from "./progress";
-import { getRollout, rolloutTasks, transition, type Rollout, type RolloutState } from "./rollouts";
+import { isJobPhase, MACHINE, settle, VERIFIED_STATES } from "./machine";
+import { getRollout, rolloutTasks, type Rollout } from "./rollouts";
 import { StoreSink } from "./store-sink";
 import { runVerify } from "./verify";
-import { workloadsFor } from "./workloads";
+import { parseWorkloads } from "./workloads";
 import { MIN_P95_SAMPLES, probeLatency, saveProbe, type ProbeOptions } from "../monitor/latency";
 import { approvalCount } from "./approvals";
 
@@ -31,7 +31,6 @@ export interface HandlerContext {
   probe?: ProbeOptions;
 }
 
-const SYSTEM = { actor: "indexdeck", role: null };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function applicationName(rolloutId: number): string {
@@ -40,19 +39,24 @@ export function applicationName(rolloutId: number): string {
 
 /** Runs one job of the queue to its end and records the outcome with the state change, atomically. */
 export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
-  const rollout = await getRollout(ctx.pool, job.rolloutId);
+  const phase = job.kind;
+  if (!isJobPhase(phase)) return withTransaction(ctx.pool, (tx) => finishJob(tx, job.id, `${phase} is not a rollout phase`));
+  const rollout = job.rolloutId === null ? null : await getRollout(ctx.pool, job.rolloutId);
   if (!rollout) return withTransaction(ctx.pool, (tx) => finishJob(tx, job.id, "rollout vanished"));
   const target = findTarget(ctx.targets ? ctx.targets() : await targetsWithPolicies(ctx.pool), rollout.targetId);
-  const audit = { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256 };
   if (!target) {
     const error = `target ${rollout.targetId} is no longer configured`;
-    return withTransaction(ctx.pool, async (tx) => {
-      await finishJob(tx, job.id, error);
-      if (rollout.state === "applying") await transition(tx, rollout.id, ["applying"], "failed", { error });
-      await appendAudit(tx, { ...audit, action: `rollout.${job.kind}.end`, details: { ok: false, error } });
-    });
+    await settle(ctx.pool, { job, rollout, phase, outcome: "error", error, jobError: error, audit: { ok: false, error } });
+    return;
   }
-  await appendEvent(ctx.pool, rollout.id, "phase_start", { phase: job.kind, attempt: job.attempts, reclaimed: job.reclaimed });
+  await appendEvent(ctx.pool, rollout.id, "phase_start", {
+    phase,
+    attempt: job.attempts,
+    reclaimed: job.reclaimed,
+    // A takeover is an event of the rollout's history: whose work this server took over, silent since when.
+    lostWorker: job.lost?.worker ?? null,
+    lastHeartbeatAt: job.lost?.lastHeartbeatAt ?? null,
+  });
   try {
     if (job.kind !== "rollback") await checkApproved(ctx.pool, rollout);
     const tasks = await planChangeSet(rollout.changesetName, rollout.changesetSql, target.environment, sessionLimits(target));
@@ -64,12 +68,16 @@ export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
     // Whatever failed, its message goes to events, the rollout and the audit log: never with a secret.
     const error = redactTargetSecrets((err as Error).message, target);
     const code = err instanceof IntegrityError ? err.code : null;
-    await appendEvent(ctx.pool, rollout.id, "phase_error", { phase: job.kind, error, code });
-    await withTransaction(ctx.pool, async (tx) => {
-      await finishJob(tx, job.id, error);
-      if (job.kind === "apply") await transition(tx, rollout.id, ["applying"], "failed", { error }).catch(() => undefined);
-      else await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `${job.kind} failed: ${error}`]);
-      await appendAudit(tx, { ...audit, action: `rollout.${job.kind}.end`, details: { ok: false, error, code } });
+    await settle(ctx.pool, {
+      job,
+      rollout,
+      phase,
+      outcome: "error",
+      error,
+      code,
+      jobError: error,
+      audit: { ok: false, error, code },
+      event: { kind: "phase_error", data: { phase, error, code } },
     });
   }
 }
@@ -86,15 +94,15 @@ export class IntegrityError extends Error {
 
 /**
  * What runs is what was approved (invariant 9), checked again before every phase that touches the
- * target, resumes after a takeover included: the stored SQL must hash to the sha256 the approvals
- * name, and enough distinct people must have approved that sha256 for this rollout.
+ * target, resumes after a takeover included: the stored SQL and query patterns must hash to the sha256
+ * the approvals name, and enough distinct people must have approved that sha256 for this rollout.
  */
 async function checkApproved(pool: pg.Pool, rollout: Rollout): Promise<void> {
-  const actual = sha256(rollout.changesetSql);
+  const actual = changeSetDigest(rollout.changesetSql, rollout.changesetWorkloads);
   if (actual !== rollout.changesetSha256) {
     throw new IntegrityError(
       "sha256_mismatch",
-      `the rollout's SQL hashes to ${actual.slice(0, 12)}…, not the approved ${rollout.changesetSha256.slice(0, 12)}…: nothing was run`,
+      `the rollout's SQL and query patterns hash to ${actual.slice(0, 12)}…, not the approved ${rollout.changesetSha256.slice(0, 12)}…: nothing was run`,
     );
   }
   const approvals = await approvalCount(pool, rollout.id, rollout.changesetSha256);
@@ -113,9 +121,9 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
   } = target.stagingTarget
     ? await ctx.pool.query<{ rolloutId: number; targetId: string }>(
         `SELECT id AS "rolloutId", target_id AS "targetId" FROM rollout
-      WHERE changeset_sha256 = $1 AND target_id = $2 AND environment = 'staging' AND state IN ('verified', 'signed_off')
+      WHERE changeset_sha256 = $1 AND target_id = $2 AND environment = 'staging' AND state = ANY($3::text[])
       ORDER BY id DESC LIMIT 1`,
-        [rollout.changesetSha256, target.stagingTarget],
+        [rollout.changesetSha256, target.stagingTarget, VERIFIED_STATES],
       )
     : { rows: [] };
   const p = job.payload as {
@@ -143,27 +151,23 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
   });
   const baseline = await measureLatency(ctx, rollout, target, "before");
   report.checks.push(baseline.check);
-  await withTransaction(ctx.pool, async (tx) => {
-    await finishJob(tx, job.id, null);
-    if (baseline.results.length) await saveProbe(tx, rollout.id, "before", baseline.results);
-    const from: RolloutState[] = ["approved", "prechecked", "failed"];
-    await transition(tx, rollout.id, from, report.ok ? "prechecked" : "approved", {
-      precheck: report,
-      error: report.ok ? null : "pre-check failed",
-    });
-    await appendAudit(tx, {
-      ...SYSTEM,
-      targetId: rollout.targetId,
-      rolloutId: rollout.id,
-      changesetSha256: rollout.changesetSha256,
-      action: "rollout.precheck.end",
-      details: {
-        ok: report.ok,
-        failed: report.checks.filter((c) => c.status === "fail").map((c) => c.id),
-        attestations: { backupId: p.backupId ?? null, diskFree: p.diskFree ?? null, by: p.by ?? null },
-      },
-    });
-    await appendEvent(tx, rollout.id, "precheck_done", { ok: report.ok });
+  await settle(ctx.pool, {
+    job,
+    rollout,
+    phase: "precheck",
+    outcome: report.ok ? "ok" : "failed",
+    error: report.ok ? null : "pre-check failed",
+    jobError: null,
+    report: { precheck: report },
+    record: async (tx) => {
+      if (baseline.results.length) await saveProbe(tx, rollout.id, "before", baseline.results);
+    },
+    audit: {
+      ok: report.ok,
+      failed: report.checks.filter((c) => c.status === "fail").map((c) => c.id),
+      attestations: { backupId: p.backupId ?? null, diskFree: p.diskFree ?? null, by: p.by ?? null },
+    },
+    event: { kind: "precheck_done", data: { ok: report.ok } },
   });
 }
 
@@ -188,51 +192,48 @@ async function applyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target:
     });
   } catch (err) {
     if (!(err instanceof TargetBusyError)) throw err;
-    await sink.event("target_busy", { error: err.message });
-    return withTransaction(ctx.pool, async (tx) => {
-      await finishJob(tx, job.id, err.message);
-      await transition(tx, rollout.id, ["applying"], "prechecked", { error: err.message });
-      await appendAudit(tx, {
-        ...SYSTEM,
-        targetId: rollout.targetId,
-        rolloutId: rollout.id,
-        changesetSha256: rollout.changesetSha256,
-        action: "rollout.apply.end",
-        details: { ok: false, error: err.message },
-      });
+    await settle(ctx.pool, {
+      job,
+      rollout,
+      phase: "apply",
+      outcome: "busy",
+      error: err.message,
+      jobError: err.message,
+      audit: { ok: false, error: err.message },
+      event: { kind: "target_busy", data: { error: err.message } },
     });
+    return;
   }
   await finishApply(ctx, job, rollout, result);
 }
 
-async function finishApply(
-  ctx: HandlerContext,
-  job: Job,
-  rollout: Rollout,
-  result: { ok: boolean; cancelled?: boolean; error?: string; advice?: string },
-) {
-  await withTransaction(ctx.pool, async (tx) => {
-    await finishJob(tx, job.id, result.ok ? null : (result.error ?? "failed"));
-    const to: RolloutState = result.ok ? "verifying" : result.cancelled ? "cancelled" : "failed";
-    await transition(tx, rollout.id, ["applying"], to, {
-      error: result.ok ? null : [result.error, result.advice].filter(Boolean).join(" — "),
-    });
-    await appendAudit(tx, {
-      ...SYSTEM,
-      targetId: rollout.targetId,
-      rolloutId: rollout.id,
-      changesetSha256: rollout.changesetSha256,
-      action: "rollout.apply.end",
-      details: { ok: result.ok, cancelled: !!result.cancelled, error: result.error ?? null },
-    });
-    await appendEvent(tx, rollout.id, "apply_done", {
-      ok: result.ok,
-      state: to,
-      error: result.error ?? null,
-      advice: result.advice ?? null,
-    });
-    if (result.ok) await enqueueJob(tx, "verify", rollout.id, { by: "indexdeck" });
+async function finishApply(ctx: HandlerContext, job: Job, rollout: Rollout, result: ApplyResult) {
+  const outcome = result.ok ? "ok" : result.cancelled ? "cancelled" : "failed";
+  await settle(ctx.pool, {
+    job,
+    rollout,
+    phase: "apply",
+    outcome,
+    error: result.ok ? null : [result.error, result.advice].filter(Boolean).join(" — "),
+    code: result.code,
+    jobError: result.ok ? null : (result.error ?? "failed"),
+    audit: { ok: result.ok, cancelled: !!result.cancelled, error: result.error ?? null },
+    event: {
+      kind: "apply_done",
+      data: { ok: result.ok, state: MACHINE.apply.on[outcome], error: result.error ?? null, advice: result.advice ?? null },
+    },
   });
+}
+
+/**
+ * What the target itself showed of a build no server was watching, in the target's own clock: when its
+ * statement began (pg_stat_activity.query_start), the last look that found it running and the first that
+ * found it gone. Null times where reconcile never saw it running (it ended during the takeover delay).
+ */
+export interface OrphanedBuildEvidence {
+  queryStart: Date | null;
+  lastSeenRunningAt: Date | null;
+  goneBy: Date;
 }
 
 /**
@@ -243,21 +244,27 @@ async function finishApply(
 async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[], sink: StoreSink) {
   const app = applicationName(rollout.id);
   await sink.event("reconcile_start", { applicationName: app });
-  await withTargetClient(
+  const seen: OrphanedBuildEvidence = await withTargetClient(
     target,
     async (db) => {
+      let queryStart: Date | null = null;
+      let lastSeenRunningAt: Date | null = null;
       for (;;) {
-        const alive = await sessionsOfApplication(db, app);
-        if (!alive.length) break;
-        for (const s of alive) {
+        const { observedAt, sessions } = await sessionsOfApplication(db, app);
+        if (!sessions.length) return { queryStart, lastSeenRunningAt, goneBy: observedAt };
+        for (const s of sessions) {
           const p = await buildProgress(db, s.pid);
           await sink.event("reconcile_follow", {
             pid: s.pid,
             state: s.state,
             phase: p?.phase ?? null,
             percent: p ? overallPercent(p) : null,
+            queryStart: s.queryStart,
+            observedAt,
           });
         }
+        const running = sessions.find((s) => s.state === "active");
+        if (running) [queryStart, lastSeenRunningAt] = [running.queryStart, observedAt];
         await sleep(ctx.apply?.pollIntervalMs ?? 500);
       }
     },
@@ -276,18 +283,20 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
     const session = { url: targetUrl(target), searchPath: target.searchPath, connectTimeoutMs: 5000 };
     const state = await withApplySession({ ...session, applicationName: `${app}:reconcile` }, (db) => indexState(db, name));
     if (state.exists && state.valid) {
-      await sink.task(t.seq, { status: "done", finished: true, createdByRollout: true });
-      await sink.event("reconcile_task", { index: plan.indexName, outcome: "the build outlived the server and finished valid" }, t.seq);
+      // Nobody watched it finish: its end is the target's evidence (seen), not this server's clock.
+      await sink.task(t.seq, { status: "done", createdByRollout: true });
+      await sink.event(
+        "reconcile_task",
+        { index: plan.indexName, outcome: "the build outlived the server and finished valid", seen },
+        t.seq,
+      );
+      await sink.event("index_ready", { index: plan.indexName, bytes: state.bytes, definition: state.definition, seen }, t.seq);
     } else if (state.exists) {
       await withApplySession({ ...session, applicationName: `${app}:cleanup` }, (db) =>
-        db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`),
+        db.query(dropIndexStatement(plan.schemaName, plan.indexName!)),
       );
-      await sink.task(t.seq, {
-        status: "invalid_cleaned",
-        finished: true,
-        error: "interrupted by a server restart; its INVALID index was dropped",
-      });
-      await sink.event("invalid_dropped", { index: plan.indexName, reason: "left INVALID by the interrupted build" }, t.seq);
+      await sink.task(t.seq, { status: "invalid_cleaned", error: "interrupted by a server restart; its INVALID index was dropped" });
+      await sink.event("invalid_dropped", { index: plan.indexName, reason: "left INVALID by the interrupted build", seen }, t.seq);
       cleaned.push(plan.indexName!);
     } else {
       await sink.task(t.seq, { status: "pending" });
@@ -297,6 +306,7 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
   if (cleaned.length) {
     return {
       ok: false,
+      code: "invalid_index" as const,
       error: `the server stopped mid-build; ${cleaned.join(", ")} was left INVALID and has been dropped`,
       advice: "Run pre-check and apply again; finished indexes are kept.",
     };
@@ -305,25 +315,27 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
 }
 
 async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
-  const report = await runVerify(target, tasks, await workloadsFor(rollout.changesetName));
+  const report = await runVerify(target, tasks, await rolloutWorkloads(rollout));
   const after = report.ok ? await measureLatency(ctx, rollout, target, "after") : { results: [] };
-  await withTransaction(ctx.pool, async (tx) => {
-    await finishJob(tx, job.id, null);
-    if (after.results.length) await saveProbe(tx, rollout.id, "after", after.results);
-    await transition(tx, rollout.id, ["verifying", "verified"], report.ok ? "verified" : "verifying", {
-      verify: report,
-      error: report.ok ? null : "verify found problems",
-    });
-    await appendAudit(tx, {
-      ...SYSTEM,
-      targetId: rollout.targetId,
-      rolloutId: rollout.id,
-      changesetSha256: rollout.changesetSha256,
-      action: "rollout.verify.end",
-      details: { ok: report.ok, failed: [...report.indexes, ...report.plans].filter((c) => c.status !== "pass").map((c) => c.id) },
-    });
-    await appendEvent(tx, rollout.id, "verify_done", { ok: report.ok });
+  await settle(ctx.pool, {
+    job,
+    rollout,
+    phase: "verify",
+    outcome: report.ok ? "ok" : "failed",
+    error: report.ok ? null : "verify found problems",
+    jobError: null,
+    report: { verify: report },
+    record: async (tx) => {
+      if (after.results.length) await saveProbe(tx, rollout.id, "after", after.results);
+    },
+    audit: { ok: report.ok, failed: [...report.indexes, ...report.plans].filter((c) => c.status !== "pass").map((c) => c.id) },
+    event: { kind: "verify_done", data: { ok: report.ok } },
   });
+}
+
+/** The query patterns approved with the rollout's SQL (checkApproved re-hashed them), never a file's of the same name. */
+function rolloutWorkloads(rollout: Rollout) {
+  return parseWorkloads(rollout.changesetName, rollout.changesetWorkloads);
 }
 
 /**
@@ -332,7 +344,7 @@ async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target
  */
 async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: TargetConfig, phase: "before" | "after") {
   const title = phase === "before" ? "Latency baseline (p95 before)" : "Latency after";
-  const workloads = await workloadsFor(rollout.changesetName);
+  const workloads = await rolloutWorkloads(rollout);
   if (!workloads.length)
     return {
       results: [],
@@ -340,7 +352,7 @@ async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: Tar
         id: "latency-baseline",
         title,
         status: "warn" as const,
-        summary: "no query patterns declared in sql/workloads/ for this change set: p95 cannot be measured",
+        summary: "no query patterns came with this change set: p95 cannot be measured",
       },
     };
   if (target.environment === "production" && !target.probes.enabled) {
@@ -392,62 +404,38 @@ async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: Tar
 
 /** Drops, concurrently, exactly the indexes this rollout created, never ones that existed before it. */
 async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig) {
-  const created = (await rolloutTasks(ctx.pool, rollout.id)).filter((t) => t.createdByRollout && t.indexName);
-  const drops: PlannedTask[] = created.map((t, i) => ({
-    seq: 1000 + i,
-    kind: "drop_index",
-    line: t.line,
-    indexName: t.indexName,
-    schemaName: t.schemaName,
-    tableName: t.tableName,
-    concurrent: true,
-    ifNotExists: true,
-    statement: `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}`,
-  }));
-  const guard: PlannedTask = {
-    seq: 999,
-    kind: "set",
-    statement: "SET lock_timeout = '2s'",
-    line: 0,
-    indexName: null,
-    schemaName: null,
-    tableName: null,
-    concurrent: false,
-    ifNotExists: false,
-  };
+  const created = (await rolloutTasks(ctx.pool, rollout.id)).flatMap((t) =>
+    t.createdByRollout && t.indexName ? [{ ...t, indexName: t.indexName }] : [],
+  );
   const store = new StoreSink(ctx.pool, rollout.id);
-  // Rollback steps are not rows of rollout_task; they are reported as events.
-  const sink = {
-    task: (seq: number, patch: object) => store.event("rollback_task", { ...patch }, seq),
-    event: store.event.bind(store),
+  // Rollback steps are not rows of rollout_task: they are events, with the step's number in their data.
+  const sink: ApplySink = {
+    task: (step, patch) => store.event("rollback_task", { step, ...patch }),
+    // Every rollback event carries its step's number beside the kind's own data.
+    event: (kind, data, step) => store.event(kind, step === undefined ? data : ({ ...data, step } as typeof data)),
     cancelRequested: async () => false,
   };
-  const result = await applyTasks([guard, ...drops], sink, {
+  const result = await applyTasks(planRollback(created), sink, {
     url: targetUrl(target),
     applicationName: applicationName(rollout.id),
     targetKey: target.id,
     searchPath: target.searchPath,
     ...ctx.apply,
   });
-  await withTransaction(ctx.pool, async (tx) => {
-    await finishJob(tx, job.id, result.ok ? null : (result.error ?? "failed"));
-    if (result.ok)
-      await transition(tx, rollout.id, ["verifying", "verified", "failed", "cancelled", "signed_off"], "rolled_back", { error: null });
-    else
-      await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `rollback failed: ${result.error}`]);
-    await appendAudit(tx, {
-      ...SYSTEM,
-      targetId: rollout.targetId,
-      rolloutId: rollout.id,
-      changesetSha256: rollout.changesetSha256,
-      action: "rollout.rollback.end",
-      details: {
-        ok: result.ok,
-        dropped: created.map((t) => t.indexName),
-        reason: (job.payload as { reason?: string }).reason ?? null,
-        error: result.error ?? null,
-      },
-    });
-    await appendEvent(tx, rollout.id, "rollback_done", { ok: result.ok, dropped: created.map((t) => t.indexName) });
+  await settle(ctx.pool, {
+    job,
+    rollout,
+    phase: "rollback",
+    outcome: result.ok ? "ok" : "failed",
+    error: result.ok ? null : `${result.error}`,
+    code: result.code,
+    jobError: result.ok ? null : (result.error ?? "failed"),
+    audit: {
+      ok: result.ok,
+      dropped: created.map((t) => t.indexName),
+      reason: (job.payload as { reason?: string }).reason ?? null,
+      error: result.error ?? null,
+    },
+    event: { kind: "rollback_done", data: { ok: result.ok, dropped: created.map((t) => t.indexName) } },
   });
 }

@@ -13,7 +13,7 @@ import { freshDatabase, pgServers } from "../testing/db";
 import { applyTasks } from "./apply";
 import { handleJob } from "./handlers";
 import { MemorySink } from "./memory-sink";
-import { requestPhase } from "./phases";
+import { requestPhase } from "./machine";
 import { createRollout, RolloutError } from "./rollouts";
 import { withApplySession } from "./session";
 import { DBA, testTargets, uploadChangeSet, waitForState } from "./testing";

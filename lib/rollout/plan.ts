@@ -2,6 +2,7 @@ import { createdIndex, droppedIndexes, isReindex } from "../changeset/nodes";
 import { parseChangeSet, parserReady, type Statement } from "../changeset/parse";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "../changeset/settings";
 import { policyProblems } from "../changeset/statement-policy";
+import { quoteQualified } from "../sql/quote";
 import type { TargetConfig } from "../targets/config";
 
 export type TaskKind = "set" | "create_index" | "drop_index" | "reindex" | "comment" | "analyze";
@@ -100,4 +101,47 @@ export async function planChangeSet(
   }
   if (refusals.length) throw new PlanError(refusals.join("\n"));
   return tasks;
+}
+
+/** The one statement that drops an index indexdeck built: concurrently, and harmless if it is already gone. */
+export function dropIndexStatement(schemaName: string | null, indexName: string): string {
+  return `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(schemaName, indexName)}`;
+}
+
+/** An index a rollback removes: where it came from in the change set, and its name. */
+export type RollbackIndex = Pick<PlannedTask, "line" | "schemaName" | "tableName"> & { indexName: string };
+
+/**
+ * The rollback of a set of indexes, as tasks apply runs like any change set: a short lock_timeout
+ * first (a drop waits for every transaction using the table; it must not queue writers behind it
+ * for long), then one concurrent drop per index. Its steps are numbered on their own, from 0; they
+ * are not the rollout's tasks. Which indexes is the caller's to say: those the rollout created (the
+ * job), or every index the change set creates (the CLI without a store).
+ */
+export function planRollback(indexes: RollbackIndex[]): PlannedTask[] {
+  const guard: PlannedTask = {
+    seq: 0,
+    kind: "set",
+    statement: "SET lock_timeout = '2s'",
+    line: 0,
+    indexName: null,
+    schemaName: null,
+    tableName: null,
+    concurrent: false,
+    ifNotExists: false,
+  };
+  return [
+    guard,
+    ...indexes.map((t, i) => ({
+      seq: i + 1,
+      kind: "drop_index" as const,
+      statement: dropIndexStatement(t.schemaName, t.indexName),
+      line: t.line,
+      indexName: t.indexName,
+      schemaName: t.schemaName,
+      tableName: t.tableName,
+      concurrent: true,
+      ifNotExists: true,
+    })),
+  ];
 }

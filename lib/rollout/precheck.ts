@@ -155,7 +155,7 @@ async function diskCheck(db: pg.ClientBase, url: string, tasks: PlannedTask[], a
     perTable[t.indexName!] = est;
     needed += est;
   }
-  const base = { id: "disk-space", title: "Free disk after build (≥ 10%)" };
+  const base = { id: "disk-space", title: "Free disk after build (≥ 10%)", code: "disk_low" as const };
   const dir = localHost(url) ? await dataDirectory(db) : null;
   if (dir) {
     try {
@@ -198,6 +198,7 @@ async function diskCheck(db: pg.ClientBase, url: string, tasks: PlannedTask[], a
     };
   return {
     ...base,
+    code: "disk_unknown",
     status: "fail",
     summary: `free disk unknown (the server can't report it): attest that ≥ 10% stays free after ~${(needed / 2 ** 20).toFixed(0)} MiB of new indexes`,
     evidence,
@@ -228,7 +229,12 @@ async function backupCheck(db: pg.ClientBase, target: TargetConfig, att: Attesta
 async function oldTransactionCheck(db: pg.ClientBase): Promise<CheckResult> {
   const old = await oldTransactions(db, OLD_TRANSACTION_SECONDS);
   const prepared = (await preparedTransactions(db)).filter((p) => p.ageSeconds > OLD_TRANSACTION_SECONDS);
-  const base = { id: "old-transactions", title: "Old transactions and snapshots", evidence: { sessions: old, prepared } };
+  const base = {
+    id: "old-transactions",
+    title: "Old transactions and snapshots",
+    code: "old_snapshot" as const,
+    evidence: { sessions: old, prepared },
+  };
   if (prepared.length)
     return {
       ...base,
@@ -249,7 +255,7 @@ async function oldTransactionCheck(db: pg.ClientBase): Promise<CheckResult> {
 
 async function replicationCheck(db: pg.ClientBase): Promise<CheckResult> {
   const r = await replicationStatus(db);
-  const base = { id: "replication", title: "Replication", evidence: r };
+  const base = { id: "replication", title: "Replication", code: "replica_lag" as const, evidence: r };
   if (r.inRecovery) return { ...base, status: "fail", summary: "the target is a replica (in recovery): indexes are built on the primary" };
   if (r.replicas === 0) return { ...base, status: "pass", summary: "no replicas attached" };
   if ((r.maxReplayLagSeconds ?? 0) > MAX_REPLAY_LAG_SECONDS)
@@ -263,7 +269,12 @@ async function invalidIndexCheck(db: pg.ClientBase, tasks: PlannedTask[]): Promi
     const s = await indexState(db, quoteQualified(t.schemaName, t.indexName!));
     if (s.exists && !s.valid) invalid.push(t.indexName!);
   }
-  const base = { id: "invalid-indexes", title: "No INVALID indexes with these names", evidence: { invalid } };
+  const base = {
+    id: "invalid-indexes",
+    title: "No INVALID indexes with these names",
+    code: "invalid_index" as const,
+    evidence: { invalid },
+  };
   return invalid.length
     ? {
         ...base,

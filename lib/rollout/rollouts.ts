@@ -2,28 +2,17 @@ import type pg from "pg";
 import { z } from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import { authorizeTarget, type Actor } from "../auth/policy";
-import { getChangeSet } from "../changeset/catalog";
+import { checkWorkloads, getChangeSet } from "../changeset/catalog";
 import { lintText } from "../changeset/lint";
 import { withTransaction } from "../store/pool";
 import { findTarget, sessionLimits, type TargetConfig } from "../targets/config";
+import type { FailureCode } from "../troubleshooting";
 import type { TaskStatus } from "./apply";
 import { appendEvent } from "./events";
+import { initialState, type RolloutState } from "./machine";
 import { planChangeSet, PlanError } from "./plan";
-
-export const ROLLOUT_STATES = [
-  "draft",
-  "awaiting_approval",
-  "approved",
-  "prechecked",
-  "applying",
-  "verifying",
-  "verified",
-  "signed_off",
-  "failed",
-  "rolled_back",
-  "cancelled",
-] as const;
-export type RolloutState = (typeof ROLLOUT_STATES)[number];
+import { WorkloadError } from "./workloads";
+import { announceRollout } from "../webhooks/notify";
 
 export interface Rollout {
   id: number;
@@ -31,6 +20,8 @@ export interface Rollout {
   changesetName: string;
   changesetSha256: string;
   changesetSql: string;
+  /** The query patterns approved with the SQL: verify and the probes use exactly these. */
+  changesetWorkloads: string;
   targetId: string;
   environment: "staging" | "production";
   state: RolloutState;
@@ -39,6 +30,8 @@ export interface Rollout {
   precheck: PrecheckReport | null;
   verify: VerifyReport | null;
   error: string | null;
+  /** Why the last phase failed, as a code (null: no error, or one without a code). */
+  errorCode: FailureCode | null;
   cancelRequested: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -50,8 +43,12 @@ export interface CheckResult {
   status: "pass" | "warn" | "fail";
   summary: string;
   evidence?: unknown;
-  /** What a gate reads instead of the summary, where a later phase depends on how a check passed. */
-  code?: "window_overridden";
+  /**
+   * What the check's outcome means, as data: what a gate reads instead of the summary where a later
+   * phase depends on how a check passed (window_overridden), and what advice a check that did not
+   * pass links to (lib/troubleshooting.ts).
+   */
+  code?: FailureCode | "window_overridden";
 }
 
 export interface PrecheckReport {
@@ -102,6 +99,7 @@ const ROLLOUT_COLUMNS = `
   changeset_name     AS "changesetName",
   changeset_sha256   AS "changesetSha256",
   changeset_sql      AS "changesetSql",
+  changeset_workloads AS "changesetWorkloads",
   target_id          AS "targetId",
   environment,
   state,
@@ -110,6 +108,7 @@ const ROLLOUT_COLUMNS = `
   precheck,
   verify,
   error,
+  error_code         AS "errorCode",
   cancel_requested   AS "cancelRequested",
   created_at         AS "createdAt",
   updated_at         AS "updatedAt"`;
@@ -174,8 +173,9 @@ export async function createRollout(
       );
     }
     tasks = await planChangeSet(cs.name, cs.sql, target.environment, limits);
+    await checkWorkloads(cs.name, cs.workloads, report);
   } catch (err) {
-    if (!(err instanceof PlanError)) throw err;
+    if (!(err instanceof PlanError || err instanceof WorkloadError)) throw err;
     // A refusal is a decision too: it is on record, with what was refused and why.
     await withTransaction(pool, (tx) =>
       appendAudit(tx, {
@@ -190,14 +190,14 @@ export async function createRollout(
     throw new RolloutError(err.message, 422);
   }
   if (!tasks.some((t) => t.kind !== "set")) throw new RolloutError(`${cs.name} has no index statements`, 422);
-  const state: RolloutState = target.approvals.required === 0 ? "approved" : "awaiting_approval";
+  const state = initialState(target.approvals.required);
   return withTransaction(pool, async (tx) => {
     const {
       rows: [{ id }],
     } = await tx.query<{ id: number }>(
-      `INSERT INTO rollout (changeset_id, changeset_name, changeset_sha256, changeset_sql, target_id, environment, state, approvals_required, requested_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [cs.id, cs.name, cs.sha256, cs.sql, target.id, target.environment, state, target.approvals.required, actor.email],
+      `INSERT INTO rollout (changeset_id, changeset_name, changeset_sha256, changeset_sql, changeset_workloads, target_id, environment, state, approvals_required, requested_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+      [cs.id, cs.name, cs.sha256, cs.sql, cs.workloads, target.id, target.environment, state, target.approvals.required, actor.email],
     );
     for (const t of tasks) {
       await tx.query(
@@ -214,44 +214,8 @@ export async function createRollout(
       details: { changeset: cs.name, state, warnings: report.findings.length },
     });
     await appendEvent(tx, id, "created", { by: actor.email, state });
-    return (await getRollout(tx, id))!;
+    const rollout = (await getRollout(tx, id))!;
+    await announceRollout(tx, rollout, { approverRoles: target.approvals.roles });
+    return rollout;
   });
-}
-
-/**
- * Moves a rollout from one of `from` to `to` in the caller's transaction; refuses (with the state
- * it is really in) when a stale page or a second click asks for a transition already made.
- */
-export async function transition(
-  tx: pg.ClientBase,
-  id: number,
-  from: readonly RolloutState[],
-  to: RolloutState,
-  patch: { error?: string | null; precheck?: PrecheckReport; verify?: VerifyReport } = {},
-): Promise<Rollout> {
-  try {
-    const { rows } = await tx.query<{ id: number }>(
-      `UPDATE rollout SET
-         state = $3,
-         updated_at = now(),
-         error = CASE WHEN $4::boolean THEN $5 ELSE error END,
-         precheck = coalesce($6, precheck),
-         verify = coalesce($7, verify),
-         cancel_requested = CASE WHEN $3 = 'applying' THEN false ELSE cancel_requested END
-       WHERE id = $1 AND state = ANY($2::text[])
-       RETURNING id`,
-      [id, from, to, patch.error !== undefined, patch.error ?? null, patch.precheck ?? null, patch.verify ?? null],
-    );
-    if (!rows.length) {
-      const current = await getRollout(tx, id);
-      if (!current) throw new RolloutError(`rollout ${id} does not exist`, 404);
-      throw new RolloutError(`rollout ${id} is ${current.state}; this needs it to be ${from.join(" or ")}`);
-    }
-  } catch (err) {
-    if ((err as { code?: string; constraint?: string }).constraint === "rollout_one_active_per_target") {
-      throw new RolloutError("another rollout is applying on this target; one apply runs per target at a time");
-    }
-    throw err;
-  }
-  return (await getRollout(tx, id))!;
 }

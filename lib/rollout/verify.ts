@@ -133,7 +133,7 @@ const PLAN_SAMPLES = 5;
 
 /** Whether a query pattern uses its index: EXPLAIN with parameters sampled from the target. */
 export async function verifyPlan(db: pg.ClientBase, w: Workload): Promise<CheckResult> {
-  const base = { id: `plan:${w.name}`, title: `${w.name} uses ${w.index}` };
+  const base = { id: `plan:${w.name}`, title: `${w.name} uses ${w.index}`, code: "planner_not_using_index" as const };
   try {
     await db.query("BEGIN READ ONLY");
     const samples = await sampleParams(db, w);

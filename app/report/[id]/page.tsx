@@ -1,11 +1,11 @@
-import { formatBytes, formatChange, formatDuration, formatMs } from "@/lib/format";
+import { formatBytes, formatChange, formatMs, formatWhen } from "@/lib/format";
 import { latencyBars } from "@/lib/monitor/latency";
 import { BuildTimeline } from "@/components/build-timeline";
 import { LatencyChart } from "@/components/latency-chart";
 import { LocalTime } from "@/components/local-time";
 import { SqlBlock } from "@/components/sql-with-findings";
 import Link from "next/link";
-import { chainAge, governanceWithheld, ReportError, sharedReports } from "@/lib/report/rollout-report";
+import { chainAge, durationText, governanceWithheld, ReportError, sharedReports } from "@/lib/report/rollout-report";
 import { storePool } from "@/lib/store/pool";
 import { BusyError, reportWork } from "@/lib/web/work-limit";
 import { TROUBLESHOOTING, troubleshootingFor } from "@/lib/troubleshooting";
@@ -54,7 +54,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
     );
   }
   const { rollout } = r;
-  const help = troubleshootingFor(rollout.error);
+  const help = troubleshootingFor(rollout.errorCode);
   return (
     <main className="report" data-testid="report">
       <p className="no-print">
@@ -137,7 +137,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
                 {t.status}
                 {t.error ? ` (${t.error})` : ""}
               </td>
-              <td>{t.durationSeconds === null ? "—" : formatDuration(t.durationSeconds)}</td>
+              <td>{durationText(t.duration)}</td>
               <td>{t.retries}</td>
               <td>{t.phases.join(", ") || "—"}</td>
               <td>{t.bytes === null ? "—" : formatBytes(t.bytes)}</td>
@@ -148,9 +148,30 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
       <h2>Build timeline</h2>
       <BuildTimeline
         tasks={r.tasks.map((t) => ({ seq: t.seq, label: t.indexName ?? t.statement, status: t.status }))}
-        timeline={r.timeline}
+        timeline={r.builds}
         now={r.generatedAt.getTime()}
       />
+      <h2>Timeline</h2>
+      {r.timeline.length ? (
+        <table data-testid="report-timeline">
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Event</th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.timeline.map((e, i) => (
+              <tr key={i} data-kind={e.kind}>
+                <td>{formatWhen(e.at)}</td>
+                <td>{e.kind === "takeover" ? <strong>{e.text}</strong> : e.text}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p>Nothing has run yet.</p>
+      )}
       <h2>Verify</h2>
       {rollout.verify ? (
         <table>

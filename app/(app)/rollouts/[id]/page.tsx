@@ -2,6 +2,7 @@ import { LocalTime } from "@/components/local-time";
 import Link from "next/link";
 import { can } from "@/lib/auth/policy";
 import { getRollout, rolloutTasks, type CheckResult } from "@/lib/rollout/rollouts";
+import { allowedPhases, allowedStep } from "@/lib/rollout/machine";
 import { storePool } from "@/lib/store/pool";
 import { Forbidden } from "@/components/forbidden";
 import { ApprovalPanel } from "@/components/approval-panel";
@@ -52,13 +53,13 @@ function Checks({
               </td>
               <td>
                 {c.summary}
-                {troubleshootingForCheck(c.id, c.status) && (
+                {troubleshootingForCheck(c) && (
                   <>
                     {" "}
-                    — <Link href={`/help#${troubleshootingForCheck(c.id, c.status)}`}>what to do</Link>
+                    — <Link href={`/help#${troubleshootingForCheck(c)}`}>what to do</Link>
                   </>
                 )}
-                {analyze?.allowed && c.id.startsWith("plan:") && c.status === "fail" && (
+                {analyze?.allowed && c.code === "planner_not_using_index" && c.status === "fail" && (
                   <form action={draftAnalyzeAction} style={{ display: "inline", marginLeft: 8 }}>
                     <input type="hidden" name="rolloutId" value={analyze.rolloutId} />
                     <input type="hidden" name="check" value={c.id} />
@@ -115,10 +116,10 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
         {rollout.error && (
           <p className="bad" data-testid="rollout-error">
             {rollout.error}
-            {troubleshootingFor(rollout.error) && (
+            {troubleshootingFor(rollout.errorCode) && (
               <>
                 {" "}
-                — <Link href={`/help#${troubleshootingFor(rollout.error)}`}>what to do</Link>
+                — <Link href={`/help#${troubleshootingFor(rollout.errorCode)}`}>what to do</Link>
               </>
             )}
           </p>
@@ -130,6 +131,15 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
           </a>
         </p>
       </div>
+      <details className="card" data-testid="approved-text" open={rollout.state === "awaiting_approval"}>
+        <summary>What the sha256 binds: the SQL and its query patterns</summary>
+        <pre>{rollout.changesetSql}</pre>
+        {rollout.changesetWorkloads ? (
+          <pre data-testid="rollout-workloads">{rollout.changesetWorkloads}</pre>
+        ) : (
+          <p className="who">No query patterns came with this change set: verify checks no plans and p95 is not measured.</p>
+        )}
+      </details>
       {rollout.approvalsRequired > 0 && (
         <ApprovalPanel
           rolloutId={rollout.id}
@@ -137,14 +147,13 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
           targetId={rollout.targetId}
           required={rollout.approvalsRequired}
           approvals={approvals.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() }))}
-          canDecide={rollout.state === "awaiting_approval" && can(actor.role, "rollout:approve") && actor.email !== rollout.requestedBy}
+          canDecide={allowedStep("approve", rollout.state, actor.role) && actor.email !== rollout.requestedBy}
         />
       )}
       <RolloutActions
         rolloutId={rollout.id}
         state={rollout.state}
-        canRun={can(actor.role, "rollout:run")}
-        canRollback={can(actor.role, "rollout:rollback")}
+        phases={allowedPhases(rollout.state, actor.role)}
         canOverrideWindow={can(actor.role, "window:override")}
         canWaivePromotion={can(actor.role, "promotion:waive") && rollout.environment === "production"}
         canWaiveSearchPath={can(actor.role, "searchpath:waive") && rollout.environment === "production"}
@@ -160,7 +169,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
           checks={rollout.precheck.checks}
         />
       )}
-      {rollout.state === "verified" && can(actor.role, "rollout:signoff") && (
+      {allowedStep("signoff", rollout.state, actor.role) && (
         <SignoffForm
           rolloutId={rollout.id}
           sha256={rollout.changesetSha256}
