@@ -19,7 +19,7 @@ const ALLOWED: Record<string, string> = {
   "rollout/apply.ts: /Connection terminated|connection closed/i.test(message)": "library",
   // pg_stat_progress_create_index.phase: PostgreSQL's names of a build's phases.
   'rollout/apply.ts: progress.phase.startsWith("waiting")': "postgres",
-  "rollout/progress.ts: p.phase.startsWith(name)": "postgres",
+  "rollout/progress.ts: phase.startsWith(name)": "postgres",
   'rollout/progress.ts: phase?.startsWith("index validation")': "postgres",
   // sql/workloads/ files: their header comments and a query's own text.
   "rollout/workloads.ts: HEADER.exec(line.trim())": "file",
