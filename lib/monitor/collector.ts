@@ -3,8 +3,9 @@ import os from "node:os";
 import type pg from "pg";
 import { withTransaction } from "../store/pool";
 import type { TargetConfig } from "../targets/config";
-import { withTargetClient } from "../targets/connect";
 import { indexCounters, type CounterRow } from "../targets/counters";
+import { readNodes, type NodeProblem, type NodeRead } from "../targets/nodes";
+import type { NodeClock } from "../targets/usage";
 import { counterDelta, type Previous } from "./deltas";
 import { resolveFollowups } from "./followups";
 import { refreshUsageRates } from "./usage";
@@ -49,18 +50,20 @@ const BUCKETS: Array<["5m" | "1h" | "1d", string]> = [
 ];
 
 /**
- * One snapshot of a target: a single query on the target, then, in one store transaction, the
- * deltas since the last snapshot (reset-safe), their 5-minute and hourly rollups, and retention.
+ * One snapshot of a target: a single query on each of its nodes (the primary and every replica, at
+ * once), then, in one store transaction, each node's deltas since its last snapshot (reset-safe, on the
+ * node's own clock), their 5-minute and hourly rollups, and retention. A replica that can't be read, or
+ * isn't a replica of this primary, is left out and named in `nodeProblems`; the primary must answer.
  */
 export async function collectTarget(
   pool: pg.Pool,
   target: TargetConfig,
   retention = DEFAULT_RETENTION,
-): Promise<{ indexes: number; queryMs: number; resets: number }> {
+): Promise<{ indexes: number; queryMs: number; resets: number; nodeProblems: Array<{ node: string } & NodeProblem> }> {
   const started = performance.now();
-  let rows: CounterRow[];
+  let nodes: Array<NodeRead<CounterRow[]>>;
   try {
-    rows = await withTargetClient(target, indexCounters, {
+    nodes = await readNodes(target, indexCounters, {
       applicationName: "indexdeck:collector",
       statementTimeoutMs: 10_000,
       connectTimeoutMs: 5000,
@@ -72,110 +75,7 @@ export async function collectTarget(
   const takenAt = new Date();
   let resets = 0;
   await withTransaction(pool, async (tx) => {
-    const { rows: last } = await tx.query<Previous & { indexKey: string; takenAt: Date }>(
-      `SELECT index_key AS "indexKey", taken_at AS "takenAt", stats_reset AS "statsReset", postmaster_start AS "postmasterStart",
-              scans, tuples_read AS "tuplesRead", tuples_fetched AS "tuplesFetched", blks_read AS "blksRead", blks_hit AS "blksHit"
-         FROM usage_last WHERE target_id = $1`,
-      [target.id],
-    );
-    const prevByKey = new Map(
-      last.map((l) => [
-        l.indexKey,
-        {
-          ...l,
-          scans: Number(l.scans),
-          tuplesRead: Number(l.tuplesRead),
-          tuplesFetched: Number(l.tuplesFetched),
-          blksRead: Number(l.blksRead),
-          blksHit: Number(l.blksHit),
-        },
-      ]),
-    );
-    const {
-      rows: [{ previous }],
-    } = await tx.query<{ previous: Date | null }>("SELECT max(taken_at) AS previous FROM usage_snapshot WHERE target_id = $1", [target.id]);
-    await tx.query(
-      "INSERT INTO usage_snapshot (target_id, taken_at, stats_reset, postmaster_start, indexes, query_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-      [target.id, takenAt, rows[0]?.statsReset ?? null, rows[0]?.postmasterStart ?? takenAt, rows.length, queryMs],
-    );
-    // Deltas are computed here and written in a few set-based statements, so a target with
-    // 10,000 indexes costs the store a handful of round trips, not tens of thousands.
-    const deltas: Array<{ key: string; since: Date; seconds: number; d: ReturnType<typeof counterDelta> }> = [];
-    for (const cur of rows) {
-      const prev = prevByKey.get(cur.indexKey);
-      // An index that appeared after the target's first snapshot was created since: all its activity is new.
-      const baseline =
-        prev ??
-        (previous
-          ? {
-              scans: 0,
-              tuplesRead: 0,
-              tuplesFetched: 0,
-              blksRead: 0,
-              blksHit: 0,
-              statsReset: cur.statsReset,
-              postmasterStart: cur.postmasterStart,
-            }
-          : null);
-      const d = counterDelta(baseline, cur);
-      if (d.reset) resets++;
-      const since = prev?.takenAt ?? previous;
-      if (since) deltas.push({ key: cur.indexKey, since, seconds: (takenAt.getTime() - since.getTime()) / 1000, d });
-    }
-    await tx.query(
-      `INSERT INTO usage_last (target_id, index_key, taken_at, stats_reset, postmaster_start, scans, tuples_read, tuples_fetched, blks_read, blks_hit, bytes, valid)
-       SELECT $1, k, $2, sr, ps, sc, tr, tf, br, bh, by, v
-         FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::boolean[])
-           AS u(k, sr, ps, sc, tr, tf, br, bh, by, v)
-       ON CONFLICT (target_id, index_key) DO UPDATE SET
-         taken_at = excluded.taken_at, stats_reset = excluded.stats_reset, postmaster_start = excluded.postmaster_start,
-         scans = excluded.scans, tuples_read = excluded.tuples_read, tuples_fetched = excluded.tuples_fetched,
-         blks_read = excluded.blks_read, blks_hit = excluded.blks_hit, bytes = excluded.bytes, valid = excluded.valid`,
-      [
-        target.id,
-        takenAt,
-        rows.map((r) => r.indexKey),
-        rows.map((r) => r.statsReset),
-        rows.map((r) => r.postmasterStart),
-        rows.map((r) => r.scans),
-        rows.map((r) => r.tuplesRead),
-        rows.map((r) => r.tuplesFetched),
-        rows.map((r) => r.blksRead),
-        rows.map((r) => r.blksHit),
-        rows.map((r) => r.bytes),
-        rows.map((r) => r.valid),
-      ],
-    );
-    const columns = [
-      deltas.map((x) => x.key),
-      deltas.map((x) => x.since),
-      deltas.map((x) => x.seconds),
-      deltas.map((x) => x.d.scans),
-      deltas.map((x) => x.d.tuplesRead),
-      deltas.map((x) => x.d.tuplesFetched),
-      deltas.map((x) => x.d.blksRead),
-      deltas.map((x) => x.d.blksHit),
-      deltas.map((x) => x.d.reset),
-    ];
-    const UNNEST = `unnest($2::text[], $3::timestamptz[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::boolean[]) AS u(k, since, secs, sc, tr, tf, br, bh, rs)`;
-    await tx.query(
-      `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
-       SELECT $1, k, 'raw', since, secs, sc, tr, tf, br, bh, rs FROM ${UNNEST}
-       ON CONFLICT DO NOTHING`,
-      [target.id, ...columns],
-    );
-    for (const [resolution, width] of BUCKETS) {
-      await tx.query(
-        `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
-         SELECT $1, k, $11, to_timestamp(floor(extract(epoch FROM since) / $12) * $12), secs, sc, tr, tf, br, bh, rs FROM ${UNNEST}
-         ON CONFLICT (target_id, index_key, resolution, bucket_start) DO UPDATE SET
-           seconds = usage_delta.seconds + excluded.seconds, scans = usage_delta.scans + excluded.scans,
-           tuples_read = usage_delta.tuples_read + excluded.tuples_read, tuples_fetched = usage_delta.tuples_fetched + excluded.tuples_fetched,
-           blks_read = usage_delta.blks_read + excluded.blks_read, blks_hit = usage_delta.blks_hit + excluded.blks_hit,
-           reset = usage_delta.reset OR excluded.reset`,
-        [target.id, ...columns, resolution, Number(width)],
-      );
-    }
+    for (const n of nodes) if (n.data) resets += await storeNodeSnapshot(tx, target.id, n.node.id, n.clock, n.data, takenAt, queryMs);
     await tx.query(
       `DELETE FROM usage_delta
         WHERE target_id = $1
@@ -190,7 +90,130 @@ export async function collectTarget(
     ]);
     await refreshUsageRates(tx, target.id);
   });
-  return { indexes: rows.length, queryMs, resets };
+  const nodeProblems = nodes.flatMap((n) => (n.problem ? [{ node: n.node.id, ...n.problem }] : []));
+  return { indexes: nodes[0].data!.length, queryMs, resets, nodeProblems };
+}
+
+/** One node's snapshot and its deltas since that node's last one; returns how many indexes' counters were reset. */
+async function storeNodeSnapshot(
+  tx: pg.ClientBase,
+  targetId: string,
+  node: string,
+  clock: NodeClock,
+  rows: CounterRow[],
+  takenAt: Date,
+  queryMs: number,
+): Promise<number> {
+  let resets = 0;
+  const { rows: last } = await tx.query<Previous & { indexKey: string; takenAt: Date }>(
+    `SELECT index_key AS "indexKey", taken_at AS "takenAt", stats_reset AS "statsReset", postmaster_start AS "postmasterStart",
+            scans, tuples_read AS "tuplesRead", tuples_fetched AS "tuplesFetched", blks_read AS "blksRead", blks_hit AS "blksHit"
+       FROM usage_last WHERE target_id = $1 AND node = $2`,
+    [targetId, node],
+  );
+  const prevByKey = new Map(
+    last.map((l) => [
+      l.indexKey,
+      {
+        ...l,
+        scans: Number(l.scans),
+        tuplesRead: Number(l.tuplesRead),
+        tuplesFetched: Number(l.tuplesFetched),
+        blksRead: Number(l.blksRead),
+        blksHit: Number(l.blksHit),
+      },
+    ]),
+  );
+  const {
+    rows: [{ previous }],
+  } = await tx.query<{ previous: Date | null }>("SELECT max(taken_at) AS previous FROM usage_snapshot WHERE target_id = $1 AND node = $2", [
+    targetId,
+    node,
+  ]);
+  await tx.query(
+    "INSERT INTO usage_snapshot (target_id, node, taken_at, stats_reset, postmaster_start, indexes, query_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    [targetId, node, takenAt, clock.statsReset, clock.postmasterStart, rows.length, queryMs],
+  );
+  // Deltas are computed here and written in a few set-based statements, so a target with
+  // 10,000 indexes costs the store a handful of round trips, not tens of thousands.
+  const deltas: Array<{ key: string; since: Date; seconds: number; d: ReturnType<typeof counterDelta> }> = [];
+  for (const cur of rows) {
+    const prev = prevByKey.get(cur.indexKey);
+    // An index that appeared after the target's first snapshot was created since: all its activity is new.
+    const baseline =
+      prev ??
+      (previous
+        ? {
+            scans: 0,
+            tuplesRead: 0,
+            tuplesFetched: 0,
+            blksRead: 0,
+            blksHit: 0,
+            statsReset: cur.statsReset,
+            postmasterStart: cur.postmasterStart,
+          }
+        : null);
+    const d = counterDelta(baseline, cur);
+    if (d.reset) resets++;
+    const since = prev?.takenAt ?? previous;
+    if (since) deltas.push({ key: cur.indexKey, since, seconds: (takenAt.getTime() - since.getTime()) / 1000, d });
+  }
+  await tx.query(
+    `INSERT INTO usage_last (target_id, node, index_key, taken_at, stats_reset, postmaster_start, scans, tuples_read, tuples_fetched, blks_read, blks_hit, bytes, valid)
+     SELECT $1, $13, k, $2, sr, ps, sc, tr, tf, br, bh, by, v
+       FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::boolean[])
+         AS u(k, sr, ps, sc, tr, tf, br, bh, by, v)
+     ON CONFLICT (target_id, node, index_key) DO UPDATE SET
+       taken_at = excluded.taken_at, stats_reset = excluded.stats_reset, postmaster_start = excluded.postmaster_start,
+       scans = excluded.scans, tuples_read = excluded.tuples_read, tuples_fetched = excluded.tuples_fetched,
+       blks_read = excluded.blks_read, blks_hit = excluded.blks_hit, bytes = excluded.bytes, valid = excluded.valid`,
+    [
+      targetId,
+      takenAt,
+      rows.map((r) => r.indexKey),
+      rows.map((r) => r.statsReset),
+      rows.map((r) => r.postmasterStart),
+      rows.map((r) => r.scans),
+      rows.map((r) => r.tuplesRead),
+      rows.map((r) => r.tuplesFetched),
+      rows.map((r) => r.blksRead),
+      rows.map((r) => r.blksHit),
+      rows.map((r) => r.bytes),
+      rows.map((r) => r.valid),
+      node,
+    ],
+  );
+  const columns = [
+    deltas.map((x) => x.key),
+    deltas.map((x) => x.since),
+    deltas.map((x) => x.seconds),
+    deltas.map((x) => x.d.scans),
+    deltas.map((x) => x.d.tuplesRead),
+    deltas.map((x) => x.d.tuplesFetched),
+    deltas.map((x) => x.d.blksRead),
+    deltas.map((x) => x.d.blksHit),
+    deltas.map((x) => x.d.reset),
+  ];
+  const UNNEST = `unnest($2::text[], $3::timestamptz[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::boolean[]) AS u(k, since, secs, sc, tr, tf, br, bh, rs)`;
+  await tx.query(
+    `INSERT INTO usage_delta (target_id, node, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
+     SELECT $1, $11, k, 'raw', since, secs, sc, tr, tf, br, bh, rs FROM ${UNNEST}
+     ON CONFLICT DO NOTHING`,
+    [targetId, ...columns, node],
+  );
+  for (const [resolution, width] of BUCKETS) {
+    await tx.query(
+      `INSERT INTO usage_delta (target_id, node, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
+       SELECT $1, $13, k, $11, to_timestamp(floor(extract(epoch FROM since) / $12) * $12), secs, sc, tr, tf, br, bh, rs FROM ${UNNEST}
+       ON CONFLICT (target_id, node, index_key, resolution, bucket_start) DO UPDATE SET
+         seconds = usage_delta.seconds + excluded.seconds, scans = usage_delta.scans + excluded.scans,
+         tuples_read = usage_delta.tuples_read + excluded.tuples_read, tuples_fetched = usage_delta.tuples_fetched + excluded.tuples_fetched,
+         blks_read = usage_delta.blks_read + excluded.blks_read, blks_hit = usage_delta.blks_hit + excluded.blks_hit,
+         reset = usage_delta.reset OR excluded.reset`,
+      [targetId, ...columns, resolution, Number(width), node],
+    );
+  }
+  return resets;
 }
 
 export interface CollectorStatus {
@@ -254,7 +277,9 @@ export function startCollector(opts: CollectorOptions): { stop(): Promise<void> 
           rows.map(async ({ targetId }) => {
             const target = targets.find((t) => t.id === targetId)!;
             try {
-              await collectTarget(opts.pool, target, opts.retention);
+              const { nodeProblems } = await collectTarget(opts.pool, target, opts.retention);
+              // The primary was collected; a replica left out makes the target's evidence incomplete, which its status says.
+              if (nodeProblems.length) throw new Error(nodeProblems.map((p) => `replica ${p.node}: ${p.message}`).join("; "));
               await opts.pool.query("UPDATE collector_schedule SET last_ok_at = now() WHERE target_id = $1", [targetId]);
             } catch (err) {
               log(`${targetId}: ${(err as Error).message}`);

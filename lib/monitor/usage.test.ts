@@ -19,15 +19,36 @@ describe.each(pgServers())("usage series on $name PostgreSQL", (server) => {
       expect(s.t).toEqual([0, 1, 2, 3, 4].map((g) => base + g * hour));
       expect(s.scansPerMinute).toEqual([0, 1, 2, 1.5, 4]); // g*60 scans per hour; bucket 3 spans two hours
       expect(s.tuplesFetchedPerMinute).toEqual([0, 2, 4, 3, 8]);
-      expect(s.resets).toEqual([base + 2 * hour]);
+      expect(s.resets).toEqual([{ t: base + 2 * hour, node: "primary" }]);
       expect(s.gaps).toEqual([base + 3 * hour]);
+      expect(s.nodes).toEqual([{ node: "primary", scansPerMinute: [0, 1, 2, 1.5, 4] }]);
       expect(await usageSeries(store, "s", "public.other", "30d")).toEqual({
         t: [],
         scansPerMinute: [],
         tuplesFetchedPerMinute: [],
+        nodes: [],
         resets: [],
         gaps: [],
       });
+
+      // A replica's scans of the same index: each node's rate over its own seconds, added up; resets stay the node's.
+      await store.query(
+        `INSERT INTO usage_delta (target_id, node, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
+         SELECT 's', 'r1', 'public.i', '1h', to_timestamp($1 + g * 3600), 1800, 300, 0, 0, 0, 0, g = 4
+           FROM generate_series(3, 4) g`,
+        [base],
+      );
+      const both = await usageSeries(store, "s", "public.i", "7d");
+      expect(both.t).toEqual(s.t);
+      expect(both.scansPerMinute).toEqual([0, 1, 2, 11.5, 14]);
+      expect(both.nodes).toEqual([
+        { node: "primary", scansPerMinute: [0, 1, 2, 1.5, 4] },
+        { node: "r1", scansPerMinute: [null, null, null, 10, 10] },
+      ]);
+      expect(both.resets).toEqual([
+        { t: base + 2 * hour, node: "primary" },
+        { t: base + 4 * hour, node: "r1" },
+      ]);
     } finally {
       await store.end();
     }
