@@ -26,7 +26,7 @@ export default async function Home() {
       `SELECT id, target_id AS "targetId", changeset_name AS name, error FROM rollout WHERE state = 'failed' AND updated_at > now() - interval '7 days' ORDER BY id DESC`,
     ),
     pool.query<{ targetId: string; indexKey: string }>(
-      `SELECT target_id AS "targetId", index_key AS "indexKey" FROM usage_last WHERE NOT valid ORDER BY 1, 2`,
+      `SELECT DISTINCT target_id AS "targetId", index_key AS "indexKey" FROM usage_last WHERE NOT valid ORDER BY 1, 2`,
     ),
   ]);
   const mayApprove = can(actor.role, "rollout:approve");

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { freshDatabase, pgServers } from "../testing/db";
-import { usageSeries } from "./usage";
+import { refreshUsageRates, usageSeries, usageSummary } from "./usage";
 
 describe.each(pgServers())("usage series on $name PostgreSQL", (server) => {
   it("returns aligned columns per bucket, with the reset and gap buckets named", async () => {
@@ -49,6 +49,26 @@ describe.each(pgServers())("usage series on $name PostgreSQL", (server) => {
         { t: base + 2 * hour, node: "primary" },
         { t: base + 4 * hour, node: "r1" },
       ]);
+    } finally {
+      await store.end();
+    }
+  });
+
+  it("rates an index over every node: each node's scans over its own seconds, added up", async () => {
+    const store = new pg.Pool({ connectionString: await freshDatabase(server) });
+    try {
+      // Today's daily bucket: the primary saw 600 scans in 3,600 s (10/min), the replica, collected for only
+      // 600 s, saw 300 (30/min). Over the pooled seconds that would be 900 in 4,200 s, 12.9/min: the replica's
+      // traffic all but lost.
+      await store.query(
+        `INSERT INTO usage_delta (target_id, node, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
+         VALUES ('s', 'primary', 'public.i', '1d', date_trunc('day', now()), 3600, 600, 0, 0, 0, 0),
+                ('s', 's_r1', 'public.i', '1d', date_trunc('day', now()), 600, 300, 0, 0, 0, 0),
+                ('s', 'primary', 'public.i', 'raw', now() - interval '1 minute', 60, 6, 0, 0, 0, 0),
+                ('s', 's_r1', 'public.i', 'raw', now() - interval '2 minutes', 60, 60, 0, 0, 0, 0)`,
+      );
+      await refreshUsageRates(store, "s");
+      expect((await usageSummary(store, "s")).get("public.i")).toMatchObject({ perMinuteNow: 66, perMinute7d: 40, perMinute30d: 40 });
     } finally {
       await store.end();
     }
