@@ -138,7 +138,12 @@ function verdictOf(
   });
   const base = { schema: r.schema, table: r.table, index: r.name, bytes: r.bytes, nodes: perNode };
   const used = perNode.filter((n) => (n.scans ?? 0) > 0);
-  if (used.length) return { ...base, verdict: "used", reason: `used: ${used.map((n) => `${n.scans} scans on ${n.node}`).join(", ")}` };
+  if (used.length)
+    return {
+      ...base,
+      verdict: "used",
+      reason: `used: ${used.map((n) => `${n.scans!.toLocaleString("en")} scans on ${n.node}`).join(", ")}`,
+    };
   const short = nodes.flatMap((n, i) => {
     if (n.problem) return [`${n.node.id} ${n.problem.message}`];
     if (perNode[i].scans === null) return [`${n.node.id} does not hold the index (yet)`];
