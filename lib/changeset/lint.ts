@@ -1,8 +1,9 @@
-import { createdIndex } from "./nodes";
+import { createdIndex, readStatementFacts } from "./nodes";
 import { parseChangeSet, parserReady } from "./parse";
 import { DEFAULT_LINT_OPTIONS, type LintOptions, type SchemaInfo, type Severity } from "./rule";
 import { RULE_IDS, RULES, type RuleId } from "./rules";
 import { settingsBefore } from "./settings";
+import { policyProblems } from "./statement-policy";
 
 export interface Finding {
   file: string;
@@ -33,11 +34,15 @@ export interface LintInput {
  * findings suppressed by `-- indexdeck-ignore`, sort by position. Call after `await parserReady()`.
  */
 export function lintChangeSet(input: LintInput): FileReport {
-  const parsed = parseChangeSet(input.file, input.text);
+  const options = { ...DEFAULT_LINT_OPTIONS, ...input.options };
+  const parsed = parseChangeSet(input.file, input.text, (stmt) => {
+    readStatementFacts(stmt);
+    policyProblems(stmt, options);
+  });
   const ctx = {
     ...parsed,
     settings: settingsBefore(parsed.statements),
-    options: { ...DEFAULT_LINT_OPTIONS, ...input.options },
+    options,
     schema: input.schema ?? null,
     knownRuleIds: RULE_IDS,
   };

@@ -21,18 +21,32 @@ export function nodeBody(stmt: Statement, kind: string): Obj | null {
   return stmt.kind === kind ? ((stmt.node as Obj)[kind] as Obj) : null;
 }
 
-// Rules ask about the same statement many times; the answer never changes for a parsed statement.
-const createdCache = new WeakMap<Statement, CreatedIndex | null>();
+const FACTS: Array<(stmt: Statement) => unknown> = [];
 
-export function createdIndex(stmt: Statement): CreatedIndex | null {
-  if (stmt.kind !== "IndexStmt") return null;
-  let result = createdCache.get(stmt);
-  if (result === undefined) {
-    result = readCreatedIndex(stmt);
-    createdCache.set(stmt, result);
-  }
-  return result;
+/**
+ * A fact read from the parse trees of statements of the given kinds, kept once read: rules ask the
+ * same statement many times, and a long file's trees are dropped once their facts are read
+ * (`readStatementFacts`), because the trees take tens of times the SQL's size and the facts little.
+ */
+export function statementFact<T>(kinds: readonly string[], read: (stmt: Statement) => T): (stmt: Statement) => T | null {
+  const cache = new WeakMap<Statement, T>();
+  const fact = (stmt: Statement): T | null => {
+    if (!kinds.includes(stmt.kind)) return null;
+    if (cache.has(stmt)) return cache.get(stmt)!;
+    const value = read(stmt);
+    cache.set(stmt, value);
+    return value;
+  };
+  FACTS.push(fact);
+  return fact;
 }
+
+/** Reads every declared fact of a statement while its tree is at hand. */
+export function readStatementFacts(stmt: Statement): void {
+  for (const fact of FACTS) fact(stmt);
+}
+
+export const createdIndex = statementFact(["IndexStmt"], readCreatedIndex);
 
 function readCreatedIndex(stmt: Statement): CreatedIndex | null {
   const s = nodeBody(stmt, "IndexStmt");
@@ -94,13 +108,12 @@ export interface DroppedIndexes {
   cascade: boolean;
 }
 
-export function droppedIndexes(stmt: Statement): DroppedIndexes | null {
-  if (stmt.kind !== "DropStmt") return null;
+export const droppedIndexes = statementFact(["DropStmt"], (stmt): DroppedIndexes | null => {
   const s = nodeBody(stmt, "DropStmt");
   if (!s || s.removeType !== "OBJECT_INDEX") return null;
   const names = ((s.objects as Obj[]) ?? []).map((o) => qualifiedName(((o.List as Obj)?.items as Obj[]) ?? []));
   return { names, concurrent: !!s.concurrent, ifExists: !!s.missing_ok, cascade: s.behavior === "DROP_CASCADE" };
-}
+});
 
 /** `[schema.]name` from a parse tree's list of String nodes (a catalog-qualified name keeps its last two parts). */
 export function qualifiedName(items: Obj[]): { schema: string | null; name: string } {
@@ -125,9 +138,8 @@ const REINDEX_SCOPES: Record<string, ReindexScope> = {
   REINDEX_OBJECT_DATABASE: "database",
 };
 
-export function isReindex(stmt: Statement): Reindex | null {
-  const s = nodeBody(stmt, "ReindexStmt");
-  if (!s) return null;
+export const isReindex = statementFact(["ReindexStmt"], (stmt): Reindex => {
+  const s = nodeBody(stmt, "ReindexStmt")!;
   const option = ((s.params as Obj[]) ?? []).map((p) => p.DefElem as Obj).find((d) => d?.defname === "concurrently");
   const rel = s.relation as { relname: string; schemaname?: string } | undefined;
   return {
@@ -135,7 +147,7 @@ export function isReindex(stmt: Statement): Reindex | null {
     relation: rel ? { schema: rel.schemaname ?? null, name: rel.relname } : null,
     concurrent: option !== undefined && defElemTrue(option),
   };
-}
+});
 
 /**
  * Whether a boolean option is on, read as PostgreSQL's defGetBoolean does: no value means true;

@@ -1,4 +1,4 @@
-import { nodeBody } from "./nodes";
+import { nodeBody, statementFact } from "./nodes";
 import type { Statement } from "./parse";
 
 type Obj = Record<string, unknown>;
@@ -13,16 +13,28 @@ export function settingsBefore(statements: Statement[]): Array<ReadonlyMap<strin
   let current = new Map<string, string>();
   for (const stmt of statements) {
     result.push(current);
-    const s = nodeBody(stmt, "VariableSetStmt");
-    if (!s || s.is_local) continue;
+    const change = settingChange(stmt);
+    if (!change) continue;
     current = new Map(current);
-    const name = String(s.name ?? "").toLowerCase();
-    if (s.kind === "VAR_SET_VALUE") current.set(name, settingValue(s.args as Obj[] | undefined));
-    else if (s.kind === "VAR_SET_DEFAULT" || s.kind === "VAR_RESET") current.delete(name);
-    else if (s.kind === "VAR_RESET_ALL") current.clear();
+    if (change.kind === "set") current.set(change.name, change.value);
+    else if (change.kind === "reset") current.delete(change.name);
+    else current.clear();
   }
   return result;
 }
+
+type SettingChange = { kind: "set"; name: string; value: string } | { kind: "reset"; name: string } | { kind: "reset-all" };
+
+/** What a SET or RESET does to the session's settings; null for SET LOCAL and other forms that change none. */
+const settingChange = statementFact(["VariableSetStmt"], (stmt): SettingChange | null => {
+  const s = nodeBody(stmt, "VariableSetStmt")!;
+  if (s.is_local) return null;
+  const name = String(s.name ?? "").toLowerCase();
+  if (s.kind === "VAR_SET_VALUE") return { kind: "set", name, value: settingValue(s.args as Obj[] | undefined) };
+  if (s.kind === "VAR_SET_DEFAULT" || s.kind === "VAR_RESET") return { kind: "reset", name };
+  if (s.kind === "VAR_RESET_ALL") return { kind: "reset-all" };
+  return null;
+});
 
 export function settingValue(args: Obj[] | undefined): string {
   const c = args?.[0]?.A_Const as Obj | undefined;

@@ -87,6 +87,13 @@ describe("splitStatements", () => {
     "/",
     "-",
     "'\\'",
+    "'a\\b'",
+    "N'\\'",
+    "b'1'",
+    "'x' -- c\n'\\'",
+    "'x'\n\n '\\'",
+    "E'y'\n '\\''",
+    "U&'a'\n'\\'",
   );
 
   it("finds the same semicolons as PostgreSQL's scanner on anything the scanner accepts", () => {
@@ -108,6 +115,32 @@ describe("splitStatements", () => {
           .filter((p) => p.kind === "sql" && bytes[p.end - 1] === 0x3b)
           .map((p) => p.end);
         expect(ours).toEqual(scannerEnds);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("finds the standard string literals holding a backslash that PostgreSQL's scanner finds", () => {
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 30 }), (parts) => {
+        const sql = `${parts.join("")}\n`;
+        let tokens;
+        try {
+          tokens = scanSync(sql).tokens;
+        } catch {
+          return;
+        }
+        if (tokens.some((t) => t.text === "\\")) return;
+        const bytes = Buffer.from(sql, "utf8");
+        // What a server with standard_conforming_strings off reads differently: '…' and N'…' with a backslash.
+        const scanner = tokens
+          .filter((t) => t.tokenName === "SCONST" && /^[nN]?'/.test(bytes.subarray(t.start, t.end).toString()))
+          .filter((t) => bytes.subarray(t.start, t.end).includes(0x5c))
+          .map((t) => t.start);
+        const pieces = splitStatements(bytes).filter((p) => p.kind === "sql");
+        const ours = pieces.flatMap((p) => (p.backslashAt === undefined ? [] : [p.backslashAt]));
+        const expected = pieces.flatMap((p) => scanner.filter((at) => at >= p.start && at < p.end).slice(0, 1));
+        expect(ours).toEqual(expected);
       }),
       { numRuns: 5000 },
     );

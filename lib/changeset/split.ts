@@ -11,8 +11,12 @@
  */
 
 export type Piece =
-  /** Text ending at a top-level `;` (included), at a meta-command, or at the end of the file. */
-  | { kind: "sql"; start: number; end: number }
+  /**
+   * Text ending at a top-level `;` (included), at a meta-command, or at the end of the file.
+   * `backslashAt`: where the first standard string literal ('…', N'…') holding a backslash opens —
+   * the text a server with standard_conforming_strings off would read differently.
+   */
+  | { kind: "sql"; start: number; end: number; backslashAt?: number }
   /** A psql meta-command: the backslash to the end of its line. */
   | { kind: "meta-command"; start: number; end: number }
   /** The lines psql sends as the data of a `COPY … FROM STDIN`, through the `\.` line that ends them. */
@@ -41,6 +45,11 @@ export function splitStatements(b: Uint8Array): Piece[] {
   const pieces: Piece[] = [];
   let start = 0;
   let i = 0;
+  let backslashAt = -1;
+  // The last word read, when it was one letter, and where it ended: B'…', X'…' and U&'…' prefixes.
+  let letter = 0;
+  let letterEnd = -1;
+  const sql = (end: number): Piece => (backslashAt < 0 ? { kind: "sql", start, end } : { kind: "sql", start, end, backslashAt });
   const unterminated = (openAt: number, literal: UnterminatedLiteral) => {
     pieces.push({ kind: "unterminated", start, end: n, openAt, literal });
     return pieces;
@@ -58,17 +67,20 @@ export function splitStatements(b: Uint8Array): Piece[] {
     else if (c === 0x29) depth--;
     if (c === 0x2d && b[i + 1] === 0x2d) {
       // A -- comment ends at a newline, and the scanner counts \r as one (scan.l: newline [\n\r]).
-      while (i < n && b[i] !== LF && b[i] !== CR) i++;
+      i = lineEndAt(b, i);
     } else if (c === 0x2f && b[i + 1] === 0x2a) {
       const close = blockCommentEnd(b, i);
       if (close < 0) return unterminated(i, "/* comment");
       i = close;
     } else if (c === QUOTE) {
-      const close = quotedEnd(b, i, QUOTE, false);
+      const bits = letterEnd === i && (letter === 0x62 || letter === 0x78); // B'…', X'…'
+      const unicode = letterEnd === i - 1 && b[i - 1] === 0x26 && letter === 0x75; // U&'…', refused with standard_conforming_strings off
+      const close = quotedEnd(b, i, bits ? "bits" : "standard");
       if (close < 0) return unterminated(i, "quoted string");
+      if (backslashAt < 0 && !bits && !unicode && b.subarray(i, close).includes(BACKSLASH)) backslashAt = i;
       i = close;
     } else if (c === DQUOTE) {
-      const close = quotedEnd(b, i, DQUOTE, false);
+      const close = quotedEnd(b, i, "identifier");
       if (close < 0) return unterminated(i, "quoted identifier");
       i = close;
     } else if (c === DOLLAR) {
@@ -87,10 +99,12 @@ export function splitStatements(b: Uint8Array): Piece[] {
       // E'...' is the one literal where a backslash escapes the quote; the prefix must be a word
       // of its own (in `de'x'` the word is `de` and the string is a plain one).
       if (j === i + 1 && (c === 0x45 || c === 0x65) && b[j] === QUOTE) {
-        const close = quotedEnd(b, j, QUOTE, true);
+        const close = quotedEnd(b, j, "escape");
         if (close < 0) return unterminated(j, "quoted string");
         j = close;
       } else {
+        letter = j === i + 1 ? c | 0x20 : 0;
+        letterEnd = j;
         if (words === 0) isCopy = wordIs(b, i, j, "copy");
         else if (isCopy && depth === 0) {
           fromStdin ||= afterFrom && wordIs(b, i, j, "stdin");
@@ -115,30 +129,32 @@ export function splitStatements(b: Uint8Array): Piece[] {
           end = Math.min(n, eol + 1);
           if (line.length === 2 && line[0] === BACKSLASH && line[1] === 0x2e) break;
         }
-        pieces.push({ kind: "sql", start, end: dataStart });
+        pieces.push(sql(dataStart));
         if (end > dataStart) pieces.push({ kind: "copy-data", start: dataStart, end });
         i = end;
       } else {
-        pieces.push({ kind: "sql", start, end: i });
+        pieces.push(sql(i));
       }
       start = i;
+      backslashAt = -1;
       words = depth = 0;
       isCopy = afterFrom = fromStdin = false;
     } else if (c === BACKSLASH) {
       // psql takes a backslash outside quotes as the start of a meta-command that runs to the end
       // of the line (`SELECT ... \gset` included); what came before it is a statement of its own.
-      if (i > start) pieces.push({ kind: "sql", start, end: i });
+      if (i > start) pieces.push(sql(i));
       let eol = i;
       while (eol < n && b[eol] !== LF) eol++;
       pieces.push({ kind: "meta-command", start: i, end: eol });
       start = i = eol;
+      backslashAt = -1;
       words = depth = 0;
       isCopy = afterFrom = fromStdin = false;
     } else {
       i++;
     }
   }
-  if (start < n) pieces.push({ kind: "sql", start, end: n });
+  if (start < n) pieces.push(sql(n));
   return pieces;
 }
 
@@ -172,20 +188,51 @@ function blockCommentEnd(b: Uint8Array, i: number): number {
 }
 
 /**
- * End (exclusive) of a literal opening with `quote` at `i`; a doubled quote stands for itself.
- * With `backslashEscapes` (E'...' only: the parser reads plain strings with
- * standard_conforming_strings on, and indexdeck's apply session pins it on) `\x` is one unit.
+ * How the scanner reads a quoted token: a doubled quote stands for itself except in bit strings;
+ * only in E'…' is `\x` one unit (the parser reads plain strings with standard_conforming_strings
+ * on, and indexdeck's apply session pins it on); string literals, unlike identifiers, can continue
+ * on a later line.
  */
-function quotedEnd(b: Uint8Array, i: number, quote: number, backslashEscapes: boolean): number {
+type Quoting = "identifier" | "standard" | "escape" | "bits";
+
+/** End (exclusive) of the quoted token opening at `i`, or -1 if it never closes. */
+function quotedEnd(b: Uint8Array, i: number, quoting: Quoting): number {
+  const quote = quoting === "identifier" ? DQUOTE : QUOTE;
   let j = i + 1;
   while (j < b.length) {
     const c = b[j];
-    if (backslashEscapes && c === BACKSLASH) j += 2;
+    if (quoting === "escape" && c === BACKSLASH) j += 2;
     else if (c !== quote) j++;
-    else if (b[j + 1] === quote) j += 2;
-    else return j + 1;
+    else if (quoting !== "bits" && b[j + 1] === quote) j += 2;
+    else {
+      const next = quoting === "identifier" ? -1 : continuedAt(b, j + 1);
+      if (next < 0) return j + 1;
+      j = next + 1;
+    }
   }
   return -1;
+}
+
+/**
+ * PostgreSQL's quotecontinue: a string literal followed by blanks holding a newline, then a quote,
+ * goes on in that quote, read as the literal it continues (an E'…' stays one). A comment in between
+ * ends the literal (PostgreSQL 18's scanner; older ones let a -- comment through).
+ * Returns the continuing quote's offset, or -1.
+ */
+function continuedAt(b: Uint8Array, j: number): number {
+  let newline = false;
+  for (; j < b.length; j++) {
+    const c = b[j];
+    if (c === LF || c === CR) newline = true;
+    else if (c !== 0x20 && c !== 0x09 && c !== 0x0c && c !== 0x0b) break;
+  }
+  return newline && b[j] === QUOTE ? j : -1;
+}
+
+/** Offset of the newline (LF or CR, as the scanner counts them) ending the line at `i`, or the length. */
+function lineEndAt(b: Uint8Array, i: number): number {
+  while (i < b.length && b[i] !== LF && b[i] !== CR) i++;
+  return i;
 }
 
 /** End (exclusive) of a dollar-quote tag (`$$`, `$tag$`) starting at `i`, or -1 if `$` starts none. */

@@ -1,4 +1,3 @@
-import { scanSync } from "libpg-query";
 import { createdIndex, droppedIndexes, isReindex, nodeBody, qualifiedName } from "./nodes";
 import type { Statement } from "./parse";
 import { isRolloutSetting, ROLLOUT_SETTINGS, settingValue, type SessionLimits } from "./settings";
@@ -68,8 +67,7 @@ function kindProblem(stmt: Statement): string {
     return "ALTER INDEX … RENAME does not belong in an index change set: verify, rollback and the usage history follow an index by its name";
   }
   if (stmt.kind === "VacuumStmt") return "VACUUM does not belong in an index change set (ANALYZE of a named table does)";
-  const name = KIND_NAMES[stmt.kind] ?? stmt.kind.replace(/Stmt$/, "");
-  return `${name} statement does not belong in an index change set`;
+  return kindOnly(stmt.kind).problem.message;
 }
 
 const SYSTEM_SCHEMAS = new Set(["pg_catalog", "information_schema", "pg_toast"]);
@@ -172,32 +170,17 @@ function settingProblems(stmt: Statement, limits: SessionLimits): PolicyProblem[
  * pins the setting on, but a string whose meaning hangs on a setting has no place in a change set.
  */
 function backslashProblems(stmt: Statement): PolicyProblem[] {
-  if (!stmt.text.includes("\\")) return [];
-  let tokens: Array<{ start: number; end: number; tokenName: string }>;
-  try {
-    tokens = scanSync(stmt.text).tokens;
-  } catch {
-    return [];
-  }
-  const bytes = Buffer.from(stmt.text, "utf8");
-  for (const t of tokens) {
-    if (t.tokenName !== "SCONST") continue;
-    const raw = bytes.subarray(t.start, t.end).toString("utf8");
-    const standard = raw.startsWith("'") || /^[nN]'/.test(raw);
-    if (standard && raw.includes("\\")) {
-      return [
-        {
-          rule: "backslash-in-string",
-          message:
-            "a backslash in a standard string literal: with standard_conforming_strings off the server reads it as an escape and the string ends elsewhere; write it without a backslash, or as an E'' string",
-        },
-      ];
-    }
-  }
-  return [];
+  if (stmt.backslashAt === null) return [];
+  return [
+    {
+      rule: "backslash-in-string",
+      message:
+        "a backslash in a standard string literal: with standard_conforming_strings off the server reads it as an escape and the string ends elsewhere; write it without a backslash, or as an E'' string",
+    },
+  ];
 }
 
-function judge(stmt: Statement, limits: SessionLimits): PolicyProblem[] {
+function judge(stmt: Statement, limits: SessionLimits): readonly PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   switch (stmt.kind) {
     case "VariableSetStmt":
@@ -259,7 +242,9 @@ function judge(stmt: Statement, limits: SessionLimits): PolicyProblem[] {
         problems.push({ rule: "analyze-scope", message: "ANALYZE without a table analyzes every table of the database: name the tables" });
       break;
     default:
-      problems.push({ rule: "non-index-statement", message: kindProblem(stmt) });
+      problems.push(
+        MESSAGE_FROM_TREE.has(stmt.kind) ? { rule: "non-index-statement", message: kindProblem(stmt) } : kindOnly(stmt.kind).problem,
+      );
   }
   const system = relationsOf(stmt).filter(systemRelation);
   if (system.length) {
@@ -270,16 +255,38 @@ function judge(stmt: Statement, limits: SessionLimits): PolicyProblem[] {
     });
   }
   problems.push(...backslashProblems(stmt));
-  return problems;
+  // A long file has a verdict per statement: most are one of a few, shared rather than copied.
+  if (problems.length === 0) return NO_PROBLEMS;
+  const only = kindOnly(stmt.kind);
+  return problems.length === 1 && problems[0] === only.problem ? only.verdict : problems.slice();
 }
 
-const verdicts = new WeakMap<Statement, { limits: SessionLimits; problems: PolicyProblem[] }>();
+const NO_PROBLEMS: readonly PolicyProblem[] = [];
+
+/** The kinds whose refusal reads their tree; every other kind's says no more than the kind. */
+const MESSAGE_FROM_TREE = new Set(["AlterTableStmt", "RenameStmt", "VacuumStmt"]);
+
+const KIND_REFUSALS = new Map<string, { problem: PolicyProblem; verdict: readonly PolicyProblem[] }>();
+
+/** One refusal, and one verdict holding just it, per statement kind (a parse tree's node name). */
+function kindOnly(kind: string): { problem: PolicyProblem; verdict: readonly PolicyProblem[] } {
+  let entry = KIND_REFUSALS.get(kind);
+  if (!entry) {
+    const name = KIND_NAMES[kind] ?? kind.replace(/Stmt$/, "");
+    const problem: PolicyProblem = { rule: "non-index-statement", message: `${name} statement does not belong in an index change set` };
+    entry = { problem, verdict: [problem] };
+    KIND_REFUSALS.set(kind, entry);
+  }
+  return entry;
+}
+
+const verdicts = new WeakMap<SessionLimits, WeakMap<Statement, readonly PolicyProblem[]>>();
 
 /** Every reason the statement may not run on a target, in a stable order; empty when it may. */
-export function policyProblems(stmt: Statement, limits: SessionLimits): PolicyProblem[] {
-  const cached = verdicts.get(stmt);
-  if (cached?.limits === limits) return cached.problems;
-  const problems = judge(stmt, limits);
-  verdicts.set(stmt, { limits, problems });
+export function policyProblems(stmt: Statement, limits: SessionLimits): readonly PolicyProblem[] {
+  let byStatement = verdicts.get(limits);
+  if (!byStatement) verdicts.set(limits, (byStatement = new WeakMap()));
+  let problems = byStatement.get(stmt);
+  if (!problems) byStatement.set(stmt, (problems = judge(stmt, limits)));
   return problems;
 }

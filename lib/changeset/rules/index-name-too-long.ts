@@ -1,6 +1,5 @@
 import { scanSync } from "libpg-query";
-import { createdIndex, droppedIndexes, nodeBody } from "../nodes";
-import type { Statement } from "../parse";
+import { createdIndex, droppedIndexes, nodeBody, statementFact } from "../nodes";
 import { defineRule } from "../rule";
 
 /** NAMEDATALEN - 1: the longest name PostgreSQL stores, in bytes. */
@@ -9,10 +8,12 @@ const MAX_NAME_BYTES = 63;
 type Obj = Record<string, unknown>;
 
 /**
- * The index names a statement refers to, as the parse tree has them. The parser has already cut
- * them to 63 bytes, as the server will, which is why the rule reads the written name from tokens.
+ * The index names a statement refers to, as the parse tree has them, when one of them may have been
+ * cut; null when none was. The parser has already cut them to 63 bytes, as the server will, which is
+ * why the rule reads the written name from tokens. A cut name keeps at least 60 of its bytes (a
+ * character is at most 4): with no name that long, nothing was cut.
  */
-function indexNames(stmt: Statement): Set<string> {
+const indexNames = statementFact(["IndexStmt", "DropStmt", "ReindexStmt", "CommentStmt", "RenameStmt", "AlterTableStmt"], (stmt) => {
   const names = new Set<string>();
   const created = createdIndex(stmt)?.name;
   if (created) names.add(created);
@@ -32,8 +33,9 @@ function indexNames(stmt: Statement): Set<string> {
   }
   const alter = nodeBody(stmt, "AlterTableStmt");
   if (alter?.objtype === "OBJECT_INDEX") names.add((alter.relation as { relname: string }).relname);
-  return names;
-}
+  for (const n of names) if (Buffer.byteLength(n) > MAX_NAME_BYTES - 4) return names;
+  return null;
+});
 
 /** An identifier token's name as the scanner reads it: quoted as written, unquoted in lower case. */
 function identifierName(token: string): string {
@@ -61,11 +63,7 @@ export const indexNameTooLong = defineRule({
   check: (ctx) =>
     ctx.statements.flatMap((stmt) => {
       const names = indexNames(stmt);
-      // A cut name keeps at least 60 of its bytes (a character is at most 4): with no name that
-      // long in the tree, nothing was cut, and the scan is skipped.
-      let longest = 0;
-      for (const n of names) longest = Math.max(longest, Buffer.byteLength(n));
-      if (longest <= MAX_NAME_BYTES - 4) return [];
+      if (!names) return [];
       let tokens;
       try {
         tokens = scanSync(stmt.text).tokens;

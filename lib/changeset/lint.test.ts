@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { lintText } from "./lint";
+
+// Past the first 64 KB of SQL a statement's tree is dropped once its facts are read (parse.ts):
+// what the linter says of a statement must not depend on where in the file it sits.
+const TAIL = [
+  "SET lock_timeout = 0;",
+  "DROP INDEX CONCURRENTLY a, b CASCADE;",
+  "CREATE INDEX x ON t (a) WHERE b > 1;",
+  "REINDEX (CONCURRENTLY false) TABLE t;",
+  "COMMENT ON INDEX i IS 'a\\';",
+  "CREATE UNIQUE INDEX CONCURRENTLY idx_" + "n".repeat(70) + " ON t (a);",
+  "ALTER INDEX i RENAME TO j;",
+  "RESET lock_timeout;",
+  "SET search_path = evil;",
+  "CREATE INDEX CONCURRENTLY x ON public.t (a);",
+].join("\n");
+
+const said = async (text: string, firstLine: number) =>
+  (await lintText({ file: "f.sql", text })).findings
+    .filter((f) => f.line >= firstLine)
+    .map(
+      (f) => `${f.line - firstLine + 1}:${f.column} ${f.rule} ${f.message.replace(/line (\d+)/, (_, n) => `line ${n - firstLine + 1}`)}`,
+    );
+
+describe("lintChangeSet on a long file", () => {
+  it("finds in statements far into a file exactly what it finds in them alone", async () => {
+    const filler = Array.from({ length: 3000 }, (_, i) => `COMMENT ON INDEX filler_${i} IS 'line ${i}';`).join("\n");
+    expect(Buffer.byteLength(filler)).toBeGreaterThan(64 * 1024);
+    const alone = await said(TAIL, 1);
+    expect(alone.length).toBeGreaterThan(8);
+    expect(await said(`${filler}\n${TAIL}`, 3001)).toEqual(alone);
+  });
+});
