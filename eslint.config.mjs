@@ -14,6 +14,7 @@ const config = [
       "next-env.d.ts",
       "test-results/**",
       "playwright-report/**",
+      "dist/**",
     ],
   },
 ];

@@ -64,9 +64,12 @@ export async function run(args: string[]) {
     JSON.parse(spawnSync(process.execPath, [BIN, "lint", corpusFile, "--format", "json"], { encoding: "utf8", maxBuffer: 1 << 30 }).stdout)
       .summary.statements,
   );
-  const corpusRuns = Array.from({ length: 3 }, () => timed(process.execPath, [BIN, "lint", corpusFile, "--format", "json"]));
+  // The goal is the default (text) format's, written as the file is linted; JSON, whose summary comes
+  // first, holds every finding until the end, and is shown beside it.
+  const corpusRuns = Array.from({ length: 3 }, () => timed(process.execPath, [BIN, "lint", corpusFile]));
   const corpusMs = median(corpusRuns.map((r) => r.ms));
   const corpusRssMb = Math.max(...corpusRuns.map((r) => r.rssKb)) / 1024;
+  const jsonRssMb = timed(process.execPath, [BIN, "lint", corpusFile, "--format", "json"]).rssKb / 1024;
 
   const server = await benchServer();
   await chefcloud(server, `bench_chefcloud_${rows}`, rows);
@@ -134,6 +137,7 @@ export async function run(args: string[]) {
         statements,
         ms: corpusRuns.map((r) => Math.round(r.ms)),
         peakRssMb: +corpusRssMb.toFixed(1),
+        jsonFormatPeakRssMb: +jsonRssMb.toFixed(1),
         statementsPerSecond,
       },
       apply: {

@@ -4,12 +4,6 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { compiledCli } from "./cli-build.mjs";
 
-// `indexdeck lint … | head` closes the pipe early; that is not an error worth a stack trace.
-process.stdout.on("error", (err) => {
-  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-  throw err;
-});
-
 const root = fileURLToPath(new URL("..", import.meta.url));
 if (process.argv[2] === "--version") {
   console.log(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version);

@@ -10,12 +10,14 @@ export function UploadChangeSetForm() {
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
-    const file = form.get("file");
-    const sql = file instanceof File && file.size > 0 ? await file.text() : String(form.get("sql") ?? "");
+    const text = async (fileField: string, textField: string) => {
+      const file = form.get(fileField);
+      return file instanceof File && file.size > 0 ? file.text() : String(form.get(textField) ?? "");
+    };
     const res = await fetch("/api/changesets", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: form.get("name"), sql }),
+      body: JSON.stringify({ name: form.get("name"), sql: await text("file", "sql"), workloads: await text("workloadsFile", "workloads") }),
     });
     const body = await res.json().catch(() => ({}));
     if (res.ok) {
@@ -44,6 +46,22 @@ export function UploadChangeSetForm() {
           or a file (max 1 MiB)
           <br />
           <input name="file" type="file" accept=".sql,text/plain" />
+        </label>
+        <label>
+          Query patterns it should speed up (optional; approved with the SQL, used by verify&apos;s plan check and the p95 probes)
+          <br />
+          <textarea
+            name="workloads"
+            rows={6}
+            placeholder={
+              "-- name: orders_by_org\n-- index: orders_org_idx\n-- params: SELECT org_id FROM orders LIMIT 200\nSELECT * FROM orders WHERE org_id = $1;"
+            }
+          />
+        </label>
+        <label>
+          or a file of them (max 256 KiB)
+          <br />
+          <input name="workloadsFile" type="file" accept=".sql,text/plain" />
         </label>
         <button type="submit">Store change set</button>
         <p id="upload-status" aria-live="polite">

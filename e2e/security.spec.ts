@@ -214,7 +214,8 @@ test.describe("secrets in connection URLs", () => {
     baseURL,
   }) => {
     test.setTimeout(240_000);
-    const forbidden = [demoServer().password, encodeURIComponent(demoServer().password), ...Object.values(SECRETS)];
+    const webhookSecret = readFileSync(".indexdeck-e2e/webhook-secret", "utf8").trim();
+    const forbidden = [demoServer().password, encodeURIComponent(demoServer().password), ...Object.values(SECRETS), webhookSecret];
     // A rollout on the unreachable target whose pre-check fails to connect: its error reaches events, the page and the audit log.
     const sre = await browser.newPage();
     await login(sre, "sre");
@@ -255,6 +256,7 @@ test.describe("secrets in connection URLs", () => {
       "/signoffs",
       "/targets",
       "/users",
+      "/webhooks",
       ...targets.flatMap((t) => [
         `/targets/${t}`,
         `/indexes?target=${t}`,

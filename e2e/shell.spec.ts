@@ -1,7 +1,7 @@
 import { expect, test, createRollout, demoServer, login, type DemoRole } from "./helpers";
 
 const NAV: Record<DemoRole, string[]> = {
-  admin: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Users", "Tokens"],
+  admin: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Users", "Webhooks", "Tokens"],
   dba: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Tokens"],
   sre: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Tokens"],
   manager: ["Rollouts", "Change sets", "Indexes", "Audit", "Sign-offs", "Targets", "Tokens"],
@@ -116,20 +116,37 @@ test("/api/metrics needs its bearer token and speaks Prometheus", async ({ reque
   expect(await ok.text()).toContain("# TYPE indexdeck_rollouts gauge");
 });
 
-test("the home page shows a dba what needs attention, with links", async ({ browser }) => {
+test("the home page answers whether everything is all right: each target's health and what waits on the viewer, with links", async ({
+  browser,
+}) => {
   const sre = await browser.newPage();
   await login(sre, "sre");
   const { id } = await createRollout(sre, "001_franchise_indexes.sql", "chefcloud_staging");
   const dba = await browser.newPage();
   await login(dba, "dba");
   await dba.goto("/");
-  const awaiting = dba.locator('[data-attention="Awaiting your approval"]');
-  await expect(awaiting).toContainText("Awaiting your approval: 1");
-  await awaiting.getByRole("link", { name: new RegExp(`#${id} 001_franchise_indexes.sql`) }).click();
+  const approvals = dba.locator('[data-attention="approvals"]');
+  await expect(approvals.getByTestId("approvals-count")).toHaveText(String(await approvals.locator("li").count()));
+  await expect(approvals.getByRole("link", { name: new RegExp(`^#${id} 001_franchise_indexes.sql`) })).toBeVisible();
+  // Per target: up and its version, the collector, INVALID indexes (a link to the report), the last outcome.
+  const staging = dba.getByTestId("fleet").locator('tr[data-target="chefcloud_staging"]');
+  await expect(staging.getByTestId("server")).toContainText(/up, PostgreSQL \d+/);
+  await expect(staging.getByTestId("collector")).toContainText(/last snapshot \d{4}-\d\d-\d\d/, { timeout: 15_000 });
+  await expect(staging.getByTestId("invalid").getByRole("link", { name: "0", exact: true })).toHaveAttribute(
+    "href",
+    "/indexes?target=chefcloud_staging&tab=reports&show=invalid",
+  );
+  await approvals.getByRole("link", { name: new RegExp(`^#${id} `) }).click();
   await expect(dba).toHaveURL(new RegExp(`/rollouts/${id}$`));
-  await dba.goto("/");
-  await expect(dba.locator('[data-attention="INVALID indexes on targets"]')).toContainText("INVALID indexes on targets: 0");
   // The requester is not asked to approve their own rollout.
   await sre.goto("/");
-  await expect(sre.locator('[data-attention="Awaiting your approval"]')).toContainText("Awaiting your approval: 0");
+  await expect(sre.locator('[data-attention="approvals"]').getByRole("link", { name: new RegExp(`^#${id} `) })).toHaveCount(0);
+  // An engineer approves nothing and signs nothing off: those sections are not theirs.
+  const engineer = await browser.newPage();
+  await login(engineer, "engineer");
+  await engineer.goto("/");
+  await expect(engineer.getByTestId("fleet")).toBeVisible();
+  await expect(engineer.locator('[data-attention="approvals"]')).toHaveCount(0);
+  await expect(engineer.locator('[data-attention="signoffs"]')).toHaveCount(0);
+  await expect(engineer.locator('[data-attention="followups"]')).toHaveCount(0);
 });

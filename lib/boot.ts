@@ -6,7 +6,7 @@ import { trustedProxies } from "./auth/client-address";
 import { sessionLifetimeMs } from "./auth/sessions";
 import { migrateStore, ONE_ROLE_WARNING, storeUrlsFromEnv } from "./store/roles";
 import { redactConnectionSecrets } from "./targets/display";
-import { startJobRunner, startUsageCollector } from "./server";
+import { startDeliveryRunner, startJobRunner, startUsageCollector } from "./server";
 
 /**
  * What the web server checks before serving: its settings are present and well-formed, the targets
@@ -33,6 +33,7 @@ export async function boot(): Promise<void> {
   }
   await store.end();
   startJobRunner();
+  startDeliveryRunner();
   startUsageCollector();
   console.log(`indexdeck: store ready, ${targets.length} target(s) configured, job runner started`);
 }

@@ -1,12 +1,15 @@
+import { DELIVERY_KINDS } from "./jobs/queue";
 import { startRunner, type Runner } from "./jobs/runner";
 import { collectIntervalFromEnv, retentionFromEnv, startCollector } from "./monitor/collector";
 import { loadTargets } from "./targets/config";
 import { handleJob } from "./rollout/handlers";
 import { EventHub } from "./rollout/stream";
 import { requireStoreUrl, storePool } from "./store/pool";
+import { deliverJob, deliveryOptionsFromEnv } from "./webhooks/deliver";
 
 interface ServerState {
   runner?: Runner;
+  deliveries?: Runner;
   collector?: { stop(): Promise<void> };
   hub?: EventHub;
 }
@@ -24,6 +27,14 @@ export function startJobRunner(): Runner {
   const probe = { samples: Number.isInteger(samples) && samples > 0 ? Math.min(samples, 10_000) : 200 };
   state.runner ??= startRunner({ pool, handle: (job) => handleJob({ pool, apply: { pollIntervalMs }, probe }, job) });
   return state.runner;
+}
+
+/** The webhook deliveries of this app server: a runner of their own, so a slow receiver takes no phase's slot. */
+export function startDeliveryRunner(): Runner {
+  const pool = storePool();
+  const opts = deliveryOptionsFromEnv();
+  state.deliveries ??= startRunner({ pool, kinds: DELIVERY_KINDS, handle: (job) => deliverJob(pool, job, opts) });
+  return state.deliveries;
 }
 
 /** The usage collector of this app server; servers share the work through the store. */

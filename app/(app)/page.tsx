@@ -1,110 +1,147 @@
-import { formatUtc } from "@/lib/format";
 import Link from "next/link";
-import { can } from "@/lib/auth/policy";
+import { formatUtc } from "@/lib/format";
+import { FOLLOWUPS } from "@/lib/monitor/followups";
+import { awaitingViewer, fleetOverview, type FleetTarget } from "@/lib/monitor/fleet";
 import { storePool } from "@/lib/store/pool";
-import { dueFollowups, FOLLOWUPS } from "@/lib/monitor/followups";
+import { targetsWithPolicies } from "@/lib/targets/policies";
 import { pageActor } from "@/app/lib/session";
 
-/** What needs attention now, for the person looking. */
+/** Is everything all right? The fleet, target by target, and what waits on the person looking. */
 export default async function Home() {
   const { actor } = await pageActor("rollouts:read");
   const pool = storePool();
-  const [followups, awaiting, running, failed, invalid] = await Promise.all([
-    dueFollowups(pool),
-    pool.query<{ id: number; targetId: string; name: string; requestedBy: string }>(
-      `SELECT r.id, r.target_id AS "targetId", r.changeset_name AS name, r.requested_by AS "requestedBy"
-         FROM rollout r
-        WHERE r.state = 'awaiting_approval' AND r.requested_by <> $1
-          AND NOT EXISTS (SELECT 1 FROM approval a WHERE a.rollout_id = r.id AND a.approver = $1)
-        ORDER BY r.id`,
-      [actor.email],
-    ),
-    pool.query<{ id: number; targetId: string; name: string; state: string }>(
-      `SELECT id, target_id AS "targetId", changeset_name AS name, state FROM rollout WHERE state IN ('applying', 'verifying') ORDER BY id`,
-    ),
-    pool.query<{ id: number; targetId: string; name: string; error: string | null }>(
-      `SELECT id, target_id AS "targetId", changeset_name AS name, error FROM rollout WHERE state = 'failed' AND updated_at > now() - interval '7 days' ORDER BY id DESC`,
-    ),
-    pool.query<{ targetId: string; indexKey: string }>(
-      `SELECT DISTINCT target_id AS "targetId", index_key AS "indexKey" FROM usage_last WHERE NOT valid ORDER BY 1, 2`,
-    ),
-  ]);
-  const mayApprove = can(actor.role, "rollout:approve");
-  const section = (title: string, count: number, items: React.ReactNode) => (
-    <div className="card" data-attention={title}>
-      <h2 style={{ fontSize: 16, marginTop: 0 }}>
-        {title}: {count}
-      </h2>
-      {count > 0 && <ul>{items}</ul>}
-    </div>
-  );
+  const targets = await targetsWithPolicies(pool);
+  const [fleet, awaiting] = await Promise.all([fleetOverview(pool, targets), awaitingViewer(pool, targets, actor)]);
+  const section = (key: string, title: string, items: React.ReactNode[] | null) =>
+    items && (
+      <div className="card" data-attention={key}>
+        <h2 style={{ fontSize: 16, marginTop: 0 }}>
+          {title}: <span data-testid={`${key}-count`}>{items.length}</span>
+        </h2>
+        {items.length > 0 && <ul>{items}</ul>}
+      </div>
+    );
   return (
     <>
-      <h1>Needs attention</h1>
+      <h1>Is everything all right?</h1>
       <p className="who">
         Signed in as {actor.email} ({actor.role}).
       </p>
-      {mayApprove &&
-        section(
-          "Awaiting your approval",
-          awaiting.rows.length,
-          awaiting.rows.map((r) => (
-            <li key={r.id}>
-              <Link href={`/rollouts/${r.id}`}>
-                #{r.id} {r.name} → {r.targetId}
-              </Link>{" "}
-              (requested by {r.requestedBy})
-            </li>
-          )),
-        )}
       {section(
-        "Builds running",
-        running.rows.length,
-        running.rows.map((r) => (
+        "approvals",
+        "Awaiting your approval",
+        awaiting.approvals?.map((r) => (
           <li key={r.id}>
             <Link href={`/rollouts/${r.id}`}>
-              #{r.id} {r.name} → {r.targetId}
-            </Link>
-            : {r.state}
+              #{r.id} {r.changeset} → {r.targetId}
+            </Link>{" "}
+            (requested by {r.requestedBy})
           </li>
-        )),
+        )) ?? null,
       )}
       {section(
-        "Failed in the last 7 days",
-        failed.rows.length,
-        failed.rows.map((r) => (
+        "signoffs",
+        "Verified, awaiting sign-off",
+        awaiting.signoffs?.map((r) => (
           <li key={r.id}>
             <Link href={`/rollouts/${r.id}`}>
-              #{r.id} {r.name} → {r.targetId}
-            </Link>
-            : {r.error}
+              #{r.id} {r.changeset} → {r.targetId}
+            </Link>{" "}
+            (verified {formatUtc(r.updatedAt, "minute")} UTC)
           </li>
-        )),
+        )) ?? null,
       )}
       {section(
-        "INVALID indexes on targets",
-        invalid.rows.length,
-        invalid.rows.map((r) => (
-          <li key={`${r.targetId}.${r.indexKey}`}>
-            <Link href={`/indexes?target=${r.targetId}`}>
-              {r.indexKey} on {r.targetId}
+        "followups",
+        "Follow-ups due",
+        awaiting.followups?.map((f) => (
+          <li key={f.id}>
+            <Link href={`/rollouts/${f.rolloutId}`}>
+              #{f.rolloutId} on {f.targetId}
             </Link>
+            : {FOLLOWUPS[f.kind].label}, due {formatUtc(f.dueAt, "minute")} UTC
           </li>
-        )),
+        )) ?? null,
       )}
-      {can(actor.role, "rollout:run") &&
-        section(
-          "Follow-ups due",
-          followups.length,
-          followups.map((f) => (
-            <li key={f.id}>
-              <Link href={`/rollouts/${f.rolloutId}`}>
-                #{f.rolloutId} on {f.targetId}
-              </Link>
-              : {FOLLOWUPS[f.kind].label}, due {formatUtc(f.dueAt, "minute")} UTC
-            </li>
-          )),
-        )}
+      <h2>Targets</h2>
+      {fleet.length === 0 && <p className="card">No targets configured. Add them to indexdeck.targets.json (see README).</p>}
+      {fleet.length > 0 && (
+        <table data-testid="fleet">
+          <thead>
+            <tr>
+              <th>Target</th>
+              <th>Server</th>
+              <th>Usage collector</th>
+              <th>INVALID indexes</th>
+              <th>Rollouts in flight</th>
+              <th>Last rollout</th>
+            </tr>
+          </thead>
+          <tbody>
+            {fleet.map((t) => (
+              <FleetRow key={t.id} t={t} />
+            ))}
+          </tbody>
+        </table>
+      )}
     </>
+  );
+}
+
+function FleetRow({ t }: { t: FleetTarget }) {
+  return (
+    <tr data-target={t.id}>
+      <td>
+        <Link href={`/targets/${t.id}`}>
+          <strong>{t.label}</strong>
+        </Link>{" "}
+        <span className="badge">{t.environment}</span>
+      </td>
+      <td data-testid="server">
+        {t.reachable ? <span className="ok">up, PostgreSQL {t.serverVersion}</span> : <span className="bad">down: {t.error}</span>}
+      </td>
+      <td data-testid="collector">
+        {!t.collector ? (
+          "not collected yet"
+        ) : t.collector.failing ? (
+          <span className="bad">
+            failing since {formatUtc(t.collector.failing.at)} UTC: {t.collector.failing.error}
+          </span>
+        ) : (
+          <span className="ok">last snapshot {t.collector.lastOkAt ? `${formatUtc(t.collector.lastOkAt)} UTC` : "none yet"}</span>
+        )}
+      </td>
+      <td data-testid="invalid">
+        <Link href={`/indexes?target=${t.id}&tab=reports&show=invalid`} className={t.invalidIndexes ? "bad" : "ok"}>
+          {t.invalidIndexes}
+        </Link>
+      </td>
+      <td data-testid="in-flight">
+        {t.inFlight.length === 0
+          ? "none"
+          : t.inFlight.map((r) => (
+              <div key={r.id}>
+                <Link href={`/rollouts/${r.id}`}>
+                  #{r.id} {r.changeset}
+                </Link>{" "}
+                <span className={`badge state-${r.state}`}>{r.state}</span>{" "}
+                <progress max={100} value={Math.round(r.percent)} aria-label={`rollout ${r.id} progress`} /> {Math.round(r.percent)}%
+              </div>
+            ))}
+      </td>
+      <td data-testid="last">
+        {t.lastFinished ? (
+          <>
+            <Link href={`/rollouts/${t.lastFinished.id}`}>
+              #{t.lastFinished.id} {t.lastFinished.changeset}
+            </Link>{" "}
+            <span className={`badge state-${t.lastFinished.state}`}>{t.lastFinished.state}</span>{" "}
+            {formatUtc(t.lastFinished.updatedAt, "minute")} UTC
+          </>
+        ) : (
+          "none yet"
+        )}
+      </td>
+    </tr>
   );
 }

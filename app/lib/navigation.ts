@@ -9,6 +9,7 @@ export const NAV: Array<{ href: string; label: string; action: Action }> = [
   { href: "/signoffs", label: "Sign-offs", action: "signoffs:read" },
   { href: "/targets", label: "Targets", action: "targets:read" },
   { href: "/users", label: "Users", action: "users:manage" },
+  { href: "/webhooks", label: "Webhooks", action: "webhooks:read" },
   // Everyone may hold API tokens for themselves; every role reads rollouts.
   { href: "/tokens", label: "Tokens", action: "rollouts:read" },
 ];

@@ -116,12 +116,12 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Operation>>> = {
   },
   "/api/changesets": {
     post: {
-      summary: "Upload a change set (its SQL at most 1 MiB)",
+      summary: "Upload a change set (its SQL at most 1 MiB) with the query patterns it should speed up (optional, at most 256 KiB)",
       permission: "changeset:create",
       body: UploadChangeSet,
       json: true,
       ok: { status: 201, type: "application/json", description: "{ id, sha256, findings }" },
-      errors: { 409: "the same SQL exists already", 422: "invalid change set" },
+      errors: { 409: "the same SQL and query patterns exist already", 422: "invalid change set or query patterns (file:line:column)" },
     },
   },
   "/api/targets/{id}/policy": {

@@ -54,6 +54,7 @@ const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION" | "SIGNED_IN"> = {
   "(app)/signoffs/page.tsx": "signoffs:read",
   "(app)/signoffs/[id]/page.tsx": "signoffs:read",
   "(app)/users/page.tsx": "users:manage",
+  "(app)/webhooks/page.tsx": "webhooks:read",
   "(app)/tokens/page.tsx": "SIGNED_IN",
   "report/[id]/page.tsx": "rollouts:read",
   "api/audit/export/route.ts: GET": "audit:export",

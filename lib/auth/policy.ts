@@ -21,6 +21,8 @@ export const ACTIONS = [
   "rollout:signoff",
   "users:manage",
   "policy:manage",
+  // Webhooks' delivery attempts: which receivers are told what, and how that goes.
+  "webhooks:read",
   "window:override",
   "promotion:waive",
   "searchpath:waive",
@@ -54,6 +56,7 @@ const GRANTS: Record<Role, ReadonlySet<Action>> = {
     ...OPERATE,
     "users:manage",
     "policy:manage",
+    "webhooks:read",
     "window:override",
     "promotion:waive",
     "searchpath:waive",

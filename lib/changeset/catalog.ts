@@ -6,6 +6,7 @@ import { z } from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import type { Actor } from "../auth/policy";
 import { withTransaction } from "../store/pool";
+import { MAX_WORKLOAD_BYTES, parseWorkloads, workloadsText, WORKLOAD_DIR, type Workload } from "../rollout/workloads";
 import { decodeChangeSet } from "./files";
 import { lintText, type FileReport } from "./lint";
 
@@ -18,6 +19,8 @@ export interface ChangeSet {
   source: "repository" | "uploaded";
   sha256: string;
   sql: string;
+  /** The query patterns it is meant to speed up (lib/rollout/workloads.ts's format), "" for none. */
+  workloads: string;
   createdBy: string | null;
   createdAt: Date | null;
 }
@@ -26,18 +29,49 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
+/**
+ * A change set's identity: its SQL and its query patterns hashed together, so approvals bind both and
+ * apply's re-check covers both. Without query patterns it is the SQL's own sha256 (as before they
+ * were part of a change set); with them, the hash of an unambiguous encoding of the pair.
+ */
+export function changeSetDigest(sql: string, workloads: string): string {
+  return workloads === "" ? sha256(sql) : sha256(JSON.stringify({ sql, workloads }));
+}
+
+/** A change set of sql/indexes/ with its query patterns from sql/workloads/<same name>. */
+async function repositoryChangeSet(name: string, dir: string, workloadDir: string): Promise<ChangeSet> {
+  const [sql, workloads] = await Promise.all([
+    readFile(path.join(dir, name)).then((b) => decodeChangeSet(name, b)),
+    workloadsText(name, workloadDir),
+  ]);
+  return {
+    id: `file:${name}`,
+    name,
+    source: "repository",
+    sha256: changeSetDigest(sql, workloads),
+    sql,
+    workloads,
+    createdBy: null,
+    createdAt: null,
+  };
+}
+
+const STORED_CHANGE_SET = `id,
+              name,
+              sha256,
+              sql,
+              workloads,
+              created_by  AS "createdBy",
+              created_at  AS "createdAt"
+         FROM change_set`;
+
+type StoredRow = Omit<ChangeSet, "id" | "source" | "createdBy" | "createdAt"> & { id: number; createdBy: string; createdAt: Date };
+
 /** Change sets in sql/indexes/ (id `file:<name>`) and those uploaded to the store (id `db:<id>`). */
-export async function listChangeSets(db: Pick<pg.Pool, "query">, dir = CHANGESET_DIR): Promise<ChangeSet[]> {
+export async function listChangeSets(db: Pick<pg.Pool, "query">, dir = CHANGESET_DIR, workloadDir = WORKLOAD_DIR): Promise<ChangeSet[]> {
   const names = (await readdir(dir)).filter((n) => n.endsWith(".sql")).sort();
-  const files = await Promise.all(
-    names.map(async (name): Promise<ChangeSet> => {
-      const sql = decodeChangeSet(name, await readFile(path.join(dir, name)));
-      return { id: `file:${name}`, name, source: "repository", sha256: sha256(sql), sql, createdBy: null, createdAt: null };
-    }),
-  );
-  const { rows } = await db.query<{ id: number; name: string; sha256: string; sql: string; createdBy: string; createdAt: Date }>(
-    `SELECT id, name, sha256, sql, created_by AS "createdBy", created_at AS "createdAt" FROM change_set ORDER BY id DESC`,
-  );
+  const files = await Promise.all(names.map((name) => repositoryChangeSet(name, dir, workloadDir)));
+  const { rows } = await db.query<StoredRow>(`SELECT ${STORED_CHANGE_SET} ORDER BY id DESC`);
   return [...files, ...rows.map((r) => ({ ...r, id: `db:${r.id}`, source: "uploaded" as const }))];
 }
 
@@ -70,16 +104,12 @@ export async function listChangeSetPage(
   page: number,
   dir = CHANGESET_DIR,
   pageSize = CHANGESET_PAGE_SIZE,
+  workloadDir = WORKLOAD_DIR,
 ): Promise<ChangeSetListPage> {
   const names = (await readdir(dir)).filter((n) => n.endsWith(".sql")).sort();
   const start = (page - 1) * pageSize;
   const fileNames = names.slice(start, start + pageSize);
-  const files = await Promise.all(
-    fileNames.map(async (name): Promise<ChangeSet> => {
-      const sql = decodeChangeSet(name, await readFile(path.join(dir, name)));
-      return { id: `file:${name}`, name, source: "repository", sha256: sha256(sql), sql, createdBy: null, createdAt: null };
-    }),
-  );
+  const files = await Promise.all(fileNames.map((name) => repositoryChangeSet(name, dir, workloadDir)));
   const uploadOffset = Math.max(0, start - names.length);
   const [
     { rows },
@@ -87,14 +117,8 @@ export async function listChangeSetPage(
       rows: [count],
     },
   ] = await Promise.all([
-    db.query<{ id: number; name: string; sha256: string; sql: string; createdBy: string; createdAt: Date }>(
-      `SELECT id,
-              name,
-              sha256,
-              sql,
-              created_by  AS "createdBy",
-              created_at  AS "createdAt"
-         FROM change_set
+    db.query<StoredRow>(
+      `SELECT ${STORED_CHANGE_SET}
         ORDER BY id DESC
        OFFSET $1
         LIMIT $2`,
@@ -118,31 +142,51 @@ export const UploadChangeSet = z.object({
     .min(1, "sql: the change set is empty")
     .refine((s) => Buffer.byteLength(s, "utf8") <= MAX_UPLOAD_BYTES, `sql: over the ${MAX_UPLOAD_BYTES / 1024} KiB upload limit`)
     .refine((s) => !s.includes("\0"), "sql: contains a NUL byte; a change set is text"),
+  workloads: z
+    .string()
+    .refine((s) => Buffer.byteLength(s, "utf8") <= MAX_WORKLOAD_BYTES, `workloads: over the ${MAX_WORKLOAD_BYTES / 1024} KiB limit`)
+    .refine((s) => !s.includes("\0"), "workloads: contains a NUL byte; query patterns are text")
+    .default(""),
 });
 
 export class ChangeSetExistsError extends Error {}
 
-/** Stores an uploaded change set with its sha256 and an audit row, after linting it. */
+/**
+ * The query patterns of a change set, each a read-only SELECT naming an index the change set creates;
+ * a WorkloadError (file:line:column and what) otherwise. Called where a change set enters indexdeck.
+ */
+export function checkWorkloads(name: string, workloads: string, report: Pick<FileReport, "indexes">): Promise<Workload[]> {
+  return parseWorkloads(`${name} (query patterns)`, workloads, { indexes: report.indexes });
+}
+
+/** Stores an uploaded change set and its query patterns with their sha256 and an audit row, after linting both. */
 export async function createChangeSet(
   pool: pg.Pool,
-  input: z.infer<typeof UploadChangeSet>,
+  input: z.input<typeof UploadChangeSet>,
   actor: Actor,
 ): Promise<{ changeSet: ChangeSet; report: FileReport }> {
+  const workloads = input.workloads ?? "";
   const report = await lintText({ file: input.name, text: input.sql });
-  const digest = sha256(input.sql);
+  const patterns = await checkWorkloads(input.name, workloads, report);
+  const digest = changeSetDigest(input.sql, workloads);
   try {
     const changeSet = await withTransaction(pool, async (tx) => {
       const {
         rows: [row],
       } = await tx.query<{ id: number; createdAt: Date }>(
-        `INSERT INTO change_set (name, sha256, sql, created_by) VALUES ($1, $2, $3, $4) RETURNING id, created_at AS "createdAt"`,
-        [input.name, digest, input.sql, actor.email],
+        `INSERT INTO change_set (name, sha256, sql, workloads, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at AS "createdAt"`,
+        [input.name, digest, input.sql, workloads, actor.email],
       );
       await appendAudit(tx, {
         ...auditActor(actor),
         action: "changeset.create",
         changesetSha256: digest,
-        details: { name: input.name, statements: report.statements, errors: report.findings.filter((f) => f.severity === "error").length },
+        details: {
+          name: input.name,
+          statements: report.statements,
+          errors: report.findings.filter((f) => f.severity === "error").length,
+          workloads: patterns.map((w) => w.name),
+        },
       });
       return {
         id: `db:${row.id}`,
@@ -150,6 +194,7 @@ export async function createChangeSet(
         source: "uploaded" as const,
         sha256: digest,
         sql: input.sql,
+        workloads,
         createdBy: actor.email,
         createdAt: row.createdAt,
       };
@@ -163,12 +208,16 @@ export async function createChangeSet(
 }
 
 /** One change set by id (`file:<name>` or `db:<n>`), or null. */
-export async function getChangeSet(db: Pick<pg.Pool, "query">, id: string, dir = CHANGESET_DIR): Promise<ChangeSet | null> {
+export async function getChangeSet(
+  db: Pick<pg.Pool, "query">,
+  id: string,
+  dir = CHANGESET_DIR,
+  workloadDir = WORKLOAD_DIR,
+): Promise<ChangeSet | null> {
   const file = /^file:([A-Za-z0-9_.-]+\.sql)$/.exec(id);
   if (file) {
     try {
-      const sql = decodeChangeSet(file[1], await readFile(path.join(dir, file[1])));
-      return { id, name: file[1], source: "repository", sha256: sha256(sql), sql, createdBy: null, createdAt: null };
+      return await repositoryChangeSet(file[1], dir, workloadDir);
     } catch {
       return null;
     }
@@ -177,9 +226,6 @@ export async function getChangeSet(db: Pick<pg.Pool, "query">, id: string, dir =
   if (!dbId) return null;
   const {
     rows: [r],
-  } = await db.query<{ id: number; name: string; sha256: string; sql: string; createdBy: string; createdAt: Date }>(
-    `SELECT id, name, sha256, sql, created_by AS "createdBy", created_at AS "createdAt" FROM change_set WHERE id = $1`,
-    [Number(dbId[1])],
-  );
+  } = await db.query<StoredRow>(`SELECT ${STORED_CHANGE_SET} WHERE id = $1`, [Number(dbId[1])]);
   return r ? { ...r, id, source: "uploaded" } : null;
 }

@@ -1,8 +1,9 @@
-import { createdIndex, readStatementFacts } from "./nodes";
-import { parseChangeSet, parserReady } from "./parse";
-import { DEFAULT_LINT_OPTIONS, type LintOptions, type SchemaInfo, type Severity } from "./rule";
+import { createdIndex, isIndexStatement, readStatementFacts } from "./nodes";
+import { parseInto, parserReady, type Statement, type SyntaxProblem } from "./parse";
+import { DEFAULT_LINT_OPTIONS, type LintOptions, type RuleContext, type SchemaInfo, type Severity } from "./rule";
 import { RULE_IDS, RULES, type RuleId } from "./rules";
-import { settingsBefore } from "./settings";
+import { SettingsTracker } from "./settings";
+import { Source } from "./source";
 import { policyProblems } from "./statement-policy";
 
 export interface Finding {
@@ -34,25 +35,76 @@ export interface LintInput {
  * findings suppressed by `-- indexdeck-ignore`, sort by position. Call after `await parserReady()`.
  */
 export function lintChangeSet(input: LintInput): FileReport {
-  const options = { ...DEFAULT_LINT_OPTIONS, ...input.options };
-  const parsed = parseChangeSet(input.file, input.text, (stmt) => {
-    readStatementFacts(stmt);
-    policyProblems(stmt, options);
+  const findings: Finding[] = [];
+  const report = lintInParts(input, (part) => {
+    for (const f of part) findings.push(f);
   });
-  const ctx = {
-    ...parsed,
-    settings: settingsBefore(parsed.statements),
-    options,
-    schema: input.schema ?? null,
-    knownRuleIds: RULE_IDS,
+  return { ...report, findings };
+}
+
+/**
+ * A long file is linted this many statements at a time: memory follows the part, not the file
+ * (what rules need of earlier parts, such as the settings in force, is carried).
+ */
+const PART_STATEMENTS = 1000;
+
+/**
+ * Lints one change set a part at a time, handing each part's findings to `emit` in file order
+ * (sorted within the part, and so overall). Call after `await parserReady()`.
+ */
+export function lintInParts(
+  input: LintInput,
+  emit: (findings: Finding[]) => void,
+  partStatements = PART_STATEMENTS,
+): Omit<FileReport, "findings"> {
+  const options = { ...DEFAULT_LINT_OPTIONS, ...input.options };
+  const schema = input.schema ?? null;
+  const source = new Source(input.file, input.text);
+  const tracker = new SettingsTracker();
+  let indexStatementsBefore = 0;
+  const state = new Map<string, unknown>();
+  const carried = <T>(key: string, init: () => T): T => {
+    if (!state.has(key)) state.set(key, init());
+    return state.get(key) as T;
   };
+  const indexes: string[] = [];
+  let statements: Statement[] = [];
+  let settings: Array<ReadonlyMap<string, string>> = [];
+  let syntaxErrors: SyntaxProblem[] = [];
+  let count = 0;
+  const flush = () => {
+    if (statements.length === 0 && syntaxErrors.length === 0) return;
+    emit(
+      partFindings({ source, statements, syntaxErrors, settings, options, schema, knownRuleIds: RULE_IDS, indexStatementsBefore, carried }),
+    );
+    indexStatementsBefore += statements.filter(isIndexStatement).length;
+    [statements, settings, syntaxErrors] = [[], [], []];
+  };
+  parseInto(source, {
+    statement: (stmt) => {
+      readStatementFacts(stmt);
+      policyProblems(stmt, options);
+      settings.push(tracker.before(stmt));
+      statements.push(stmt);
+      count++;
+      const name = createdIndex(stmt)?.name;
+      if (name) indexes.push(name);
+      if (statements.length >= partStatements) flush();
+    },
+    syntaxError: (problem) => syntaxErrors.push(problem),
+  });
+  flush();
+  return { file: input.file, statements: count, indexes };
+}
+
+function partFindings(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   for (const rule of RULES) {
     if (rule.needsDatabase && !ctx.schema) continue;
     for (const f of rule.check(ctx)) {
       if (rule.suppressible !== false && f.stmt?.ignored.includes(rule.id)) continue;
       findings.push({
-        file: input.file,
+        file: ctx.source.file,
         line: f.line ?? f.stmt?.line ?? 1,
         column: f.column ?? f.stmt?.column ?? 1,
         rule: rule.id,
@@ -62,9 +114,7 @@ export function lintChangeSet(input: LintInput): FileReport {
       });
     }
   }
-  findings.sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
-  const indexes = parsed.statements.map((s) => createdIndex(s)?.name).filter((n): n is string => !!n);
-  return { file: input.file, statements: parsed.statements.length, indexes, findings };
+  return findings.sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
 }
 
 export async function lintText(input: LintInput): Promise<FileReport> {

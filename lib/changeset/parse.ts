@@ -77,19 +77,37 @@ const CHUNK_BYTES = 4 * 1024;
  */
 const KEPT_TREE_SQL_BYTES = 64 * 1024;
 
-/**
- * Parses a change set; call after `await parserReady()`. Never throws on bad SQL: every piece of
- * text is either parsed into statements or reported, with its lines, as not checked.
- * `onStatement` sees each statement while its parse tree is still at hand: what it reads from the
- * tree then costs no second parse once the tree is dropped.
- */
-export function parseChangeSet(file: string, text: string, onStatement: (stmt: Statement) => void = readStatementFacts): ParsedChangeSet {
+/** Parses a change set; call after `await parserReady()`. Never throws on bad SQL (see `parseInto`). */
+export function parseChangeSet(file: string, text: string): ParsedChangeSet {
   const source = new Source(file, text);
-  const syntaxErrors: SyntaxProblem[] = [];
   const statements: Statement[] = [];
+  const syntaxErrors: SyntaxProblem[] = [];
+  parseInto(source, {
+    statement: (stmt) => {
+      readStatementFacts(stmt);
+      statements.push(stmt);
+    },
+    syntaxError: (problem) => syntaxErrors.push(problem),
+  });
+  return { source, statements, syntaxErrors };
+}
+
+export interface ParseSink {
+  /** Sees each statement while its parse tree is at hand: what it reads from the tree then costs no second parse. */
+  statement(stmt: Statement): void;
+  syntaxError(problem: SyntaxProblem): void;
+}
+
+/**
+ * Parses a change set into `sink`, statements and unchecked text in file order, so a caller can
+ * work through a long file a part at a time. Every piece of text is either parsed into statements
+ * or reported, with its lines, as not checked.
+ */
+export function parseInto(source: Source, sink: ParseSink): void {
   const pieces = splitStatements(source.bytes);
+  let count = 0;
   const unchecked = (start: number, end: number, at: number, message: string, kind: SyntaxProblem["kind"] = "sql") => {
-    syntaxErrors.push({ ...source.position(at), message: `${lineRange(source, start, end)} could not be checked: ${message}`, kind });
+    sink.syntaxError({ ...source.position(at), message: `${lineRange(source, start, end)} could not be checked: ${message}`, kind });
   };
   let treeBudget = KEPT_TREE_SQL_BYTES;
   let cursor = 0; // statements come in order: the first piece that may hold the next one
@@ -110,10 +128,9 @@ export function parseChangeSet(file: string, text: string, onStatement: (stmt: S
       const stmtEnd = raw.stmt_len ? loc + raw.stmt_len : withoutSemicolon(source.bytes, end);
       const keep = stmtEnd - loc <= treeBudget;
       if (keep) treeBudget -= stmtEnd - loc;
-      const stmt = makeStatement(source, statements.length, raw.stmt, loc, stmtEnd, backslashIn(loc, stmtEnd));
-      onStatement(stmt);
+      const stmt = makeStatement(source, count++, raw.stmt, loc, stmtEnd, backslashIn(loc, stmtEnd));
+      sink.statement(stmt);
       if (!keep) stmt.dropTree();
-      statements.push(stmt);
     }
   };
 
@@ -174,7 +191,6 @@ export function parseChangeSet(file: string, text: string, onStatement: (stmt: S
     }
     p = parsePiece(source, pieces, p, add, unchecked);
   }
-  return { source, statements, syntaxErrors };
 }
 
 /** Parses the sql piece at `p` on its own, joining the next ones where it needs them; returns the next piece's index. */

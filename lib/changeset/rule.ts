@@ -56,8 +56,16 @@ export function relationKey(schema: string | null, name: string): string {
   return `${schema ?? ""}.${name}`;
 }
 
+/**
+ * What a rule sees: a part of a change set (a long file is linted a part at a time), the settings in
+ * force before each of its statements, and what the parts before it left.
+ */
 export interface RuleContext extends ParsedChangeSet {
   settings: ReadonlyArray<ReadonlyMap<string, string>>;
+  /** How many index statements the parts before this one had. */
+  indexStatementsBefore: number;
+  /** State a rule keeps from one part of the file to the next, under a key of its own. */
+  carried<T>(key: string, init: () => T): T;
   options: LintOptions;
   schema: SchemaInfo | null;
   knownRuleIds: ReadonlySet<string>;

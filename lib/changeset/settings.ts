@@ -5,22 +5,25 @@ type Obj = Record<string, unknown>;
 
 /**
  * The session settings each statement runs under, as the file's SET / RESET statements leave
- * them. Values are as written. SET LOCAL never reaches a target (the statement policy refuses it),
- * so it changes nothing here.
+ * them, read statement by statement in file order. Values are as written. SET LOCAL never reaches
+ * a target (the statement policy refuses it), so it changes nothing here.
  */
-export function settingsBefore(statements: Statement[]): Array<ReadonlyMap<string, string>> {
-  const result: Array<ReadonlyMap<string, string>> = [];
-  let current = new Map<string, string>();
-  for (const stmt of statements) {
-    result.push(current);
+export class SettingsTracker {
+  private current: ReadonlyMap<string, string> = new Map();
+
+  /** The settings `stmt` runs under; what it sets then holds for the statements after it. */
+  before(stmt: Statement): ReadonlyMap<string, string> {
+    const now = this.current;
     const change = settingChange(stmt);
-    if (!change) continue;
-    current = new Map(current);
-    if (change.kind === "set") current.set(change.name, change.value);
-    else if (change.kind === "reset") current.delete(change.name);
-    else current.clear();
+    if (change) {
+      const next = new Map(now);
+      if (change.kind === "set") next.set(change.name, change.value);
+      else if (change.kind === "reset") next.delete(change.name);
+      else next.clear();
+      this.current = next;
+    }
+    return now;
   }
-  return result;
 }
 
 type SettingChange = { kind: "set"; name: string; value: string } | { kind: "reset"; name: string } | { kind: "reset-all" };

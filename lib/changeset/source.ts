@@ -33,6 +33,11 @@ export class Source {
     return { line: lo + 1, column };
   }
 
+  /** Byte offset where 1-based line `n` starts. */
+  lineStart(n: number): number {
+    return this.lineStarts[n - 1] ?? this.bytes.length;
+  }
+
   slice(startByte: number, endByte: number): string {
     return this.bytes.toString("utf8", startByte, endByte);
   }

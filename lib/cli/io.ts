@@ -7,6 +7,12 @@ export interface Io {
 
 export class UsageError extends Error {}
 
+// `indexdeck lint … | head` closes the pipe early; that is not an error worth a stack trace.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 export const processIo: Io = {
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { readChangeSets } from "../changeset/files";
-import { reportPieces, type LintFormat } from "../changeset/format";
-import { lintText, summarize } from "../changeset/lint";
+import { reportPieces, STREAMED_FORMATS, type LintFormat } from "../changeset/format";
+import { lintInParts, lintText, summarize, type LintSummary } from "../changeset/lint";
+import { parserReady } from "../changeset/parse";
 import { RULES } from "../changeset/rules";
 import { loadSchemaInfo } from "../changeset/schema";
 import { withTargetClient } from "../targets/connect";
@@ -35,17 +36,51 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   const schema = url
     ? await withTargetClient({ id: "lint", url }, (c) => loadSchemaInfo(c, inputs), { applicationName: "indexdeck:lint" })
     : null;
-  const reports = [];
-  for (const input of inputs) reports.push(await lintText({ ...input, schema }));
-  // Written in batches as it is formatted: a report of many findings is never one string in memory.
+  const out = batchedOutput(io);
+  if (format === "json") {
+    const reports = [];
+    for (const input of inputs) reports.push(await lintText({ ...input, schema }));
+    for (const piece of reportPieces(reports, format)) out.write(piece);
+    out.flush();
+    return summarize(reports).errors > 0 ? 1 : 0;
+  }
+  // Findings are written as each part of a file is linted: memory follows the part, not the report.
+  await parserReady();
+  const { finding, end } = STREAMED_FORMATS[format];
+  const totals: LintSummary = { files: 0, statements: 0, indexes: 0, errors: 0, warnings: 0 };
+  const names: string[] = [];
+  for (const input of inputs) {
+    const report = lintInParts({ ...input, schema }, (part) => {
+      for (const f of part) {
+        out.write(finding(f));
+        if (f.severity === "error") totals.errors++;
+        else totals.warnings++;
+      }
+    });
+    totals.files++;
+    totals.statements += report.statements;
+    totals.indexes += report.indexes.length;
+    names.push(...report.indexes);
+  }
+  for (const piece of end(totals, names)) out.write(piece);
+  out.flush();
+  return totals.errors > 0 ? 1 : 0;
+}
+
+/** Writes in batches: a report of many findings is never one string in memory. */
+function batchedOutput(io: Io) {
   let batch = "";
-  for (const piece of reportPieces(reports, format)) {
-    batch += piece;
-    if (batch.length >= OUTPUT_BATCH_CHARS) {
+  return {
+    write(piece: string) {
+      batch += piece;
+      if (batch.length >= OUTPUT_BATCH_CHARS) {
+        io.out(batch);
+        batch = "";
+      }
+    },
+    flush() {
       io.out(batch);
       batch = "";
-    }
-  }
-  io.out(batch);
-  return summarize(reports).errors > 0 ? 1 : 0;
+    },
+  };
 }

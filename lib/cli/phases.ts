@@ -101,7 +101,7 @@ async function direct(phase: Exclude<Phase, "cancel">, v: Options, io: Io): Prom
   }
   if (phase === "verify") {
     const workloads = v.workloads
-      ? parseWorkloads(String(v.workloads), await readFile(String(v.workloads), "utf8"))
+      ? await parseWorkloads(String(v.workloads), await readFile(String(v.workloads), "utf8"))
       : await workloadsFor(path.basename(file));
     const report = await runVerify(target, tasks, workloads);
     return out(

@@ -1,7 +1,9 @@
 import { AuditKeyError, requireAuditKey } from "../audit/key";
+import { DELIVERY_KINDS } from "../jobs/queue";
 import { startRunner } from "../jobs/runner";
 import { handleJob } from "../rollout/handlers";
 import { storePool } from "../store/pool";
+import { deliverJob, deliveryOptionsFromEnv } from "../webhooks/deliver";
 import { UsageError, type Io } from "./io";
 
 /** `indexdeck worker`: a job runner without the web app (the web server runs one too). */
@@ -15,11 +17,18 @@ export async function workerCommand(_argv: string[], io: Io): Promise<number> {
   }
   const pool = storePool();
   const runner = startRunner({ pool, handle: (job) => handleJob({ pool }, job), log: (l) => io.out(`${l}\n`) });
+  const delivery = deliveryOptionsFromEnv();
+  const deliveries = startRunner({
+    pool,
+    kinds: DELIVERY_KINDS,
+    handle: (job) => deliverJob(pool, job, delivery),
+    log: (l) => io.out(`${l}\n`),
+  });
   io.out(`worker ${runner.workerId} running; Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  await runner.stop();
+  await Promise.all([runner.stop(), deliveries.stop()]);
   return 0;
 }

@@ -18,8 +18,9 @@ import { startEmbedded, takeOverShutdownSignals } from "./embedded";
 import { isPortFree } from "./ports";
 import { writePrivateFile } from "./private-file";
 import { ensureTargetRole } from "./target-role";
+import { WEBHOOK_EVENTS } from "../targets/config";
 
-const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --staging-rows N --prod-window "sat,sun 02:00-05:00 UTC" --data-dir .indexdeck --logins-file FILE --setup-only]`;
+const USAGE = `usage: npm run demo [-- --port 3000 --rows 2000000 --staging-rows N --prod-window "sat,sun 02:00-05:00 UTC" --data-dir .indexdeck --logins-file FILE --webhook URL --setup-only]`;
 
 function log(line: string) {
   console.log(`[indexdeck] ${line}`);
@@ -38,6 +39,8 @@ async function main() {
       "prod-window": { type: "string", default: "sat,sun 02:00-05:00 UTC" },
       "data-dir": { type: "string", default: ".indexdeck" },
       "logins-file": { type: "string" },
+      // A receiver told of every event on the demo targets, signed with a secret kept in the data directory.
+      webhook: { type: "string" },
       "setup-only": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -65,6 +68,10 @@ async function main() {
   }
 
   let storeUrl = process.env.DATABASE_URL;
+  if (storeUrl && opts.webhook)
+    throw new UsageError(
+      "--webhook adds to the embedded demo's targets file; with DATABASE_URL set, declare webhooks in your own targets file",
+    );
   let ownerUrl = process.env.DATABASE_OWNER_URL || undefined;
   let targetsFile = process.env.INDEXDECK_TARGETS ?? path.resolve("indexdeck.targets.json");
   if (!storeUrl) {
@@ -79,7 +86,10 @@ async function main() {
     // The targets connect as a non-superuser deploy role (lib/demo/target-role.ts); the file holds its password.
     const targetRole = await ensureTargetRole(server.url("postgres"), server.url, ["chefcloud_staging", "chefcloud_prod"]);
     targetsFile = path.join(dataDir, "targets.json");
-    await writePrivateFile(targetsFile, JSON.stringify(demoTargets(targetRole.url, parseWindow(opts["prod-window"]!)), null, 2));
+    await writePrivateFile(
+      targetsFile,
+      JSON.stringify({ ...demoTargets(targetRole.url, parseWindow(opts["prod-window"]!)), webhooks: demoWebhooks(opts.webhook) }, null, 2),
+    );
   }
 
   // Every audit row is signed with this key, kept outside the store; checkpoints go beside it.
@@ -98,6 +108,7 @@ async function main() {
     INDEXDECK_AUDIT_KEY: process.env.INDEXDECK_AUDIT_KEY,
     INDEXDECK_AUDIT_ANCHOR: process.env.INDEXDECK_AUDIT_ANCHOR ?? path.join(dataDir, "audit.anchor"),
     INDEXDECK_TARGETS: targetsFile,
+    [DEMO_WEBHOOK_SECRET_ENV]: process.env[DEMO_WEBHOOK_SECRET_ENV] ?? (await persistentSecret(dataDir, "webhook-secret")),
     NEXTAUTH_SECRET: process.env.NEXTAUTH_SECRET ?? secret,
     NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${port}`,
     NEXT_TELEMETRY_DISABLED: "1",
@@ -173,6 +184,13 @@ function demoTargets(url: (db: string) => string, prodWindow: ReturnType<typeof 
       },
     ],
   };
+}
+
+const DEMO_WEBHOOK_SECRET_ENV = "INDEXDECK_DEMO_WEBHOOK_SECRET";
+
+function demoWebhooks(url: string | undefined) {
+  if (!url) return [];
+  return [{ id: "demo", url, format: "json", events: [...WEBHOOK_EVENTS], secretEnv: DEMO_WEBHOOK_SECRET_ENV }];
 }
 
 /** Seeds one user per role with random passwords, printed once, only into an empty store. */

@@ -1,15 +1,23 @@
 import type pg from "pg";
 
-export type JobKind = "precheck" | "apply" | "verify" | "rollback";
+/** The rollout phases: a rollout has at most one of these queued or running. */
+export const PHASE_KINDS = ["precheck", "apply", "verify", "rollback"] as const;
+export type PhaseKind = (typeof PHASE_KINDS)[number];
+/** A webhook delivery (lib/webhooks): no rollout's slot; its rollout, if any, is in its payload. */
+export const DELIVERY_KINDS = ["webhook"] as const;
+export type JobKind = PhaseKind | (typeof DELIVERY_KINDS)[number];
 
 export interface Job {
   id: number;
   kind: JobKind;
-  rolloutId: number;
+  /** The rollout of a phase; null for a delivery. */
+  rolloutId: number | null;
   payload: Record<string, unknown>;
   attempts: number;
   /** True when this job was taken over from a worker whose heartbeat stopped. */
   reclaimed: boolean;
+  /** On a takeover: the worker that stopped, and its last heartbeat (the store's clock). */
+  lost?: { worker: string | null; lastHeartbeatAt: Date | null };
 }
 
 export const JOB_CHANNEL = "indexdeck_job";
@@ -22,7 +30,7 @@ export class JobConflictError extends Error {}
 export async function enqueueJob(
   tx: pg.ClientBase,
   kind: JobKind,
-  rolloutId: number,
+  rolloutId: number | null,
   payload: Record<string, unknown> = {},
 ): Promise<number> {
   try {
@@ -43,29 +51,45 @@ export async function enqueueJob(
   }
 }
 
-/** Takes the oldest queued job, if any, for this worker. SKIP LOCKED: servers never take the same job. */
-export async function claimJob(db: Pick<pg.Pool, "query">, workerId: string): Promise<Job | null> {
+/**
+ * Takes the oldest due queued job of these kinds, if any, for this worker. SKIP LOCKED: servers never
+ * take the same job.
+ */
+export async function claimJob(db: Pick<pg.Pool, "query">, workerId: string, kinds: readonly JobKind[] = PHASE_KINDS): Promise<Job | null> {
   const { rows } = await db.query<Job>(
     `UPDATE job SET state = 'running', locked_by = $1, heartbeat_at = now(), attempts = attempts + 1
-      WHERE id = (SELECT id FROM job WHERE state = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+      WHERE id = (
+        SELECT id FROM job
+         WHERE state = 'queued' AND kind = ANY($2::text[]) AND run_after <= now()
+         ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
       RETURNING ${JOB_COLUMNS}, false AS reclaimed`,
-    [workerId],
+    [workerId, kinds],
   );
   return rows[0] ?? null;
 }
 
 /** Takes over a running job whose worker stopped heartbeating (crashed, killed, partitioned away). */
-export async function reclaimStaleJob(db: Pick<pg.Pool, "query">, workerId: string, staleAfterMs: number): Promise<Job | null> {
-  const { rows } = await db.query<Job>(
+export async function reclaimStaleJob(
+  db: Pick<pg.Pool, "query">,
+  workerId: string,
+  staleAfterMs: number,
+  kinds: readonly JobKind[] = PHASE_KINDS,
+): Promise<Job | null> {
+  const { rows } = await db.query<Job & { lostWorker: string | null; lastHeartbeatAt: Date | null }>(
     `UPDATE job SET locked_by = $1, heartbeat_at = now(), attempts = attempts + 1
-      WHERE id = (
-        SELECT id FROM job
-         WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => $2)
-         ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
-      RETURNING ${JOB_COLUMNS}, true AS reclaimed`,
-    [workerId, staleAfterMs / 1000],
+       FROM (SELECT id           AS lost_id,
+                    locked_by    AS lost_worker,
+                    heartbeat_at AS lost_heartbeat_at
+               FROM job
+              WHERE state = 'running' AND kind = ANY($3::text[]) AND heartbeat_at < now() - make_interval(secs => $2)
+              ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1) lost
+      WHERE id = lost.lost_id
+      RETURNING ${JOB_COLUMNS}, true AS reclaimed, lost.lost_worker AS "lostWorker", lost.lost_heartbeat_at AS "lastHeartbeatAt"`,
+    [workerId, staleAfterMs / 1000, kinds],
   );
-  return rows[0] ?? null;
+  if (!rows[0]) return null;
+  const { lostWorker, lastHeartbeatAt, ...job } = rows[0];
+  return { ...job, lost: { worker: lostWorker, lastHeartbeatAt } };
 }
 
 /** Refreshes the lease; false means another worker took the job over and this one must stop. */
@@ -79,4 +103,13 @@ export async function heartbeat(db: Pick<pg.Pool, "query">, jobId: number, worke
 
 export async function finishJob(tx: pg.ClientBase, jobId: number, error: string | null): Promise<void> {
   await tx.query("UPDATE job SET state = $2, finished_at = now(), error = $3 WHERE id = $1", [jobId, error ? "failed" : "done", error]);
+}
+
+/** Puts a running job back in the queue, to be taken again no sooner than `delayMs` from now. */
+export async function retryJobLater(tx: pg.ClientBase, jobId: number, delayMs: number, error: string): Promise<void> {
+  await tx.query(
+    `UPDATE job SET state = 'queued', locked_by = NULL, heartbeat_at = NULL, run_after = now() + make_interval(secs => $2), error = $3
+      WHERE id = $1`,
+    [jobId, delayMs / 1000, error],
+  );
 }

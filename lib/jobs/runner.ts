@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import type pg from "pg";
-import { claimJob, heartbeat, JOB_CHANNEL, reclaimStaleJob, type Job } from "./queue";
+import { claimJob, heartbeat, JOB_CHANNEL, PHASE_KINDS, reclaimStaleJob, type Job, type JobKind } from "./queue";
 
 export interface RunnerOptions {
   pool: pg.Pool;
   handle: (job: Job) => Promise<void>;
+  /** The kinds this runner takes: the phases by default; deliveries have a runner of their own, so a slow receiver holds no phase up. */
+  kinds?: readonly JobKind[];
   /** Jobs run at once by this server; each apply holds two target connections. */
   concurrency?: number;
   pollMs?: number;
@@ -31,6 +33,7 @@ export function startRunner(opts: RunnerOptions): Runner {
   const log = opts.log ?? ((l: string) => console.log(`[jobs] ${l}`));
   const concurrency = opts.concurrency ?? 4;
   const staleAfterMs = opts.staleAfterMs ?? 15_000;
+  const kinds = opts.kinds ?? PHASE_KINDS;
   const running = new Set<Promise<void>>();
   let stopped = false;
   let wake: () => void = () => undefined;
@@ -68,9 +71,11 @@ export function startRunner(opts: RunnerOptions): Runner {
     while (!stopped) {
       try {
         while (running.size < concurrency) {
-          const job = (await reclaimStaleJob(opts.pool, workerId, staleAfterMs)) ?? (await claimJob(opts.pool, workerId));
+          const job = (await reclaimStaleJob(opts.pool, workerId, staleAfterMs, kinds)) ?? (await claimJob(opts.pool, workerId, kinds));
           if (!job) break;
-          log(`${job.reclaimed ? "reclaimed" : "took"} job ${job.id}: ${job.kind} of rollout ${job.rolloutId}`);
+          log(
+            `${job.reclaimed ? "reclaimed" : "took"} job ${job.id}: ${job.kind}${job.rolloutId === null ? "" : ` of rollout ${job.rolloutId}`}`,
+          );
           run(job);
         }
       } catch (err) {

@@ -9,6 +9,7 @@ import type { NodeClock } from "../targets/usage";
 import { counterDelta, type Previous } from "./deltas";
 import { resolveFollowups } from "./followups";
 import { refreshUsageRates } from "./usage";
+import { announce } from "../webhooks/notify";
 
 export interface Retention {
   rawHours: number;
@@ -89,6 +90,12 @@ export async function collectTarget(
       retention.rawHours,
     ]);
     await refreshUsageRates(tx, target.id);
+    // Validity is the catalog's, which the primary's snapshot holds (a replica's is a copy of it).
+    await announceNewInvalid(
+      tx,
+      target.id,
+      nodes[0].data!.filter((r) => !r.valid).map((r) => r.indexKey),
+    );
   });
   const nodeProblems = nodes.flatMap((n) => (n.problem ? [{ node: n.node.id, ...n.problem }] : []));
   return { indexes: nodes[0].data!.length, queryMs, resets, nodeProblems };
@@ -214,6 +221,44 @@ async function storeNodeSnapshot(
     );
   }
   return resets;
+}
+
+/**
+ * Announces each INVALID index once, in the snapshot's transaction (so two servers never both do):
+ * one a rollout is building right now is skipped (a concurrent build is INVALID until it ends, and
+ * apply itself reports a failed one), and one that became valid or was dropped may be announced again.
+ */
+async function announceNewInvalid(tx: pg.ClientBase, targetId: string, invalid: string[]): Promise<void> {
+  const { rows } = await tx.query<{ indexKey: string }>(
+    `WITH building AS (
+       SELECT coalesce(t.schema_name, 'public') || '.' || t.index_name AS index_key
+         FROM rollout_task t
+         JOIN rollout r ON r.id = t.rollout_id
+        WHERE r.target_id = $1 AND r.state = 'applying' AND t.index_name IS NOT NULL
+     ), healed AS (
+       DELETE FROM invalid_index_seen WHERE target_id = $1 AND index_key <> ALL($2::text[])
+     )
+     INSERT INTO invalid_index_seen (target_id, index_key)
+     SELECT $1, k FROM unnest($2::text[]) AS k WHERE k NOT IN (SELECT index_key FROM building)
+     ON CONFLICT DO NOTHING
+     RETURNING index_key AS "indexKey"`,
+    [targetId, invalid],
+  );
+  const at = new Date().toISOString();
+  for (const { indexKey } of rows) {
+    await announce(tx, {
+      event: "invalid_index",
+      targetId,
+      rolloutId: null,
+      at,
+      changeset: null,
+      state: null,
+      phase: null,
+      error: null,
+      index: indexKey,
+      approverRoles: null,
+    });
+  }
 }
 
 export interface CollectorStatus {

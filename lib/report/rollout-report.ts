@@ -4,7 +4,8 @@ import { recentVerdict } from "../audit/recent-verdict";
 import { lintCache } from "../changeset/lint-cache";
 import { latencyComparison, sampleNote, type LatencyComparison } from "../monitor/latency";
 import { listApprovals, type Approval } from "../rollout/approvals";
-import { eventsAfter } from "../rollout/events";
+import { eventsAfter, type RolloutEvent } from "../rollout/events";
+import type { OrphanedBuildEvidence } from "../rollout/handlers";
 import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "../rollout/rollouts";
 import { listSignoffs, type Signoff } from "../rollout/signoff";
 import { TROUBLESHOOTING, troubleshootingFor } from "../troubleshooting";
@@ -19,7 +20,9 @@ export type ReportSignoff = Omit<Signoff, "notes" | "auditHash"> & { notes: stri
 export interface RolloutReport {
   rollout: Rollout;
   lint: { errors: number; warnings: number; rules: string[] };
-  tasks: Array<RolloutTask & { durationSeconds: number | null; phases: string[]; retries: number; bytes: number | null }>;
+  tasks: Array<RolloutTask & { duration: TaskDuration | null; phases: string[]; retries: number; bytes: number | null }>;
+  /** Phases, and what a server restart did to them (takeovers, builds followed on the target), in order. */
+  timeline: TimelineEntry[];
   approvals: Approval[];
   latency: LatencyComparison[];
   signoffs: ReportSignoff[];
@@ -36,6 +39,99 @@ export interface RolloutReport {
 }
 
 export class ReportError extends Error {}
+
+/**
+ * How long a statement took, and on whose evidence. `watched`: a server ran it and saw it end (the store's
+ * clock). `target`: it ended while no server watched (the server running it died); pg_stat_activity's
+ * query_start and the looks that found it running and then gone bound its end (the target's clock).
+ * `not_measured`: nobody saw it end; `atLeastSeconds` is how long it was seen running.
+ */
+export type TaskDuration =
+  | { how: "watched"; seconds: number }
+  | { how: "target"; fromSeconds: number; toSeconds: number }
+  | { how: "not_measured"; atLeastSeconds: number | null };
+
+/** What reconcile recorded of a build no server watched, as its event holds it: the times as JSON strings. */
+type SeenOnTarget = { [K in keyof OrphanedBuildEvidence]: null extends OrphanedBuildEvidence[K] ? string | null : string };
+
+const seconds = (from: string | Date, to: string | Date) => (new Date(to).getTime() - new Date(from).getTime()) / 1000;
+
+/** A task's duration from its own run when a server watched it end, else from the target's evidence, else not measured. */
+export function taskDuration(task: RolloutTask, events: RolloutEvent[]): TaskDuration | null {
+  if (task.startedAt && task.finishedAt) return { how: "watched", seconds: seconds(task.startedAt, task.finishedAt) };
+  // Settled by reconcile after a takeover, and not run again since (a run again restarts startedAt).
+  const settled = events.findLast((e) => e.taskSeq === task.seq && e.data.seen);
+  if (!settled || (task.startedAt && settled.at < task.startedAt)) return null;
+  const seen = settled.data.seen as SeenOnTarget;
+  if (seen.queryStart && seen.lastSeenRunningAt)
+    return {
+      how: "target",
+      fromSeconds: seconds(seen.queryStart, seen.lastSeenRunningAt),
+      toSeconds: seconds(seen.queryStart, seen.goneBy),
+    };
+  // Seen running by the server that died, up to its last word about this task (the store's clock, as startedAt).
+  const last = events.findLast((e) => e.taskSeq === task.seq && e.kind === "progress");
+  return { how: "not_measured", atLeastSeconds: task.startedAt && last ? seconds(task.startedAt, last.at) : null };
+}
+
+/** A duration as the report's tables show it. */
+export function durationText(d: TaskDuration | null): string {
+  if (!d) return "—";
+  if (d.how === "watched") return `${d.seconds.toFixed(1)} s`;
+  if (d.how === "target")
+    return `${d.fromSeconds.toFixed(1)}–${d.toSeconds.toFixed(1)} s (the target's evidence: no server watched it end)`;
+  return `not measured: it ended while no server watched it${d.atLeastSeconds === null ? "" : `, after running at least ${d.atLeastSeconds.toFixed(1)} s`}`;
+}
+
+export interface TimelineEntry {
+  at: Date;
+  kind: "phase_start" | "takeover" | "build_followed" | "build_settled" | "phase_end";
+  text: string;
+}
+
+const PHASE_ENDS: Record<string, string> = {
+  precheck_done: "pre-check",
+  apply_done: "apply",
+  verify_done: "verify",
+  rollback_done: "rollback",
+};
+
+/** The rollout's phases in order, with a server's death and the takeover that followed it as events of their own. */
+export function rolloutTimeline(events: RolloutEvent[]): TimelineEntry[] {
+  const out: TimelineEntry[] = [];
+  const followed = new Set<unknown>();
+  for (const e of events) {
+    const d = e.data;
+    if (e.kind === "phase_start" && d.reclaimed) {
+      const silent = d.lastHeartbeatAt ? ` after ${seconds(String(d.lastHeartbeatAt), e.at).toFixed(1)} s without a heartbeat` : "";
+      out.push({
+        at: e.at,
+        kind: "takeover",
+        text: `takeover: the server running ${d.phase}${d.lostWorker ? ` (${d.lostWorker})` : ""} stopped${d.lastHeartbeatAt ? `; its last heartbeat was at ${formatWhen(new Date(String(d.lastHeartbeatAt)))}` : ""}; another server took the ${d.phase} over${silent} and reconciled from the target`,
+      });
+    } else if (e.kind === "phase_start") {
+      out.push({ at: e.at, kind: "phase_start", text: `${d.phase} started` });
+    } else if (e.kind === "reconcile_follow" && !followed.has(d.pid)) {
+      followed.add(d.pid);
+      out.push({
+        at: e.at,
+        kind: "build_followed",
+        text: `a build the stopped server began was still running on the target (pid ${d.pid}${d.phase ? `, ${d.phase}` : ""}): followed to its end, no second build started`,
+      });
+    } else if (e.kind === "reconcile_task" || (e.kind === "invalid_dropped" && d.seen)) {
+      const seen = d.seen as SeenOnTarget | undefined;
+      const when = !seen
+        ? ""
+        : seen.lastSeenRunningAt
+          ? `; it ended on the target in the ${seconds(seen.lastSeenRunningAt, seen.goneBy).toFixed(1)} s before ${formatWhen(new Date(seen.goneBy))} (the target's clock)${seen.queryStart ? `, ${seconds(seen.queryStart, seen.goneBy).toFixed(1)} s at most after its statement began` : ""}`
+          : `; it had ended on the target before ${formatWhen(new Date(seen.goneBy))} (the target's clock), while no server watched`;
+      out.push({ at: e.at, kind: "build_settled", text: `${d.index}: ${d.outcome ?? d.reason}${when}` });
+    } else if (e.kind in PHASE_ENDS) {
+      out.push({ at: e.at, kind: "phase_end", text: `${PHASE_ENDS[e.kind]} ${d.ok ? "finished" : "failed"}` });
+    }
+  }
+  return out;
+}
 
 // lib/rollout/precheck.ts records a window override or a promotion waiver as a "warn" of one of these
 // checks, with who and why in its summary: that is an override, a governance record like the audit row.
@@ -99,12 +195,13 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
       const mine = events.filter((e) => e.taskSeq === t.seq);
       return {
         ...t,
-        durationSeconds: t.startedAt && t.finishedAt ? (t.finishedAt.getTime() - t.startedAt.getTime()) / 1000 : null,
+        duration: taskDuration(t, events),
         phases: [...new Set(mine.filter((e) => e.kind === "progress").map((e) => String(e.data.phase)))],
         retries: Math.max(0, t.attempts - 1),
-        bytes: (mine.find((e) => e.kind === "index_ready")?.data.bytes as number | undefined) ?? null,
+        bytes: (mine.findLast((e) => e.kind === "index_ready")?.data.bytes as number | undefined) ?? null,
       };
     }),
+    timeline: rolloutTimeline(events),
     approvals,
     latency,
     signoffs: governed ? signoffs : signoffs.map((s) => withoutGovernance(s, rollout, reader)),
@@ -241,9 +338,14 @@ export function reportMarkdown(r: RolloutReport): string {
   );
   for (const t of r.tasks) {
     out.push(
-      `| ${t.seq + 1} | ${md(t.indexName ?? t.statement.slice(0, 60))} | ${t.status}${t.error ? ` (${md(t.error)})` : ""} | ${t.durationSeconds === null ? "—" : `${t.durationSeconds.toFixed(1)} s`} | ${t.retries} | ${md(t.phases.join(", ")) || "—"} | ${t.bytes === null ? "—" : `${(t.bytes / 2 ** 20).toFixed(1)} MiB`} |`,
+      `| ${t.seq + 1} | ${md(t.indexName ?? t.statement.slice(0, 60))} | ${t.status}${t.error ? ` (${md(t.error)})` : ""} | ${durationText(t.duration)} | ${t.retries} | ${md(t.phases.join(", ")) || "—"} | ${t.bytes === null ? "—" : `${(t.bytes / 2 ** 20).toFixed(1)} MiB`} |`,
     );
   }
+  out.push("", "## Timeline", "");
+  if (r.timeline.length) {
+    out.push("| When | Event |", "|---|---|");
+    for (const e of r.timeline) out.push(`| ${formatWhen(e.at)} | ${e.kind === "takeover" ? `**${md(e.text)}**` : md(e.text)} |`);
+  } else out.push("Nothing has run yet.");
   out.push("", "## Verify", "");
   if (rollout.verify) {
     out.push("| Check | Result | Evidence |", "|---|---|---|");

@@ -5,7 +5,7 @@ import { quoteQualified } from "../sql/quote";
 import { withTransaction } from "../store/pool";
 import { sessionsOfApplication } from "../targets/activity";
 import { indexState } from "../targets/catalog";
-import { sha256 } from "../changeset/catalog";
+import { changeSetDigest } from "../changeset/catalog";
 import { findTarget, sessionLimits, targetUrl, type TargetConfig } from "../targets/config";
 import { targetsWithPolicies } from "../targets/policies";
 import { withTargetClient } from "../targets/connect";
@@ -20,9 +20,10 @@ import { overallPercent } from "./progress";
 import { getRollout, rolloutTasks, transition, type Rollout, type RolloutState } from "./rollouts";
 import { StoreSink } from "./store-sink";
 import { runVerify } from "./verify";
-import { workloadsFor } from "./workloads";
+import { parseWorkloads } from "./workloads";
 import { MIN_P95_SAMPLES, probeLatency, saveProbe, type ProbeOptions } from "../monitor/latency";
 import { approvalCount } from "./approvals";
+import { announceRollout } from "../webhooks/notify";
 
 export interface HandlerContext {
   pool: pg.Pool;
@@ -40,7 +41,7 @@ export function applicationName(rolloutId: number): string {
 
 /** Runs one job of the queue to its end and records the outcome with the state change, atomically. */
 export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
-  const rollout = await getRollout(ctx.pool, job.rolloutId);
+  const rollout = job.rolloutId === null ? null : await getRollout(ctx.pool, job.rolloutId);
   if (!rollout) return withTransaction(ctx.pool, (tx) => finishJob(tx, job.id, "rollout vanished"));
   const target = findTarget(ctx.targets ? ctx.targets() : await targetsWithPolicies(ctx.pool), rollout.targetId);
   const audit = { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256 };
@@ -52,7 +53,14 @@ export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
       await appendAudit(tx, { ...audit, action: `rollout.${job.kind}.end`, details: { ok: false, error } });
     });
   }
-  await appendEvent(ctx.pool, rollout.id, "phase_start", { phase: job.kind, attempt: job.attempts, reclaimed: job.reclaimed });
+  await appendEvent(ctx.pool, rollout.id, "phase_start", {
+    phase: job.kind,
+    attempt: job.attempts,
+    reclaimed: job.reclaimed,
+    // A takeover is an event of the rollout's history: whose work this server took over, silent since when.
+    lostWorker: job.lost?.worker ?? null,
+    lastHeartbeatAt: job.lost?.lastHeartbeatAt ?? null,
+  });
   try {
     if (job.kind !== "rollback") await checkApproved(ctx.pool, rollout);
     const tasks = await planChangeSet(rollout.changesetName, rollout.changesetSql, target.environment, sessionLimits(target));
@@ -68,7 +76,10 @@ export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
     await withTransaction(ctx.pool, async (tx) => {
       await finishJob(tx, job.id, error);
       if (job.kind === "apply") await transition(tx, rollout.id, ["applying"], "failed", { error }).catch(() => undefined);
-      else await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `${job.kind} failed: ${error}`]);
+      else {
+        await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `${job.kind} failed: ${error}`]);
+        await announceRollout(tx, rollout, { failedPhase: job.kind, error });
+      }
       await appendAudit(tx, { ...audit, action: `rollout.${job.kind}.end`, details: { ok: false, error, code } });
     });
   }
@@ -86,15 +97,15 @@ export class IntegrityError extends Error {
 
 /**
  * What runs is what was approved (invariant 9), checked again before every phase that touches the
- * target, resumes after a takeover included: the stored SQL must hash to the sha256 the approvals
- * name, and enough distinct people must have approved that sha256 for this rollout.
+ * target, resumes after a takeover included: the stored SQL and query patterns must hash to the sha256
+ * the approvals name, and enough distinct people must have approved that sha256 for this rollout.
  */
 async function checkApproved(pool: pg.Pool, rollout: Rollout): Promise<void> {
-  const actual = sha256(rollout.changesetSql);
+  const actual = changeSetDigest(rollout.changesetSql, rollout.changesetWorkloads);
   if (actual !== rollout.changesetSha256) {
     throw new IntegrityError(
       "sha256_mismatch",
-      `the rollout's SQL hashes to ${actual.slice(0, 12)}…, not the approved ${rollout.changesetSha256.slice(0, 12)}…: nothing was run`,
+      `the rollout's SQL and query patterns hash to ${actual.slice(0, 12)}…, not the approved ${rollout.changesetSha256.slice(0, 12)}…: nothing was run`,
     );
   }
   const approvals = await approvalCount(pool, rollout.id, rollout.changesetSha256);
@@ -147,10 +158,11 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
     await finishJob(tx, job.id, null);
     if (baseline.results.length) await saveProbe(tx, rollout.id, "before", baseline.results);
     const from: RolloutState[] = ["approved", "prechecked", "failed"];
-    await transition(tx, rollout.id, from, report.ok ? "prechecked" : "approved", {
+    const settled = await transition(tx, rollout.id, from, report.ok ? "prechecked" : "approved", {
       precheck: report,
       error: report.ok ? null : "pre-check failed",
     });
+    if (!report.ok) await announceRollout(tx, settled, { failedPhase: "precheck" });
     await appendAudit(tx, {
       ...SYSTEM,
       targetId: rollout.targetId,
@@ -236,6 +248,17 @@ async function finishApply(
 }
 
 /**
+ * What the target itself showed of a build no server was watching, in the target's own clock: when its
+ * statement began (pg_stat_activity.query_start), the last look that found it running and the first that
+ * found it gone. Null times where reconcile never saw it running (it ended during the takeover delay).
+ */
+export interface OrphanedBuildEvidence {
+  queryStart: Date | null;
+  lastSeenRunningAt: Date | null;
+  goneBy: Date;
+}
+
+/**
  * After the server that ran an apply died: follow a build still running on the target (found by
  * application_name) to its end without starting another, then settle each interrupted task from the
  * catalog. Returns a final outcome when the apply cannot simply continue, or null to resume it.
@@ -243,21 +266,27 @@ async function finishApply(
 async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[], sink: StoreSink) {
   const app = applicationName(rollout.id);
   await sink.event("reconcile_start", { applicationName: app });
-  await withTargetClient(
+  const seen: OrphanedBuildEvidence = await withTargetClient(
     target,
     async (db) => {
+      let queryStart: Date | null = null;
+      let lastSeenRunningAt: Date | null = null;
       for (;;) {
-        const alive = await sessionsOfApplication(db, app);
-        if (!alive.length) break;
-        for (const s of alive) {
+        const { observedAt, sessions } = await sessionsOfApplication(db, app);
+        if (!sessions.length) return { queryStart, lastSeenRunningAt, goneBy: observedAt };
+        for (const s of sessions) {
           const p = await buildProgress(db, s.pid);
           await sink.event("reconcile_follow", {
             pid: s.pid,
             state: s.state,
             phase: p?.phase ?? null,
             percent: p ? overallPercent(p) : null,
+            queryStart: s.queryStart,
+            observedAt,
           });
         }
+        const running = sessions.find((s) => s.state === "active");
+        if (running) [queryStart, lastSeenRunningAt] = [running.queryStart, observedAt];
         await sleep(ctx.apply?.pollIntervalMs ?? 500);
       }
     },
@@ -276,18 +305,20 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
     const session = { url: targetUrl(target), searchPath: target.searchPath, connectTimeoutMs: 5000 };
     const state = await withApplySession({ ...session, applicationName: `${app}:reconcile` }, (db) => indexState(db, name));
     if (state.exists && state.valid) {
-      await sink.task(t.seq, { status: "done", finished: true, createdByRollout: true });
-      await sink.event("reconcile_task", { index: plan.indexName, outcome: "the build outlived the server and finished valid" }, t.seq);
+      // Nobody watched it finish: its end is the target's evidence (seen), not this server's clock.
+      await sink.task(t.seq, { status: "done", createdByRollout: true });
+      await sink.event(
+        "reconcile_task",
+        { index: plan.indexName, outcome: "the build outlived the server and finished valid", seen },
+        t.seq,
+      );
+      await sink.event("index_ready", { index: plan.indexName, bytes: state.bytes, definition: state.definition, seen }, t.seq);
     } else if (state.exists) {
       await withApplySession({ ...session, applicationName: `${app}:cleanup` }, (db) =>
         db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`),
       );
-      await sink.task(t.seq, {
-        status: "invalid_cleaned",
-        finished: true,
-        error: "interrupted by a server restart; its INVALID index was dropped",
-      });
-      await sink.event("invalid_dropped", { index: plan.indexName, reason: "left INVALID by the interrupted build" }, t.seq);
+      await sink.task(t.seq, { status: "invalid_cleaned", error: "interrupted by a server restart; its INVALID index was dropped" });
+      await sink.event("invalid_dropped", { index: plan.indexName, reason: "left INVALID by the interrupted build", seen }, t.seq);
       cleaned.push(plan.indexName!);
     } else {
       await sink.task(t.seq, { status: "pending" });
@@ -305,15 +336,16 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
 }
 
 async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
-  const report = await runVerify(target, tasks, await workloadsFor(rollout.changesetName));
+  const report = await runVerify(target, tasks, await rolloutWorkloads(rollout));
   const after = report.ok ? await measureLatency(ctx, rollout, target, "after") : { results: [] };
   await withTransaction(ctx.pool, async (tx) => {
     await finishJob(tx, job.id, null);
     if (after.results.length) await saveProbe(tx, rollout.id, "after", after.results);
-    await transition(tx, rollout.id, ["verifying", "verified"], report.ok ? "verified" : "verifying", {
+    const settled = await transition(tx, rollout.id, ["verifying", "verified"], report.ok ? "verified" : "verifying", {
       verify: report,
       error: report.ok ? null : "verify found problems",
     });
+    if (!report.ok) await announceRollout(tx, settled, { failedPhase: "verify" });
     await appendAudit(tx, {
       ...SYSTEM,
       targetId: rollout.targetId,
@@ -326,13 +358,18 @@ async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target
   });
 }
 
+/** The query patterns approved with the rollout's SQL (checkApproved re-hashed them), never a file's of the same name. */
+function rolloutWorkloads(rollout: Rollout) {
+  return parseWorkloads(rollout.changesetName, rollout.changesetWorkloads);
+}
+
 /**
  * The p95 of the change set's query patterns on the target, before apply (with pre-check) or after
  * verify. Production targets are probed only when their config opts in.
  */
 async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: TargetConfig, phase: "before" | "after") {
   const title = phase === "before" ? "Latency baseline (p95 before)" : "Latency after";
-  const workloads = await workloadsFor(rollout.changesetName);
+  const workloads = await rolloutWorkloads(rollout);
   if (!workloads.length)
     return {
       results: [],
@@ -340,7 +377,7 @@ async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: Tar
         id: "latency-baseline",
         title,
         status: "warn" as const,
-        summary: "no query patterns declared in sql/workloads/ for this change set: p95 cannot be measured",
+        summary: "no query patterns came with this change set: p95 cannot be measured",
       },
     };
   if (target.environment === "production" && !target.probes.enabled) {
@@ -433,8 +470,10 @@ async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
     await finishJob(tx, job.id, result.ok ? null : (result.error ?? "failed"));
     if (result.ok)
       await transition(tx, rollout.id, ["verifying", "verified", "failed", "cancelled", "signed_off"], "rolled_back", { error: null });
-    else
+    else {
       await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `rollback failed: ${result.error}`]);
+      await announceRollout(tx, rollout, { failedPhase: "rollback", error: result.error });
+    }
     await appendAudit(tx, {
       ...SYSTEM,
       targetId: rollout.targetId,

@@ -2,13 +2,15 @@ import type pg from "pg";
 import { z } from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import { authorizeTarget, type Actor } from "../auth/policy";
-import { getChangeSet } from "../changeset/catalog";
+import { checkWorkloads, getChangeSet } from "../changeset/catalog";
 import { lintText } from "../changeset/lint";
 import { withTransaction } from "../store/pool";
 import { findTarget, sessionLimits, type TargetConfig } from "../targets/config";
 import type { TaskStatus } from "./apply";
 import { appendEvent } from "./events";
 import { planChangeSet, PlanError } from "./plan";
+import { WorkloadError } from "./workloads";
+import { announceRollout } from "../webhooks/notify";
 
 export const ROLLOUT_STATES = [
   "draft",
@@ -31,6 +33,8 @@ export interface Rollout {
   changesetName: string;
   changesetSha256: string;
   changesetSql: string;
+  /** The query patterns approved with the SQL: verify and the probes use exactly these. */
+  changesetWorkloads: string;
   targetId: string;
   environment: "staging" | "production";
   state: RolloutState;
@@ -102,6 +106,7 @@ const ROLLOUT_COLUMNS = `
   changeset_name     AS "changesetName",
   changeset_sha256   AS "changesetSha256",
   changeset_sql      AS "changesetSql",
+  changeset_workloads AS "changesetWorkloads",
   target_id          AS "targetId",
   environment,
   state,
@@ -174,8 +179,9 @@ export async function createRollout(
       );
     }
     tasks = await planChangeSet(cs.name, cs.sql, target.environment, limits);
+    await checkWorkloads(cs.name, cs.workloads, report);
   } catch (err) {
-    if (!(err instanceof PlanError)) throw err;
+    if (!(err instanceof PlanError || err instanceof WorkloadError)) throw err;
     // A refusal is a decision too: it is on record, with what was refused and why.
     await withTransaction(pool, (tx) =>
       appendAudit(tx, {
@@ -195,9 +201,9 @@ export async function createRollout(
     const {
       rows: [{ id }],
     } = await tx.query<{ id: number }>(
-      `INSERT INTO rollout (changeset_id, changeset_name, changeset_sha256, changeset_sql, target_id, environment, state, approvals_required, requested_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [cs.id, cs.name, cs.sha256, cs.sql, target.id, target.environment, state, target.approvals.required, actor.email],
+      `INSERT INTO rollout (changeset_id, changeset_name, changeset_sha256, changeset_sql, changeset_workloads, target_id, environment, state, approvals_required, requested_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+      [cs.id, cs.name, cs.sha256, cs.sql, cs.workloads, target.id, target.environment, state, target.approvals.required, actor.email],
     );
     for (const t of tasks) {
       await tx.query(
@@ -214,7 +220,9 @@ export async function createRollout(
       details: { changeset: cs.name, state, warnings: report.findings.length },
     });
     await appendEvent(tx, id, "created", { by: actor.email, state });
-    return (await getRollout(tx, id))!;
+    const rollout = (await getRollout(tx, id))!;
+    await announceRollout(tx, rollout, { approverRoles: target.approvals.roles });
+    return rollout;
   });
 }
 
@@ -253,5 +261,7 @@ export async function transition(
     }
     throw err;
   }
-  return (await getRollout(tx, id))!;
+  const rollout = (await getRollout(tx, id))!;
+  await announceRollout(tx, rollout);
+  return rollout;
 }

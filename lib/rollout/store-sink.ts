@@ -16,8 +16,10 @@ export class StoreSink implements ApplySink {
          attempts           = coalesce($4, attempts),
          error              = CASE WHEN $5::boolean THEN $6 ELSE error END,
          created_by_rollout = coalesce($7, created_by_rollout),
-         started_at         = CASE WHEN $8 AND started_at IS NULL THEN clock_timestamp() ELSE started_at END,
-         finished_at        = CASE WHEN $9 THEN clock_timestamp() ELSE finished_at END
+         -- Each run of a task starts its clock afresh: a statement run again after a takeover is timed by
+         -- that run, never from a start before the crash (the time between was nobody's statement).
+         started_at         = CASE WHEN $8 THEN clock_timestamp() ELSE started_at END,
+         finished_at        = CASE WHEN $9 THEN clock_timestamp() WHEN $8 THEN NULL ELSE finished_at END
        WHERE rollout_id = $1 AND seq = $2`,
       [
         this.rolloutId,

@@ -39,13 +39,36 @@ export async function oldTransactions(db: pg.ClientBase, seconds: number): Promi
   return rows;
 }
 
-/** indexdeck's own sessions for a rollout, found by application_name (used to reconcile after a restart). */
-export async function sessionsOfApplication(db: pg.ClientBase, application: string): Promise<SessionInfo[]> {
-  const { rows } = await db.query<SessionInfo>(
-    `SELECT ${SESSION_COLUMNS} FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`,
+/** A session of indexdeck's found after a restart, with when its current statement began (the target's clock). */
+export interface OrphanedSession extends SessionInfo {
+  queryStart: Date | null;
+}
+
+/**
+ * indexdeck's own sessions for a rollout, found by application_name in the target's database (another
+ * database of the cluster may be another store's target, with its own rollout of the same id; used to
+ * reconcile after a restart), and the target's clock when it looked: while no server watched, the target's clock is the only witness
+ * of when a build still running began and, by the first look that no longer finds it, when it ended.
+ */
+export async function sessionsOfApplication(
+  db: pg.ClientBase,
+  application: string,
+): Promise<{ observedAt: Date; sessions: OrphanedSession[] }> {
+  const { rows } = await db.query<OrphanedSession & { observedAt: Date }>(
+    `SELECT looked.at       AS "observedAt",
+            ${SESSION_COLUMNS},
+            query_start     AS "queryStart"
+       FROM (SELECT clock_timestamp() AS at) looked
+       LEFT JOIN pg_stat_activity
+         ON application_name = $1
+        AND datname = current_database()
+        AND pid <> pg_backend_pid()`,
     [application],
   );
-  return rows;
+  return {
+    observedAt: rows[0].observedAt,
+    sessions: rows.filter((r) => r.pid !== null),
+  };
 }
 
 /** Cancels a backend only if it is still the one indexdeck started (same pid and application_name). */

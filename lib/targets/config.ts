@@ -113,10 +113,35 @@ const TargetSchema = z
     path: ["stagingTarget"],
   });
 
+/** What a webhook may announce; the one list the schema, the enqueuer and the admin page read. */
+export const WEBHOOK_EVENTS = ["awaiting_approval", "failed", "verified", "signed_off", "invalid_index"] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+const WebhookSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, _ or -, starting with a letter"),
+    // Only from this server-side file, never from a browser: the receiver is whatever the operator wrote here.
+    url: z
+      .string()
+      .max(2000)
+      .refine((u) => URL.canParse(u) && ["http:", "https:"].includes(new URL(u).protocol), "must be an http:// or https:// URL"),
+    format: z.enum(["json", "slack"]),
+    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1),
+    secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be the name of an environment variable"),
+    targets: z.array(z.string().min(1).max(63)).min(1).optional(),
+  })
+  .strict();
+
+export type WebhookConfig = z.infer<typeof WebhookSchema>;
+
 const TargetsFileSchema = z
-  .object({ targets: z.array(TargetSchema) })
+  .object({ targets: z.array(TargetSchema), webhooks: z.array(WebhookSchema).default([]) })
   .strict()
   .refine((f) => new Set(f.targets.map((t) => t.id)).size === f.targets.length, { message: "target ids must be unique", path: ["targets"] })
+  .refine((f) => new Set(f.webhooks.map((w) => w.id)).size === f.webhooks.length, {
+    message: "webhook ids must be unique",
+    path: ["webhooks"],
+  })
   .superRefine((f, ctx) => {
     // Replica ids name nodes in the store's usage history and in reports: one id, one server, file-wide.
     const ids = new Set(f.targets.map((t) => t.id));
@@ -127,6 +152,12 @@ const TargetsFileSchema = z
         ids.add(r.id);
       }),
     );
+    f.webhooks.forEach((w, i) => {
+      for (const id of w.targets ?? []) {
+        if (!f.targets.some((t) => t.id === id))
+          ctx.addIssue({ code: "custom", message: `names ${id}, which is not a target of this file`, path: ["webhooks", i, "targets"] });
+      }
+    });
     f.targets.forEach((t, i) => {
       if (t.stagingTarget !== undefined && !f.targets.some((s) => s.id === t.stagingTarget && s.environment === "staging")) {
         ctx.addIssue({
@@ -155,8 +186,18 @@ export function targetsFilePath(): string {
   return path.resolve(/*turbopackIgnore: true*/ process.env.INDEXDECK_TARGETS ?? "indexdeck.targets.json");
 }
 
+export interface TargetsFile {
+  targets: TargetConfig[];
+  webhooks: WebhookConfig[];
+}
+
 /** Parses a targets file; every problem names the file, the field path and what is wrong. */
 export function parseTargetsFile(text: string, file: string): TargetConfig[] {
+  return parseConfigFile(text, file).targets;
+}
+
+/** The whole targets file: its targets and the webhooks that announce what happens on them. */
+export function parseConfigFile(text: string, file: string): TargetsFile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -168,33 +209,43 @@ export function parseTargetsFile(text: string, file: string): TargetConfig[] {
     const problems = parsed.error.issues.map((i) => `${file}: ${i.path.length ? i.path.join(".") : "(top level)"}: ${i.message}`);
     throw new TargetsConfigError(problems.join("\n"));
   }
-  return parsed.data.targets;
+  return parsed.data;
 }
 
 // Every page view and job reads the targets: the file is parsed once per version of it (its size and
 // times), since validating it builds an Intl.DateTimeFormat per window and cost as much as the
 // Indexes page's own rendering.
-let lastParsed: { version: string; targets: TargetConfig[] } | null = null;
+let lastParsed: { version: string; config: TargetsFile } | null = null;
 
 /**
- * Reads the configured targets, as they are in the file now. A missing file means no targets; a
- * malformed one is an error. Each call gets its own copy, so no caller can change another's.
+ * Reads the targets file as it is now. A missing file means no targets and no webhooks; a malformed
+ * one is an error. Each call gets its own copy, so no caller can change another's.
  */
-export function loadTargets(file = targetsFilePath()): TargetConfig[] {
+function loadConfig(file: string): TargetsFile {
   let text: string;
   let version: string;
   try {
     const stat = statSync(file);
     version = `${file}\0${stat.size}\0${stat.mtimeMs}\0${stat.ctimeMs}`;
-    if (lastParsed?.version === version) return structuredClone(lastParsed.targets);
+    if (lastParsed?.version === version) return structuredClone(lastParsed.config);
     text = readFileSync(file, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { targets: [], webhooks: [] };
     throw new TargetsConfigError(`${file}: cannot read: ${(err as Error).message}`);
   }
-  const targets = parseTargetsFile(text, file);
-  lastParsed = { version, targets };
-  return structuredClone(targets);
+  const config = parseConfigFile(text, file);
+  lastParsed = { version, config };
+  return structuredClone(config);
+}
+
+/** The configured targets, as they are in the file now. */
+export function loadTargets(file = targetsFilePath()): TargetConfig[] {
+  return loadConfig(file).targets;
+}
+
+/** The configured webhooks, as they are in the file now. */
+export function loadWebhooks(file = targetsFilePath()): WebhookConfig[] {
+  return loadConfig(file).webhooks;
 }
 
 export function findTarget(targets: TargetConfig[], id: string): TargetConfig | undefined {

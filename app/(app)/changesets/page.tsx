@@ -61,6 +61,12 @@ export default async function ChangeSetsPage({ searchParams }: { searchParams: P
               {c.createdBy && <> · uploaded by {c.createdBy}</>}
             </p>
             <SqlWithFindings sql={c.sql} findings={r.findings} />
+            {c.workloads && (
+              <details data-testid="changeset-workloads">
+                <summary>Query patterns (hashed with the SQL)</summary>
+                <pre>{c.workloads}</pre>
+              </details>
+            )}
           </section>
         );
       })}

@@ -1,6 +1,6 @@
 import { formatWhen } from "@/lib/format";
 import Link from "next/link";
-import { chainAge, governanceWithheld, ReportError, sharedReports } from "@/lib/report/rollout-report";
+import { chainAge, durationText, governanceWithheld, ReportError, sharedReports } from "@/lib/report/rollout-report";
 import { storePool } from "@/lib/store/pool";
 import { BusyError, reportWork } from "@/lib/web/work-limit";
 import { TROUBLESHOOTING, troubleshootingFor } from "@/lib/troubleshooting";
@@ -129,7 +129,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
                 {t.status}
                 {t.error ? ` (${t.error})` : ""}
               </td>
-              <td>{t.durationSeconds === null ? "—" : `${t.durationSeconds.toFixed(1)} s`}</td>
+              <td>{durationText(t.duration)}</td>
               <td>{t.retries}</td>
               <td>{t.phases.join(", ") || "—"}</td>
               <td>{t.bytes === null ? "—" : `${(t.bytes / 2 ** 20).toFixed(1)} MiB`}</td>
@@ -137,6 +137,27 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
           ))}
         </tbody>
       </table>
+      <h2>Timeline</h2>
+      {r.timeline.length ? (
+        <table data-testid="report-timeline">
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Event</th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.timeline.map((e, i) => (
+              <tr key={i} data-kind={e.kind}>
+                <td>{formatWhen(e.at)}</td>
+                <td>{e.kind === "takeover" ? <strong>{e.text}</strong> : e.text}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p>Nothing has run yet.</p>
+      )}
       <h2>Verify</h2>
       {rollout.verify ? (
         <table>

@@ -23,9 +23,11 @@ export const duplicateIndexName = defineRule({
   description: "two CREATE INDEX statements use the same name, or one index is named both qualified and unqualified",
   help: "The second CREATE fails, or with IF NOT EXISTS is silently skipped although its definition differs: give each index its own name. Where the same index is written once as `a` and once as `public.a`, write it the same way everywhere, so that what is created, verified and rolled back is visibly one index.",
   check: (ctx) => {
-    // Both keyed by the name as it resolves: `schema.name`, an unqualified name in public.
-    const firstCreated = new Map<string, IndexReference>();
-    const firstNamed = new Map<string, IndexReference>();
+    // Both keyed by the name as it resolves: `schema.name`, an unqualified name in public; kept across parts.
+    const { firstCreated, firstNamed } = ctx.carried("duplicate-index-name", () => ({
+      firstCreated: new Map<string, IndexReference>(),
+      firstNamed: new Map<string, IndexReference>(),
+    }));
     const findings: RuleFinding[] = [];
     const see = (stmt: Statement, ref: IndexReference) => {
       const key = `${ref.schema ?? DEFAULT_SCHEMA}.${ref.name}`;

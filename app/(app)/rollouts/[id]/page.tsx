@@ -118,6 +118,15 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
           </a>
         </p>
       </div>
+      <details className="card" data-testid="approved-text" open={rollout.state === "awaiting_approval"}>
+        <summary>What the sha256 binds: the SQL and its query patterns</summary>
+        <pre>{rollout.changesetSql}</pre>
+        {rollout.changesetWorkloads ? (
+          <pre data-testid="rollout-workloads">{rollout.changesetWorkloads}</pre>
+        ) : (
+          <p className="who">No query patterns came with this change set: verify checks no plans and p95 is not measured.</p>
+        )}
+      </details>
       {rollout.approvalsRequired > 0 && (
         <ApprovalPanel
           rolloutId={rollout.id}
