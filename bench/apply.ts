@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { applyTasks } from "../lib/rollout/apply";
 import { MemorySink } from "../lib/rollout/memory-sink";
 import { planChangeSet } from "../lib/rollout/plan";
-import { arg, benchServer, chefcloud, copyDatabase, dropDatabase } from "./support";
+import { arg, benchServer, chefcloud, copyDatabase, dropDatabase, pairedRounds, verdict } from "./support";
 
 /**
  * indexdeck apply vs `psql -f` of the same change set on identical copies of the same data, in one
@@ -15,7 +15,7 @@ import { arg, benchServer, chefcloud, copyDatabase, dropDatabase } from "./suppo
  */
 export async function run(args: string[]) {
   const rows = arg(args, "rows", 1_000_000);
-  const rounds = arg(args, "rounds", 2);
+  const rounds = arg(args, "rounds", 6);
   const server = await benchServer();
   await chefcloud(server, `bench_chefcloud_${rows}`, rows);
   const sql = readFileSync("sql/indexes/001_franchise_indexes.sql", "utf8").replace(
@@ -25,36 +25,26 @@ export async function run(args: string[]) {
   const file = path.join(mkdtempSync(path.join(tmpdir(), "bench-apply-")), "changeset.sql");
   writeFileSync(file, sql);
   const tasks = await planChangeSet("001_franchise_indexes.sql", sql, "production");
-  const psqlMs: number[] = [];
-  const indexdeckMs: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const a = await copyDatabase(server, `bench_chefcloud_${rows}`, "bench_apply_a");
-    const b = await copyDatabase(server, `bench_chefcloud_${rows}`, "bench_apply_b");
-    const runPsql = () => {
+  const paired = await pairedRounds(
+    rounds,
+    async () => {
+      const a = await copyDatabase(server, `bench_chefcloud_${rows}`, "bench_apply_a");
       const t = performance.now();
       const p = spawnSync("psql", [a, "-v", "ON_ERROR_STOP=1", "-q", "-f", file], { encoding: "utf8" });
       if (p.status !== 0) throw new Error(`psql failed: ${p.stderr}`);
-      psqlMs.push(performance.now() - t);
-    };
-    const runIndexdeck = async () => {
+      return performance.now() - t;
+    },
+    async () => {
+      const b = await copyDatabase(server, `bench_chefcloud_${rows}`, "bench_apply_b");
       const t = performance.now();
       const result = await applyTasks(tasks, new MemorySink(), { url: b, applicationName: "indexdeck:bench", targetKey: "bench" });
       if (!result.ok) throw new Error(`indexdeck apply failed: ${result.error}`);
-      indexdeckMs.push(performance.now() - t);
-    };
-    if (r % 2 === 0) {
-      runPsql();
-      await runIndexdeck();
-    } else {
-      await runIndexdeck();
-      runPsql();
-    }
-  }
+      return performance.now() - t;
+    },
+  );
   await dropDatabase(server, "bench_apply_a");
   await dropDatabase(server, "bench_apply_b");
   await server.stop();
-  const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
-  const ratio = sum(indexdeckMs) / sum(psqlMs);
   console.log(
     JSON.stringify({
       benchmark: "apply",
@@ -62,11 +52,11 @@ export async function run(args: string[]) {
       rowsPerTable: rows,
       indexes: 6,
       rounds,
-      psqlMs: psqlMs.map(Math.round),
-      indexdeckMs: indexdeckMs.map(Math.round),
-      wallTimeRatio: +ratio.toFixed(3),
-      goal: { wallTimeRatio: 1.05 },
-      pass: ratio <= 1.05,
+      psqlMs: paired.aMs,
+      indexdeckMs: paired.bMs,
+      ratios: paired.ratios,
+      wallTimeRatio: paired.medianRatio,
+      ...verdict([{ figure: "apply ÷ `psql -f`, median of pairwise ratios", value: paired.medianRatio, op: "<=", goal: 1.05 }]),
     }),
   );
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { lintCorpus } from "./lint-corpus";
-import { arg, benchServer, chefcloud, copyDatabase, dropDatabase } from "./support";
+import { arg, benchServer, chefcloud, copyDatabase, dropDatabase, median, pairedRounds, verdict } from "./support";
 
 const BIN = path.resolve("bin/indexdeck.mjs");
 
@@ -16,30 +16,6 @@ function timed(command: string, args: string[]): { ms: number; rssKb: number; st
   return { ms, rssKb, status: p.status };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Alternating rounds of `a` and `b`, first one then the other first; the median of the pairwise ratios b/a. */
-function sideBySide(rounds: number, a: () => number, b: () => number) {
-  const as: number[] = [];
-  const bs: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      as.push(a());
-      bs.push(b());
-    } else {
-      bs.push(b());
-      as.push(a());
-    }
-  }
-  const ratios = as.map((x, i) => bs[i] / x);
-  return {
-    aMs: as.map(Math.round),
-    bMs: bs.map(Math.round),
-    ratios: ratios.map((r) => +r.toFixed(3)),
-    medianRatio: +median(ratios).toFixed(3),
-  };
-}
-
 /**
  * The CLI as a CI job or a DBA pays for it, whole processes side by side with `node -e 0` and with
  * `psql -f`: start-up, lint of the seed change set, a 7 MB file's time and peak memory, and apply of
@@ -50,16 +26,21 @@ export async function run(args: string[]) {
   const rounds = arg(args, "rounds", 7);
   const rows = arg(args, "rows", 1_000_000);
   const applyRounds = arg(args, "apply-rounds", 4);
+  const corpusBytes = arg(args, "corpus-mb", 7) * 1024 * 1024;
   // The first run builds the compiled CLI; that is an install step, not a start.
   timed(process.execPath, [BIN, "--help"]);
   const node0 = () => timed(process.execPath, ["-e", "0"]).ms;
-  const help = sideBySide(rounds, node0, () => timed(process.execPath, [BIN, "--help"]).ms);
-  const version = sideBySide(rounds, node0, () => timed(process.execPath, [BIN, "--version"]).ms);
-  const lintSeed = sideBySide(rounds, node0, () => timed(process.execPath, [BIN, "lint", "sql/indexes/001_franchise_indexes.sql"]).ms);
+  const help = await pairedRounds(rounds, node0, () => timed(process.execPath, [BIN, "--help"]).ms);
+  const version = await pairedRounds(rounds, node0, () => timed(process.execPath, [BIN, "--version"]).ms);
+  const lintSeed = await pairedRounds(
+    rounds,
+    node0,
+    () => timed(process.execPath, [BIN, "lint", "sql/indexes/001_franchise_indexes.sql"]).ms,
+  );
 
   const dir = mkdtempSync(path.join(tmpdir(), "bench-cli-"));
   const corpusFile = path.join(dir, "corpus.sql");
-  writeFileSync(corpusFile, lintCorpus(7 * 1024 * 1024, { broken: false }));
+  writeFileSync(corpusFile, lintCorpus(corpusBytes, { broken: false }));
   const statements = Number(
     JSON.parse(spawnSync(process.execPath, [BIN, "lint", corpusFile, "--format", "json"], { encoding: "utf8", maxBuffer: 1 << 30 }).stdout)
       .summary.statements,
@@ -80,45 +61,24 @@ export async function run(args: string[]) {
   const changeset = path.join(dir, "changeset.sql");
   writeFileSync(changeset, sql);
   const applyCopy = async (name: string) => copyDatabase(server, `bench_chefcloud_${rows}`, name);
-  const psqlMs: number[] = [];
-  const cliMs: number[] = [];
-  for (let r = 0; r < applyRounds; r++) {
-    const a = await applyCopy("bench_cli_psql");
-    const b = await applyCopy("bench_cli_indexdeck");
-    const psql = () => {
-      const t = timed("psql", [a, "-v", "ON_ERROR_STOP=1", "-q", "-f", changeset]);
+  const apply = await pairedRounds(
+    applyRounds,
+    async () => {
+      const t = timed("psql", [await applyCopy("bench_cli_psql"), "-v", "ON_ERROR_STOP=1", "-q", "-f", changeset]);
       if (t.status !== 0) throw new Error("psql failed");
-      psqlMs.push(t.ms);
-    };
-    const cli = () => {
-      const t = timed(process.execPath, [BIN, "apply", "--changeset", changeset, "--database-url", b]);
+      return t.ms;
+    },
+    async () => {
+      const t = timed(process.execPath, [BIN, "apply", "--changeset", changeset, "--database-url", await applyCopy("bench_cli_indexdeck")]);
       if (t.status !== 0) throw new Error("indexdeck apply failed");
-      cliMs.push(t.ms);
-    };
-    if (r % 2 === 0) {
-      psql();
-      cli();
-    } else {
-      cli();
-      psql();
-    }
-  }
+      return t.ms;
+    },
+  );
   await dropDatabase(server, "bench_cli_psql");
   await dropDatabase(server, "bench_cli_indexdeck");
   await server.stop();
-  const applyRatios = cliMs.map((x, i) => x / psqlMs[i]);
-  const applyRatio = +median(applyRatios).toFixed(3);
 
-  const goals = { helpRatio: 2, versionRatio: 2, lintSeedRatio: 4, corpusRssMb: 200, corpusStatementsPerSecond: 50_000, applyRatio: 1.05 };
   const statementsPerSecond = Math.round(statements / (corpusMs / 1000));
-  const met = {
-    helpRatio: help.medianRatio <= goals.helpRatio,
-    versionRatio: version.medianRatio <= goals.versionRatio,
-    lintSeedRatio: lintSeed.medianRatio <= goals.lintSeedRatio,
-    corpusRssMb: corpusRssMb <= goals.corpusRssMb,
-    corpusStatementsPerSecond: statementsPerSecond >= goals.corpusStatementsPerSecond,
-    applyRatio: applyRatio <= goals.applyRatio,
-  };
   console.log(
     JSON.stringify({
       benchmark: "cli",
@@ -133,7 +93,7 @@ export async function run(args: string[]) {
       },
       lintSeed: { ms: lintSeed.bMs, ratio: lintSeed.medianRatio },
       corpus: {
-        bytes: 7 * 1024 * 1024,
+        bytes: corpusBytes,
         statements,
         ms: corpusRuns.map((r) => Math.round(r.ms)),
         peakRssMb: +corpusRssMb.toFixed(1),
@@ -142,14 +102,19 @@ export async function run(args: string[]) {
       },
       apply: {
         rowsPerTable: rows,
-        psqlMs: psqlMs.map(Math.round),
-        indexdeckMs: cliMs.map(Math.round),
-        ratios: applyRatios.map((r) => +r.toFixed(3)),
-        medianRatio: applyRatio,
+        psqlMs: apply.aMs,
+        indexdeckMs: apply.bMs,
+        ratios: apply.ratios,
+        medianRatio: apply.medianRatio,
       },
-      goals,
-      met,
-      pass: Object.values(met).every(Boolean),
+      ...verdict([
+        { figure: "`--help` ÷ `node -e 0`", value: help.medianRatio, op: "<=", goal: 2 },
+        { figure: "`--version` ÷ `node -e 0`", value: version.medianRatio, op: "<=", goal: 2 },
+        { figure: "lint of the seed ÷ `node -e 0`", value: lintSeed.medianRatio, op: "<=", goal: 4 },
+        { figure: "7 MB file, peak memory", value: corpusRssMb, op: "<=", goal: 200, unit: "MB" },
+        { figure: "7 MB file, statements linted", value: statementsPerSecond, op: ">=", goal: 50_000, unit: "/s" },
+        { figure: "apply ÷ `psql -f`", value: apply.medianRatio, op: "<=", goal: 1.05 },
+      ]),
     }),
   );
 }

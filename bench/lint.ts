@@ -1,6 +1,7 @@
 import { parseSync } from "libpg-query";
 import { lintChangeSet } from "../lib/changeset/lint";
 import { parserReady } from "../lib/changeset/parse";
+import { median, pairedRounds, verdict } from "./support";
 
 const TEMPLATES = [
   (i: number) => `SET lock_timeout = '${1 + (i % 5)}s';`,
@@ -20,46 +21,48 @@ function corpus(statements: number, perFile: number): string[] {
   return files;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+// Enough alternating rounds that a burst of other work on this shared machine spoils a few, not the median.
+const ROUNDS = 15;
 
-// Rounds alternate parse and lint so both see the same machine; the minimum of each is the least
-// disturbed run (this machine is shared), the median is reported beside it.
-const ROUNDS = 7;
-
-function measure(label: string, files: string[], statements: number, gate: boolean) {
-  const parseMs: number[] = [];
-  const lintMs: number[] = [];
+async function measure(label: string, files: string[], statements: number, gate: boolean) {
   let findings = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    let t = performance.now();
-    for (const text of files) parseSync(text);
-    parseMs.push(performance.now() - t);
-    t = performance.now();
-    findings = 0;
-    files.forEach((text, i) => (findings += lintChangeSet({ file: `f${i}.sql`, text }).findings.length));
-    lintMs.push(performance.now() - t);
-  }
-  const lint = Math.min(...lintMs);
-  const parse = Math.min(...parseMs);
+  const paired = await pairedRounds(
+    ROUNDS,
+    () => {
+      const t = performance.now();
+      for (const text of files) parseSync(text);
+      return performance.now() - t;
+    },
+    () => {
+      const t = performance.now();
+      findings = 0;
+      files.forEach((text, i) => (findings += lintChangeSet({ file: `f${i}.sql`, text }).findings.length));
+      return performance.now() - t;
+    },
+  );
+  const lintMs = median(paired.bMs);
+  const statementsPerSecond = Math.round(statements / (lintMs / 1000));
   const result: Record<string, unknown> = {
     benchmark: label,
     statements,
     files: files.length,
     bytes: files.reduce((n, f) => n + Buffer.byteLength(f), 0),
     findings,
-    parseMs: +parse.toFixed(1),
-    lintMs: +lint.toFixed(1),
-    statementsPerSecond: Math.round(statements / (lint / 1000)),
-    lintToParseRatio: +(lint / parse).toFixed(3),
-    medianLintToParseRatio: +(median(lintMs) / median(parseMs)).toFixed(3),
+    rounds: ROUNDS,
+    parseMs: paired.aMs,
+    lintMs: paired.bMs,
+    ratios: paired.ratios,
+    statementsPerSecond,
+    lintToParseRatio: paired.medianRatio,
   };
-  if (gate) {
-    result.goal = { statementsPerSecond: 5000, lintToParseRatio: 1.5 };
-    result.pass = statements / (lint / 1000) >= 5000 && lint / parse <= 1.5;
-  }
+  if (gate)
+    Object.assign(
+      result,
+      verdict([
+        { figure: "statements linted, median round", value: statementsPerSecond, op: ">=", goal: 5000, unit: "/s" },
+        { figure: "lint ÷ parse, median of pairwise ratios", value: paired.medianRatio, op: "<=", goal: 1.5 },
+      ]),
+    );
   console.log(JSON.stringify(result));
 }
 
@@ -71,6 +74,6 @@ function measure(label: string, files: string[], statements: number, gate: boole
 export async function run(args: string[]) {
   const statements = Number(args[0] ?? 50_000);
   await parserReady();
-  measure("lint", corpus(statements, 50), statements, true);
-  measure("lint-single-file", corpus(statements, statements), statements, false);
+  await measure("lint", corpus(statements, 50), statements, true);
+  await measure("lint-single-file", corpus(statements, statements), statements, false);
 }

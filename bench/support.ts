@@ -13,9 +13,21 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** The system PostgreSQL on 127.0.0.1:5432 when reachable (INDEXDECK_BENCH_PG to override), else the embedded one. */
+/**
+ * What a bench needs and could not reach (a database, its data, the built app). The runner prints
+ * its message as one line and exits 2: a bench that did not measure never prints a `pass`.
+ */
+export class BenchMissing extends Error {
+  readonly code = "BENCH_MISSING";
+}
+
+/**
+ * The system PostgreSQL on 127.0.0.1:5432 when reachable, else the embedded one. INDEXDECK_BENCH_PG
+ * names the server to use instead, and then it must be reachable: no silent fallback from the one asked for.
+ */
 export async function benchServer(): Promise<BenchServer> {
-  const base = process.env.INDEXDECK_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const asked = process.env.INDEXDECK_BENCH_PG;
+  const base = asked ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const c = new pg.Client({ connectionString: base, connectionTimeoutMillis: 2000 });
   try {
     await c.connect();
@@ -28,9 +40,26 @@ export async function benchServer(): Promise<BenchServer> {
       url: (db) => Object.assign(new URL(base), { pathname: `/${db}` }).toString(),
       stop: async () => undefined,
     };
+  } catch (err) {
+    await c.end().catch(() => undefined);
+    if (asked) throw new BenchMissing(`cannot reach INDEXDECK_BENCH_PG (${redacted(asked)}): ${(err as Error).message}`);
+    try {
+      const e = await startEmbedded(path.resolve(".indexdeck-bench"));
+      return { name: "embedded PostgreSQL", url: e.url, stop: e.stop };
+    } catch (embedded) {
+      throw new BenchMissing(
+        `no PostgreSQL: 127.0.0.1:5432 did not answer and the embedded one did not start: ${(embedded as Error).message}`,
+      );
+    }
+  }
+}
+
+/** A connection URL with its password left out, for a message. */
+function redacted(url: string): string {
+  try {
+    return Object.assign(new URL(url), { password: "" }).toString();
   } catch {
-    const e = await startEmbedded(path.resolve(".indexdeck-bench"));
-    return { name: "embedded PostgreSQL", url: e.url, stop: e.stop };
+    return "an unparsable URL";
   }
 }
 
@@ -71,9 +100,128 @@ export async function dropDatabase(server: BenchServer, db: string): Promise<voi
   await asAdmin(server, `DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`);
 }
 
+/**
+ * A target database `db` with `indexes` small indexes named i1, i2, … (ten per table), so their keys
+ * are the ones `generateUsage(…, "public.i", indexes, …)` writes history for. Made once and kept.
+ */
+export async function indexedTarget(server: BenchServer, db: string, indexes: number): Promise<string> {
+  const perTable = 10;
+  const url = await keptDatabase(server, db);
+  const t = new pg.Client({ connectionString: url });
+  await t.connect();
+  try {
+    // The last table is created last: when it is there, an earlier run made them all.
+    const tables = Math.ceil(indexes / perTable);
+    const {
+      rows: [{ done }],
+    } = await t.query("SELECT to_regclass($1) IS NOT NULL AS done", [`public.t${tables}`]);
+    if (done) return url;
+    console.error(`creating ${indexes} indexes in ${db}…`);
+    for (let table = 1; table <= tables; table++) {
+      const first = (table - 1) * perTable + 1;
+      const ks = Array.from({ length: Math.min(perTable, indexes - first + 1) }, (_, k) => k);
+      await t.query(
+        [
+          `CREATE TABLE IF NOT EXISTS t${table} (${Array.from({ length: perTable }, (_, k) => `c${k} int`).join(", ")})`,
+          ...ks.map((k) => `CREATE INDEX IF NOT EXISTS i${first + k} ON t${table} (c${k})`),
+        ].join(";\n"),
+      );
+    }
+  } finally {
+    await t.end();
+  }
+  return url;
+}
+
+/** A database of this name, created if missing and kept across runs (data generated once is reused). */
+export async function keptDatabase(server: BenchServer, db: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: server.url("postgres") });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [db]);
+    if (!rowCount) await admin.query(`CREATE DATABASE ${quoteIdent(db)}`);
+  } finally {
+    await admin.end();
+  }
+  return server.url(db);
+}
+
 export function arg(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
+  if (i < 0) return fallback;
+  const value = Number(args[i + 1]);
+  if (!Number.isFinite(value) || value < 0) throw new BenchMissing(`--${name} needs a number ≥ 0, got ${args[i + 1] ?? "nothing"}`);
+  return value;
+}
+
+/** The middle of `xs` (the mean of the two middle ones when there is an even number). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export interface Paired {
+  aMs: number[];
+  bMs: number[];
+  /** b / a of each round, in round order. */
+  ratios: number[];
+  medianRatio: number;
+}
+
+/**
+ * `rounds` rounds of `a` and `b` side by side, `a` first in even rounds and `b` first in odd ones, so
+ * both see the same machine; each call returns the milliseconds it measured. A ratio goal is judged
+ * on the median of the pairwise ratios b / a: a burst of other work on a shared machine spoils a
+ * round or two, not the verdict, where a ratio of sums or of minimums follows the burst. Every round
+ * is returned, so a reader sees the spread.
+ */
+export async function pairedRounds(
+  rounds: number,
+  a: (round: number) => number | Promise<number>,
+  b: (round: number) => number | Promise<number>,
+): Promise<Paired> {
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`rounds must be a whole number ≥ 1, got ${rounds}`);
+  const aMs: number[] = [];
+  const bMs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      aMs.push(await a(r));
+      bMs.push(await b(r));
+    } else {
+      bMs.push(await b(r));
+      aMs.push(await a(r));
+    }
+  }
+  const ratios = aMs.map((x, i) => bMs[i] / x);
+  return {
+    aMs: aMs.map((x) => +x.toFixed(1)),
+    bMs: bMs.map((x) => +x.toFixed(1)),
+    ratios: ratios.map((r) => +r.toFixed(3)),
+    medianRatio: +median(ratios).toFixed(3),
+  };
+}
+
+/** One goal of a bench: a figure it measured, and the bound it must stay within. */
+export interface Goal {
+  figure: string;
+  value: number;
+  op: "<=" | ">=" | "==";
+  goal: number;
+  unit?: string;
+}
+
+/**
+ * The goals with whether each is met, and `pass` when all are. Under `npm run bench -- all --quick`
+ * (INDEXDECK_BENCH_QUICK=1) a bench runs at a size no goal is meant for: `pass` is null, never a verdict.
+ */
+export function verdict(goals: Goal[]): { goals: Array<Goal & { met: boolean }>; pass: boolean | null } {
+  const judged = goals.map((g) => ({
+    ...g,
+    value: +g.value.toFixed(3),
+    met: g.op === "<=" ? g.value <= g.goal : g.op === ">=" ? g.value >= g.goal : g.value === g.goal,
+  }));
+  return { goals: judged, pass: process.env.INDEXDECK_BENCH_QUICK === "1" ? null : judged.every((g) => g.met) };
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -111,38 +259,42 @@ export async function post(base: string, cookie: string, path: string, body: unk
   return json;
 }
 
-const APP_DIR = ".indexdeck-bench-app";
-
 /**
- * The built app on its own embedded data (the demo launcher with a small production and a
- * 1,000,000-row staging), for benchmarks that must go through HTTP like a browser does.
+ * The built app on its own embedded data (the demo launcher with a small production and, unless
+ * told otherwise, a 1,000,000-row staging), for benchmarks that must go through HTTP like a browser
+ * does. Each size keeps its own data directory, since the launcher reuses data generated before.
  */
-export async function startBenchApp(port: number, env: Record<string, string> = {}) {
+export async function startBenchApp(
+  port: number,
+  env: Record<string, string> = {},
+  { rows = 20_000, stagingRows = 1_000_000 }: { rows?: number; stagingRows?: number } = {},
+) {
+  const dir = `.indexdeck-bench-app/${rows}-${stagingRows}`;
   const app = spawn(
     process.execPath,
     [
       "bin/demo.mjs",
       "--data-dir",
-      APP_DIR,
+      dir,
       "--rows",
-      "20000",
+      String(rows),
       "--staging-rows",
-      "1000000",
+      String(stagingRows),
       "--port",
       String(port),
       "--logins-file",
-      `${APP_DIR}/logins.json`,
+      `${dir}/logins.json`,
     ],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } },
   );
   await new Promise<void>((resolve, reject) => {
     app.stdout!.on("data", (d: Buffer) => d.toString().includes("indexdeck is serving") && resolve());
-    app.on("exit", (code) => reject(new Error(`the app exited with ${code}`)));
+    app.on("exit", (code) => reject(new BenchMissing(`the app (bin/demo.mjs on port ${port}) exited with ${code} before serving`)));
   });
   return {
     pid: app.pid!,
-    embedded: JSON.parse(readFileSync(`${APP_DIR}/embedded.json`, "utf8")) as { port: number; password: string },
-    logins: JSON.parse(readFileSync(`${APP_DIR}/logins.json`, "utf8")) as Record<string, string>,
+    embedded: JSON.parse(readFileSync(`${dir}/embedded.json`, "utf8")) as { port: number; password: string },
+    logins: JSON.parse(readFileSync(`${dir}/logins.json`, "utf8")) as Record<string, string>,
     stop: async () => {
       app.kill("SIGTERM");
       await new Promise((r) => app.once("exit", r));
@@ -229,14 +381,22 @@ export async function load(requests: number, clients: number, call: (i: number) 
 }
 
 /**
- * `indexes` synthetic indexes × `days` of 5-minute, hourly and daily usage buckets, plus a latest raw
- * one. Buckets already there from an earlier run are kept; only the missing recent ones are added.
+ * `indexes` synthetic indexes × `days` of 5-minute, hourly and daily usage buckets (5-minute ones over
+ * `fiveMinuteDays`, `days` unless given), plus a latest raw one. Buckets already there from an earlier
+ * run are kept; only the missing recent ones are added.
  */
-export async function generateUsage(db: pg.ClientBase, targetId: string, prefix: string, indexes: number, days: number): Promise<void> {
-  for (const [resolution, seconds] of [
-    ["5m", 300],
-    ["1h", 3600],
-    ["1d", 86400],
+export async function generateUsage(
+  db: pg.ClientBase,
+  targetId: string,
+  prefix: string,
+  indexes: number,
+  days: number,
+  fiveMinuteDays = days,
+): Promise<void> {
+  for (const [resolution, seconds, span] of [
+    ["5m", 300, fiveMinuteDays],
+    ["1h", 3600, days],
+    ["1d", 86400, days],
   ] as const) {
     await db.query(
       `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
@@ -248,7 +408,7 @@ export async function generateUsage(db: pg.ClientBase, targetId: string, prefix:
                            WHERE target_id = $5 AND index_key = $7 AND resolution = $1)),
                 now(), make_interval(secs => $2)) b
        ON CONFLICT DO NOTHING`,
-      [resolution, seconds, indexes, days, targetId, prefix, `${prefix}${indexes}`],
+      [resolution, seconds, indexes, span, targetId, prefix, `${prefix}${indexes}`],
     );
   }
   await db.query(

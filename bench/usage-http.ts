@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import pg from "pg";
 import { refreshUsageRates } from "../lib/monitor/usage";
-import { arg, generateUsage, httpGetter, load, percentile, signIn, startBenchApp, treeCpuMs } from "./support";
+import { arg, generateUsage, httpGetter, load, percentile, signIn, startBenchApp, treeCpuMs, verdict } from "./support";
 
 /** Latency of each call, and the CPU time spent per call by the app's processes, by PostgreSQL and by this load loop. */
 type Summary = {
@@ -27,6 +27,8 @@ export async function run(args: string[]) {
   const days = arg(args, "days", 30);
   const port = arg(args, "port", 3301);
   const cores = availableParallelism();
+  const maxClients = arg(args, "max-clients", 8 * cores);
+  const stagingRows = arg(args, "staging-rows", 1_000_000);
   const curves: Record<string, Curve> = {};
   let generateSeconds = 0;
   // The data is generated once, into the store the app keeps in its data directory across restarts.
@@ -45,7 +47,13 @@ export async function run(args: string[]) {
   };
   const configs = [...new Set([1, cores])];
   for (const workers of configs) {
-    curves[label(workers, "worker")] = await measure(port, workers, cores, workers === configs[0] ? generate : null, indexes);
+    curves[label(workers, "worker")] = await measure(
+      port,
+      workers,
+      { maxClients, stagingRows, days },
+      workers === configs[0] ? generate : null,
+      indexes,
+    );
   }
   // The goal holds while every core has work queued for it: up to four closed-loop clients per core on
   // the default worker count (one per core). The curve goes on to eight per core to show where it
@@ -61,8 +69,23 @@ export async function run(args: string[]) {
       cores,
       generateSeconds: +generateSeconds.toFixed(1),
       curves,
-      goal: { p95Ms: 100, at: `1 to ${4 * cores} clients (four per core), ${label(cores, "worker")}` },
-      pass: underGoal.length > 0 && underGoal.every((p) => p.usageApi30dMs.p95 < 100 && p.indexesPageMs.p95 < 100),
+      ...verdict([
+        { figure: `points measured at 1 to ${4 * cores} clients, ${label(cores, "worker")}`, value: underGoal.length, op: ">=", goal: 1 },
+        {
+          figure: `/api/usage 30 days p95, worst of 1 to ${4 * cores} clients, ${label(cores, "worker")}`,
+          value: Math.max(...underGoal.map((p) => p.usageApi30dMs.p95)),
+          op: "<=",
+          goal: 100,
+          unit: "ms",
+        },
+        {
+          figure: `Indexes page p95, worst of 1 to ${4 * cores} clients, ${label(cores, "worker")}`,
+          value: Math.max(...underGoal.map((p) => p.indexesPageMs.p95)),
+          op: "<=",
+          goal: 100,
+          unit: "ms",
+        },
+      ]),
     }),
   );
 }
@@ -73,12 +96,12 @@ const label = (n: number, what: string) => `${n} ${what}${n > 1 ? "s" : ""}`;
 async function measure(
   port: number,
   workers: number,
-  cores: number,
+  { maxClients, stagingRows, days }: { maxClients: number; stagingRows: number; days: number },
   prepare: ((app: BenchApp) => Promise<void>) | null,
   indexes: number,
 ): Promise<Curve> {
   // The collector at its default interval (60 s), not the demo's 10 s meant for watching charts fill.
-  const app = await startBenchApp(port, { INDEXDECK_COLLECT_INTERVAL_MS: "60000", INDEXDECK_WORKERS: String(workers) });
+  const app = await startBenchApp(port, { INDEXDECK_COLLECT_INTERVAL_MS: "60000", INDEXDECK_WORKERS: String(workers) }, { stagingRows });
   try {
     await prepare?.(app);
     const base = `http://localhost:${port}`;
@@ -88,12 +111,12 @@ async function measure(
       indexesPageMs: () => "/indexes?target=chefcloud_staging",
       helpPageMs: () => "/help",
     };
-    await expectContent(base, cookie, paths.indexesPageMs(), paths.usageApi30dMs(0), indexes);
+    await expectContent(base, cookie, paths.indexesPageMs(), paths.usageApi30dMs(0), indexes, days);
     const get = httpGetter(base, cookie);
     // Warm every worker: each compiles its routes and fills its caches on first use.
     for (const path of Object.values(paths)) await load(20 * workers, 2 * workers, (i) => get(path(i)));
     const curve: Curve = {};
-    for (let clients = 1; clients <= 8 * cores; clients *= 2) {
+    for (let clients = 1; clients <= maxClients; clients *= 2) {
       const point = { clients } as Point;
       for (const [name, path] of Object.entries(paths) as Array<[Exclude<keyof Point, "clients">, (i: number) => string]>) {
         const requests = Math.max(200, 100 * clients);
@@ -127,13 +150,16 @@ async function measure(
  * them, that the page lists every bench index and the API answers with a 30-day series: a fast
  * error page must not pass for a fast page.
  */
-async function expectContent(base: string, cookie: string, page: string, api: string, indexes: number): Promise<void> {
+async function expectContent(base: string, cookie: string, page: string, api: string, indexes: number, days: number): Promise<void> {
   const html = await (await fetch(`${base}${page}`, { headers: { cookie } })).text();
   const listed = Number(/data-testid="index-count">([\d,]+)/.exec(html)?.[1].replace(/,/g, "") ?? 0);
   if (listed < indexes) throw new Error(`${page} lists ${listed} indexes, expected at least ${indexes}`);
   const res = await fetch(`${base}${api}`, { headers: { cookie } });
   const points = res.ok ? ((await res.json()) as { series: { t: number[] } }).series.t.length : 0;
-  if (points < 100) throw new Error(`${api}: ${res.status}, ${points} points, expected a 30-day series`);
+  // Hourly points over the days generated (at most the 30-day range), less a few at the edges.
+  const expected = Math.min(100, 20 * days);
+  if (points < expected)
+    throw new Error(`${api}: ${res.status}, ${points} points, expected at least ${expected} (${days} days of hourly buckets)`);
 }
 
 /** `count` indexes named bench_idx_N on a small table of the target, made once and kept. */

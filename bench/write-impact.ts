@@ -2,7 +2,7 @@ import pg from "pg";
 import { applyTasks } from "../lib/rollout/apply";
 import { MemorySink } from "../lib/rollout/memory-sink";
 import { planChangeSet } from "../lib/rollout/plan";
-import { arg, benchServer, chefcloud, copyDatabase, dropDatabase, percentile } from "./support";
+import { arg, benchServer, chefcloud, copyDatabase, dropDatabase, percentile, verdict } from "./support";
 
 interface Window {
   writes: number;
@@ -62,7 +62,6 @@ export async function run(args: string[]) {
   await server.stop();
   const ours = results.indexdeck as { ratio: number; during: Window };
   const control = results["control-plain-create-index"] as { ratio: number; during: Window; buildSeconds: number };
-  const controlStalled = control.during.maxLatencyMs > 0.5 * control.buildSeconds * 1000;
   console.log(
     JSON.stringify({
       benchmark: "write-impact",
@@ -70,9 +69,17 @@ export async function run(args: string[]) {
       rowsPerTable: rows,
       targetWritesPerSecond: rate,
       ...results,
-      goal: { duringToBaseline: 0.8, failedWrites: 0, controlMustStall: true },
-      controlStalled,
-      pass: ours.ratio >= 0.8 && ours.during.failed === 0 && controlStalled,
+      ...verdict([
+        { figure: "writes/s during the build ÷ before", value: ours.ratio, op: ">=", goal: 0.8 },
+        { figure: "failed writes during the build", value: ours.during.failed, op: "==", goal: 0 },
+        // The control proves the measurement can fail: a plain CREATE INDEX must stall the writer.
+        {
+          figure: "control's longest write ÷ half its build",
+          value: control.during.maxLatencyMs / (0.5 * control.buildSeconds * 1000),
+          op: ">=",
+          goal: 1,
+        },
+      ]),
     }),
   );
 }

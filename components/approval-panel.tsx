@@ -1,7 +1,8 @@
 "use client";
 
 import { useActionState } from "react";
-import { approvalAction, type ActionState } from "@/app/(app)/rollouts/actions";
+import { approvalAction } from "@/app/(app)/rollouts/actions";
+import type { ActionState } from "@/app/lib/action";
 
 interface ApprovalRow {
   id: number;

@@ -1,7 +1,8 @@
 "use client";
 
 import { useActionState } from "react";
-import { createRolloutAction, type ActionState } from "@/app/(app)/rollouts/actions";
+import { createRolloutAction } from "@/app/(app)/rollouts/actions";
+import type { ActionState } from "@/app/lib/action";
 
 type Option = { id: string; label: string };
 

@@ -1,8 +1,9 @@
 "use client";
 
 import { useActionState } from "react";
-import { phaseAction, type ActionState } from "@/app/(app)/rollouts/actions";
-import type { RolloutState } from "@/lib/rollout/rollouts";
+import { phaseAction } from "@/app/(app)/rollouts/actions";
+import type { ActionState } from "@/app/lib/action";
+import type { Phase, RolloutState } from "@/lib/rollout/machine";
 
 function PhaseForm({
   rolloutId,
@@ -13,7 +14,7 @@ function PhaseForm({
   secondary,
 }: {
   rolloutId: number;
-  phase: string;
+  phase: Phase;
   state: RolloutState;
   label: string;
   children?: React.ReactNode;
@@ -36,29 +37,32 @@ function PhaseForm({
   );
 }
 
-/** The buttons a dba/sre/admin sees for the rollout's current state; the server re-checks everything. */
+/**
+ * The buttons for the phases the server computed with allowedPhases (lib/rollout/machine.ts) for this
+ * person and the rollout's state; the server re-checks everything when one is pressed.
+ */
 export function RolloutActions({
   rolloutId,
   state,
-  canRun,
-  canRollback,
+  phases,
   canOverrideWindow,
   canWaivePromotion,
   canWaiveSearchPath,
 }: {
   rolloutId: number;
   state: RolloutState;
-  canRun: boolean;
-  canRollback: boolean;
+  phases: Phase[];
   canOverrideWindow: boolean;
   canWaivePromotion: boolean;
   canWaiveSearchPath: boolean;
 }) {
   const p = { rolloutId, state };
+  const may = (phase: Phase) => phases.includes(phase);
   return (
     <div className="card actions" data-testid="rollout-actions">
-      {canRun && ["approved", "prechecked", "failed"].includes(state) && (
-        <PhaseForm {...p} phase="precheck" label="Run pre-check" secondary={state === "prechecked"}>
+      {may("precheck") && (
+        // Once apply is possible, pre-checking again is the second choice.
+        <PhaseForm {...p} phase="precheck" label="Run pre-check" secondary={may("apply")}>
           <label>
             Backup id (attest)
             <br />
@@ -92,10 +96,10 @@ export function RolloutActions({
           )}
         </PhaseForm>
       )}
-      {canRun && state === "prechecked" && <PhaseForm {...p} phase="apply" label="Apply" />}
-      {canRun && ["verifying", "verified"].includes(state) && <PhaseForm {...p} phase="verify" label="Verify again" secondary />}
-      {canRun && state === "applying" && <PhaseForm {...p} phase="cancel" label="Cancel build" secondary />}
-      {canRollback && ["verifying", "verified", "failed", "cancelled", "signed_off"].includes(state) && (
+      {may("apply") && <PhaseForm {...p} phase="apply" label="Apply" />}
+      {may("verify") && <PhaseForm {...p} phase="verify" label="Verify again" secondary />}
+      {may("cancel") && <PhaseForm {...p} phase="cancel" label="Cancel build" secondary />}
+      {may("rollback") && (
         <PhaseForm {...p} phase="rollback" label="Roll back" secondary>
           <label>
             Reason (required)

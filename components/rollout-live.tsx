@@ -42,6 +42,8 @@ interface TaskView {
   etaSeconds: number | null;
   blockers: Blocker[];
   samples: Array<[number, number]>;
+  /** A build expanded over partitions: each partition's own bar (the task's percent is the whole's). */
+  partitions: Map<string, { percent: number; phase: string }>;
 }
 
 /** Folds the event history into what each task shows now: status, phase, percent, ETA, blockers. */
@@ -49,7 +51,15 @@ function fold(tasks: TaskInfo[], events: LiveEvent[]): Map<number, TaskView> {
   const view = new Map<number, TaskView>(
     tasks.map((t) => [
       t.seq,
-      { status: t.status, phase: null, percent: t.status === "done" ? 100 : 0, etaSeconds: null, blockers: [], samples: [] },
+      {
+        status: t.status,
+        phase: null,
+        percent: t.status === "done" ? 100 : 0,
+        etaSeconds: null,
+        blockers: [],
+        samples: [],
+        partitions: new Map(),
+      },
     ]),
   );
   for (const e of events) {
@@ -62,7 +72,11 @@ function fold(tasks: TaskInfo[], events: LiveEvent[]): Map<number, TaskView> {
       v.percent = Number(e.data.percent ?? 0);
       v.blockers = (e.data.blockers as Blocker[]) ?? [];
       v.samples.push([Date.parse(e.at), v.percent]);
+      if (e.data.partition) v.partitions.set(String(e.data.partition), { percent: Number(e.data.partitionPercent ?? 0), phase: v.phase });
     }
+    // A partition's build finished now, or (resumed apply) before.
+    if ((e.kind === "partition_ready" || e.kind === "partition_kept") && e.data.kind === "build")
+      v.partitions.set(`${e.data.schema}.${e.data.table}`, { percent: 100, phase: e.kind === "partition_kept" ? "built earlier" : "done" });
     if (e.kind === "index_ready" || e.kind === "statement_done" || e.kind === "skipped_exists") {
       v.percent = 100;
       v.blockers = [];
@@ -88,6 +102,8 @@ function describe(e: LiveEvent): string {
       return `start (attempt ${d.attempt}): ${d.statement}`;
     case "task_status":
       return `status → ${d.status}${d.error ? ` (${d.error})` : ""}`;
+    case "partition_start":
+      return `${d.kind} on ${d.schema}.${d.table}: ${d.statement}`;
     case "task_failed":
       return `FAILED: ${d.error} — ${d.advice}`;
     case "apply_done":
@@ -166,8 +182,31 @@ export function RolloutLive({ rolloutId, tasks }: { rolloutId: number; tasks: Ta
                           <div style={{ width: `${v.percent}%` }} />
                         </div>
                         <small>
+                          {v.partitions.size ? `${v.partitions.size} partition(s) · ` : ""}
                           {v.phase ?? "—"} · {v.percent}%{v.etaSeconds !== null ? ` · ETA ${v.etaSeconds}s` : ""}
                         </small>
+                        {v.partitions.size > 0 && (
+                          <ul className="partitions" data-testid="partitions">
+                            {[...v.partitions].map(([name, p]) => (
+                              <li key={name} data-partition={name}>
+                                <code>{name}</code>
+                                <div
+                                  className="bar"
+                                  role="progressbar"
+                                  aria-label={`${name} progress`}
+                                  aria-valuemin={0}
+                                  aria-valuemax={100}
+                                  aria-valuenow={p.percent}
+                                >
+                                  <div style={{ width: `${p.percent}%` }} />
+                                </div>
+                                <small>
+                                  {p.phase} · {p.percent}%
+                                </small>
+                              </li>
+                            ))}
+                          </ul>
+                        )}
                       </>
                     ) : null}
                   </td>

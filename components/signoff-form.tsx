@@ -1,7 +1,8 @@
 "use client";
 
 import { useActionState } from "react";
-import { signoffAction, type ActionState } from "@/app/(app)/rollouts/actions";
+import { signoffAction } from "@/app/(app)/rollouts/actions";
+import type { ActionState } from "@/app/lib/action";
 import type { ChecklistItem } from "@/lib/rollout/signoff";
 import { ChecklistTable } from "./checklist";
 

@@ -43,27 +43,50 @@ export const TROUBLESHOOTING = {
 
 export type TroubleshootingId = keyof typeof TROUBLESHOOTING;
 
-/** The entry that explains a failure message, if one does. */
-export function troubleshootingFor(text: string | null | undefined): TroubleshootingId | null {
-  if (!text) return null;
-  if (/lock_timeout|could not get the lock/i.test(text)) return "lock-timeout";
-  if (/statement_timeout/i.test(text)) return "statement-timeout";
-  if (/unique index .* cannot be built|duplicate key/i.test(text)) return "unique-violation";
-  if (/INVALID/i.test(text)) return "invalid-index";
-  if (/connection .* lost|cannot connect/i.test(text)) return "connection-lost";
-  if (/planner chose|statistics may be stale/i.test(text)) return "planner-not-using-index";
-  if (/free|disk/i.test(text)) return "disk-low";
-  if (/replica|replay lag/i.test(text)) return "replica-lag";
-  return null;
+/**
+ * Why a phase failed or a check did not pass, as data. The engine returns these (apply's results, the
+ * job runner's errors, the checks of pre-check and verify); the page, the report and the API pick the
+ * advice by code, so rewording a message can never change what is advised or decided.
+ */
+export const FAILURE_CODES = [
+  "lock_timeout",
+  "statement_timeout",
+  "unique_violation",
+  "invalid_index",
+  "connection_lost",
+  "target_unreachable",
+  "old_snapshot",
+  "disk_low",
+  "disk_unknown",
+  "replica_lag",
+  "planner_not_using_index",
+  "cancelled",
+  "sha256_mismatch",
+  "approvals_missing",
+] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
+
+const ADVICE: Partial<Record<FailureCode, TroubleshootingId>> = {
+  lock_timeout: "lock-timeout",
+  statement_timeout: "statement-timeout",
+  unique_violation: "unique-violation",
+  invalid_index: "invalid-index",
+  connection_lost: "connection-lost",
+  target_unreachable: "connection-lost",
+  old_snapshot: "old-snapshot",
+  disk_low: "disk-low",
+  disk_unknown: "disk-low",
+  replica_lag: "replica-lag",
+  planner_not_using_index: "planner-not-using-index",
+};
+
+/** The entry that explains a failure, if one does. */
+export function troubleshootingFor(code: FailureCode | null | undefined): TroubleshootingId | null {
+  return (code && ADVICE[code]) ?? null;
 }
 
 /** The entry for a pre-check or verify check that did not pass. */
-export function troubleshootingForCheck(checkId: string, status: string): TroubleshootingId | null {
-  if (status === "pass") return null;
-  if (checkId === "disk-space") return "disk-low";
-  if (checkId === "replication") return "replica-lag";
-  if (checkId === "old-transactions") return "old-snapshot";
-  if (checkId === "invalid-indexes") return "invalid-index";
-  if (checkId.startsWith("plan:")) return "planner-not-using-index";
-  return null;
+export function troubleshootingForCheck(check: { status: string; code?: FailureCode | "window_overridden" }): TroubleshootingId | null {
+  if (check.status === "pass" || !check.code || check.code === "window_overridden") return null;
+  return troubleshootingFor(check.code);
 }

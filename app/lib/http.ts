@@ -1,16 +1,34 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
-import { OutOfScopeError } from "@/lib/auth/policy";
+import { ForbiddenError, OutOfScopeError, UnauthenticatedError } from "@/lib/auth/policy";
 import { TokenError } from "@/lib/auth/tokens";
 import { RolloutError } from "@/lib/rollout/rollouts";
 import { PolicyError } from "@/lib/targets/policies";
 
 export const RolloutId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
-/** One mapping from lib errors to HTTP: refusals keep their reason, the rest is logged and hidden. */
+/**
+ * The lib errors that refuse a request with a reason the caller may read, each carrying its status
+ * (a role's missing permission is always ForbiddenError, 403): one mapping for route handlers and
+ * server actions alike. Anything else is a fault, logged and hidden.
+ */
+export function refusalOf(err: unknown): { status: number; error: string } | null {
+  if (
+    err instanceof RolloutError ||
+    err instanceof PolicyError ||
+    err instanceof OutOfScopeError ||
+    err instanceof TokenError ||
+    err instanceof ForbiddenError ||
+    err instanceof UnauthenticatedError
+  )
+    return { status: err.status, error: err.message };
+  return null;
+}
+
+/** A route handler's error as HTTP: a refusal keeps its reason, the rest is logged and hidden. */
 export function errorResponse(err: unknown, context: string): NextResponse {
-  if (err instanceof RolloutError || err instanceof PolicyError || err instanceof OutOfScopeError || err instanceof TokenError)
-    return NextResponse.json({ error: err.message }, { status: err.status });
+  const refused = refusalOf(err);
+  if (refused) return NextResponse.json({ error: refused.error }, { status: refused.status });
   console.error(`${context}:`, err);
   return NextResponse.json({ error: `${context} failed; the server log has the details` }, { status: 500 });
 }
@@ -23,8 +41,13 @@ export function invalid(error: z.ZodError, source: "query" | "body" = "body"): N
   return NextResponse.json(
     {
       error: source === "query" ? "invalid URL parameters" : "invalid input",
-      fields: error.issues.map((i) => `${i.path.join(".") || source}: ${i.message}`),
+      fields: fieldErrors(error, source),
     },
     { status: source === "query" ? 400 : 422 },
   );
+}
+
+/** Each refused field and why, in one format for route handlers and server actions. */
+export function fieldErrors(error: z.ZodError, source = "form"): string[] {
+  return error.issues.map((i) => `${i.path.join(".") || source}: ${i.message}`);
 }

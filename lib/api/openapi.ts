@@ -5,7 +5,7 @@ import { TOKEN_PREFIX } from "../auth/tokens";
 import { UploadChangeSet } from "../changeset/catalog";
 import { UsageQuery } from "../monitor/usage";
 import { ApprovalInput } from "../rollout/approvals";
-import { PHASE_PERMISSION, PhaseInput, PHASES } from "../rollout/phases";
+import { MACHINE, PhaseInput, PHASES } from "../rollout/machine";
 import { NewRollout } from "../rollout/rollouts";
 import { RolloutQuery } from "../rollout/status";
 import { PolicyChange } from "../targets/policies";
@@ -85,9 +85,7 @@ export const API_ROUTES: Record<string, Partial<Record<Method, Operation>>> = {
   },
   "/api/rollouts/{id}/{phase}": {
     post: {
-      summary: `Start a phase: ${PHASES.join(", ")} (${Object.entries(PHASE_PERMISSION)
-        .map(([p, a]) => `${p}: ${a}`)
-        .join(", ")})`,
+      summary: `Start a phase: ${PHASES.join(", ")} (${PHASES.map((p) => `${p}: ${MACHINE[p].permission}`).join(", ")})`,
       permission: "phase",
       body: PhaseInput,
       json: true,

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { PHASE_PERMISSION } from "../rollout/phases";
+import { MACHINE } from "../rollout/machine";
 import { ACTIONS, type Action } from "./policy";
 
 // Every way into the app decides who may pass on its own: the proxy only sends browsers without a
@@ -37,10 +37,10 @@ const OWN_GATE: Record<string, RegExp> = {
  * What each way in asks of the policy, declared: a page, handler or action that asks for a weaker
  * permission than this (or a new one not listed) fails here. Keys are the file, and for handlers and
  * actions the exported function; values are the Action it passes to pageActor / apiActor / can /
- * authorize. A phase is authorized by PHASE_PERMISSION, checked below against the phases it maps.
+ * authorize. A phase is authorized by its row of MACHINE (lib/rollout/machine.ts), checked below.
  */
 // SIGNED_IN: open to anyone signed in, for their own account only (it asks currentActor, no permission).
-const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION" | "SIGNED_IN"> = {
+const PERMISSIONS: Record<string, Action | "MACHINE" | "SIGNED_IN"> = {
   "(app)/page.tsx": "rollouts:read",
   "(app)/help/page.tsx": "rollouts:read",
   "(app)/rollouts/page.tsx": "rollouts:read",
@@ -64,14 +64,14 @@ const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION" | "SIGNED_IN"> = {
   "api/rollouts/route.ts: POST": "rollout:create",
   "api/rollouts/[id]/route.ts: GET": "rollouts:read",
   "api/rollouts/[id]/approve/route.ts: POST": "rollout:approve",
-  "api/rollouts/[id]/[phase]/route.ts: POST": "PHASE_PERMISSION",
+  "api/rollouts/[id]/[phase]/route.ts: POST": "MACHINE",
   "api/rollouts/[id]/events/route.ts: GET": "rollouts:read",
   "api/rollouts/[id]/report/route.ts: GET": "rollouts:read",
   "api/targets/[id]/policy/route.ts: GET": "targets:read",
   "api/targets/[id]/policy/route.ts: POST": "policy:manage",
   "(app)/indexes/actions.ts: draftDropAction": "changeset:create",
   "(app)/rollouts/actions.ts: createRolloutAction": "rollout:create",
-  "(app)/rollouts/actions.ts: phaseAction": "PHASE_PERMISSION",
+  "(app)/rollouts/actions.ts: phaseAction": "MACHINE",
   "(app)/rollouts/actions.ts: approvalAction": "rollout:approve",
   "(app)/rollouts/actions.ts: signoffAction": "rollout:signoff",
   "(app)/rollouts/actions.ts: draftAnalyzeAction": "changeset:create",
@@ -88,15 +88,16 @@ const PERMISSIONS: Record<string, Action | "PHASE_PERMISSION" | "SIGNED_IN"> = {
 /**
  * The permissions a piece of source is gated on: a page's pageActor, a handler's apiActor, an action's
  * can/authorize (a page's own can() calls only decide which buttons to show). String literals give the
- * Action; PHASE_PERMISSION[…] gives its table's name.
+ * Action; MACHINE[…].permission gives the table's name.
  */
 function asked(source: string, gate: "page" | "handler" | "action"): string[] {
   const pattern = {
     page: /\bpageActor\(([^()]*)\)/g,
     handler: /\b(?:apiActor\(|jsonRequest\(\s*request,\s*)([^(),]*(?:\[[^\]]*\])?)/g,
-    action: /\b(?:can\(\s*actor\.role|authorize\(\s*\w+),\s*([^()]*?)\)/g,
+    // formAction (app/lib/action.ts) authorizes the `permission:` it is given.
+    action: /\b(?:can\(\s*actor\.role|authorize\(\s*\w+),\s*([^()]*?)\)|\bpermission:\s*(?:\([^)]*\)\s*=>\s*)?([^,\n]+)/g,
   }[gate];
-  const args = [...source.matchAll(pattern)].map((m) => m[1].trim());
+  const args = [...source.matchAll(pattern)].map((m) => (m[1] ?? m[2]).trim());
   return [...new Set(args.map((a) => /^["']([a-z:-]+)["']$/.exec(a)?.[1] ?? a.replace(/\[.*$/, "")))];
 }
 
@@ -155,7 +156,8 @@ describe("the app's entry points", () => {
   it("every server action asks who is calling before it does anything", () => {
     const unchecked = actionFiles.flatMap((f) =>
       exportedFunctions(readFileSync(f, "utf8"))
-        .filter((fn) => !fn.body.includes("currentActor("))
+        // formAction asks currentActor first (app/lib/action.ts).
+        .filter((fn) => !fn.body.includes("currentActor(") && !fn.body.includes("formAction("))
         .map((fn) => `${rel(f)}: ${fn.name}`),
     );
     expect(unchecked).toEqual([]);
@@ -172,11 +174,10 @@ describe("the app's entry points", () => {
       for (const fn of exportedFunctions(readFileSync(f, "utf8"))) found[`${rel(f)}: ${fn.name}`] = asked(fn.body, "action");
     const expected = Object.fromEntries(Object.entries(PERMISSIONS).map(([k, v]) => [k, v === "SIGNED_IN" ? [] : [v]]));
     expect(found).toEqual(expected);
-    for (const action of Object.values(PERMISSIONS))
-      if (action !== "PHASE_PERMISSION" && action !== "SIGNED_IN") expect(ACTIONS).toContain(action);
+    for (const action of Object.values(PERMISSIONS)) if (action !== "MACHINE" && action !== "SIGNED_IN") expect(ACTIONS).toContain(action);
   });
 
   it("asks an operator's permission for every phase", () => {
-    expect(Object.values(PHASE_PERMISSION).every((a) => a === "rollout:run" || a === "rollout:rollback")).toBe(true);
+    expect(Object.values(MACHINE).every(({ permission: a }) => a === "rollout:run" || a === "rollout:rollback")).toBe(true);
   });
 });

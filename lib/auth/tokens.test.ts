@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { verifyAudit } from "../audit/verify";
 import { decideRollout } from "../rollout/approvals";
 import { createRollout } from "../rollout/rollouts";
-import { requestPhase } from "../rollout/phases";
+import { requestPhase } from "../rollout/machine";
 import { uploadChangeSet } from "../rollout/testing";
 import { freshDatabase, pgServers } from "../testing/db";
 import { parseTargetsFile } from "../targets/config";

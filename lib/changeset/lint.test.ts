@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { lintCorpus } from "../../bench/lint-corpus";
-import { lintInParts, lintText, type Finding } from "./lint";
+import { lintParts, lintText } from "./lint";
 
 // Past the first 64 KB of SQL a statement's tree is dropped once its facts are read (parse.ts):
 // what the linter says of a statement must not depend on where in the file it sits.
@@ -34,16 +34,18 @@ describe("lintChangeSet on a long file", () => {
   });
 });
 
-describe("lintInParts", () => {
+describe("lintParts", () => {
   it("finds, a few statements at a time, what one pass over the whole file finds", async () => {
     for (const seed of [1, 2, 3]) {
       const text = `${TAIL}\n${lintCorpus(40_000, { seed })}\n${TAIL}`;
       const whole = await lintText({ file: "f.sql", text });
-      const parts: Finding[][] = [];
-      const report = lintInParts({ file: "f.sql", text }, (p) => parts.push(p), 3);
-      expect(parts.length).toBeGreaterThan(100);
-      expect(parts.flat()).toEqual(whole.findings);
-      expect(report).toEqual({ file: "f.sql", statements: whole.statements, indexes: whole.indexes });
+      const parts = lintParts({ file: "f.sql", text }, 3);
+      const found = [];
+      let part = parts.next();
+      for (; !part.done; part = parts.next()) found.push(part.value);
+      expect(found.length).toBeGreaterThan(100);
+      expect(found.flat()).toEqual(whole.findings);
+      expect(part.value).toEqual({ file: "f.sql", statements: whole.statements, indexes: whole.indexes });
     }
   });
 });

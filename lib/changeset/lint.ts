@@ -1,5 +1,5 @@
 import { createdIndex, isIndexStatement, readStatementFacts } from "./nodes";
-import { parseInto, parserReady, type Statement, type SyntaxProblem } from "./parse";
+import { parserReady, parseStatements, type Statement, type SyntaxProblem } from "./parse";
 import { DEFAULT_LINT_OPTIONS, type LintOptions, type RuleContext, type SchemaInfo, type Severity } from "./rule";
 import { RULE_IDS, RULES, type RuleId } from "./rules";
 import { SettingsTracker } from "./settings";
@@ -36,10 +36,11 @@ export interface LintInput {
  */
 export function lintChangeSet(input: LintInput): FileReport {
   const findings: Finding[] = [];
-  const report = lintInParts(input, (part) => {
-    for (const f of part) findings.push(f);
-  });
-  return { ...report, findings };
+  const parts = lintParts(input);
+  for (let part = parts.next(); ; part = parts.next()) {
+    if (part.done) return { ...part.value, findings };
+    for (const f of part.value) findings.push(f);
+  }
 }
 
 /**
@@ -49,14 +50,11 @@ export function lintChangeSet(input: LintInput): FileReport {
 const PART_STATEMENTS = 1000;
 
 /**
- * Lints one change set a part at a time, handing each part's findings to `emit` in file order
- * (sorted within the part, and so overall). Call after `await parserReady()`.
+ * Lints one change set a part at a time, yielding each part's findings in file order (sorted within
+ * the part, and so overall); a caller may pause between parts (the CLI waits for its output to drain).
+ * Returns the file's summary. Call after `await parserReady()`.
  */
-export function lintInParts(
-  input: LintInput,
-  emit: (findings: Finding[]) => void,
-  partStatements = PART_STATEMENTS,
-): Omit<FileReport, "findings"> {
+export function* lintParts(input: LintInput, partStatements = PART_STATEMENTS): Generator<Finding[], Omit<FileReport, "findings">> {
   const options = { ...DEFAULT_LINT_OPTIONS, ...input.options };
   const schema = input.schema ?? null;
   const source = new Source(input.file, input.text);
@@ -72,28 +70,40 @@ export function lintInParts(
   let settings: Array<ReadonlyMap<string, string>> = [];
   let syntaxErrors: SyntaxProblem[] = [];
   let count = 0;
-  const flush = () => {
-    if (statements.length === 0 && syntaxErrors.length === 0) return;
-    emit(
-      partFindings({ source, statements, syntaxErrors, settings, options, schema, knownRuleIds: RULE_IDS, indexStatementsBefore, carried }),
-    );
+  const part = () => {
+    const findings = partFindings({
+      source,
+      statements,
+      syntaxErrors,
+      settings,
+      options,
+      schema,
+      knownRuleIds: RULE_IDS,
+      indexStatementsBefore,
+      carried,
+    });
     indexStatementsBefore += statements.filter(isIndexStatement).length;
     [statements, settings, syntaxErrors] = [[], [], []];
+    return findings;
   };
-  parseInto(source, {
-    statement: (stmt) => {
-      readStatementFacts(stmt);
-      policyProblems(stmt, options);
-      settings.push(tracker.before(stmt));
-      statements.push(stmt);
-      count++;
-      const name = createdIndex(stmt)?.name;
-      if (name) indexes.push(name);
-      if (statements.length >= partStatements) flush();
-    },
-    syntaxError: (problem) => syntaxErrors.push(problem),
-  });
-  flush();
+  const prepare = (stmt: Statement) => {
+    readStatementFacts(stmt);
+    policyProblems(stmt, options);
+  };
+  for (const item of parseStatements(source, prepare)) {
+    if ("syntaxError" in item) {
+      syntaxErrors.push(item.syntaxError);
+      continue;
+    }
+    const stmt = item.statement;
+    settings.push(tracker.before(stmt));
+    statements.push(stmt);
+    count++;
+    const name = createdIndex(stmt)?.name;
+    if (name) indexes.push(name);
+    if (statements.length >= partStatements) yield part();
+  }
+  if (statements.length || syntaxErrors.length) yield part();
   return { file: input.file, statements: count, indexes };
 }
 

@@ -9,6 +9,8 @@ export interface CreatedIndex {
   unique: boolean;
   concurrent: boolean;
   ifNotExists: boolean;
+  /** `ON ONLY table`: on a partitioned table, the parent's index alone (left INVALID until every partition's is attached). */
+  only: boolean;
   /** Plain key columns in order; null where a key is an expression. */
   columns: Array<string | null>;
   include: string[];
@@ -16,6 +18,18 @@ export interface CreatedIndex {
 }
 
 type Obj = Record<string, unknown>;
+
+/** A parse tree without its positions: two trees of the same statement written at other offsets compare equal. */
+export function withoutLocations(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutLocations);
+  if (node && typeof node === "object")
+    return Object.fromEntries(
+      Object.entries(node)
+        .filter(([k]) => k !== "location")
+        .map(([k, x]) => [k, withoutLocations(x)]),
+    );
+  return node;
+}
 
 export function nodeBody(stmt: Statement, kind: string): Obj | null {
   return stmt.kind === kind ? ((stmt.node as Obj)[kind] as Obj) : null;
@@ -51,7 +65,8 @@ export const createdIndex = statementFact(["IndexStmt"], readCreatedIndex);
 function readCreatedIndex(stmt: Statement): CreatedIndex | null {
   const s = nodeBody(stmt, "IndexStmt");
   if (!s) return null;
-  const relation = s.relation as { relname: string; schemaname?: string };
+  // The parse tree leaves out false booleans: no `inh` is ON ONLY.
+  const relation = s.relation as { relname: string; schemaname?: string; inh?: boolean };
   const params = ((s.indexParams as Obj[]) ?? []).map((p) => p.IndexElem as Obj);
   const include = ((s.indexIncludingParams as Obj[]) ?? []).map((p) => (p.IndexElem as Obj).name as string).filter(Boolean);
   return {
@@ -62,6 +77,7 @@ function readCreatedIndex(stmt: Statement): CreatedIndex | null {
     unique: !!s.unique,
     concurrent: !!s.concurrent,
     ifNotExists: !!s.if_not_exists,
+    only: !relation.inh,
     columns: params.map((p) => (typeof p.name === "string" ? p.name : null)),
     include,
     hasPredicate: !!s.whereClause,
@@ -120,6 +136,28 @@ export function qualifiedName(items: Obj[]): { schema: string | null; name: stri
   const parts = items.map((i) => (i.String as { sval: string }).sval);
   return { schema: parts.length > 1 ? parts[parts.length - 2] : null, name: parts[parts.length - 1] };
 }
+
+/** `ALTER INDEX parent ATTACH PARTITION child`, the one ALTER INDEX a change set may hold: one command, nothing else. */
+export interface AttachedPartition {
+  parent: { schema: string | null; name: string };
+  child: { schema: string | null; name: string };
+}
+
+export const attachedPartition = statementFact(["AlterTableStmt"], (stmt): AttachedPartition | null => {
+  const s = nodeBody(stmt, "AlterTableStmt");
+  if (s?.objtype !== "OBJECT_INDEX" || s.missing_ok) return null;
+  const cmds = (s.cmds as Obj[]) ?? [];
+  const cmd = cmds[0]?.AlterTableCmd as Obj | undefined;
+  if (cmds.length !== 1 || cmd?.subtype !== "AT_AttachPartition") return null;
+  const partition = (cmd.def as Obj | undefined)?.PartitionCmd as Obj | undefined;
+  const child = partition?.name as { relname: string; schemaname?: string } | undefined;
+  const parent = s.relation as { relname: string; schemaname?: string };
+  if (!child || partition?.bound) return null;
+  return {
+    parent: { schema: parent.schemaname ?? null, name: parent.relname },
+    child: { schema: child.schemaname ?? null, name: child.relname },
+  };
+});
 
 export type ReindexScope = "index" | "table" | "schema" | "system" | "database";
 

@@ -77,37 +77,34 @@ const CHUNK_BYTES = 4 * 1024;
  */
 const KEPT_TREE_SQL_BYTES = 64 * 1024;
 
-/** Parses a change set; call after `await parserReady()`. Never throws on bad SQL (see `parseInto`). */
+/** Parses a change set; call after `await parserReady()`. Never throws on bad SQL (see `parseStatements`). */
 export function parseChangeSet(file: string, text: string): ParsedChangeSet {
   const source = new Source(file, text);
   const statements: Statement[] = [];
   const syntaxErrors: SyntaxProblem[] = [];
-  parseInto(source, {
-    statement: (stmt) => {
-      readStatementFacts(stmt);
-      statements.push(stmt);
-    },
-    syntaxError: (problem) => syntaxErrors.push(problem),
-  });
+  for (const item of parseStatements(source)) {
+    if ("statement" in item) statements.push(item.statement);
+    else syntaxErrors.push(item.syntaxError);
+  }
   return { source, statements, syntaxErrors };
 }
 
-export interface ParseSink {
-  /** Sees each statement while its parse tree is at hand: what it reads from the tree then costs no second parse. */
-  statement(stmt: Statement): void;
-  syntaxError(problem: SyntaxProblem): void;
-}
+export type ParsedItem = { statement: Statement } | { syntaxError: SyntaxProblem };
 
 /**
- * Parses a change set into `sink`, statements and unchecked text in file order, so a caller can
- * work through a long file a part at a time. Every piece of text is either parsed into statements
- * or reported, with its lines, as not checked.
+ * Parses a change set a little at a time, statements and unchecked text in file order, so a caller
+ * can work through a long file a part at a time and pause between parts. Every piece of text is
+ * either parsed into statements or reported, with its lines, as not checked. `prepare` sees each
+ * statement while its parse tree is at hand: what it reads from the tree then costs no second parse.
  */
-export function parseInto(source: Source, sink: ParseSink): void {
+export function* parseStatements(source: Source, prepare: (stmt: Statement) => void = readStatementFacts): Generator<ParsedItem> {
   const pieces = splitStatements(source.bytes);
+  const ready: ParsedItem[] = [];
   let count = 0;
   const unchecked = (start: number, end: number, at: number, message: string, kind: SyntaxProblem["kind"] = "sql") => {
-    sink.syntaxError({ ...source.position(at), message: `${lineRange(source, start, end)} could not be checked: ${message}`, kind });
+    ready.push({
+      syntaxError: { ...source.position(at), message: `${lineRange(source, start, end)} could not be checked: ${message}`, kind },
+    });
   };
   let treeBudget = KEPT_TREE_SQL_BYTES;
   let cursor = 0; // statements come in order: the first piece that may hold the next one
@@ -129,13 +126,15 @@ export function parseInto(source: Source, sink: ParseSink): void {
       const keep = stmtEnd - loc <= treeBudget;
       if (keep) treeBudget -= stmtEnd - loc;
       const stmt = makeStatement(source, count++, raw.stmt, loc, stmtEnd, backslashIn(loc, stmtEnd));
-      sink.statement(stmt);
+      prepare(stmt);
       if (!keep) stmt.dropTree();
+      ready.push({ statement: stmt });
     }
   };
 
   let oneByOneUntil = -1;
   for (let p = 0; p < pieces.length;) {
+    yield* ready.splice(0);
     const piece = pieces[p];
     if (piece.kind === "meta-command") {
       unchecked(
@@ -191,6 +190,7 @@ export function parseInto(source: Source, sink: ParseSink): void {
     }
     p = parsePiece(source, pieces, p, add, unchecked);
   }
+  yield* ready.splice(0);
 }
 
 /** Parses the sql piece at `p` on its own, joining the next ones where it needs them; returns the next piece's index. */

@@ -49,6 +49,13 @@ describe("the statement policy", () => {
     "COPY t TO PROGRAM 'true'",
     "SELECT pg_sleep(1)",
     "ALTER INDEX a RENAME TO b",
+    "CREATE INDEX p ON ONLY t (x)",
+    "ALTER INDEX p ATTACH PARTITION c",
+    "ALTER INDEX pg_catalog.pg_class_oid_index ATTACH PARTITION c",
+    "ALTER INDEX p ATTACH PARTITION pg_toast.c",
+    "ALTER INDEX p SET TABLESPACE elsewhere",
+    "ALTER TABLE t ATTACH PARTITION c DEFAULT",
+    "ALTER TABLE t DETACH PARTITION c",
   ];
 
   it("refuses in the plan exactly what the linter reports as a policy error, statement by statement", async () => {

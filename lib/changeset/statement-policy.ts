@@ -1,4 +1,4 @@
-import { createdIndex, droppedIndexes, isReindex, nodeBody, qualifiedName } from "./nodes";
+import { attachedPartition, createdIndex, droppedIndexes, isReindex, nodeBody, qualifiedName } from "./nodes";
 import type { Statement } from "./parse";
 import { isRolloutSetting, ROLLOUT_SETTINGS, settingValue, type SessionLimits } from "./settings";
 
@@ -48,7 +48,6 @@ const KIND_NAMES: Record<string, string> = {
 };
 
 const ALTER_INDEX_COMMANDS: Record<string, string> = {
-  AT_AttachPartition: "ATTACH PARTITION (assembling a partitioned index by hand is not something a rollout runs)",
   AT_SetStatistics: "ALTER COLUMN … SET STATISTICS (planner statistics belong in a migration of their own)",
   AT_SetRelOptions: "SET (…) (storage parameters belong in a migration of their own)",
   AT_ResetRelOptions: "RESET (…) (storage parameters belong in a migration of their own)",
@@ -88,6 +87,8 @@ function relationsOf(stmt: Statement): Array<{ schema: string | null; name: stri
   if (dropped) return dropped.names;
   const reindex = isReindex(stmt);
   if (reindex?.relation) return [reindex.relation];
+  const attached = attachedPartition(stmt);
+  if (attached) return [attached.parent, attached.child];
   const comment = nodeBody(stmt, "CommentStmt");
   if (comment?.objtype === "OBJECT_INDEX") return [qualifiedName((((comment.object as Obj)?.List as Obj)?.items as Obj[]) ?? [])];
   const vacuum = nodeBody(stmt, "VacuumStmt");
@@ -199,6 +200,11 @@ function judge(stmt: Statement, limits: SessionLimits): readonly PolicyProblem[]
       break;
     }
     case "IndexStmt":
+      break;
+    // Assembling a partitioned index (the recipe for CONCURRENTLY on a partitioned table): only the
+    // one-command form; every other ALTER INDEX is refused below.
+    case "AlterTableStmt":
+      if (!attachedPartition(stmt)) problems.push({ rule: "non-index-statement", message: kindProblem(stmt) });
       break;
     case "ReindexStmt": {
       const r = isReindex(stmt)!;

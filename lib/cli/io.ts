@@ -1,5 +1,8 @@
+import { once } from "node:events";
 export interface Io {
   out(text: string): void;
+  /** Resolves once what `out` was given has gone out: a fast producer waits, instead of queueing a whole report in memory. */
+  drained?(): Promise<void>;
   err(text: string): void;
   /** Reads standard input to the end (for passwords piped in). */
   stdin(): Promise<string>;
@@ -15,6 +18,9 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 
 export const processIo: Io = {
   out: (t) => void process.stdout.write(t),
+  drained: async () => {
+    if (process.stdout.writableNeedDrain) await once(process.stdout, "drain");
+  },
   err: (t) => void process.stderr.write(t),
   stdin: async () => {
     if (process.stdin.isTTY) return "";

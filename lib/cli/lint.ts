@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { readChangeSets } from "../changeset/files";
 import { reportPieces, STREAMED_FORMATS, type LintFormat } from "../changeset/format";
-import { lintInParts, lintText, summarize, type LintSummary } from "../changeset/lint";
+import { lintParts, lintText, summarize, type LintSummary } from "../changeset/lint";
 import { parserReady } from "../changeset/parse";
 import { RULES } from "../changeset/rules";
 import { loadSchemaInfo } from "../changeset/schema";
@@ -40,7 +40,7 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   if (format === "json") {
     const reports = [];
     for (const input of inputs) reports.push(await lintText({ ...input, schema }));
-    for (const piece of reportPieces(reports, format)) out.write(piece);
+    for (const piece of reportPieces(reports, format)) await out.write(piece);
     out.flush();
     return summarize(reports).errors > 0 ? 1 : 0;
   }
@@ -50,32 +50,39 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   const totals: LintSummary = { files: 0, statements: 0, indexes: 0, errors: 0, warnings: 0 };
   const names: string[] = [];
   for (const input of inputs) {
-    const report = lintInParts({ ...input, schema }, (part) => {
-      for (const f of part) {
-        out.write(finding(f));
+    const parts = lintParts({ ...input, schema });
+    let part = parts.next();
+    for (; !part.done; part = parts.next()) {
+      for (const f of part.value) {
+        await out.write(finding(f));
         if (f.severity === "error") totals.errors++;
         else totals.warnings++;
       }
-    });
+    }
+    const report = part.value;
     totals.files++;
     totals.statements += report.statements;
     totals.indexes += report.indexes.length;
     names.push(...report.indexes);
   }
-  for (const piece of end(totals, names)) out.write(piece);
+  for (const piece of end(totals, names)) await out.write(piece);
   out.flush();
   return totals.errors > 0 ? 1 : 0;
 }
 
-/** Writes in batches: a report of many findings is never one string in memory. */
+/**
+ * Writes in batches, each once the one before has gone out: a report of many findings is never one
+ * string in memory, nor queued whole behind a pipe that reads more slowly than the linter writes.
+ */
 function batchedOutput(io: Io) {
   let batch = "";
   return {
-    write(piece: string) {
+    async write(piece: string) {
       batch += piece;
       if (batch.length >= OUTPUT_BATCH_CHARS) {
         io.out(batch);
         batch = "";
+        await io.drained?.();
       }
     },
     flush() {

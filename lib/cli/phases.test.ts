@@ -33,6 +33,7 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
       "invalid-indexes",
       "schema",
       "session",
+      "partitions",
       "maintenance-window",
     ]);
     expect(report.checks.find((c: { id: string }) => c.id === "backup").summary).toBe("backup nightly-42 attested by cli");

@@ -5,15 +5,16 @@ import { decodeChangeSet } from "../changeset/files";
 import { applyTasks, TargetBusyError } from "../rollout/apply";
 import { eventsAfter } from "../rollout/events";
 import { MemorySink } from "../rollout/memory-sink";
-import { PHASE_PERMISSION, requestPhase, type Phase } from "../rollout/phases";
-import { planChangeSet, PlanError, type PlannedTask } from "../rollout/plan";
+import { isJobPhase, MACHINE, requestPhase, type JobPhase, type Phase } from "../rollout/machine";
+import { expandPartitionedTasks, planDrops } from "../rollout/partitions";
+import { planChangeSet, planRollback, PlanError, type PlannedTask } from "../rollout/plan";
 import { runPrecheck } from "../rollout/precheck";
 import { getRollout, rolloutTasks } from "../rollout/rollouts";
+import { withApplySession } from "../rollout/session";
 import { runVerify } from "../rollout/verify";
 import { parseWorkloads, workloadsFor } from "../rollout/workloads";
 import { authorize, isRole } from "../auth/policy";
 import { storePool } from "../store/pool";
-import { quoteQualified } from "../sql/quote";
 import { parseTargetsFile, sessionLimits } from "../targets/config";
 import { UsageError, type Io } from "./io";
 
@@ -48,11 +49,12 @@ export async function phaseCommand(phase: Phase, argv: string[], io: Io): Promis
       `target ${values.target} has an approval policy: create and approve a rollout in the web app, then run with --rollout ID --as LOGIN`,
     );
   if (!values.changeset || !values["database-url"]) throw new UsageError(PHASE_USAGE);
-  if (phase === "cancel") throw new UsageError("cancel works on a rollout (--rollout ID); a direct apply is cancelled with Ctrl-C");
+  // A phase that queues no job (cancel) acts on a rollout's running job: there is none in direct mode.
+  if (!isJobPhase(phase)) throw new UsageError(`${phase} works on a rollout (--rollout ID); a direct apply is cancelled with Ctrl-C`);
   return direct(phase, values, io);
 }
 
-async function direct(phase: Exclude<Phase, "cancel">, v: Options, io: Io): Promise<number> {
+async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
   const file = String(v.changeset);
   let sql: string;
   try {
@@ -116,27 +118,16 @@ async function direct(phase: Exclude<Phase, "cancel">, v: Options, io: Io): Prom
   if (phase === "rollback") {
     if (!v.reason || String(v.reason).length < 5) throw new UsageError("rollback needs --reason (at least 5 characters)");
     // Without a store there is no record of which indexes existed before: every index the change set creates is dropped.
-    run = [
-      {
-        seq: 0,
-        kind: "set",
-        statement: "SET lock_timeout = '2s'",
-        line: 0,
-        indexName: null,
-        schemaName: null,
-        tableName: null,
-        concurrent: false,
-        ifNotExists: false,
-      },
-      ...tasks
-        .filter((t) => t.kind === "create_index")
-        .map((t, i) => ({
-          ...t,
-          seq: i + 1,
-          kind: "drop_index" as const,
-          statement: `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}`,
-        })),
-    ];
+    const partitioned = await withApplySession({ url, applicationName: `indexdeck:cli:${process.pid}` }, (db) =>
+      expandPartitionedTasks(db, tasks),
+    );
+    const expanded = new Set(partitioned.map((p) => p.seq));
+    run = planRollback([
+      ...tasks.flatMap((t) =>
+        t.kind === "create_index" && t.indexName && !expanded.has(t.seq) ? [{ ...t, indexName: t.indexName, partitioned: !!t.only }] : [],
+      ),
+      ...partitioned.flatMap((p) => planDrops(p).map((d) => ({ ...d, line: tasks[p.seq].line }))),
+    ]);
   }
   const sink = new MemorySink(
     v.json
@@ -181,7 +172,7 @@ async function viaRollout(phase: Phase, v: Options, io: Io): Promise<number> {
     [v.as],
   );
   if (!user || !isRole(user.role)) throw new UsageError(`no active user ${v.as}`);
-  const actor = authorize({ id: user.id, email: user.email, role: user.role }, PHASE_PERMISSION[phase]);
+  const actor = authorize({ id: user.id, email: user.email, role: user.role }, MACHINE[phase].permission);
   const before = (await eventsAfter(pool, id, 0)).at(-1)?.id ?? 0;
   const { message } = await requestPhase(pool, id, phase, actor, {
     backupId: v["backup-id"] as string | undefined,
@@ -198,7 +189,7 @@ async function viaRollout(phase: Phase, v: Options, io: Io): Promise<number> {
         io.out(`${e.kind}${e.taskSeq !== null ? ` [${e.taskSeq}]` : ""} ${JSON.stringify(e.data)}\n`);
     }
     // A cancel is a request to the running apply, not a job of its own: nothing to wait for here.
-    if (phase === "cancel") break;
+    if (!isJobPhase(phase)) break;
     const { rows: open } = await pool.query("SELECT 1 FROM job WHERE rollout_id = $1 AND state IN ('queued', 'running')", [id]);
     if (!open.length) break;
     await new Promise((r) => setTimeout(r, 300));

@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner } from "../jobs/runner";
 import { handleJob } from "../rollout/handlers";
-import { requestPhase } from "../rollout/phases";
+import { requestPhase } from "../rollout/machine";
 import { createRollout, getRollout, rolloutTasks } from "../rollout/rollouts";
 import { DBA, settledVerify, testTargets, waitForState } from "../rollout/testing";
 import { quoteIdent } from "../sql/quote";

@@ -1,11 +1,13 @@
 import type pg from "pg";
+import type { JobPhase } from "../rollout/machine";
 
-/** The rollout phases: a rollout has at most one of these queued or running. */
-export const PHASE_KINDS = ["precheck", "apply", "verify", "rollback"] as const;
-export type PhaseKind = (typeof PHASE_KINDS)[number];
 /** A webhook delivery (lib/webhooks): no rollout's slot; its rollout, if any, is in its payload. */
 export const DELIVERY_KINDS = ["webhook"] as const;
-export type JobKind = PhaseKind | (typeof DELIVERY_KINDS)[number];
+/**
+ * A job runs one phase of a rollout (which phases queue a job is declared in lib/rollout/machine.ts;
+ * a rollout has at most one of those queued or running), or delivers a webhook.
+ */
+export type JobKind = JobPhase | (typeof DELIVERY_KINDS)[number];
 
 export interface Job {
   id: number;
@@ -55,7 +57,7 @@ export async function enqueueJob(
  * Takes the oldest due queued job of these kinds, if any, for this worker. SKIP LOCKED: servers never
  * take the same job.
  */
-export async function claimJob(db: Pick<pg.Pool, "query">, workerId: string, kinds: readonly JobKind[] = PHASE_KINDS): Promise<Job | null> {
+export async function claimJob(db: Pick<pg.Pool, "query">, workerId: string, kinds: readonly JobKind[]): Promise<Job | null> {
   const { rows } = await db.query<Job>(
     `UPDATE job SET state = 'running', locked_by = $1, heartbeat_at = now(), attempts = attempts + 1
       WHERE id = (
@@ -73,7 +75,7 @@ export async function reclaimStaleJob(
   db: Pick<pg.Pool, "query">,
   workerId: string,
   staleAfterMs: number,
-  kinds: readonly JobKind[] = PHASE_KINDS,
+  kinds: readonly JobKind[],
 ): Promise<Job | null> {
   const { rows } = await db.query<Job & { lostWorker: string | null; lastHeartbeatAt: Date | null }>(
     `UPDATE job SET locked_by = $1, heartbeat_at = now(), attempts = attempts + 1

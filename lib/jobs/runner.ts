@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import type pg from "pg";
-import { claimJob, heartbeat, JOB_CHANNEL, PHASE_KINDS, reclaimStaleJob, type Job, type JobKind } from "./queue";
+import { JOB_PHASES } from "../rollout/machine";
+import { claimJob, heartbeat, JOB_CHANNEL, reclaimStaleJob, type Job, type JobKind } from "./queue";
 
 export interface RunnerOptions {
   pool: pg.Pool;
@@ -33,7 +34,7 @@ export function startRunner(opts: RunnerOptions): Runner {
   const log = opts.log ?? ((l: string) => console.log(`[jobs] ${l}`));
   const concurrency = opts.concurrency ?? 4;
   const staleAfterMs = opts.staleAfterMs ?? 15_000;
-  const kinds = opts.kinds ?? PHASE_KINDS;
+  const kinds = opts.kinds ?? JOB_PHASES;
   const running = new Set<Promise<void>>();
   let stopped = false;
   let wake: () => void = () => undefined;

@@ -5,6 +5,7 @@ import { parseTargetsFile } from "../targets/config";
 import { quoteIdent } from "../sql/quote";
 import { freshDatabase, freshRole, pgServers } from "../testing/db";
 import { collectIntervalFromEnv, collectorStatuses, collectTarget, startCollector } from "./collector";
+import { refreshUsageRates, usageSummary } from "./usage";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,12 +70,11 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
       { scans: 5, reset: false },
       { scans: 3, reset: true },
     ]);
-    const {
-      rows: [hourly],
-    } = await store.query(
-      "SELECT sum(scans)::int AS scans, bool_or(reset) AS reset FROM usage_delta WHERE index_key = 'public.t_k' AND resolution = '1h'",
+    const { rows: rollups } = await store.query(
+      `SELECT resolution, sum(scans)::int AS scans, bool_or(reset) AS reset FROM usage_delta
+        WHERE index_key = 'public.t_k' AND resolution <> 'raw' GROUP BY resolution ORDER BY resolution`,
     );
-    expect(hourly).toEqual({ scans: 8, reset: true });
+    expect(rollups).toEqual(["1d", "1h", "5m"].map((resolution) => ({ resolution, scans: 8, reset: true })));
     await c.end();
     await store.end();
   });
@@ -155,6 +155,47 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
     });
     expect(statuses.get("down")!.failing!.error).not.toContain("pw@");
     await store.end();
+  });
+});
+
+describe.each(pgServers())("usage rates kept by the collector on $name PostgreSQL", (server) => {
+  it("carries each index's rates on with each snapshot's deltas, equal to recomputing them from the buckets", async () => {
+    const store = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const url = await freshDatabase(server, "empty");
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(
+      "CREATE TABLE t (k int); INSERT INTO t SELECT generate_series(1, 1000); CREATE INDEX t_k ON t (k); CREATE INDEX t_k2 ON t (k) WHERE k < 0",
+    );
+    await c.end();
+    const tgt = target("c", url);
+    try {
+      expect((await collectTarget(store, tgt)).rates).toBe("recomputed"); // the baseline: no deltas yet
+      await scan(url, 5);
+      expect((await collectTarget(store, tgt)).rates).toBe("recomputed"); // no sums kept yet
+      for (const times of [7, 2]) {
+        await scan(url, times);
+        expect((await collectTarget(store, tgt)).rates).toBe("added");
+      }
+      const carried = await usageSummary(store, "c");
+      await refreshUsageRates(store, "c");
+      const recomputed = await usageSummary(store, "c");
+      expect([...carried.keys()].sort()).toEqual(["public.t_k", "public.t_k2"]);
+      for (const [key, rates] of recomputed) {
+        for (const field of ["perMinuteNow", "perMinute24h", "perMinute7d", "perMinute30d"] as const) {
+          expect(carried.get(key)![field]).toBeCloseTo(rates[field]!, 9);
+        }
+      }
+      expect(carried.get("public.t_k")!.perMinute24h).toBeGreaterThan(0);
+      // A new hour moves the 24-hour window: the sums are summed from the buckets again.
+      await store.query("UPDATE usage_rate SET hour_of = hour_of - interval '1 hour' WHERE target_id = 'c'");
+      expect((await collectTarget(store, tgt)).rates).toBe("recomputed");
+      expect((await collectTarget(store, tgt)).rates).toBe("added");
+      // Retention shorter than the 30-day window may delete a bucket inside it: recomputed every time.
+      expect((await collectTarget(store, tgt, { rawHours: 48, fiveMinuteDays: 30, hourlyDays: 7 })).rates).toBe("recomputed");
+    } finally {
+      await store.end();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { can, targetInScope, type Actor } from "../auth/policy";
-import type { RolloutState } from "../rollout/rollouts";
+import type { RolloutState } from "../rollout/machine";
 import type { TargetConfig } from "../targets/config";
 import { intervalCache } from "../interval-cache";
 import { targetStatuses, type TargetStatus } from "../targets/status";

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ensureChefcloud } from "../demo/chefcloud";
 import { startRunner } from "../jobs/runner";
 import { handleJob } from "../rollout/handlers";
-import { requestPhase } from "../rollout/phases";
+import { requestPhase } from "../rollout/machine";
 import { eventsAfter } from "../rollout/events";
 import { createRollout, getRollout } from "../rollout/rollouts";
 import { approveByTwo, DBA, settledVerify, testTargets, waitForState } from "../rollout/testing";

@@ -205,7 +205,13 @@ describe("an index is unused only if unused on every node (a real streaming repl
     ]);
     await pair.startReplica();
     await scanA(pair.replicaUrl(), 2);
-    await collectTarget(store, target);
+    // A target with replicas recomputes its rates every time: a sum of per-node rates is not one sum of
+    // scans over one of seconds that a snapshot's deltas could be added to, so none is kept.
+    expect((await collectTarget(store, target)).rates).toBe("recomputed");
+    const { rows: kept } = await store.query(
+      "SELECT hour_of, scans_30d FROM usage_rate WHERE target_id = 'coll' AND index_key = 'public.t_a'",
+    );
+    expect(kept).toEqual([{ hour_of: null, scans_30d: null }]);
     // Each node's reset is its own. What the restarted replica counted is left open here: PostgreSQL keeps
     // counters across a clean restart, and deltas.ts counts a new postmaster start as a reset (see the report).
     const after = (await deltas()).slice(2);

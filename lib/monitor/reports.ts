@@ -1,4 +1,4 @@
-import { quoteQualified } from "../sql/quote";
+import { dropIndexStatement } from "../rollout/plan";
 import type { TargetConfig } from "../targets/config";
 import { readNodes, type AdHocTarget, type NodeProblem, type NodeRead, type TargetNode } from "../targets/nodes";
 import { indexInventory, type IndexRow, type NodeClock } from "../targets/usage";
@@ -71,12 +71,12 @@ export const DEFAULT_UNUSED_WINDOW_DAYS = 14;
 const DAY_MS = 86_400_000;
 
 /**
- * The draft that removes an index. Only the one identifier helper puts the catalog's names into the
+ * The draft that removes an index: the statement a rollback runs (lib/rollout/plan.ts). Only the one identifier helper puts the catalog's names into the
  * text, and no catalog text goes into the comment: a `--` comment ends at CR or LF, so a name or a
  * reason carrying one would continue as SQL. The reason stays in the report (Reports tab, CLI).
  */
 export function dropChangeSet(schema: string, name: string, kind: Finding["kind"]): string {
-  return `-- Drafted by indexdeck from the index report (${kind} index).\nSET lock_timeout = '2s';\nSET statement_timeout = 0;\nDROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(schema, name)};\n`;
+  return `-- Drafted by indexdeck from the index report (${kind} index).\nSET lock_timeout = '2s';\nSET statement_timeout = 0;\n${dropIndexStatement(schema, name)};\n`;
 }
 
 function finding(kind: Finding["kind"], r: IndexRow, reason: string): Finding {

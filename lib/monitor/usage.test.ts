@@ -74,3 +74,46 @@ describe.each(pgServers())("usage series on $name PostgreSQL", (server) => {
     }
   });
 });
+
+describe.each(pgServers())("usage rates on $name PostgreSQL", (server) => {
+  it("computes the latest, 24-hour, 7-day and 30-day scans per minute of each index from its buckets", async () => {
+    const store = new pg.Pool({ connectionString: await freshDatabase(server) });
+    try {
+      // (index, resolution, bucket start relative to now, seconds, scans); 'day' is relative to today's start.
+      await store.query(
+        `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
+         SELECT 's', k, r, CASE WHEN r = '1d' THEN date_trunc('day', now()) ELSE now() END + ago::interval, secs, scans, 0, 0, 0, 0
+           FROM (VALUES
+             ('public.a', 'raw', '-50 minutes', 60, 6), ('public.a', 'raw', '-2 minutes', 60, 3), ('public.a', 'raw', '-90 minutes', 60, 600),
+             ('public.a', '1h', '-1 hour', 3600, 120), ('public.a', '1h', '-3 hours', 3600, 240), ('public.a', '1h', '-30 hours', 3600, 9000),
+             ('public.a', '1d', '0 days', 7200, 240), ('public.a', '1d', '-5 days', 86400, 1440), ('public.a', '1d', '-20 days', 86400, 14400),
+             ('public.a', '1d', '-40 days', 86400, 999999),
+             ('public.b', '1d', '-10 days', 86400, 2880),
+             ('public.c', 'raw', '-1 minute', 60, 60), ('public.c', '1h', '-1 hour', 3600, 60), ('public.c', 'other', '0 days', 0, 0)
+           ) AS v(k, r, ago, secs, scans)
+          WHERE r <> 'other'`,
+      );
+      await refreshUsageRates(store, "s");
+      const rates = await usageSummary(store, "s");
+      // a: latest raw 3/60 s; 24 h: 360 scans over 7,200 s; 7 d: 1,680 over 93,600 s; 30 d: 16,080 over 180,000 s.
+      expect(rates.get("public.a")).toEqual({
+        indexKey: "public.a",
+        perMinuteNow: 3,
+        perMinute24h: 3,
+        perMinute7d: (1680 / 93600) * 60,
+        perMinute30d: (16080 / 180000) * 60,
+      });
+      expect(rates.get("public.b")).toEqual({
+        indexKey: "public.b",
+        perMinuteNow: null,
+        perMinute24h: null,
+        perMinute7d: null,
+        perMinute30d: 2,
+      });
+      // An index with no daily bucket in 30 days has no row: the collector writes a daily bucket with every delta.
+      expect([...rates.keys()].sort()).toEqual(["public.a", "public.b"]);
+    } finally {
+      await store.end();
+    }
+  });
+});

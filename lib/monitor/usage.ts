@@ -123,44 +123,133 @@ export interface UsageSummary {
   perMinute30d: number | null;
 }
 
+// The windows' anchors: the 24-hour window holds the hourly buckets from 23 hours before the current
+// hour (aligned as the collector aligns its buckets), the 7- and 30-day windows the daily buckets from
+// 6 and 29 days before today. Within one hour and one day the set of buckets in each window is fixed.
+const HOUR_OF = "to_timestamp(floor(extract(epoch FROM now()) / 3600) * 3600)";
+const DAY_OF = "date_trunc('day', now())";
+
 /**
  * Recomputes scans per minute per index of a target — latest interval, and averaged over 24 h
- * (hourly buckets), 7 d and 30 d (daily buckets, today included) — once, after each snapshot. Each
- * node's rate is taken over its own seconds (a replica collected for a day has no 30 days to spread
- * its scans over), and the index's rate is their sum.
+ * (hourly buckets), 7 d and 30 d (daily buckets, today included) — from its buckets. Each node's rate
+ * is taken over its own seconds (a replica collected for a day has no 30 days to spread its scans
+ * over), and the index's rate is their sum. Where the primary alone has buckets in the windows, the
+ * sums behind its rates are kept with the hour and day they are anchored to, so `addToUsageRates` can
+ * carry them on; an index with a replica's buckets keeps none (a sum of rates is not one sum of scans
+ * over one of seconds), so it is recomputed with every snapshot.
+ * The windows are one pass over the target's buckets grouped by node and index, and the latest
+ * interval is one probe of the primary key per node and index: joining the three as separate aggregates
+ * let the planner, on a freshly written table it estimated at one row each, nest-loop them,
+ * 10,000 × 10,000 comparisons, 20–35 s a snapshot.
  */
 export async function refreshUsageRates(db: Pick<pg.Pool, "query"> | pg.ClientBase, targetId: string): Promise<void> {
-  await db.query(
-    `WITH latest AS (
-       SELECT index_key, sum(rate) AS rate
-         FROM (SELECT DISTINCT ON (node, index_key) node, index_key, scans / greatest(seconds, 1) * 60 AS rate
-                 FROM usage_delta WHERE target_id = $1 AND resolution = 'raw' AND bucket_start > now() - interval '1 hour'
-                ORDER BY node, index_key, bucket_start DESC) per_node
-        GROUP BY index_key
-     ), day AS (
-       SELECT index_key, sum(d1) AS d1
-         FROM (SELECT node, index_key, sum(scans) / nullif(sum(seconds), 0) * 60 AS d1
-                 FROM usage_delta WHERE target_id = $1 AND resolution = '1h' AND bucket_start >= now() - interval '24 hours'
-                GROUP BY node, index_key) per_node
-        GROUP BY index_key
-     ), days AS (
-       SELECT index_key, sum(d7) AS d7, sum(d30) AS d30
-         FROM (SELECT node, index_key,
-                      sum(scans) FILTER (WHERE bucket_start >= date_trunc('day', now()) - interval '6 days')
-                        / nullif(sum(seconds) FILTER (WHERE bucket_start >= date_trunc('day', now()) - interval '6 days'), 0) * 60 AS d7,
-                      sum(scans) / nullif(sum(seconds), 0) * 60 AS d30
-                 FROM usage_delta WHERE target_id = $1 AND resolution = '1d' AND bucket_start >= date_trunc('day', now()) - interval '29 days'
-                GROUP BY node, index_key) per_node
-        GROUP BY index_key
+  await db.query({
+    name: "usage-refresh-rates",
+    text: `WITH buckets AS (
+       SELECT node, index_key, resolution, bucket_start, seconds, scans
+         FROM usage_delta WHERE target_id = $1 AND resolution = '1h' AND bucket_start >= ${HOUR_OF} - interval '23 hours'
+       UNION ALL
+       SELECT node, index_key, resolution, bucket_start, seconds, scans
+         FROM usage_delta WHERE target_id = $1 AND resolution = '1d' AND bucket_start >= ${DAY_OF} - interval '29 days'
+     ), per_node AS (
+       SELECT node, index_key,
+              count(*) FILTER (WHERE resolution = '1d') AS days,
+              sum(scans) FILTER (WHERE resolution = '1h') AS scans_24h,
+              sum(seconds) FILTER (WHERE resolution = '1h') AS seconds_24h,
+              sum(scans) FILTER (WHERE resolution = '1d' AND bucket_start >= ${DAY_OF} - interval '6 days') AS scans_7d,
+              sum(seconds) FILTER (WHERE resolution = '1d' AND bucket_start >= ${DAY_OF} - interval '6 days') AS seconds_7d,
+              sum(scans) FILTER (WHERE resolution = '1d') AS scans_30d,
+              sum(seconds) FILTER (WHERE resolution = '1d') AS seconds_30d
+         FROM buckets
+        GROUP BY node, index_key
+     ), windows AS (
+       SELECT p.index_key,
+              bool_and(p.node = $2) AS primary_alone,
+              sum(latest.rate) AS per_min_now,
+              sum(p.scans_24h / nullif(p.seconds_24h, 0) * 60) AS per_min_24h,
+              sum(p.scans_7d / nullif(p.seconds_7d, 0) * 60) AS per_min_7d,
+              sum(p.scans_30d / nullif(p.seconds_30d, 0) * 60) AS per_min_30d,
+              sum(p.scans_24h) AS scans_24h, sum(p.seconds_24h) AS seconds_24h, sum(p.scans_7d) AS scans_7d,
+              sum(p.seconds_7d) AS seconds_7d, sum(p.scans_30d) AS scans_30d, sum(p.seconds_30d) AS seconds_30d
+         FROM per_node p
+         LEFT JOIN LATERAL (
+           SELECT scans / greatest(seconds, 1) * 60 AS rate
+             FROM usage_delta
+            WHERE target_id = $1 AND node = p.node AND index_key = p.index_key AND resolution = 'raw' AND bucket_start > now() - interval '1 hour'
+            ORDER BY bucket_start DESC
+            LIMIT 1
+         ) latest ON true
+        GROUP BY p.index_key
+       HAVING sum(p.days) > 0
      )
-     INSERT INTO usage_rate (target_id, index_key, per_min_now, per_min_24h, per_min_7d, per_min_30d, computed_at)
-     SELECT $1, d.index_key, l.rate, y.d1, d.d7, d.d30, now()
-       FROM days d LEFT JOIN day y USING (index_key) LEFT JOIN latest l USING (index_key)
+     INSERT INTO usage_rate (target_id, index_key, per_min_now, per_min_24h, per_min_7d, per_min_30d, computed_at,
+                             hour_of, day_of, scans_24h, seconds_24h, scans_7d, seconds_7d, scans_30d, seconds_30d)
+     SELECT $1, w.index_key, w.per_min_now, w.per_min_24h, w.per_min_7d, w.per_min_30d, now(),
+            kept.hour_of, kept.day_of, kept.scans_24h, kept.seconds_24h, kept.scans_7d, kept.seconds_7d, kept.scans_30d, kept.seconds_30d
+       FROM windows w
+       LEFT JOIN LATERAL (
+         SELECT ${HOUR_OF} AS hour_of, ${DAY_OF} AS day_of, w.scans_24h, w.seconds_24h, w.scans_7d, w.seconds_7d, w.scans_30d, w.seconds_30d
+          WHERE w.primary_alone
+       ) kept ON true
      ON CONFLICT (target_id, index_key) DO UPDATE SET
        per_min_now = excluded.per_min_now, per_min_24h = excluded.per_min_24h, per_min_7d = excluded.per_min_7d,
-       per_min_30d = excluded.per_min_30d, computed_at = excluded.computed_at`,
-    [targetId],
-  );
+       per_min_30d = excluded.per_min_30d, computed_at = excluded.computed_at, hour_of = excluded.hour_of, day_of = excluded.day_of,
+       scans_24h = excluded.scans_24h, seconds_24h = excluded.seconds_24h, scans_7d = excluded.scans_7d,
+       seconds_7d = excluded.seconds_7d, scans_30d = excluded.scans_30d, seconds_30d = excluded.seconds_30d`,
+    values: [targetId, PRIMARY_NODE],
+  });
+}
+
+/** One snapshot's deltas of a target's node, a column per field (index i of each array is one index). */
+export interface SnapshotDeltas {
+  keys: string[];
+  since: Date[];
+  seconds: number[];
+  scans: number[];
+}
+
+/**
+ * Adds one snapshot's deltas of a target with no replicas (already written to their buckets) to the
+ * stored sums behind each index's rates, and the latest interval's rate, instead of reading the
+ * windows' buckets again.
+ * Exact while nothing but the collector writes hourly and daily buckets and retention keeps more
+ * than the windows. Returns false, having changed what it could, when any index lacks sums anchored
+ * to the current hour and day (a new index, a new hour or day, sums from before they were kept): the
+ * caller then recomputes them all with `refreshUsageRates`, which sees the deltas in the buckets.
+ */
+export async function addToUsageRates(db: Pick<pg.Pool, "query"> | pg.ClientBase, targetId: string, d: SnapshotDeltas): Promise<boolean> {
+  const { rowCount } = await db.query({
+    name: "usage-add-to-rates",
+    text: `WITH u AS (
+       SELECT k, since, secs, sc,
+              to_timestamp(floor(extract(epoch FROM since) / 3600) * 3600) AS hour_bucket,
+              to_timestamp(floor(extract(epoch FROM since) / 86400) * 86400) AS day_bucket
+         FROM unnest($2::text[], $3::timestamptz[], $4::float8[], $5::bigint[]) AS u(k, since, secs, sc)
+     ), n AS (
+       SELECT r.index_key,
+              CASE WHEN u.since > now() - interval '1 hour' THEN u.sc / greatest(u.secs, 1) * 60 END AS rate_now,
+              coalesce(r.scans_24h, 0) + CASE WHEN u.hour_bucket >= r.hour_of - interval '23 hours' THEN u.sc ELSE 0 END AS scans_24h,
+              coalesce(r.seconds_24h, 0) + CASE WHEN u.hour_bucket >= r.hour_of - interval '23 hours' THEN u.secs ELSE 0 END AS seconds_24h,
+              coalesce(r.scans_7d, 0) + CASE WHEN u.day_bucket >= r.day_of - interval '6 days' THEN u.sc ELSE 0 END AS scans_7d,
+              coalesce(r.seconds_7d, 0) + CASE WHEN u.day_bucket >= r.day_of - interval '6 days' THEN u.secs ELSE 0 END AS seconds_7d,
+              coalesce(r.scans_30d, 0) + CASE WHEN u.day_bucket >= r.day_of - interval '29 days' THEN u.sc ELSE 0 END AS scans_30d,
+              coalesce(r.seconds_30d, 0) + CASE WHEN u.day_bucket >= r.day_of - interval '29 days' THEN u.secs ELSE 0 END AS seconds_30d
+         FROM u JOIN usage_rate r ON r.target_id = $1 AND r.index_key = u.k
+        WHERE r.hour_of = ${HOUR_OF} AND r.day_of = ${DAY_OF}
+     )
+     UPDATE usage_rate r SET
+       per_min_now = n.rate_now,
+       per_min_24h = n.scans_24h / nullif(n.seconds_24h, 0) * 60,
+       per_min_7d = n.scans_7d / nullif(n.seconds_7d, 0) * 60,
+       per_min_30d = n.scans_30d / nullif(n.seconds_30d, 0) * 60,
+       computed_at = now(),
+       scans_24h = n.scans_24h, seconds_24h = n.seconds_24h, scans_7d = n.scans_7d,
+       seconds_7d = n.seconds_7d, scans_30d = n.scans_30d, seconds_30d = n.seconds_30d
+       FROM n
+      WHERE r.target_id = $1 AND r.index_key = n.index_key`,
+    values: [targetId, d.keys, d.since, d.seconds, d.scans],
+  });
+  return rowCount === d.keys.length;
 }
 
 /** The Indexes page's rates: one stored row per index, computed by the collector. */

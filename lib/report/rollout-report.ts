@@ -6,6 +6,7 @@ import { latencyComparison, sampleNote, type LatencyComparison } from "../monito
 import { listApprovals, type Approval } from "../rollout/approvals";
 import { eventsAfter, type RolloutEvent } from "../rollout/events";
 import type { OrphanedBuildEvidence } from "../rollout/handlers";
+import { recordedPlans } from "../rollout/partitions";
 import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "../rollout/rollouts";
 import { listSignoffs, type Signoff } from "../rollout/signoff";
 import { TROUBLESHOOTING, troubleshootingFor } from "../troubleshooting";
@@ -315,7 +316,7 @@ export function reportMarkdown(r: RolloutReport): string {
   out.push(`- **Change set sha256:** \`${rollout.changesetSha256}\``);
   const version = rollout.precheck?.checks.find((c) => c.id === "server-version");
   out.push(`- **Server:** ${version ? md(version.summary) : "not checked"}`);
-  const help = troubleshootingFor(rollout.error);
+  const help = troubleshootingFor(rollout.errorCode);
   if (help) out.push(`- **Troubleshooting:** ${TROUBLESHOOTING[help].title}: ${TROUBLESHOOTING[help].body}`);
   out.push(`- **Lint:** ${r.lint.errors} errors, ${r.lint.warnings} warnings${r.lint.rules.length ? ` (${r.lint.rules.join(", ")})` : ""}`);
   out.push("", "## Change set", "", "```sql", rollout.changesetSql.replace(/```/g, "`\u200b``").trimEnd(), "```", "");
@@ -329,6 +330,14 @@ export function reportMarkdown(r: RolloutReport): string {
     );
     for (const c of rollout.precheck.checks) out.push(`| ${md(c.title)} | ${c.status} | ${md(c.summary)} |`);
   } else out.push("Not run.");
+  for (const p of recordedPlans(rollout.precheck)) {
+    out.push(
+      "",
+      `### Partitioned build: statement ${p.seq + 1}, ${md(p.index)} on ${md(`${p.schema}.${p.table}`)}, as expanded at pre-check`,
+      "",
+    );
+    p.steps.forEach((s, i) => out.push(`${i + 1}. ${md(s.statement)}`));
+  }
   out.push(
     "",
     "## Statements",

@@ -103,7 +103,7 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
       );
       const sink = new MemorySink();
       const r = await applyTasks(tasks, sink, opts({ pollIntervalMs: 50 }));
-      expect(r.ok).toBe(false);
+      expect(r).toMatchObject({ ok: false, code: "lock_timeout" });
       expect(r.error).toMatch(
         new RegExp(`could not get the lock after 3 attempts \\(lock_timeout\\); held by pid ${holderPid} \\(test-other-session`),
       );
@@ -155,6 +155,7 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
       const r = await applyTasks(tasks, sink, opts());
       expect(r.ok).toBe(false);
       expect(r.error).toMatch(/statement_timeout cancelled the build of t_st/);
+      expect(r.code).toBe("statement_timeout");
       expect(r.advice).toMatch(/Raise it/);
       expect(sink.kinds()).toEqual(expect.arrayContaining(["invalid_found", "invalid_dropped", "task_failed"]));
       expect(await indexValidity("t_st")).toBeNull();
@@ -169,6 +170,7 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
     const sink = new MemorySink();
     const r = await applyTasks(tasks, sink, opts());
     expect(r.error).toMatch(/unique index dup_x cannot be built/);
+    expect(r.code).toBe("unique_violation");
     expect(r.advice).toMatch(/duplicate keys/);
     expect(sink.kinds()).toContain("invalid_dropped");
     expect(await indexValidity("dup_x")).toBeNull();
@@ -190,7 +192,7 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
       );
       sink.cancel = true;
       const r = await run;
-      expect(r).toMatchObject({ ok: false, cancelled: true });
+      expect(r).toMatchObject({ ok: false, cancelled: true, code: "cancelled" });
       expect(sink.events.find((e) => e.kind === "cancel_sent")?.data.delivered).toBe(true);
       expect(await indexValidity("t_cancel")).toBeNull();
       expect((await blocker.client.query("SELECT 1 AS alive")).rows[0].alive).toBe(1);
@@ -222,7 +224,7 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
   it("reports an unreachable target at start, and a connection lost mid-build with cleanup", async () => {
     const tasks = await planChangeSet("x.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_x ON t (k, v);\n", "production");
     const down = await applyTasks(tasks, new MemorySink(), opts({ url: "postgres://u:pw@127.0.0.1:1/db" }));
-    expect(down).toMatchObject({ ok: false, error: expect.stringMatching(/^cannot connect to the target/) });
+    expect(down).toMatchObject({ ok: false, code: "target_unreachable", error: expect.stringMatching(/^cannot connect to the target/) });
 
     const blocker = await snapshotHolder();
     try {
@@ -237,6 +239,7 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
       const r = await run;
       expect(r.ok).toBe(false);
       expect(r.error).toMatch(/connection to the target was lost/);
+      expect(r.code).toBe("connection_lost");
       expect(await indexValidity("t_x")).toBeNull();
     } finally {
       await blocker.client.query("ROLLBACK");

@@ -1,10 +1,13 @@
 import pg from "pg";
+import type { FailureCode } from "../troubleshooting";
+import type { EventKind } from "./events";
 import { quoteQualified } from "../sql/quote";
 import { cancelOwnBackend, sessionsByPid, type SessionInfo } from "../targets/activity";
 import { indexState } from "../targets/catalog";
 import { withoutSecrets } from "../targets/display";
 import { backendWait, buildProgress } from "../targets/progress";
-import type { PlannedTask } from "./plan";
+import { onlyTargetProblem, PartitionError, preparePartitions, runPartitioned, type PartitionOptions } from "./partitions";
+import { dropIndexStatement, type PlannedTask } from "./plan";
 import { overallPercent, taskStatusFor } from "./progress";
 import { openApplySession, runStatement, SessionPinError, withApplySession } from "./session";
 
@@ -23,7 +26,7 @@ export interface TaskPatch {
 /** Where apply reports what happens: the store for rollouts, the terminal for the CLI. */
 export interface ApplySink {
   task(seq: number, patch: TaskPatch): Promise<void>;
-  event(kind: string, data: Record<string, unknown>, taskSeq?: number): Promise<void>;
+  event(kind: EventKind, data: Record<string, unknown>, taskSeq?: number): Promise<void>;
   cancelRequested(): Promise<boolean>;
 }
 
@@ -40,12 +43,16 @@ export interface ApplyOptions {
   skip?: ReadonlySet<number>;
   /** The target's configured schemas, after pg_catalog; the role's own path when not given. */
   searchPath?: readonly string[];
+  /** CREATE INDEX CONCURRENTLY on partitioned tables: the plans pre-check recorded and what this rollout already created. */
+  partitions?: PartitionOptions;
 }
 
 export interface ApplyResult {
   ok: boolean;
   cancelled?: boolean;
   error?: string;
+  /** Why it failed, as data (from PostgreSQL's SQLSTATE where the target said). */
+  code?: FailureCode;
   advice?: string;
 }
 
@@ -77,6 +84,7 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
       return { ok: false, error: err.message, advice: "Remove the setting from the connection URL's options, then run apply again." };
     return {
       ok: false,
+      code: "target_unreachable",
       error: `cannot connect to the target: ${withoutSecrets(err as Error, opts.url).message}`,
       advice: "Check that the target is up and reachable, then run apply again.",
     };
@@ -96,14 +104,21 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
       rows: [{ pid }],
     } = await session.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
     await sink.event("session", { pid, applicationName: opts.applicationName, ...evidence });
-    for (const task of tasks) {
-      if (opts.skip?.has(task.seq)) continue;
-      const result = await runTask(session, pid, task, sink, opts);
+    const todo = tasks.filter((t) => !opts.skip?.has(t.seq));
+    const partitioned = await preparePartitions(session, todo, opts.partitions ?? {});
+    const run = (t: PlannedTask, s: ApplySink) => runTask(session, pid, t, s, opts);
+    for (const task of todo) {
+      const plan = partitioned.get(task.seq);
+      const result = plan ? await runPartitioned({ session, sink, run }, task, plan) : await run(task, sink);
       if (!result.ok) return result;
     }
     return { ok: true };
   } catch (err) {
     if (err instanceof TargetBusyError) throw err;
+    if (err instanceof PartitionError) {
+      await sink.event("partitions_differ", { error: err.message });
+      return { ok: false, error: err.message, advice: "Run pre-check again, review the expanded plan, then apply." };
+    }
     return { ok: false, error: (err as Error).message };
   } finally {
     await session.end().catch(() => undefined);
@@ -131,6 +146,8 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
     return { ok: true };
   }
   let existedBefore = false;
+  const refused = await onlyTargetProblem(session, task);
+  if (refused) return fail(task, sink, refused, "Build the index CONCURRENTLY without ONLY, or point ON ONLY at the partitioned parent.");
   if (task.kind === "create_index") {
     const before = await indexState(session, quoteQualified(task.schemaName, task.indexName!));
     existedBefore = before.exists;
@@ -165,13 +182,15 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
     if (!error) {
       if (task.kind === "create_index") {
         const after = await indexState(session, quoteQualified(task.schemaName, task.indexName!));
-        if (!after.valid) {
+        // ON ONLY's index stays INVALID until every partition's index is attached to it.
+        if (!after.valid && !task.only) {
           return failWithCleanup(
             opts,
             task,
             sink,
             `${task.indexName} finished but is not valid`,
             "The build reported success yet the index is INVALID; it was dropped. Run apply again.",
+            "invalid_index",
           );
         }
         await sink.task(task.seq, { status: "done", finished: true, createdByRollout: !existedBefore });
@@ -203,6 +222,7 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
         sink,
         `could not get the lock after ${retries} attempts (lock_timeout)${who ? `; held by ${who}` : ""}`,
         "Another session holds a conflicting lock. Find it in the blockers panel, let it finish (or end it yourself after checking), then apply again. indexdeck never kills other sessions.",
+        "lock_timeout",
       );
     }
     if (code === "57014" && watched.cancelled) {
@@ -216,6 +236,7 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
         sink,
         `statement_timeout cancelled the build of ${task.indexName ?? "the statement"}: ${message}`,
         "The change set's statement_timeout is shorter than the build. Raise it (or SET statement_timeout = 0 before concurrent builds) and apply again; the INVALID index it left was dropped.",
+        "statement_timeout",
       );
     }
     if (code === "23505") {
@@ -225,6 +246,7 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
         sink,
         `unique index ${task.indexName} cannot be built: ${message}`,
         "The table holds duplicate keys. Remove the duplicates (or make the index non-unique) and apply again; the INVALID index it left was dropped.",
+        "unique_violation",
       );
     }
     if (
@@ -239,22 +261,23 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
         sink,
         `the connection to the target was lost during ${task.indexName ?? "the statement"}: ${message}${cleaned.ok ? "" : " (cleanup could not run yet; reconcile will retry)"}`,
         "Check the target. Reconcile checks the catalog and drops any INVALID index left behind.",
+        "connection_lost",
       );
     }
     return failWithCleanup(opts, task, sink, message, "See the error above; fix the change set and apply again.");
   }
 }
 
-async function fail(task: PlannedTask, sink: ApplySink, error: string, advice: string): Promise<ApplyResult> {
+async function fail(task: PlannedTask, sink: ApplySink, error: string, advice: string, code?: FailureCode): Promise<ApplyResult> {
   await sink.task(task.seq, { status: "failed", error, finished: true });
-  await sink.event("task_failed", { error, advice }, task.seq);
-  return { ok: false, error, advice };
+  await sink.event("task_failed", { error, advice, code: code ?? null }, task.seq);
+  return { ok: false, error, advice, code };
 }
 
 async function cancelled(task: PlannedTask, sink: ApplySink): Promise<ApplyResult> {
   await sink.task(task.seq, { status: "failed", error: "cancelled by request", finished: true });
   await sink.event("cancelled", {}, task.seq);
-  return { ok: false, cancelled: true, error: "cancelled by request" };
+  return { ok: false, cancelled: true, code: "cancelled", error: "cancelled by request" };
 }
 
 async function failWithCleanup(
@@ -263,10 +286,11 @@ async function failWithCleanup(
   sink: ApplySink,
   error: string,
   advice: string,
+  code?: FailureCode,
 ): Promise<ApplyResult> {
   const cleaned = await dropInvalidIfAny(opts, task, sink);
   if (!cleaned.ok) return cleaned;
-  return fail(task, sink, error, advice);
+  return fail(task, sink, error, advice, code);
 }
 
 /** A cleanup session of its own, pinned like the apply session (same search_path, so the same index), with a short lock_timeout retried. */
@@ -286,6 +310,7 @@ async function dropInvalidIfAny(opts: ApplyOptions, task: PlannedTask, sink: App
     await sink.event("invalid_check_failed", { index: task.indexName, message: (err as Error).message }, task.seq);
     return {
       ok: false,
+      code: "invalid_index",
       error: `could not check for an INVALID ${task.indexName}: ${(err as Error).message}`,
       advice: "Reconcile will check again when the target is reachable.",
     };
@@ -298,9 +323,7 @@ async function dropInvalid(opts: ApplyOptions, task: PlannedTask, sink: ApplySin
   let last = "";
   for (let attempt = 1; attempt <= 5; attempt++) {
     try {
-      await withCleanupSession(opts, (c) =>
-        c.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(task.schemaName, task.indexName!)}`),
-      );
+      await withCleanupSession(opts, (c) => c.query(dropIndexStatement(task.schemaName, task.indexName!)));
       await sink.task(task.seq, { status: "invalid_cleaned" });
       await sink.event("invalid_dropped", { index: task.indexName }, task.seq);
       return { ok: true };
@@ -314,8 +337,9 @@ async function dropInvalid(opts: ApplyOptions, task: PlannedTask, sink: ApplySin
   await sink.event("invalid_left", { index: task.indexName, error }, task.seq);
   return {
     ok: false,
+    code: "invalid_index",
     error,
-    advice: `Drop it by hand: DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(task.schemaName, task.indexName!)};`,
+    advice: `Drop it by hand: ${dropIndexStatement(task.schemaName, task.indexName!)};`,
   };
 }
 

@@ -84,7 +84,7 @@ describe.each(pgServers())("four-eyes approval on $name PostgreSQL", (server) =>
 
 describe("a rejected rollout", () => {
   it("can never be pre-checked or applied", async () => {
-    const { requestPhase } = await import("./phases");
+    const { requestPhase } = await import("./machine");
     const server = pgServers()[0];
     const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
     const targets = parseTargetsFile(

@@ -6,7 +6,8 @@ import { getChangeSet } from "../changeset/catalog";
 import { withTransaction } from "../store/pool";
 import { findTarget, type TargetConfig } from "../targets/config";
 import { appendEvent } from "./events";
-import { getRollout, RolloutError, transition } from "./rollouts";
+import { decide, refusal, stateAllows } from "./machine";
+import { getRollout, RolloutError } from "./rollouts";
 
 export const ApprovalInput = z.object({
   decision: z.enum(["approve", "reject"]),
@@ -82,7 +83,7 @@ export async function decideRollout(
   return withTransaction(pool, async (tx) => {
     await tx.query("SELECT 1 FROM rollout WHERE id = $1 FOR UPDATE", [rolloutId]);
     const locked = (await getRollout(tx, rolloutId))!;
-    if (locked.state !== "awaiting_approval") throw new RolloutError(`rollout ${rolloutId} is ${locked.state}, not awaiting approval`);
+    if (!stateAllows(input.decision, locked.state)) throw refusal(input.decision, rolloutId, locked.state);
     try {
       await tx.query(
         `INSERT INTO approval (rollout_id, changeset_sha256, target_id, approver, approver_role, decision, comment)
@@ -101,14 +102,14 @@ export async function decideRollout(
       details: { comment: input.comment },
     });
     if (input.decision === "reject") {
-      await transition(tx, rolloutId, ["awaiting_approval"], "cancelled", { error: `rejected by ${actor.email}: ${input.comment}` });
+      await decide(tx, rolloutId, "reject", `rejected by ${actor.email}: ${input.comment}`);
       await appendEvent(tx, rolloutId, "rejected", { by: actor.email });
       return { message: "rejected: the rollout is cancelled" };
     }
     const n = await approvalCount(tx, rolloutId, rollout.changesetSha256);
     await appendEvent(tx, rolloutId, "approved_by", { by: actor.email, approvals: n, required: rollout.approvalsRequired });
     if (n >= rollout.approvalsRequired) {
-      await transition(tx, rolloutId, ["awaiting_approval"], "approved");
+      await decide(tx, rolloutId, "approve");
       return { message: `approved (${n} of ${rollout.approvalsRequired}): the rollout may be pre-checked` };
     }
     return { message: `approval recorded (${n} of ${rollout.approvalsRequired})` };

@@ -4,7 +4,7 @@ import { changeSetDigest, createChangeSet, getChangeSet, sha256 } from "../chang
 import { startRunner, type Runner } from "../jobs/runner";
 import { freshDatabase, pgServers } from "../testing/db";
 import { handleJob } from "./handlers";
-import { requestPhase } from "./phases";
+import { requestPhase } from "./machine";
 import { createRollout, getRollout } from "./rollouts";
 import { DBA, settledPrecheck, settledVerify, seedOrders, testTargets, waitForState } from "./testing";
 import { WorkloadError } from "./workloads";

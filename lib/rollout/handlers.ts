@@ -1,6 +1,5 @@
 import type pg from "pg";
-import { appendAudit } from "../audit/log";
-import { finishJob, enqueueJob, type Job } from "../jobs/queue";
+import { finishJob, type Job } from "../jobs/queue";
 import { quoteQualified } from "../sql/quote";
 import { withTransaction } from "../store/pool";
 import { sessionsOfApplication } from "../targets/activity";
@@ -11,19 +10,20 @@ import { targetsWithPolicies } from "../targets/policies";
 import { withTargetClient } from "../targets/connect";
 import { redactTargetSecrets } from "../targets/display";
 import { buildProgress } from "../targets/progress";
-import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
+import { applyTasks, TargetBusyError, type ApplyOptions, type ApplyResult, type ApplySink } from "./apply";
 import { appendEvent } from "./events";
-import { planChangeSet, type PlannedTask } from "./plan";
+import { ownedPartitionIndexes, partitionRollback, reconcilePartitionStep, recordedPlans } from "./partitions";
+import { dropIndexStatement, planChangeSet, planRollback, type PlannedTask, type RollbackIndex } from "./plan";
 import { runPrecheck } from "./precheck";
 import { withApplySession } from "./session";
 import { overallPercent } from "./progress";
-import { getRollout, rolloutTasks, transition, type Rollout, type RolloutState } from "./rollouts";
+import { isJobPhase, MACHINE, settle, VERIFIED_STATES } from "./machine";
+import { getRollout, rolloutTasks, type Rollout } from "./rollouts";
 import { StoreSink } from "./store-sink";
 import { runVerify } from "./verify";
 import { parseWorkloads } from "./workloads";
 import { MIN_P95_SAMPLES, probeLatency, saveProbe, type ProbeOptions } from "../monitor/latency";
 import { approvalCount } from "./approvals";
-import { announceRollout } from "../webhooks/notify";
 
 export interface HandlerContext {
   pool: pg.Pool;
@@ -32,7 +32,6 @@ export interface HandlerContext {
   probe?: ProbeOptions;
 }
 
-const SYSTEM = { actor: "indexdeck", role: null };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function applicationName(rolloutId: number): string {
@@ -41,20 +40,18 @@ export function applicationName(rolloutId: number): string {
 
 /** Runs one job of the queue to its end and records the outcome with the state change, atomically. */
 export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
+  const phase = job.kind;
+  if (!isJobPhase(phase)) return withTransaction(ctx.pool, (tx) => finishJob(tx, job.id, `${phase} is not a rollout phase`));
   const rollout = job.rolloutId === null ? null : await getRollout(ctx.pool, job.rolloutId);
   if (!rollout) return withTransaction(ctx.pool, (tx) => finishJob(tx, job.id, "rollout vanished"));
   const target = findTarget(ctx.targets ? ctx.targets() : await targetsWithPolicies(ctx.pool), rollout.targetId);
-  const audit = { ...SYSTEM, targetId: rollout.targetId, rolloutId: rollout.id, changesetSha256: rollout.changesetSha256 };
   if (!target) {
     const error = `target ${rollout.targetId} is no longer configured`;
-    return withTransaction(ctx.pool, async (tx) => {
-      await finishJob(tx, job.id, error);
-      if (rollout.state === "applying") await transition(tx, rollout.id, ["applying"], "failed", { error });
-      await appendAudit(tx, { ...audit, action: `rollout.${job.kind}.end`, details: { ok: false, error } });
-    });
+    await settle(ctx.pool, { job, rollout, phase, outcome: "error", error, jobError: error, audit: { ok: false, error } });
+    return;
   }
   await appendEvent(ctx.pool, rollout.id, "phase_start", {
-    phase: job.kind,
+    phase,
     attempt: job.attempts,
     reclaimed: job.reclaimed,
     // A takeover is an event of the rollout's history: whose work this server took over, silent since when.
@@ -67,20 +64,21 @@ export async function handleJob(ctx: HandlerContext, job: Job): Promise<void> {
     if (job.kind === "precheck") await precheckJob(ctx, job, rollout, target, tasks);
     else if (job.kind === "apply") await applyJob(ctx, job, rollout, target, tasks);
     else if (job.kind === "verify") await verifyJob(ctx, job, rollout, target, tasks);
-    else await rollbackJob(ctx, job, rollout, target);
+    else await rollbackJob(ctx, job, rollout, target, tasks);
   } catch (err) {
     // Whatever failed, its message goes to events, the rollout and the audit log: never with a secret.
     const error = redactTargetSecrets((err as Error).message, target);
     const code = err instanceof IntegrityError ? err.code : null;
-    await appendEvent(ctx.pool, rollout.id, "phase_error", { phase: job.kind, error, code });
-    await withTransaction(ctx.pool, async (tx) => {
-      await finishJob(tx, job.id, error);
-      if (job.kind === "apply") await transition(tx, rollout.id, ["applying"], "failed", { error }).catch(() => undefined);
-      else {
-        await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `${job.kind} failed: ${error}`]);
-        await announceRollout(tx, rollout, { failedPhase: job.kind, error });
-      }
-      await appendAudit(tx, { ...audit, action: `rollout.${job.kind}.end`, details: { ok: false, error, code } });
+    await settle(ctx.pool, {
+      job,
+      rollout,
+      phase,
+      outcome: "error",
+      error,
+      code,
+      jobError: error,
+      audit: { ok: false, error, code },
+      event: { kind: "phase_error", data: { phase, error, code } },
     });
   }
 }
@@ -124,9 +122,9 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
   } = target.stagingTarget
     ? await ctx.pool.query<{ rolloutId: number; targetId: string }>(
         `SELECT id AS "rolloutId", target_id AS "targetId" FROM rollout
-      WHERE changeset_sha256 = $1 AND target_id = $2 AND environment = 'staging' AND state IN ('verified', 'signed_off')
+      WHERE changeset_sha256 = $1 AND target_id = $2 AND environment = 'staging' AND state = ANY($3::text[])
       ORDER BY id DESC LIMIT 1`,
-        [rollout.changesetSha256, target.stagingTarget],
+        [rollout.changesetSha256, target.stagingTarget, VERIFIED_STATES],
       )
     : { rows: [] };
   const p = job.payload as {
@@ -151,31 +149,27 @@ async function precheckJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
       by: p.by,
     },
     stagingVerified: staging ?? null,
+    ownedPartitionIndexes: await ownedPartitionIndexes(ctx.pool, rollout.id),
   });
   const baseline = await measureLatency(ctx, rollout, target, "before");
   report.checks.push(baseline.check);
-  await withTransaction(ctx.pool, async (tx) => {
-    await finishJob(tx, job.id, null);
-    if (baseline.results.length) await saveProbe(tx, rollout.id, "before", baseline.results);
-    const from: RolloutState[] = ["approved", "prechecked", "failed"];
-    const settled = await transition(tx, rollout.id, from, report.ok ? "prechecked" : "approved", {
-      precheck: report,
-      error: report.ok ? null : "pre-check failed",
-    });
-    if (!report.ok) await announceRollout(tx, settled, { failedPhase: "precheck" });
-    await appendAudit(tx, {
-      ...SYSTEM,
-      targetId: rollout.targetId,
-      rolloutId: rollout.id,
-      changesetSha256: rollout.changesetSha256,
-      action: "rollout.precheck.end",
-      details: {
-        ok: report.ok,
-        failed: report.checks.filter((c) => c.status === "fail").map((c) => c.id),
-        attestations: { backupId: p.backupId ?? null, diskFree: p.diskFree ?? null, by: p.by ?? null },
-      },
-    });
-    await appendEvent(tx, rollout.id, "precheck_done", { ok: report.ok });
+  await settle(ctx.pool, {
+    job,
+    rollout,
+    phase: "precheck",
+    outcome: report.ok ? "ok" : "failed",
+    error: report.ok ? null : "pre-check failed",
+    jobError: null,
+    report: { precheck: report },
+    record: async (tx) => {
+      if (baseline.results.length) await saveProbe(tx, rollout.id, "before", baseline.results);
+    },
+    audit: {
+      ok: report.ok,
+      failed: report.checks.filter((c) => c.status === "fail").map((c) => c.id),
+      attestations: { backupId: p.backupId ?? null, diskFree: p.diskFree ?? null, by: p.by ?? null },
+    },
+    event: { kind: "precheck_done", data: { ok: report.ok } },
   });
 }
 
@@ -196,54 +190,41 @@ async function applyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target:
       targetKey: target.id,
       searchPath: target.searchPath,
       skip: new Set(finished.map((t) => t.seq)),
+      partitions: { expected: recordedPlans(rollout.precheck), owned: await ownedPartitionIndexes(ctx.pool, rollout.id) },
       ...ctx.apply,
     });
   } catch (err) {
     if (!(err instanceof TargetBusyError)) throw err;
-    await sink.event("target_busy", { error: err.message });
-    return withTransaction(ctx.pool, async (tx) => {
-      await finishJob(tx, job.id, err.message);
-      await transition(tx, rollout.id, ["applying"], "prechecked", { error: err.message });
-      await appendAudit(tx, {
-        ...SYSTEM,
-        targetId: rollout.targetId,
-        rolloutId: rollout.id,
-        changesetSha256: rollout.changesetSha256,
-        action: "rollout.apply.end",
-        details: { ok: false, error: err.message },
-      });
+    await settle(ctx.pool, {
+      job,
+      rollout,
+      phase: "apply",
+      outcome: "busy",
+      error: err.message,
+      jobError: err.message,
+      audit: { ok: false, error: err.message },
+      event: { kind: "target_busy", data: { error: err.message } },
     });
+    return;
   }
   await finishApply(ctx, job, rollout, result);
 }
 
-async function finishApply(
-  ctx: HandlerContext,
-  job: Job,
-  rollout: Rollout,
-  result: { ok: boolean; cancelled?: boolean; error?: string; advice?: string },
-) {
-  await withTransaction(ctx.pool, async (tx) => {
-    await finishJob(tx, job.id, result.ok ? null : (result.error ?? "failed"));
-    const to: RolloutState = result.ok ? "verifying" : result.cancelled ? "cancelled" : "failed";
-    await transition(tx, rollout.id, ["applying"], to, {
-      error: result.ok ? null : [result.error, result.advice].filter(Boolean).join(" — "),
-    });
-    await appendAudit(tx, {
-      ...SYSTEM,
-      targetId: rollout.targetId,
-      rolloutId: rollout.id,
-      changesetSha256: rollout.changesetSha256,
-      action: "rollout.apply.end",
-      details: { ok: result.ok, cancelled: !!result.cancelled, error: result.error ?? null },
-    });
-    await appendEvent(tx, rollout.id, "apply_done", {
-      ok: result.ok,
-      state: to,
-      error: result.error ?? null,
-      advice: result.advice ?? null,
-    });
-    if (result.ok) await enqueueJob(tx, "verify", rollout.id, { by: "indexdeck" });
+async function finishApply(ctx: HandlerContext, job: Job, rollout: Rollout, result: ApplyResult) {
+  const outcome = result.ok ? "ok" : result.cancelled ? "cancelled" : "failed";
+  await settle(ctx.pool, {
+    job,
+    rollout,
+    phase: "apply",
+    outcome,
+    error: result.ok ? null : [result.error, result.advice].filter(Boolean).join(" — "),
+    code: result.code,
+    jobError: result.ok ? null : (result.error ?? "failed"),
+    audit: { ok: result.ok, cancelled: !!result.cancelled, error: result.error ?? null },
+    event: {
+      kind: "apply_done",
+      data: { ok: result.ok, state: MACHINE.apply.on[outcome], error: result.error ?? null, advice: result.advice ?? null },
+    },
   });
 }
 
@@ -294,8 +275,14 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
   );
   const current = await rolloutTasks(ctx.pool, rollout.id);
   const cleaned: string[] = [];
+  const partitioned = new Set(recordedPlans(rollout.precheck).map((p) => p.seq));
   for (const t of current.filter((x) => ["building", "waiting_for_lock", "validating"].includes(x.status))) {
     const plan = tasks[t.seq];
+    if (partitioned.has(t.seq)) {
+      const left = await reconcilePartition(ctx, rollout, target, t.seq, sink);
+      if (left) cleaned.push(left);
+      continue;
+    }
     if (plan.kind !== "create_index") {
       await sink.task(t.seq, { status: "pending" });
       continue;
@@ -315,7 +302,7 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
       await sink.event("index_ready", { index: plan.indexName, bytes: state.bytes, definition: state.definition, seen }, t.seq);
     } else if (state.exists) {
       await withApplySession({ ...session, applicationName: `${app}:cleanup` }, (db) =>
-        db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`),
+        db.query(dropIndexStatement(plan.schemaName, plan.indexName!)),
       );
       await sink.task(t.seq, { status: "invalid_cleaned", error: "interrupted by a server restart; its INVALID index was dropped" });
       await sink.event("invalid_dropped", { index: plan.indexName, reason: "left INVALID by the interrupted build", seen }, t.seq);
@@ -328,6 +315,7 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
   if (cleaned.length) {
     return {
       ok: false,
+      code: "invalid_index" as const,
       error: `the server stopped mid-build; ${cleaned.join(", ")} was left INVALID and has been dropped`,
       advice: "Run pre-check and apply again; finished indexes are kept.",
     };
@@ -335,26 +323,65 @@ async function reconcileApply(ctx: HandlerContext, rollout: Rollout, target: Tar
   return null;
 }
 
+/** A partitioned build interrupted mid-plan: its running step settled from the catalog, the rest resumed by apply. */
+async function reconcilePartition(
+  ctx: HandlerContext,
+  rollout: Rollout,
+  target: TargetConfig,
+  seq: number,
+  sink: StoreSink,
+): Promise<string | null> {
+  const session = { url: targetUrl(target), searchPath: target.searchPath, connectTimeoutMs: 5000 };
+  const app = applicationName(rollout.id);
+  const { step, state } = await withApplySession({ ...session, applicationName: `${app}:reconcile` }, (db) =>
+    reconcilePartitionStep(ctx.pool, rollout.id, seq, db),
+  );
+  if (step && state === "invalid") {
+    const name = quoteQualified(step.schema, step.index);
+    await withApplySession({ ...session, applicationName: `${app}:cleanup` }, (db) =>
+      db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`),
+    );
+    await sink.task(seq, {
+      status: "invalid_cleaned",
+      finished: true,
+      error: "interrupted by a server restart; the partition's INVALID index was dropped",
+    });
+    await sink.event(
+      "invalid_dropped",
+      { index: step.index, partition: `${step.schema}.${step.table}`, reason: "left INVALID by the interrupted build" },
+      seq,
+    );
+    return step.index;
+  }
+  await sink.task(seq, { status: "pending" });
+  await sink.event(
+    "reconcile_task",
+    {
+      index: step?.index ?? null,
+      partition: step ? `${step.schema}.${step.table}` : null,
+      outcome: state === "finished" ? "the partition's build outlived the server and finished valid" : "resumed from the catalog",
+    },
+    seq,
+  );
+  return null;
+}
+
 async function verifyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
   const report = await runVerify(target, tasks, await rolloutWorkloads(rollout));
   const after = report.ok ? await measureLatency(ctx, rollout, target, "after") : { results: [] };
-  await withTransaction(ctx.pool, async (tx) => {
-    await finishJob(tx, job.id, null);
-    if (after.results.length) await saveProbe(tx, rollout.id, "after", after.results);
-    const settled = await transition(tx, rollout.id, ["verifying", "verified"], report.ok ? "verified" : "verifying", {
-      verify: report,
-      error: report.ok ? null : "verify found problems",
-    });
-    if (!report.ok) await announceRollout(tx, settled, { failedPhase: "verify" });
-    await appendAudit(tx, {
-      ...SYSTEM,
-      targetId: rollout.targetId,
-      rolloutId: rollout.id,
-      changesetSha256: rollout.changesetSha256,
-      action: "rollout.verify.end",
-      details: { ok: report.ok, failed: [...report.indexes, ...report.plans].filter((c) => c.status !== "pass").map((c) => c.id) },
-    });
-    await appendEvent(tx, rollout.id, "verify_done", { ok: report.ok });
+  await settle(ctx.pool, {
+    job,
+    rollout,
+    phase: "verify",
+    outcome: report.ok ? "ok" : "failed",
+    error: report.ok ? null : "verify found problems",
+    jobError: null,
+    report: { verify: report },
+    record: async (tx) => {
+      if (after.results.length) await saveProbe(tx, rollout.id, "after", after.results);
+    },
+    audit: { ok: report.ok, failed: [...report.indexes, ...report.plans].filter((c) => c.status !== "pass").map((c) => c.id) },
+    event: { kind: "verify_done", data: { ok: report.ok } },
   });
 }
 
@@ -427,66 +454,45 @@ async function measureLatency(ctx: HandlerContext, rollout: Rollout, target: Tar
   };
 }
 
-/** Drops, concurrently, exactly the indexes this rollout created, never ones that existed before it. */
-async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig) {
-  const created = (await rolloutTasks(ctx.pool, rollout.id)).filter((t) => t.createdByRollout && t.indexName);
-  const drops: PlannedTask[] = created.map((t, i) => ({
-    seq: 1000 + i,
-    kind: "drop_index",
-    line: t.line,
-    indexName: t.indexName,
-    schemaName: t.schemaName,
-    tableName: t.tableName,
-    concurrent: true,
-    ifNotExists: true,
-    statement: `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(t.schemaName, t.indexName!)}`,
-  }));
-  const guard: PlannedTask = {
-    seq: 999,
-    kind: "set",
-    statement: "SET lock_timeout = '2s'",
-    line: 0,
-    indexName: null,
-    schemaName: null,
-    tableName: null,
-    concurrent: false,
-    ifNotExists: false,
-  };
+/** Drops exactly the indexes this rollout created, never ones that existed before it; concurrently wherever PostgreSQL can. */
+async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, target: TargetConfig, tasks: PlannedTask[]) {
+  const partitions = await partitionRollback(ctx.pool, rollout.id);
+  // A hand-written ON ONLY parent goes first: a partition's index attached to it can only go with it.
+  const created: RollbackIndex[] = [
+    ...(await rolloutTasks(ctx.pool, rollout.id))
+      .filter((t) => t.createdByRollout && t.indexName && !partitions.seqs.has(t.seq))
+      .sort((a, b) => Number(!!tasks[b.seq]?.only) - Number(!!tasks[a.seq]?.only) || a.seq - b.seq)
+      .map((t) => ({ ...t, indexName: t.indexName!, partitioned: !!tasks[t.seq]?.only })),
+    ...partitions.drops.map((d) => ({ ...d, line: 0 })),
+  ];
   const store = new StoreSink(ctx.pool, rollout.id);
-  // Rollback steps are not rows of rollout_task; they are reported as events.
-  const sink = {
-    task: (seq: number, patch: object) => store.event("rollback_task", { ...patch }, seq),
-    event: store.event.bind(store),
+  // Rollback steps are not rows of rollout_task: they are events, with the step's number in their data.
+  const sink: ApplySink = {
+    task: (step, patch) => store.event("rollback_task", { step, ...patch }),
+    event: (kind, data, step) => store.event(kind, step === undefined ? data : { ...data, step }),
     cancelRequested: async () => false,
   };
-  const result = await applyTasks([guard, ...drops], sink, {
+  const result = await applyTasks(planRollback(created), sink, {
     url: targetUrl(target),
     applicationName: applicationName(rollout.id),
     targetKey: target.id,
     searchPath: target.searchPath,
     ...ctx.apply,
   });
-  await withTransaction(ctx.pool, async (tx) => {
-    await finishJob(tx, job.id, result.ok ? null : (result.error ?? "failed"));
-    if (result.ok)
-      await transition(tx, rollout.id, ["verifying", "verified", "failed", "cancelled", "signed_off"], "rolled_back", { error: null });
-    else {
-      await tx.query("UPDATE rollout SET error = $2, updated_at = now() WHERE id = $1", [rollout.id, `rollback failed: ${result.error}`]);
-      await announceRollout(tx, rollout, { failedPhase: "rollback", error: result.error });
-    }
-    await appendAudit(tx, {
-      ...SYSTEM,
-      targetId: rollout.targetId,
-      rolloutId: rollout.id,
-      changesetSha256: rollout.changesetSha256,
-      action: "rollout.rollback.end",
-      details: {
-        ok: result.ok,
-        dropped: created.map((t) => t.indexName),
-        reason: (job.payload as { reason?: string }).reason ?? null,
-        error: result.error ?? null,
-      },
-    });
-    await appendEvent(tx, rollout.id, "rollback_done", { ok: result.ok, dropped: created.map((t) => t.indexName) });
+  await settle(ctx.pool, {
+    job,
+    rollout,
+    phase: "rollback",
+    outcome: result.ok ? "ok" : "failed",
+    error: result.ok ? null : `${result.error}`,
+    code: result.code,
+    jobError: result.ok ? null : (result.error ?? "failed"),
+    audit: {
+      ok: result.ok,
+      dropped: created.map((t) => t.indexName),
+      reason: (job.payload as { reason?: string }).reason ?? null,
+      error: result.error ?? null,
+    },
+    event: { kind: "rollback_done", data: { ok: result.ok, dropped: created.map((t) => t.indexName) } },
   });
 }

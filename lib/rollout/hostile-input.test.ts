@@ -13,7 +13,7 @@ import { freshDatabase, pgServers } from "../testing/db";
 import { applyTasks } from "./apply";
 import { handleJob } from "./handlers";
 import { MemorySink } from "./memory-sink";
-import { requestPhase } from "./phases";
+import { requestPhase } from "./machine";
 import { createRollout, RolloutError } from "./rollouts";
 import { withApplySession } from "./session";
 import { DBA, testTargets, uploadChangeSet, waitForState } from "./testing";
@@ -96,6 +96,18 @@ const HOSTILE: Array<{ name: string; sql: string; at: string; rule: string; data
   },
   { name: "COPY … PROGRAM", sql: `${GUARDS}COPY orders TO PROGRAM 'touch /tmp/pwned';\n`, at: "3:1", rule: "non-index-statement" },
   { name: "DO $$ … $$", sql: `${GUARDS}DO $$ BEGIN EXECUTE 'DROP TABLE orders'; END $$;\n`, at: "3:1", rule: "non-index-statement" },
+  {
+    name: "ATTACH PARTITION of a catalog index",
+    sql: `${GUARDS}ALTER INDEX orders_status ATTACH PARTITION pg_catalog.pg_class_oid_index;\n`,
+    at: "3:1",
+    rule: "system-catalog",
+  },
+  {
+    name: "ALTER TABLE … ATTACH PARTITION beside the partitioned-index recipe",
+    sql: `${GUARDS}CREATE INDEX o_p ON ONLY orders (id);\nALTER TABLE orders ATTACH PARTITION canary DEFAULT;\n`,
+    at: "4:1",
+    rule: "non-index-statement",
+  },
   {
     name: "two statements on one line",
     sql: `${GUARDS}CREATE INDEX CONCURRENTLY o_i ON orders (id); SELECT pg_sleep(1);\n`,

@@ -4,7 +4,7 @@ import { startRunner, type Runner } from "../jobs/runner";
 import { parseTargetsFile } from "../targets/config";
 import { freshDatabase, pgServers } from "../testing/db";
 import { handleJob } from "./handlers";
-import { requestPhase } from "./phases";
+import { requestPhase } from "./machine";
 import { createRollout, getRollout } from "./rollouts";
 import { ADMIN, approveByTwo, DBA, DBA2, settledPrecheck, settledVerify, SRE, seedOrders, uploadChangeSet, waitForState } from "./testing";
 

@@ -16,6 +16,7 @@ import {
 import { targetUrl, type TargetConfig } from "../targets/config";
 import { withTargetClient } from "../targets/connect";
 import { maintenanceWindow } from "../targets/windows";
+import { partitionsCheck } from "./partitions";
 import { withApplySession } from "./session";
 import type { PlannedTask } from "./plan";
 import type { CheckResult, PrecheckReport } from "./rollouts";
@@ -39,6 +40,8 @@ export interface PrecheckInput {
   stagingVerified: { rolloutId: number; targetId: string } | null;
   /** CLI with --database-url: no store and no target policy, so window and promotion are not checked. */
   direct?: boolean;
+  /** Indexes (quoteQualified) on partitions that this rollout's earlier apply created: a resumed apply keeps them. */
+  ownedPartitionIndexes?: ReadonlySet<string>;
   now?: Date;
 }
 
@@ -71,7 +74,7 @@ export async function runPrecheck(input: PrecheckInput): Promise<PrecheckReport>
         results.push(await backupCheck(db, target, attestations));
         results.push(await oldTransactionCheck(db));
         results.push(await replicationCheck(db));
-        results.push(await invalidIndexCheck(db, tasks));
+        results.push(await invalidIndexCheck(db, tasks, input.ownedPartitionIndexes ?? new Set()));
       } finally {
         await db.query("ROLLBACK");
       }
@@ -81,6 +84,12 @@ export async function runPrecheck(input: PrecheckInput): Promise<PrecheckReport>
     { applicationName: "indexdeck:precheck", statementTimeoutMs: 15_000 },
   );
   checks.push(await sessionCheck(target, url, attestations));
+  // Expanded in a session pinned as apply's is, so an unqualified table resolves to the one apply builds on.
+  checks.push(
+    await withApplySession({ url, applicationName: "indexdeck:precheck", searchPath: target.searchPath, connectTimeoutMs: 5000 }, (db) =>
+      partitionsCheck(db, tasks, input.ownedPartitionIndexes ?? new Set()),
+    ),
+  );
   if (input.direct) {
     checks.push({
       id: "maintenance-window",
@@ -155,7 +164,7 @@ async function diskCheck(db: pg.ClientBase, url: string, tasks: PlannedTask[], a
     perTable[t.indexName!] = est;
     needed += est;
   }
-  const base = { id: "disk-space", title: "Free disk after build (≥ 10%)" };
+  const base = { id: "disk-space", title: "Free disk after build (≥ 10%)", code: "disk_low" as const };
   const dir = localHost(url) ? await dataDirectory(db) : null;
   if (dir) {
     try {
@@ -198,6 +207,7 @@ async function diskCheck(db: pg.ClientBase, url: string, tasks: PlannedTask[], a
     };
   return {
     ...base,
+    code: "disk_unknown",
     status: "fail",
     summary: `free disk unknown (the server can't report it): attest that ≥ 10% stays free after ~${(needed / 2 ** 20).toFixed(0)} MiB of new indexes`,
     evidence,
@@ -228,7 +238,12 @@ async function backupCheck(db: pg.ClientBase, target: TargetConfig, att: Attesta
 async function oldTransactionCheck(db: pg.ClientBase): Promise<CheckResult> {
   const old = await oldTransactions(db, OLD_TRANSACTION_SECONDS);
   const prepared = (await preparedTransactions(db)).filter((p) => p.ageSeconds > OLD_TRANSACTION_SECONDS);
-  const base = { id: "old-transactions", title: "Old transactions and snapshots", evidence: { sessions: old, prepared } };
+  const base = {
+    id: "old-transactions",
+    title: "Old transactions and snapshots",
+    code: "old_snapshot" as const,
+    evidence: { sessions: old, prepared },
+  };
   if (prepared.length)
     return {
       ...base,
@@ -249,7 +264,7 @@ async function oldTransactionCheck(db: pg.ClientBase): Promise<CheckResult> {
 
 async function replicationCheck(db: pg.ClientBase): Promise<CheckResult> {
   const r = await replicationStatus(db);
-  const base = { id: "replication", title: "Replication", evidence: r };
+  const base = { id: "replication", title: "Replication", code: "replica_lag" as const, evidence: r };
   if (r.inRecovery) return { ...base, status: "fail", summary: "the target is a replica (in recovery): indexes are built on the primary" };
   if (r.replicas === 0) return { ...base, status: "pass", summary: "no replicas attached" };
   if ((r.maxReplayLagSeconds ?? 0) > MAX_REPLAY_LAG_SECONDS)
@@ -257,13 +272,19 @@ async function replicationCheck(db: pg.ClientBase): Promise<CheckResult> {
   return { ...base, status: "pass", summary: `${r.replicas} replica(s), max replay lag ${Math.round(r.maxReplayLagSeconds ?? 0)}s` };
 }
 
-async function invalidIndexCheck(db: pg.ClientBase, tasks: PlannedTask[]): Promise<CheckResult> {
+async function invalidIndexCheck(db: pg.ClientBase, tasks: PlannedTask[], owned: ReadonlySet<string>): Promise<CheckResult> {
   const invalid: string[] = [];
   for (const t of tasks.filter((x) => x.kind === "create_index")) {
     const s = await indexState(db, quoteQualified(t.schemaName, t.indexName!));
-    if (s.exists && !s.valid) invalid.push(t.indexName!);
+    // A partitioned parent's index this rollout created is INVALID until its last partition is attached: apply resumes it.
+    if (s.exists && !s.valid && !owned.has(quoteQualified(s.schema, t.indexName!))) invalid.push(t.indexName!);
   }
-  const base = { id: "invalid-indexes", title: "No INVALID indexes with these names", evidence: { invalid } };
+  const base = {
+    id: "invalid-indexes",
+    title: "No INVALID indexes with these names",
+    code: "invalid_index" as const,
+    evidence: { invalid },
+  };
   return invalid.length
     ? {
         ...base,

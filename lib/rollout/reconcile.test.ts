@@ -9,7 +9,7 @@ import { buildRolloutReport, reportMarkdown } from "../report/rollout-report";
 import { freshDatabase, pgServers } from "../testing/db";
 import { eventsAfter } from "./events";
 import { handleJob } from "./handlers";
-import { requestPhase } from "./phases";
+import { requestPhase } from "./machine";
 import { createRollout, rolloutTasks } from "./rollouts";
 import { DBA, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
 

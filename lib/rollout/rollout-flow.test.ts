@@ -6,7 +6,7 @@ import { rolloutMarkers } from "../monitor/usage";
 import { freshDatabase, pgServers } from "../testing/db";
 import { eventsAfter } from "./events";
 import { handleJob } from "./handlers";
-import { requestPhase } from "./phases";
+import { requestPhase } from "./machine";
 import { createRollout, getRollout, RolloutError, rolloutTasks } from "./rollouts";
 import { approveByTwo, DBA, settledPrecheck, settledVerify, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
 
@@ -97,6 +97,17 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     await t.connect();
     expect((await t.query("SELECT to_regclass('orders_org_status') AS i")).rows[0].i).toBeNull();
     await t.end();
+    // Its steps are events numbered on their own (lib/rollout/plan.ts planRollback), never posing as tasks of the rollout.
+    const { rows: steps } = await pool.query<{ kind: string; step: number | null; taskSeq: number | null }>(
+      `SELECT kind, (data->>'step')::int AS step, task_seq AS "taskSeq"
+         FROM rollout_event
+        WHERE rollout_id = $1 AND id > (SELECT max(id) FROM rollout_event WHERE rollout_id = $1 AND kind = 'phase_requested')
+          AND (kind = 'rollback_task' OR data ? 'step' OR task_seq IS NOT NULL)`,
+      [rollout.id],
+    );
+    expect(steps.length).toBeGreaterThan(0);
+    expect(steps.filter((e) => e.taskSeq !== null)).toEqual([]);
+    expect([...new Set(steps.map((e) => e.step))].sort()).toEqual([0, 1]);
     // The index's usage chart marks all three moments, in order; another index of the target gets none.
     const markers = await rolloutMarkers(pool, "stage", "orders_org_status", 24);
     expect(markers.map((m) => `${m.rolloutId} ${m.kind}`)).toEqual([

@@ -6,26 +6,13 @@ import { checkWorkloads, getChangeSet } from "../changeset/catalog";
 import { lintText } from "../changeset/lint";
 import { withTransaction } from "../store/pool";
 import { findTarget, sessionLimits, type TargetConfig } from "../targets/config";
+import type { FailureCode } from "../troubleshooting";
 import type { TaskStatus } from "./apply";
 import { appendEvent } from "./events";
+import { initialState, type RolloutState } from "./machine";
 import { planChangeSet, PlanError } from "./plan";
 import { WorkloadError } from "./workloads";
 import { announceRollout } from "../webhooks/notify";
-
-export const ROLLOUT_STATES = [
-  "draft",
-  "awaiting_approval",
-  "approved",
-  "prechecked",
-  "applying",
-  "verifying",
-  "verified",
-  "signed_off",
-  "failed",
-  "rolled_back",
-  "cancelled",
-] as const;
-export type RolloutState = (typeof ROLLOUT_STATES)[number];
 
 export interface Rollout {
   id: number;
@@ -43,6 +30,8 @@ export interface Rollout {
   precheck: PrecheckReport | null;
   verify: VerifyReport | null;
   error: string | null;
+  /** Why the last phase failed, as a code (null: no error, or one without a code). */
+  errorCode: FailureCode | null;
   cancelRequested: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -54,8 +43,12 @@ export interface CheckResult {
   status: "pass" | "warn" | "fail";
   summary: string;
   evidence?: unknown;
-  /** What a gate reads instead of the summary, where a later phase depends on how a check passed. */
-  code?: "window_overridden";
+  /**
+   * What the check's outcome means, as data: what a gate reads instead of the summary where a later
+   * phase depends on how a check passed (window_overridden), and what advice a check that did not
+   * pass links to (lib/troubleshooting.ts).
+   */
+  code?: FailureCode | "window_overridden";
 }
 
 export interface PrecheckReport {
@@ -115,6 +108,7 @@ const ROLLOUT_COLUMNS = `
   precheck,
   verify,
   error,
+  error_code         AS "errorCode",
   cancel_requested   AS "cancelRequested",
   created_at         AS "createdAt",
   updated_at         AS "updatedAt"`;
@@ -196,7 +190,7 @@ export async function createRollout(
     throw new RolloutError(err.message, 422);
   }
   if (!tasks.some((t) => t.kind !== "set")) throw new RolloutError(`${cs.name} has no index statements`, 422);
-  const state: RolloutState = target.approvals.required === 0 ? "approved" : "awaiting_approval";
+  const state = initialState(target.approvals.required);
   return withTransaction(pool, async (tx) => {
     const {
       rows: [{ id }],
@@ -224,44 +218,4 @@ export async function createRollout(
     await announceRollout(tx, rollout, { approverRoles: target.approvals.roles });
     return rollout;
   });
-}
-
-/**
- * Moves a rollout from one of `from` to `to` in the caller's transaction; refuses (with the state
- * it is really in) when a stale page or a second click asks for a transition already made.
- */
-export async function transition(
-  tx: pg.ClientBase,
-  id: number,
-  from: readonly RolloutState[],
-  to: RolloutState,
-  patch: { error?: string | null; precheck?: PrecheckReport; verify?: VerifyReport } = {},
-): Promise<Rollout> {
-  try {
-    const { rows } = await tx.query<{ id: number }>(
-      `UPDATE rollout SET
-         state = $3,
-         updated_at = now(),
-         error = CASE WHEN $4::boolean THEN $5 ELSE error END,
-         precheck = coalesce($6, precheck),
-         verify = coalesce($7, verify),
-         cancel_requested = CASE WHEN $3 = 'applying' THEN false ELSE cancel_requested END
-       WHERE id = $1 AND state = ANY($2::text[])
-       RETURNING id`,
-      [id, from, to, patch.error !== undefined, patch.error ?? null, patch.precheck ?? null, patch.verify ?? null],
-    );
-    if (!rows.length) {
-      const current = await getRollout(tx, id);
-      if (!current) throw new RolloutError(`rollout ${id} does not exist`, 404);
-      throw new RolloutError(`rollout ${id} is ${current.state}; this needs it to be ${from.join(" or ")}`);
-    }
-  } catch (err) {
-    if ((err as { code?: string; constraint?: string }).constraint === "rollout_one_active_per_target") {
-      throw new RolloutError("another rollout is applying on this target; one apply runs per target at a time");
-    }
-    throw err;
-  }
-  const rollout = (await getRollout(tx, id))!;
-  await announceRollout(tx, rollout);
-  return rollout;
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner, type Runner } from "../jobs/runner";
 import { freshDatabase, pgServers } from "../testing/db";
 import { handleJob } from "./handlers";
-import { requestPhase } from "./phases";
+import { requestPhase } from "./machine";
 import { createRollout, getRollout } from "./rollouts";
 import { listSignoffs, signOff } from "./signoff";
 import { collectTarget } from "../monitor/collector";
@@ -33,7 +33,7 @@ describe.each(pgServers())("sign-off on $name PostgreSQL", (server) => {
     const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "so.sql", SQL), targetId: "stage" }, DBA);
     await expect(
       signOff(pool, r.id, DBA, { decision: "signed_off", notes: "", attested: [], changesetSha256: r.changesetSha256 }),
-    ).rejects.toThrow(/sign-off needs it verified/);
+    ).rejects.toThrow(/signoff needs verified/);
     await requestPhase(pool, r.id, "precheck", DBA, { backupId: "snap-9" }, targets);
     await waitForState(pool, r.id, ["prechecked"]);
     await requestPhase(pool, r.id, "apply", DBA, {}, targets);
@@ -65,7 +65,7 @@ describe.each(pgServers())("sign-off on $name PostgreSQL", (server) => {
     expect(audit.details.notes).toBe("<script>alert(1)</script> watch p95");
     await expect(
       signOff(pool, r.id, DBA, { decision: "signed_off", notes: "", attested: [], changesetSha256: r.changesetSha256 }),
-    ).rejects.toThrow(/is signed_off; sign-off needs it verified/);
+    ).rejects.toThrow(/while it is signed_off; signoff needs verified/);
     expect((await listSignoffs(pool, { person: "sre", decision: "signed_off_with_follow_ups" })).map((x) => x.id)).toEqual([s.id]);
     expect(await listSignoffs(pool, { person: "dba" })).toEqual([]);
 

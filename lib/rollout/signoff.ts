@@ -8,7 +8,8 @@ import { listApprovals, type Approval } from "./approvals";
 import { planChangeSet } from "./plan";
 import { latencyComparison, type LatencyComparison } from "../monitor/latency";
 import { createFollowups, usageEvidence } from "../monitor/followups";
-import { getRollout, RolloutError, transition, type Rollout } from "./rollouts";
+import { decide, refusal, stateAllows } from "./machine";
+import { getRollout, RolloutError, type Rollout } from "./rollouts";
 
 /** The seed's Production Readiness Checklist. `evidence` items are filled from what indexdeck recorded; the rest are attested. */
 export const CHECKLIST = [
@@ -40,6 +41,8 @@ export interface ChecklistItem {
   /** true: proven or attested; false: evidence says no; null: not measured (never a guess). */
   ok: boolean | null;
   evidence: string;
+  /** For an attestation: what pre-check recorded about it (the window, the backup), quoted beside the attestation. */
+  precheck?: string;
 }
 
 export const SignoffInput = z.object({
@@ -113,7 +116,9 @@ export async function evidenceChecklist(
   return CHECKLIST.map((c) =>
     c.kind === "evidence"
       ? { ...c, ok: proofs[c.id].ok, evidence: proofs[c.id].evidence }
-      : { ...c, ok: false, evidence: hints[c.id] ? `pre-check: ${hints[c.id]}` : "to be attested by the person signing off" },
+      : hints[c.id]
+        ? { ...c, ok: false, evidence: `pre-check: ${hints[c.id]}`, precheck: hints[c.id] }
+        : { ...c, ok: false, evidence: "to be attested by the person signing off" },
   );
 }
 
@@ -148,7 +153,7 @@ export async function signOff(pool: pg.Pool, rolloutId: number, actor: Actor, in
   authorizeTarget(actor, rollout.targetId);
   if (input.changesetSha256 !== rollout.changesetSha256)
     throw new RolloutError("this form was for other SQL; reload and review again", 409);
-  if (rollout.state !== "verified") throw new RolloutError(`rollout ${rolloutId} is ${rollout.state}; sign-off needs it verified`);
+  if (!stateAllows("signoff", rollout.state)) throw refusal("signoff", rolloutId, rollout.state);
   const usage = await usageEvidence(pool, rolloutId, new Date(rollout.verify?.at ?? rollout.updatedAt));
   const checklist = (
     await evidenceChecklist(rollout, await listApprovals(pool, rolloutId), await latencyComparison(pool, rolloutId), usage)
@@ -157,15 +162,18 @@ export async function signOff(pool: pg.Pool, rolloutId: number, actor: Actor, in
       ? {
           ...item,
           ok: input.attested.includes(item.id),
-          evidence: input.attested.includes(item.id)
-            ? `attested by ${actor.email}${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}`
-            : `not attested${item.evidence.startsWith("pre-check") ? `; ${item.evidence}` : ""}`,
+          evidence: [
+            input.attested.includes(item.id) ? `attested by ${actor.email}` : "not attested",
+            item.precheck && `pre-check: ${item.precheck}`,
+          ]
+            .filter(Boolean)
+            .join("; "),
         }
       : item,
   );
   const id = await withTransaction(pool, async (tx) => {
     await tx.query("SELECT 1 FROM rollout WHERE id = $1 FOR UPDATE", [rolloutId]);
-    if (input.decision !== "not_signed_off") await transition(tx, rolloutId, ["verified"], "signed_off");
+    if (input.decision !== "not_signed_off") await decide(tx, rolloutId, "signoff");
     const audit = await appendAudit(tx, {
       ...auditActor(actor),
       action: "rollout.signoff",

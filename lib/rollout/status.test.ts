@@ -4,7 +4,7 @@ import { startRunner, type Runner } from "../jobs/runner";
 import { freshDatabase, pgServers } from "../testing/db";
 import { decideRollout } from "./approvals";
 import { handleJob } from "./handlers";
-import { requestPhase } from "./phases";
+import { requestPhase } from "./machine";
 import { createRollout } from "./rollouts";
 import { findRollouts, RolloutQuery, rolloutStatus } from "./status";
 import { DBA, settledPrecheck, settledVerify, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";

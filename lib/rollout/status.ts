@@ -1,7 +1,8 @@
 import type pg from "pg";
 import { z } from "zod";
 import { listApprovals, type Approval } from "./approvals";
-import { getRollout, ROLLOUT_STATES, rolloutTasks, type RolloutState } from "./rollouts";
+import { ROLLOUT_STATES, type RolloutState } from "./machine";
+import { getRollout, rolloutTasks } from "./rollouts";
 
 /**
  * A rollout as a script following it sees it (GET /api/rollouts/ID): its state, each statement's
@@ -109,7 +110,7 @@ export async function rolloutStatus(db: Pick<pg.Pool, "query">, id: number): Pro
     lastError: phaseError
       ? { message: phaseError.message, code: phaseError.code, phase: phaseError.phase, at: phaseError.at }
       : rollout.error
-        ? { message: rollout.error, code: null, phase: null, at: null }
+        ? { message: rollout.error, code: rollout.errorCode, phase: null, at: null }
         : null,
   };
 }

@@ -2,7 +2,8 @@ import pg from "pg";
 import { createChangeSet } from "../changeset/catalog";
 import { parseTargetsFile, type TargetConfig } from "../targets/config";
 import { decideRollout } from "./approvals";
-import { getRollout, rolloutTasks, type RolloutState } from "./rollouts";
+import type { RolloutState } from "./machine";
+import { getRollout, rolloutTasks } from "./rollouts";
 
 export const DBA = { id: 1, email: "dba", role: "dba" as const };
 export const SRE = { id: 2, email: "sre", role: "sre" as const };

@@ -36,7 +36,11 @@ export async function relationByName(db: pg.ClientBase, qualifiedName: string): 
        n.nspname                         AS schema,
        c.relname                         AS name,
        c.relkind::text                   AS relkind,
-       pg_relation_size(c.oid)           AS bytes,
+       -- A partitioned table has no storage of its own: its size is its leaves' (what an index on it builds over).
+       CASE WHEN c.relkind = 'p'
+            THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t WHERE t.isleaf)
+            ELSE pg_relation_size(c.oid)
+       END                               AS bytes,
        ARRAY(
          SELECT a.attname::text
            FROM pg_attribute a
@@ -107,6 +111,8 @@ export interface IndexState {
   definition: string | null;
   bytes: number | null;
   table: string | null;
+  /** The index's schema, whatever path resolved it. */
+  schema: string | null;
 }
 
 /** Whether an index exists and whether PostgreSQL considers it valid and ready. */
@@ -118,13 +124,15 @@ export async function indexState(db: pg.ClientBase, qualifiedName: string): Prom
        x.indisready                      AS ready,
        pg_get_indexdef(x.indexrelid)     AS definition,
        pg_relation_size(x.indexrelid)    AS bytes,
-       t.relname                         AS "table"
+       t.relname                         AS "table",
+       n.nspname                         AS schema
      FROM pg_index x
-     JOIN pg_class t ON t.oid = x.indrelid
+     JOIN pg_class t     ON t.oid = x.indrelid
+     JOIN pg_namespace n ON n.oid = t.relnamespace
     WHERE x.indexrelid = to_regclass($1)`,
     [qualifiedName],
   );
-  return rows[0] ?? { exists: false, valid: false, ready: false, definition: null, bytes: null, table: null };
+  return rows[0] ?? { exists: false, valid: false, ready: false, definition: null, bytes: null, table: null, schema: null };
 }
 
 export interface ArchiverRow {

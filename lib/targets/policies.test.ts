@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ForbiddenError } from "../auth/policy";
 import { createRollout } from "../rollout/rollouts";
-import { requestPhase } from "../rollout/phases";
+import { requestPhase } from "../rollout/machine";
 import { ADMIN, DBA, SRE, testTargets, uploadChangeSet } from "../rollout/testing";
 import { freshDatabase, pgServers } from "../testing/db";
 import { approvePolicyChange, changePolicy, policyHistory, policyOf, policyState, targetsWithPolicies, type Policy } from "./policies";

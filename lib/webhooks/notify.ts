@@ -1,7 +1,8 @@
 import { createHmac, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { enqueueJob } from "../jobs/queue";
-import type { Rollout, RolloutState } from "../rollout/rollouts";
+import type { RolloutState } from "../rollout/machine";
+import type { Rollout } from "../rollout/rollouts";
 import { loadWebhooks, TargetsConfigError, type WebhookConfig, type WebhookEvent } from "../targets/config";
 
 /** What a delivery job carries: everything its body is built from, and no URL or secret (those stay in the targets file). */

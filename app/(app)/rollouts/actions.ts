@@ -5,20 +5,16 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { can } from "@/lib/auth/policy";
 import { ApprovalInput, decideRollout } from "@/lib/rollout/approvals";
-import { PHASE_PERMISSION, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/phases";
-import { createRollout, getRollout, RolloutError, rolloutTasks } from "@/lib/rollout/rollouts";
+import { MACHINE, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/machine";
+import { createRollout, getRollout, rolloutTasks } from "@/lib/rollout/rollouts";
 import { ChangeSetExistsError, createChangeSet } from "@/lib/changeset/catalog";
 import { quoteQualified } from "@/lib/sql/quote";
 import { signOff, SignoffInput } from "@/lib/rollout/signoff";
 import { storePool } from "@/lib/store/pool";
 import { targetsWithPolicies } from "@/lib/targets/policies";
 import { currentActor } from "@/app/lib/session";
-
-export interface ActionState {
-  status?: number;
-  message?: string;
-  error?: string;
-}
+import { formAction, type ActionState } from "@/app/lib/action";
+import { RolloutId } from "@/app/lib/http";
 
 const CreateForm = z.object({
   changesetId: z.string().min(1, "choose a change set").max(200),
@@ -26,86 +22,62 @@ const CreateForm = z.object({
 });
 
 export async function createRolloutAction(_prev: ActionState, form: FormData): Promise<ActionState> {
-  const actor = await currentActor();
-  if (!actor) return { status: 401, error: "sign in first" };
-  if (!can(actor.role, "rollout:create")) return { status: 403, error: `role ${actor.role} may not create rollouts` };
-  const parsed = CreateForm.safeParse({ changesetId: form.get("changesetId"), targetId: form.get("targetId") });
-  if (!parsed.success) return { status: 422, error: parsed.error.issues.map((i) => i.message).join("; ") };
-  let id: number;
-  try {
-    id = (await createRollout(storePool(), await targetsWithPolicies(storePool()), parsed.data, actor)).id;
-  } catch (err) {
-    if (err instanceof RolloutError) return { status: err.status, error: err.message };
-    console.error("create rollout failed:", err);
-    return { status: 500, error: "could not create the rollout; see the server log" };
-  }
-  redirect(`/rollouts/${id}`);
+  return formAction(form, {
+    schema: CreateForm,
+    permission: "rollout:create",
+    context: "creating a rollout",
+    run: async (input, actor) => ({
+      redirect: `/rollouts/${(await createRollout(storePool(), await targetsWithPolicies(storePool()), input, actor)).id}`,
+    }),
+  });
 }
 
-const PhaseForm = PhaseInput.extend({ rolloutId: z.coerce.number().int().positive(), phase: z.enum(PHASES) });
+const PhaseForm = PhaseInput.extend({ rolloutId: RolloutId, phase: z.enum(PHASES) });
 
-/** The rollout page's buttons: authorize, queue the phase, return at once (the job runner does the work). */
+/** The rollout page's buttons: queue the phase and return at once (the job runner does the work). */
 export async function phaseAction(_prev: ActionState, form: FormData): Promise<ActionState> {
-  const actor = await currentActor();
-  if (!actor) return { status: 401, error: "sign in first" };
-  const raw = Object.fromEntries([...form.entries()].filter(([k, v]) => !k.startsWith("$") && v !== ""));
-  const parsed = PhaseForm.safeParse(raw);
-  if (!parsed.success) return { status: 422, error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
-  const { rolloutId, phase, ...input } = parsed.data;
-  if (!can(actor.role, PHASE_PERMISSION[phase])) return { status: 403, error: `role ${actor.role} may not ${phase} rollouts` };
-  try {
-    const { message } = await requestPhase(storePool(), rolloutId, phase, actor, input);
-    revalidatePath(`/rollouts/${rolloutId}`);
-    return { status: 202, message };
-  } catch (err) {
-    if (err instanceof RolloutError) return { status: err.status, error: err.message };
-    console.error(`${phase} of rollout ${rolloutId} failed:`, err);
-    return { status: 500, error: `${phase} could not be started; see the server log` };
-  }
+  return formAction(form, {
+    schema: PhaseForm,
+    permission: ({ phase }) => MACHINE[phase].permission,
+    context: "starting a phase",
+    omitBlank: true,
+    run: async ({ rolloutId, phase, ...input }, actor) => {
+      const { message } = await requestPhase(storePool(), rolloutId, phase, actor, input);
+      revalidatePath(`/rollouts/${rolloutId}`);
+      return message;
+    },
+  });
 }
 
-const ApprovalForm = ApprovalInput.extend({ rolloutId: z.coerce.number().int().positive() });
+const ApprovalForm = ApprovalInput.extend({ rolloutId: RolloutId });
 
 export async function approvalAction(_prev: ActionState, form: FormData): Promise<ActionState> {
-  const actor = await currentActor();
-  if (!actor) return { status: 401, error: "sign in first" };
-  if (!can(actor.role, "rollout:approve")) return { status: 403, error: `role ${actor.role} may not approve rollouts` };
-  const parsed = ApprovalForm.safeParse(Object.fromEntries([...form.entries()].filter(([k]) => !k.startsWith("$"))));
-  if (!parsed.success) return { status: 422, error: parsed.error.issues.map((i) => i.message).join("; ") };
-  const { rolloutId, ...input } = parsed.data;
-  try {
-    const { message } = await decideRollout(storePool(), await targetsWithPolicies(storePool()), rolloutId, actor, input);
-    revalidatePath(`/rollouts/${rolloutId}`);
-    return { status: 200, message };
-  } catch (err) {
-    if (err instanceof RolloutError) return { status: err.status, error: err.message };
-    console.error(`approval of rollout ${rolloutId} failed:`, err);
-    return { status: 500, error: "the decision could not be recorded; see the server log" };
-  }
+  return formAction(form, {
+    schema: ApprovalForm,
+    permission: "rollout:approve",
+    context: "recording an approval",
+    run: async ({ rolloutId, ...input }, actor) => {
+      const { message } = await decideRollout(storePool(), await targetsWithPolicies(storePool()), rolloutId, actor, input);
+      revalidatePath(`/rollouts/${rolloutId}`);
+      return message;
+    },
+  });
 }
 
+const SignoffForm = SignoffInput.extend({ rolloutId: RolloutId });
+
 export async function signoffAction(_prev: ActionState, form: FormData): Promise<ActionState> {
-  const actor = await currentActor();
-  if (!actor) return { status: 401, error: "sign in first" };
-  if (!can(actor.role, "rollout:signoff")) return { status: 403, error: `role ${actor.role} may not sign off rollouts` };
-  const rolloutId = z.coerce.number().int().positive().safeParse(form.get("rolloutId"));
-  const parsed = SignoffInput.safeParse({
-    decision: form.get("decision"),
-    notes: form.get("notes") ?? "",
-    attested: form.getAll("attested"),
-    changesetSha256: form.get("changesetSha256"),
+  return formAction(form, {
+    schema: SignoffForm,
+    permission: "rollout:signoff",
+    context: "recording a sign-off",
+    lists: ["attested"],
+    run: async ({ rolloutId, ...input }, actor) => {
+      const s = await signOff(storePool(), rolloutId, actor, input);
+      revalidatePath(`/rollouts/${rolloutId}`);
+      return `recorded sign-off #${s.id} (${s.decision}); audit hash ${s.auditHash.slice(0, 12)}…`;
+    },
   });
-  if (!rolloutId.success || !parsed.success)
-    return { status: 422, error: parsed.success ? "invalid rollout id" : parsed.error.issues.map((i) => i.message).join("; ") };
-  try {
-    const s = await signOff(storePool(), rolloutId.data, actor, parsed.data);
-    revalidatePath(`/rollouts/${rolloutId.data}`);
-    return { status: 200, message: `recorded sign-off #${s.id} (${s.decision}); audit hash ${s.auditHash.slice(0, 12)}…` };
-  } catch (err) {
-    if (err instanceof RolloutError) return { status: err.status, error: err.message };
-    console.error(`sign-off of rollout ${rolloutId.data} failed:`, err);
-    return { status: 500, error: "the sign-off could not be recorded; see the server log" };
-  }
 }
 
 /**

@@ -6,6 +6,8 @@ import { BusyError, reportWork } from "@/lib/web/work-limit";
 import { TROUBLESHOOTING, troubleshootingFor } from "@/lib/troubleshooting";
 import { pageActor } from "@/app/lib/session";
 import { Forbidden } from "@/components/forbidden";
+import { PartitionPlans } from "@/components/partition-plan";
+import { recordedPlans } from "@/lib/rollout/partitions";
 import { RolloutId } from "@/app/lib/http";
 import "./print.css";
 
@@ -48,7 +50,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
     );
   }
   const { rollout } = r;
-  const help = troubleshootingFor(rollout.error);
+  const help = troubleshootingFor(rollout.errorCode);
   return (
     <main className="report" data-testid="report">
       <p className="no-print">
@@ -107,6 +109,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
       ) : (
         <p>Not run.</p>
       )}
+      <PartitionPlans plans={recordedPlans(rollout.precheck)} />
       <h2>Statements</h2>
       <table>
         <thead>

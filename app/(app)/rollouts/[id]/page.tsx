@@ -2,6 +2,7 @@ import { formatUtc } from "@/lib/format";
 import Link from "next/link";
 import { can } from "@/lib/auth/policy";
 import { getRollout, rolloutTasks, type CheckResult } from "@/lib/rollout/rollouts";
+import { allowedPhases, allowedStep } from "@/lib/rollout/machine";
 import { storePool } from "@/lib/store/pool";
 import { Forbidden } from "@/components/forbidden";
 import { ApprovalPanel } from "@/components/approval-panel";
@@ -13,6 +14,8 @@ import { LatencyTable } from "@/components/latency-table";
 import { latencyComparison } from "@/lib/monitor/latency";
 import { FOLLOWUPS, rolloutFollowups, usageEvidence } from "@/lib/monitor/followups";
 import { RolloutLive } from "@/components/rollout-live";
+import { PartitionPlans } from "@/components/partition-plan";
+import { recordedPlans } from "@/lib/rollout/partitions";
 import { visibleRollout } from "@/lib/report/rollout-report";
 import { pageActor } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
@@ -40,13 +43,13 @@ function Checks({ title, checks, analyze }: { title: string; checks: CheckResult
               </td>
               <td>
                 {c.summary}
-                {troubleshootingForCheck(c.id, c.status) && (
+                {troubleshootingForCheck(c) && (
                   <>
                     {" "}
-                    — <Link href={`/help#${troubleshootingForCheck(c.id, c.status)}`}>what to do</Link>
+                    — <Link href={`/help#${troubleshootingForCheck(c)}`}>what to do</Link>
                   </>
                 )}
-                {analyze?.allowed && c.id.startsWith("plan:") && c.status === "fail" && (
+                {analyze?.allowed && c.code === "planner_not_using_index" && c.status === "fail" && (
                   <form action={draftAnalyzeAction} style={{ display: "inline", marginLeft: 8 }}>
                     <input type="hidden" name="rolloutId" value={analyze.rolloutId} />
                     <input type="hidden" name="check" value={c.id} />
@@ -103,10 +106,10 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
         {rollout.error && (
           <p className="bad" data-testid="rollout-error">
             {rollout.error}
-            {troubleshootingFor(rollout.error) && (
+            {troubleshootingFor(rollout.errorCode) && (
               <>
                 {" "}
-                — <Link href={`/help#${troubleshootingFor(rollout.error)}`}>what to do</Link>
+                — <Link href={`/help#${troubleshootingFor(rollout.errorCode)}`}>what to do</Link>
               </>
             )}
           </p>
@@ -134,14 +137,14 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
           targetId={rollout.targetId}
           required={rollout.approvalsRequired}
           approvals={approvals.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() }))}
-          canDecide={rollout.state === "awaiting_approval" && can(actor.role, "rollout:approve") && actor.email !== rollout.requestedBy}
+          canDecide={allowedStep("approve", rollout.state, actor.role) && actor.email !== rollout.requestedBy}
         />
       )}
+      <PartitionPlans plans={recordedPlans(rollout.precheck)} />
       <RolloutActions
         rolloutId={rollout.id}
         state={rollout.state}
-        canRun={can(actor.role, "rollout:run")}
-        canRollback={can(actor.role, "rollout:rollback")}
+        phases={allowedPhases(rollout.state, actor.role)}
         canOverrideWindow={can(actor.role, "window:override")}
         canWaivePromotion={can(actor.role, "promotion:waive") && rollout.environment === "production"}
         canWaiveSearchPath={can(actor.role, "searchpath:waive") && rollout.environment === "production"}
@@ -156,7 +159,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
           checks={rollout.precheck.checks}
         />
       )}
-      {rollout.state === "verified" && can(actor.role, "rollout:signoff") && (
+      {allowedStep("signoff", rollout.state, actor.role) && (
         <SignoffForm
           rolloutId={rollout.id}
           sha256={rollout.changesetSha256}

@@ -1,6 +1,6 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
-import { PHASE_PERMISSION, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/phases";
+import { MACHINE, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/machine";
 import { storePool } from "@/lib/store/pool";
 import { jsonRequest } from "@/app/lib/json-request";
 import { errorResponse, invalid, RolloutId } from "@/app/lib/http";
@@ -12,7 +12,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ id:
   const { id, phase } = await params;
   const parsedPhase = z.enum(PHASES).safeParse(phase);
   if (!parsedPhase.success) return NextResponse.json({ error: `unknown phase ${phase}` }, { status: 404 });
-  const input = await jsonRequest(request, PHASE_PERMISSION[parsedPhase.data]);
+  const input = await jsonRequest(request, MACHINE[parsedPhase.data].permission);
   if (input instanceof NextResponse) return input;
   const { actor } = input;
   const rolloutId = RolloutId.safeParse(id);

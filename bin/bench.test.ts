@@ -1,0 +1,147 @@
+import { spawnSync } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
+import { BENCHMARKS } from "../bench/catalog";
+import { readmeSection, summaryRows, withBenchSection, README_END, README_START, type AllRun } from "../bench/report";
+import { median, pairedRounds, verdict } from "../bench/support";
+
+describe("pairedRounds", () => {
+  it("alternates who goes first and judges on the median of the pairwise ratios, keeping every round", async () => {
+    const order: string[] = [];
+    // Round 2 is disturbed for b only: a ratio of sums would follow it, the median does not.
+    const a = [100, 100, 100, 100, 100];
+    const b = [110, 90, 1000, 105, 120];
+    const paired = await pairedRounds(
+      5,
+      (r) => (order.push(`a${r}`), a[r]),
+      (r) => (order.push(`b${r}`), b[r]),
+    );
+    expect(order).toEqual(["a0", "b0", "b1", "a1", "a2", "b2", "b3", "a3", "a4", "b4"]);
+    expect(paired.ratios).toEqual([1.1, 0.9, 10, 1.05, 1.2]);
+    expect(paired.medianRatio).toBe(1.1);
+    expect(paired.aMs).toEqual(a);
+    expect(paired.bMs).toEqual(b);
+    await expect(
+      pairedRounds(
+        0,
+        () => 1,
+        () => 1,
+      ),
+    ).rejects.toThrow(/rounds must be a whole number ≥ 1, got 0/);
+  });
+
+  it("takes the mean of the two middle values of an even count", () => {
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([3, 1, 2])).toBe(2);
+  });
+});
+
+describe("verdict", () => {
+  afterEach(() => {
+    delete process.env.INDEXDECK_BENCH_QUICK;
+  });
+
+  it("passes only when every goal is met, each in its direction", () => {
+    const v = verdict([
+      { figure: "x", value: 1000, op: "<=", goal: 1000 },
+      { figure: "y", value: 4999, op: ">=", goal: 5000 },
+      { figure: "z", value: 1, op: "==", goal: 1 },
+    ]);
+    expect(v.goals.map((g) => g.met)).toEqual([true, false, true]);
+    expect(v.pass).toBe(false);
+    expect(verdict([{ figure: "x", value: 999, op: "<=", goal: 1000 }]).pass).toBe(true);
+  });
+
+  it("gives no verdict in quick mode, where the sizes are too small for any goal", () => {
+    process.env.INDEXDECK_BENCH_QUICK = "1";
+    expect(verdict([{ figure: "x", value: 1, op: "<=", goal: 1000 }]).pass).toBeNull();
+  });
+});
+
+const run = (mode: "full" | "quick"): AllRun => ({
+  mode,
+  startedAt: "2026-11-30T18:00:00.000Z",
+  cores: 2,
+  cpu: "Test CPU",
+  node: "v20.0.0",
+  results: [
+    {
+      name: "collector",
+      exitCode: 0,
+      seconds: 12,
+      output: [
+        {
+          benchmark: "collector",
+          goals: [{ figure: "whole collection, median", value: 1234.5, op: "<=", goal: 1000, unit: "ms", met: false }],
+          pass: false,
+        },
+      ],
+    },
+    {
+      name: "audit",
+      exitCode: 0,
+      seconds: 3,
+      output: [
+        { benchmark: "audit", goals: [{ figure: "appends", value: 2000, op: ">=", goal: 1000, unit: "/s", met: true }], pass: true },
+      ],
+    },
+    { name: "fanout", exitCode: 2, seconds: 1, output: [] },
+  ],
+});
+
+describe("the summary and the README's table", () => {
+  it("has a row per goal with what was measured, and says when a goal is not met or a bench did not run", () => {
+    expect(summaryRows(run("full"))).toEqual([
+      ["benchmark", "figure", "measured", "goal", "met"],
+      ["collector", "whole collection, median", "1,234.5 ms", "<= 1,000 ms", "**no**"],
+      ["audit", "appends", "2,000 /s", ">= 1,000 /s", "yes"],
+      ["fanout", "—", "did not run (exit 2)", "—", "no"],
+      ...Object.keys(BENCHMARKS)
+        .filter((n) => !["collector", "audit", "fanout"].includes(n))
+        .map((n) => [n, "—", "not run (the run ended before it)", "—", "no"]),
+    ]);
+  });
+
+  it("in quick mode says only whether each bench ran", () => {
+    expect(summaryRows(run("quick"))).toEqual([
+      ["benchmark", "ran", "seconds", "JSON objects"],
+      ["collector", "yes", "12", "1"],
+      ["audit", "yes", "3", "1"],
+      ["fanout", "no (exit 2)", "1", "0"],
+    ]);
+  });
+
+  it("is written into the README between its markers, with the run's date and cores, from a full run only", () => {
+    const readme = `# x\n\n${README_START}\nold hand-typed figures\n${README_END}\n\nafter\n`;
+    const written = withBenchSection(readme, run("full"));
+    expect(written).not.toContain("old hand-typed figures");
+    expect(written).toContain("run started 2026-11-30T18:00:00.000Z on 2 cores (Test CPU)");
+    expect(written).toContain("| collector | whole collection, median | 1,234.5 ms | <= 1,000 ms | **no** |");
+    expect(written.endsWith(`${README_END}\n\nafter\n`)).toBe(true);
+    for (const name of Object.keys(BENCHMARKS)) expect(written).toContain(`| \`${name}\` |`);
+    expect(() => readmeSection(run("quick"))).toThrow(/from a full run; this file is from a quick run/);
+    expect(() => withBenchSection("# no markers\n", run("full"))).toThrow(/has no .* markers/);
+  });
+});
+
+describe("npm run bench", () => {
+  it("prints one line naming what it cannot reach and exits 2, with no verdict, when its database is unreachable", () => {
+    const p = spawnSync(process.execPath, ["bin/bench.mjs", "audit", "--rows", "10"], {
+      encoding: "utf8",
+      env: { ...process.env, INDEXDECK_BENCH_PG: "postgres://postgres:secret@127.0.0.1:1/postgres" },
+    });
+    expect(p.status).toBe(2);
+    expect(p.stdout).toBe("");
+    expect(p.stderr.trim().split("\n")).toHaveLength(1);
+    expect(p.stderr).toMatch(/^bench audit: cannot reach INDEXDECK_BENCH_PG \(postgres:\/\/postgres@127\.0\.0\.1:1\/postgres\): /);
+    expect(p.stderr).not.toContain("secret");
+  });
+
+  it("refuses an unknown benchmark or a malformed size with exit 2", () => {
+    const unknown = spawnSync(process.execPath, ["bin/bench.mjs", "support"], { encoding: "utf8" });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/usage: npm run bench -- NAME {3}\(all, or one of: lint, /);
+    const size = spawnSync(process.execPath, ["bin/bench.mjs", "audit", "--rows", "many"], { encoding: "utf8" });
+    expect(size.status).toBe(2);
+    expect(size.stderr.trim()).toBe("bench audit: --rows needs a number ≥ 0, got many");
+  });
+});
