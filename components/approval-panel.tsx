@@ -33,7 +33,7 @@ export function ApprovalPanel({
   const approved = approvals.filter((a) => a.decision === "approve").length;
   return (
     <div className="card" data-testid="approvals">
-      <h2 style={{ fontSize: 16, marginTop: 0 }}>
+      <h2>
         Approvals: {approved} of {required}
         {approved < required ? ` — ${required - approved} more needed` : ""}
       </h2>

@@ -1,5 +1,6 @@
 "use client";
 
+import { formatBytes } from "@/lib/format";
 import type { IndexTableQuery, IndexTableRow } from "@/lib/monitor/index-table";
 
 const COLUMNS: Array<[IndexTableQuery["sort"], string]> = [
@@ -89,7 +90,7 @@ export function IndexTable({
                   </span>
                 )}
               </td>
-              <td>{(r.bytes / 2 ** 20).toFixed(1)} MiB</td>
+              <td>{formatBytes(r.bytes)}</td>
               <td className={r.valid ? "ok" : "bad"}>{r.valid ? "yes" : "INVALID"}</td>
             </tr>
           ))}

@@ -1,13 +1,14 @@
-import { sampleNote, type LatencyComparison } from "@/lib/monitor/latency";
+import { formatChange, formatMs } from "@/lib/format";
+import { latencyBars, sampleNote, type LatencyComparison } from "@/lib/monitor/latency";
+import { LatencyChart } from "./latency-chart";
 
-const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
-
-/** The seed's p95 before/after table, with measurements instead of expectations. */
+/** The seed's p95 before/after, measured: the chart, and the table under it as its text alternative. */
 export function LatencyTable({ rows }: { rows: LatencyComparison[] }) {
   const pgss = rows.some((r) => r.before?.pgssMeanMs != null || r.after?.pgssMeanMs != null);
   return (
     <div className="card">
-      <h2 style={{ fontSize: 16, marginTop: 0 }}>p95 before / after (measured)</h2>
+      <h2>p95 before / after (measured)</h2>
+      <LatencyChart rows={latencyBars(rows)} />
       <table data-testid="latency">
         <thead>
           <tr>
@@ -23,10 +24,10 @@ export function LatencyTable({ rows }: { rows: LatencyComparison[] }) {
           {rows.map((r) => (
             <tr key={r.workload} data-workload={r.workload}>
               <td>{r.workload}</td>
-              <td>{ms(r.before?.p95Ms)}</td>
-              <td>{ms(r.after?.p95Ms)}</td>
+              <td>{formatMs(r.before?.p95Ms)}</td>
+              <td>{formatMs(r.after?.p95Ms)}</td>
               <td className={r.changePercent === null ? "" : r.changePercent < 0 ? "ok" : "bad"}>
-                {r.changePercent === null ? "—" : `${r.changePercent > 0 ? "+" : ""}${r.changePercent.toFixed(1)}%`}
+                {formatChange(r.changePercent) ?? "not measured"}
               </td>
               <td>
                 {sampleNote(r.before)} / {sampleNote(r.after)}
@@ -34,8 +35,8 @@ export function LatencyTable({ rows }: { rows: LatencyComparison[] }) {
               </td>
               {pgss && (
                 <td>
-                  {ms(r.before?.pgssMeanMs)} ({r.before?.pgssCalls ?? 0} calls) / {ms(r.after?.pgssMeanMs)} ({r.after?.pgssCalls ?? 0}{" "}
-                  calls)
+                  {formatMs(r.before?.pgssMeanMs)} ({r.before?.pgssCalls ?? 0} calls) / {formatMs(r.after?.pgssMeanMs)} (
+                  {r.after?.pgssCalls ?? 0} calls)
                 </td>
               )}
             </tr>

@@ -26,7 +26,7 @@ export function PolicyForm({
   const [state, action, pending] = useActionState<PolicyFormState, FormData>(changePolicyAction, {});
   return (
     <form action={action} className="card" data-testid="policy-form">
-      <h2 style={{ fontSize: 16, marginTop: 0 }}>Change the policy</h2>
+      <h2>Change the policy</h2>
       <input type="hidden" name="targetId" value={targetId} />
       <input type="hidden" name="basedOn" value={basedOn} />
       <p>

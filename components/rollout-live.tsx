@@ -2,17 +2,16 @@
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useState } from "react";
 import type { SeenSession } from "@/lib/auth/blockers";
+import { formatDuration } from "@/lib/format";
+import type { EventKind } from "@/lib/rollout/events";
+import { buildWait } from "@/lib/rollout/progress";
+import { buildTimeline } from "@/lib/rollout/timeline";
+import { BuildTimeline } from "./build-timeline";
+import { EventLog, type WireEvent } from "./event-log";
 
-interface LiveEvent {
-  id: number;
-  at: string;
-  kind: string;
-  taskSeq: number | null;
-  data: Record<string, unknown>;
-}
-
+type LiveEvent = WireEvent;
 type Blocker = SeenSession;
 
 export interface TaskInfo {
@@ -24,7 +23,7 @@ export interface TaskInfo {
 }
 
 // Events after which the server-rendered parts (state, results, buttons) must be read again.
-const REFRESH_ON = new Set([
+const REFRESH_ON = new Set<EventKind>([
   "precheck_done",
   "apply_done",
   "verify_done",
@@ -41,6 +40,8 @@ interface TaskView {
   percent: number;
   etaSeconds: number | null;
   blockers: Blocker[];
+  /** What the build waits on now, if anything (lib/rollout/progress.ts buildWait). */
+  wait: ReturnType<typeof buildWait>;
   samples: Array<[number, number]>;
   /** A build expanded over partitions: each partition's own bar (the task's percent is the whole's). */
   partitions: Map<string, { percent: number; phase: string }>;
@@ -57,6 +58,7 @@ function fold(tasks: TaskInfo[], events: LiveEvent[]): Map<number, TaskView> {
         percent: t.status === "done" ? 100 : 0,
         etaSeconds: null,
         blockers: [],
+        wait: null,
         samples: [],
         partitions: new Map(),
       },
@@ -65,12 +67,13 @@ function fold(tasks: TaskInfo[], events: LiveEvent[]): Map<number, TaskView> {
   for (const e of events) {
     const v = e.taskSeq === null ? undefined : view.get(e.taskSeq);
     if (!v) continue;
-    if (e.kind === "task_status") v.status = String(e.data.status);
+    if (e.kind === "task_status") v.status = e.data.status;
     if (e.kind === "statement_start") v.samples = [];
     if (e.kind === "progress") {
-      v.phase = String(e.data.phase);
-      v.percent = Number(e.data.percent ?? 0);
-      v.blockers = (e.data.blockers as Blocker[]) ?? [];
+      v.phase = e.data.phase;
+      v.percent = e.data.percent;
+      v.blockers = e.data.blockers;
+      v.wait = buildWait(e.data);
       v.samples.push([Date.parse(e.at), v.percent]);
       if (e.data.partition) v.partitions.set(String(e.data.partition), { percent: Number(e.data.partitionPercent ?? 0), phase: v.phase });
     }
@@ -80,6 +83,7 @@ function fold(tasks: TaskInfo[], events: LiveEvent[]): Map<number, TaskView> {
     if (e.kind === "index_ready" || e.kind === "statement_done" || e.kind === "skipped_exists") {
       v.percent = 100;
       v.blockers = [];
+      v.wait = null;
       v.phase = e.kind === "skipped_exists" ? "already existed" : "done";
     }
   }
@@ -91,26 +95,6 @@ function fold(tasks: TaskInfo[], events: LiveEvent[]): Map<number, TaskView> {
     }
   }
   return view;
-}
-
-function describe(e: LiveEvent): string {
-  const d = e.data;
-  switch (e.kind) {
-    case "progress":
-      return `${d.index ?? "statement"}: ${d.phase} ${d.percent}%${(d.blockers as Blocker[])?.length ? `, blocked by pid ${(d.blockers as Blocker[]).map((b) => b.pid).join(", ")}` : ""}`;
-    case "statement_start":
-      return `start (attempt ${d.attempt}): ${d.statement}`;
-    case "task_status":
-      return `status → ${d.status}${d.error ? ` (${d.error})` : ""}`;
-    case "partition_start":
-      return `${d.kind} on ${d.schema}.${d.table}: ${d.statement}`;
-    case "task_failed":
-      return `FAILED: ${d.error} — ${d.advice}`;
-    case "apply_done":
-      return d.ok ? "apply finished" : `apply ended ${d.state}: ${d.error}`;
-    default:
-      return `${e.kind} ${Object.keys(d).length ? JSON.stringify(d) : ""}`;
-  }
 }
 
 /**
@@ -138,20 +122,29 @@ export function RolloutLive({ rolloutId, tasks }: { rolloutId: number; tasks: Ta
   }, [rolloutId, client, key, router]);
 
   const view = fold(tasks, events);
+  const timeline = buildTimeline(tasks, events);
+  const running = timeline.some((t) => t.segments.some((s) => s.to === null));
+  // The open phase of a running build grows on the timeline between events.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [running]);
   const waiting = [...view.entries()].find(
-    ([, v]) => v.blockers.length && v.percent < 100 && (v.status === "waiting_for_lock" || (v.phase ?? "").startsWith("waiting")),
+    ([, v]) => v.blockers.length && v.percent < 100 && (v.status === "waiting_for_lock" || v.wait !== null),
   );
   return (
     <>
       <div className="card">
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>Statements</h2>
+        <h2>Statements</h2>
         <table data-testid="tasks">
           <thead>
             <tr>
               <th>#</th>
               <th>Statement</th>
               <th>Status</th>
-              <th style={{ width: "35%" }}>Progress</th>
+              <th className="progress-column">Progress</th>
             </tr>
           </thead>
           <tbody>
@@ -183,7 +176,7 @@ export function RolloutLive({ rolloutId, tasks }: { rolloutId: number; tasks: Ta
                         </div>
                         <small>
                           {v.partitions.size ? `${v.partitions.size} partition(s) · ` : ""}
-                          {v.phase ?? "—"} · {v.percent}%{v.etaSeconds !== null ? ` · ETA ${v.etaSeconds}s` : ""}
+                          {v.phase ?? "—"} · {v.percent}%{v.etaSeconds !== null ? ` · ETA ${formatDuration(v.etaSeconds)}` : ""}
                         </small>
                         {v.partitions.size > 0 && (
                           <ul className="partitions" data-testid="partitions">
@@ -218,7 +211,7 @@ export function RolloutLive({ rolloutId, tasks }: { rolloutId: number; tasks: Ta
       </div>
       {waiting && (
         <div className="card blockers" data-testid="blockers" role="region" aria-label="Blockers">
-          <h2 style={{ fontSize: 16, marginTop: 0 }}>Blocked: {waiting[1].phase}</h2>
+          <h2>Blocked: {waiting[1].phase}</h2>
           <p>These sessions hold the build back. indexdeck never ends them for you; decide with their owners.</p>
           <table>
             <thead>
@@ -238,7 +231,7 @@ export function RolloutLive({ rolloutId, tasks }: { rolloutId: number; tasks: Ta
                   <td>{b.user}</td>
                   <td>{b.application}</td>
                   <td>{b.state}</td>
-                  <td>{b.xactAgeSeconds !== null ? `${Math.round(b.xactAgeSeconds)} s` : "—"}</td>
+                  <td>{b.xactAgeSeconds !== null ? formatDuration(b.xactAgeSeconds) : "—"}</td>
                   <td>{b.query === undefined ? <em>not shown to your role</em> : <code>{b.query}</code>}</td>
                 </tr>
               ))}
@@ -247,18 +240,14 @@ export function RolloutLive({ rolloutId, tasks }: { rolloutId: number; tasks: Ta
         </div>
       )}
       <div className="card">
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>Event log</h2>
-        <ol className="events" data-testid="event-log" reversed>
-          {[...events]
-            .reverse()
-            .slice(0, 300)
-            .map((e) => (
-              <li key={e.id} data-kind={e.kind}>
-                <code>{e.at.slice(11, 23)}</code> {describe(e)}
-              </li>
-            ))}
-        </ol>
+        <h2>Build timeline</h2>
+        <BuildTimeline
+          tasks={tasks.map((t) => ({ seq: t.seq, label: t.indexName ?? t.statement, status: view.get(t.seq)!.status }))}
+          timeline={timeline}
+          now={now}
+        />
       </div>
+      <EventLog events={events} tasks={tasks} />
     </>
   );
 }

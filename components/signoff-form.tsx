@@ -11,7 +11,7 @@ export function SignoffForm({ rolloutId, sha256, items }: { rolloutId: number; s
   const [state, action, pending] = useActionState<ActionState, FormData>(signoffAction, {});
   return (
     <form className="card" action={action} data-testid="signoff-form">
-      <h2 style={{ fontSize: 16, marginTop: 0 }}>Sign-off</h2>
+      <h2>Sign-off</h2>
       <input type="hidden" name="rolloutId" value={rolloutId} />
       <input type="hidden" name="changesetSha256" value={sha256} />
       <ChecklistTable items={items} attestable />

@@ -29,3 +29,19 @@ export function SqlWithFindings({ sql, findings }: { sql: string; findings: Find
     </pre>
   );
 }
+
+/** Line counts above which SQL starts folded: the page stays readable, the SQL one click away. */
+const FOLD_OVER_LINES = 20;
+
+/** SQL with line numbers, collapsible; starts open when short, when it has findings, or when asked (the printed report). */
+export function SqlBlock({ sql, findings = [], open }: { sql: string; findings?: Finding[]; open?: boolean }) {
+  const lines = sql.split("\n").length;
+  return (
+    <details className="sql-block" open={open ?? (lines <= FOLD_OVER_LINES || findings.length > 0)}>
+      <summary>
+        SQL, {lines} line{lines === 1 ? "" : "s"}
+      </summary>
+      <SqlWithFindings sql={sql} findings={findings} />
+    </details>
+  );
+}

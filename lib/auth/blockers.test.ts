@@ -11,7 +11,21 @@ const progress = (): RolloutEvent => ({
   at: new Date(0),
   kind: "progress",
   taskSeq: 0,
-  data: { phase: "waiting for old snapshots", percent: 10, blockers: [blocker] },
+  data: {
+    index: "ix",
+    phase: "waiting for old snapshots",
+    percent: 10,
+    blocksDone: 0,
+    blocksTotal: 0,
+    tuplesDone: 0,
+    tuplesTotal: 0,
+    lockersDone: 0,
+    lockersTotal: 1,
+    currentLockerPid: 4242,
+    waitEventType: "Lock",
+    waitEvent: "virtualxid",
+    blockers: [blocker],
+  },
 });
 const lockTimeout = (): RolloutEvent => ({
   id: 8,
@@ -19,17 +33,17 @@ const lockTimeout = (): RolloutEvent => ({
   at: new Date(0),
   kind: "lock_timeout",
   taskSeq: 0,
-  data: { attempt: 1, blockers: [blocker] },
+  data: { attempt: 1, message: "canceling statement due to lock timeout", blockers: [blocker] },
 });
 
 describe("blocking sessions' query text", () => {
   it("is shown from production only to dba, sre and admin, cut to the limit", () => {
     const shown = ROLES.filter((role) => {
-      const [b] = visibleEvent(progress(), role, "production").data.blockers as Array<typeof blocker>;
+      const [b] = (visibleEvent(progress(), role, "production").data as { blockers: Array<typeof blocker> }).blockers;
       return b.query !== undefined;
     });
     expect(shown.sort()).toEqual(["admin", "dba", "sre"]);
-    const [b] = visibleEvent(progress(), "dba", "production").data.blockers as Array<typeof blocker>;
+    const [b] = (visibleEvent(progress(), "dba", "production").data as { blockers: Array<typeof blocker> }).blockers;
     expect(b.query).toBe(`${secretQuery.slice(0, QUERY_TEXT_LIMIT)}…`);
     expect(QUERY_TEXT_LIMIT).toBe(200);
   });
@@ -38,7 +52,7 @@ describe("blocking sessions' query text", () => {
     for (const role of ["engineer", "manager"] as const) {
       for (const event of [progress(), lockTimeout()]) {
         const seen = visibleEvent(event, role, "production");
-        expect(seen.data.blockers).toEqual([
+        expect((seen.data as { blockers: unknown }).blockers).toEqual([
           { pid: 4242, user: "app", application: "billing", state: "idle in transaction", xactAgeSeconds: 93.5 },
         ]);
         expect(JSON.stringify(seen)).not.toContain("4111");
@@ -47,9 +61,16 @@ describe("blocking sessions' query text", () => {
   });
 
   it("cuts staging's query text for everyone but keeps it readable, and leaves events without blockers alone", () => {
-    const [b] = visibleEvent(progress(), "engineer", "staging").data.blockers as Array<typeof blocker>;
+    const [b] = (visibleEvent(progress(), "engineer", "staging").data as { blockers: Array<typeof blocker> }).blockers;
     expect(b.query).toHaveLength(QUERY_TEXT_LIMIT + 1);
-    const plain: RolloutEvent = { id: 9, rolloutId: 1, at: new Date(0), kind: "task_status", taskSeq: 0, data: { status: "done" } };
+    const plain: RolloutEvent = {
+      id: 9,
+      rolloutId: 1,
+      at: new Date(0),
+      kind: "task_status",
+      taskSeq: 0,
+      data: { status: "done", error: null },
+    };
     expect(visibleEvent(plain, "engineer", "production")).toBe(plain);
   });
 });

@@ -1,4 +1,4 @@
-import type { RolloutEvent } from "../rollout/events";
+import type { EventKind, RolloutEvent } from "../rollout/events";
 import type { SessionInfo } from "../targets/activity";
 import type { Rollout } from "../rollout/rollouts";
 import { can, type Role } from "./policy";
@@ -19,15 +19,16 @@ function cut(query: string): string {
  * can carry personal data or passwords: only roles with sessions:query-text see it (cut); the rest
  * get who, what application, state and age — enough to find its owner.
  */
-export function visibleSession(session: SessionInfo, role: Role, environment: Environment): SeenSession {
+export function visibleSession(session: SeenSession, role: Role, environment: Environment): SeenSession {
   const { query, ...rest } = session;
-  if (environment === "production" && !can(role, "sessions:query-text")) return rest;
+  if (query === undefined || (environment === "production" && !can(role, "sessions:query-text"))) return rest;
   return { ...rest, query: cut(query) };
 }
 
 /** A rollout event as `role` may see it: its blockers (progress, lock_timeout…) passed through visibleSession. */
-export function visibleEvent(event: RolloutEvent, role: Role, environment: Environment): RolloutEvent {
-  const blockers = event.data.blockers;
-  if (!Array.isArray(blockers)) return event;
-  return { ...event, data: { ...event.data, blockers: (blockers as SessionInfo[]).map((b) => visibleSession(b, role, environment)) } };
+export function visibleEvent<At>(event: RolloutEvent<EventKind, At>, role: Role, environment: Environment): RolloutEvent<EventKind, At> {
+  const { data } = event;
+  if (!("blockers" in data)) return event;
+  const blockers = data.blockers.map((b) => visibleSession(b, role, environment));
+  return { ...event, data: { ...data, blockers } } as RolloutEvent<EventKind, At>;
 }

@@ -132,12 +132,13 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
   const sink = new MemorySink(
     v.json
       ? undefined
-      : (kind, data, seq) => {
-          if (kind === "progress")
+      : (e) => {
+          if (e.kind === "progress")
             io.out(
-              `  [${seq}] ${data.index ?? ""} ${data.phase} ${data.percent}%${(data.blockers as unknown[]).length ? ` (blocked by ${(data.blockers as Array<{ pid: number }>).map((b) => b.pid).join(", ")})` : ""}\n`,
+              `  [${e.taskSeq}] ${e.data.index ?? ""} ${e.data.phase} ${e.data.percent}%${e.data.blockers.length ? ` (blocked by ${e.data.blockers.map((b) => b.pid).join(", ")})` : ""}\n`,
             );
-          else if (kind !== "task_status") io.out(`${kind}${seq !== undefined ? ` [${seq}]` : ""} ${JSON.stringify(data)}\n`);
+          else if (e.kind !== "task_status")
+            io.out(`${e.kind}${e.taskSeq !== undefined ? ` [${e.taskSeq}]` : ""} ${JSON.stringify(e.data)}\n`);
         },
   );
   try {

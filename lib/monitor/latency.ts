@@ -1,4 +1,5 @@
 import * as hdr from "hdr-histogram-js";
+import { formatChange } from "../format";
 import type pg from "pg";
 import { statementStats } from "../targets/catalog";
 import { withTargetClient } from "../targets/connect";
@@ -210,4 +211,26 @@ export async function latencyComparison(db: Pick<pg.Pool, "query">, rolloutId: n
       before?.p95Ms && after?.p95Ms !== null && after?.p95Ms !== undefined ? ((after.p95Ms - before.p95Ms) / before.p95Ms) * 100 : null;
     return { workload, before, after, changePercent };
   });
+}
+
+/** One query pattern as the p95 chart draws it: plain figures a client component can take. */
+export interface LatencyBar {
+  workload: string;
+  /** p95 in ms; null where that side was not measured (drawn as "not measured", never as 0). */
+  before: number | null;
+  after: number | null;
+  change: string | null;
+  beforeSamples: string;
+  afterSamples: string;
+}
+
+export function latencyBars(rows: LatencyComparison[]): LatencyBar[] {
+  return rows.map((r) => ({
+    workload: r.workload,
+    before: r.before?.p95Ms ?? null,
+    after: r.after?.p95Ms ?? null,
+    change: formatChange(r.changePercent),
+    beforeSamples: sampleNote(r.before),
+    afterSamples: sampleNote(r.after),
+  }));
 }

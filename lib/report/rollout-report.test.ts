@@ -227,3 +227,56 @@ describe.each(pgServers())("reports asked for at once on $name PostgreSQL", (ser
     await pool.end();
   });
 });
+
+describe.each(pgServers())("the report's build timeline on $name PostgreSQL", (server) => {
+  it("lists each statement's phases with their durations, a wait for old snapshots named as a wait", async () => {
+    const pool = new pg.Pool({ connectionString: await freshDatabase(server) });
+    const targets = parseTargetsFile(
+      JSON.stringify({
+        targets: [{ id: "s", label: "S", environment: "staging", url: "postgres://x@127.0.0.1:1/x", approvals: { required: 0 } }],
+      }),
+      "t.json",
+    );
+    const sql = "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n";
+    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "tl.sql", sql), targetId: "s" }, DBA);
+    const at = (ms: number) => new Date(Date.UTC(2026, 10, 30, 12, 0, 0, ms));
+    const progress = (phase: string) => ({
+      index: "i",
+      phase,
+      percent: 50,
+      blocksDone: 0,
+      blocksTotal: 0,
+      tuplesDone: 0,
+      tuplesTotal: 0,
+      lockersDone: 0,
+      lockersTotal: 1,
+      currentLockerPid: null,
+      waitEventType: null,
+      waitEvent: null,
+      blockers: [],
+    });
+    // Stored with their own times, as the apply's sink would have written them.
+    const events = [
+      [at(0), "statement_start", { line: 2, statement: "CREATE INDEX …", attempt: 1 }],
+      [at(250), "progress", progress("building index: scanning table")],
+      [at(2_250), "progress", progress("waiting for old snapshots")],
+      [at(65_250), "index_ready", { index: "i", bytes: 8192, definition: null }],
+    ] as const;
+    for (const [when, kind, data] of events)
+      await pool.query("INSERT INTO rollout_event (rollout_id, kind, task_seq, data, at) VALUES ($1, $2, 1, $3, $4)", [
+        r.id,
+        kind,
+        data,
+        when,
+      ]);
+
+    const report = await buildRolloutReport(pool, r.id, "manager");
+    expect(report.builds.map((t) => t.segments.map((s) => s.wait))).toEqual([[], [null, null, "transactions"]]);
+    const text = reportMarkdown(report);
+    expect(text).toContain(
+      "## Build timeline\n\n1. SET lock\\_timeout = '2s': no build phases recorded\n" +
+        "2. i: starting: 250 ms; building index: scanning table: 2.0 s; waiting for old snapshots: 1 min 03 s — waiting for other transactions\n",
+    );
+    await pool.end();
+  });
+});

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { formatWhen } from "../format";
+import { formatBytes, formatChange, formatMs, formatWhen } from "../format";
 import { recentVerdict } from "../audit/recent-verdict";
 import { lintCache } from "../changeset/lint-cache";
 import { latencyComparison, sampleNote, type LatencyComparison } from "../monitor/latency";
@@ -7,6 +7,7 @@ import { listApprovals, type Approval } from "../rollout/approvals";
 import { eventsAfter, type RolloutEvent } from "../rollout/events";
 import type { OrphanedBuildEvidence } from "../rollout/handlers";
 import { recordedPlans } from "../rollout/partitions";
+import { buildTimeline, describeSegment, type TaskTimeline } from "../rollout/timeline";
 import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "../rollout/rollouts";
 import { listSignoffs, type Signoff } from "../rollout/signoff";
 import { TROUBLESHOOTING, troubleshootingFor } from "../troubleshooting";
@@ -24,6 +25,8 @@ export interface RolloutReport {
   tasks: Array<RolloutTask & { duration: TaskDuration | null; phases: string[]; retries: number; bytes: number | null }>;
   /** Phases, and what a server restart did to them (takeovers, builds followed on the target), in order. */
   timeline: TimelineEntry[];
+  /** Each statement's phases over time, from its events (lib/rollout/timeline.ts). */
+  builds: TaskTimeline[];
   approvals: Approval[];
   latency: LatencyComparison[];
   signoffs: ReportSignoff[];
@@ -52,13 +55,19 @@ export type TaskDuration =
   | { how: "target"; fromSeconds: number; toSeconds: number }
   | { how: "not_measured"; atLeastSeconds: number | null };
 
+/**
+ * An event with its data read field by field: taskDuration and rolloutTimeline predate the per-kind
+ * EventData (lib/rollout/events.ts) and read fields across kinds.
+ */
+type UntypedEvent = Omit<RolloutEvent, "data"> & { data: Record<string, unknown> };
+
 /** What reconcile recorded of a build no server watched, as its event holds it: the times as JSON strings. */
 type SeenOnTarget = { [K in keyof OrphanedBuildEvidence]: null extends OrphanedBuildEvidence[K] ? string | null : string };
 
 const seconds = (from: string | Date, to: string | Date) => (new Date(to).getTime() - new Date(from).getTime()) / 1000;
 
 /** A task's duration from its own run when a server watched it end, else from the target's evidence, else not measured. */
-export function taskDuration(task: RolloutTask, events: RolloutEvent[]): TaskDuration | null {
+export function taskDuration(task: RolloutTask, events: UntypedEvent[]): TaskDuration | null {
   if (task.startedAt && task.finishedAt) return { how: "watched", seconds: seconds(task.startedAt, task.finishedAt) };
   // Settled by reconcile after a takeover, and not run again since (a run again restarts startedAt).
   const settled = events.findLast((e) => e.taskSeq === task.seq && e.data.seen);
@@ -98,7 +107,7 @@ const PHASE_ENDS: Record<string, string> = {
 };
 
 /** The rollout's phases in order, with a server's death and the takeover that followed it as events of their own. */
-export function rolloutTimeline(events: RolloutEvent[]): TimelineEntry[] {
+export function rolloutTimeline(events: UntypedEvent[]): TimelineEntry[] {
   const out: TimelineEntry[] = [];
   const followed = new Set<unknown>();
   for (const e of events) {
@@ -185,6 +194,7 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
     governed ? governanceRecords(db, rolloutId) : null,
   ]);
   const lint = await lintCache.lint({ file: rollout.changesetName, text: rollout.changesetSql });
+  const untyped = events as unknown as UntypedEvent[];
   return {
     rollout: visibleRollout(rollout, reader),
     lint: {
@@ -196,13 +206,14 @@ export async function buildRolloutReport(db: Pick<pg.Pool, "query" | "connect">,
       const mine = events.filter((e) => e.taskSeq === t.seq);
       return {
         ...t,
-        duration: taskDuration(t, events),
+        duration: taskDuration(t, untyped),
         phases: [...new Set(mine.filter((e) => e.kind === "progress").map((e) => String(e.data.phase)))],
         retries: Math.max(0, t.attempts - 1),
         bytes: (mine.findLast((e) => e.kind === "index_ready")?.data.bytes as number | undefined) ?? null,
       };
     }),
-    timeline: rolloutTimeline(events),
+    timeline: rolloutTimeline(untyped),
+    builds: buildTimeline(tasks, events),
     approvals,
     latency,
     signoffs: governed ? signoffs : signoffs.map((s) => withoutGovernance(s, rollout, reader)),
@@ -303,8 +314,6 @@ export function md(text: string | null | undefined): string {
     .replace(/\r?\n/g, " ");
 }
 
-const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
-
 export function reportMarkdown(r: RolloutReport): string {
   const { rollout } = r;
   const out: string[] = [];
@@ -347,7 +356,7 @@ export function reportMarkdown(r: RolloutReport): string {
   );
   for (const t of r.tasks) {
     out.push(
-      `| ${t.seq + 1} | ${md(t.indexName ?? t.statement.slice(0, 60))} | ${t.status}${t.error ? ` (${md(t.error)})` : ""} | ${durationText(t.duration)} | ${t.retries} | ${md(t.phases.join(", ")) || "—"} | ${t.bytes === null ? "—" : `${(t.bytes / 2 ** 20).toFixed(1)} MiB`} |`,
+      `| ${t.seq + 1} | ${md(t.indexName ?? t.statement.slice(0, 60))} | ${t.status}${t.error ? ` (${md(t.error)})` : ""} | ${durationText(t.duration)} | ${t.retries} | ${md(t.phases.join(", ")) || "—"} | ${t.bytes === null ? "—" : formatBytes(t.bytes)} |`,
     );
   }
   out.push("", "## Timeline", "");
@@ -355,6 +364,12 @@ export function reportMarkdown(r: RolloutReport): string {
     out.push("| When | Event |", "|---|---|");
     for (const e of r.timeline) out.push(`| ${formatWhen(e.at)} | ${e.kind === "takeover" ? `**${md(e.text)}**` : md(e.text)} |`);
   } else out.push("Nothing has run yet.");
+  out.push("", "## Build timeline", "");
+  for (const t of r.tasks) {
+    const segments = r.builds.find((x) => x.seq === t.seq)?.segments ?? [];
+    const phases = segments.map((s) => describeSegment(s, r.generatedAt.getTime())).join("; ");
+    out.push(`${t.seq + 1}. ${md(t.indexName ?? t.statement.slice(0, 60))}: ${md(phases) || "no build phases recorded"}`);
+  }
   out.push("", "## Verify", "");
   if (rollout.verify) {
     out.push("| Check | Result | Evidence |", "|---|---|---|");
@@ -365,7 +380,7 @@ export function reportMarkdown(r: RolloutReport): string {
     out.push("| Query pattern | p95 before | p95 after | Change | Samples (before / after) |", "|---|---|---|---|---|");
     for (const l of r.latency)
       out.push(
-        `| ${md(l.workload)} | ${ms(l.before?.p95Ms)} | ${ms(l.after?.p95Ms)} | ${l.changePercent === null ? "not measured" : `${l.changePercent > 0 ? "+" : ""}${l.changePercent.toFixed(1)}%`} | ${sampleNote(l.before)} / ${sampleNote(l.after)} |`,
+        `| ${md(l.workload)} | ${formatMs(l.before?.p95Ms)} | ${formatMs(l.after?.p95Ms)} | ${formatChange(l.changePercent) ?? "not measured"} | ${sampleNote(l.before)} / ${sampleNote(l.after)} |`,
       );
   } else out.push("Not measured.");
   out.push("", "## Approvals", "");

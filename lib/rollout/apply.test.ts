@@ -2,7 +2,7 @@ import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, pgServers } from "../testing/db";
 import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
-import { MemorySink } from "./memory-sink";
+import { MemorySink, type MemoryEvent } from "./memory-sink";
 import { planChangeSet, PlanError } from "./plan";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -130,7 +130,10 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
     const run = applyTasks(tasks, sink, opts());
     const named = await until(
       () =>
-        sink.events.find((e) => e.kind === "progress" && (e.data.blockers as Array<{ pid: number }>).some((b) => b.pid === blocker.pid)),
+        sink.events.find(
+          (e): e is Extract<MemoryEvent, { kind: "progress" }> =>
+            e.kind === "progress" && e.data.blockers.some((b) => b.pid === blocker.pid),
+        ),
       "the blocker to be named",
     );
     expect(named.at - started).toBeLessThan(5000);

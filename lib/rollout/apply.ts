@@ -1,11 +1,11 @@
 import pg from "pg";
 import type { FailureCode } from "../troubleshooting";
-import type { EventKind } from "./events";
 import { quoteQualified } from "../sql/quote";
 import { cancelOwnBackend, sessionsByPid, type SessionInfo } from "../targets/activity";
 import { indexState } from "../targets/catalog";
 import { withoutSecrets } from "../targets/display";
 import { backendWait, buildProgress } from "../targets/progress";
+import type { EventData, EventKind } from "./events";
 import { onlyTargetProblem, PartitionError, preparePartitions, runPartitioned, type PartitionOptions } from "./partitions";
 import { dropIndexStatement, type PlannedTask } from "./plan";
 import { overallPercent, taskStatusFor } from "./progress";
@@ -26,7 +26,7 @@ export interface TaskPatch {
 /** Where apply reports what happens: the store for rollouts, the terminal for the CLI. */
 export interface ApplySink {
   task(seq: number, patch: TaskPatch): Promise<void>;
-  event(kind: EventKind, data: Record<string, unknown>, taskSeq?: number): Promise<void>;
+  event<K extends EventKind>(kind: K, data: EventData[K], taskSeq?: number): Promise<void>;
   cancelRequested(): Promise<boolean>;
 }
 

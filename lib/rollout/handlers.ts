@@ -469,7 +469,8 @@ async function rollbackJob(ctx: HandlerContext, job: Job, rollout: Rollout, targ
   // Rollback steps are not rows of rollout_task: they are events, with the step's number in their data.
   const sink: ApplySink = {
     task: (step, patch) => store.event("rollback_task", { step, ...patch }),
-    event: (kind, data, step) => store.event(kind, step === undefined ? data : { ...data, step }),
+    // Every rollback event carries its step's number beside the kind's own data.
+    event: (kind, data, step) => store.event(kind, step === undefined ? data : ({ ...data, step } as typeof data)),
     cancelRequested: async () => false,
   };
   const result = await applyTasks(planRollback(created), sink, {

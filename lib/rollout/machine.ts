@@ -18,7 +18,7 @@ import { targetsWithPolicies } from "../targets/policies";
 import { maintenanceWindow } from "../targets/windows";
 import type { FailureCode } from "../troubleshooting";
 import { announceRollout } from "../webhooks/notify";
-import { appendEvent, type EventKind } from "./events";
+import { appendEvent, type EventData, type EventKind } from "./events";
 import { getRollout, RolloutError, type PrecheckReport, type Rollout, type VerifyReport } from "./rollouts";
 
 /** Every state a rollout can be in, as sql/app/002_rollouts.sql checks them (no step leads to draft today). */
@@ -310,7 +310,7 @@ export async function settle<P extends JobPhase>(pool: pg.Pool, s: Settlement<P>
       action: `rollout.${s.phase}.end`,
       details: s.audit,
     });
-    if (s.event) await appendEvent(tx, s.rollout.id, s.event.kind, s.event.data);
+    if (s.event) await appendEvent(tx, s.rollout.id, s.event.kind, s.event.data as EventData[EventKind]);
     const next = declared.then?.[s.outcome];
     if (next) await enqueueJob(tx, next as JobPhase, s.rollout.id, { by: SYSTEM.actor });
     // A phase that failed without failing the rollout (pre-check, verify, rollback) is news too.

@@ -1,13 +1,16 @@
 import type { ApplySink, TaskPatch } from "./apply";
-import type { EventKind } from "./events";
+import type { EventData, EventKind } from "./events";
+
+/** An event as MemorySink keeps it; narrowing on `kind` types its `data`. */
+export type MemoryEvent = { [K in EventKind]: { kind: K; taskSeq?: number; data: EventData[K]; at: number } }[EventKind];
 
 /** An ApplySink that keeps everything in memory: for the CLI's direct mode and for tests. */
 export class MemorySink implements ApplySink {
   readonly tasks = new Map<number, TaskPatch & { statuses: string[] }>();
-  readonly events: Array<{ kind: EventKind; taskSeq?: number; data: Record<string, unknown>; at: number }> = [];
+  readonly events: MemoryEvent[] = [];
   cancel = false;
 
-  constructor(private readonly onEvent?: (kind: EventKind, data: Record<string, unknown>, taskSeq?: number) => void) {}
+  constructor(private readonly onEvent?: (event: MemoryEvent) => void) {}
 
   async task(seq: number, patch: TaskPatch) {
     const t = this.tasks.get(seq) ?? { statuses: [] };
@@ -16,9 +19,10 @@ export class MemorySink implements ApplySink {
     this.tasks.set(seq, t);
   }
 
-  async event(kind: EventKind, data: Record<string, unknown>, taskSeq?: number) {
-    this.events.push({ kind, data, taskSeq, at: Date.now() });
-    this.onEvent?.(kind, data, taskSeq);
+  async event<K extends EventKind>(kind: K, data: EventData[K], taskSeq?: number) {
+    const event = { kind, data, taskSeq, at: Date.now() } as MemoryEvent;
+    this.events.push(event);
+    this.onEvent?.(event);
   }
 
   async cancelRequested() {

@@ -11,7 +11,7 @@ import { startRunner, type Runner } from "../jobs/runner";
 import { freshDatabase, pgServers } from "../testing/db";
 import { leafCoverage } from "../targets/partitions";
 import { applyTasks } from "./apply";
-import { eventsAfter } from "./events";
+import { eventsAfter, type RolloutEvent } from "./events";
 import { handleJob } from "./handlers";
 import { MemorySink } from "./memory-sink";
 import { expandPartitioned, partitionIndexName, PARTITIONS_CHECK, recordedPlans } from "./partitions";
@@ -230,7 +230,7 @@ describe.each(pgServers())("CREATE INDEX CONCURRENTLY on a partitioned table, on
     expect(valid).toBe(true);
 
     const events = await eventsAfter(pool, rollout.id, 0);
-    const built = events.filter((e) => e.kind === "partition_ready" && e.data.kind === "build");
+    const built = events.filter((e): e is RolloutEvent<"partition_ready"> => e.kind === "partition_ready" && e.data.kind === "build");
     expect(built.map((e) => `${e.data.schema}.${e.data.table}`)).toEqual(LEAVES);
     // Progress names its partition and gives the whole build's percent beside the partition's own (a fast leaf may finish between polls).
     const progress = events.filter((e) => e.kind === "progress");
@@ -439,10 +439,11 @@ describe.each(pgServers())("a server killed mid-way through a partitioned build,
           (e) => e.kind === "reconcile_task" && e.data.outcome === "the partition's build outlived the server and finished valid",
         ),
       ).toBe(true);
-      expect(events.filter((e) => e.kind === "partition_kept" && e.data.kind === "build").map((e) => e.data.table)).toEqual([
-        "events_2024",
-        "events_2026",
-      ]);
+      expect(
+        events
+          .filter((e): e is RolloutEvent<"partition_kept"> => e.kind === "partition_kept" && e.data.kind === "build")
+          .map((e) => e.data.table),
+      ).toEqual(["events_2024", "events_2026"]);
     } finally {
       worker.kill("SIGKILL");
       await runner?.stop();

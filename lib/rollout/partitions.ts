@@ -6,7 +6,7 @@ import { quoteIdent, quoteQualified } from "../sql/quote";
 import { indexState, relationByName } from "../targets/catalog";
 import { attachedTo, partitionTree, relationBytes, type PartitionNode } from "../targets/partitions";
 import type { ApplyResult, ApplySink, TaskPatch } from "./apply";
-import { eventsOfKind, type EventKind } from "./events";
+import { eventsOfKind, type EventData, type EventKind } from "./events";
 import type { PlannedTask, RollbackIndex } from "./plan";
 import type { CheckResult } from "./rollouts";
 
@@ -343,13 +343,15 @@ function stepSink(sink: ApplySink, plan: PartitionPlan, index: number, whole: Wh
       };
       if (Object.keys(forward).length) await sink.task(seq, forward);
     },
-    async event(kind: EventKind, data: Record<string, unknown>, seq?: number) {
+    // A step's events are the step's statement's, re-kinded and told where they happened: typed per kind at their source.
+    async event(kind: EventKind, data: unknown, seq?: number) {
       if (kind === "progress") {
-        const partitionPercent = Number(data.percent ?? 0);
+        const progress = data as EventData["progress"];
+        const partitionPercent = Number(progress.percent ?? 0);
         await sink.event(
           "progress",
           {
-            ...data,
+            ...progress,
             ...where,
             partition: `${step.schema}.${step.table}`,
             partitionPercent,
@@ -359,7 +361,7 @@ function stepSink(sink: ApplySink, plan: PartitionPlan, index: number, whole: Wh
         );
         return;
       }
-      await sink.event(STEP_EVENTS[kind] ?? kind, { ...data, ...where }, seq);
+      await sink.event(STEP_EVENTS[kind] ?? kind, { ...(data as object), ...where } as EventData[EventKind], seq);
     },
     cancelRequested: () => sink.cancelRequested(),
   };
@@ -426,7 +428,7 @@ export async function runPartitioned(r: StepRunner, task: PlannedTask, plan: Par
     const advice =
       "Run pre-check again (it expands the plan against the partitions as they are now), then apply: finished partitions are kept.";
     await r.sink.task(task.seq, { status: "failed", error, finished: true });
-    await r.sink.event("task_failed", { error, advice }, task.seq);
+    await r.sink.event("task_failed", { error, advice, code: "invalid_index" }, task.seq);
     return { ok: false, error, advice };
   }
   await r.sink.task(task.seq, { status: "done", finished: true, createdByRollout: !before.exists || undefined });

@@ -20,10 +20,22 @@ const PHASES: Array<[string, number, number, "blocks" | "tuples" | "lockers" | n
   ["waiting for readers before dropping", 98, 99, "lockers"],
 ];
 
+const phaseRow = (phase: string) => PHASES.find(([name]) => phase.startsWith(name));
+
+/**
+ * What a build waits for, if it waits on other sessions: "transactions" in PostgreSQL's waiting phases
+ * (writers, old snapshots, readers: the phases counted in lockers), "lock" when it is queued behind a
+ * conflicting lock before its progress row exists.
+ */
+export function buildWait(p: { phase: string; waitEventType: string | null }): "lock" | "transactions" | null {
+  if (phaseRow(p.phase)?.[3] === "lockers") return "transactions";
+  return p.waitEventType === "Lock" ? "lock" : null;
+}
+
 export function overallPercent(
   p: Pick<BuildProgress, "phase" | "blocksDone" | "blocksTotal" | "tuplesDone" | "tuplesTotal" | "lockersDone" | "lockersTotal">,
 ): number {
-  const row = PHASES.find(([name]) => p.phase.startsWith(name));
+  const row = phaseRow(p.phase);
   if (!row) return 0;
   const [, from, to, unit] = row;
   const [done, total] =

@@ -109,7 +109,8 @@ describe.each(pgServers())("a server killed mid-build, on $name PostgreSQL", (se
       expect(k1.duration).toMatchObject({ how: "target" });
       const d = k1.duration as { fromSeconds: number; toSeconds: number };
       expect(d.toSeconds - d.fromSeconds).toBeLessThan(1);
-      const seen = events.find((e) => e.kind === "reconcile_task" && e.taskSeq === 1)!.data.seen as Record<string, string>;
+      const seen = (events.find((e) => e.kind === "reconcile_task" && e.taskSeq === 1)!.data as unknown as { seen: Record<string, string> })
+        .seen;
       const endedAt = new Date(seen.goneBy).getTime();
       expect(endedAt).toBeGreaterThanOrEqual(releasedAt - 100);
       expect(endedAt).toBeLessThan(releasedAt + 3000);

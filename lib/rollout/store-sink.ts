@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { ApplySink, TaskPatch } from "./apply";
-import { appendEvent, type EventKind } from "./events";
+import { appendEvent, type EventData, type EventKind } from "./events";
 
 /** Reports apply progress into the store: task rows, events (+ NOTIFY), and reads cancel requests. */
 export class StoreSink implements ApplySink {
@@ -37,7 +37,7 @@ export class StoreSink implements ApplySink {
       await appendEvent(this.pool, this.rolloutId, "task_status", { status: patch.status, error: patch.error ?? null }, seq);
   }
 
-  async event(kind: EventKind, data: Record<string, unknown>, taskSeq?: number): Promise<void> {
+  async event<K extends EventKind>(kind: K, data: EventData[K], taskSeq?: number): Promise<void> {
     await appendEvent(this.pool, this.rolloutId, kind, data, taskSeq ?? null);
   }
 

@@ -1,4 +1,4 @@
-import { formatUtc } from "@/lib/format";
+import { LocalTime } from "@/components/local-time";
 import { Forbidden } from "@/components/forbidden";
 import { can } from "@/lib/auth/policy";
 import Link from "next/link";
@@ -39,8 +39,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           </p>
         )}
         <p className="who">
-          The whole chain was recomputed at {formatUtc(verdict.wholeChainAt, "time")} UTC (at most once a minute); rows written since then
-          are checked on every view. <code>npx indexdeck audit verify</code> recomputes all of it.
+          The whole chain was recomputed at <LocalTime at={verdict.wholeChainAt} part="time" /> (at most once a minute); rows written since
+          then are checked on every view. <code>npx indexdeck audit verify</code> recomputes all of it.
         </p>
         <p className="who">
           {verdict.signaturesChecked
@@ -114,7 +114,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           {rows.map((r) => (
             <tr key={r.id}>
               <td>{r.id}</td>
-              <td>{formatUtc(r.at)}</td>
+              <td>
+                <LocalTime at={r.at} />
+              </td>
               <td>
                 {r.actor}
                 {r.role ? ` (${r.role})` : ""}

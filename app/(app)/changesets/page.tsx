@@ -4,7 +4,7 @@ import { lintCache } from "@/lib/changeset/lint-cache";
 import { can } from "@/lib/auth/policy";
 import { storePool } from "@/lib/store/pool";
 import { Forbidden } from "@/components/forbidden";
-import { SqlWithFindings } from "@/components/sql-with-findings";
+import { SqlBlock } from "@/components/sql-with-findings";
 import { UploadChangeSetForm } from "@/components/upload-changeset-form";
 import { pageActor } from "@/app/lib/session";
 
@@ -60,7 +60,7 @@ export default async function ChangeSetsPage({ searchParams }: { searchParams: P
               <span className={errors ? "bad" : "ok"}>{errors} errors</span>, {r.findings.length - errors} warnings
               {c.createdBy && <> · uploaded by {c.createdBy}</>}
             </p>
-            <SqlWithFindings sql={c.sql} findings={r.findings} />
+            <SqlBlock sql={c.sql} findings={r.findings} />
             {c.workloads && (
               <details data-testid="changeset-workloads">
                 <summary>Query patterns (hashed with the SQL)</summary>

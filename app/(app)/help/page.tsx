@@ -8,7 +8,7 @@ export default async function HelpPage() {
       <h1>Troubleshooting</h1>
       {Object.entries(TROUBLESHOOTING).map(([id, entry]) => (
         <section key={id} id={id} className="card">
-          <h2 style={{ fontSize: 16, marginTop: 0 }}>{entry.title}</h2>
+          <h2>{entry.title}</h2>
           <p>{entry.body}</p>
         </section>
       ))}

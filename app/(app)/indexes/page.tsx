@@ -1,8 +1,9 @@
+import { LocalTime } from "@/components/local-time";
 import Link from "next/link";
 import { Forbidden } from "@/components/forbidden";
 import { IndexTable } from "@/components/index-table";
 import { can } from "@/lib/auth/policy";
-import { formatBytes, formatUtc } from "@/lib/format";
+import { formatBytes } from "@/lib/format";
 import { IndexTableQuery, indexTableView } from "@/lib/monitor/index-table";
 import { collectIntervalFromEnv } from "@/lib/monitor/collector";
 import { recentReport, recentUsageRates } from "@/lib/monitor/report-cache";
@@ -46,7 +47,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
   const FINDINGS_SHOWN = 20;
   const section = (title: string, key: string, list: Finding[]) => (
     <div className="card" data-report={key}>
-      <h2 style={{ fontSize: 16, marginTop: 0 }}>
+      <h2>
         {title}: {list.length}
       </h2>
       {list.length > FINDINGS_SHOWN && params.show !== key && (
@@ -131,7 +132,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
       {report && (
         <>
           <p className="who">
-            Catalog read at {formatUtc(report.readAt, "time")} UTC (re-read once per collector interval,{" "}
+            Catalog read at <LocalTime at={report.readAt} part="time" /> (re-read once per collector interval,{" "}
             {Math.round(collectIntervalFromEnv() / 1000)} s). Scans per minute come from the usage collector&apos;s snapshots (reset-safe);
             &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset (
             {report.statsResetAt ?? "never reset since the server started"}), over every node.

@@ -1,4 +1,4 @@
-import { formatUtc } from "@/lib/format";
+import { LocalTime } from "@/components/local-time";
 import Link from "next/link";
 import { can } from "@/lib/auth/policy";
 import { listChangeSets } from "@/lib/changeset/catalog";
@@ -54,7 +54,9 @@ export default async function RolloutsPage() {
                 <span className={`badge state-${r.state}`}>{r.state}</span>
               </td>
               <td>{r.requestedBy}</td>
-              <td>{formatUtc(r.updatedAt)}</td>
+              <td>
+                <LocalTime at={r.updatedAt} />
+              </td>
             </tr>
           ))}
           {rollouts.length === 0 && (

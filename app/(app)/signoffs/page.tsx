@@ -1,4 +1,4 @@
-import { formatUtc } from "@/lib/format";
+import { LocalTime } from "@/components/local-time";
 import Link from "next/link";
 import { z } from "zod";
 import { Forbidden } from "@/components/forbidden";
@@ -101,7 +101,9 @@ export default async function SignoffsPage({ searchParams }: { searchParams: Pro
               <td>
                 {s.signedBy} ({s.signedByRole})
               </td>
-              <td>{formatUtc(s.createdAt)}</td>
+              <td>
+                <LocalTime at={s.createdAt} />
+              </td>
               <td>
                 <code>{s.auditHash.slice(0, 16)}…</code>
               </td>

@@ -1,4 +1,9 @@
-import { formatWhen } from "@/lib/format";
+import { formatBytes, formatChange, formatMs, formatWhen } from "@/lib/format";
+import { latencyBars } from "@/lib/monitor/latency";
+import { BuildTimeline } from "@/components/build-timeline";
+import { LatencyChart } from "@/components/latency-chart";
+import { LocalTime } from "@/components/local-time";
+import { SqlBlock } from "@/components/sql-with-findings";
 import Link from "next/link";
 import { chainAge, durationText, governanceWithheld, ReportError, sharedReports } from "@/lib/report/rollout-report";
 import { storePool } from "@/lib/store/pool";
@@ -13,7 +18,8 @@ import "./print.css";
 
 export const dynamic = "force-dynamic";
 
-const ms = (v: number | null | undefined) => (v === null || v === undefined ? "not measured" : `${v.toFixed(2)} ms`);
+/** A recorded moment, or a dash for one that hasn't happened. */
+const When = ({ at }: { at: Date | null | undefined }) => (at ? <LocalTime at={at} /> : <>—</>);
 
 /** The print-ready completion report: no navigation, only what was measured and recorded. */
 export default async function ReportPage({ params }: { params: Promise<{ id: string }> }) {
@@ -63,14 +69,16 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
       <h1>
         Rollout #{rollout.id}: {rollout.changesetName} → {rollout.targetId}
       </h1>
-      <p>Generated {formatWhen(r.generatedAt)} from recorded evidence. Anything not measured says so.</p>
+      <p>
+        Generated <When at={r.generatedAt} /> from recorded evidence. Anything not measured says so.
+      </p>
       <ul>
         <li>
           State: <strong>{rollout.state}</strong>
           {rollout.error ? ` — ${rollout.error}` : ""}
         </li>
         <li>
-          Environment: {rollout.environment}; requested by {rollout.requestedBy} on {formatWhen(rollout.createdAt)}
+          Environment: {rollout.environment}; requested by {rollout.requestedBy} on <When at={rollout.createdAt} />
         </li>
         <li>
           Change set sha256: <code>{rollout.changesetSha256}</code>
@@ -85,7 +93,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
         )}
       </ul>
       <h2>Change set</h2>
-      <pre>{rollout.changesetSql}</pre>
+      <SqlBlock sql={rollout.changesetSql} open />
       <h2>Pre-check</h2>
       {rollout.precheck ? (
         <table>
@@ -135,11 +143,17 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
               <td>{durationText(t.duration)}</td>
               <td>{t.retries}</td>
               <td>{t.phases.join(", ") || "—"}</td>
-              <td>{t.bytes === null ? "—" : `${(t.bytes / 2 ** 20).toFixed(1)} MiB`}</td>
+              <td>{t.bytes === null ? "—" : formatBytes(t.bytes)}</td>
             </tr>
           ))}
         </tbody>
       </table>
+      <h2>Build timeline</h2>
+      <BuildTimeline
+        tasks={r.tasks.map((t) => ({ seq: t.seq, label: t.indexName ?? t.statement, status: t.status }))}
+        timeline={r.builds}
+        now={r.generatedAt.getTime()}
+      />
       <h2>Timeline</h2>
       {r.timeline.length ? (
         <table data-testid="report-timeline">
@@ -186,30 +200,33 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
       )}
       <h2>p95 before / after (measured)</h2>
       {r.latency.length ? (
-        <table data-testid="report-latency">
-          <thead>
-            <tr>
-              <th>Query pattern</th>
-              <th>p95 before</th>
-              <th>p95 after</th>
-              <th>Change</th>
-              <th>Samples</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.latency.map((l) => (
-              <tr key={l.workload} data-workload={l.workload}>
-                <td>{l.workload}</td>
-                <td>{ms(l.before?.p95Ms)}</td>
-                <td>{ms(l.after?.p95Ms)}</td>
-                <td>{l.changePercent === null ? "not measured" : `${l.changePercent > 0 ? "+" : ""}${l.changePercent.toFixed(1)}%`}</td>
-                <td>
-                  {l.before?.samples ?? 0} / {l.after?.samples ?? 0}
-                </td>
+        <>
+          <LatencyChart rows={latencyBars(r.latency)} />
+          <table data-testid="report-latency">
+            <thead>
+              <tr>
+                <th>Query pattern</th>
+                <th>p95 before</th>
+                <th>p95 after</th>
+                <th>Change</th>
+                <th>Samples</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {r.latency.map((l) => (
+                <tr key={l.workload} data-workload={l.workload}>
+                  <td>{l.workload}</td>
+                  <td>{formatMs(l.before?.p95Ms)}</td>
+                  <td>{formatMs(l.after?.p95Ms)}</td>
+                  <td>{formatChange(l.changePercent) ?? "not measured"}</td>
+                  <td>
+                    {l.before?.samples ?? 0} / {l.after?.samples ?? 0}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
       ) : (
         <p>Not measured.</p>
       )}
@@ -218,7 +235,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
         <ul>
           {r.approvals.map((a) => (
             <li key={a.id}>
-              {a.approver} ({a.approverRole}) <strong>{a.decision}</strong> on {formatWhen(a.createdAt)}: {a.comment}
+              {a.approver} ({a.approverRole}) <strong>{a.decision}</strong> on <When at={a.createdAt} />: {a.comment}
             </li>
           ))}
         </ul>
@@ -244,7 +261,7 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
         r.signoffs.map((s) => (
           <div key={s.id}>
             <p>
-              <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) on {formatWhen(s.createdAt)}.{" "}
+              <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) on <When at={s.createdAt} />.{" "}
               {s.notes === null ? governanceWithheld(r.reader) : `Notes: ${s.notes || "—"}`}
             </p>
             <table>
@@ -298,7 +315,9 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
               {r.governance.auditRows.map((a) => (
                 <tr key={a.id}>
                   <td>{a.id}</td>
-                  <td>{formatWhen(a.at)}</td>
+                  <td>
+                    <When at={a.at} />
+                  </td>
                   <td>{a.actor}</td>
                   <td>{a.action}</td>
                   <td>

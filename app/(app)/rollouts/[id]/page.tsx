@@ -1,4 +1,4 @@
-import { formatUtc } from "@/lib/format";
+import { LocalTime } from "@/components/local-time";
 import Link from "next/link";
 import { can } from "@/lib/auth/policy";
 import { getRollout, rolloutTasks, type CheckResult } from "@/lib/rollout/rollouts";
@@ -22,10 +22,22 @@ import { RolloutId } from "@/app/lib/http";
 import { troubleshootingFor, troubleshootingForCheck } from "@/lib/troubleshooting";
 import { draftAnalyzeAction } from "../actions";
 
-function Checks({ title, checks, analyze }: { title: string; checks: CheckResult[]; analyze?: { rolloutId: number; allowed: boolean } }) {
+function Checks({
+  title,
+  at,
+  checks,
+  analyze,
+}: {
+  title: string;
+  at: string;
+  checks: CheckResult[];
+  analyze?: { rolloutId: number; allowed: boolean };
+}) {
   return (
     <div className="card">
-      <h2 style={{ fontSize: 16, marginTop: 0 }}>{title}</h2>
+      <h2>
+        {title}, <LocalTime at={at} />
+      </h2>
       <table>
         <thead>
           <tr>
@@ -155,7 +167,8 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
       />
       {rollout.precheck && (
         <Checks
-          title={`Pre-check (${rollout.precheck.ok ? "passed" : "failed"}, ${rollout.precheck.at})`}
+          title={`Pre-check ${rollout.precheck.ok ? "passed" : "failed"}`}
+          at={rollout.precheck.at}
           checks={rollout.precheck.checks}
         />
       )}
@@ -174,7 +187,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
       {signoffs.map((s) => (
         <div className="card" key={s.id} data-testid="signoff">
           Sign-off <Link href={`/signoffs/${s.id}`}>#{s.id}</Link>: <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} (
-          {s.signedByRole}) at {formatUtc(s.createdAt)} UTC
+          {s.signedByRole}) at <LocalTime at={s.createdAt} />
         </div>
       ))}
       {latency.length > 0 && <LatencyTable rows={latency} />}
@@ -183,16 +196,19 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
           Follow-up: {FOLLOWUPS[f.kind].label} —{" "}
           {f.resolvedAt ? (
             <span className="ok">
-              resolved {formatUtc(f.resolvedAt, "minute")} ({f.evidence})
+              resolved <LocalTime at={f.resolvedAt} /> ({f.evidence})
             </span>
           ) : (
-            <span className={f.dueAt <= new Date() ? "bad" : "who"}>due {formatUtc(f.dueAt, "minute")} UTC</span>
+            <span className={f.dueAt <= new Date() ? "bad" : "who"}>
+              due <LocalTime at={f.dueAt} />
+            </span>
           )}
         </div>
       ))}
       {rollout.verify && (
         <Checks
-          title={`Verify (${rollout.verify.ok ? "passed" : "problems"}, ${rollout.verify.at})`}
+          title={`Verify ${rollout.verify.ok ? "passed" : "found problems"}`}
+          at={rollout.verify.at}
           checks={[...rollout.verify.indexes, ...rollout.verify.plans]}
           analyze={{ rolloutId: rollout.id, allowed: can(actor.role, "changeset:create") }}
         />

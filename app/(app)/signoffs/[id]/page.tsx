@@ -1,4 +1,4 @@
-import { formatUtc } from "@/lib/format";
+import { LocalTime } from "@/components/local-time";
 import Link from "next/link";
 import { ChecklistTable } from "@/components/checklist";
 import { Forbidden } from "@/components/forbidden";
@@ -35,7 +35,7 @@ export default async function SignoffPage({ params }: { params: Promise<{ id: st
       </h1>
       <div className="card">
         <p>
-          <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at {formatUtc(s.createdAt)} UTC
+          <strong>{s.decision.replace(/_/g, " ")}</strong> by {s.signedBy} ({s.signedByRole}) at <LocalTime at={s.createdAt} />
         </p>
         <p>
           Change set {rollout?.changesetName} <code>{rollout?.changesetSha256}</code>
@@ -48,19 +48,19 @@ export default async function SignoffPage({ params }: { params: Promise<{ id: st
           ) : (
             <span className="bad">BROKEN at row {verdict.firstBadId}</span>
           )}{" "}
-          (whole chain recomputed at {formatUtc(verdict.wholeChainAt, "time")} UTC, rows since then checked now)
+          (whole chain recomputed at <LocalTime at={verdict.wholeChainAt} part="time" />, rows since then checked now)
         </p>
       </div>
       <div className="card">
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>Checklist</h2>
+        <h2>Checklist</h2>
         <ChecklistTable items={s.checklist} />
       </div>
       <div className="card">
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>Approvals</h2>
+        <h2>Approvals</h2>
         <ul>
           {approvals.map((a) => (
             <li key={a.id}>
-              {a.approver} ({a.approverRole}) {a.decision}d at {formatUtc(a.createdAt)}: {a.comment}
+              {a.approver} ({a.approverRole}) {a.decision}d at <LocalTime at={a.createdAt} />: {a.comment}
             </li>
           ))}
         </ul>

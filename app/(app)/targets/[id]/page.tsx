@@ -49,7 +49,7 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
         {target.label} <span className="badge">{target.environment}</span>
       </h1>
       <div className="card" data-testid="policy-current">
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>
+        <h2>
           Policy now:{" "}
           {inForceVersion
             ? `version ${inForceVersion.version}, by ${inForceVersion.changedBy} on ${formatUtc(inForceVersion.createdAt)}${inForceVersion.approvedBy ? `, approved by ${inForceVersion.approvedBy}` : ""}`
@@ -66,7 +66,7 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
       </div>
       {pending && (
         <div className="card" data-testid="policy-pending">
-          <h2 style={{ fontSize: 16, marginTop: 0 }}>
+          <h2>
             Pending: version {pending.version}, saved by {pending.changedBy} on {formatUtc(pending.createdAt)}
           </h2>
           <p>A production policy governs only once a second admin approves it. Reason: {pending.reason}</p>
@@ -89,7 +89,7 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
         />
       )}
       <div className="card">
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>History</h2>
+        <h2>History</h2>
         {history.length === 0 ? (
           <p>No changes in the app yet; the targets file&apos;s policy applies.</p>
         ) : (
