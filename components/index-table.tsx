@@ -77,7 +77,19 @@ export function IndexTable({
               <td>{rate(r.d1)}</td>
               <td>{rate(r.d7)}</td>
               <td>{rate(r.d30)}</td>
-              <td>{r.scans.toLocaleString("en")}</td>
+              <td>
+                {r.scans.toLocaleString("en")}
+                {/* With replicas, where the scans happen: an index may serve only the replicas' reads. */}
+                {Object.keys(r.nodeScans).length > 1 && (
+                  <span className="who" data-node-scans>
+                    {Object.entries(r.nodeScans).map(([node, n]) => (
+                      <span key={node} style={{ display: "block" }}>
+                        {node}: {n === null ? "no answer" : n.toLocaleString("en")}
+                      </span>
+                    ))}
+                  </span>
+                )}
+              </td>
               <td>{formatBytes(r.bytes)}</td>
               <td className={r.valid ? "ok" : "bad"}>{r.valid ? "yes" : "INVALID"}</td>
             </tr>

@@ -11,6 +11,8 @@ interface Usage {
   markers: RolloutMarker[];
 }
 
+const NODE_COLOURS = ["#8250df", "#bf3989", "#953800", "#0a7b83"];
+
 const utc = (t: number) => new Date(t * 1000).toISOString().slice(5, 16).replace("T", " ");
 
 /** Scans and tuples fetched per minute, live (refetched every 15 s), with rollout and counter-reset markers. */
@@ -32,10 +34,12 @@ export function UsageChart({ target, index }: { target: string; index: string })
             t,
             scansPerMinute: data.series.scansPerMinute[i],
             tuplesFetchedPerMinute: data.series.tuplesFetchedPerMinute[i],
+            ...Object.fromEntries(data.series.nodes.map((n) => [`node:${n.node}`, n.scansPerMinute[i]])),
           }))
         : [],
     [data],
   );
+  const nodes = data?.series.nodes.map((n) => n.node) ?? [];
   // A marker sits on the bucket it fell in: the last bucket that starts at or before it.
   const bucket = (t: number) => data?.series.t.reduce((best, b) => (b <= t ? b : best), data.series.t[0] ?? t) ?? t;
   return (
@@ -58,7 +62,29 @@ export function UsageChart({ target, index }: { target: string; index: string })
             <YAxis />
             <Tooltip labelFormatter={(t) => `${utc(Number(t))} UTC`} />
             <Legend />
-            <Line type="monotone" dataKey="scansPerMinute" name="scans / min" stroke="#0b5cad" dot={false} isAnimationActive={false} />
+            <Line
+              type="monotone"
+              dataKey="scansPerMinute"
+              name={nodes.length > 1 ? "scans / min, all nodes" : "scans / min"}
+              stroke="#0b5cad"
+              dot={false}
+              isAnimationActive={false}
+            />
+            {/* One line per node once a target has replicas: an index may serve only the replicas' reads. */}
+            {nodes.length > 1 &&
+              nodes.map((node, i) => (
+                <Line
+                  key={node}
+                  type="monotone"
+                  dataKey={`node:${node}`}
+                  name={`scans / min on ${node}`}
+                  stroke={NODE_COLOURS[i % NODE_COLOURS.length]}
+                  strokeDasharray="5 3"
+                  dot={false}
+                  connectNulls={false}
+                  isAnimationActive={false}
+                />
+              ))}
             <Line
               type="monotone"
               dataKey="tuplesFetchedPerMinute"
@@ -84,13 +110,13 @@ export function UsageChart({ target, index }: { target: string; index: string })
                 label={{ value: "collector gap", position: "insideTopLeft", fontSize: 11 }}
               />
             ))}
-            {data?.series.resets.map((t) => (
+            {data?.series.resets.map(({ t, node }) => (
               <ReferenceLine
-                key={`reset-${t}`}
+                key={`reset-${node}-${t}`}
                 x={t}
                 stroke="#cf222e"
                 strokeDasharray="4 2"
-                label={{ value: "counters reset", position: "insideBottom", fontSize: 11 }}
+                label={{ value: nodes.length > 1 ? `${node} counters reset` : "counters reset", position: "insideBottom", fontSize: 11 }}
               />
             ))}
           </LineChart>

@@ -73,7 +73,7 @@ const COMMANDS: Record<string, Command> = {
     run: async (argv, io) => (await import("./report")).reportCommand(argv, io),
     store: true,
     usage: [
-      "indexdeck report (--target ID | --database-url URL) [--json]   unused, duplicate, invalid indexes",
+      "indexdeck report (--target ID | --database-url URL [--replica-url URL]...) [--json] [--window-days N]   unused (no scans on any node for N days, 14 by default), duplicate, invalid indexes",
       "indexdeck report rollout ID [--format md]   a rollout's completion report",
     ],
   },

@@ -3,11 +3,12 @@ import os from "node:os";
 import type pg from "pg";
 import { withTransaction } from "../store/pool";
 import type { TargetConfig } from "../targets/config";
-import { withTargetClient } from "../targets/connect";
 import { indexCounters, type CounterRow } from "../targets/counters";
+import { readNodes, type NodeProblem, type NodeRead } from "../targets/nodes";
+import type { NodeClock } from "../targets/usage";
 import { counterDelta, type Previous } from "./deltas";
 import { resolveFollowups } from "./followups";
-import { addToUsageRates, refreshUsageRates } from "./usage";
+import { addToUsageRates, refreshUsageRates, type SnapshotDeltas } from "./usage";
 import { announce } from "../webhooks/notify";
 
 export interface Retention {
@@ -62,9 +63,11 @@ function stepClock() {
 }
 
 /**
- * One snapshot of a target: a single query on the target, then, in one store transaction, the
- * deltas since the last snapshot (reset-safe), their 5-minute, hourly and daily rollups, retention
- * and the rates the Indexes page reads.
+ * One snapshot of a target: a single query on each of its nodes (the primary and every replica, at
+ * once), then, in one store transaction, each node's deltas since its last snapshot (reset-safe, on the
+ * node's own clock), their 5-minute, hourly and daily rollups, retention and the rates the Indexes page
+ * reads. A replica that can't be read, or isn't a replica of this primary, is left out and named in
+ * `nodeProblems`; the primary must answer.
  */
 export async function collectTarget(
   pool: pg.Pool,
@@ -74,14 +77,15 @@ export async function collectTarget(
   indexes: number;
   queryMs: number;
   resets: number;
+  nodeProblems: Array<{ node: string } & NodeProblem>;
   stepsMs: Record<CollectStep, number>;
   /** Whether the rates took this snapshot's deltas on, or were recomputed from the buckets. */
   rates: "added" | "recomputed";
 }> {
   const clock = stepClock();
-  let rows: CounterRow[];
+  let nodes: Array<NodeRead<CounterRow[]>>;
   try {
-    rows = await withTargetClient(target, indexCounters, {
+    nodes = await readNodes(target, indexCounters, {
       applicationName: "indexdeck:collector",
       statementTimeoutMs: 10_000,
       connectTimeoutMs: 5000,
@@ -98,121 +102,13 @@ export async function collectTarget(
     // The rate refresh reads a target's month of buckets; its cost estimate crosses the JIT threshold,
     // and compiling it took 1.7 s of a snapshot at 10,000 indexes, for a query that runs in well under that.
     await tx.query("SET LOCAL jit = off");
-    const { rows: last } = await tx.query<Previous & { indexKey: string; takenAt: Date }>(
-      `SELECT index_key AS "indexKey", taken_at AS "takenAt", stats_reset AS "statsReset", postmaster_start AS "postmasterStart",
-              scans, tuples_read AS "tuplesRead", tuples_fetched AS "tuplesFetched", blks_read AS "blksRead", blks_hit AS "blksHit"
-         FROM usage_last WHERE target_id = $1`,
-      [target.id],
-    );
-    const prevByKey = new Map(
-      last.map((l) => [
-        l.indexKey,
-        {
-          ...l,
-          scans: Number(l.scans),
-          tuplesRead: Number(l.tuplesRead),
-          tuplesFetched: Number(l.tuplesFetched),
-          blksRead: Number(l.blksRead),
-          blksHit: Number(l.blksHit),
-        },
-      ]),
-    );
-    const {
-      rows: [{ previous }],
-    } = await tx.query<{ previous: Date | null }>("SELECT max(taken_at) AS previous FROM usage_snapshot WHERE target_id = $1", [target.id]);
-    clock.lap("read");
-    await tx.query(
-      "INSERT INTO usage_snapshot (target_id, taken_at, stats_reset, postmaster_start, indexes, query_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-      [target.id, takenAt, rows[0]?.statsReset ?? null, rows[0]?.postmasterStart ?? takenAt, rows.length, queryMs],
-    );
-    // Deltas are computed here and written in a few set-based statements, so a target with
-    // 10,000 indexes costs the store a handful of round trips, not tens of thousands.
-    const deltas: Array<{ key: string; since: Date; seconds: number; d: ReturnType<typeof counterDelta> }> = [];
-    for (const cur of rows) {
-      const prev = prevByKey.get(cur.indexKey);
-      // An index that appeared after the target's first snapshot was created since: all its activity is new.
-      const baseline =
-        prev ??
-        (previous
-          ? {
-              scans: 0,
-              tuplesRead: 0,
-              tuplesFetched: 0,
-              blksRead: 0,
-              blksHit: 0,
-              statsReset: cur.statsReset,
-              postmasterStart: cur.postmasterStart,
-            }
-          : null);
-      const d = counterDelta(baseline, cur);
-      if (d.reset) resets++;
-      const since = prev?.takenAt ?? previous;
-      if (since) deltas.push({ key: cur.indexKey, since, seconds: (takenAt.getTime() - since.getTime()) / 1000, d });
+    const stored: SnapshotDeltas[] = [];
+    for (const n of nodes) {
+      if (!n.data) continue;
+      const s = await storeNodeSnapshot(tx, clock, target.id, n.node.id, n.clock, n.data, takenAt, queryMs);
+      resets += s.resets;
+      stored.push(s.deltas);
     }
-    await tx.query(
-      `INSERT INTO usage_last (target_id, index_key, taken_at, stats_reset, postmaster_start, scans, tuples_read, tuples_fetched, blks_read, blks_hit, bytes, valid)
-       SELECT $1, k, $2, sr, ps, sc, tr, tf, br, bh, by, v
-         FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::boolean[])
-           AS u(k, sr, ps, sc, tr, tf, br, bh, by, v)
-       ON CONFLICT (target_id, index_key) DO UPDATE SET
-         taken_at = excluded.taken_at, stats_reset = excluded.stats_reset, postmaster_start = excluded.postmaster_start,
-         scans = excluded.scans, tuples_read = excluded.tuples_read, tuples_fetched = excluded.tuples_fetched,
-         blks_read = excluded.blks_read, blks_hit = excluded.blks_hit, bytes = excluded.bytes, valid = excluded.valid`,
-      [
-        target.id,
-        takenAt,
-        rows.map((r) => r.indexKey),
-        rows.map((r) => r.statsReset),
-        rows.map((r) => r.postmasterStart),
-        rows.map((r) => r.scans),
-        rows.map((r) => r.tuplesRead),
-        rows.map((r) => r.tuplesFetched),
-        rows.map((r) => r.blksRead),
-        rows.map((r) => r.blksHit),
-        rows.map((r) => r.bytes),
-        rows.map((r) => r.valid),
-      ],
-    );
-    clock.lap("last");
-    const snapshot = {
-      keys: deltas.map((x) => x.key),
-      since: deltas.map((x) => x.since),
-      seconds: deltas.map((x) => x.seconds),
-      scans: deltas.map((x) => x.d.scans),
-    };
-    // The raw deltas and their three rollups in one statement: the arrays cross the wire and are
-    // unpacked once, not four times.
-    await tx.query(
-      `WITH u AS (
-         SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::boolean[])
-           AS u(k, since, secs, sc, tr, tf, br, bh, rs)
-       ), raw AS (
-         INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
-         SELECT $1, k, 'raw', since, secs, sc, tr, tf, br, bh, rs FROM u
-         ON CONFLICT DO NOTHING
-       )
-       INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
-       SELECT $1, k, b.resolution, to_timestamp(floor(extract(epoch FROM since) / b.width) * b.width), secs, sc, tr, tf, br, bh, rs
-         FROM u CROSS JOIN (VALUES ('5m', 300), ('1h', 3600), ('1d', 86400)) AS b(resolution, width)
-       ON CONFLICT (target_id, index_key, resolution, bucket_start) DO UPDATE SET
-         seconds = usage_delta.seconds + excluded.seconds, scans = usage_delta.scans + excluded.scans,
-         tuples_read = usage_delta.tuples_read + excluded.tuples_read, tuples_fetched = usage_delta.tuples_fetched + excluded.tuples_fetched,
-         blks_read = usage_delta.blks_read + excluded.blks_read, blks_hit = usage_delta.blks_hit + excluded.blks_hit,
-         reset = usage_delta.reset OR excluded.reset`,
-      [
-        target.id,
-        snapshot.keys,
-        snapshot.since,
-        snapshot.seconds,
-        snapshot.scans,
-        deltas.map((x) => x.d.tuplesRead),
-        deltas.map((x) => x.d.tuplesFetched),
-        deltas.map((x) => x.d.blksRead),
-        deltas.map((x) => x.d.blksHit),
-        deltas.map((x) => x.d.reset),
-      ],
-    );
-    clock.lap("deltas");
     await tx.query(
       `DELETE FROM usage_delta
         WHERE target_id = $1
@@ -227,20 +123,163 @@ export async function collectTarget(
     ]);
     clock.lap("retention");
     // Retention that keeps hourly and daily buckets 30 days or more never deletes one inside a window,
-    // so the sums stay exact; within an hour and a day only new deltas change them.
-    const added = retention.hourlyDays >= 30 && deltas.length > 0 && (await addToUsageRates(tx, target.id, snapshot));
+    // so the sums stay exact; within an hour and a day only new deltas change them. The sums are one
+    // node's: a target with replicas sums each node's rate over its own seconds, recomputed every time.
+    const [primary] = stored;
+    const added =
+      nodes.length === 1 && retention.hourlyDays >= 30 && primary.keys.length > 0 && (await addToUsageRates(tx, target.id, primary));
     if (added) rates = "added";
     else await refreshUsageRates(tx, target.id);
     clock.lap("rates");
+    // Validity is the catalog's, which the primary's snapshot holds (a replica's is a copy of it).
     await announceNewInvalid(
       tx,
       target.id,
-      rows.filter((r) => !r.valid).map((r) => r.indexKey),
+      nodes[0].data!.filter((r) => !r.valid).map((r) => r.indexKey),
     );
     clock.lap("announce");
   });
   clock.lap("commit");
-  return { indexes: rows.length, queryMs, resets, stepsMs: clock.ms, rates };
+  const nodeProblems = nodes.flatMap((n) => (n.problem ? [{ node: n.node.id, ...n.problem }] : []));
+  return { indexes: nodes[0].data!.length, queryMs, resets, nodeProblems, stepsMs: clock.ms, rates };
+}
+
+/**
+ * One node's snapshot and its deltas since that node's last one, its steps' time charged to `steps`;
+ * returns how many indexes' counters were reset and the deltas written.
+ */
+async function storeNodeSnapshot(
+  tx: pg.ClientBase,
+  steps: ReturnType<typeof stepClock>,
+  targetId: string,
+  node: string,
+  clock: NodeClock,
+  rows: CounterRow[],
+  takenAt: Date,
+  queryMs: number,
+): Promise<{ resets: number; deltas: SnapshotDeltas }> {
+  let resets = 0;
+  const { rows: last } = await tx.query<Previous & { indexKey: string; takenAt: Date }>(
+    `SELECT index_key AS "indexKey", taken_at AS "takenAt", stats_reset AS "statsReset", postmaster_start AS "postmasterStart",
+            scans, tuples_read AS "tuplesRead", tuples_fetched AS "tuplesFetched", blks_read AS "blksRead", blks_hit AS "blksHit"
+       FROM usage_last WHERE target_id = $1 AND node = $2`,
+    [targetId, node],
+  );
+  const prevByKey = new Map(
+    last.map((l) => [
+      l.indexKey,
+      {
+        ...l,
+        scans: Number(l.scans),
+        tuplesRead: Number(l.tuplesRead),
+        tuplesFetched: Number(l.tuplesFetched),
+        blksRead: Number(l.blksRead),
+        blksHit: Number(l.blksHit),
+      },
+    ]),
+  );
+  const {
+    rows: [{ previous }],
+  } = await tx.query<{ previous: Date | null }>("SELECT max(taken_at) AS previous FROM usage_snapshot WHERE target_id = $1 AND node = $2", [
+    targetId,
+    node,
+  ]);
+  steps.lap("read");
+  await tx.query(
+    "INSERT INTO usage_snapshot (target_id, node, taken_at, stats_reset, postmaster_start, indexes, query_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    [targetId, node, takenAt, clock.statsReset, clock.postmasterStart, rows.length, queryMs],
+  );
+  // Deltas are computed here and written in a few set-based statements, so a target with
+  // 10,000 indexes costs the store a handful of round trips, not tens of thousands.
+  const deltas: Array<{ key: string; since: Date; seconds: number; d: ReturnType<typeof counterDelta> }> = [];
+  for (const cur of rows) {
+    const prev = prevByKey.get(cur.indexKey);
+    // An index that appeared after the node's first snapshot was created since: all its activity is new.
+    const baseline =
+      prev ??
+      (previous
+        ? {
+            scans: 0,
+            tuplesRead: 0,
+            tuplesFetched: 0,
+            blksRead: 0,
+            blksHit: 0,
+            statsReset: cur.statsReset,
+            postmasterStart: cur.postmasterStart,
+          }
+        : null);
+    const d = counterDelta(baseline, cur);
+    if (d.reset) resets++;
+    const since = prev?.takenAt ?? previous;
+    if (since) deltas.push({ key: cur.indexKey, since, seconds: (takenAt.getTime() - since.getTime()) / 1000, d });
+  }
+  await tx.query(
+    `INSERT INTO usage_last (target_id, node, index_key, taken_at, stats_reset, postmaster_start, scans, tuples_read, tuples_fetched, blks_read, blks_hit, bytes, valid)
+     SELECT $1, $13, k, $2, sr, ps, sc, tr, tf, br, bh, by, v
+       FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::boolean[])
+         AS u(k, sr, ps, sc, tr, tf, br, bh, by, v)
+     ON CONFLICT (target_id, node, index_key) DO UPDATE SET
+       taken_at = excluded.taken_at, stats_reset = excluded.stats_reset, postmaster_start = excluded.postmaster_start,
+       scans = excluded.scans, tuples_read = excluded.tuples_read, tuples_fetched = excluded.tuples_fetched,
+       blks_read = excluded.blks_read, blks_hit = excluded.blks_hit, bytes = excluded.bytes, valid = excluded.valid`,
+    [
+      targetId,
+      takenAt,
+      rows.map((r) => r.indexKey),
+      rows.map((r) => r.statsReset),
+      rows.map((r) => r.postmasterStart),
+      rows.map((r) => r.scans),
+      rows.map((r) => r.tuplesRead),
+      rows.map((r) => r.tuplesFetched),
+      rows.map((r) => r.blksRead),
+      rows.map((r) => r.blksHit),
+      rows.map((r) => r.bytes),
+      rows.map((r) => r.valid),
+      node,
+    ],
+  );
+  steps.lap("last");
+  const snapshot: SnapshotDeltas = {
+    keys: deltas.map((x) => x.key),
+    since: deltas.map((x) => x.since),
+    seconds: deltas.map((x) => x.seconds),
+    scans: deltas.map((x) => x.d.scans),
+  };
+  // The raw deltas and their three rollups in one statement: the arrays cross the wire and are
+  // unpacked once, not four times.
+  await tx.query(
+    `WITH u AS (
+       SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::boolean[])
+         AS u(k, since, secs, sc, tr, tf, br, bh, rs)
+     ), raw AS (
+       INSERT INTO usage_delta (target_id, node, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
+       SELECT $1, $11, k, 'raw', since, secs, sc, tr, tf, br, bh, rs FROM u
+       ON CONFLICT DO NOTHING
+     )
+     INSERT INTO usage_delta (target_id, node, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
+     SELECT $1, $11, k, b.resolution, to_timestamp(floor(extract(epoch FROM since) / b.width) * b.width), secs, sc, tr, tf, br, bh, rs
+       FROM u CROSS JOIN (VALUES ('5m', 300), ('1h', 3600), ('1d', 86400)) AS b(resolution, width)
+     ON CONFLICT (target_id, node, index_key, resolution, bucket_start) DO UPDATE SET
+       seconds = usage_delta.seconds + excluded.seconds, scans = usage_delta.scans + excluded.scans,
+       tuples_read = usage_delta.tuples_read + excluded.tuples_read, tuples_fetched = usage_delta.tuples_fetched + excluded.tuples_fetched,
+       blks_read = usage_delta.blks_read + excluded.blks_read, blks_hit = usage_delta.blks_hit + excluded.blks_hit,
+       reset = usage_delta.reset OR excluded.reset`,
+    [
+      targetId,
+      snapshot.keys,
+      snapshot.since,
+      snapshot.seconds,
+      snapshot.scans,
+      deltas.map((x) => x.d.tuplesRead),
+      deltas.map((x) => x.d.tuplesFetched),
+      deltas.map((x) => x.d.blksRead),
+      deltas.map((x) => x.d.blksHit),
+      deltas.map((x) => x.d.reset),
+      node,
+    ],
+  );
+  steps.lap("deltas");
+  return { resets, deltas: snapshot };
 }
 
 /**
@@ -345,7 +384,9 @@ export function startCollector(opts: CollectorOptions): { stop(): Promise<void> 
           rows.map(async ({ targetId }) => {
             const target = targets.find((t) => t.id === targetId)!;
             try {
-              await collectTarget(opts.pool, target, opts.retention);
+              const { nodeProblems } = await collectTarget(opts.pool, target, opts.retention);
+              // The primary was collected; a replica left out makes the target's evidence incomplete, which its status says.
+              if (nodeProblems.length) throw new Error(nodeProblems.map((p) => `replica ${p.node}: ${p.message}`).join("; "));
               await opts.pool.query("UPDATE collector_schedule SET last_ok_at = now() WHERE target_id = $1", [targetId]);
             } catch (err) {
               log(`${targetId}: ${(err as Error).message}`);

@@ -7,7 +7,7 @@ import { parseChangeSet, parserReady } from "../changeset/parse";
 import { PlanError, planChangeSet } from "../rollout/plan";
 import { quoteQualified } from "../sql/quote";
 import type { TargetConfig } from "../targets/config";
-import { dropChangeSet, reportForTarget, type Finding } from "./reports";
+import { dropChangeSet, reportForTarget, type Finding, type UsageVerdict } from "./reports";
 
 /** A draft whose SQL does not re-parse as the one drop it was made for; nothing was stored. */
 export class DraftRefusedError extends Error {}
@@ -76,12 +76,19 @@ export function draftName(index: DroppedIndex, day: Date): string {
   return UploadChangeSet.shape.name.parse(`drop_${safe.slice(0, 60)}${digest}_${date}.sql`);
 }
 
-export type DraftResult = { outcome: "created"; changeSet: ChangeSet } | { outcome: "exists" } | { outcome: "no-finding" };
+export type DraftResult =
+  | { outcome: "created"; changeSet: ChangeSet }
+  | { outcome: "exists" }
+  | { outcome: "no-finding" }
+  /** Refused: the index has scans on some node, or some node can't vouch that it has none; `verdict.reason` names them. */
+  | { outcome: "kept"; verdict: UsageVerdict };
 
 /**
  * Turns a report finding into a DROP INDEX CONCURRENTLY change set, which then goes through lint,
  * approval and rollout like any other. The SQL is rebuilt here from a fresh read of the target's
  * catalog (the caller only names schema and index) and checked by checkDropDraft before it is stored.
+ * An index that is no finding is refused with its verdict when it could have been unused: the verdict
+ * names each node it is used on with its scans, or the node that can't vouch for it.
  * `build` is the text builder; tests pass another one to show what a disagreeing draft meets.
  */
 export async function draftDropChangeSet(
@@ -95,7 +102,10 @@ export async function draftDropChangeSet(
   const finding = [...report.unused, ...report.duplicate, ...report.invalid].find(
     (f) => f.schema === index.schema && f.index === index.name,
   );
-  if (!finding) return { outcome: "no-finding" };
+  if (!finding) {
+    const verdict = report.usage.find((u) => u.schema === index.schema && u.index === index.name);
+    return verdict ? { outcome: "kept", verdict } : { outcome: "no-finding" };
+  }
   const name = draftName(index, new Date());
   const sql = build(finding.schema, finding.index, finding.kind);
   await checkDropDraft(name, sql, index, target.environment);

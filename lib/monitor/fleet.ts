@@ -53,7 +53,7 @@ export async function fleetOverview(db: Pick<pg.Pool, "query">, targets: TargetC
     Promise.all(targets.map(probe)),
     collectorStatuses(db),
     db.query<{ targetId: string; n: number }>(
-      `SELECT target_id AS "targetId", count(*)::int AS n
+      `SELECT target_id AS "targetId", count(DISTINCT index_key)::int AS n
          FROM usage_last
         WHERE NOT valid AND target_id = ANY($1::text[])
         GROUP BY target_id`,

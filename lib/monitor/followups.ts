@@ -95,7 +95,7 @@ export async function usageEvidence(
   const {
     rows: [{ n }],
   } = await db.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM usage_snapshot s JOIN rollout r ON r.target_id = s.target_id WHERE r.id = $1 AND s.taken_at >= $2",
+    "SELECT count(DISTINCT s.taken_at)::int AS n FROM usage_snapshot s JOIN rollout r ON r.target_id = s.target_id WHERE r.id = $1 AND s.taken_at >= $2",
     [rolloutId, since],
   );
   if (n < 2) return { ok: null, evidence: `not measured yet: ${n} usage snapshot(s) since verify (the collector needs two)` };

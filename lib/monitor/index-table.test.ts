@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { IndexRow } from "../targets/usage";
+import type { NodeIndexRow } from "./reports";
 import { IndexTableQuery, indexTablePage, indexTableRows, indexTableView, PAGE_SIZE, type IndexTableRow } from "./index-table";
 import type { UsageSummary } from "./usage";
 
@@ -11,6 +11,7 @@ const row = (i: number, extra: Partial<IndexTableRow> = {}): IndexTableRow => ({
   d7: null,
   d30: null,
   scans: 1000 - i,
+  nodeScans: { primary: 1000 - i },
   bytes: i * 8192,
   valid: true,
   definition: `CREATE INDEX idx_${i} ON t (c${i % 7})`,
@@ -61,11 +62,12 @@ describe("the Indexes table", () => {
           valid: true,
           buildInProgress: false,
           scans: r.scans,
+          nodeScans: r.nodeScans,
           tuplesRead: 0,
           tuplesFetched: 0,
           bytes: r.bytes,
           definition: r.definition,
-        }) satisfies IndexRow,
+        }) satisfies NodeIndexRow,
     );
     const rates = (k: number) =>
       new Map(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { IndexRow } from "../targets/usage";
+import type { NodeIndexRow } from "./reports";
 import type { UsageSummary } from "./usage";
 
 export interface IndexTableRow {
@@ -9,7 +9,9 @@ export interface IndexTableRow {
   d1: number | null;
   d7: number | null;
   d30: number | null;
+  /** Over every node that answered; `nodeScans` has each node's (null: no answer). */
   scans: number;
+  nodeScans: Record<string, number | null>;
   bytes: number;
   valid: boolean;
   definition: string;
@@ -27,7 +29,7 @@ export const IndexTableQuery = z.object({
 });
 export type IndexTableQuery = z.infer<typeof IndexTableQuery>;
 
-export function indexTableRows(indexes: IndexRow[], usage: Map<string, UsageSummary>): IndexTableRow[] {
+export function indexTableRows(indexes: NodeIndexRow[], usage: Map<string, UsageSummary>): IndexTableRow[] {
   return indexes.map((r) => {
     const u = usage.get(`${r.schema}.${r.name}`);
     return {
@@ -38,6 +40,7 @@ export function indexTableRows(indexes: IndexRow[], usage: Map<string, UsageSumm
       d7: u?.perMinute7d ?? null,
       d30: u?.perMinute30d ?? null,
       scans: r.scans,
+      nodeScans: r.nodeScans,
       bytes: r.bytes,
       valid: r.valid,
       definition: r.definition,
@@ -85,11 +88,11 @@ export function indexTablePage(rows: IndexTableRow[], query: IndexTableQuery): I
 
 // Per catalog read and usage read (both kept for a collector interval), the sorted rows of the last
 // few searches: joining and sorting 1,000 indexes on every view cost more than rendering the page.
-const sortedRows = new WeakMap<IndexRow[], WeakMap<Map<string, UsageSummary>, Map<string, IndexTableRow[]>>>();
+const sortedRows = new WeakMap<NodeIndexRow[], WeakMap<Map<string, UsageSummary>, Map<string, IndexTableRow[]>>>();
 const SEARCHES_KEPT = 32;
 
 /** The Indexes page's table: indexTablePage over the catalog and usage rates, sorted once per read of either. */
-export function indexTableView(indexes: IndexRow[], usage: Map<string, UsageSummary>, query: IndexTableQuery): IndexTablePage {
+export function indexTableView(indexes: NodeIndexRow[], usage: Map<string, UsageSummary>, query: IndexTableQuery): IndexTablePage {
   let byUsage = sortedRows.get(indexes);
   if (!byUsage) sortedRows.set(indexes, (byUsage = new WeakMap()));
   let searches = byUsage.get(usage);

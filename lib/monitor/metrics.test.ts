@@ -49,6 +49,10 @@ describe.each(pgServers())("collector metrics on $name PostgreSQL", (server) => 
     const withScans = await metricsText(pool);
     expect(withScans).toContain('indexdeck_index_scans_per_minute{target="a",index="public.i"} 5');
     expect(withScans).not.toContain('index="public.old"');
+    // A replica's scans of the same index add to the primary's: each node's latest interval, summed.
+    await pool.query(`INSERT INTO usage_delta (target_id, node, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
+      VALUES ('a', 'a_r1', 'public.i', 'raw', now() - interval '4 minutes', 60, 12, 0, 0, 0, 0)`);
+    expect(await metricsText(pool)).toContain('indexdeck_index_scans_per_minute{target="a",index="public.i"} 17');
     await pool.end();
   });
 });

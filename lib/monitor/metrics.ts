@@ -70,9 +70,11 @@ export async function metricsText(db: Pick<pg.Pool, "query">): Promise<string> {
     db.query<{ n: number }>("SELECT count(*)::int AS n FROM job WHERE state = 'running' AND heartbeat_at < now() - interval '15 seconds'"),
     collectorStatuses(db),
     db.query<{ target: string; index: string; rate: number }>(`
-      SELECT DISTINCT ON (target_id, index_key) target_id AS target, index_key AS index, (scans / greatest(seconds, 1) * 60)::float8 AS rate
-        FROM usage_delta WHERE resolution = 'raw' AND bucket_start > now() - interval '1 hour'
-       ORDER BY target_id, index_key, bucket_start DESC`),
+      SELECT target_id AS target, index_key AS index, sum(rate)::float8 AS rate
+        FROM (SELECT DISTINCT ON (target_id, node, index_key) target_id, index_key, scans / greatest(seconds, 1) * 60 AS rate
+                FROM usage_delta WHERE resolution = 'raw' AND bucket_start > now() - interval '1 hour'
+               ORDER BY target_id, node, index_key, bucket_start DESC) per_node
+       GROUP BY target_id, index_key`),
   ]);
   for (const [target, c] of collector) {
     if (c.lastOkAt) lag.set({ target }, (Date.now() - c.lastOkAt.getTime()) / 1000);

@@ -1,7 +1,7 @@
 import { dropIndexStatement } from "../rollout/plan";
 import type { TargetConfig } from "../targets/config";
-import { withTargetClient } from "../targets/connect";
-import { indexInventory, statsReset, type IndexRow } from "../targets/usage";
+import { readNodes, type AdHocTarget, type NodeProblem, type NodeRead, type TargetNode } from "../targets/nodes";
+import { indexInventory, type IndexRow, type NodeClock } from "../targets/usage";
 
 export interface Finding {
   kind: "unused" | "duplicate" | "redundant" | "invalid";
@@ -14,19 +14,61 @@ export interface Finding {
   dropChangeSet: string;
 }
 
-export interface IndexReport {
+/** One node's part of the evidence: since when its counters count, or why they don't. */
+export interface NodeEvidence {
+  node: string;
+  role: TargetNode["role"];
+  label: string;
   statsResetAt: string | null;
+  /** The later of its last statistics reset and its start: scans before it may have been lost. */
+  countingSince: string | null;
+  windowDays: number | null;
+  problem: NodeProblem | null;
+}
+
+export const VERDICTS = ["used", "unused", "not-enough-evidence"] as const;
+
+/** Whether an index that could go unused did: judged on the scans of every node, per node. */
+export interface UsageVerdict {
+  schema: string;
+  table: string;
+  index: string;
+  bytes: number;
+  verdict: (typeof VERDICTS)[number];
+  reason: string;
+  /** Every node's scans of it (null where the node gave no evidence) and the days they cover. */
+  nodes: Array<{ node: string; scans: number | null; countingSince: string | null; windowDays: number | null }>;
+}
+
+export interface IndexReport {
+  /** The primary's last statistics reset. */
+  statsResetAt: string | null;
+  /** Days of zero scans on every node an unused index needs. */
+  windowDays: number;
+  nodes: NodeEvidence[];
+  /** Every index that could be unused (valid, backing no constraint, not unique, big enough), with its verdict. */
+  usage: UsageVerdict[];
   unused: Finding[];
   duplicate: Finding[];
   invalid: Finding[];
 }
 
+/** A catalog row with its scans on every node: `scans` is their total over the nodes that answered. */
+export type NodeIndexRow = IndexRow & { nodeScans: Record<string, number | null> };
+
+/** What one node told: its clock, and its indexes when it could be read. */
+export type NodeReport = Pick<NodeRead<IndexRow[]>, "node" | "clock" | "data" | "problem">;
+
 export interface ReportOptions {
   /** Unused indexes smaller than this are not worth a rollout. */
   minBytes?: number;
-  statsResetAt: Date | null;
+  /** Days without a scan on every node, counted from each node's last reset, before an index is unused (default 14). */
+  windowDays?: number;
   now?: Date;
 }
+
+export const DEFAULT_UNUSED_WINDOW_DAYS = 14;
+const DAY_MS = 86_400_000;
 
 /**
  * The draft that removes an index: the statement a rollback runs (lib/rollout/plan.ts). Only the one identifier helper puts the catalog's names into the
@@ -54,20 +96,89 @@ const keepsOver = (b: IndexRow, a: IndexRow) => rank(b) > rank(a) || (rank(b) ==
 
 const isPrefix = (a: Array<string | null>, b: Array<string | null>) => a.length <= b.length && a.every((c, i) => c === b[i]);
 
+function evidenceOf(n: NodeReport, now: Date): NodeEvidence {
+  const since = n.clock && !n.problem ? countingSince(n.clock) : null;
+  return {
+    node: n.node.id,
+    role: n.node.role,
+    label: n.node.label,
+    statsResetAt: n.clock?.statsReset?.toISOString() ?? null,
+    countingSince: since?.toISOString() ?? null,
+    windowDays: since ? Math.round(((now.getTime() - since.getTime()) / DAY_MS) * 10) / 10 : null,
+    problem: n.problem,
+  };
+}
+
+/**
+ * Counters count from the node's last statistics reset, or from its start if later: a crash (and, before
+ * PostgreSQL 15, an immediate shutdown) discards them without a reset time, and nothing tells the two apart.
+ */
+function countingSince(clock: NodeClock): Date {
+  return clock.statsReset && clock.statsReset > clock.postmasterStart ? clock.statsReset : clock.postmasterStart;
+}
+
+const rowKey = (schema: string, name: string) => JSON.stringify([schema, name]);
+const days = (d: number) => `${d.toFixed(1)} days`;
+
+/**
+ * The verdict on one index from every node's scans of it. Scans anywhere: used. Otherwise it is unused only
+ * if every node answered, holds the index, and has counted for at least `windowDays`; else there is not
+ * enough evidence, and the reason names each node that falls short and why.
+ */
+function verdictOf(
+  r: IndexRow,
+  nodes: NodeReport[],
+  evidence: NodeEvidence[],
+  byNode: Array<Map<string, IndexRow>>,
+  windowDays: number,
+): UsageVerdict {
+  const perNode = nodes.map((n, i) => {
+    const row = byNode[i].get(rowKey(r.schema, r.name));
+    return { node: n.node.id, scans: row ? row.scans : null, countingSince: evidence[i].countingSince, windowDays: evidence[i].windowDays };
+  });
+  const base = { schema: r.schema, table: r.table, index: r.name, bytes: r.bytes, nodes: perNode };
+  const used = perNode.filter((n) => (n.scans ?? 0) > 0);
+  if (used.length)
+    return {
+      ...base,
+      verdict: "used",
+      reason: `used: ${used.map((n) => `${n.scans!.toLocaleString("en")} scans on ${n.node}`).join(", ")}`,
+    };
+  const short = nodes.flatMap((n, i) => {
+    if (n.problem) return [`${n.node.id} ${n.problem.message}`];
+    if (perNode[i].scans === null) return [`${n.node.id} does not hold the index (yet)`];
+    if (evidence[i].windowDays! < windowDays)
+      return [
+        `${n.node.id} counts scans only since ${evidence[i].countingSince} (${days(evidence[i].windowDays!)}, fewer than ${windowDays})`,
+      ];
+    return [];
+  });
+  if (short.length) return { ...base, verdict: "not-enough-evidence", reason: `not enough evidence: ${short.join("; ")}` };
+  const covered = perNode.map((n) => `${n.node} for ${days(n.windowDays!)} (since ${n.countingSince})`).join(", ");
+  return { ...base, verdict: "unused", reason: `no scans on any node: ${covered}; ${(r.bytes / 2 ** 20).toFixed(1)} MiB` };
+}
+
 /**
  * Unused, duplicate/redundant and invalid indexes, as pgHero reasons about them: comparison of
- * definitions happens here rather than in SQL, where it is easier to read and to test.
+ * definitions happens here rather than in SQL, where it is easier to read and to test. The catalog is
+ * the primary's (the first node); whether an index is unused is decided on every node's scans.
  */
-export function indexReport(rows: IndexRow[], opts: ReportOptions): IndexReport {
+export function indexReport(nodes: NodeReport[], opts: ReportOptions = {}): IndexReport & { indexes: NodeIndexRow[] } {
   const minBytes = opts.minBytes ?? 1024 * 1024;
+  const windowDays = opts.windowDays ?? DEFAULT_UNUSED_WINDOW_DAYS;
   const now = opts.now ?? new Date();
-  const since = opts.statsResetAt
-    ? `since statistics were reset ${Math.round((now.getTime() - opts.statsResetAt.getTime()) / 3_600_000)} h ago (${opts.statsResetAt.toISOString()})`
-    : "since the server started (statistics never reset)";
+  const [primary] = nodes;
+  const rows = primary.data!;
+  const evidence = nodes.map((n) => evidenceOf(n, now));
+  const byNode = nodes.map((n) => new Map((n.data ?? []).map((x) => [rowKey(x.schema, x.name), x])));
+  const indexes = rows.map((r): NodeIndexRow => {
+    const nodeScans = Object.fromEntries(nodes.map((n, i) => [n.node.id, byNode[i].get(rowKey(r.schema, r.name))?.scans ?? null]));
+    return { ...r, scans: Object.values(nodeScans).reduce<number>((sum, x) => sum + (x ?? 0), 0), nodeScans };
+  });
 
-  const unused = rows
-    .filter((r) => r.valid && r.scans === 0 && !r.constraint && !r.unique && r.bytes >= minBytes)
-    .map((r) => finding("unused", r, `no scans ${since}; ${(r.bytes / 2 ** 20).toFixed(1)} MiB`));
+  const candidates = rows.filter((r) => r.valid && !r.constraint && !r.unique && r.bytes >= minBytes);
+  const usage = candidates.map((r) => verdictOf(r, nodes, evidence, byNode, windowDays));
+  const unused = candidates.flatMap((r, i) => (usage[i].verdict === "unused" ? [finding("unused", r, usage[i].reason)] : []));
 
   const duplicate: Finding[] = [];
   const byTable = new Map<string, IndexRow[]>();
@@ -112,25 +223,31 @@ export function indexReport(rows: IndexRow[], opts: ReportOptions): IndexReport 
     .filter((r) => !r.valid && !r.buildInProgress)
     .map((r) => finding("invalid", r, "INVALID (a failed concurrent build left it): it is maintained on every write but never used"));
 
-  return { statsResetAt: opts.statsResetAt?.toISOString() ?? null, unused, duplicate: dedup, invalid };
+  return { statsResetAt: evidence[0].statsResetAt, windowDays, nodes: evidence, usage, unused, duplicate: dedup, invalid, indexes };
 }
 
-/** Reads a target's indexes (read-only, short timeout) and reports what could go. */
+/**
+ * Reads a target's indexes on its primary and their scans on every replica (read-only, short timeout), and
+ * reports what could go.
+ */
 export async function reportForTarget(
-  target: TargetConfig | { id: string; url: string },
-  opts: { minBytes?: number } = {},
-): Promise<IndexReport & { indexes: IndexRow[] }> {
-  return withTargetClient(
+  target: TargetConfig | AdHocTarget,
+  opts: { minBytes?: number; windowDays?: number } = {},
+): Promise<IndexReport & { indexes: NodeIndexRow[] }> {
+  const nodes = await readNodes(
     target,
     async (db) => {
       await db.query("BEGIN READ ONLY");
       try {
-        const [rows, reset] = [await indexInventory(db), await statsReset(db)];
-        return { ...indexReport(rows, { minBytes: opts.minBytes, statsResetAt: reset }), indexes: rows };
+        return await indexInventory(db);
       } finally {
         await db.query("ROLLBACK");
       }
     },
     { applicationName: "indexdeck:report", statementTimeoutMs: 15_000 },
   );
+  return indexReport(nodes, {
+    minBytes: opts.minBytes,
+    windowDays: opts.windowDays ?? ("environment" in target ? target.unusedWindowDays : undefined),
+  });
 }

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { z } from "zod";
+import { PRIMARY_NODE } from "../targets/config";
 
 export const RANGES = {
   "24h": { hours: 24, resolution: "5m" },
@@ -19,11 +20,14 @@ export const UsageQuery = z.object({
 export interface UsageSeries {
   /** Bucket starts, seconds since the epoch. */
   t: number[];
+  /** Over every node: each node's rate over its own seconds in the bucket, added up. */
   scansPerMinute: number[];
   tuplesFetchedPerMinute: number[];
-  /** Buckets in which the counters were reset. */
-  resets: number[];
-  /** Buckets after which the collector could not reach the target for longer than a bucket. */
+  /** Scans per minute on each node (the primary first), aligned with t; null where the node has no data in a bucket. */
+  nodes: Array<{ node: string; scansPerMinute: Array<number | null> }>;
+  /** Buckets in which a node's counters were reset, and which node: each node resets on its own. */
+  resets: Array<{ t: number; node: string }>;
+  /** Buckets after which the collector could not reach a node for longer than a bucket. */
   gaps: number[];
 }
 
@@ -36,11 +40,12 @@ export interface RolloutMarker {
 
 /** Per minute, to three decimals, over a bucket of `seconds` (at least one). */
 const perMinute = (count: number, seconds: number) => Math.round((count / Math.max(seconds, 1)) * 60_000) / 1000;
+const byNode = (a: string, b: string) => Number(b === PRIMARY_NODE) - Number(a === PRIMARY_NODE) || (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * Scans and tuples fetched per minute over a range, from the rollup that fits it, with reset marks.
- * The rows come back as stored and the rates are worked out here: rounding 1,440 numerics and
- * extracting 720 epochs took the server longer than finding the rows.
+ * Scans and tuples fetched per minute over a range, from the rollup that fits it, in total and per node,
+ * with reset marks. The rows come back as stored and the rates are worked out here: rounding 1,440
+ * numerics and extracting 720 epochs took the server longer than finding the rows.
  */
 export async function usageSeries(
   db: Pick<pg.Pool, "query">,
@@ -49,9 +54,9 @@ export async function usageSeries(
   range: keyof typeof RANGES,
 ): Promise<UsageSeries> {
   const { hours, resolution } = RANGES[range];
-  const { rows } = await db.query<[number, number, number, number, boolean]>({
+  const { rows } = await db.query<[number, string, number, number, number, boolean]>({
     name: "usage-series",
-    text: `SELECT date_part('epoch', bucket_start)::int8, scans, tuples_fetched, seconds, reset
+    text: `SELECT date_part('epoch', bucket_start)::int8, node, scans, tuples_fetched, seconds, reset
              FROM usage_delta
             WHERE target_id = $1 AND index_key = $2 AND resolution = $3 AND bucket_start >= now() - make_interval(hours => $4)
             ORDER BY bucket_start`,
@@ -59,14 +64,25 @@ export async function usageSeries(
     rowMode: "array",
   });
   const bucketSeconds = resolution === "5m" ? 300 : 3600;
-  const series: UsageSeries = { t: [], scansPerMinute: [], tuplesFetchedPerMinute: [], resets: [], gaps: [] };
-  for (const [t, scans, fetched, seconds, reset] of rows) {
-    series.t.push(t);
-    series.scansPerMinute.push(perMinute(scans, seconds));
-    series.tuplesFetchedPerMinute.push(perMinute(fetched, seconds));
-    if (reset) series.resets.push(t);
-    if (seconds > 1.5 * bucketSeconds) series.gaps.push(t);
+  const series: UsageSeries = { t: [], scansPerMinute: [], tuplesFetchedPerMinute: [], nodes: [], resets: [], gaps: [] };
+  const nodes = [...new Set(rows.map((r) => r[1]))].sort(byNode);
+  const perNode = new Map(nodes.map((node) => [node, [] as Array<number | null>]));
+  for (const [t, node, scans, fetched, seconds, reset] of rows) {
+    let i = series.t.length - 1;
+    if (series.t[i] !== t) {
+      i = series.t.push(t) - 1;
+      series.scansPerMinute.push(0);
+      series.tuplesFetchedPerMinute.push(0);
+      for (const list of perNode.values()) list.push(null);
+    }
+    const rate = perMinute(scans, seconds);
+    series.scansPerMinute[i] = Math.round((series.scansPerMinute[i] + rate) * 1000) / 1000;
+    series.tuplesFetchedPerMinute[i] = Math.round((series.tuplesFetchedPerMinute[i] + perMinute(fetched, seconds)) * 1000) / 1000;
+    perNode.get(node)![i] = rate;
+    if (reset) series.resets.push({ t, node });
+    if (seconds > 1.5 * bucketSeconds && series.gaps.at(-1) !== t) series.gaps.push(t);
   }
+  series.nodes = nodes.map((node) => ({ node, scansPerMinute: perNode.get(node)! }));
   return series;
 }
 
@@ -115,24 +131,29 @@ const DAY_OF = "date_trunc('day', now())";
 
 /**
  * Recomputes scans per minute per index of a target — latest interval, and averaged over 24 h
- * (hourly buckets), 7 d and 30 d (daily buckets, today included) — from its buckets, with the sums
- * behind them and the hour and day they are anchored to, so `addToUsageRates` can carry them on.
- * The windows are one pass over the target's buckets grouped by index, and the latest interval is
- * one probe of the primary key per index: joining the three as separate aggregates let the planner,
- * on a freshly written table it estimated at one row each, nest-loop them, 10,000 × 10,000
- * comparisons, 20–35 s a snapshot.
+ * (hourly buckets), 7 d and 30 d (daily buckets, today included) — from its buckets. Each node's rate
+ * is taken over its own seconds (a replica collected for a day has no 30 days to spread its scans
+ * over), and the index's rate is their sum. Where the primary alone has buckets in the windows, the
+ * sums behind its rates are kept with the hour and day they are anchored to, so `addToUsageRates` can
+ * carry them on; an index with a replica's buckets keeps none (a sum of rates is not one sum of scans
+ * over one of seconds), so it is recomputed with every snapshot.
+ * The windows are one pass over the target's buckets grouped by node and index, and the latest
+ * interval is one probe of the primary key per node and index: joining the three as separate aggregates
+ * let the planner, on a freshly written table it estimated at one row each, nest-loop them,
+ * 10,000 × 10,000 comparisons, 20–35 s a snapshot.
  */
 export async function refreshUsageRates(db: Pick<pg.Pool, "query"> | pg.ClientBase, targetId: string): Promise<void> {
   await db.query({
     name: "usage-refresh-rates",
     text: `WITH buckets AS (
-       SELECT index_key, resolution, bucket_start, seconds, scans
+       SELECT node, index_key, resolution, bucket_start, seconds, scans
          FROM usage_delta WHERE target_id = $1 AND resolution = '1h' AND bucket_start >= ${HOUR_OF} - interval '23 hours'
        UNION ALL
-       SELECT index_key, resolution, bucket_start, seconds, scans
+       SELECT node, index_key, resolution, bucket_start, seconds, scans
          FROM usage_delta WHERE target_id = $1 AND resolution = '1d' AND bucket_start >= ${DAY_OF} - interval '29 days'
-     ), windows AS (
-       SELECT index_key,
+     ), per_node AS (
+       SELECT node, index_key,
+              count(*) FILTER (WHERE resolution = '1d') AS days,
               sum(scans) FILTER (WHERE resolution = '1h') AS scans_24h,
               sum(seconds) FILTER (WHERE resolution = '1h') AS seconds_24h,
               sum(scans) FILTER (WHERE resolution = '1d' AND bucket_start >= ${DAY_OF} - interval '6 days') AS scans_7d,
@@ -140,32 +161,46 @@ export async function refreshUsageRates(db: Pick<pg.Pool, "query"> | pg.ClientBa
               sum(scans) FILTER (WHERE resolution = '1d') AS scans_30d,
               sum(seconds) FILTER (WHERE resolution = '1d') AS seconds_30d
          FROM buckets
-        GROUP BY index_key
-       HAVING count(*) FILTER (WHERE resolution = '1d') > 0
+        GROUP BY node, index_key
+     ), windows AS (
+       SELECT p.index_key,
+              bool_and(p.node = $2) AS primary_alone,
+              sum(latest.rate) AS per_min_now,
+              sum(p.scans_24h / nullif(p.seconds_24h, 0) * 60) AS per_min_24h,
+              sum(p.scans_7d / nullif(p.seconds_7d, 0) * 60) AS per_min_7d,
+              sum(p.scans_30d / nullif(p.seconds_30d, 0) * 60) AS per_min_30d,
+              sum(p.scans_24h) AS scans_24h, sum(p.seconds_24h) AS seconds_24h, sum(p.scans_7d) AS scans_7d,
+              sum(p.seconds_7d) AS seconds_7d, sum(p.scans_30d) AS scans_30d, sum(p.seconds_30d) AS seconds_30d
+         FROM per_node p
+         LEFT JOIN LATERAL (
+           SELECT scans / greatest(seconds, 1) * 60 AS rate
+             FROM usage_delta
+            WHERE target_id = $1 AND node = p.node AND index_key = p.index_key AND resolution = 'raw' AND bucket_start > now() - interval '1 hour'
+            ORDER BY bucket_start DESC
+            LIMIT 1
+         ) latest ON true
+        GROUP BY p.index_key
+       HAVING sum(p.days) > 0
      )
      INSERT INTO usage_rate (target_id, index_key, per_min_now, per_min_24h, per_min_7d, per_min_30d, computed_at,
                              hour_of, day_of, scans_24h, seconds_24h, scans_7d, seconds_7d, scans_30d, seconds_30d)
-     SELECT $1, w.index_key, latest.rate,
-            w.scans_24h / nullif(w.seconds_24h, 0) * 60, w.scans_7d / nullif(w.seconds_7d, 0) * 60, w.scans_30d / nullif(w.seconds_30d, 0) * 60,
-            now(), ${HOUR_OF}, ${DAY_OF}, w.scans_24h, w.seconds_24h, w.scans_7d, w.seconds_7d, w.scans_30d, w.seconds_30d
+     SELECT $1, w.index_key, w.per_min_now, w.per_min_24h, w.per_min_7d, w.per_min_30d, now(),
+            kept.hour_of, kept.day_of, kept.scans_24h, kept.seconds_24h, kept.scans_7d, kept.seconds_7d, kept.scans_30d, kept.seconds_30d
        FROM windows w
        LEFT JOIN LATERAL (
-         SELECT scans / greatest(seconds, 1) * 60 AS rate
-           FROM usage_delta
-          WHERE target_id = $1 AND index_key = w.index_key AND resolution = 'raw' AND bucket_start > now() - interval '1 hour'
-          ORDER BY bucket_start DESC
-          LIMIT 1
-       ) latest ON true
+         SELECT ${HOUR_OF} AS hour_of, ${DAY_OF} AS day_of, w.scans_24h, w.seconds_24h, w.scans_7d, w.seconds_7d, w.scans_30d, w.seconds_30d
+          WHERE w.primary_alone
+       ) kept ON true
      ON CONFLICT (target_id, index_key) DO UPDATE SET
        per_min_now = excluded.per_min_now, per_min_24h = excluded.per_min_24h, per_min_7d = excluded.per_min_7d,
        per_min_30d = excluded.per_min_30d, computed_at = excluded.computed_at, hour_of = excluded.hour_of, day_of = excluded.day_of,
        scans_24h = excluded.scans_24h, seconds_24h = excluded.seconds_24h, scans_7d = excluded.scans_7d,
        seconds_7d = excluded.seconds_7d, scans_30d = excluded.scans_30d, seconds_30d = excluded.seconds_30d`,
-    values: [targetId],
+    values: [targetId, PRIMARY_NODE],
   });
 }
 
-/** One snapshot's deltas of a target, a column per field (index i of each array is one index). */
+/** One snapshot's deltas of a target's node, a column per field (index i of each array is one index). */
 export interface SnapshotDeltas {
   keys: string[];
   since: Date[];
@@ -174,8 +209,9 @@ export interface SnapshotDeltas {
 }
 
 /**
- * Adds one snapshot's deltas (already written to their buckets) to the stored sums behind each
- * index's rates, and the latest interval's rate, instead of reading the windows' buckets again.
+ * Adds one snapshot's deltas of a target with no replicas (already written to their buckets) to the
+ * stored sums behind each index's rates, and the latest interval's rate, instead of reading the
+ * windows' buckets again.
  * Exact while nothing but the collector writes hourly and daily buckets and retention keeps more
  * than the windows. Returns false, having changed what it could, when any index lacks sums anchored
  * to the current hour and day (a new index, a new hour or day, sums from before they were kept): the

@@ -25,6 +25,39 @@ describe("targets file", () => {
     expect(() => parseTargetsFile(JSON.stringify(both), "t.json")).toThrow(/targets\.0\.url: give exactly one of url or urlEnv/);
   });
 
+  it("reads replicas with their defaults, and refuses a replica id that names another node or the primary", () => {
+    const withReplicas = (replicas: unknown[], more: unknown[] = []) =>
+      JSON.stringify({ targets: [{ ...good.targets[0], replicas }, ...more] });
+    const [t] = parseTargetsFile(withReplicas([{ id: "prod_r1", urlEnv: "PROD_R1_URL", label: "Reads" }]), "t.json");
+    expect(t.replicas).toEqual([{ id: "prod_r1", urlEnv: "PROD_R1_URL", label: "Reads" }]);
+    expect(t.unusedWindowDays).toBe(14);
+    expect(parseTargetsFile(JSON.stringify(good), "t.json")[0].replicas).toEqual([]);
+    expect(() => parseTargetsFile(withReplicas([{ id: "primary", urlEnv: "R" }]), "t.json")).toThrow(
+      /t\.json: targets\.0\.replicas\.0\.id: "primary" names every target's primary/,
+    );
+    expect(() => parseTargetsFile(withReplicas([{ id: "r", urlEnv: "R", url: "postgres://h/db" }]), "t.json")).toThrow(
+      /targets\.0\.replicas\.0\.url: give exactly one of url or urlEnv/,
+    );
+    expect(() =>
+      parseTargetsFile(
+        withReplicas(
+          [{ id: "stage", urlEnv: "R" }],
+          [{ id: "stage", label: "S", environment: "staging", urlEnv: "S", approvals: { required: 0 } }],
+        ),
+        "t.json",
+      ),
+    ).toThrow(/targets\.0\.replicas\.0\.id: stage is already a target or replica id/);
+    expect(() =>
+      parseTargetsFile(
+        withReplicas([
+          { id: "r1", urlEnv: "R" },
+          { id: "r1", urlEnv: "S" },
+        ]),
+        "t.json",
+      ),
+    ).toThrow(/targets\.0\.replicas\.1\.id: r1 is already a target or replica id/);
+  });
+
   it("reports malformed JSON with the file name", () => {
     expect(() => parseTargetsFile("{", "t.json")).toThrow(/^t\.json: not valid JSON/);
   });

@@ -38,19 +38,40 @@ export const FreezeSchema = z
   .strict()
   .refine((f) => Date.parse(f.from) < Date.parse(f.to), { message: "a freeze must end after it starts", path: ["to"] });
 
+const NodeId = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, _ or -, starting with a letter");
+const ConnectionUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+  .optional();
+const ConnectionEnv = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, "must be the name of an environment variable")
+  .optional();
+
+/** The node id every target's primary has in usage evidence; a replica can't take it. */
+export const PRIMARY_NODE = "primary";
+
+/** A streaming replica of the target: its scans count as much as the primary's when judging an index unused. */
+const ReplicaSchema = z
+  .object({
+    id: NodeId.refine((id) => id !== PRIMARY_NODE, `"${PRIMARY_NODE}" names every target's primary`),
+    label: z.string().min(1).max(100).optional(),
+    url: ConnectionUrl,
+    urlEnv: ConnectionEnv,
+  })
+  .strict()
+  .refine((r) => !!r.url !== !!r.urlEnv, { message: "give exactly one of url or urlEnv", path: ["url"] });
+
 const TargetSchema = z
   .object({
-    id: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, _ or -, starting with a letter"),
+    id: NodeId,
     label: z.string().min(1).max(100),
     environment: z.enum(["staging", "production"]),
-    url: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
-      .optional(),
-    urlEnv: z
-      .string()
-      .regex(/^[A-Z_][A-Z0-9_]*$/, "must be the name of an environment variable")
-      .optional(),
+    url: ConnectionUrl,
+    urlEnv: ConnectionEnv,
+    replicas: z.array(ReplicaSchema).max(16).default([]),
+    // An index is reported unused only after this many days without a scan on every node.
+    unusedWindowDays: z.number().min(0).max(365).default(14),
     approvals: ApprovalPolicySchema,
     maintenanceWindows: z.array(MaintenanceWindowSchema).default([]),
     freezes: z.array(FreezeSchema).default([]),
@@ -122,6 +143,15 @@ const TargetsFileSchema = z
     path: ["webhooks"],
   })
   .superRefine((f, ctx) => {
+    // Replica ids name nodes in the store's usage history and in reports: one id, one server, file-wide.
+    const ids = new Set(f.targets.map((t) => t.id));
+    f.targets.forEach((t, i) =>
+      t.replicas.forEach((r, j) => {
+        if (ids.has(r.id))
+          ctx.addIssue({ code: "custom", message: `${r.id} is already a target or replica id`, path: ["targets", i, "replicas", j, "id"] });
+        ids.add(r.id);
+      }),
+    );
     f.webhooks.forEach((w, i) => {
       for (const id of w.targets ?? []) {
         if (!f.targets.some((t) => t.id === id))
@@ -233,8 +263,19 @@ export function sessionLimits(target: Pick<TargetConfig, "limits">): SessionLimi
 
 /** The connection URL, read from the environment when the file names a variable. */
 export function targetUrl(target: TargetConfig): string {
-  if (target.url) return target.url;
-  const value = process.env[target.urlEnv!];
-  if (!value) throw new TargetsConfigError(`target ${target.id}: environment variable ${target.urlEnv} is not set`);
+  return connectionUrl(`target ${target.id}`, target);
+}
+
+export type ReplicaConfig = TargetConfig["replicas"][number];
+
+/** A replica's connection URL, as targetUrl reads a target's. */
+export function replicaUrl(target: TargetConfig, replica: ReplicaConfig): string {
+  return connectionUrl(`replica ${replica.id} of target ${target.id}`, replica);
+}
+
+function connectionUrl(what: string, source: { url?: string; urlEnv?: string }): string {
+  if (source.url) return source.url;
+  const value = process.env[source.urlEnv!];
+  if (!value) throw new TargetsConfigError(`${what}: environment variable ${source.urlEnv} is not set`);
   return value;
 }

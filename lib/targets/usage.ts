@@ -60,10 +60,30 @@ export async function indexInventory(db: pg.ClientBase): Promise<IndexRow[]> {
   }));
 }
 
-/** When this database's statistics were last reset (null: never since the cluster started). */
-export async function statsReset(db: pg.ClientBase): Promise<Date | null> {
+export interface NodeClock {
+  /** pg_control_system()'s system_identifier: the same on a primary and every physical replica of it (read only when asked). */
+  systemIdentifier: string | null;
+  inRecovery: boolean;
+  /** When this database's statistics were last reset (null: never). */
+  statsReset: Date | null;
+  postmasterStart: Date;
+}
+
+/**
+ * Whether a server is a replica and since when its counters count, and, when `identify` (a hardened server
+ * may keep pg_control_system() from PUBLIC; only a target with replicas needs it), which cluster it is.
+ */
+export async function nodeClock(db: pg.ClientBase, identify: boolean): Promise<NodeClock> {
   const {
     rows: [row],
-  } = await db.query<{ reset: Date | null }>("SELECT stats_reset AS reset FROM pg_stat_database WHERE datname = current_database()");
-  return row?.reset ?? null;
+  } = await db.query<NodeClock>(
+    `
+    SELECT
+      CASE WHEN $1 THEN (pg_control_system()).system_identifier::text END          AS "systemIdentifier",
+      pg_is_in_recovery()                                                           AS "inRecovery",
+      (SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()) AS "statsReset",
+      pg_postmaster_start_time()                                                    AS "postmasterStart"`,
+    [identify],
+  );
+  return row;
 }

@@ -22,15 +22,20 @@ export async function draftDropAction(form: FormData): Promise<void> {
   const parsed = DraftForm.safeParse({ targetId: form.get("targetId"), schema: form.get("schema"), index: form.get("index") });
   const target = parsed.success ? findTarget(loadTargets(), parsed.data.targetId) : undefined;
   if (!parsed.success || !target) redirect("/indexes?error=unknown-target");
-  let outcome;
+  let result;
   try {
-    outcome = (await draftDropChangeSet(storePool(), target, { schema: parsed.data.schema, name: parsed.data.index }, actor)).outcome;
+    result = await draftDropChangeSet(storePool(), target, { schema: parsed.data.schema, name: parsed.data.index }, actor);
   } catch (err) {
     if (!(err instanceof DraftRefusedError)) throw err;
     // JSON, so a name's CR or LF cannot start a line of its own in the server's log.
     console.error(`[indexdeck] ${JSON.stringify(err.message)}`);
     redirect(`/indexes?target=${encodeURIComponent(target.id)}&tab=reports&error=draft-refused`);
   }
-  if (outcome === "no-finding") redirect(`/indexes?target=${encodeURIComponent(target.id)}&tab=reports&error=no-finding`);
+  const reports = `/indexes?target=${encodeURIComponent(target.id)}&tab=reports`;
+  if (result.outcome === "no-finding") redirect(`${reports}&error=no-finding`);
+  if (result.outcome === "kept") {
+    console.error(`[indexdeck] ${JSON.stringify(`draft refused: ${parsed.data.schema}.${parsed.data.index} ${result.verdict.reason}`)}`);
+    redirect(`${reports}&error=kept&schema=${encodeURIComponent(parsed.data.schema)}&index=${encodeURIComponent(parsed.data.index)}`);
+  }
   redirect("/changesets");
 }

@@ -18,6 +18,7 @@ const DRAFT_ERRORS: Record<string, string> = {
   forbidden: "your role may not create change sets",
   "unknown-target": "no such target",
   "no-finding": "that index is no longer among the target's findings (the report was read again)",
+  kept: "that index is kept: it has scans on a node, or a node can't vouch that it has none",
   "draft-refused":
     "its SQL did not re-parse as exactly one DROP INDEX CONCURRENTLY IF EXISTS of that index, so nothing was stored (the server's log says how it differed)",
 };
@@ -39,6 +40,8 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
   const tab = params.tab === "reports" ? "reports" : "indexes";
   const usage = tab === "indexes" ? await recentUsageRates(storePool(), target.id, collectIntervalFromEnv()) : null;
   const canDraft = can(actor.role, "changeset:create");
+  // A refused draft names the index; what is said about it is the report's own verdict, never text from the URL.
+  const kept = params.error === "kept" ? report?.usage.find((u) => u.schema === params.schema && u.index === params.index) : undefined;
   const query = IndexTableQuery.parse(params);
   // A few findings per section unless asked for all: a fleet target can have hundreds.
   const FINDINGS_SHOWN = 20;
@@ -95,6 +98,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
       )}
     </div>
   );
+  const shortOfEvidence = report?.usage.filter((u) => u.verdict === "not-enough-evidence") ?? [];
   return (
     <>
       <h1>Indexes</h1>
@@ -108,6 +112,16 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
       {params.error && (
         <p className="error" role="alert">
           Could not draft a change set: {Object.hasOwn(DRAFT_ERRORS, params.error) ? DRAFT_ERRORS[params.error] : "unexpected error"}
+          {kept && (
+            <>
+              {" "}
+              (
+              <code>
+                {kept.schema}.{kept.index}
+              </code>{" "}
+              {kept.reason})
+            </>
+          )}
         </p>
       )}
       {error && (
@@ -121,8 +135,19 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
             Catalog read at <LocalTime at={report.readAt} part="time" /> (re-read once per collector interval,{" "}
             {Math.round(collectIntervalFromEnv() / 1000)} s). Scans per minute come from the usage collector&apos;s snapshots (reset-safe);
             &ldquo;scans&rdquo; is PostgreSQL&apos;s cumulative counter since statistics were last reset (
-            {report.statsResetAt ?? "never reset since the server started"}).
+            {report.statsResetAt ?? "never reset since the server started"}), over every node.
           </p>
+          {report.nodes.length > 1 && (
+            <ul className="who" data-testid="usage-nodes">
+              {report.nodes.map((n) => (
+                <li key={n.node} className={n.problem ? "bad" : undefined}>
+                  {n.node} ({n.role}
+                  {n.label !== n.node ? `, ${n.label}` : ""}):{" "}
+                  {n.problem ? n.problem.message : `counting scans since ${n.countingSince} (${n.windowDays} days)`}
+                </li>
+              ))}
+            </ul>
+          )}
           {/* Findings on a tab of their own: the table is what people come back to, and a fleet
               target's findings, each with a form, were most of what every view cost to render. */}
           <p className="phase-form" role="tablist">
@@ -146,6 +171,33 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
           {tab === "reports" || !usage ? (
             <>
               {section("Unused", "unused", report.unused)}
+              <div className="card" data-report="not-enough-evidence">
+                <h2 style={{ fontSize: 16, marginTop: 0 }}>
+                  Without scans, but not enough evidence to call unused: {shortOfEvidence.length}
+                </h2>
+                <p>
+                  An index is unused only with no scans on every node for {report.windowDays} days, counted from each node&apos;s last
+                  statistics reset or start.
+                </p>
+                {shortOfEvidence.length > 0 && (
+                  <table>
+                    <tbody>
+                      {shortOfEvidence.slice(0, params.show === "not-enough-evidence" ? undefined : FINDINGS_SHOWN).map((u) => (
+                        <tr key={JSON.stringify([u.schema, u.index])}>
+                          <td>
+                            <code>
+                              {u.schema}.{u.index}
+                            </code>
+                          </td>
+                          <td>{u.table}</td>
+                          <td>{formatBytes(u.bytes)}</td>
+                          <td>{u.reason}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+              </div>
               {section("Duplicate and redundant", "duplicate", report.duplicate)}
               {section("Invalid", "invalid", report.invalid)}
             </>
