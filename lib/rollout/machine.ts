@@ -17,7 +17,7 @@ import { findTarget, type TargetConfig } from "../targets/config";
 import { targetsWithPolicies } from "../targets/policies";
 import { maintenanceWindow } from "../targets/windows";
 import type { FailureCode } from "../troubleshooting";
-import { announceRollout } from "../webhooks/notify";
+import { announceRollout, isAnnouncedState } from "../webhooks/notify";
 import { appendEvent, type EventData, type EventKind } from "./events";
 import { getRollout, RolloutError, type PrecheckReport, type Rollout, type VerifyReport } from "./rollouts";
 
@@ -357,7 +357,7 @@ async function move(
     );
     if (rows.length) {
       // Webhooks hear of a rollout's new state in the transaction that makes it (lib/webhooks/notify.ts).
-      if (rows[0].to !== rows[0].from) await announceRollout(tx, (await getRollout(tx, id))!);
+      if (rows[0].to !== rows[0].from && isAnnouncedState(rows[0].to)) await announceRollout(tx, (await getRollout(tx, id))!);
       return rows[0];
     }
     const current = await getRollout(tx, id);

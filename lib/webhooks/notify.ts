@@ -37,6 +37,11 @@ const STATE_EVENTS: Partial<Record<RolloutState, WebhookEvent>> = {
   signed_off: "signed_off",
 };
 
+/** Whether webhooks hear of a rollout entering `state`: a move into any other state reads nothing more. */
+export function isAnnouncedState(state: RolloutState): boolean {
+  return STATE_EVENTS[state] !== undefined;
+}
+
 // Error texts can be long (a server's whole message); a notice says what failed, the page has the rest.
 const MAX_ERROR_CHARS = 500;
 
