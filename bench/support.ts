@@ -382,8 +382,11 @@ export async function load(requests: number, clients: number, call: (i: number) 
 
 /**
  * `indexes` synthetic indexes × `days` of 5-minute, hourly and daily usage buckets (5-minute ones over
- * `fiveMinuteDays`, `days` unless given), plus a latest raw one. Buckets already there from an earlier
- * run are kept; only the missing recent ones are added.
+ * `fiveMinuteDays`, `days` unless given), plus a latest raw one, written bucket after bucket as the
+ * collector writes them. History already there from an earlier run is kept and completed at both
+ * ends: a store first generated with fewer days is backfilled, not only topped up to now. A large
+ * batch is loaded with the table's indexes dropped and built again after, in one transaction (so a run
+ * cut short leaves the table as it was): maintaining them row by row took 70 s per million rows.
  */
 export async function generateUsage(
   db: pg.ClientBase,
@@ -393,28 +396,87 @@ export async function generateUsage(
   days: number,
   fiveMinuteDays = days,
 ): Promise<void> {
-  for (const [resolution, seconds, span] of [
+  const spans = [
     ["5m", 300, fiveMinuteDays],
     ["1h", 3600, days],
     ["1d", 86400, days],
-  ] as const) {
-    await db.query(
-      `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
-       SELECT $5, $6 || i, $1, b, $2, (random() * 100)::int, 0, (random() * 500)::int, 0, 0
-         FROM generate_series(1, $3) i,
-              generate_series(
-                greatest(date_trunc('day', now()) - make_interval(days => $4),
-                         (SELECT max(bucket_start) + make_interval(secs => $2) FROM usage_delta
-                           WHERE target_id = $5 AND index_key = $7 AND resolution = $1)),
-                now(), make_interval(secs => $2)) b
-       ON CONFLICT DO NOTHING`,
-      [resolution, seconds, indexes, span, targetId, prefix, `${prefix}${indexes}`],
-    );
-  }
+  ] as const;
+  // Per resolution, the bucket ranges missing before and after what the last index already has.
+  const { rows: missing } = await db.query<{ resolution: string; seconds: number; from: Date; to: Date; buckets: number }>(
+    `WITH want AS (
+       SELECT r.resolution, r.seconds,
+              date_trunc('day', now()) - make_interval(days => r.span) AS first, now() AS last,
+              (SELECT min(bucket_start) FROM usage_delta WHERE target_id = $1 AND index_key = $2 AND resolution = r.resolution) AS held_from,
+              (SELECT max(bucket_start) FROM usage_delta WHERE target_id = $1 AND index_key = $2 AND resolution = r.resolution) AS held_to
+         FROM unnest($3::text[], $4::int[], $5::int[]) AS r(resolution, seconds, span)
+     ), ranges AS (
+       SELECT resolution, seconds, first AS "from", coalesce(held_from - make_interval(secs => seconds), last) AS "to" FROM want
+       UNION ALL
+       SELECT resolution, seconds, held_to + make_interval(secs => seconds), last FROM want WHERE held_to IS NOT NULL
+     )
+     SELECT resolution, seconds, "from", "to", floor(extract(epoch FROM "to" - "from") / seconds)::int + 1 AS buckets
+       FROM ranges WHERE "to" >= "from"`,
+    [targetId, `${prefix}${indexes}`, spans.map((s) => s[0]), spans.map((s) => s[1]), spans.map((s) => s[2])],
+  );
+  const rows = missing.reduce((n, m) => n + m.buckets * indexes, 0);
+  const load = async () => {
+    for (const m of missing) {
+      await db.query(
+        `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
+         SELECT $1, $2 || i, $3, b, $4, (random() * 100)::int, 0, (random() * 500)::int, 0, 0
+           FROM generate_series($5::timestamptz, $6::timestamptz, make_interval(secs => $4)) b,
+                generate_series(1, $7) i
+         ON CONFLICT DO NOTHING`,
+        [targetId, prefix, m.resolution, m.seconds, m.from, m.to, indexes],
+      );
+    }
+  };
+  if (rows > 1_000_000) {
+    console.error(`generating ${rows.toLocaleString("en")} usage rows…`);
+    await withIndexesRebuilt(db, "usage_delta", load);
+  } else await load();
   await db.query(
     `INSERT INTO usage_delta (target_id, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit)
      SELECT $2, $3 || i, 'raw', now() - interval '1 minute', 60, 5, 0, 5, 0, 0 FROM generate_series(1, $1) i ON CONFLICT DO NOTHING`,
     [indexes, targetId, prefix],
   );
   await db.query("ANALYZE usage_delta");
+}
+
+/**
+ * Runs `load` on `table` without its indexes (its primary key included), then builds them again
+ * from their own definitions, all in one transaction. The rows are packed into full pages, as a
+ * store holds the history it had before migration 027 gave the table room for updates: history is
+ * never updated, and half-empty pages would double the generation's writes.
+ */
+async function withIndexesRebuilt(db: pg.ClientBase, table: string, load: () => Promise<void>): Promise<void> {
+  await db.query("BEGIN");
+  try {
+    const {
+      rows: [{ options }],
+    } = await db.query<{ options: string[] | null }>("SELECT reloptions AS options FROM pg_class WHERE oid = $1::regclass", [table]);
+    await db.query(`ALTER TABLE ${quoteIdent(table)} SET (fillfactor = 100)`);
+    const { rows: keys } = await db.query<{ name: string; def: string }>(
+      "SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'",
+      [table],
+    );
+    const { rows: plain } = await db.query<{ name: string; def: string }>(
+      `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = $1::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)`,
+      [table],
+    );
+    for (const k of keys) await db.query(`ALTER TABLE ${quoteIdent(table)} DROP CONSTRAINT ${quoteIdent(k.name)}`);
+    for (const p of plain) await db.query(`DROP INDEX ${quoteIdent(p.name)}`);
+    await load();
+    await db.query("SET LOCAL maintenance_work_mem = '1GB'");
+    for (const k of keys) await db.query(`ALTER TABLE ${quoteIdent(table)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def}`);
+    for (const p of plain) await db.query(p.def);
+    await db.query(`ALTER TABLE ${quoteIdent(table)} RESET (fillfactor)`);
+    if (options?.length) await db.query(`ALTER TABLE ${quoteIdent(table)} SET (${options.join(", ")})`);
+    await db.query("COMMIT");
+  } catch (err) {
+    await db.query("ROLLBACK");
+    throw err;
+  }
 }

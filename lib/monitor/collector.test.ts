@@ -1,8 +1,12 @@
+import { copyFile, mkdtemp, readdir } from "node:fs/promises";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { parseTargetsFile } from "../targets/config";
 import { quoteIdent } from "../sql/quote";
+import { APP_MIGRATIONS_DIR, migrate } from "../store/migrator";
 import { freshDatabase, freshRole, pgServers } from "../testing/db";
 import { collectIntervalFromEnv, collectorStatuses, collectTarget, startCollector } from "./collector";
 import { refreshUsageRates, usageSummary } from "./usage";
@@ -193,6 +197,48 @@ describe.each(pgServers())("usage rates kept by the collector on $name PostgreSQ
       expect((await collectTarget(store, tgt)).rates).toBe("added");
       // Retention shorter than the 30-day window may delete a bucket inside it: recomputed every time.
       expect((await collectTarget(store, tgt, { rawHours: 48, fiveMinuteDays: 30, hourlyDays: 7 })).rates).toBe("recomputed");
+    } finally {
+      await store.end();
+    }
+  });
+});
+
+describe.each(pgServers())("a store upgraded to the bucket-first usage order on $name PostgreSQL", (server) => {
+  it("keeps the usage written before migration 027 and adds each later snapshot to the same buckets", async () => {
+    const store = new pg.Pool({ connectionString: await freshDatabase(server, "empty") });
+    const url = await freshDatabase(server, "empty");
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query("CREATE TABLE t (k int); INSERT INTO t SELECT generate_series(1, 1000); CREATE INDEX t_k ON t (k)");
+    await c.end();
+    const before = await mkdtemp(path.join(tmpdir(), "mig-"));
+    for (const name of await readdir(APP_MIGRATIONS_DIR)) {
+      if (name < "027") await copyFile(path.join(APP_MIGRATIONS_DIR, name), path.join(before, name));
+    }
+    const tgt = target("u", url);
+    const buckets = async () =>
+      (
+        await store.query(
+          "SELECT resolution, sum(scans)::int AS scans FROM usage_delta WHERE target_id = 'u' AND index_key = 'public.t_k' GROUP BY 1 ORDER BY 1",
+        )
+      ).rows;
+    try {
+      const s = await store.connect();
+      await migrate(s, before);
+      await collectTarget(store, tgt);
+      await scan(url, 4);
+      await collectTarget(store, tgt);
+      const old = await buckets();
+      expect(old.find((b) => b.resolution === "raw")?.scans).toBeGreaterThanOrEqual(4);
+      expect((await migrate(s)).applied).toContain("027_usage_write_order.sql");
+      s.release();
+      expect(await buckets()).toEqual(old);
+      await scan(url, 3);
+      await collectTarget(store, tgt);
+      const raw = (await buckets()).find((b) => b.resolution === "raw")!.scans;
+      expect(raw).toBeGreaterThanOrEqual(old.find((b) => b.resolution === "raw")!.scans + 3);
+      // Every rollup holds what the raw rows hold: nothing lost in the upgrade, nothing counted twice after it.
+      expect(await buckets()).toEqual(["1d", "1h", "5m", "raw"].map((resolution) => ({ resolution, scans: raw })));
     } finally {
       await store.end();
     }

@@ -18,14 +18,18 @@ export async function createFollowups(tx: pg.ClientBase, rolloutId: number, sign
   }
 }
 
-/** Scans since `since` of each index a rollout created, from the collector's deltas. */
+/**
+ * Scans since `since` of each index a rollout created, from the collector's 5-minute buckets from the
+ * one `since` falls in: they are kept 30 days (raw rows 48 hours), and read by index, where raw rows
+ * are in time order only.
+ */
 async function scansSince(db: Pick<pg.Pool, "query">, rolloutId: number, since: Date): Promise<Array<{ index: string; scans: number }>> {
   const { rows } = await db.query<{ index: string; scans: number }>(
     `SELECT t.index_name AS index, coalesce(sum(d.scans), 0)::float8 AS scans
        FROM rollout_task t
        JOIN rollout r ON r.id = t.rollout_id
        LEFT JOIN usage_delta d ON d.target_id = r.target_id AND d.index_key = coalesce(t.schema_name, 'public') || '.' || t.index_name
-                              AND d.resolution = 'raw' AND d.bucket_start >= $2
+                              AND d.resolution = '5m' AND d.bucket_start >= date_bin('5 minutes', $2::timestamptz, 'epoch')
       WHERE t.rollout_id = $1 AND t.created_by_rollout
       GROUP BY t.index_name
       ORDER BY t.index_name`,

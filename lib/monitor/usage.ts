@@ -54,11 +54,14 @@ export async function usageSeries(
   range: keyof typeof RANGES,
 ): Promise<UsageSeries> {
   const { hours, resolution } = RANGES[range];
+  // `resolution <> 'raw'` is the series index's predicate: spelled out, a prepared plan can use it
+  // whatever $3 turns out to be.
   const { rows } = await db.query<[number, string, number, number, number, boolean]>({
     name: "usage-series",
     text: `SELECT date_part('epoch', bucket_start)::int8, node, scans, tuples_fetched, seconds, reset
              FROM usage_delta
             WHERE target_id = $1 AND index_key = $2 AND resolution = $3 AND bucket_start >= now() - make_interval(hours => $4)
+              AND resolution <> 'raw'
             ORDER BY bucket_start`,
     values: [targetId, indexKey, resolution, hours],
     rowMode: "array",
@@ -138,9 +141,10 @@ const DAY_OF = "date_trunc('day', now())";
  * carry them on; an index with a replica's buckets keeps none (a sum of rates is not one sum of scans
  * over one of seconds), so it is recomputed with every snapshot.
  * The windows are one pass over the target's buckets grouped by node and index, and the latest
- * interval is one probe of the primary key per node and index: joining the three as separate aggregates
+ * interval one pass over its last hour of raw rows: joining the three as separate aggregates
  * let the planner, on a freshly written table it estimated at one row each, nest-loop them,
- * 10,000 × 10,000 comparisons, 20–35 s a snapshot.
+ * 10,000 × 10,000 comparisons, 20–35 s a snapshot. The raw rows are in time order only (migration
+ * 027), so the latest of each index is found by sorting that hour, not by a probe per index.
  */
 export async function refreshUsageRates(db: Pick<pg.Pool, "query"> | pg.ClientBase, targetId: string): Promise<void> {
   await db.query({
@@ -162,6 +166,11 @@ export async function refreshUsageRates(db: Pick<pg.Pool, "query"> | pg.ClientBa
               sum(seconds) FILTER (WHERE resolution = '1d') AS seconds_30d
          FROM buckets
         GROUP BY node, index_key
+     ), latest AS (
+       SELECT DISTINCT ON (node, index_key) node, index_key, scans / greatest(seconds, 1) * 60 AS rate
+         FROM usage_delta
+        WHERE target_id = $1 AND resolution = 'raw' AND bucket_start > now() - interval '1 hour'
+        ORDER BY node, index_key, bucket_start DESC
      ), windows AS (
        SELECT p.index_key,
               bool_and(p.node = $2) AS primary_alone,
@@ -172,13 +181,7 @@ export async function refreshUsageRates(db: Pick<pg.Pool, "query"> | pg.ClientBa
               sum(p.scans_24h) AS scans_24h, sum(p.seconds_24h) AS seconds_24h, sum(p.scans_7d) AS scans_7d,
               sum(p.seconds_7d) AS seconds_7d, sum(p.scans_30d) AS scans_30d, sum(p.seconds_30d) AS seconds_30d
          FROM per_node p
-         LEFT JOIN LATERAL (
-           SELECT scans / greatest(seconds, 1) * 60 AS rate
-             FROM usage_delta
-            WHERE target_id = $1 AND node = p.node AND index_key = p.index_key AND resolution = 'raw' AND bucket_start > now() - interval '1 hour'
-            ORDER BY bucket_start DESC
-            LIMIT 1
-         ) latest ON true
+         LEFT JOIN latest ON latest.node = p.node AND latest.index_key = p.index_key
         GROUP BY p.index_key
        HAVING sum(p.days) > 0
      )
