@@ -10,7 +10,7 @@ export const BENCHMARKS = {
   },
   apply: {
     what: "the seed's six indexes on 1,000,000 rows per table, indexdeck apply vs `psql -f` on identical copies",
-    quick: ["--rows", "10000", "--rounds", "2"],
+    quick: ["--rows", "10000", "--rounds", "2", "--max-rounds", "2"],
   },
   cli: {
     what: "whole CLI processes side by side with `node -e 0` and `psql -f`: start-up, lint of the seed and of a 7 MB file, apply",

@@ -167,24 +167,65 @@ export interface Paired {
   /** b / a of each round, in round order. */
   ratios: number[];
   medianRatio: number;
+  rounds: number;
+  /**
+   * Where the median ratio lies with 95% confidence, from the ratios' order statistics alone (no
+   * assumption about how a busy machine spreads them): the k-th smallest and k-th largest ratio.
+   */
+  medianRatio95: [number, number];
+  /** Whether that interval lies wholly on one side of the goal, so a second run would reach the same verdict; null without a goal. */
+  decided: boolean | null;
+}
+
+/** Rounds until the median ratio is known to meet its goal or to miss it: at least `min`, at most `max`. */
+export interface UntilDecided {
+  min: number;
+  max: number;
+  op: "<=" | ">=";
+  goal: number;
 }
 
 /**
- * `rounds` rounds of `a` and `b` side by side, `a` first in even rounds and `b` first in odd ones, so
- * both see the same machine; each call returns the milliseconds it measured. A ratio goal is judged
- * on the median of the pairwise ratios b / a: a burst of other work on a shared machine spoils a
- * round or two, not the verdict, where a ratio of sums or of minimums follows the burst. Every round
+ * The 1-based rank k for which the k-th smallest and k-th largest of n values hold their median with
+ * at least 95% confidence: the largest k with P(Binomial(n, ½) < k) ≤ 2.5%. Below 6 values no such k
+ * exists, and it is 1 (the extremes, with less confidence).
+ */
+export function medianRank95(n: number): number {
+  let k = 1;
+  let below = 0; // P(Binomial(n, ½) < i + 1)
+  let term = 0.5 ** n; // P(Binomial(n, ½) = i)
+  for (let i = 0; i < n; i++) {
+    below += term;
+    if (below > 0.025) break;
+    k = i + 1;
+    term = (term * (n - i)) / (i + 1);
+  }
+  return k;
+}
+
+/**
+ * Rounds of `a` and `b` side by side, `a` first in even rounds and `b` first in odd ones, so both see
+ * the same machine; each call returns the milliseconds it measured. A ratio goal is judged on the
+ * median of the pairwise ratios b / a: a burst of other work on a shared machine spoils a round or
+ * two, not the verdict, where a ratio of sums or of minimums follows the burst. Given a goal, rounds
+ * go on past `min` until the median's 95% interval lies on one side of it (or `max` is reached), so
+ * the verdict holds from one run to the next unless the median sits on the goal itself. Every round
  * is returned, so a reader sees the spread.
  */
 export async function pairedRounds(
-  rounds: number,
+  rounds: number | UntilDecided,
   a: (round: number) => number | Promise<number>,
   b: (round: number) => number | Promise<number>,
 ): Promise<Paired> {
-  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`rounds must be a whole number ≥ 1, got ${rounds}`);
+  const { min, max, goal } = typeof rounds === "number" ? { min: rounds, max: rounds, goal: null } : { ...rounds, goal: rounds };
+  if (!(Number.isInteger(min) && min >= 1 && Number.isInteger(max) && max >= min))
+    throw new Error(`rounds must be whole numbers with 1 ≤ min ≤ max, got ${JSON.stringify(rounds)}`);
   const aMs: number[] = [];
   const bMs: number[] = [];
-  for (let r = 0; r < rounds; r++) {
+  const ratios: number[] = [];
+  let interval: [number, number] = [0, 0];
+  let decided: boolean | null = null;
+  for (let r = 0; r < max; r++) {
     if (r % 2 === 0) {
       aMs.push(await a(r));
       bMs.push(await b(r));
@@ -192,13 +233,24 @@ export async function pairedRounds(
       bMs.push(await b(r));
       aMs.push(await a(r));
     }
+    ratios.push(bMs[r] / aMs[r]);
+    const sorted = [...ratios].sort((x, y) => x - y);
+    const k = medianRank95(sorted.length);
+    interval = [sorted[k - 1], sorted[sorted.length - k]];
+    if (goal) {
+      const [lo, hi] = interval;
+      decided = goal.op === "<=" ? hi <= goal.goal || lo > goal.goal : lo >= goal.goal || hi < goal.goal;
+      if (decided && r + 1 >= min) break;
+    }
   }
-  const ratios = aMs.map((x, i) => bMs[i] / x);
   return {
     aMs: aMs.map((x) => +x.toFixed(1)),
     bMs: bMs.map((x) => +x.toFixed(1)),
     ratios: ratios.map((r) => +r.toFixed(3)),
     medianRatio: +median(ratios).toFixed(3),
+    rounds: ratios.length,
+    medianRatio95: [+interval[0].toFixed(3), +interval[1].toFixed(3)],
+    decided,
   };
 }
 

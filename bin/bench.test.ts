@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { BENCHMARKS } from "../bench/catalog";
 import { readmeSection, summaryRows, withBenchSection, README_END, README_START, type AllRun } from "../bench/report";
-import { median, pairedRounds, verdict } from "../bench/support";
+import { median, medianRank95, pairedRounds, verdict } from "../bench/support";
 
 describe("pairedRounds", () => {
   it("alternates who goes first and judges on the median of the pairwise ratios, keeping every round", async () => {
@@ -26,7 +26,23 @@ describe("pairedRounds", () => {
         () => 1,
         () => 1,
       ),
-    ).rejects.toThrow(/rounds must be a whole number ≥ 1, got 0/);
+    ).rejects.toThrow(/rounds must be whole numbers with 1 ≤ min ≤ max, got 0/);
+  });
+
+  it("goes on past the least rounds only until the median's 95% interval is on one side of the goal", async () => {
+    const a = () => 100;
+    // Clearly over the goal, one round disturbed: decided after the least rounds.
+    const over = [120, 118, 400, 121, 119, 122, 120, 120];
+    const clear = await pairedRounds({ min: 6, max: 20, op: "<=", goal: 105 / 100 }, a, (r) => over[r]);
+    expect(clear).toMatchObject({ rounds: 6, decided: true, medianRatio: 1.205, medianRatio95: [1.18, 4] });
+    // Straddling the goal round after round: every round up to the most, and said to be undecided.
+    const straddle = await pairedRounds({ min: 6, max: 12, op: "<=", goal: 1.05 }, a, (r) => (r % 2 ? 100 : 110));
+    expect(straddle).toMatchObject({ rounds: 12, decided: false, medianRatio: 1.05, medianRatio95: [1, 1.1] });
+    expect(straddle.ratios).toHaveLength(12);
+  });
+
+  it("holds the median with 95% confidence between the k-th smallest and k-th largest of n", () => {
+    expect([5, 6, 9, 10, 15, 20, 31].map(medianRank95)).toEqual([1, 1, 2, 2, 4, 6, 10]);
   });
 
   it("takes the mean of the two middle values of an even count", () => {
