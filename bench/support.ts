@@ -69,14 +69,19 @@ export async function chefcloud(server: BenchServer, name: string, rows: number)
   return server.url(name);
 }
 
-/** Runs statements as the server's admin on its postgres database. */
-async function asAdmin(server: BenchServer, ...statements: string[]): Promise<void> {
+/**
+ * Runs statements as the server's admin on its postgres database; what fails is what the bench
+ * could not get (`what`), said in one line.
+ */
+async function asAdmin(server: BenchServer, what: string, ...statements: string[]): Promise<void> {
   const admin = new pg.Client({ connectionString: server.url("postgres") });
-  await admin.connect();
   try {
+    await admin.connect();
     for (const sql of statements) await admin.query(sql);
+  } catch (err) {
+    throw new BenchMissing(`${what} on ${server.name}: ${(err as Error).message}`);
   } finally {
-    await admin.end();
+    await admin.end().catch(() => undefined);
   }
 }
 
@@ -84,6 +89,7 @@ async function asAdmin(server: BenchServer, ...statements: string[]): Promise<vo
 export async function copyDatabase(server: BenchServer, template: string, copy: string): Promise<string> {
   await asAdmin(
     server,
+    `cannot copy database ${template} to ${copy}`,
     `DROP DATABASE IF EXISTS ${quoteIdent(copy)} WITH (FORCE)`,
     `CREATE DATABASE ${quoteIdent(copy)} TEMPLATE ${quoteIdent(template)}`,
   );
@@ -92,12 +98,17 @@ export async function copyDatabase(server: BenchServer, template: string, copy: 
 
 /** An empty database of this name, dropped first if an earlier run left it. */
 export async function emptyDatabase(server: BenchServer, db: string): Promise<string> {
-  await asAdmin(server, `DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`, `CREATE DATABASE ${quoteIdent(db)}`);
+  await asAdmin(
+    server,
+    `cannot create database ${db}`,
+    `DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`,
+    `CREATE DATABASE ${quoteIdent(db)}`,
+  );
   return server.url(db);
 }
 
 export async function dropDatabase(server: BenchServer, db: string): Promise<void> {
-  await asAdmin(server, `DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`);
+  await asAdmin(server, `cannot drop database ${db}`, `DROP DATABASE IF EXISTS ${quoteIdent(db)} WITH (FORCE)`);
 }
 
 /**
@@ -136,12 +147,14 @@ export async function indexedTarget(server: BenchServer, db: string, indexes: nu
 /** A database of this name, created if missing and kept across runs (data generated once is reused). */
 export async function keptDatabase(server: BenchServer, db: string): Promise<string> {
   const admin = new pg.Client({ connectionString: server.url("postgres") });
-  await admin.connect();
   try {
+    await admin.connect();
     const { rowCount } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [db]);
     if (!rowCount) await admin.query(`CREATE DATABASE ${quoteIdent(db)}`);
+  } catch (err) {
+    throw new BenchMissing(`cannot create database ${db} on ${server.name}: ${(err as Error).message}`);
   } finally {
-    await admin.end();
+    await admin.end().catch(() => undefined);
   }
   return server.url(db);
 }

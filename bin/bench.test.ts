@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BENCHMARKS } from "../bench/catalog";
 import { readmeSection, summaryRows, withBenchSection, README_END, README_START, type AllRun } from "../bench/report";
 import { median, medianRank95, pairedRounds, verdict } from "../bench/support";
+import { databaseUrl, freshRole, pgServers } from "../lib/testing/db";
 
 describe("pairedRounds", () => {
   it("alternates who goes first and judges on the median of the pairwise ratios, keeping every round", async () => {
@@ -150,6 +151,32 @@ describe("npm run bench", () => {
     expect(p.stderr.trim().split("\n")).toHaveLength(1);
     expect(p.stderr).toMatch(/^bench audit: cannot reach INDEXDECK_BENCH_PG \(postgres:\/\/postgres@127\.0\.0\.1:1\/postgres\): /);
     expect(p.stderr).not.toContain("secret");
+  });
+
+  it.each(["collector", "collector-fleet"])("%s: one line and exit 2 when its server is unreachable", (name) => {
+    const p = spawnSync(process.execPath, ["bin/bench.mjs", name, "--indexes", "10"], {
+      encoding: "utf8",
+      env: { ...process.env, INDEXDECK_BENCH_PG: "postgres://postgres@127.0.0.1:1/postgres" },
+    });
+    expect(p.status).toBe(2);
+    expect(p.stdout).toBe("");
+    expect(p.stderr.trim().split("\n")).toEqual([expect.stringMatching(new RegExp(`^bench ${name}: cannot reach INDEXDECK_BENCH_PG `))]);
+  });
+
+  it.each(["collector", "collector-fleet"])("%s: one line and exit 2 when it may not create its databases", async (name) => {
+    const server = pgServers()[0];
+    const role = await freshRole(server);
+    const p = spawnSync(process.execPath, ["bin/bench.mjs", name, "--indexes", "10"], {
+      encoding: "utf8",
+      env: { ...process.env, INDEXDECK_BENCH_PG: role.url(databaseUrl(server, "postgres")) },
+    });
+    expect(p.status).toBe(2);
+    expect(p.stdout).toBe("");
+    expect(p.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        new RegExp(`^bench ${name}: cannot create database bench_collector_10 on .*: permission denied to create database$`),
+      ),
+    ]);
   });
 
   it("refuses an unknown benchmark or a malformed size with exit 2", () => {
