@@ -42,6 +42,20 @@ export async function run(args: string[]) {
       (await store.query<{ n: number }>("SELECT count(*)::int AS n FROM usage_snapshot WHERE target_id = $1", [target.id])).rows[0].n;
     for (let n = await count(); n < earlier; n++) await collectTarget(store, target);
     const earlierCollections = await count();
+    // Updates of the tables each snapshot updates, and how many were HOT (on their page, no index entry).
+    const updates = async () => {
+      // A session reports its counts when idle for 10 s; the pool's sessions (all of them, held at
+      // once) are asked to report now.
+      const sessions = await Promise.all(Array.from({ length: store.options.max }, () => store.connect()));
+      for (const s of sessions) await s.query("SELECT pg_stat_force_next_flush()").then(() => s.query("SELECT 1"));
+      sessions.forEach((s) => s.release());
+      const { rows } = await store.query<{ table: string; updates: number; hot: number }>(
+        `SELECT relname AS table, n_tup_upd::int8 AS updates, n_tup_hot_upd::int8 AS hot
+           FROM pg_stat_user_tables WHERE relname IN ('usage_delta', 'usage_last', 'usage_rate')`,
+      );
+      return new Map(rows.map((r) => [r.table, r]));
+    };
+    const updatesBefore = await updates();
     const measured: Array<{ totalMs: number; steps: Record<CollectStep, number>; rates: "added" | "recomputed" }> = [];
     for (let r = 0; r < runs; r++) {
       const t = performance.now();
@@ -49,6 +63,14 @@ export async function run(args: string[]) {
       if (seen !== indexes) throw new Error(`the target reported ${seen} indexes, expected ${indexes}`);
       measured.push({ totalMs: performance.now() - t, steps: stepsMs, rates });
     }
+    const updatesAfter = await updates();
+    const hotShare = Object.fromEntries(
+      [...updatesAfter].map(([table, after]) => {
+        const before = updatesBefore.get(table) ?? { updates: 0, hot: 0 };
+        const n = Number(after.updates) - Number(before.updates);
+        return [table, { updates: n, hot: n ? +((Number(after.hot) - Number(before.hot)) / n).toFixed(3) : null }];
+      }),
+    );
     const {
       rows: [{ rows: storeRows }],
     } = await store.query<{ rows: number }>("SELECT reltuples::int8 AS rows FROM pg_class WHERE oid = 'usage_delta'::regclass");
@@ -76,6 +98,8 @@ export async function run(args: string[]) {
         earlierCollections,
         runs,
         fullCollectionMs: { median: Math.round(fullCollectionMs), max: Math.round(Math.max(...totals)), runs: totals.map(Math.round) },
+        // Rows each table had updated over the measured runs, and the share that were HOT.
+        hotShare,
         // Whether each run carried the rates on or summed them from the buckets (once an hour and a day, and after an index appears).
         rates: measured.map((m) => m.rates),
         // Each step's share of all measured runs together, and its milliseconds in each run.
