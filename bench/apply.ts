@@ -63,7 +63,15 @@ export async function run(args: string[]) {
       wallTimeRatio: paired.medianRatio,
       wallTimeRatio95: paired.medianRatio95,
       decided: paired.decided,
-      ...verdict([{ figure: "apply ÷ `psql -f`, median of pairwise ratios", value: paired.medianRatio, op: "<=", goal: RATIO_GOAL }]),
+      ...verdict([
+        {
+          figure: "apply ÷ `psql -f`, median of pairwise ratios",
+          value: paired.medianRatio,
+          op: "<=",
+          goal: RATIO_GOAL,
+          decided: paired.decided,
+        },
+      ]),
     }),
   );
 }

@@ -65,7 +65,13 @@ async function measure(label: string, files: string[], statements: number, gate:
       result,
       verdict([
         { figure: "statements linted, median round", value: statementsPerSecond, op: ">=", goal: 5000, unit: "/s" },
-        { figure: "lint ÷ parse, median of pairwise ratios", value: paired.medianRatio, op: ROUNDS.op, goal: RATIO_GOAL },
+        {
+          figure: "lint ÷ parse, median of pairwise ratios",
+          value: paired.medianRatio,
+          op: ROUNDS.op,
+          goal: RATIO_GOAL,
+          decided: paired.decided,
+        },
       ]),
     );
   console.log(JSON.stringify(result));

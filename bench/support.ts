@@ -274,6 +274,12 @@ export interface Goal {
   op: "<=" | ">=" | "==";
   goal: number;
   unit?: string;
+  /**
+   * For a median ratio over rounds (pairedRounds): whether its 95% interval lies on one side of the
+   * goal. A median on the goal's side with an interval across it is not shown to meet the goal, and
+   * does not: two runs on a busy machine then agree on `pass` instead of following the noise.
+   */
+  decided?: boolean | null;
 }
 
 /**
@@ -284,7 +290,7 @@ export function verdict(goals: Goal[]): { goals: Array<Goal & { met: boolean }>;
   const judged = goals.map((g) => ({
     ...g,
     value: +g.value.toFixed(3),
-    met: g.op === "<=" ? g.value <= g.goal : g.op === ">=" ? g.value >= g.goal : g.value === g.goal,
+    met: (g.op === "<=" ? g.value <= g.goal : g.op === ">=" ? g.value >= g.goal : g.value === g.goal) && g.decided !== false,
   }));
   return { goals: judged, pass: process.env.INDEXDECK_BENCH_QUICK === "1" ? null : judged.every((g) => g.met) };
 }

@@ -68,6 +68,13 @@ describe("verdict", () => {
     expect(verdict([{ figure: "x", value: 999, op: "<=", goal: 1000 }]).pass).toBe(true);
   });
 
+  it("does not count a median ratio as meeting its goal while the median's 95% interval crosses the goal", () => {
+    const ratio = { figure: "b ÷ a", value: 0.97, op: "<=", goal: 1.05 } as const;
+    expect(verdict([{ ...ratio, decided: false }])).toMatchObject({ goals: [{ met: false, decided: false }], pass: false });
+    expect(verdict([{ ...ratio, decided: true }]).pass).toBe(true);
+    expect(verdict([{ ...ratio, value: 1.2, decided: true }]).pass).toBe(false);
+  });
+
   it("gives no verdict in quick mode, where the sizes are too small for any goal", () => {
     process.env.INDEXDECK_BENCH_QUICK = "1";
     expect(verdict([{ figure: "x", value: 1, op: "<=", goal: 1000 }]).pass).toBeNull();
