@@ -2,7 +2,7 @@ import pg from "pg";
 import { COLLECT_STEPS, collectTarget, type CollectStep } from "../lib/monitor/collector";
 import { migrate } from "../lib/store/migrator";
 import { parseTargetsFile } from "../lib/targets/config";
-import { arg, benchServer, generateUsage, indexedTarget, keptDatabase, median, verdict } from "./support";
+import { arg, benchServer, generateUsage, indexedTarget, keptDatabase, median, processCpuMs, verdict } from "./support";
 
 /**
  * The whole collection of a target with 10,000 indexes in the steady state: the store holds 30 days
@@ -20,7 +20,11 @@ export async function run(args: string[]) {
   const runs = arg(args, "runs", 5);
   const server = await benchServer();
   const url = await indexedTarget(server, `bench_collector_${indexes}`, indexes);
-  const store = new pg.Pool({ connectionString: await keptDatabase(server, `bench_collector_store_${indexes}`), max: 2 });
+  const store = new pg.Pool({
+    connectionString: await keptDatabase(server, `bench_collector_store_${indexes}`),
+    max: 2,
+    idleTimeoutMillis: 0,
+  });
   store.on("error", () => undefined);
   const target = parseTargetsFile(
     JSON.stringify({ targets: [{ id: "fleet", label: "fleet", environment: "staging", url, approvals: { required: 0 } }] }),
@@ -43,11 +47,18 @@ export async function run(args: string[]) {
     for (let n = await count(); n < earlier; n++) await collectTarget(store, target);
     const earlierCollections = await count();
     // Updates of the tables each snapshot updates, and how many were HOT (on their page, no index entry).
+    // The store's own CPU: on a machine shared with other work, wall time is mostly waiting for a
+    // core, and the CPU its sessions used is what a collection costs the store.
+    const storePids: number[] = [];
     const updates = async () => {
       // A session reports its counts when idle for 10 s; the pool's sessions (all of them, held at
       // once) are asked to report now.
       const sessions = await Promise.all(Array.from({ length: store.options.max }, () => store.connect()));
-      for (const s of sessions) await s.query("SELECT pg_stat_force_next_flush()").then(() => s.query("SELECT 1"));
+      storePids.length = 0;
+      for (const s of sessions) {
+        await s.query("SELECT pg_stat_force_next_flush()");
+        storePids.push((await s.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid);
+      }
       sessions.forEach((s) => s.release());
       const { rows } = await store.query<{ table: string; updates: number; hot: number }>(
         `SELECT relname AS table, n_tup_upd::int8 AS updates, n_tup_hot_upd::int8 AS hot
@@ -56,6 +67,7 @@ export async function run(args: string[]) {
       return new Map(rows.map((r) => [r.table, r]));
     };
     const updatesBefore = await updates();
+    const storeCpuBefore = processCpuMs(storePids);
     const measured: Array<{ totalMs: number; steps: Record<CollectStep, number>; rates: "added" | "recomputed" }> = [];
     for (let r = 0; r < runs; r++) {
       const t = performance.now();
@@ -63,6 +75,7 @@ export async function run(args: string[]) {
       if (seen !== indexes) throw new Error(`the target reported ${seen} indexes, expected ${indexes}`);
       measured.push({ totalMs: performance.now() - t, steps: stepsMs, rates });
     }
+    const storeCpuMs = processCpuMs(storePids) - storeCpuBefore;
     const updatesAfter = await updates();
     const hotShare = Object.fromEntries(
       [...updatesAfter].map(([table, after]) => {
@@ -98,6 +111,8 @@ export async function run(args: string[]) {
         earlierCollections,
         runs,
         fullCollectionMs: { median: Math.round(fullCollectionMs), max: Math.round(Math.max(...totals)), runs: totals.map(Math.round) },
+        // CPU the store's sessions used per measured collection (null where the store's processes can't be read from here).
+        storeCpuMsPerCollection: Number.isNaN(storeCpuMs) ? null : Math.round(storeCpuMs / runs),
         // Rows each table had updated over the measured runs, and the share that were HOT.
         hotShare,
         // Whether each run carried the rates on or summed them from the buckets (once an hour and a day, and after an index appears).

@@ -407,10 +407,7 @@ export function treeCpuMs(root: number, since?: Map<number, number>): { app: num
     .filter((d) => /^\d+$/.test(d))
     .flatMap((pid) => {
       try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const [comm, rest] = [stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), stat.slice(stat.lastIndexOf(")") + 2).split(" ")];
-        // Fields after the name: state, ppid, … utime (14th), stime (15th) in clock ticks of 10 ms.
-        return [{ pid: Number(pid), ppid: Number(rest[1]), comm, ms: (Number(rest[11]) + Number(rest[12])) * 10 }];
+        return [{ pid: Number(pid), ...procStat(Number(pid)) }];
       } catch {
         return []; // gone between listing and reading
       }
@@ -432,6 +429,27 @@ export function treeCpuMs(root: number, since?: Map<number, number>): { app: num
     total[p.comm === "postgres" ? "postgres" : "app"] += p.ms - (since?.get(p.pid) ?? 0);
   }
   return total;
+}
+
+/** A process's name, parent and CPU time (ms) from /proc; throws when it is gone. */
+function procStat(pid: number): { comm: string; ppid: number; ms: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields after the name: state, ppid, … utime (14th), stime (15th) in clock ticks of 10 ms.
+  return {
+    comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+    ppid: Number(rest[1]),
+    ms: (Number(rest[11]) + Number(rest[12])) * 10,
+  };
+}
+
+/** CPU time (ms) these processes have used; NaN when one can't be read (on another machine, or gone). */
+export function processCpuMs(pids: number[]): number {
+  try {
+    return pids.reduce((ms, pid) => ms + procStat(pid).ms, 0);
+  } catch {
+    return NaN;
+  }
 }
 
 /** Closed-loop load: `clients` concurrent callers, `requests` calls in all; sorted latency of each call. */
