@@ -404,9 +404,13 @@ function startPoller(pid: number, task: PlannedTask, sink: ApplySink, opts: Appl
           await sink.event("cancel_sent", { pid, delivered: watched.cancelled }, task.seq);
         }
         // Interruptible, so a finished statement is not held up by the poll interval.
+        // The timer goes with the wait: a stopped poller's would hold a CLI process open up to one interval.
         await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, opts.pollIntervalMs ?? 500);
+          const timer = setTimeout(resolve, opts.pollIntervalMs ?? 500);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
       }
     } catch {
