@@ -1,9 +1,8 @@
 import { parseArgs } from "node:util";
-import v8 from "node:v8";
 import { readChangeSets } from "../changeset/files";
 import { reportPieces, STREAMED_FORMATS, type LintFormat } from "../changeset/format";
 import { lintParts, lintText, summarize, type LintSummary } from "../changeset/lint";
-import { parserReady } from "../changeset/parse";
+import { parserReady, preferBaselineParser } from "../changeset/parse";
 import { RULES } from "../changeset/rules";
 import { UsageError, type Io } from "./io";
 
@@ -12,14 +11,6 @@ export const LINT_USAGE = `usage: indexdeck lint PATH... [--format text|json|git
 Exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable input.`;
 
 const OUTPUT_BATCH_CHARS = 64 * 1024;
-
-/**
- * Up to this much SQL, the parser's WASM runs on V8's baseline compiler only. Otherwise V8 recompiles
- * its hot functions with the optimizing compiler on background threads, and the process waits for
- * them before it exits: 0.2–0.4 s on the seed change set, more than they save below a few hundred KB
- * (the baseline parses about 1.6× slower).
- */
-const BASELINE_WASM_BYTES = 256 * 1024;
 
 export async function lintCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -39,7 +30,7 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   if (!["text", "json", "github"].includes(format)) throw new UsageError(`--format must be text, json or github, got ${values.format}`);
   if (positionals.length === 0) throw new UsageError("give at least one file or directory to lint");
   const inputs = await readChangeSets(positionals);
-  if (inputs.reduce((n, i) => n + i.text.length, 0) <= BASELINE_WASM_BYTES) v8.setFlagsFromString("--liftoff-only");
+  preferBaselineParser(inputs.reduce((n, i) => n + i.text.length, 0));
   const url = values["database-url"];
   const schema = url ? await schemaOf(url, inputs) : null;
   const out = batchedOutput(io);
