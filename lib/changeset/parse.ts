@@ -1,4 +1,3 @@
-import v8 from "node:v8";
 import { loadModule, parseSync, type Node } from "libpg-query";
 import { readStatementFacts } from "./nodes";
 import { Source } from "./source";
@@ -35,22 +34,6 @@ export interface ParsedChangeSet {
   source: Source;
   statements: Statement[];
   syntaxErrors: SyntaxProblem[];
-}
-
-/**
- * Up to this much SQL, a command-line run is better off with the parser's WASM on V8's baseline
- * compiler only. Otherwise V8 recompiles its hot functions with the optimizing compiler on background
- * threads, and the process waits for them before it exits: 0.2–0.4 s on the seed change set, more than
- * they save below a few hundred KB (the baseline parses about 1.6× slower).
- */
-const BASELINE_PARSER_CHARS = 256 * 1024;
-
-/**
- * For a process that parses `chars` characters of SQL and ends (the CLI), before the parser loads: keeps a small
- * input's parser on the baseline tier. A long-running server keeps V8's defaults.
- */
-export function preferBaselineParser(chars: number): void {
-  if (ready === null && chars <= BASELINE_PARSER_CHARS) v8.setFlagsFromString("--liftoff-only");
 }
 
 let ready: Promise<void> | null = null;

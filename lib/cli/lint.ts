@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { readChangeSets } from "../changeset/files";
 import { reportPieces, STREAMED_FORMATS, type LintFormat } from "../changeset/format";
 import { lintParts, lintText, summarize, type LintSummary } from "../changeset/lint";
-import { parserReady, preferBaselineParser } from "../changeset/parse";
+import { parserReady } from "../changeset/parse";
 import { RULES } from "../changeset/rules";
 import { UsageError, type Io } from "./io";
 
@@ -30,7 +30,6 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   if (!["text", "json", "github"].includes(format)) throw new UsageError(`--format must be text, json or github, got ${values.format}`);
   if (positionals.length === 0) throw new UsageError("give at least one file or directory to lint");
   const inputs = await readChangeSets(positionals);
-  preferBaselineParser(inputs.reduce((n, i) => n + i.text.length, 0));
   const url = values["database-url"];
   const schema = url ? await schemaOf(url, inputs) : null;
   const out = batchedOutput(io);

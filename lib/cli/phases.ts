@@ -2,7 +2,6 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { decodeChangeSet } from "../changeset/files";
-import { preferBaselineParser } from "../changeset/parse";
 import { applyTasks, TargetBusyError } from "../rollout/apply";
 import { MemorySink } from "../rollout/memory-sink";
 import type { JobPhase, Phase } from "../rollout/machine";
@@ -64,7 +63,6 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  preferBaselineParser(sql.length);
   const url = String(v["database-url"]);
   const [target] = parseTargetsFile(
     JSON.stringify({
