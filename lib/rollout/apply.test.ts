@@ -109,6 +109,17 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
     }
   });
 
+  it("returns as soon as a quick build ends, even when it ends while the poller is between its queries", async () => {
+    const c = await admin();
+    await c.query("CREATE TABLE IF NOT EXISTS quick (x int)");
+    await c.end();
+    // The build of an empty table ends before the poller's first round does: the stop lands mid-round.
+    const tasks = await planChangeSet("quick.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS quick_x ON quick (x);\n", "production");
+    const started = Date.now();
+    expect(await applyTasks(tasks, new MemorySink(), opts({ pollIntervalMs: 60_000 }))).toEqual({ ok: true });
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it("retries a lock timeout with backoff, names the holder, then fails clearly without touching it", async () => {
     const holder = await admin();
     await holder.query("BEGIN");
