@@ -1,10 +1,12 @@
-import { mkdtemp, writeFile, mkdir } from "node:fs/promises";
+import { once } from "node:events";
+import { mkdtemp, truncate, writeFile, mkdir } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, pgServers } from "../testing/db";
-import { runCli } from "./testing";
+import { runBin, runCli } from "./testing";
 
 let dir: string;
 const file = (name: string) => path.join(dir, name);
@@ -48,27 +50,34 @@ describe("indexdeck lint", () => {
     expect(r.out).toMatch(/^::error file=.*bad\.sql,line=1,col=1,title=transaction-wrapper::BEGIN/m);
   });
 
-  it("exits 2 on bad usage and unreadable input, saying what and where", async () => {
-    expect(await runCli(["lint"])).toMatchObject({ code: 2, err: expect.stringContaining("give at least one file") });
-    expect(await runCli(["lint", file("clean.sql"), "--format", "xml"])).toMatchObject({
-      code: 2,
-      err: expect.stringContaining("--format must be"),
-    });
-    expect(await runCli(["lint", file("missing.sql")])).toMatchObject({
-      code: 2,
-      err: expect.stringContaining("missing.sql: no such file"),
-    });
-    expect(await runCli(["lint", "--bogus"])).toMatchObject({ code: 2 });
+  it("exits 2 on bad usage and unusable input from the compiled bin, naming the file and the reason as the TypeScript does", async () => {
     await writeFile(file("binary.bin"), Buffer.from([0x43, 0x52, 0x00, 0x01]));
-    expect(await runCli(["lint", file("binary.bin")])).toMatchObject({
-      code: 2,
-      err: expect.stringContaining("binary data (NUL byte at offset 2)"),
-    });
     await writeFile(file("latin1.sql"), Buffer.from("COMMENT ON INDEX i IS 'caf\xe9';", "latin1"));
-    expect(await runCli(["lint", file("latin1.sql")])).toMatchObject({
-      code: 2,
-      err: expect.stringContaining("not valid UTF-8 (byte offset 26)"),
-    });
+    // Sparse: over the 64 MB limit by its size, without writing 65 MB.
+    await writeFile(file("oversized.sql"), "");
+    await truncate(file("oversized.sql"), 65 * 1024 * 1024);
+    // A socket can be stat'ed but not read, whoever runs the tests (root reads any mode-000 file).
+    const socket = createServer().listen(file("socket.sql"));
+    await once(socket, "listening");
+    const cases: Array<[string[], string]> = [
+      [["lint"], "indexdeck lint: give at least one file"],
+      [["lint", file("clean.sql"), "--format", "xml"], "indexdeck lint: --format must be text, json or github, got xml"],
+      [["lint", file("missing.sql")], `indexdeck lint: ${file("missing.sql")}: no such file or directory`],
+      [["lint", "--bogus"], "indexdeck lint: Unknown option '--bogus'"],
+      [["lint", file("binary.bin")], `indexdeck lint: ${file("binary.bin")}: binary data (NUL byte at offset 2)`],
+      [["lint", file("latin1.sql")], `indexdeck lint: ${file("latin1.sql")}: not valid UTF-8 (byte offset 26)`],
+      [["lint", file("oversized.sql")], `indexdeck lint: ${file("oversized.sql")}: 68157440 bytes is over the 64 MB limit`],
+      [["lint", file("socket.sql")], `indexdeck lint: ${file("socket.sql")}: cannot read:`],
+    ];
+    try {
+      for (const [argv, message] of cases) {
+        const bin = await runBin(argv);
+        expect(bin, argv.join(" ")).toMatchObject({ code: 2, out: "", err: expect.stringContaining(message) });
+        expect(bin, argv.join(" ")).toEqual(await runCli(argv));
+      }
+    } finally {
+      socket.close();
+    }
   });
 
   it("treats an empty file as zero statements, not an error", async () => {

@@ -4,8 +4,6 @@ import { reportPieces, STREAMED_FORMATS, type LintFormat } from "../changeset/fo
 import { lintParts, lintText, summarize, type LintSummary } from "../changeset/lint";
 import { parserReady } from "../changeset/parse";
 import { RULES } from "../changeset/rules";
-import { loadSchemaInfo } from "../changeset/schema";
-import { withTargetClient } from "../targets/connect";
 import { UsageError, type Io } from "./io";
 
 export const LINT_USAGE = `usage: indexdeck lint PATH... [--format text|json|github] [--database-url URL]
@@ -33,9 +31,7 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError("give at least one file or directory to lint");
   const inputs = await readChangeSets(positionals);
   const url = values["database-url"];
-  const schema = url
-    ? await withTargetClient({ id: "lint", url }, (c) => loadSchemaInfo(c, inputs), { applicationName: "indexdeck:lint" })
-    : null;
+  const schema = url ? await schemaOf(url, inputs) : null;
   const out = batchedOutput(io);
   if (format === "json") {
     const reports = [];
@@ -68,6 +64,12 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   for (const piece of end(totals, names)) await out.write(piece);
   out.flush();
   return totals.errors > 0 ? 1 : 0;
+}
+
+/** The target's catalog for the database rules; pg is loaded only when a lint asks for a database. */
+async function schemaOf(url: string, inputs: Parameters<typeof import("../changeset/schema").loadSchemaInfo>[1]) {
+  const [{ loadSchemaInfo }, { withTargetClient }] = await Promise.all([import("../changeset/schema"), import("../targets/connect")]);
+  return withTargetClient({ id: "lint", url }, (c) => loadSchemaInfo(c, inputs), { applicationName: "indexdeck:lint" });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runCli } from "./testing";
+import { runBin, runCli } from "./testing";
 
 const COMMANDS = ["lint", "migrate", "users", "tokens", "audit", "worker", "precheck", "apply", "verify", "rollback", "cancel", "report"];
 
@@ -18,9 +18,13 @@ describe("indexdeck's usage", () => {
     const all = await runCli(["--help"]);
     expect(all.code).toBe(0);
     for (const name of COMMANDS) expect(all.err).toMatch(new RegExp(`indexdeck (\\S+\\|)?${name}\\b`));
-    const bad = await runCli(["report", "--bogus"]);
+    // As a user meets them: the compiled bin, a process of its own, says what the TypeScript says.
+    const bad = await runBin(["report", "--bogus"]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^indexdeck report: .*'--bogus'/);
-    expect(await runCli(["nope"])).toMatchObject({ code: 2, err: expect.stringContaining("unknown command: nope") });
+    expect(bad).toEqual(await runCli(["report", "--bogus"]));
+    const unknown = await runBin(["nope"]);
+    expect(unknown).toMatchObject({ code: 2, err: expect.stringContaining("unknown command: nope") });
+    expect(unknown).toEqual(await runCli(["nope"]));
   });
 });

@@ -1,5 +1,6 @@
 import { InputError } from "../changeset/files";
 import { UsageError, processIo, type Io } from "./io";
+import { chooseParserTier, sqlBytes } from "./parser-tier";
 
 type Run = (argv: string[], io: Io) => Promise<number>;
 
@@ -9,6 +10,8 @@ interface Command {
   store: boolean;
   /** What `indexdeck NAME --help` prints, and this command's lines of the whole usage. */
   usage: string[];
+  /** The SQL files it parses, for a command that parses SQL and ends: their size picks the parser's tier before it loads. */
+  sqlFiles?: (argv: string[]) => Array<string | undefined>;
 }
 
 const PHASE_LINES = [
@@ -20,6 +23,7 @@ const PHASE_LINES = [
 const phase = (name: Parameters<typeof import("./phases").phaseCommand>[0]): Command => ({
   run: async (argv, io) => (await import("./phases")).phaseCommand(name, argv, io),
   store: true,
+  sqlFiles: (argv) => [argv[argv.indexOf("--changeset") + 1]],
   usage: PHASE_LINES,
 });
 
@@ -27,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   lint: {
     run: async (argv, io) => (await import("./lint")).lintCommand(argv, io),
     store: false,
+    sqlFiles: (argv) => argv,
     usage: ["indexdeck lint PATH... [--format text|json|github] [--database-url URL] [--rules]   lint change sets (files or directories)"],
   },
   migrate: {
@@ -101,6 +106,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.out(`${command.usage.map((l) => `  ${l}`).join("\n")}\n\n${EXIT_CODES}\n`);
     return 0;
   }
+  if (command.sqlFiles) chooseParserTier(sqlBytes(command.sqlFiles(rest)));
   try {
     return await command.run(rest, io);
   } catch (err) {

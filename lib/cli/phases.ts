@@ -3,18 +3,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { decodeChangeSet } from "../changeset/files";
 import { applyTasks, TargetBusyError } from "../rollout/apply";
-import { eventsAfter } from "../rollout/events";
 import { MemorySink } from "../rollout/memory-sink";
-import { isJobPhase, MACHINE, requestPhase, type JobPhase, type Phase } from "../rollout/machine";
+import type { JobPhase, Phase } from "../rollout/machine";
 import { expandPartitionedTasks, planDrops } from "../rollout/partitions";
 import { planChangeSet, planRollback, PlanError, type PlannedTask } from "../rollout/plan";
-import { runPrecheck } from "../rollout/precheck";
-import { getRollout, rolloutTasks } from "../rollout/rollouts";
 import { withApplySession } from "../rollout/session";
-import { runVerify } from "../rollout/verify";
-import { parseWorkloads, workloadsFor } from "../rollout/workloads";
-import { authorize, isRole } from "../auth/policy";
-import { storePool } from "../store/pool";
 import { parseTargetsFile, sessionLimits } from "../targets/config";
 import { UsageError, type Io } from "./io";
 
@@ -25,6 +18,14 @@ blocking builds). A target with an approval policy is acted on through an approv
 exactly as the web app does it.`;
 
 type Options = Record<string, string | boolean | undefined>;
+
+/**
+ * The phases a direct run (--database-url) performs: every phase that is a job. Typed over JobPhase,
+ * so the compiler holds it to the machine's list, without loading the machine (its store, audit and
+ * webhooks) into a direct apply, which needs none of them.
+ */
+const DIRECT_PHASES: Record<JobPhase, true> = { precheck: true, apply: true, verify: true, rollback: true };
+const isDirectPhase = (phase: Phase): phase is JobPhase => Object.hasOwn(DIRECT_PHASES, phase);
 
 /** `indexdeck precheck|apply|verify|rollback|cancel`: the web app's engine, from a terminal. */
 export async function phaseCommand(phase: Phase, argv: string[], io: Io): Promise<number> {
@@ -50,7 +51,7 @@ export async function phaseCommand(phase: Phase, argv: string[], io: Io): Promis
     );
   if (!values.changeset || !values["database-url"]) throw new UsageError(PHASE_USAGE);
   // A phase that queues no job (cancel) acts on a rollout's running job: there is none in direct mode.
-  if (!isJobPhase(phase)) throw new UsageError(`${phase} works on a rollout (--rollout ID); a direct apply is cancelled with Ctrl-C`);
+  if (!isDirectPhase(phase)) throw new UsageError(`${phase} works on a rollout (--rollout ID); a direct apply is cancelled with Ctrl-C`);
   return direct(phase, values, io);
 }
 
@@ -84,6 +85,7 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
     return ok ? 0 : 1;
   };
   if (phase === "precheck") {
+    const { runPrecheck } = await import("../rollout/precheck");
     const report = await runPrecheck({
       target,
       changesetName: path.basename(file),
@@ -102,6 +104,10 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
     );
   }
   if (phase === "verify") {
+    const [{ runVerify }, { parseWorkloads, workloadsFor }] = await Promise.all([
+      import("../rollout/verify"),
+      import("../rollout/workloads"),
+    ]);
     const workloads = v.workloads
       ? await parseWorkloads(String(v.workloads), await readFile(String(v.workloads), "utf8"))
       : await workloadsFor(path.basename(file));
@@ -165,6 +171,14 @@ async function viaRollout(phase: Phase, v: Options, io: Io): Promise<number> {
   const id = Number(v.rollout);
   if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError(`--rollout must be a rollout id, got ${v.rollout}`);
   if (!v.as) throw new UsageError("--as LOGIN is required: the audit log records who acted");
+  const [{ storePool }, { authorize, isRole }, { isJobPhase, MACHINE, requestPhase }, { eventsAfter }, { getRollout, rolloutTasks }] =
+    await Promise.all([
+      import("../store/pool"),
+      import("../auth/policy"),
+      import("../rollout/machine"),
+      import("../rollout/events"),
+      import("../rollout/rollouts"),
+    ]);
   const pool = storePool();
   const {
     rows: [user],

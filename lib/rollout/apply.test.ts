@@ -1,5 +1,5 @@
 import pg from "pg";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { freshDatabase, pgServers } from "../testing/db";
 import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
 import { MemorySink, type MemoryEvent } from "./memory-sink";
@@ -86,6 +86,38 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
     expect(await applyTasks(tasks, again, opts())).toEqual({ ok: true });
     expect(again.tasks.get(1)).toMatchObject({ status: "skipped_exists" });
     expect(again.tasks.get(1)?.createdByRollout).toBeUndefined();
+  });
+
+  it("leaves no poll timer behind once it returns, so a CLI process exits as soon as its apply does", async () => {
+    const tasks = await planChangeSet("timer.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_timer ON t (k, id);\n", "production");
+    const interval = 60_000; // far longer than the build: only a timer left behind could see it out
+    const pollTimers: unknown[] = [];
+    const realSetTimeout = globalThis.setTimeout;
+    const set = vi.spyOn(globalThis, "setTimeout").mockImplementation(((fn: () => void, ms?: number) => {
+      const timer = realSetTimeout(fn, ms);
+      if (ms === interval) pollTimers.push(timer);
+      return timer;
+    }) as typeof setTimeout);
+    const clear = vi.spyOn(globalThis, "clearTimeout");
+    try {
+      expect(await applyTasks(tasks, new MemorySink(), opts({ pollIntervalMs: interval }))).toEqual({ ok: true });
+      expect(pollTimers.length).toBeGreaterThan(0);
+      for (const timer of pollTimers) expect(clear).toHaveBeenCalledWith(timer);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
+  });
+
+  it("returns as soon as a quick build ends, even when it ends while the poller is between its queries", async () => {
+    const c = await admin();
+    await c.query("CREATE TABLE IF NOT EXISTS quick (x int)");
+    await c.end();
+    // The build of an empty table ends before the poller's first round does: the stop lands mid-round.
+    const tasks = await planChangeSet("quick.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS quick_x ON quick (x);\n", "production");
+    const started = Date.now();
+    expect(await applyTasks(tasks, new MemorySink(), opts({ pollIntervalMs: 60_000 }))).toEqual({ ok: true });
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it("retries a lock timeout with backoff, names the holder, then fails clearly without touching it", async () => {

@@ -403,10 +403,16 @@ function startPoller(pid: number, task: PlannedTask, sink: ApplySink, opts: Appl
           watched.cancelled = await cancelOwnBackend(c, pid, opts.applicationName);
           await sink.event("cancel_sent", { pid, delivered: watched.cancelled }, task.seq);
         }
+        // A stop that came during this round's queries ends the loop here, not after one more interval.
+        if (!running) break;
         // Interruptible, so a finished statement is not held up by the poll interval.
+        // The timer goes with the wait: a stopped poller's would hold a CLI process open up to one interval.
         await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, opts.pollIntervalMs ?? 500);
+          const timer = setTimeout(resolve, opts.pollIntervalMs ?? 500);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
       }
     } catch {
