@@ -17,8 +17,8 @@ export const BENCHMARKS = {
     quick: ["--rounds", "1", "--rows", "10000", "--apply-rounds", "1", "--corpus-mb", "1"],
   },
   "write-impact": {
-    what: "400 writes/s on payments and purchase_orders (2,000,000 rows) before and during the two builds, and a plain CREATE INDEX as the control",
-    quick: ["--rows", "20000", "--rate", "100", "--baseline", "1"],
+    what: "pgbench inserts and updates on payments and purchase_orders (2,000,000 rows) at half the measured capacity, before and during the two builds: default apply, gentle apply, and a plain CREATE INDEX as the control",
+    quick: ["--rows", "20000", "--baseline", "1", "--capacity-seconds", "1", "--rounds", "1", "--checkpoint", "0"],
   },
   fanout: {
     what: "100 SSE viewers of one rollout on the built app: pollers on the target and the delay of progress events",

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 import type { SeenSession } from "@/lib/auth/blockers";
 import { formatDuration } from "@/lib/format";
+import { pausedPhase } from "@/lib/rollout/event-text";
 import type { EventKind } from "@/lib/rollout/events";
 import { buildWait } from "@/lib/rollout/progress";
 import { buildTimeline } from "@/lib/rollout/timeline";
@@ -69,6 +70,8 @@ function fold(tasks: TaskInfo[], events: LiveEvent[]): Map<number, TaskView> {
     if (!v) continue;
     if (e.kind === "task_status") v.status = e.data.status;
     if (e.kind === "statement_start") v.samples = [];
+    if (e.kind === "paused") v.phase = pausedPhase(e.data.reasons);
+    if (e.kind === "resumed") v.phase = "resumed";
     if (e.kind === "progress") {
       v.phase = e.data.phase;
       v.percent = e.data.percent;

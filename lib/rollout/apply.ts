@@ -7,6 +7,7 @@ import { withoutSecrets } from "../targets/display";
 import { backendWait, buildProgress } from "../targets/progress";
 import type { EventData, EventKind } from "./events";
 import { onlyTargetProblem, PartitionError, preparePartitions, runPartitioned, type PartitionOptions } from "./partitions";
+import { paceBefore, type Pacing } from "./pacing";
 import { dropIndexStatement, type PlannedTask } from "./plan";
 import { overallPercent, taskStatusFor } from "./progress";
 import { openApplySession, runStatement, SessionPinError, withApplySession } from "./session";
@@ -45,6 +46,8 @@ export interface ApplyOptions {
   searchPath?: readonly string[];
   /** CREATE INDEX CONCURRENTLY on partitioned tables: the plans pre-check recorded and what this rollout already created. */
   partitions?: PartitionOptions;
+  /** The target's build settings and pause conditions (lib/rollout/pacing.ts pacingFor). */
+  pacing?: Pacing;
 }
 
 export interface ApplyResult {
@@ -78,7 +81,7 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
   let session: pg.Client;
   let evidence;
   try {
-    ({ client: session, evidence } = await openApplySession(opts));
+    ({ client: session, evidence } = await openApplySession({ ...opts, pacedSettings: opts.pacing?.settings }));
   } catch (err) {
     if (err instanceof SessionPinError)
       return { ok: false, error: err.message, advice: "Remove the setting from the connection URL's options, then run apply again." };
@@ -106,7 +109,11 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
     await sink.event("session", { pid, applicationName: opts.applicationName, ...evidence });
     const todo = tasks.filter((t) => !opts.skip?.has(t.seq));
     const partitioned = await preparePartitions(session, todo, opts.partitions ?? {});
-    const run = (t: PlannedTask, s: ApplySink) => runTask(session, pid, t, s, opts);
+    const run = async (t: PlannedTask, s: ApplySink) => {
+      // Between statements: the target's pause conditions hold the next one back (lib/rollout/pacing.ts).
+      if (opts.pacing && t.kind !== "set" && (await paceBefore(session, opts.pacing, t, s)) === "cancelled") return cancelled(t, s);
+      return runTask(session, pid, t, s, opts);
+    };
     for (const task of todo) {
       const plan = partitioned.get(task.seq);
       const result = plan ? await runPartitioned({ session, sink, run }, task, plan) : await run(task, sink);

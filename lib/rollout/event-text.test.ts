@@ -90,6 +90,14 @@ const EXAMPLES: { [K in EventKind]: EventData[K] } = {
   },
   rollback_task: { status: "done", step: 1 },
   rollback_done: { ok: true, dropped: ["orders_created_idx"] },
+  paused: {
+    line: 4,
+    reasons: [
+      { code: "replica_lag", node: "orders_prod_r1", lagSeconds: 14.2, limitSeconds: 10 },
+      { code: "active_connections", active: 250, limit: 200 },
+    ],
+  },
+  resumed: { line: 4, pausedSeconds: 75 },
 };
 
 const say = (kind: EventKind) => describeEvent({ kind, data: EXAMPLES[kind] });
@@ -112,6 +120,10 @@ describe("event sentences", () => {
     expect(say("progress").text).toBe(
       "orders_created_idx: waiting for old snapshots, 95.5%, 0 of 1 transactions waited for; waiting on Lock/virtualxid; blocked by pid 4242 (billing, idle in transaction, in a transaction for 1 min 34 s).",
     );
+    expect(say("paused").text).toBe(
+      "Line 4 waits, paused: orders_prod_r1 lag 14 s > 10 s; 250 active connections > 200; it resumes by itself when that clears.",
+    );
+    expect(say("resumed").text).toBe("Line 4 resumed after 1 min 15 s paused.");
     expect(say("probe_done").text).toBe(
       "Measured p95 after the build: orders by day 1.23 ms (200 samples); menu search not measured (0 samples).",
     );

@@ -1,6 +1,7 @@
 import type { SeenSession } from "../auth/blockers";
 import { formatBytes, formatDuration, formatMs } from "../format";
 import type { EventData, EventKind } from "./events";
+import type { PauseReason } from "./pacing";
 
 /** How an event reads in the log: its sentence, and whether it reports an error (the "errors only" filter). */
 export interface EventSentence {
@@ -37,6 +38,23 @@ function progressFigures(d: EventData["progress"]): string {
     counted(d.lockersDone, d.lockersTotal, "transactions waited for")
   );
 }
+
+/** One condition of a pause as the live page shows it: "orders_prod_r1 lag 14 s > 10 s". */
+export function pauseReasonText(r: PauseReason): string {
+  switch (r.code) {
+    case "replica_lag":
+      return `${r.node} lag ${Math.round(r.lagSeconds)} s > ${r.limitSeconds} s`;
+    case "replica_unreadable":
+      return `${r.node} lag unknown (${r.error})`;
+    case "wraparound_vacuum":
+      return `an anti-wraparound autovacuum is running on ${r.table} (pid ${r.pid})`;
+    case "active_connections":
+      return `${r.active} active connections > ${r.limit}`;
+  }
+}
+
+/** What the live page shows for a paused statement. */
+export const pausedPhase = (reasons: PauseReason[]) => `paused: ${reasons.map(pauseReasonText).join("; ")}`;
 
 /**
  * One sentence per event kind. The mapped type makes it exhaustive: an event kind added to EventData
@@ -105,6 +123,8 @@ export const EVENT_SENTENCES: { [K in EventKind]: (data: EventData[K]) => EventS
     d.status === "failed"
       ? error(`Rollback step failed${d.error ? `: ${d.error}` : ""}.`)
       : info(`Rollback step: ${d.status ?? "started"}.`),
+  paused: (d) => warn(`Line ${d.line} waits, ${pausedPhase(d.reasons)}; it resumes by itself when that clears.`),
+  resumed: (d) => info(`Line ${d.line} resumed after ${formatDuration(d.pausedSeconds)} paused.`),
   rollback_done: (d) =>
     d.ok
       ? ok(`Rolled back: dropped ${d.dropped.length ? d.dropped.join(", ") : "nothing (this rollout created no index)"}.`)

@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { FailureCode } from "../troubleshooting";
 import type { SeenSession } from "../auth/blockers";
 import type { TaskPatch, TaskStatus } from "./apply";
+import type { PauseReason } from "./pacing";
 import type { SessionEvidence } from "./session";
 
 export const EVENT_CHANNEL = "indexdeck_rollout_event";
@@ -45,6 +46,9 @@ export const EVENT_KINDS = [
   "invalid_dropped",
   "invalid_left",
   "rollback_task",
+  // a target's pacing holding the next statement back (lib/rollout/pacing.ts)
+  "paused",
+  "resumed",
   // a partitioned build's steps (lib/rollout/partitions.ts)
   "partitions_differ",
   "partition_start",
@@ -149,6 +153,8 @@ export interface EventData {
     results: Array<{ workload: string; p95Ms: number | null; samples: number; samplesWanted: number; budgetCut: boolean; errors: number }>;
   };
   rollback_task: TaskPatch & { step: number };
+  paused: { line: number; reasons: PauseReason[] };
+  resumed: { line: number; pausedSeconds: number };
   rollback_done: { ok: boolean; dropped: Array<string | null> };
 }
 

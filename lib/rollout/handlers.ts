@@ -13,6 +13,7 @@ import { buildProgress } from "../targets/progress";
 import { applyTasks, TargetBusyError, type ApplyOptions, type ApplyResult, type ApplySink } from "./apply";
 import { appendEvent } from "./events";
 import { ownedPartitionIndexes, partitionRollback, reconcilePartitionStep, recordedPlans } from "./partitions";
+import { pacingFor } from "./pacing";
 import { dropIndexStatement, planChangeSet, planRollback, type PlannedTask, type RollbackIndex } from "./plan";
 import { runPrecheck } from "./precheck";
 import { withApplySession } from "./session";
@@ -191,6 +192,7 @@ async function applyJob(ctx: HandlerContext, job: Job, rollout: Rollout, target:
       searchPath: target.searchPath,
       skip: new Set(finished.map((t) => t.seq)),
       partitions: { expected: recordedPlans(rollout.precheck), owned: await ownedPartitionIndexes(ctx.pool, rollout.id) },
+      pacing: pacingFor(target),
       ...ctx.apply,
     });
   } catch (err) {

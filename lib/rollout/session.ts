@@ -49,16 +49,24 @@ export function buildSearchPath(configured: readonly string[] | undefined, roleD
   return rest.trim() ? `pg_catalog, ${rest}` : "pg_catalog";
 }
 
-/** Pins lexing, timeouts and search_path on a fresh session and reads them back; refuses a session where a pin did not take. */
-export async function pinSession(client: pg.ClientBase, searchPath?: readonly string[]): Promise<SessionEvidence> {
+/**
+ * Pins lexing, timeouts, search_path and the target's pacing settings (lib/rollout/pacing.ts) on a fresh
+ * session and reads them back; refuses a session where a lexing pin did not take.
+ */
+export async function pinSession(
+  client: pg.ClientBase,
+  searchPath?: readonly string[],
+  paced: Readonly<Record<string, string>> = {},
+): Promise<SessionEvidence> {
   const {
     rows: [role],
   } = await client.query<{ path: string }>("SELECT current_setting('search_path') AS path");
   const path = buildSearchPath(searchPath, role.path);
-  const names = Object.keys(PINNED);
+  const pinned = { ...PINNED, ...paced };
+  const names = Object.keys(pinned);
   await client.query(`SELECT set_config(name, value, false) FROM unnest($1::text[], $2::text[]) AS s(name, value)`, [
     [...names, "search_path"],
-    [...names.map((n) => PINNED[n]), path],
+    [...names.map((n) => pinned[n]), path],
   ]);
   const {
     rows: [now],
@@ -69,7 +77,7 @@ export async function pinSession(client: pg.ClientBase, searchPath?: readonly st
             (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
             current_setting('search_path')              AS path
        FROM unnest($1::text[]) AS name`,
-    [Object.keys(LEXING_SETTINGS)],
+    [[...Object.keys(LEXING_SETTINGS), ...Object.keys(paced)]],
   );
   for (const [name, want] of Object.entries(LEXING_SETTINGS)) {
     if (now.settings[name]?.toLowerCase() !== want.toLowerCase()) {
@@ -86,6 +94,8 @@ export interface ApplySessionOptions {
   applicationName: string;
   searchPath?: readonly string[];
   connectTimeoutMs?: number;
+  /** The target's pacing settings (lib/rollout/pacing.ts pacedSettings): pinned like the rest, so a RESET returns to them. */
+  pacedSettings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -98,7 +108,7 @@ export async function openApplySession(opts: ApplySessionOptions): Promise<{ cli
     connectionString: opts.url,
     application_name: opts.applicationName,
     connectionTimeoutMillis: opts.connectTimeoutMs,
-    options: Object.entries(PINNED)
+    options: Object.entries({ ...PINNED, ...opts.pacedSettings })
       .map(([k, v]) => `-c ${k}=${v}`)
       .join(" "),
   });
@@ -107,7 +117,7 @@ export async function openApplySession(opts: ApplySessionOptions): Promise<{ cli
     throw withoutSecrets(err, opts.url);
   });
   try {
-    return { client, evidence: await pinSession(client, opts.searchPath) };
+    return { client, evidence: await pinSession(client, opts.searchPath, opts.pacedSettings) };
   } catch (err) {
     await client.end().catch(() => undefined);
     throw err;

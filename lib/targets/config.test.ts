@@ -58,6 +58,34 @@ describe("targets file", () => {
     ).toThrow(/targets\.0\.replicas\.1\.id: r1 is already a target or replica id/);
   });
 
+  it("reads a target's apply settings, and refuses a pause on replica lag with no replica to measure, or a size PostgreSQL would not read", () => {
+    const withApply = (apply: unknown, replicas: unknown[] = []) => JSON.stringify({ targets: [{ ...good.targets[0], replicas, apply }] });
+    expect(parseTargetsFile(JSON.stringify(good), "t.json")[0].apply).toEqual({
+      pauseWhen: { wraparoundVacuum: false },
+      recheckSeconds: 5,
+    });
+    const [t] = parseTargetsFile(
+      withApply(
+        { maxParallelMaintenanceWorkers: 0, maintenanceWorkMem: "256MB", pauseWhen: { replicaLagSeconds: 10, activeConnections: 200 } },
+        [{ id: "prod_r1", urlEnv: "R" }],
+      ),
+      "t.json",
+    );
+    expect(t.apply).toEqual({
+      maxParallelMaintenanceWorkers: 0,
+      maintenanceWorkMem: "256MB",
+      pauseWhen: { replicaLagSeconds: 10, activeConnections: 200, wraparoundVacuum: false },
+      recheckSeconds: 5,
+    });
+    expect(() => parseTargetsFile(withApply({ pauseWhen: { replicaLagSeconds: 10 } }), "t.json")).toThrow(
+      /^t\.json: targets\.0\.apply\.pauseWhen\.replicaLagSeconds: replicaLagSeconds needs the target's replicas/,
+    );
+    expect(() => parseTargetsFile(withApply({ maintenanceWorkMem: "lots" }), "t.json")).toThrow(
+      /targets\.0\.apply\.maintenanceWorkMem: must be a size such as '1GB'/,
+    );
+    expect(() => parseTargetsFile(withApply({ pauseWhen: { lagSeconds: 10 } }), "t.json")).toThrow(/targets\.0\.apply\.pauseWhen: /);
+  });
+
   it("reports malformed JSON with the file name", () => {
     expect(() => parseTargetsFile("{", "t.json")).toThrow(/^t\.json: not valid JSON/);
   });

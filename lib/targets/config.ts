@@ -62,6 +62,8 @@ const ReplicaSchema = z
   .strict()
   .refine((r) => !!r.url !== !!r.urlEnv, { message: "give exactly one of url or urlEnv", path: ["url"] });
 
+const MemorySetting = z.string().refine((v) => (parseMemoryKb(v) ?? 0) >= 1024, "must be a size such as '1GB' (at least 1MB)");
+
 const TargetSchema = z
   .object({
     id: NodeId,
@@ -87,14 +89,29 @@ const TargetSchema = z
     // Upper bounds for the change set's SET maintenance_work_mem / max_parallel_maintenance_workers on this target.
     limits: z
       .object({
-        maintenanceWorkMem: z
-          .string()
-          .refine((v) => (parseMemoryKb(v) ?? 0) >= 1024, "must be a size such as '1GB' (at least 1MB)")
-          .default("1GB"),
+        maintenanceWorkMem: MemorySetting.default("1GB"),
         parallelMaintenanceWorkers: z.number().int().min(0).max(64).default(DEFAULT_SESSION_LIMITS.maxParallelMaintenanceWorkers),
       })
       .strict()
       .default({ maintenanceWorkMem: "1GB", parallelMaintenanceWorkers: DEFAULT_SESSION_LIMITS.maxParallelMaintenanceWorkers }),
+    // How apply paces its builds here (lib/rollout/pacing.ts): settings pinned on the build session, and
+    // conditions checked between statements that hold the next one back until they clear.
+    apply: z
+      .object({
+        maxParallelMaintenanceWorkers: z.number().int().min(0).max(64).optional(),
+        maintenanceWorkMem: MemorySetting.optional(),
+        pauseWhen: z
+          .object({
+            replicaLagSeconds: z.number().positive().max(86_400).optional(),
+            wraparoundVacuum: z.boolean().default(false),
+            activeConnections: z.number().int().min(1).max(100_000).optional(),
+          })
+          .strict()
+          .default({ wraparoundVacuum: false }),
+        recheckSeconds: z.number().min(0.1).max(300).default(5),
+      })
+      .strict()
+      .default({ pauseWhen: { wraparoundVacuum: false }, recheckSeconds: 5 }),
     // How pre-check finds backup evidence: pg_stat_archiver's last archived WAL, or a backup id a person attests.
     backup: z
       .object({ evidence: z.enum(["archiver", "attestation"]), maxAgeHours: z.number().positive().default(24) })
@@ -107,6 +124,10 @@ const TargetSchema = z
     message:
       "a production target needs 2 approvals from people other than the requester (required: 2, requesterMayApprove: false); this floor can't be lowered",
     path: ["approvals"],
+  })
+  .refine((t) => t.apply.pauseWhen.replicaLagSeconds === undefined || t.replicas.length > 0, {
+    message: "replicaLagSeconds needs the target's replicas listed in replicas: there is no lag to measure",
+    path: ["apply", "pauseWhen", "replicaLagSeconds"],
   })
   .refine((t) => t.environment === "production" || t.stagingTarget === undefined, {
     message: "only a production target names a stagingTarget",
@@ -252,12 +273,19 @@ export function findTarget(targets: TargetConfig[], id: string): TargetConfig | 
   return targets.find((t) => t.id === id);
 }
 
-/** The bounds the statement policy holds this target's change sets to. */
-export function sessionLimits(target: Pick<TargetConfig, "limits">): SessionLimits {
+/**
+ * The bounds the statement policy holds this target's change sets to. The target's apply settings are
+ * bounds too: a change set may SET a build gentler than the target's pacing, never harsher.
+ */
+export function sessionLimits(target: Pick<TargetConfig, "limits" | "apply">): SessionLimits {
+  const paced = target.apply;
   return {
     ...DEFAULT_SESSION_LIMITS,
-    maxMaintenanceWorkMemKb: parseMemoryKb(target.limits.maintenanceWorkMem)!,
-    maxParallelMaintenanceWorkers: target.limits.parallelMaintenanceWorkers,
+    maxMaintenanceWorkMemKb: Math.min(
+      parseMemoryKb(target.limits.maintenanceWorkMem)!,
+      paced.maintenanceWorkMem === undefined ? Infinity : parseMemoryKb(paced.maintenanceWorkMem)!,
+    ),
+    maxParallelMaintenanceWorkers: Math.min(target.limits.parallelMaintenanceWorkers, paced.maxParallelMaintenanceWorkers ?? Infinity),
   };
 }
 
