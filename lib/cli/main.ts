@@ -17,8 +17,8 @@ const PHASE_LINES = [
 ];
 
 // Loaded on use, so that no command pays for the parser, pg or the store unless it needs them.
-const phase = (name: Parameters<typeof import("./phases").phaseCommand>[0]): Command => ({
-  run: async (argv, io) => (await import("./phases")).phaseCommand(name, argv, io),
+const phase = (name: Parameters<typeof import("./phase-commands").phaseCommand>[0]): Command => ({
+  run: async (argv, io) => (await import("./phase-commands")).phaseCommand(name, argv, io),
   store: true,
   usage: PHASE_LINES,
 });

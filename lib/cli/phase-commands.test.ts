@@ -5,7 +5,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { createUser } from "../auth/users";
 import { startRunner } from "../jobs/runner";
-import { handleJob } from "../rollout/handlers";
+import { handleJob } from "../rollout/run-phase";
 import { createRollout } from "../rollout/rollouts";
 import { seedOrders, testTargets, uploadChangeSet, DBA } from "../rollout/testing";
 import { freshDatabase, pgServers } from "../testing/db";

@@ -1,7 +1,7 @@
 import { AuditKeyError, requireAuditKey } from "../audit/key";
 import { DELIVERY_KINDS } from "../jobs/queue";
 import { startRunner } from "../jobs/runner";
-import { handleJob } from "../rollout/handlers";
+import { handleJob } from "../rollout/run-phase";
 import { storePool } from "../store/pool";
 import { deliverJob, deliveryOptionsFromEnv } from "../webhooks/deliver";
 import { UsageError, type Io } from "./io";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner } from "../jobs/runner";
-import { handleJob } from "../rollout/handlers";
+import { handleJob } from "../rollout/run-phase";
 import { requestPhase } from "../rollout/machine";
 import { createRollout, getRollout, rolloutTasks } from "../rollout/rollouts";
 import { DBA, settledVerify, testTargets, waitForState } from "../rollout/testing";

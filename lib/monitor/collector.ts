@@ -5,7 +5,7 @@ import { withTransaction } from "../store/pool";
 import type { TargetConfig } from "../targets/config";
 import { indexCounters, type CounterRow } from "../targets/counters";
 import { readNodes, type NodeProblem, type NodeRead } from "../targets/nodes";
-import type { NodeClock } from "../targets/usage";
+import type { NodeClock } from "../targets/inventory";
 import { counterDelta, type Previous } from "./deltas";
 import { resolveFollowups } from "./followups";
 import { addToUsageRates, refreshUsageRates, type SnapshotDeltas } from "./usage";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getChangeSet } from "../changeset/catalog";
+import { getChangeSet } from "../changeset/store";
 import { lintText } from "../changeset/lint";
 import { droppedIndexes } from "../changeset/nodes";
 import { parseChangeSet, parserReady } from "../changeset/parse";
@@ -12,7 +12,7 @@ import { DBA, testTargets } from "../rollout/testing";
 import { quoteIdent, quoteQualified } from "../sql/quote";
 import { freshDatabase, pgServers } from "../testing/db";
 import { checkDropDraft, draftDropChangeSet, DraftRefusedError, draftName } from "./drop-draft";
-import { reportForTarget, type Finding } from "./reports";
+import { reportForTarget, type Finding } from "./index-report";
 
 // Names a catalog can hold that break SQL or `--` comments built by hand.
 const SCHEMA = 's\'ch\\ema "q" -- */\nx';

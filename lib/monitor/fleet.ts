@@ -2,7 +2,7 @@ import type pg from "pg";
 import { can, targetInScope, type Actor } from "../auth/policy";
 import type { RolloutState } from "../rollout/machine";
 import type { TargetConfig } from "../targets/config";
-import { intervalCache } from "../interval-cache";
+import { intervalCache } from "../serve/interval-cache";
 import { targetStatuses, type TargetStatus } from "../targets/status";
 import { collectorStatuses, type CollectorStatus } from "./collector";
 import { dueFollowups, type FollowupKind } from "./followups";

@@ -1,7 +1,7 @@
 import { dropIndexStatement } from "../rollout/plan";
 import type { TargetConfig } from "../targets/config";
 import { readNodes, type AdHocTarget, type NodeProblem, type NodeRead, type TargetNode } from "../targets/nodes";
-import { indexInventory, type IndexRow, type NodeClock } from "../targets/usage";
+import { indexInventory, type IndexRow, type NodeClock } from "../targets/inventory";
 
 export interface Finding {
   kind: "unused" | "duplicate" | "redundant" | "invalid";

@@ -2,7 +2,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { ensureChefcloud } from "../demo/chefcloud";
 import { startRunner } from "../jobs/runner";
-import { handleJob } from "../rollout/handlers";
+import { handleJob } from "../rollout/run-phase";
 import { requestPhase } from "../rollout/machine";
 import { eventsAfter } from "../rollout/events";
 import { createRollout, getRollout } from "../rollout/rollouts";

@@ -1,9 +1,9 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changeSetDigest, createChangeSet, getChangeSet, sha256 } from "../changeset/catalog";
+import { changeSetDigest, createChangeSet, getChangeSet, sha256 } from "../changeset/store";
 import { startRunner, type Runner } from "../jobs/runner";
 import { freshDatabase, pgServers } from "../testing/db";
-import { handleJob } from "./handlers";
+import { handleJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, getRollout } from "./rollouts";
 import { DBA, settledPrecheck, settledVerify, seedOrders, testTargets, waitForState } from "./testing";

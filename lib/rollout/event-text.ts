@@ -1,5 +1,5 @@
 import type { SeenSession } from "../auth/blockers";
-import { formatBytes, formatDuration, formatMs } from "../format";
+import { formatBytes, formatDuration, formatMs } from "../text/format";
 import type { EventData, EventKind } from "./events";
 
 /** How an event reads in the log: its sentence, and whether it reports an error (the "errors only" filter). */

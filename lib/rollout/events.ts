@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { FailureCode } from "../troubleshooting";
+import type { FailureCode } from "../text/troubleshooting";
 import type { SeenSession } from "../auth/blockers";
 import type { TaskPatch, TaskStatus } from "./apply";
 import type { SessionEvidence } from "./session";

@@ -11,7 +11,7 @@ import { startRunner } from "../jobs/runner";
 import { quoteIdent } from "../sql/quote";
 import { freshDatabase, pgServers } from "../testing/db";
 import { applyTasks } from "./apply";
-import { handleJob } from "./handlers";
+import { handleJob } from "./run-phase";
 import { MemorySink } from "./memory-sink";
 import { requestPhase } from "./machine";
 import { createRollout, RolloutError } from "./rollouts";

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner, type Runner } from "../jobs/runner";
 import { parseTargetsFile } from "../targets/config";
 import { freshDatabase, pgServers } from "../testing/db";
-import { handleJob } from "./handlers";
+import { handleJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, getRollout } from "./rollouts";
 import { ADMIN, approveByTwo, DBA, DBA2, settledPrecheck, settledVerify, SRE, seedOrders, uploadChangeSet, waitForState } from "./testing";

@@ -5,7 +5,7 @@ import { startRunner, type Runner } from "../jobs/runner";
 import { rolloutMarkers } from "../monitor/usage";
 import { freshDatabase, pgServers } from "../testing/db";
 import { eventsAfter } from "./events";
-import { handleJob } from "./handlers";
+import { handleJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, getRollout, RolloutError, rolloutTasks } from "./rollouts";
 import { approveByTwo, DBA, settledPrecheck, settledVerify, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";

@@ -4,7 +4,7 @@ import { quoteQualified } from "../sql/quote";
 import { withTransaction } from "../store/pool";
 import { sessionsOfApplication } from "../targets/activity";
 import { indexState } from "../targets/catalog";
-import { changeSetDigest } from "../changeset/catalog";
+import { changeSetDigest } from "../changeset/store";
 import { findTarget, sessionLimits, targetUrl, type TargetConfig } from "../targets/config";
 import { targetsWithPolicies } from "../targets/policies";
 import { withTargetClient } from "../targets/connect";
@@ -16,7 +16,7 @@ import { ownedPartitionIndexes, partitionRollback, reconcilePartitionStep, recor
 import { dropIndexStatement, planChangeSet, planRollback, type PlannedTask, type RollbackIndex } from "./plan";
 import { runPrecheck } from "./precheck";
 import { withApplySession } from "./session";
-import { overallPercent } from "./progress";
+import { overallPercent } from "./build-phases";
 import { isJobPhase, MACHINE, settle, VERIFIED_STATES } from "./machine";
 import { getRollout, rolloutTasks, type Rollout } from "./rollouts";
 import { StoreSink } from "./store-sink";

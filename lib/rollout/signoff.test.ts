@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner, type Runner } from "../jobs/runner";
 import { freshDatabase, pgServers } from "../testing/db";
-import { handleJob } from "./handlers";
+import { handleJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, getRollout } from "./rollouts";
 import { listSignoffs, signOff } from "./signoff";

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner, type Runner } from "../jobs/runner";
 import { freshDatabase, pgServers } from "../testing/db";
 import { decideRollout } from "./approvals";
-import { handleJob } from "./handlers";
+import { handleJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout } from "./rollouts";
 import { findRollouts, RolloutQuery, rolloutStatus } from "./status";

@@ -1,11 +1,11 @@
-import { DELIVERY_KINDS } from "./jobs/queue";
-import { startRunner, type Runner } from "./jobs/runner";
-import { collectIntervalFromEnv, retentionFromEnv, startCollector } from "./monitor/collector";
-import { loadTargets } from "./targets/config";
-import { handleJob } from "./rollout/handlers";
-import { EventHub } from "./rollout/stream";
-import { requireStoreUrl, storePool } from "./store/pool";
-import { deliverJob, deliveryOptionsFromEnv } from "./webhooks/deliver";
+import { DELIVERY_KINDS } from "../jobs/queue";
+import { startRunner, type Runner } from "../jobs/runner";
+import { collectIntervalFromEnv, retentionFromEnv, startCollector } from "../monitor/collector";
+import { loadTargets } from "../targets/config";
+import { handleJob } from "../rollout/run-phase";
+import { EventHub } from "../rollout/stream";
+import { requireStoreUrl, storePool } from "../store/pool";
+import { deliverJob, deliveryOptionsFromEnv } from "../webhooks/deliver";
 
 interface ServerState {
   runner?: Runner;

@@ -7,7 +7,7 @@ import { can } from "@/lib/auth/policy";
 import { ApprovalInput, decideRollout } from "@/lib/rollout/approvals";
 import { MACHINE, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/machine";
 import { createRollout, getRollout, rolloutTasks } from "@/lib/rollout/rollouts";
-import { ChangeSetExistsError, createChangeSet } from "@/lib/changeset/catalog";
+import { ChangeSetExistsError, createChangeSet } from "@/lib/changeset/store";
 import { quoteQualified } from "@/lib/sql/quote";
 import { signOff, SignoffInput } from "@/lib/rollout/signoff";
 import { storePool } from "@/lib/store/pool";
