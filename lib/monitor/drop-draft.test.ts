@@ -12,7 +12,7 @@ import { DBA, testTargets } from "../rollout/testing";
 import { quoteIdent, quoteQualified } from "../sql/quote";
 import { freshDatabase, pgServers } from "../testing/db";
 import { checkDropDraft, draftDropChangeSet, DraftRefusedError, draftName } from "./drop-draft";
-import { reportForTarget, type Finding } from "./index-report";
+import { reportForTarget, type IndexFinding } from "./index-report";
 
 // Names a catalog can hold that break SQL or `--` comments built by hand.
 const SCHEMA = 's\'ch\\ema "q" -- */\nx';
@@ -73,7 +73,7 @@ describe.each(pgServers())("DROP drafts for hostile catalog names on $name Postg
   it("drafts, for every finding, SQL that parses to exactly one DropStmt of exactly that index and lints clean", async () => {
     const [target] = testTargets(url);
     const report = await reportForTarget(target, { minBytes: 0 });
-    const findings: Finding[] = [...report.unused, ...report.duplicate, ...report.invalid];
+    const findings: IndexFinding[] = [...report.unused, ...report.duplicate, ...report.invalid];
     const found = (schema: string) => new Set(findings.filter((f) => f.schema === schema).map((f) => f.index));
     // Every hostile index is a finding (unused, and all but one a duplicate), in both schemas, and the invalid one.
     for (const schema of ["public", SCHEMA])

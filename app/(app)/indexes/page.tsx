@@ -7,7 +7,7 @@ import { formatBytes } from "@/lib/text/format";
 import { IndexTableQuery, indexTableView } from "@/lib/monitor/index-table";
 import { collectIntervalFromEnv } from "@/lib/monitor/collector";
 import { recentReport, recentUsageRates } from "@/lib/monitor/recent-reads";
-import type { Finding } from "@/lib/monitor/index-report";
+import type { IndexFinding } from "@/lib/monitor/index-report";
 import { storePool } from "@/lib/store/pool";
 import { loadTargets } from "@/lib/targets/config";
 import { pageActor } from "@/app/lib/session";
@@ -45,7 +45,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
   const query = IndexTableQuery.parse(params);
   // A few findings per section unless asked for all: a fleet target can have hundreds.
   const FINDINGS_SHOWN = 20;
-  const section = (title: string, key: string, list: Finding[]) => (
+  const section = (title: string, key: string, list: IndexFinding[]) => (
     <div className="card" data-report={key}>
       <h2>
         {title}: {list.length}
