@@ -17,7 +17,7 @@ export const EVENT_KINDS = [
   "rejected",
   "phase_requested",
   "cancel_requested",
-  // a job's life (lib/rollout/handlers.ts, settled by lib/rollout/machine.ts)
+  // a job's life (lib/rollout/run-phase.ts and lib/rollout/phases/, settled by lib/rollout/machine.ts)
   "phase_start",
   "phase_error",
   "precheck_done",

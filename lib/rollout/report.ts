@@ -5,7 +5,7 @@ import { lintCache } from "../changeset/lint-cache";
 import { latencyComparison, sampleNote, type LatencyComparison } from "../monitor/latency";
 import { listApprovals, type Approval } from "./approvals";
 import { eventsAfter, type RolloutEvent } from "./events";
-import type { OrphanedBuildEvidence } from "./run-phase";
+import type { OrphanedBuildEvidence } from "./reconcile";
 import { recordedPlans } from "./partitions";
 import { buildTimeline, describeSegment, type TaskTimeline } from "./timeline";
 import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "./rollouts";
