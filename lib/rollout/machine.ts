@@ -9,7 +9,7 @@
 import type pg from "pg";
 import { z } from "zod";
 import { appendAudit, auditActor } from "../audit/log";
-import { authorize, authorizeTarget, can, type Action, type Actor, type Role } from "../auth/policy";
+import { authorize, authorizeTarget, can, ForbiddenError, type Action, type Actor, type Role } from "../auth/policy";
 import { getChangeSet } from "../changeset/store";
 import { enqueueJob, finishJob, JobConflictError, type Job } from "../jobs/queue";
 import { withTransaction } from "../store/pool";
@@ -202,7 +202,7 @@ export async function requestPhase(
     throw new RolloutError(`${phase} needs a reason (at least ${declared.reasonMin} characters)`, 422);
   // Four eyes (invariant 11): whoever lowers a safeguard for a rollout must not be the one who asked for it.
   if ((input.windowOverride || input.promotionWaiver || input.searchPathWaiver) && actor.email === rollout.requestedBy) {
-    throw new RolloutError("you requested this rollout: an override or waiver for it must come from another person (four eyes)", 403);
+    throw new ForbiddenError("you requested this rollout: an override or waiver for it must come from another person (four eyes)");
   }
   if (input.windowOverride) authorize(actor, "window:override");
   if (input.promotionWaiver) authorize(actor, "promotion:waive");

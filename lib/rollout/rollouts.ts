@@ -87,7 +87,7 @@ export const NewRollout = z.object({ changesetId: z.string().min(1).max(200), ta
 export class RolloutError extends Error {
   constructor(
     message: string,
-    readonly status: 403 | 404 | 409 | 422 = 409,
+    readonly status: 404 | 409 | 422 = 409,
   ) {
     super(message);
   }
