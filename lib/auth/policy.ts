@@ -1,4 +1,6 @@
 /**
+ * auth/ — who people are (users, sessions, API tokens, passwords) and what each role may do.
+ *
  * The one place that decides what each role may do. Pages, server actions, route handlers and the
  * CLI all ask `can` / `authorize`; hiding a button is only a convenience on top of this.
  */

@@ -1,3 +1,7 @@
+/**
+ * cli/ — the `indexdeck` command: one thin face of lib/, as the web app is the other; a file per
+ * command (lint, report, users, tokens, the phase commands, the store commands, worker).
+ */
 import { InputError } from "../changeset/files";
 import { UsageError, processIo, type Io } from "./io";
 

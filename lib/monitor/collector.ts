@@ -1,3 +1,7 @@
+/**
+ * monitor/ — what the indexes do once built: usage snapshots of every node and their deltas across
+ * resets (invariant 7), the index report (unused, duplicate, invalid), latency probes, fleet status.
+ */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import type pg from "pg";

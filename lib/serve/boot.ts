@@ -1,3 +1,7 @@
+/**
+ * serve/ — one app server process: what it checks before serving (boot), the background work it
+ * starts (background.ts), its workers, its in-process caches.
+ */
 import pg from "pg";
 import { loadTargets } from "../targets/config";
 import { retentionFromEnv } from "../monitor/collector";
