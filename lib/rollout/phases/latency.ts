@@ -20,27 +20,12 @@ export function rolloutWorkloads(rollout: Rollout) {
 export async function measureLatency(ctx: PhaseContext, rollout: Rollout, target: TargetConfig, phase: "before" | "after") {
   const title = phase === "before" ? "Latency baseline (p95 before)" : "Latency after";
   const workloads = await rolloutWorkloads(rollout);
-  if (!workloads.length)
-    return {
-      results: [],
-      check: {
-        id: "latency-baseline",
-        title,
-        status: "warn" as const,
-        summary: "no query patterns came with this change set: p95 cannot be measured",
-      },
-    };
-  if (target.environment === "production" && !target.probes.enabled) {
-    return {
-      results: [],
-      check: {
-        id: "latency-baseline",
-        title,
-        status: "warn" as const,
-        summary: "not measured: latency probes on this production target are off (probes.enabled in the targets file)",
-      },
-    };
-  }
+  const unmeasured = !workloads.length
+    ? "no query patterns came with this change set: p95 cannot be measured"
+    : target.environment === "production" && !target.probes.enabled
+      ? "not measured: latency probes on this production target are off (probes.enabled in the targets file)"
+      : null;
+  if (unmeasured) return { results: [], check: { id: "latency-baseline", title, status: "warn" as const, summary: unmeasured } };
   await appendEvent(ctx.pool, rollout.id, "probe_start", { phase, workloads: workloads.length });
   const budgetMs = target.probes.budgetSeconds * 1000;
   const results = await probeLatency(target, workloads, { budgetMs, ...ctx.probe });
