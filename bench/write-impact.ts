@@ -87,7 +87,7 @@ async function pgbench(url: string, options: string[]): Promise<PgbenchRun> {
       );
       child.on("close", (c) => resolve({ code: c, stdout: out, stderr: err }));
     });
-    const abortedClients = (stderr.match(/client \d+ aborted/g) ?? []).length;
+    const abortedClients = (stderr.match(/client \d+ (script \d+ )?aborted/g) ?? []).length;
     if (code !== 0 && !abortedClients) throw new Error(`pgbench exited ${code}: ${stderr.slice(-2000)}`);
     const transactions: PgbenchRun["transactions"] = [];
     for (const file of (await readdir(dir)).filter((f) => f.startsWith("tx."))) {

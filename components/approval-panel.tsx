@@ -77,8 +77,8 @@ export function ApprovalPanel({
           <button type="submit" name="decision" value="reject" className="secondary" disabled={pending}>
             Reject
           </button>
-          <span role="status" aria-live="polite" className={state.error ? "error" : "ok"}>
-            {state.error ?? state.message}
+          <span role="status" aria-live="polite" className={state.errors ? "error" : "ok"}>
+            {state.errors?.join("; ") ?? state.message}
           </span>
         </form>
       )}

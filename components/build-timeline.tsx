@@ -1,4 +1,4 @@
-import { formatDuration } from "@/lib/format";
+import { formatDuration } from "@/lib/text/format";
 import { describeSegment, type TaskTimeline, type TimelineSegment } from "@/lib/rollout/timeline";
 
 const LABEL_WIDTH = 230;

@@ -1,6 +1,6 @@
 "use client";
 
-import { formatBytes } from "@/lib/format";
+import { formatBytes } from "@/lib/text/format";
 import type { IndexTableQuery, IndexTableRow } from "@/lib/monitor/index-table";
 
 const COLUMNS: Array<[IndexTableQuery["sort"], string]> = [

@@ -14,7 +14,7 @@ import {
   type TooltipContentProps,
 } from "recharts";
 import type { NameType, ValueType } from "recharts/types/component/DefaultTooltipContent";
-import { formatMs } from "@/lib/format";
+import { formatMs } from "@/lib/text/format";
 import type { LatencyBar } from "@/lib/monitor/latency";
 
 const SERIES = [

@@ -1,4 +1,4 @@
-import { formatChange, formatMs } from "@/lib/format";
+import { formatChange, formatMs } from "@/lib/text/format";
 import { latencyBars, sampleNote, type LatencyComparison } from "@/lib/monitor/latency";
 import { LatencyChart } from "./latency-chart";
 

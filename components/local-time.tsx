@@ -1,7 +1,7 @@
 "use client";
 
 import { useSyncExternalStore } from "react";
-import { formatUtc } from "@/lib/format";
+import { formatUtc } from "@/lib/text/format";
 
 const local = new Intl.DateTimeFormat(undefined, {
   year: "numeric",

@@ -47,7 +47,7 @@ export function NewRolloutForm({ changeSets, targets }: { changeSets: Option[]; 
         {pending ? "Creating…" : "Create rollout"}
       </button>
       <p id="new-rollout-status" className="error" aria-live="polite" style={{ flexBasis: "100%", margin: 0 }}>
-        {state.error}
+        {state.errors?.join("; ")}
       </p>
     </form>
   );

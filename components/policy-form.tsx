@@ -1,7 +1,8 @@
 "use client";
 
 import { useActionState } from "react";
-import { approvePolicyAction, changePolicyAction, type PolicyFormState } from "@/app/(app)/targets/actions";
+import type { ActionState } from "@/app/lib/action";
+import { approvePolicyAction, changePolicyAction } from "@/app/(app)/targets/actions";
 
 /** An admin's editor for one target's approval policy, windows and freezes; saves a new version. */
 export function PolicyForm({
@@ -23,7 +24,7 @@ export function PolicyForm({
   windows: string;
   freezes: string;
 }) {
-  const [state, action, pending] = useActionState<PolicyFormState, FormData>(changePolicyAction, {});
+  const [state, action, pending] = useActionState<ActionState, FormData>(changePolicyAction, {});
   return (
     <form action={action} className="card" data-testid="policy-form">
       <h2>Change the policy</h2>
@@ -93,7 +94,7 @@ export function PolicyForm({
 
 /** A second admin's approval of a pending production policy version; the server refuses its author. */
 export function PolicyApprovalForm({ targetId, version }: { targetId: string; version: number }) {
-  const [state, action, pending] = useActionState<PolicyFormState, FormData>(approvePolicyAction, {});
+  const [state, action, pending] = useActionState<ActionState, FormData>(approvePolicyAction, {});
   return (
     <form action={action} data-testid="policy-approve">
       <input type="hidden" name="targetId" value={targetId} />

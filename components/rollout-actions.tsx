@@ -30,8 +30,8 @@ function PhaseForm({
       <button type="submit" disabled={pending} className={secondary ? "secondary" : undefined}>
         {pending ? `${label}…` : label}
       </button>
-      <span role="status" aria-live="polite" className={result.error ? "error" : "ok"}>
-        {result.error ?? result.message}
+      <span role="status" aria-live="polite" className={result.errors ? "error" : "ok"}>
+        {result.errors?.join("; ") ?? result.message}
       </span>
     </form>
   );

@@ -4,10 +4,10 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useMemo, useState } from "react";
 import type { SeenSession } from "@/lib/auth/blockers";
-import { formatDuration } from "@/lib/format";
+import { formatDuration } from "@/lib/text/format";
 import { pausedPhase } from "@/lib/rollout/event-text";
 import type { EventKind } from "@/lib/rollout/events";
-import { buildWait } from "@/lib/rollout/progress";
+import { buildWait } from "@/lib/rollout/build-phases";
 import { buildTimeline } from "@/lib/rollout/timeline";
 import { BuildTimeline } from "./build-timeline";
 import { EventLog, type WireEvent } from "./event-log";
@@ -41,7 +41,7 @@ interface TaskView {
   percent: number;
   etaSeconds: number | null;
   blockers: Blocker[];
-  /** What the build waits on now, if anything (lib/rollout/progress.ts buildWait). */
+  /** What the build waits on now, if anything (lib/rollout/build-phases.ts buildWait). */
   wait: ReturnType<typeof buildWait>;
   samples: Array<[number, number]>;
   /** A build expanded over partitions: each partition's own bar (the task's percent is the whole's). */

@@ -33,8 +33,8 @@ export function SignoffForm({ rolloutId, sha256, items }: { rolloutId: number; s
         <button type="submit" disabled={pending}>
           Record sign-off
         </button>
-        <span role="status" aria-live="polite" className={state.error ? "error" : "ok"}>
-          {state.error ?? state.message}
+        <span role="status" aria-live="polite" className={state.errors ? "error" : "ok"}>
+          {state.errors?.join("; ") ?? state.message}
         </span>
       </p>
     </form>

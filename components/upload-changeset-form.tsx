@@ -3,6 +3,11 @@
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 
+/**
+ * The one form not posted to a server action (app/lib/action.ts formAction): Next caps a server
+ * action's body at 1 MB (serverActions.bodySizeLimit) and a change set may be 1 MiB with its query
+ * patterns besides, so it goes to POST /api/changesets, the route scripts upload through as well.
+ */
 export function UploadChangeSetForm() {
   const router = useRouter();
   const [message, setMessage] = useState<string | null>(null);

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { formatUtc } from "@/lib/format";
+import { formatUtc } from "@/lib/text/format";
 import { FOLLOWUPS } from "@/lib/monitor/followups";
 import { awaitingViewer, fleetOverview, type FleetTarget } from "@/lib/monitor/fleet";
 import { storePool } from "@/lib/store/pool";

@@ -4,25 +4,39 @@ import { authorize, type Action, type Actor } from "@/lib/auth/policy";
 import { fieldErrors, refusalOf } from "@/app/lib/http";
 import { currentActor } from "@/app/lib/session";
 
-/** What every form's server action answers: the status it would have as HTTP, and a message or an error. */
+/** What every form's server action answers: the status it would have as HTTP, and a message or what was refused. */
 export interface ActionState {
   status?: number;
   message?: string;
-  error?: string;
+  /** Each refusal (every refused field and why, or lib's one reason). */
+  errors?: string[];
+  /** A secret shown once to whoever made it (a reset password, a new token). */
+  secret?: string;
 }
+
+/** What a form's lib call answers: the message to show, where to go next, or a message with a status or a secret. */
+type Outcome = string | { redirect: string } | { message: string; status?: number; secret?: string };
 
 interface FormSpec<S extends z.ZodType> {
   schema: S;
-  /** The permission it needs; a function where it depends on the input (a phase's is its machine row's). */
-  permission: Action | ((input: z.output<S>) => Action);
+  /**
+   * The permission it needs; a function where it depends on the input (a phase's is its machine row's);
+   * "own" where any signed-in person acts only on what is theirs, which lib itself checks.
+   */
+  permission: Action | ((input: z.output<S>) => Action) | "own";
   /** What it does, in the server log when it fails unexpectedly. */
   context: string;
   /** Fields read as lists (checkboxes of one name). */
   lists?: string[];
   /** Blank inputs count as not given (optional fields a form always sends). */
   omitBlank?: boolean;
-  /** The lib call: returns the message to show, or where to go next. */
-  run: (input: z.output<S>, actor: Actor) => Promise<string | { redirect: string }>;
+  /** The lib call. */
+  run: (input: z.output<S>, actor: Actor) => Promise<Outcome>;
+  /**
+   * For a form posted without client state (a plain `<form action>`): where a refusal goes instead of
+   * being returned, as a URL that carries a code, never the text.
+   */
+  refusedTo?: (state: ActionState) => string;
 }
 
 /** The form as an object for zod, without Next's own `$ACTION…` fields. */
@@ -42,21 +56,29 @@ function formObject(form: FormData, lists: string[], omitBlank: boolean): Record
  * (refusalOf, as route handlers do); anything else is logged and hidden.
  */
 export async function formAction<S extends z.ZodType>(form: FormData, spec: FormSpec<S>): Promise<ActionState> {
+  const state = await settleForm(form, spec);
+  // Outside any try: redirect() throws to tell Next where to go.
+  if (spec.refusedTo && state.errors) redirect(spec.refusedTo(state));
+  return state;
+}
+
+async function settleForm<S extends z.ZodType>(form: FormData, spec: FormSpec<S>): Promise<ActionState> {
   const actor = await currentActor();
-  if (!actor) return { status: 401, error: "sign in first" };
+  if (!actor) return { status: 401, errors: ["sign in first"] };
   const parsed = spec.schema.safeParse(formObject(form, spec.lists ?? [], spec.omitBlank ?? false));
-  if (!parsed.success) return { status: 422, error: fieldErrors(parsed.error).join("; ") };
-  let outcome: string | { redirect: string };
+  if (!parsed.success) return { status: 422, errors: fieldErrors(parsed.error) };
+  let outcome: Outcome;
   try {
-    authorize(actor, typeof spec.permission === "function" ? spec.permission(parsed.data) : spec.permission);
+    const permission = typeof spec.permission === "function" ? spec.permission(parsed.data) : spec.permission;
+    if (permission !== "own") authorize(actor, permission);
     outcome = await spec.run(parsed.data, actor);
   } catch (err) {
     const refused = refusalOf(err);
-    if (refused) return refused;
+    if (refused) return { status: refused.status, errors: [refused.error] };
     console.error(`${spec.context} failed:`, err);
-    return { status: 500, error: `${spec.context} failed; see the server log` };
+    return { status: 500, errors: [`${spec.context} failed; see the server log`] };
   }
-  // Outside the try: redirect() throws to tell Next where to go.
-  if (typeof outcome !== "string") redirect(outcome.redirect);
-  return { status: 200, message: outcome };
+  if (typeof outcome === "string") return { status: 200, message: outcome };
+  if ("redirect" in outcome) redirect(outcome.redirect);
+  return { status: 200, ...outcome };
 }

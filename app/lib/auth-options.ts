@@ -9,7 +9,7 @@ import { usesHttps } from "@/lib/web/headers";
 
 const Credentials = z.object({ username: z.string().min(1).max(254), password: z.string().min(1).max(1024) });
 
-// Checked at start by lib/boot; read once here.
+// Checked at start by lib/serve/boot; read once here.
 const LIFETIME_MS = sessionLifetimeMs();
 const PROXIES = trustedProxies();
 

@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
-import { ForbiddenError, OutOfScopeError, UnauthenticatedError } from "@/lib/auth/policy";
+import { UserChangeError } from "@/lib/auth/manage";
+import { ForbiddenError, UnauthenticatedError } from "@/lib/auth/policy";
 import { TokenError } from "@/lib/auth/tokens";
 import { RolloutError } from "@/lib/rollout/rollouts";
 import { PolicyError } from "@/lib/targets/policies";
@@ -8,19 +9,15 @@ import { PolicyError } from "@/lib/targets/policies";
 export const RolloutId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 /**
- * The lib errors that refuse a request with a reason the caller may read, each carrying its status
- * (a role's missing permission is always ForbiddenError, 403): one mapping for route handlers and
- * server actions alike. Anything else is a fault, logged and hidden.
+ * The lib errors that refuse a request with a reason the caller may read: one mapping for route
+ * handlers and server actions alike. "You may not" is always a ForbiddenError (lib/auth/policy.ts),
+ * and it alone is 403; the others carry their status (404, 409, 422). Anything else is a fault,
+ * logged and hidden.
  */
 export function refusalOf(err: unknown): { status: number; error: string } | null {
-  if (
-    err instanceof RolloutError ||
-    err instanceof PolicyError ||
-    err instanceof OutOfScopeError ||
-    err instanceof TokenError ||
-    err instanceof ForbiddenError ||
-    err instanceof UnauthenticatedError
-  )
+  if (err instanceof ForbiddenError) return { status: 403, error: err.message };
+  if (err instanceof UnauthenticatedError) return { status: 401, error: err.message };
+  if (err instanceof RolloutError || err instanceof PolicyError || err instanceof TokenError || err instanceof UserChangeError)
     return { status: err.status, error: err.message };
   return null;
 }

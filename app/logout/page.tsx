@@ -8,8 +8,8 @@ export default function LogoutPage() {
   const [error, setError] = useState<string | null>(null);
 
   async function everywhere() {
-    const result = await logoutEverywhereAction();
-    if (!result.ok) setError(result.error ?? "could not log out everywhere");
+    const result = await logoutEverywhereAction(new FormData());
+    if (result.errors) setError(result.errors.join("; "));
     else await signOut({ callbackUrl: "/login" });
   }
 

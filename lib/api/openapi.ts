@@ -1,8 +1,12 @@
+/**
+ * api/ — the HTTP API described: the OpenAPI document, built from the route handlers' own zod
+ * schemas, so the document and what the handlers accept cannot drift apart.
+ */
 import { z } from "zod";
 import { AuditFilter } from "../audit/query";
 import type { Action } from "../auth/policy";
 import { TOKEN_PREFIX } from "../auth/tokens";
-import { UploadChangeSet } from "../changeset/catalog";
+import { UploadChangeSet } from "../changeset/store";
 import { UsageQuery } from "../monitor/usage";
 import { ApprovalInput } from "../rollout/approvals";
 import { MACHINE, PhaseInput, PHASES } from "../rollout/machine";

@@ -1,3 +1,7 @@
+/**
+ * audit/ — the append-only, hash-chained audit log (invariants 6 and 12): appending rows,
+ * verifying the chain, anchoring its head outside the store, exporting it.
+ */
 import type pg from "pg";
 import type { Actor } from "../auth/policy";
 import { flushAfterCommitting } from "../store/pool";

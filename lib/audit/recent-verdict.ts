@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { scopedIntervalCache } from "../interval-cache";
+import { scopedIntervalCache } from "../serve/interval-cache";
 import { AnchorError, checkpointAudit } from "./anchor";
 import { auditKeyOrNull } from "./key";
 import { verifyAudit, type VerifyResult } from "./verify";

@@ -39,8 +39,9 @@ const OWN_GATE: Record<string, RegExp> = {
  * actions the exported function; values are the Action it passes to pageActor / apiActor / can /
  * authorize. A phase is authorized by its row of MACHINE (lib/rollout/machine.ts), checked below.
  */
-// SIGNED_IN: open to anyone signed in, for their own account only (it asks currentActor, no permission).
-const PERMISSIONS: Record<string, Action | "MACHINE" | "SIGNED_IN"> = {
+// SIGNED_IN: a page open to anyone signed in, for their own account only (it asks currentActor, no permission).
+// "own": an action open to anyone signed in, on what is theirs only (formAction's permission "own"; lib checks whose).
+const PERMISSIONS: Record<string, Action | "MACHINE" | "SIGNED_IN" | "own"> = {
   "(app)/page.tsx": "rollouts:read",
   "(app)/help/page.tsx": "rollouts:read",
   "(app)/rollouts/page.tsx": "rollouts:read",
@@ -78,10 +79,10 @@ const PERMISSIONS: Record<string, Action | "MACHINE" | "SIGNED_IN"> = {
   "(app)/targets/actions.ts: changePolicyAction": "policy:manage",
   "(app)/targets/actions.ts: approvePolicyAction": "policy:manage",
   "(app)/users/actions.ts: manageUserAction": "users:manage",
-  "logout/actions.ts: logoutEverywhereAction": "SIGNED_IN",
+  "logout/actions.ts: logoutEverywhereAction": "own",
   // Tokens: lib/auth/tokens decides whose (one's own; an admin's reach is users:manage, asked there).
-  "(app)/tokens/actions.ts: createTokenAction": "SIGNED_IN",
-  "(app)/tokens/actions.ts: revokeTokenAction": "SIGNED_IN",
+  "(app)/tokens/actions.ts: createTokenAction": "own",
+  "(app)/tokens/actions.ts: revokeTokenAction": "own",
   "(app)/tokens/actions.ts: createServiceUserAction": "users:manage",
 };
 
@@ -174,7 +175,8 @@ describe("the app's entry points", () => {
       for (const fn of exportedFunctions(readFileSync(f, "utf8"))) found[`${rel(f)}: ${fn.name}`] = asked(fn.body, "action");
     const expected = Object.fromEntries(Object.entries(PERMISSIONS).map(([k, v]) => [k, v === "SIGNED_IN" ? [] : [v]]));
     expect(found).toEqual(expected);
-    for (const action of Object.values(PERMISSIONS)) if (action !== "MACHINE" && action !== "SIGNED_IN") expect(ACTIONS).toContain(action);
+    for (const action of Object.values(PERMISSIONS))
+      if (action !== "MACHINE" && action !== "SIGNED_IN" && action !== "own") expect(ACTIONS).toContain(action);
   });
 
   it("asks an operator's permission for every phase", () => {

@@ -1,4 +1,6 @@
 /**
+ * auth/ — who people are (users, sessions, API tokens, passwords) and what each role may do.
+ *
  * The one place that decides what each role may do. Pages, server actions, route handlers and the
  * CLI all ask `can` / `authorize`; hiding a button is only a convenience on top of this.
  */
@@ -71,14 +73,13 @@ export function can(role: Role | null | undefined, action: Action): boolean {
   return !!role && GRANTS[role].has(action);
 }
 
+/**
+ * The one "you may not": a role without the permission, four eyes, another person's token, a token
+ * limited to other targets. Whatever refuses a person for who they are throws this (or a kind of it),
+ * and the web layer maps it to 403 in one place (app/lib/http.ts refusalOf).
+ */
 export class ForbiddenError extends Error {
   readonly status = 403;
-  constructor(
-    readonly role: string | null,
-    readonly action: Action,
-  ) {
-    super(`role ${role ?? "(none)"} may not ${action}`);
-  }
 }
 
 export class UnauthenticatedError extends Error {
@@ -119,8 +120,7 @@ export function authorizeTarget(actor: Actor, targetId: string): void {
   if (!targetInScope(actor, targetId)) throw new OutOfScopeError(actor.via!.tokenId, actor.via!.targets!, targetId);
 }
 
-export class OutOfScopeError extends Error {
-  readonly status = 403;
+export class OutOfScopeError extends ForbiddenError {
   constructor(
     readonly tokenId: number,
     readonly targets: string[],
@@ -133,6 +133,6 @@ export class OutOfScopeError extends Error {
 /** Throws unless the actor exists and its role grants the action; returns the actor for chaining. */
 export function authorize(actor: Actor | null | undefined, action: Action): Actor {
   if (!actor) throw new UnauthenticatedError();
-  if (!can(actor.role, action)) throw new ForbiddenError(actor.role, action);
+  if (!can(actor.role, action)) throw new ForbiddenError(`role ${actor.role ?? "(none)"} may not ${action}`);
   return actor;
 }

@@ -3,7 +3,7 @@ import type pg from "pg";
 import { z } from "zod";
 import { appendAudit } from "../audit/log";
 import { withTransaction, type Queryable } from "../store/pool";
-import { can, isRole, lowerRole, roleAtMost, ROLES, type Actor, type Role } from "./policy";
+import { can, ForbiddenError, isRole, lowerRole, roleAtMost, ROLES, type Actor, type Role } from "./policy";
 import { SESSION_CACHE_MS, sessionUsers, type SessionUsers } from "./sessions";
 import { NewUser } from "./users";
 
@@ -37,7 +37,7 @@ export type NewToken = z.input<typeof NewToken>;
 
 export class TokenError extends Error {
   constructor(
-    readonly status: 403 | 404 | 409 | 422,
+    readonly status: 404 | 409 | 422,
     message: string,
   ) {
     super(message);
@@ -83,7 +83,7 @@ export async function createToken(
   knownTargets?: string[],
 ): Promise<{ token: TokenRow; secret: string }> {
   const t = NewToken.parse(input);
-  if (by?.via) throw new TokenError(403, "a token cannot create tokens: sign in to create one");
+  if (by?.via) throw new ForbiddenError("a token cannot create tokens: sign in to create one");
   const unknown = knownTargets ? (t.targets ?? []).filter((id) => !knownTargets.includes(id)) : [];
   if (unknown.length)
     throw new TokenError(
@@ -100,8 +100,7 @@ export async function createToken(
     );
     if (!owner) throw new TokenError(404, `no user named ${ownerEmail}`);
     if (by && owner.id !== by.id && !(owner.service && can(by.role, "users:manage"))) {
-      throw new TokenError(
-        403,
+      throw new ForbiddenError(
         `${by.email} may create tokens only for themselves${can(by.role, "users:manage") ? " and service users" : ""}, not for ${owner.email}`,
       );
     }
@@ -159,7 +158,7 @@ export async function revokeToken(pool: pg.Pool, id: number, by: Actor | null, t
     const [token] = await listTokens(tx, { id });
     if (!token) throw new TokenError(404, `no token ${id}`);
     if (by && token.owner !== by.email && !can(by.role, "users:manage"))
-      throw new TokenError(403, `token ${id} belongs to ${token.owner}: only they or an admin may revoke it`);
+      throw new ForbiddenError(`token ${id} belongs to ${token.owner}: only they or an admin may revoke it`);
     const { rowCount } = await tx.query("UPDATE api_token SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL", [
       id,
       by?.email ?? "cli",
@@ -175,7 +174,7 @@ export async function revokeToken(pool: pg.Pool, id: number, by: Actor | null, t
 /** Creates a service user: an account for scripts that acts only through tokens (admins and the CLI). */
 export async function createServiceUser(pool: pg.Pool, input: { email: string; role: Role }, by: Actor | null): Promise<Actor> {
   const user = NewUser.pick({ email: true, role: true }).parse(input);
-  if (by && !can(by.role, "users:manage")) throw new TokenError(403, `role ${by.role} may not create service users`);
+  if (by && !can(by.role, "users:manage")) throw new ForbiddenError(`role ${by.role} may not create service users`);
   try {
     return await withTransaction(pool, async (tx) => {
       // No password hashes to "!": sign-in skips service users before it gets that far anyway.

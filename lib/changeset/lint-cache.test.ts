@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sha256 } from "./catalog";
+import { sha256 } from "./store";
 import { lintText } from "./lint";
 import { LintCache } from "./lint-cache";
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { version as packageVersion } from "../../package.json";
-import { sha256 } from "./catalog";
+import { sha256 } from "./store";
 import { lintText, type FileReport, type LintInput } from "./lint";
 import { DEFAULT_LINT_OPTIONS, type LintOptions } from "./rule";
 import { RULES } from "./rules";

@@ -1,3 +1,7 @@
+/**
+ * changeset/ — a change set from text to judgement: parsed by libpg-query, linted on the parse
+ * tree (one rule a file in rules/), stored with its query patterns (store.ts), formatted for output.
+ */
 import { createdIndex, isIndexStatement, readStatementFacts } from "./nodes";
 import { parserReady, parseStatements, type Statement, type SyntaxProblem } from "./parse";
 import { DEFAULT_LINT_OPTIONS, type LintOptions, type RuleContext, type SchemaInfo, type Severity } from "./rule";

@@ -1,3 +1,7 @@
+/**
+ * cli/ — the `indexdeck` command: one thin face of lib/, as the web app is the other; a file per
+ * command (lint, report, users, tokens, the phase commands, the store commands, worker).
+ */
 import { InputError } from "../changeset/files";
 import { UsageError, processIo, type Io } from "./io";
 import { chooseParserTier, sqlBytes } from "./parser-tier";
@@ -20,8 +24,8 @@ const PHASE_LINES = [
 ];
 
 // Loaded on use, so that no command pays for the parser, pg or the store unless it needs them.
-const phase = (name: Parameters<typeof import("./phases").phaseCommand>[0]): Command => ({
-  run: async (argv, io) => (await import("./phases")).phaseCommand(name, argv, io),
+const phase = (name: Parameters<typeof import("./phase-commands").phaseCommand>[0]): Command => ({
+  run: async (argv, io) => (await import("./phase-commands")).phaseCommand(name, argv, io),
   store: true,
   sqlFiles: (argv) => [argv[argv.indexOf("--changeset") + 1]],
   usage: PHASE_LINES,

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { reportForTarget } from "../monitor/reports";
+import { reportForTarget } from "../monitor/index-report";
 import { findTarget, loadTargets } from "../targets/config";
 import { REFUSED } from "../targets/nodes";
-import { buildRolloutReport, ReportError, reportMarkdown } from "../report/rollout-report";
+import { buildRolloutReport, ReportError, reportMarkdown } from "../rollout/report";
 import { storePool } from "../store/pool";
 import { UsageError, type Io } from "./io";
 

@@ -1,7 +1,7 @@
 import { AuditKeyError, requireAuditKey } from "../audit/key";
 import { DELIVERY_KINDS } from "../jobs/queue";
 import { startRunner } from "../jobs/runner";
-import { handleJob } from "../rollout/handlers";
+import { runPhaseJob } from "../rollout/run-phase";
 import { storePool } from "../store/pool";
 import { deliverJob, deliveryOptionsFromEnv } from "../webhooks/deliver";
 import { UsageError, type Io } from "./io";
@@ -16,7 +16,7 @@ export async function workerCommand(_argv: string[], io: Io): Promise<number> {
     throw err;
   }
   const pool = storePool();
-  const runner = startRunner({ pool, handle: (job) => handleJob({ pool }, job), log: (l) => io.out(`${l}\n`) });
+  const runner = startRunner({ pool, handle: (job) => runPhaseJob({ pool }, job), log: (l) => io.out(`${l}\n`) });
   const delivery = deliveryOptionsFromEnv();
   const deliveries = startRunner({
     pool,

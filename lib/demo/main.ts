@@ -1,3 +1,7 @@
+/**
+ * demo/ — `npm run demo`: an embedded PostgreSQL, the store, the ChefCloud targets and their
+ * least-privilege role, demo users, then the app.
+ */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";

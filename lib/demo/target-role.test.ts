@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner } from "../jobs/runner";
-import { handleJob } from "../rollout/handlers";
+import { runPhaseJob } from "../rollout/run-phase";
 import { requestPhase } from "../rollout/machine";
 import { createRollout, getRollout, rolloutTasks } from "../rollout/rollouts";
 import { DBA, settledVerify, testTargets, waitForState } from "../rollout/testing";
@@ -160,7 +160,7 @@ describe.each(pgServers())("the demo's target role on $name PostgreSQL", (server
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 10, paceMs: 0 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: () => targets, probe: { samples: 10, paceMs: 0 } }, job),
     });
     try {
       const r = await createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId: "stage" }, DBA);

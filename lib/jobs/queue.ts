@@ -1,3 +1,7 @@
+/**
+ * jobs/ — durable jobs in the store and the runner each server starts: how work outlives the
+ * request that asked for it and the server that began it (invariant 3).
+ */
 import type pg from "pg";
 import type { JobPhase } from "../rollout/machine";
 

@@ -1,3 +1,7 @@
+/**
+ * monitor/ — what the indexes do once built: usage snapshots of every node and their deltas across
+ * resets (invariant 7), the index report (unused, duplicate, invalid), latency probes, fleet status.
+ */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import type pg from "pg";
@@ -5,7 +9,7 @@ import { withTransaction } from "../store/pool";
 import type { TargetConfig } from "../targets/config";
 import { indexCounters, type CounterRow } from "../targets/counters";
 import { readNodes, type NodeProblem, type NodeRead } from "../targets/nodes";
-import type { NodeClock } from "../targets/usage";
+import type { NodeClock } from "../targets/inventory";
 import { counterDelta, type Previous } from "./deltas";
 import { resolveFollowups } from "./followups";
 import { addToUsageRates, refreshUsageRates, type SnapshotDeltas } from "./usage";

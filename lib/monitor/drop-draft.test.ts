@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getChangeSet } from "../changeset/catalog";
+import { getChangeSet } from "../changeset/store";
 import { lintText } from "../changeset/lint";
 import { droppedIndexes } from "../changeset/nodes";
 import { parseChangeSet, parserReady } from "../changeset/parse";
@@ -12,7 +12,7 @@ import { DBA, testTargets } from "../rollout/testing";
 import { quoteIdent, quoteQualified } from "../sql/quote";
 import { freshDatabase, pgServers } from "../testing/db";
 import { checkDropDraft, draftDropChangeSet, DraftRefusedError, draftName } from "./drop-draft";
-import { reportForTarget, type Finding } from "./reports";
+import { reportForTarget, type IndexFinding } from "./index-report";
 
 // Names a catalog can hold that break SQL or `--` comments built by hand.
 const SCHEMA = 's\'ch\\ema "q" -- */\nx';
@@ -73,7 +73,7 @@ describe.each(pgServers())("DROP drafts for hostile catalog names on $name Postg
   it("drafts, for every finding, SQL that parses to exactly one DropStmt of exactly that index and lints clean", async () => {
     const [target] = testTargets(url);
     const report = await reportForTarget(target, { minBytes: 0 });
-    const findings: Finding[] = [...report.unused, ...report.duplicate, ...report.invalid];
+    const findings: IndexFinding[] = [...report.unused, ...report.duplicate, ...report.invalid];
     const found = (schema: string) => new Set(findings.filter((f) => f.schema === schema).map((f) => f.index));
     // Every hostile index is a finding (unused, and all but one a duplicate), in both schemas, and the invalid one.
     for (const schema of ["public", SCHEMA])

@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { Actor } from "../auth/policy";
-import { ChangeSetExistsError, createChangeSet, UploadChangeSet, type ChangeSet } from "../changeset/catalog";
+import { ChangeSetExistsError, createChangeSet, UploadChangeSet, type ChangeSet } from "../changeset/store";
 import { droppedIndexes, nodeBody } from "../changeset/nodes";
 import { parseChangeSet, parserReady } from "../changeset/parse";
 import { PlanError, planChangeSet } from "../rollout/plan";
 import { quoteQualified } from "../sql/quote";
 import type { TargetConfig } from "../targets/config";
-import { dropChangeSet, reportForTarget, type Finding, type UsageVerdict } from "./reports";
+import { dropChangeSet, reportForTarget, type IndexFinding, type UsageVerdict } from "./index-report";
 
 /** A draft whose SQL does not re-parse as the one drop it was made for; nothing was stored. */
 export class DraftRefusedError extends Error {}
@@ -96,7 +96,7 @@ export async function draftDropChangeSet(
   target: TargetConfig,
   index: DroppedIndex,
   actor: Actor,
-  build: (schema: string, name: string, kind: Finding["kind"]) => string = dropChangeSet,
+  build: (schema: string, name: string, kind: IndexFinding["kind"]) => string = dropChangeSet,
 ): Promise<DraftResult> {
   const report = await reportForTarget(target);
   const finding = [...report.unused, ...report.duplicate, ...report.invalid].find(

@@ -1,15 +1,15 @@
 import type pg from "pg";
 import { can, targetInScope, type Actor } from "../auth/policy";
-import type { RolloutState } from "../rollout/machine";
+import { statesAt, type RolloutState } from "../rollout/machine";
 import type { TargetConfig } from "../targets/config";
-import { intervalCache } from "../interval-cache";
+import { intervalCache } from "../serve/interval-cache";
 import { targetStatuses, type TargetStatus } from "../targets/status";
 import { collectorStatuses, type CollectorStatus } from "./collector";
 import { dueFollowups, type FollowupKind } from "./followups";
 
 /** The rollout states that are work in progress on a target, and those that end one. */
-const IN_FLIGHT: RolloutState[] = ["approved", "prechecked", "applying", "verifying"];
-const FINISHED: RolloutState[] = ["verified", "signed_off", "failed", "rolled_back", "cancelled"];
+const IN_FLIGHT = statesAt("in_flight");
+const FINISHED = statesAt("finished");
 
 export interface RolloutLine {
   id: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { NodeIndexRow } from "./reports";
+import type { NodeIndexRow } from "./index-report";
 import { IndexTableQuery, indexTablePage, indexTableRows, indexTableView, PAGE_SIZE, type IndexTableRow } from "./index-table";
 import type { UsageSummary } from "./usage";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { NodeIndexRow } from "./reports";
+import type { NodeIndexRow } from "./index-report";
 import type { UsageSummary } from "./usage";
 
 export interface IndexTableRow {

@@ -2,7 +2,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { ensureChefcloud } from "../demo/chefcloud";
 import { startRunner } from "../jobs/runner";
-import { handleJob } from "../rollout/handlers";
+import { runPhaseJob } from "../rollout/run-phase";
 import { requestPhase } from "../rollout/machine";
 import { eventsAfter } from "../rollout/events";
 import { createRollout, getRollout } from "../rollout/rollouts";
@@ -29,7 +29,7 @@ describe.each(pgServers())("measured p95 before and after on $name PostgreSQL", 
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 40, paceMs: 0 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: () => targets, probe: { samples: 40, paceMs: 0 } }, job),
     });
     try {
       const r = await createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId: "stage" }, DBA);
@@ -128,7 +128,7 @@ describe.each(pgServers())("latency probes on production on $name PostgreSQL", (
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => handleJob({ pool, targets: () => targets, probe: { samples: 5, paceMs: 0 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: () => targets, probe: { samples: 5, paceMs: 0 } }, job),
     });
     try {
       const baseline = async (targetId: string) => {

@@ -1,5 +1,5 @@
 import * as hdr from "hdr-histogram-js";
-import { formatChange } from "../format";
+import { formatChange } from "../text/format";
 import type pg from "pg";
 import { statementStats } from "../targets/catalog";
 import { withTargetClient } from "../targets/connect";

@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { FailureCode } from "../troubleshooting";
+import type { FailureCode } from "../text/troubleshooting";
 import { quoteQualified } from "../sql/quote";
 import { cancelOwnBackend, sessionsByPid, type SessionInfo } from "../targets/activity";
 import { indexState } from "../targets/catalog";
@@ -9,7 +9,7 @@ import type { EventData, EventKind } from "./events";
 import { onlyTargetProblem, PartitionError, preparePartitions, runPartitioned, type PartitionOptions } from "./partitions";
 import { paceBefore, type Pacing } from "./pacing";
 import { dropIndexStatement, type PlannedTask } from "./plan";
-import { overallPercent, taskStatusFor } from "./progress";
+import { overallPercent, taskStatusFor } from "./build-phases";
 import { openApplySession, runStatement, SessionPinError, withApplySession } from "./session";
 
 export type TaskStatus =

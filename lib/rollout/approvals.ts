@@ -2,7 +2,7 @@ import type pg from "pg";
 import { z } from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import { authorizeTarget, type Actor } from "../auth/policy";
-import { getChangeSet } from "../changeset/catalog";
+import { getChangeSet } from "../changeset/store";
 import { withTransaction } from "../store/pool";
 import { findTarget, type TargetConfig } from "../targets/config";
 import { appendEvent } from "./events";

@@ -1,9 +1,9 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changeSetDigest, createChangeSet, getChangeSet, sha256 } from "../changeset/catalog";
+import { changeSetDigest, createChangeSet, getChangeSet, sha256 } from "../changeset/store";
 import { startRunner, type Runner } from "../jobs/runner";
 import { freshDatabase, pgServers } from "../testing/db";
-import { handleJob } from "./handlers";
+import { runPhaseJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, getRollout } from "./rollouts";
 import { DBA, settledPrecheck, settledVerify, seedOrders, testTargets, waitForState } from "./testing";
@@ -28,7 +28,7 @@ describe.each(pgServers())("a change set carries its query patterns, on $name Po
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 }, probe: { samples: 5, paceMs: 0 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 }, probe: { samples: 5, paceMs: 0 } }, job),
     });
   });
   afterAll(async () => {

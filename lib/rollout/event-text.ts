@@ -1,5 +1,5 @@
 import type { SeenSession } from "../auth/blockers";
-import { formatBytes, formatDuration, formatMs } from "../format";
+import { formatBytes, formatDuration, formatMs } from "../text/format";
 import type { EventData, EventKind } from "./events";
 import type { PauseReason } from "./pacing";
 

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { FailureCode } from "../troubleshooting";
+import type { FailureCode } from "../text/troubleshooting";
 import type { SeenSession } from "../auth/blockers";
 import type { TaskPatch, TaskStatus } from "./apply";
 import type { PauseReason } from "./pacing";
@@ -18,7 +18,7 @@ export const EVENT_KINDS = [
   "rejected",
   "phase_requested",
   "cancel_requested",
-  // a job's life (lib/rollout/handlers.ts, settled by lib/rollout/machine.ts)
+  // a job's life (lib/rollout/run-phase.ts and lib/rollout/phases/, settled by lib/rollout/machine.ts)
   "phase_start",
   "phase_error",
   "precheck_done",

@@ -11,7 +11,7 @@ import { startRunner } from "../jobs/runner";
 import { quoteIdent } from "../sql/quote";
 import { freshDatabase, pgServers } from "../testing/db";
 import { applyTasks } from "./apply";
-import { handleJob } from "./handlers";
+import { runPhaseJob } from "./run-phase";
 import { MemorySink } from "./memory-sink";
 import { requestPhase } from "./machine";
 import { createRollout, RolloutError } from "./rollouts";
@@ -190,7 +190,7 @@ describe.each(pgServers())("hostile change sets on $name PostgreSQL", (server) =
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => handleJob({ pool, targets: () => targets }, job),
+      handle: (job) => runPhaseJob({ pool, targets: () => targets }, job),
     });
     try {
       const before = await catalogState(targetUrl);

@@ -67,6 +67,18 @@ describe.each(pgServers())("the machine on $name PostgreSQL", (server) => {
     ]);
   }
 
+  it("is declared with exactly the states the store's CHECK on rollout.state allows", async () => {
+    const { rows } = await pool.query<{ def: string }>(
+      `SELECT pg_get_constraintdef(c.oid) AS def
+         FROM pg_constraint c
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+        WHERE c.conrelid = 'rollout'::regclass AND c.contype = 'c' AND a.attname = 'state'`,
+    );
+    expect(rows).toHaveLength(1);
+    const allowed = [...rows[0].def.matchAll(/'([a-z_]+)'::text/g)].map((m) => m[1]);
+    expect(allowed.sort()).toEqual([...ROLLOUT_STATES].sort());
+  });
+
   // Every (state, phase, role): requestPhase accepts exactly what the declaration allows, and the
   // page shows a button for exactly that (allowedPhases).
   it("accepts a phase exactly where its declaration allows it, for every state and role", async () => {

@@ -1,4 +1,9 @@
 /**
+ * rollout/ — a change set applied to one target. This file, the machine, declares every phase and
+ * decision once; each phase's job is a file of phases/ (guard + run), started by run-phase.ts; the
+ * engines they drive (precheck.ts, apply.ts, verify.ts, plan.ts) serve the CLI too; reconcile.ts
+ * settles what a dead server left; report.ts tells what happened.
+ *
  * The rollout state machine, declared once. Every phase a person can ask for and every decision that
  * moves a rollout is a row of MACHINE: who may ask (a policy Action), from which states, the state
  * while its job runs, the state each outcome of the job leads to, and whether it queues a job. What
@@ -9,33 +14,43 @@
 import type pg from "pg";
 import { z } from "zod";
 import { appendAudit, auditActor } from "../audit/log";
-import { authorize, authorizeTarget, can, type Action, type Actor, type Role } from "../auth/policy";
-import { getChangeSet } from "../changeset/catalog";
+import { authorize, authorizeTarget, can, ForbiddenError, type Action, type Actor, type Role } from "../auth/policy";
+import { getChangeSet } from "../changeset/store";
 import { enqueueJob, finishJob, JobConflictError, type Job } from "../jobs/queue";
 import { withTransaction } from "../store/pool";
 import { findTarget, type TargetConfig } from "../targets/config";
 import { targetsWithPolicies } from "../targets/policies";
 import { maintenanceWindow } from "../targets/windows";
-import type { FailureCode } from "../troubleshooting";
+import type { FailureCode } from "../text/troubleshooting";
 import { announceRollout, isAnnouncedState } from "../webhooks/notify";
 import { appendEvent, type EventData, type EventKind } from "./events";
 import { getRollout, RolloutError, type PrecheckReport, type Rollout, type VerifyReport } from "./rollouts";
 
-/** Every state a rollout can be in, as sql/app/002_rollouts.sql checks them (no step leads to draft today). */
-export const ROLLOUT_STATES = [
-  "draft",
-  "awaiting_approval",
-  "approved",
-  "prechecked",
-  "applying",
-  "verifying",
-  "verified",
-  "signed_off",
-  "failed",
-  "rolled_back",
-  "cancelled",
-] as const;
-export type RolloutState = (typeof ROLLOUT_STATES)[number];
+/**
+ * Every state a rollout can be in, as sql/app/002_rollouts.sql checks them (no step leads to draft
+ * today), each once, with where it stands: waiting for people before any work, work in progress on its
+ * target, or an end of one (the fleet view reads these).
+ */
+const STATE_STAGES = {
+  draft: "waiting",
+  awaiting_approval: "waiting",
+  approved: "in_flight",
+  prechecked: "in_flight",
+  applying: "in_flight",
+  verifying: "in_flight",
+  verified: "finished",
+  signed_off: "finished",
+  failed: "finished",
+  rolled_back: "finished",
+  cancelled: "finished",
+} as const;
+export type RolloutState = keyof typeof STATE_STAGES;
+export const ROLLOUT_STATES = Object.keys(STATE_STAGES) as [RolloutState, ...RolloutState[]];
+
+/** The states at one stage of a rollout's life. */
+export function statesAt(stage: (typeof STATE_STAGES)[RolloutState]): RolloutState[] {
+  return ROLLOUT_STATES.filter((s) => STATE_STAGES[s] === stage);
+}
 
 /** An outcome that leaves the state as it was (the rollout's error says what happened). */
 export const STAY = "stay";
@@ -202,7 +217,7 @@ export async function requestPhase(
     throw new RolloutError(`${phase} needs a reason (at least ${declared.reasonMin} characters)`, 422);
   // Four eyes (invariant 11): whoever lowers a safeguard for a rollout must not be the one who asked for it.
   if ((input.windowOverride || input.promotionWaiver || input.searchPathWaiver) && actor.email === rollout.requestedBy) {
-    throw new RolloutError("you requested this rollout: an override or waiver for it must come from another person (four eyes)", 403);
+    throw new ForbiddenError("you requested this rollout: an override or waiver for it must come from another person (four eyes)");
   }
   if (input.windowOverride) authorize(actor, "window:override");
   if (input.promotionWaiver) authorize(actor, "promotion:waive");

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner, type Runner } from "../jobs/runner";
 import { parseTargetsFile } from "../targets/config";
 import { freshDatabase, pgServers } from "../testing/db";
-import { handleJob } from "./handlers";
+import { runPhaseJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, getRollout } from "./rollouts";
 import { ADMIN, approveByTwo, DBA, DBA2, settledPrecheck, settledVerify, SRE, seedOrders, uploadChangeSet, waitForState } from "./testing";
@@ -36,7 +36,7 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
       }),
       "t.json",
     );
-    runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets }, job) });
+    runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => runPhaseJob({ pool, targets: () => targets }, job) });
   });
   afterAll(async () => {
     await runner.stop();

@@ -6,13 +6,13 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parserReady } from "../changeset/parse";
 import { runCli } from "../cli/testing";
-import { buildRolloutReport, reportMarkdown } from "../report/rollout-report";
+import { buildRolloutReport, reportMarkdown } from "./report";
 import { startRunner, type Runner } from "../jobs/runner";
 import { freshDatabase, pgServers } from "../testing/db";
 import { leafCoverage } from "../targets/partitions";
 import { applyTasks } from "./apply";
 import { eventsAfter, type RolloutEvent } from "./events";
-import { handleJob } from "./handlers";
+import { runPhaseJob } from "./run-phase";
 import { MemorySink } from "./memory-sink";
 import { expandPartitioned, partitionIndexName, PARTITIONS_CHECK, recordedPlans } from "./partitions";
 import { requestPhase } from "./machine";
@@ -177,7 +177,7 @@ describe.each(pgServers())("CREATE INDEX CONCURRENTLY on a partitioned table, on
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
     });
   }
 
@@ -420,7 +420,7 @@ describe.each(pgServers())("a server killed mid-way through a partitioned build,
         pollMs: 100,
         staleAfterMs: 1500,
         log: () => undefined,
-        handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+        handle: (job) => runPhaseJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
       });
       for (let i = 0; ; i++) {
         if ((await eventsAfter(pool, rollout.id, 0)).some((e) => e.kind === "reconcile_follow")) break;

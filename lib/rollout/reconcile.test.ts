@@ -5,10 +5,10 @@ import path from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { startRunner } from "../jobs/runner";
-import { buildRolloutReport, reportMarkdown } from "../report/rollout-report";
+import { buildRolloutReport, reportMarkdown } from "./report";
 import { freshDatabase, pgServers } from "../testing/db";
 import { eventsAfter } from "./events";
-import { handleJob } from "./handlers";
+import { runPhaseJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, rolloutTasks } from "./rollouts";
 import { DBA, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
@@ -64,7 +64,7 @@ async function killedMidBuild(server: ReturnType<typeof pgServers>[number]) {
       heartbeatMs: 300,
       staleAfterMs: 1500,
       log: () => undefined,
-      handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
     });
   return { pool, rollout, holder, targetUrl, takeOver };
 }

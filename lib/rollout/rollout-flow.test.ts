@@ -5,7 +5,7 @@ import { startRunner, type Runner } from "../jobs/runner";
 import { rolloutMarkers } from "../monitor/usage";
 import { freshDatabase, pgServers } from "../testing/db";
 import { eventsAfter } from "./events";
-import { handleJob } from "./handlers";
+import { runPhaseJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, getRollout, RolloutError, rolloutTasks } from "./rollouts";
 import { approveByTwo, DBA, settledPrecheck, settledVerify, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
@@ -28,7 +28,7 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => handleJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
     });
   });
   afterAll(async () => {

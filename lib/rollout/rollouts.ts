@@ -2,11 +2,11 @@ import type pg from "pg";
 import { z } from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import { authorizeTarget, type Actor } from "../auth/policy";
-import { checkWorkloads, getChangeSet } from "../changeset/catalog";
+import { checkWorkloads, getChangeSet } from "../changeset/store";
 import { lintText } from "../changeset/lint";
 import { withTransaction } from "../store/pool";
 import { findTarget, sessionLimits, type TargetConfig } from "../targets/config";
-import type { FailureCode } from "../troubleshooting";
+import type { FailureCode } from "../text/troubleshooting";
 import type { TaskStatus } from "./apply";
 import { appendEvent } from "./events";
 import { initialState, type RolloutState } from "./machine";
@@ -46,7 +46,7 @@ export interface CheckResult {
   /**
    * What the check's outcome means, as data: what a gate reads instead of the summary where a later
    * phase depends on how a check passed (window_overridden), and what advice a check that did not
-   * pass links to (lib/troubleshooting.ts).
+   * pass links to (lib/text/troubleshooting.ts).
    */
   code?: FailureCode | "window_overridden";
 }
@@ -87,7 +87,7 @@ export const NewRollout = z.object({ changesetId: z.string().min(1).max(200), ta
 export class RolloutError extends Error {
   constructor(
     message: string,
-    readonly status: 403 | 404 | 409 | 422 = 409,
+    readonly status: 404 | 409 | 422 = 409,
   ) {
     super(message);
   }

@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner, type Runner } from "../jobs/runner";
 import { freshDatabase, pgServers } from "../testing/db";
-import { handleJob } from "./handlers";
+import { runPhaseJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, getRollout } from "./rollouts";
 import { listSignoffs, signOff } from "./signoff";
@@ -22,7 +22,7 @@ describe.each(pgServers())("sign-off on $name PostgreSQL", (server) => {
     const url = await freshDatabase(server, "empty");
     await seedOrders(url, 20_000);
     targets = testTargets(url);
-    runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => handleJob({ pool, targets: () => targets }, job) });
+    runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => runPhaseJob({ pool, targets: () => targets }, job) });
   });
   afterAll(async () => {
     await runner.stop();

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { createChangeSet } from "../changeset/catalog";
+import { createChangeSet } from "../changeset/store";
 import { parseTargetsFile, type TargetConfig } from "../targets/config";
 import { decideRollout } from "./approvals";
 import type { RolloutState } from "./machine";

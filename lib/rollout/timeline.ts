@@ -1,12 +1,12 @@
-import { formatDuration } from "../format";
+import { formatDuration } from "../text/format";
 import type { EventData, EventKind } from "./events";
-import { buildWait } from "./progress";
+import { buildWait } from "./build-phases";
 
 /** A stretch of one statement's run spent in one phase. */
 export interface TimelineSegment {
   /** PostgreSQL's phase name from pg_stat_progress_create_index, or the step indexdeck itself was taking. */
   phase: string;
-  /** Set while the build waits on other sessions rather than working (lib/rollout/progress.ts buildWait). */
+  /** Set while the build waits on other sessions rather than working (lib/rollout/build-phases.ts buildWait). */
   wait: "lock" | "transactions" | null;
   attempt: number;
   /** Epoch milliseconds. */

@@ -1,3 +1,8 @@
+/**
+ * sql/ — SQL text indexdeck writes itself: names reach it only through these helpers (invariant 8),
+ * values only as parameters.
+ */
+
 /** Quotes an identifier for PostgreSQL; the only way names reach SQL text in indexdeck. */
 export function quoteIdent(name: string): string {
   if (name.length === 0 || name.length > 63 || name.includes("\0")) {

@@ -1,3 +1,6 @@
+/**
+ * store/ — indexdeck's own PostgreSQL: the pool, the migrator of sql/app/, the two roles.
+ */
 import pg from "pg";
 
 // int8 (bigint) ids and counters come back as strings by default; our ids stay far below 2^53.

@@ -1,3 +1,7 @@
+/**
+ * targets/ — the databases indexes are rolled out to: their config and policies, connections,
+ * and one module per topic of queries against them (catalog, progress, activity, inventory).
+ */
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";

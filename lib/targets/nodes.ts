@@ -2,7 +2,7 @@ import type pg from "pg";
 import { PRIMARY_NODE, replicaUrl, targetUrl, type TargetConfig } from "./config";
 import { withTargetClient, type TargetSessionOptions } from "./connect";
 import { connectionSummary } from "./display";
-import { nodeClock, type NodeClock } from "./usage";
+import { nodeClock, type NodeClock } from "./inventory";
 
 /** A server whose usage counters are evidence about a target's indexes: its primary or one of its replicas. */
 export interface TargetNode {

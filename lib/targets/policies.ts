@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { z } from "zod";
 import { appendAudit, auditActor } from "../audit/log";
-import { authorize, authorizeTarget, type Actor } from "../auth/policy";
+import { authorize, authorizeTarget, ForbiddenError, type Actor } from "../auth/policy";
 import { withTransaction } from "../store/pool";
 import {
   ApprovalPolicySchema,
@@ -198,8 +198,7 @@ export async function approvePolicyChange(
         `version ${v.version} of ${input.targetId} was superseded by version ${history[0].version}; review that one`,
         409,
       );
-    if (v.changedBy === actor.email)
-      throw new PolicyError(`you saved version ${v.version}: another admin must approve it (four eyes)`, 403);
+    if (v.changedBy === actor.email) throw new ForbiddenError(`you saved version ${v.version}: another admin must approve it (four eyes)`);
     await tx.query("INSERT INTO target_policy_approval (target_id, version, approved_by, approved_by_role) VALUES ($1, $2, $3, $4)", [
       v.targetId,
       v.version,

@@ -1,3 +1,6 @@
+/**
+ * testing/ — what the tests share: the embedded PostgreSQL they start, store and target fixtures.
+ */
 import path from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";

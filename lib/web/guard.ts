@@ -1,4 +1,7 @@
 /**
+ * web/ — framework-free rules for HTTP requests (cross-site refusal, limits, headers), kept out of
+ * app/ so they are tested as they are.
+ *
  * What a state-changing request must show before a route handler acts on it, decided from headers
  * only (framework-free, so both the route handlers and the tests use it as it is).
  *

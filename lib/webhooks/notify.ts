@@ -1,3 +1,7 @@
+/**
+ * webhooks/ — receivers told of a rollout's news: queued in the transaction that makes the news,
+ * delivered by a runner of their own.
+ */
 import { createHmac, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { enqueueJob } from "../jobs/queue";

@@ -10,7 +10,7 @@ import { DELIVERY_KINDS, enqueueJob } from "../jobs/queue";
 import { startRunner, type Runner } from "../jobs/runner";
 import { collectTarget } from "../monitor/collector";
 import { decideRollout } from "../rollout/approvals";
-import { handleJob } from "../rollout/handlers";
+import { runPhaseJob } from "../rollout/run-phase";
 import { decide, requestPhase, settle } from "../rollout/machine";
 import { createRollout, getRollout } from "../rollout/rollouts";
 import { DBA, DBA2, SRE, uploadChangeSet, waitForState } from "../rollout/testing";
@@ -223,7 +223,7 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
       pool,
       pollMs: 50,
       log: () => undefined,
-      handle: (job) => handleJob({ pool, targets: () => targets }, job),
+      handle: (job) => runPhaseJob({ pool, targets: () => targets }, job),
     });
     runners.push(phases);
     const rollout = await createRollout(

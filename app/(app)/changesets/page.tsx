@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { ChangeSetPage, listChangeSetPage } from "@/lib/changeset/catalog";
+import { ChangeSetPage, listChangeSetPage } from "@/lib/changeset/store";
 import { lintCache } from "@/lib/changeset/lint-cache";
 import { can } from "@/lib/auth/policy";
 import { storePool } from "@/lib/store/pool";

@@ -1,4 +1,4 @@
-import { TROUBLESHOOTING } from "@/lib/troubleshooting";
+import { TROUBLESHOOTING } from "@/lib/text/troubleshooting";
 import { pageActor } from "@/app/lib/session";
 
 export default async function HelpPage() {

@@ -3,11 +3,11 @@ import Link from "next/link";
 import { Forbidden } from "@/components/forbidden";
 import { IndexTable } from "@/components/index-table";
 import { can } from "@/lib/auth/policy";
-import { formatBytes } from "@/lib/format";
+import { formatBytes } from "@/lib/text/format";
 import { IndexTableQuery, indexTableView } from "@/lib/monitor/index-table";
 import { collectIntervalFromEnv } from "@/lib/monitor/collector";
-import { recentReport, recentUsageRates } from "@/lib/monitor/report-cache";
-import type { Finding } from "@/lib/monitor/reports";
+import { recentReport, recentUsageRates } from "@/lib/monitor/recent-reads";
+import type { IndexFinding } from "@/lib/monitor/index-report";
 import { storePool } from "@/lib/store/pool";
 import { loadTargets } from "@/lib/targets/config";
 import { pageActor } from "@/app/lib/session";
@@ -45,7 +45,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
   const query = IndexTableQuery.parse(params);
   // A few findings per section unless asked for all: a fleet target can have hundreds.
   const FINDINGS_SHOWN = 20;
-  const section = (title: string, key: string, list: Finding[]) => (
+  const section = (title: string, key: string, list: IndexFinding[]) => (
     <div className="card" data-report={key}>
       <h2>
         {title}: {list.length}

@@ -1,18 +1,15 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { redirect } from "next/navigation";
 import { z } from "zod";
-import { can } from "@/lib/auth/policy";
 import { ApprovalInput, decideRollout } from "@/lib/rollout/approvals";
 import { MACHINE, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/machine";
 import { createRollout, getRollout, rolloutTasks } from "@/lib/rollout/rollouts";
-import { ChangeSetExistsError, createChangeSet } from "@/lib/changeset/catalog";
+import { ChangeSetExistsError, createChangeSet } from "@/lib/changeset/store";
 import { quoteQualified } from "@/lib/sql/quote";
 import { signOff, SignoffInput } from "@/lib/rollout/signoff";
 import { storePool } from "@/lib/store/pool";
 import { targetsWithPolicies } from "@/lib/targets/policies";
-import { currentActor } from "@/app/lib/session";
 import { formAction, type ActionState } from "@/app/lib/action";
 import { RolloutId } from "@/app/lib/http";
 
@@ -83,25 +80,31 @@ export async function signoffAction(_prev: ActionState, form: FormData): Promise
 /**
  * The planner ignored a new index: offer ANALYZE of the tables the rollout indexed, as a change set
  * of its own (linted, approved and rolled out like any other). Built on the server from the rollout.
+ * A plain form on the rollout page whose every outcome is a page to go to, as draftDropAction's.
  */
 export async function draftAnalyzeAction(form: FormData): Promise<void> {
-  const actor = await currentActor();
-  const id = z.coerce.number().int().positive().safeParse(form.get("rolloutId"));
-  if (!actor || !can(actor.role, "changeset:create") || !id.success) redirect("/rollouts");
-  const rollout = await getRollout(storePool(), id.data);
-  if (!rollout) redirect("/rollouts");
-  const tables = [
-    ...new Set(
-      (await rolloutTasks(storePool(), rollout.id))
-        .filter((t) => t.kind === "create_index" && t.tableName)
-        .map((t) => quoteQualified(t.schemaName, t.tableName!)),
-    ),
-  ];
-  const sql = `-- Refresh planner statistics after rollout #${rollout.id} (${rollout.changesetName}): verify found a query not using its new index.\n${tables.map((t) => `ANALYZE ${t};`).join("\n")}\n`;
-  try {
-    await createChangeSet(storePool(), { name: `analyze_after_rollout_${rollout.id}.sql`, sql }, actor);
-  } catch (err) {
-    if (!(err instanceof ChangeSetExistsError)) throw err;
-  }
-  redirect("/changesets");
+  await formAction(form, {
+    schema: z.object({ rolloutId: RolloutId }),
+    permission: "changeset:create",
+    context: "drafting an ANALYZE change set",
+    refusedTo: () => "/rollouts",
+    run: async ({ rolloutId }, actor) => {
+      const rollout = await getRollout(storePool(), rolloutId);
+      if (!rollout) return { redirect: "/rollouts" };
+      const tables = [
+        ...new Set(
+          (await rolloutTasks(storePool(), rollout.id))
+            .filter((t) => t.kind === "create_index" && t.tableName)
+            .map((t) => quoteQualified(t.schemaName, t.tableName!)),
+        ),
+      ];
+      const sql = `-- Refresh planner statistics after rollout #${rollout.id} (${rollout.changesetName}): verify found a query not using its new index.\n${tables.map((t) => `ANALYZE ${t};`).join("\n")}\n`;
+      try {
+        await createChangeSet(storePool(), { name: `analyze_after_rollout_${rollout.id}.sql`, sql }, actor);
+      } catch (err) {
+        if (!(err instanceof ChangeSetExistsError)) throw err;
+      }
+      return { redirect: "/changesets" };
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import { LocalTime } from "@/components/local-time";
 import Link from "next/link";
 import { can } from "@/lib/auth/policy";
-import { listChangeSets } from "@/lib/changeset/catalog";
+import { listChangeSets } from "@/lib/changeset/store";
 import { listRollouts } from "@/lib/rollout/rollouts";
 import { storePool } from "@/lib/store/pool";
 import { targetsWithPolicies } from "@/lib/targets/policies";

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { Forbidden } from "@/components/forbidden";
-import { formatBytes, formatUtc } from "@/lib/format";
+import { formatBytes, formatUtc } from "@/lib/text/format";
 import { collectorStatuses, type CollectorStatus } from "@/lib/monitor/collector";
 import { storePool } from "@/lib/store/pool";
 import { targetsWithPolicies } from "@/lib/targets/policies";

@@ -2,91 +2,82 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { can } from "@/lib/auth/policy";
-import { createServiceUser, createToken, NewToken, revokeToken, TokenError } from "@/lib/auth/tokens";
+import { createServiceUser, createToken, NewToken, revokeToken } from "@/lib/auth/tokens";
 import { NewUser } from "@/lib/auth/users";
 import { storePool } from "@/lib/store/pool";
 import { loadTargets } from "@/lib/targets/config";
-import { currentActor } from "@/app/lib/session";
+import { formAction, type ActionState } from "@/app/lib/action";
 
-export interface TokenFormState {
-  status?: number;
-  message?: string;
-  errors?: string[];
-  /** A new token's secret, shown once to whoever created it. */
-  secret?: string;
-}
-
-const fieldErrors = (error: z.ZodError) => error.issues.map((i) => `${i.path.join(".") || "form"}: ${i.message}`);
-
-function failed(err: unknown, what: string): TokenFormState {
-  if (err instanceof TokenError) return { status: err.status, errors: [err.message] };
-  if (err instanceof z.ZodError) return { status: 422, errors: fieldErrors(err) };
-  console.error(`${what} failed:`, err);
-  return { status: 500, errors: [`${what} failed; see the server log`] };
-}
-
-const CreateForm = NewToken.omit({ targets: true }).extend({
-  owner: z.string().min(1).max(254).optional(),
+const CreateForm = NewToken.extend({
+  // Blank: the signed-in person's own token.
+  owner: z
+    .string()
+    .max(254)
+    .optional()
+    .transform((o) => o || undefined),
   // Target ids separated by commas or spaces; none for a token that may act on every target.
-  targets: z.string().max(7000).optional(),
+  targets: z
+    .string()
+    .max(7000)
+    .default("")
+    .transform((t): string[] | undefined => t.split(/[\s,]+/).filter(Boolean))
+    .pipe(NewToken.shape.targets),
 });
 
 /** A new API token, for the signed-in user (or, by an admin, for a service user); the secret is returned once. */
-export async function createTokenAction(_prev: TokenFormState, form: FormData): Promise<TokenFormState> {
-  const actor = await currentActor();
-  if (!actor) return { status: 401, errors: ["sign in first"] };
-  const parsed = CreateForm.safeParse({
-    name: form.get("name"),
-    role: form.get("role"),
-    days: form.get("days"),
-    targets: form.get("targets") ?? undefined,
-    owner: form.get("owner") || undefined,
+export async function createTokenAction(_prev: ActionState, form: FormData): Promise<ActionState> {
+  return formAction(form, {
+    schema: CreateForm,
+    // Anyone signed in makes tokens for themselves; createToken refuses other owners but an admin's service users.
+    permission: "own",
+    context: "creating the token",
+    run: async ({ owner, targets, ...token }, actor) => {
+      const created = await createToken(
+        storePool(),
+        owner ?? actor.email,
+        { ...token, targets: targets ?? undefined },
+        actor,
+        loadTargets().map((t) => t.id),
+      );
+      revalidatePath("/tokens");
+      return {
+        status: 201,
+        message: `token ${created.token.id} (${created.token.name}) for ${created.token.owner}`,
+        secret: created.secret,
+      };
+    },
   });
-  if (!parsed.success) return { status: 422, errors: fieldErrors(parsed.error) };
-  const { owner, targets, ...token } = parsed.data;
-  try {
-    const created = await createToken(
-      storePool(),
-      owner ?? actor.email,
-      { ...token, targets: (targets ?? "").split(/[\s,]+/).filter(Boolean) },
-      actor,
-      loadTargets().map((t) => t.id),
-    );
-    revalidatePath("/tokens");
-    return { status: 201, message: `token ${created.token.id} (${created.token.name}) for ${created.token.owner}`, secret: created.secret };
-  } catch (err) {
-    return failed(err, "creating the token");
-  }
 }
 
+const RevokeForm = z.object({
+  id: z.coerce.number("not a token number").int("not a token number").positive("not a token number").max(Number.MAX_SAFE_INTEGER),
+});
+
 /** Revokes one token: its owner's or, for an admin, anyone's. */
-export async function revokeTokenAction(_prev: TokenFormState, form: FormData): Promise<TokenFormState> {
-  const actor = await currentActor();
-  if (!actor) return { status: 401, errors: ["sign in first"] };
-  const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).safeParse(form.get("id"));
-  if (!id.success) return { status: 422, errors: ["id: not a token number"] };
-  try {
-    const token = await revokeToken(storePool(), id.data, actor);
-    revalidatePath("/tokens");
-    return { status: 200, message: `revoked token ${token.id} (${token.name})` };
-  } catch (err) {
-    return failed(err, "revoking the token");
-  }
+export async function revokeTokenAction(_prev: ActionState, form: FormData): Promise<ActionState> {
+  return formAction(form, {
+    schema: RevokeForm,
+    // revokeToken refuses anyone's but the owner's and an admin's.
+    permission: "own",
+    context: "revoking the token",
+    run: async ({ id }, actor) => {
+      const token = await revokeToken(storePool(), id, actor);
+      revalidatePath("/tokens");
+      return `revoked token ${token.id} (${token.name})`;
+    },
+  });
 }
 
 /** A service user (admins): an account for scripts, with no password, that acts only through tokens. */
-export async function createServiceUserAction(_prev: TokenFormState, form: FormData): Promise<TokenFormState> {
-  const actor = await currentActor();
-  if (!actor) return { status: 401, errors: ["sign in first"] };
-  if (!can(actor.role, "users:manage")) return { status: 403, errors: [`role ${actor.role} may not create service users`] };
-  const parsed = NewUser.pick({ email: true, role: true }).safeParse({ email: form.get("email"), role: form.get("role") });
-  if (!parsed.success) return { status: 422, errors: fieldErrors(parsed.error) };
-  try {
-    const user = await createServiceUser(storePool(), parsed.data, actor);
-    revalidatePath("/tokens");
-    return { status: 201, message: `service user ${user.email} (${user.role}): now create a token for it` };
-  } catch (err) {
-    return failed(err, "creating the service user");
-  }
+export async function createServiceUserAction(_prev: ActionState, form: FormData): Promise<ActionState> {
+  return formAction(form, {
+    schema: NewUser.pick({ email: true, role: true }),
+    permission: "users:manage",
+    context: "creating the service user",
+    run: async (input, actor) => {
+      const user = await createServiceUser(storePool(), input, actor);
+      revalidatePath("/tokens");
+      return { status: 201, message: `service user ${user.email} (${user.role}): now create a token for it` };
+    },
+  });
 }

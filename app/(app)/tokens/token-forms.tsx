@@ -1,9 +1,10 @@
 "use client";
 
 import { useActionState } from "react";
-import { createServiceUserAction, createTokenAction, revokeTokenAction, type TokenFormState } from "./actions";
+import type { ActionState } from "@/app/lib/action";
+import { createServiceUserAction, createTokenAction, revokeTokenAction } from "./actions";
 
-function Result({ id, state }: { id: string; state: TokenFormState }) {
+function Result({ id, state }: { id: string; state: ActionState }) {
   return (
     <div id={id} aria-live="polite">
       {state.message && <p className="ok">{state.message}</p>}
@@ -35,7 +36,7 @@ export function NewTokenForm({
   targets: string[];
   maxDays: number;
 }) {
-  const [state, action, pending] = useActionState<TokenFormState, FormData>(createTokenAction, {});
+  const [state, action, pending] = useActionState<ActionState, FormData>(createTokenAction, {});
   return (
     <form action={action} aria-describedby="new-token-result" data-testid="new-token">
       {owners.length > 1 && (
@@ -78,7 +79,7 @@ export function NewTokenForm({
 }
 
 export function RevokeTokenButton({ id, name }: { id: number; name: string }) {
-  const [state, action, pending] = useActionState<TokenFormState, FormData>(revokeTokenAction, {});
+  const [state, action, pending] = useActionState<ActionState, FormData>(revokeTokenAction, {});
   return (
     <form action={action} aria-describedby={`revoke-${id}-result`}>
       <input type="hidden" name="id" value={id} />
@@ -91,7 +92,7 @@ export function RevokeTokenButton({ id, name }: { id: number; name: string }) {
 }
 
 export function NewServiceUserForm({ roles }: { roles: readonly string[] }) {
-  const [state, action, pending] = useActionState<TokenFormState, FormData>(createServiceUserAction, {});
+  const [state, action, pending] = useActionState<ActionState, FormData>(createServiceUserAction, {});
   return (
     <form action={action} aria-describedby="new-service-user-result" data-testid="new-service-user">
       <label>

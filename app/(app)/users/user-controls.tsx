@@ -1,7 +1,8 @@
 "use client";
 
 import { useActionState } from "react";
-import { manageUserAction, type UserFormState } from "./actions";
+import type { ActionState } from "@/app/lib/action";
+import { manageUserAction } from "./actions";
 
 /** An admin's buttons for one user: role, disable/enable, password reset (the new one shown once). */
 export function UserControls({
@@ -15,7 +16,7 @@ export function UserControls({
   disabled: boolean;
   roles: readonly string[];
 }) {
-  const [state, action, pending] = useActionState<UserFormState, FormData>(manageUserAction, {});
+  const [state, action, pending] = useActionState<ActionState, FormData>(manageUserAction, {});
   const id = `user-${email.replace(/[^A-Za-z0-9_-]/g, "_")}`;
   return (
     <form action={action} aria-describedby={`${id}-result`} data-testid={`user-controls-${email}`}>
@@ -49,9 +50,9 @@ export function UserControls({
         {state.message && (
           <span className="ok">
             {state.message}
-            {state.password && (
+            {state.secret && (
               <>
-                : <code data-testid="new-password">{state.password}</code> (shown once)
+                : <code data-testid="new-password">{state.secret}</code> (shown once)
               </>
             )}
           </span>

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { Forbidden } from "@/components/forbidden";
-import { formatUtc } from "@/lib/format";
+import { formatUtc } from "@/lib/text/format";
 import { storePool } from "@/lib/store/pool";
 import { recentAttempts, webhookOverview } from "@/lib/webhooks/deliver";
 import { pageActor } from "@/app/lib/session";

@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { ChangeSetExistsError, createChangeSet, MAX_UPLOAD_BYTES, UploadChangeSet } from "@/lib/changeset/catalog";
+import { ChangeSetExistsError, createChangeSet, MAX_UPLOAD_BYTES, UploadChangeSet } from "@/lib/changeset/store";
 import { storePool } from "@/lib/store/pool";
 import { jsonRequest } from "@/app/lib/json-request";
 import { MAX_WORKLOAD_BYTES, WorkloadError } from "@/lib/rollout/workloads";

@@ -1,14 +1,14 @@
-import { formatBytes, formatChange, formatMs, formatWhen } from "@/lib/format";
+import { formatBytes, formatChange, formatMs, formatWhen } from "@/lib/text/format";
 import { latencyBars } from "@/lib/monitor/latency";
 import { BuildTimeline } from "@/components/build-timeline";
 import { LatencyChart } from "@/components/latency-chart";
 import { LocalTime } from "@/components/local-time";
 import { SqlBlock } from "@/components/sql-with-findings";
 import Link from "next/link";
-import { chainAge, durationText, governanceWithheld, ReportError, sharedReports } from "@/lib/report/rollout-report";
+import { chainAge, durationText, governanceWithheld, ReportError, sharedReports } from "@/lib/rollout/report";
 import { storePool } from "@/lib/store/pool";
 import { BusyError, reportWork } from "@/lib/web/work-limit";
-import { TROUBLESHOOTING, troubleshootingFor } from "@/lib/troubleshooting";
+import { TROUBLESHOOTING, troubleshootingFor } from "@/lib/text/troubleshooting";
 import { pageActor } from "@/app/lib/session";
 import { Forbidden } from "@/components/forbidden";
 import { PartitionPlans } from "@/components/partition-plan";

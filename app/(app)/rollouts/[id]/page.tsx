@@ -16,10 +16,10 @@ import { FOLLOWUPS, rolloutFollowups, usageEvidence } from "@/lib/monitor/follow
 import { RolloutLive } from "@/components/rollout-live";
 import { PartitionPlans } from "@/components/partition-plan";
 import { recordedPlans } from "@/lib/rollout/partitions";
-import { visibleRollout } from "@/lib/report/rollout-report";
+import { visibleRollout } from "@/lib/rollout/report";
 import { pageActor } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
-import { troubleshootingFor, troubleshootingForCheck } from "@/lib/troubleshooting";
+import { troubleshootingFor, troubleshootingForCheck } from "@/lib/text/troubleshooting";
 import { draftAnalyzeAction } from "../actions";
 
 function Checks({

@@ -1,4 +1,4 @@
-import { formatUtc } from "@/lib/format";
+import { formatUtc } from "@/lib/text/format";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Forbidden } from "@/components/forbidden";

@@ -2,7 +2,7 @@ import { NextResponse } from "next/server";
 import { visibleEvent } from "@/lib/auth/blockers";
 import { getRollout } from "@/lib/rollout/rollouts";
 import { storePool } from "@/lib/store/pool";
-import { eventHub } from "@/lib/server";
+import { eventHub } from "@/lib/serve/background";
 import { apiActor, sessionRecheck } from "@/app/lib/session";
 import { RolloutId } from "@/app/lib/http";
 import { liveStreams } from "@/lib/web/stream-limit";

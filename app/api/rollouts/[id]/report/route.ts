@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { ReportError, reportMarkdown, sharedReports } from "@/lib/report/rollout-report";
+import { ReportError, reportMarkdown, sharedReports } from "@/lib/rollout/report";
 import { storePool } from "@/lib/store/pool";
 import { BusyError, reportWork } from "@/lib/web/work-limit";
 import { apiActor } from "@/app/lib/session";

@@ -1,4 +1,7 @@
 /**
+ * text/ — what people read, rendered from data in one place: numbers, sizes and times (format.ts),
+ * and advice by failure code (this file).
+ *
  * The seed playbook's troubleshooting guide, in one place: each failure indexdeck can recognise
  * links here from the rollout page and the report.
  */

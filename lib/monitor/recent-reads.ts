@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { targetUrl, type TargetConfig } from "../targets/config";
-import { intervalCache, scopedIntervalCache } from "../interval-cache";
-import { reportForTarget } from "./reports";
+import { intervalCache, scopedIntervalCache } from "../serve/interval-cache";
+import { reportForTarget } from "./index-report";
 import { usageSummary, type UsageSummary } from "./usage";
 
 type Report = Awaited<ReturnType<typeof reportForTarget>> & { readAt: Date };

@@ -1,12 +1,16 @@
+/**
+ * serve/ — one app server process: what it checks before serving (boot), the background work it
+ * starts (background.ts), its workers, its in-process caches.
+ */
 import pg from "pg";
-import { loadTargets } from "./targets/config";
-import { retentionFromEnv } from "./monitor/collector";
-import { requireAuditKey } from "./audit/key";
-import { trustedProxies } from "./auth/client-address";
-import { sessionLifetimeMs } from "./auth/sessions";
-import { migrateStore, ONE_ROLE_WARNING, storeUrlsFromEnv } from "./store/roles";
-import { redactConnectionSecrets } from "./targets/display";
-import { startDeliveryRunner, startJobRunner, startUsageCollector } from "./server";
+import { loadTargets } from "../targets/config";
+import { retentionFromEnv } from "../monitor/collector";
+import { requireAuditKey } from "../audit/key";
+import { trustedProxies } from "../auth/client-address";
+import { sessionLifetimeMs } from "../auth/sessions";
+import { migrateStore, ONE_ROLE_WARNING, storeUrlsFromEnv } from "../store/roles";
+import { redactConnectionSecrets } from "../targets/display";
+import { startDeliveryRunner, startJobRunner, startUsageCollector } from "./background";
 
 /**
  * What the web server checks before serving: its settings are present and well-formed, the targets

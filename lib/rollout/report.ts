@@ -1,16 +1,16 @@
 import type pg from "pg";
-import { formatBytes, formatChange, formatMs, formatWhen } from "../format";
+import { formatBytes, formatChange, formatMs, formatWhen } from "../text/format";
 import { recentVerdict } from "../audit/recent-verdict";
 import { lintCache } from "../changeset/lint-cache";
 import { latencyComparison, sampleNote, type LatencyComparison } from "../monitor/latency";
-import { listApprovals, type Approval } from "../rollout/approvals";
-import { eventsAfter, type RolloutEvent } from "../rollout/events";
-import type { OrphanedBuildEvidence } from "../rollout/handlers";
-import { recordedPlans } from "../rollout/partitions";
-import { buildTimeline, describeSegment, type TaskTimeline } from "../rollout/timeline";
-import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "../rollout/rollouts";
-import { listSignoffs, type Signoff } from "../rollout/signoff";
-import { TROUBLESHOOTING, troubleshootingFor } from "../troubleshooting";
+import { listApprovals, type Approval } from "./approvals";
+import { eventsAfter, type RolloutEvent } from "./events";
+import type { OrphanedBuildEvidence } from "./reconcile";
+import { recordedPlans } from "./partitions";
+import { buildTimeline, describeSegment, type TaskTimeline } from "./timeline";
+import { getRollout, rolloutTasks, type Rollout, type RolloutTask } from "./rollouts";
+import { listSignoffs, type Signoff } from "./signoff";
+import { TROUBLESHOOTING, troubleshootingFor } from "../text/troubleshooting";
 import { can, type Role } from "../auth/policy";
 
 /** Who may read the report's governance records (audit trail, overrides, sign-off notes): as for the audit log. */

@@ -5,7 +5,7 @@ import type { BuildProgress } from "../targets/progress";
  * names, see the pg_stat_progress_create_index docs). Within a phase, blocks or tuples done move the
  * bar; waiting phases hold it still, which is exactly what a person watching should see.
  */
-const PHASES: Array<[string, number, number, "blocks" | "tuples" | "lockers" | null]> = [
+const BUILD_PHASES: Array<[string, number, number, "blocks" | "tuples" | "lockers" | null]> = [
   ["initializing", 0, 1, null],
   ["waiting for writers before build", 1, 3, "lockers"],
   ["building index: scanning table", 3, 40, "blocks"],
@@ -20,7 +20,7 @@ const PHASES: Array<[string, number, number, "blocks" | "tuples" | "lockers" | n
   ["waiting for readers before dropping", 98, 99, "lockers"],
 ];
 
-const phaseRow = (phase: string) => PHASES.find(([name]) => phase.startsWith(name));
+const phaseRow = (phase: string) => BUILD_PHASES.find(([name]) => phase.startsWith(name));
 
 /**
  * What a build waits for, if it waits on other sessions: "transactions" in PostgreSQL's waiting phases

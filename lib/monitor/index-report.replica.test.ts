@@ -4,12 +4,12 @@ import { runCli } from "../cli/testing";
 import { DBA } from "../rollout/testing";
 import { parseTargetsFile, type TargetConfig } from "../targets/config";
 import { readNodes } from "../targets/nodes";
-import { indexInventory } from "../targets/usage";
+import { indexInventory } from "../targets/inventory";
 import { freshDatabase, pgServers } from "../testing/db";
 import { startReplicaPair, type ReplicaPair } from "../testing/replica";
 import { collectTarget } from "./collector";
 import { draftDropChangeSet } from "./drop-draft";
-import { indexReport, type IndexReport, type UsageVerdict } from "./reports";
+import { indexReport, type IndexReport, type UsageVerdict } from "./index-report";
 import { usageSeries } from "./usage";
 
 const DAY = 86_400_000;

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 // fails on any not listed below. Each entry parses input from outside indexdeck (a header, a file, a
 // setting, PostgreSQL's or a library's own text) and says which; an entry that no longer matches fails too.
 
-const LIB = import.meta.dirname;
+const LIB = path.join(import.meta.dirname, "..");
 const MATCHING = /\.(test|exec)\(|\.match(All)?\(|new RegExp\(|\.(startsWith|endsWith)\(|\.search\(/;
 
 const ALLOWED: Record<string, string> = {
@@ -19,8 +19,8 @@ const ALLOWED: Record<string, string> = {
   "rollout/apply.ts: /Connection terminated|connection closed/i.test(message)": "library",
   // pg_stat_progress_create_index.phase: PostgreSQL's names of a build's phases.
   'rollout/apply.ts: progress.phase.startsWith("waiting")': "postgres",
-  "rollout/progress.ts: phase.startsWith(name)": "postgres",
-  'rollout/progress.ts: phase?.startsWith("index validation")': "postgres",
+  "rollout/build-phases.ts: phase.startsWith(name)": "postgres",
+  'rollout/build-phases.ts: phase?.startsWith("index validation")': "postgres",
   // sql/workloads/ files: their header comments and a query's own text.
   "rollout/workloads.ts: HEADER.exec(line.trim())": "file",
   "rollout/workloads.ts: NAME.test(value)": "file",
@@ -37,9 +37,9 @@ const ALLOWED: Record<string, string> = {
   "changeset/settings.ts: /^\\s*(-?\\d+(?:\\.\\d+)?)\\s*(B|kB|MB|GB|TB)?\\s*$/.exec(value)": "sql",
   "changeset/settings.ts: /^\\s*\\d+\\s*$/.test(value)": "sql",
   // File names on disk and change set ids from a URL.
-  'changeset/catalog.ts: n.endsWith(".sql")': "file",
-  "changeset/catalog.ts: /^file:([A-Za-z0-9_.-]+\\.sql)$/.exec(id)": "url",
-  "changeset/catalog.ts: /^db:(\\d{1,15})$/.exec(id)": "url",
+  'changeset/store.ts: n.endsWith(".sql")': "file",
+  "changeset/store.ts: /^file:([A-Za-z0-9_.-]+\\.sql)$/.exec(id)": "url",
+  "changeset/store.ts: /^db:(\\d{1,15})$/.exec(id)": "url",
   'changeset/files.ts: e.name.endsWith(".sql")': "file",
   'store/migrator.ts: n.endsWith(".sql")': "file",
   "store/migrator.ts: FILE_PATTERN.exec(name)": "file",

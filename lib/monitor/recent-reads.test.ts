@@ -2,7 +2,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { parseTargetsFile } from "../targets/config";
 import { freshDatabase, pgServers } from "../testing/db";
-import { recentReport, recentUsageRates } from "./report-cache";
+import { recentReport, recentUsageRates } from "./recent-reads";
 
 const target = (id: string, url: string) =>
   parseTargetsFile(JSON.stringify({ targets: [{ id, label: id, environment: "staging", url, approvals: { required: 0 } }] }), "t.json")[0];

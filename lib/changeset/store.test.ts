@@ -4,7 +4,7 @@ import path from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { freshDatabase, pgServers } from "../testing/db";
-import { ChangeSetPage, listChangeSetPage, UploadChangeSet } from "./catalog";
+import { ChangeSetPage, listChangeSetPage, UploadChangeSet } from "./store";
 
 describe("change set uploads", () => {
   it("refuse a file over 1 MiB, naming the limit", () => {

@@ -1,9 +1,9 @@
 import { dropIndexStatement } from "../rollout/plan";
 import type { TargetConfig } from "../targets/config";
 import { readNodes, type AdHocTarget, type NodeProblem, type NodeRead, type TargetNode } from "../targets/nodes";
-import { indexInventory, type IndexRow, type NodeClock } from "../targets/usage";
+import { indexInventory, type IndexRow, type NodeClock } from "../targets/inventory";
 
-export interface Finding {
+export interface IndexFinding {
   kind: "unused" | "duplicate" | "redundant" | "invalid";
   schema: string;
   table: string;
@@ -48,9 +48,9 @@ export interface IndexReport {
   nodes: NodeEvidence[];
   /** Every index that could be unused (valid, backing no constraint, not unique, big enough), with its verdict. */
   usage: UsageVerdict[];
-  unused: Finding[];
-  duplicate: Finding[];
-  invalid: Finding[];
+  unused: IndexFinding[];
+  duplicate: IndexFinding[];
+  invalid: IndexFinding[];
 }
 
 /** A catalog row with its scans on every node: `scans` is their total over the nodes that answered. */
@@ -75,11 +75,11 @@ const DAY_MS = 86_400_000;
  * text, and no catalog text goes into the comment: a `--` comment ends at CR or LF, so a name or a
  * reason carrying one would continue as SQL. The reason stays in the report (Reports tab, CLI).
  */
-export function dropChangeSet(schema: string, name: string, kind: Finding["kind"]): string {
+export function dropChangeSet(schema: string, name: string, kind: IndexFinding["kind"]): string {
   return `-- Drafted by indexdeck from the index report (${kind} index).\nSET lock_timeout = '2s';\nSET statement_timeout = 0;\n${dropIndexStatement(schema, name)};\n`;
 }
 
-function finding(kind: Finding["kind"], r: IndexRow, reason: string): Finding {
+function finding(kind: IndexFinding["kind"], r: IndexRow, reason: string): IndexFinding {
   return {
     kind,
     schema: r.schema,
@@ -180,7 +180,7 @@ export function indexReport(nodes: NodeReport[], opts: ReportOptions = {}): Inde
   const usage = candidates.map((r) => verdictOf(r, nodes, evidence, byNode, windowDays));
   const unused = candidates.flatMap((r, i) => (usage[i].verdict === "unused" ? [finding("unused", r, usage[i].reason)] : []));
 
-  const duplicate: Finding[] = [];
+  const duplicate: IndexFinding[] = [];
   const byTable = new Map<string, IndexRow[]>();
   for (const r of rows.filter((x) => x.valid)) {
     // Not `${schema}.${table}`: schema "a.b" with table "c" and schema "a" with table "b.c" would meet.

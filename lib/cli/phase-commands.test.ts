@@ -5,7 +5,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { createUser } from "../auth/users";
 import { startRunner } from "../jobs/runner";
-import { handleJob } from "../rollout/handlers";
+import { runPhaseJob } from "../rollout/run-phase";
 import { createRollout } from "../rollout/rollouts";
 import { seedOrders, testTargets, uploadChangeSet, DBA } from "../rollout/testing";
 import { freshDatabase, pgServers } from "../testing/db";
@@ -86,7 +86,7 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => handleJob({ pool, targets: () => targets }, job),
+      handle: (job) => runPhaseJob({ pool, targets: () => targets }, job),
     });
     const saved = process.env.DATABASE_URL;
     process.env.DATABASE_URL = storeUrl;

@@ -1,22 +1,14 @@
 import { describe, expect, it } from "vitest";
 import pg from "pg";
 import { freshDatabase, pgServers } from "../testing/db";
-import { createRollout, getRollout } from "../rollout/rollouts";
-import { DBA, uploadChangeSet } from "../rollout/testing";
-import { decideRollout } from "../rollout/approvals";
-import {
-  buildRolloutReport,
-  md,
-  reportMarkdown,
-  ReportError,
-  ROLLOUT_AUDIT_ROWS_SQL,
-  SharedReports,
-  visibleRollout,
-} from "./rollout-report";
+import { createRollout, getRollout } from "./rollouts";
+import { DBA, uploadChangeSet } from "./testing";
+import { decideRollout } from "./approvals";
+import { buildRolloutReport, md, reportMarkdown, ReportError, ROLLOUT_AUDIT_ROWS_SQL, SharedReports, visibleRollout } from "./report";
 import { parseTargetsFile } from "../targets/config";
 import { appendAudit } from "../audit/log";
 import { withTransaction } from "../store/pool";
-import { signOff } from "../rollout/signoff";
+import { signOff } from "./signoff";
 
 describe("Markdown escaping", () => {
   it("turns user text into inert text: no HTML, links, emphasis or table breaks", () => {
