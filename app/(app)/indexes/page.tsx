@@ -65,7 +65,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
               <th>Table</th>
               <th>Size</th>
               <th>Why</th>
-              <th></th>
+              <th>Action</th>
             </tr>
           </thead>
           <tbody>
