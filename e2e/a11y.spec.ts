@@ -57,7 +57,7 @@ async function keyboardLogin(browser: Browser, role: DemoRole): Promise<Page> {
   await page.keyboard.type(role);
   await tabTo(page, page.getByRole("button", { name: "Sign in" }));
   await page.keyboard.press("Enter");
-  await expect(page.getByTestId("who")).toHaveText(`${role} · ${role}`);
+  await expect(page.getByTestId("who")).toHaveText(`${role} · ${role}`, { timeout: 15_000 });
   return page;
 }
 

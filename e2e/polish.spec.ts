@@ -159,3 +159,23 @@ test("the theme follows the OS setting: dark when the browser prefers dark, ligh
     await page.context().close();
   }
 });
+
+test("SQL shows with line numbers and folds: the change sets page and the SQL a rollout's approval binds", async ({ browser }) => {
+  const id = await newestRollout();
+  const page = await signedIn(browser, "dba", {});
+  await page.goto(`/rollouts/${id}`);
+  const bound = page.getByTestId("approved-text");
+  // Open while the rollout awaits approval, folded after.
+  if ((await bound.getAttribute("open")) === null) await bound.locator("summary").click();
+  const lines = bound.locator("pre.sql .line");
+  expect(await lines.count()).toBeGreaterThan(5);
+  await expect(lines.first().locator(".ln")).toHaveText("1");
+  await expect(lines.last().locator(".ln")).toHaveText(String(await lines.count()));
+  await bound.locator("summary").click();
+  await expect(lines.first()).toBeHidden();
+
+  await page.goto("/changesets");
+  const block = page.locator("details.sql-block").first();
+  await expect(block.locator("summary")).toHaveText(/^SQL, \d+ lines?$/);
+  await expect(block.locator(".ln").first()).toHaveText("1");
+});

@@ -15,7 +15,7 @@ export default async function Home() {
   const section = (key: string, title: string, items: React.ReactNode[] | null) =>
     items && (
       <div className="card" data-attention={key}>
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>
+        <h2>
           {title}: <span data-testid={`${key}-count`}>{items.length}</span>
         </h2>
         {items.length > 0 && <ul>{items}</ul>}
