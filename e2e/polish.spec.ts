@@ -62,7 +62,7 @@ function inZone(d: Date): string {
 test("times show in the viewer's time zone with UTC on hover, on every page that shows one; the usage chart's axis too", async ({
   browser,
 }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(300_000);
   const id = await newestRollout();
   const page = await signedIn(browser, "admin", { timezoneId: ZONE, locale: "en-US" });
   const pages = [
