@@ -116,7 +116,7 @@ test("times show in the viewer's time zone with UTC on hover, on every page that
   const ticks = page.getByTestId("usage-chart").locator(".recharts-cartesian-axis-tick-value", { hasText: /^\d\d-\d\d \d\d:\d\d$/ });
   await expect(ticks.first()).toBeVisible();
   const local = new Set((usage.series.t as number[]).map((t) => inZone(new Date(t * 1000)).slice(5)));
-  for (const tick of await ticks.allInnerTexts()) expect(local, `tick ${tick}`).toContain(tick);
+  for (const tick of await ticks.allTextContents()) expect(local, `tick ${tick}`).toContain(tick);
   // And its text alternative: the same points in a table.
   await expect(page.getByTestId("usage-table").locator("tbody tr")).toHaveCount(usage.series.t.length);
 });
