@@ -3,6 +3,7 @@
 import { useActionState } from "react";
 import { approvalAction } from "@/app/(app)/rollouts/actions";
 import type { ActionState } from "@/app/lib/action";
+import { LocalTime } from "./local-time";
 
 interface ApprovalRow {
   id: number;
@@ -44,7 +45,7 @@ export function ApprovalPanel({
               <th>Who</th>
               <th>Decision</th>
               <th>Comment</th>
-              <th>When (UTC)</th>
+              <th>When</th>
             </tr>
           </thead>
           <tbody>
@@ -55,7 +56,9 @@ export function ApprovalPanel({
                 </td>
                 <td>{a.decision}</td>
                 <td>{a.comment}</td>
-                <td>{a.createdAt.replace("T", " ").slice(0, 19)}</td>
+                <td>
+                  <LocalTime at={a.createdAt} />
+                </td>
               </tr>
             ))}
           </tbody>

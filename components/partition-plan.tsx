@@ -5,7 +5,7 @@ export function PartitionPlans({ plans }: { plans: PartitionPlan[] }) {
   if (!plans.length) return null;
   return (
     <div className="card" data-testid="partition-plan">
-      <h2 style={{ fontSize: 16, marginTop: 0 }}>Partitioned builds: the expanded plan (from pre-check)</h2>
+      <h2>Partitioned builds: the expanded plan (from pre-check)</h2>
       <p>
         PostgreSQL can&apos;t build an index CONCURRENTLY on a partitioned table. indexdeck runs each of these statements instead, derived
         from the approved statement and the target&apos;s partitions at pre-check; apply refuses to start if the partitions differ then.

@@ -14,12 +14,7 @@ export function SqlWithFindings({ sql, findings }: { sql: string; findings: Find
             <span className="ln">{i + 1}</span>
             {text}
             {here.map((f, j) => (
-              <span
-                key={j}
-                className={`finding ${f.severity === "error" ? "bad" : "warn"}`}
-                data-rule={f.rule}
-                style={{ display: "block" }}
-              >
+              <span key={j} className={`finding ${f.severity === "error" ? "bad" : "warn"}`} data-rule={f.rule}>
                 {f.severity} {f.rule} (col {f.column}): {f.message}
               </span>
             ))}

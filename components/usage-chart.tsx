@@ -4,7 +4,9 @@ import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
+import { formatUtc } from "@/lib/text/format";
 import type { RolloutMarker, UsageSeries } from "@/lib/monitor/usage";
+import { formatLocal, LocalTime } from "./local-time";
 
 interface Usage {
   series: UsageSeries;
@@ -13,7 +15,10 @@ interface Usage {
 
 const NODE_COLOURS = ["#8250df", "#bf3989", "#953800", "#0a7b83"];
 
-const utc = (t: number) => new Date(t * 1000).toISOString().slice(5, 16).replace("T", " ");
+// Axis ticks: month-day and time in the viewer's zone (the tooltip and the table say the zone and UTC).
+const tick = (t: number) => formatLocal(new Date(t * 1000), "minute").slice(5, 16);
+const rate = (v: number | null | undefined) => (v === null || v === undefined ? "no data" : v.toLocaleString("en"));
+const hover = (t: number) => `${formatLocal(new Date(t * 1000), "minute")} (${formatUtc(new Date(t * 1000), "minute")} UTC)`;
 
 /** Scans and tuples fetched per minute, live (refetched every 15 s), with rollout and counter-reset markers. */
 export function UsageChart({ target, index }: { target: string; index: string }) {
@@ -58,9 +63,9 @@ export function UsageChart({ target, index }: { target: string; index: string })
         <ResponsiveContainer>
           <LineChart data={points}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="t" tickFormatter={utc} />
+            <XAxis dataKey="t" tickFormatter={tick} />
             <YAxis />
-            <Tooltip labelFormatter={(t) => `${utc(Number(t))} UTC`} />
+            <Tooltip labelFormatter={(t) => hover(Number(t))} />
             <Legend />
             <Line
               type="monotone"
@@ -122,6 +127,49 @@ export function UsageChart({ target, index }: { target: string; index: string })
           </LineChart>
         </ResponsiveContainer>
       </div>
+      {/* The chart's text alternative: the same points and markers in words. */}
+      <details data-testid="usage-table">
+        <summary>The chart as a table</summary>
+        <ul>
+          {data?.markers.map((m) => (
+            <li key={`${m.rolloutId}-${m.kind}-${m.t}`}>
+              <LocalTime at={new Date(m.t * 1000)} />: rollout #{m.rolloutId} {m.kind}
+            </li>
+          ))}
+          {data?.series.gaps.map((t) => (
+            <li key={`gap-${t}`}>
+              <LocalTime at={new Date(t * 1000)} />: collector gap
+            </li>
+          ))}
+          {data?.series.resets.map(({ t, node }) => (
+            <li key={`reset-${node}-${t}`}>
+              <LocalTime at={new Date(t * 1000)} />: {node} counters reset
+            </li>
+          ))}
+        </ul>
+        <table>
+          <thead>
+            <tr>
+              <th>From</th>
+              <th>Scans / min</th>
+              {nodes.length > 1 && nodes.map((n) => <th key={n}>Scans / min on {n}</th>)}
+              <th>Tuples fetched / min</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data?.series.t.map((t, i) => (
+              <tr key={t}>
+                <td>
+                  <LocalTime at={new Date(t * 1000)} part="minute" />
+                </td>
+                <td>{rate(data.series.scansPerMinute[i])}</td>
+                {nodes.length > 1 && data.series.nodes.map((n) => <td key={n.node}>{rate(n.scansPerMinute[i])}</td>)}
+                <td>{rate(data.series.tuplesFetchedPerMinute[i])}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
     </div>
   );
 }

@@ -12,6 +12,9 @@ export default async function ShellLayout({ children }: { children: ReactNode })
   if (!actor) redirect("/login");
   return (
     <>
+      <a href="#content" className="skip">
+        Skip to content
+      </a>
       <header className="shell">
         <Link href="/" className="brand">
           indexdeck
@@ -28,7 +31,7 @@ export default async function ShellLayout({ children }: { children: ReactNode })
         </span>
         <Link href="/logout">Log out</Link>
       </header>
-      <main>{children}</main>
+      <main id="content">{children}</main>
     </>
   );
 }

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { formatUtc } from "@/lib/text/format";
+import { LocalTime } from "@/components/local-time";
 import { FOLLOWUPS } from "@/lib/monitor/followups";
 import { awaitingViewer, fleetOverview, type FleetTarget } from "@/lib/monitor/fleet";
 import { storePool } from "@/lib/store/pool";
@@ -15,7 +15,7 @@ export default async function Home() {
   const section = (key: string, title: string, items: React.ReactNode[] | null) =>
     items && (
       <div className="card" data-attention={key}>
-        <h2 style={{ fontSize: 16, marginTop: 0 }}>
+        <h2>
           {title}: <span data-testid={`${key}-count`}>{items.length}</span>
         </h2>
         {items.length > 0 && <ul>{items}</ul>}
@@ -47,7 +47,7 @@ export default async function Home() {
             <Link href={`/rollouts/${r.id}`}>
               #{r.id} {r.changeset} → {r.targetId}
             </Link>{" "}
-            (verified {formatUtc(r.updatedAt, "minute")} UTC)
+            (verified <LocalTime at={r.updatedAt} part="minute" />)
           </li>
         )) ?? null,
       )}
@@ -59,7 +59,7 @@ export default async function Home() {
             <Link href={`/rollouts/${f.rolloutId}`}>
               #{f.rolloutId} on {f.targetId}
             </Link>
-            : {FOLLOWUPS[f.kind].label}, due {formatUtc(f.dueAt, "minute")} UTC
+            : {FOLLOWUPS[f.kind].label}, due <LocalTime at={f.dueAt} part="minute" />
           </li>
         )) ?? null,
       )}
@@ -105,10 +105,10 @@ function FleetRow({ t }: { t: FleetTarget }) {
           "not collected yet"
         ) : t.collector.failing ? (
           <span className="bad">
-            failing since {formatUtc(t.collector.failing.at)} UTC: {t.collector.failing.error}
+            failing since <LocalTime at={t.collector.failing.at} />: {t.collector.failing.error}
           </span>
         ) : (
-          <span className="ok">last snapshot {t.collector.lastOkAt ? `${formatUtc(t.collector.lastOkAt)} UTC` : "none yet"}</span>
+          <span className="ok">last snapshot {t.collector.lastOkAt ? <LocalTime at={t.collector.lastOkAt} /> : "none yet"}</span>
         )}
       </td>
       <td data-testid="invalid">
@@ -136,7 +136,7 @@ function FleetRow({ t }: { t: FleetTarget }) {
               #{t.lastFinished.id} {t.lastFinished.changeset}
             </Link>{" "}
             <span className={`badge state-${t.lastFinished.state}`}>{t.lastFinished.state}</span>{" "}
-            {formatUtc(t.lastFinished.updatedAt, "minute")} UTC
+            <LocalTime at={t.lastFinished.updatedAt} part="minute" />
           </>
         ) : (
           "none yet"

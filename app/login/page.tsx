@@ -2,9 +2,9 @@ import { LoginForm } from "./login-form";
 
 export default function LoginPage() {
   return (
-    <div className="login card">
+    <main className="login card">
       <h1>Sign in to indexdeck</h1>
       <LoginForm />
-    </div>
+    </main>
   );
 }

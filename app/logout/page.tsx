@@ -14,7 +14,7 @@ export default function LogoutPage() {
   }
 
   return (
-    <div className="login card">
+    <main className="login card">
       <h1>Log out of indexdeck?</h1>
       <button onClick={() => signOut({ callbackUrl: "/login" })}>Log out</button> <button onClick={everywhere}>Log out everywhere</button>
       <p>
@@ -23,6 +23,6 @@ export default function LogoutPage() {
       <p className="error" aria-live="polite">
         {error}
       </p>
-    </div>
+    </main>
   );
 }

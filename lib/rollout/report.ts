@@ -297,9 +297,15 @@ async function governanceRecords(
   };
 }
 
+/** The sentence around the moment in chainAge; the printed report puts the moment in the reader's time zone. */
+export const CHAIN_AGE = {
+  before: "the whole chain was last recomputed at ",
+  after: " (at most once a minute per app server); rows written since then were checked for this report",
+};
+
 /** How old the report's chain verdict is, as the Audit page says it. */
 export function chainAge(wholeChainAt: Date): string {
-  return `the whole chain was last recomputed at ${formatWhen(wholeChainAt)} (at most once a minute per app server); rows written since then were checked for this report`;
+  return `${CHAIN_AGE.before}${formatWhen(wholeChainAt)}${CHAIN_AGE.after}`;
 }
 
 /** What a report built for `reader` says in place of the governance records it leaves out. */

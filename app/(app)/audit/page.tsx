@@ -101,7 +101,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         <thead>
           <tr>
             <th>#</th>
-            <th>Time (UTC)</th>
+            <th>Time</th>
             <th>Actor</th>
             <th>Action</th>
             <th>Target</th>

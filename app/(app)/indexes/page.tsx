@@ -65,7 +65,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
               <th>Table</th>
               <th>Size</th>
               <th>Why</th>
-              <th></th>
+              <th>Action</th>
             </tr>
           </thead>
           <tbody>
@@ -172,9 +172,7 @@ export default async function IndexesPage({ searchParams }: { searchParams: Prom
             <>
               {section("Unused", "unused", report.unused)}
               <div className="card" data-report="not-enough-evidence">
-                <h2 style={{ fontSize: 16, marginTop: 0 }}>
-                  Without scans, but not enough evidence to call unused: {shortOfEvidence.length}
-                </h2>
+                <h2>Without scans, but not enough evidence to call unused: {shortOfEvidence.length}</h2>
                 <p>
                   An index is unused only with no scans on every node for {report.windowDays} days, counted from each node&apos;s last
                   statistics reset or start.

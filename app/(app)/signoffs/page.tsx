@@ -83,7 +83,7 @@ export default async function SignoffsPage({ searchParams }: { searchParams: Pro
             <th>Target</th>
             <th>Outcome</th>
             <th>By</th>
-            <th>When (UTC)</th>
+            <th>When</th>
             <th>Audit hash</th>
           </tr>
         </thead>

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { Forbidden } from "@/components/forbidden";
-import { formatBytes, formatUtc } from "@/lib/text/format";
+import { LocalTime } from "@/components/local-time";
+import { formatBytes } from "@/lib/text/format";
 import { collectorStatuses, type CollectorStatus } from "@/lib/monitor/collector";
 import { storePool } from "@/lib/store/pool";
 import { targetsWithPolicies } from "@/lib/targets/policies";
@@ -62,11 +63,17 @@ export default async function TargetsPage() {
 /** A failing collection shows its error (a missing grant is named there), so a gap in the charts has its reason. */
 function Collection({ status }: { status: CollectorStatus | undefined }) {
   if (!status) return <>not collected yet</>;
-  const last = status.lastOkAt ? `last snapshot ${formatUtc(status.lastOkAt)} UTC` : "no snapshot yet";
+  const last = status.lastOkAt ? (
+    <>
+      last snapshot <LocalTime at={status.lastOkAt} />
+    </>
+  ) : (
+    "no snapshot yet"
+  );
   if (!status.failing) return <span className="ok">{last}</span>;
   return (
     <span className="bad">
-      failing since {formatUtc(status.failing.at)} UTC: {status.failing.error} ({last})
+      failing since <LocalTime at={status.failing.at} />: {status.failing.error} ({last})
     </span>
   );
 }

@@ -1,3 +1,4 @@
+import { LocalTime } from "@/components/local-time";
 import { redirect } from "next/navigation";
 import { can, roleAtMost, ROLES } from "@/lib/auth/policy";
 import { listTokens, MAX_TOKEN_DAYS } from "@/lib/auth/tokens";
@@ -52,12 +53,12 @@ export default async function TokensPage() {
             <th>Status</th>
             <th>Expires</th>
             <th>Last used</th>
-            <th></th>
+            <th>Action</th>
           </tr>
         </thead>
         <tbody>
           {tokens.map((t) => {
-            const status = t.revokedAt ? `revoked ${t.revokedAt.toISOString().slice(0, 10)}` : t.expired ? "expired" : "active";
+            const status = t.revokedAt ? "revoked" : t.expired ? "expired" : "active";
             return (
               <tr key={t.id} data-token={t.id}>
                 <td>{t.id}</td>
@@ -65,9 +66,19 @@ export default async function TokensPage() {
                 <td>{t.name}</td>
                 <td>{t.role}</td>
                 <td>{t.targets?.join(", ") ?? "all"}</td>
-                <td data-testid="token-status">{status}</td>
-                <td>{t.expiresAt.toISOString().slice(0, 10)}</td>
-                <td>{t.lastUsedAt?.toISOString().slice(0, 16).replace("T", " ") ?? "never"}</td>
+                <td data-testid="token-status">
+                  {status}
+                  {t.revokedAt && (
+                    <>
+                      {" "}
+                      <LocalTime at={t.revokedAt} part="day" />
+                    </>
+                  )}
+                </td>
+                <td>
+                  <LocalTime at={t.expiresAt} part="day" />
+                </td>
+                <td>{t.lastUsedAt ? <LocalTime at={t.lastUsedAt} part="minute" /> : "never"}</td>
                 <td>{status === "active" && <RevokeTokenButton id={t.id} name={t.name} />}</td>
               </tr>
             );

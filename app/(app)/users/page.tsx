@@ -1,3 +1,4 @@
+import { LocalTime } from "@/components/local-time";
 import { Forbidden } from "@/components/forbidden";
 import { ROLES } from "@/lib/auth/policy";
 import { listUsers } from "@/lib/auth/users";
@@ -36,8 +37,18 @@ export default async function UsersPage() {
                 {u.role}
                 {u.service && " (service user: tokens only)"}
               </td>
-              <td data-testid="user-status">{u.disabledAt ? `disabled since ${u.disabledAt.toISOString().slice(0, 10)}` : "active"}</td>
-              <td>{u.createdAt.toISOString().slice(0, 10)}</td>
+              <td data-testid="user-status">
+                {u.disabledAt ? (
+                  <>
+                    disabled since <LocalTime at={u.disabledAt} part="day" />
+                  </>
+                ) : (
+                  "active"
+                )}
+              </td>
+              <td>
+                <LocalTime at={u.createdAt} part="day" />
+              </td>
               <td>
                 <UserControls email={u.email} role={u.role} disabled={!!u.disabledAt} roles={ROLES} />
               </td>

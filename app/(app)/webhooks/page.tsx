@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { Forbidden } from "@/components/forbidden";
-import { formatUtc } from "@/lib/text/format";
+import { LocalTime } from "@/components/local-time";
+import { formatDuration } from "@/lib/text/format";
 import { storePool } from "@/lib/store/pool";
 import { recentAttempts, webhookOverview } from "@/lib/webhooks/deliver";
 import { pageActor } from "@/app/lib/session";
@@ -56,7 +57,7 @@ export default async function WebhooksPage() {
         <table data-testid="webhook-attempts">
           <thead>
             <tr>
-              <th>At (UTC)</th>
+              <th>At</th>
               <th>Webhook</th>
               <th>Event</th>
               <th>Rollout / target</th>
@@ -71,7 +72,9 @@ export default async function WebhooksPage() {
           <tbody>
             {attempts.map((a) => (
               <tr key={a.id} data-delivery={a.deliveryId} data-outcome={a.outcome}>
-                <td>{formatUtc(a.startedAt)}</td>
+                <td>
+                  <LocalTime at={a.startedAt} />
+                </td>
                 <td>
                   <code>{a.webhookId}</code>
                 </td>
@@ -87,7 +90,7 @@ export default async function WebhooksPage() {
                   <span className={a.outcome === "delivered" ? "ok" : "bad"}>{a.outcome.replace("_", " ")}</span>
                 </td>
                 <td>{a.httpStatus ?? "—"}</td>
-                <td>{Math.round(a.durationMs)} ms</td>
+                <td>{formatDuration(a.durationMs / 1000)}</td>
                 <td>{a.error ?? ""}</td>
               </tr>
             ))}

@@ -1,11 +1,11 @@
-import { formatBytes, formatChange, formatMs, formatWhen } from "@/lib/text/format";
+import { formatBytes, formatChange, formatMs } from "@/lib/text/format";
 import { latencyBars } from "@/lib/monitor/latency";
 import { BuildTimeline } from "@/components/build-timeline";
 import { LatencyChart } from "@/components/latency-chart";
 import { LocalTime } from "@/components/local-time";
 import { SqlBlock } from "@/components/sql-with-findings";
 import Link from "next/link";
-import { chainAge, durationText, governanceWithheld, ReportError, sharedReports } from "@/lib/rollout/report";
+import { CHAIN_AGE, durationText, governanceWithheld, ReportError, sharedReports } from "@/lib/rollout/report";
 import { storePool } from "@/lib/store/pool";
 import { BusyError, reportWork } from "@/lib/web/work-limit";
 import { TROUBLESHOOTING, troubleshootingFor } from "@/lib/text/troubleshooting";
@@ -166,7 +166,9 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
           <tbody>
             {r.timeline.map((e, i) => (
               <tr key={i} data-kind={e.kind}>
-                <td>{formatWhen(e.at)}</td>
+                <td>
+                  <When at={e.at} />
+                </td>
                 <td>{e.kind === "takeover" ? <strong>{e.text}</strong> : e.text}</td>
               </tr>
             ))}
@@ -299,7 +301,9 @@ export default async function ReportPage({ params }: { params: Promise<{ id: str
             <strong>
               {r.governance.chain.ok ? `intact (${r.governance.chain.rows} rows)` : `BROKEN at row ${r.governance.chain.firstBadId}`}
             </strong>
-            ; {chainAge(r.governance.chain.wholeChainAt)}
+            ; {CHAIN_AGE.before}
+            <When at={r.governance.chain.wholeChainAt} />
+            {CHAIN_AGE.after}
           </p>
           <table>
             <thead>

@@ -10,6 +10,7 @@ import { RolloutActions } from "@/components/rollout-actions";
 import { listApprovals } from "@/lib/rollout/approvals";
 import { evidenceChecklist, listSignoffs } from "@/lib/rollout/signoff";
 import { SignoffForm } from "@/components/signoff-form";
+import { SqlWithFindings } from "@/components/sql-with-findings";
 import { LatencyTable } from "@/components/latency-table";
 import { latencyComparison } from "@/lib/monitor/latency";
 import { FOLLOWUPS, rolloutFollowups, usageEvidence } from "@/lib/monitor/followups";
@@ -135,7 +136,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
       </div>
       <details className="card" data-testid="approved-text" open={rollout.state === "awaiting_approval"}>
         <summary>What the sha256 binds: the SQL and its query patterns</summary>
-        <pre>{rollout.changesetSql}</pre>
+        <SqlWithFindings sql={rollout.changesetSql} findings={[]} />
         {rollout.changesetWorkloads ? (
           <pre data-testid="rollout-workloads">{rollout.changesetWorkloads}</pre>
         ) : (
@@ -161,17 +162,7 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
         canWaivePromotion={can(actor.role, "promotion:waive") && rollout.environment === "production"}
         canWaiveSearchPath={can(actor.role, "searchpath:waive") && rollout.environment === "production"}
       />
-      <RolloutLive
-        rolloutId={rollout.id}
-        tasks={tasks.map((t) => ({ seq: t.seq, kind: t.kind, indexName: t.indexName, statement: t.statement, status: t.status }))}
-      />
-      {rollout.precheck && (
-        <Checks
-          title={`Pre-check ${rollout.precheck.ok ? "passed" : "failed"}`}
-          at={rollout.precheck.at}
-          checks={rollout.precheck.checks}
-        />
-      )}
+      {/* The next step right after the buttons: the keyboard reaches it before the statements and the event log. */}
       {allowedStep("signoff", rollout.state, actor.role) && (
         <SignoffForm
           rolloutId={rollout.id}
@@ -182,6 +173,17 @@ export default async function RolloutPage({ params }: { params: Promise<{ id: st
             latency,
             await usageEvidence(pool, rollout.id, new Date(rollout.verify?.at ?? rollout.updatedAt)),
           )}
+        />
+      )}
+      <RolloutLive
+        rolloutId={rollout.id}
+        tasks={tasks.map((t) => ({ seq: t.seq, kind: t.kind, indexName: t.indexName, statement: t.statement, status: t.status }))}
+      />
+      {rollout.precheck && (
+        <Checks
+          title={`Pre-check ${rollout.precheck.ok ? "passed" : "failed"}`}
+          at={rollout.precheck.at}
+          checks={rollout.precheck.checks}
         />
       )}
       {signoffs.map((s) => (

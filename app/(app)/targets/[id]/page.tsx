@@ -1,4 +1,4 @@
-import { formatUtc } from "@/lib/text/format";
+import { LocalTime } from "@/components/local-time";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Forbidden } from "@/components/forbidden";
@@ -51,9 +51,14 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
       <div className="card" data-testid="policy-current">
         <h2>
           Policy now:{" "}
-          {inForceVersion
-            ? `version ${inForceVersion.version}, by ${inForceVersion.changedBy} on ${formatUtc(inForceVersion.createdAt)}${inForceVersion.approvedBy ? `, approved by ${inForceVersion.approvedBy}` : ""}`
-            : "as in the targets file"}
+          {inForceVersion ? (
+            <>
+              version {inForceVersion.version}, by {inForceVersion.changedBy} on <LocalTime at={inForceVersion.createdAt} />
+              {inForceVersion.approvedBy ? `, approved by ${inForceVersion.approvedBy}` : ""}
+            </>
+          ) : (
+            "as in the targets file"
+          )}
         </h2>
         <PolicySummary policy={current} />
         <p>
@@ -67,7 +72,7 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
       {pending && (
         <div className="card" data-testid="policy-pending">
           <h2>
-            Pending: version {pending.version}, saved by {pending.changedBy} on {formatUtc(pending.createdAt)}
+            Pending: version {pending.version}, saved by {pending.changedBy} on <LocalTime at={pending.createdAt} />
           </h2>
           <p>A production policy governs only once a second admin approves it. Reason: {pending.reason}</p>
           <PolicySummary policy={pending.policy} />
@@ -97,7 +102,7 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
             <thead>
               <tr>
                 <th>Version</th>
-                <th>When (UTC)</th>
+                <th>When</th>
                 <th>By</th>
                 <th>Approved by</th>
                 <th>Reason</th>
@@ -108,7 +113,9 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
               {history.map((v) => (
                 <tr key={v.version}>
                   <td>{v.version}</td>
-                  <td>{formatUtc(v.createdAt)}</td>
+                  <td>
+                    <LocalTime at={v.createdAt} />
+                  </td>
                   <td>
                     {v.changedBy} ({v.changedByRole})
                   </td>
