@@ -2,21 +2,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import type { Browser, Locator, Page } from "@playwright/test";
-import pg from "pg";
-import { expect, test, demoPassword, demoServer, type DemoRole } from "./helpers";
-
-const ROLES: DemoRole[] = ["admin", "dba", "sre", "manager", "engineer"];
-
-async function store<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const { port, password } = demoServer();
-  const db = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/indexdeck` });
-  await db.connect();
-  try {
-    return (await db.query(sql, params)).rows as T[];
-  } finally {
-    await db.end();
-  }
-}
+import { expect, test, demoPassword, signedIn, storeRows, ROLES, type DemoRole } from "./helpers";
 
 /** Every page.tsx under app/, as its route: `(group)` folders dropped, `[param]` segments kept. */
 function pageRoutes(dir = "app", route = ""): string[] {
@@ -124,11 +110,11 @@ test("the whole rollout flow works with the keyboard alone, focus always visible
 
 /** Every page of the app, dynamic routes filled in with what the store holds. */
 async function everyPage(): Promise<string[]> {
-  const [rollout] = await store<{ id: number | null }>("SELECT max(id) AS id FROM rollout");
-  const [signoff] = await store<{ id: number | null }>("SELECT max(id) AS id FROM signoff");
+  const [rollout] = await storeRows<{ id: number | null }>("SELECT max(id) AS id FROM rollout");
+  const [signoff] = await storeRows<{ id: number | null }>("SELECT max(id) AS id FROM signoff");
   expect(rollout.id, "a rollout to look at (the keyboard flow above makes one)").not.toBeNull();
   expect(signoff.id, "a sign-off to look at (the keyboard flow above makes one)").not.toBeNull();
-  const [index] = await store<{ key: string }>(
+  const [index] = await storeRows<{ key: string }>(
     "SELECT index_key AS key FROM usage_last WHERE target_id = 'chefcloud_staging' ORDER BY index_key LIMIT 1",
   );
   expect(index, "an index the collector has seen on staging").toBeDefined();
@@ -165,19 +151,7 @@ for (const [role, colorScheme] of [...ROLES.map((r) => [r, "light"] as const), [
   test(`axe: every page, as ${role}, ${colorScheme} theme: no serious or critical violations`, async ({ browser }) => {
     test.setTimeout(600_000);
     const routes = await everyPage();
-    const page = await signIn(browser, role, colorScheme);
+    const page = await signedIn(browser, role, { colorScheme });
     expect(await axeFindings(page, routes)).toEqual([]);
   });
-}
-
-/** A signed-in page for the axe sweep (how it signs in is not what that test checks). */
-async function signIn(browser: Browser, role: DemoRole, colorScheme: "light" | "dark"): Promise<Page> {
-  const context = await browser.newContext({ colorScheme });
-  const page = await context.newPage();
-  await page.goto("/login");
-  await page.getByLabel("Login").fill(role);
-  await page.getByLabel("Password").fill(demoPassword(role));
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("who")).toHaveText(`${role} · ${role}`, { timeout: 15_000 });
-  return page;
 }

@@ -1,17 +1,5 @@
 import type { Locator, Page } from "@playwright/test";
-import pg from "pg";
-import { expect, test, createRollout, demoServer, login } from "./helpers";
-
-async function store<T>(sql: string, params: unknown[]): Promise<T[]> {
-  const { port, password } = demoServer();
-  const db = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/indexdeck` });
-  await db.connect();
-  try {
-    return (await db.query(sql, params)).rows as T[];
-  } finally {
-    await db.end();
-  }
-}
+import { expect, test, createRollout, login, storeRows } from "./helpers";
 
 /** What the chart must show: the latest p95 of each (phase, pattern), as the rollout page's table reads it. */
 const STORED_P95 = `
@@ -25,7 +13,7 @@ const STORED_P95 = `
 
 /** Every drawn p95 bar matches the store, and bar lengths are proportional to the values (one scale). */
 async function expectBarsMatchStore(chart: Locator, rolloutId: number) {
-  const stored = await store<{ phase: "before" | "after"; workload: string; p95Ms: number | null }>(STORED_P95, [rolloutId]);
+  const stored = await storeRows<{ phase: "before" | "after"; workload: string; p95Ms: number | null }>(STORED_P95, [rolloutId]);
   const measured = stored.filter((s) => s.p95Ms !== null);
   expect(measured.length).toBeGreaterThan(0);
   const scales: number[] = [];
@@ -93,7 +81,7 @@ test("the rollout page and its report chart p95 from the store, show every state
     await expect(dba.locator(".chart-tooltip")).toContainText(/before: \d+\.\d\d ms \(\d+/);
   });
 
-  const tasks = await store<{ seq: number; indexName: string | null }>(
+  const tasks = await storeRows<{ seq: number; indexName: string | null }>(
     `SELECT seq, index_name AS "indexName" FROM rollout_task WHERE rollout_id = $1 ORDER BY seq`,
     [rolloutId],
   );
@@ -120,7 +108,7 @@ test("the rollout page and its report chart p95 from the store, show every state
     await ready.first().getByText("raw").click();
     await expect(ready.first().getByTestId("event-raw")).toContainText('"bytes":');
 
-    const stored = await store<{ kind: string; taskSeq: number | null }>(
+    const stored = await storeRows<{ kind: string; taskSeq: number | null }>(
       `SELECT kind, task_seq AS "taskSeq" FROM rollout_event WHERE rollout_id = $1 ORDER BY id`,
       [rolloutId],
     );
@@ -143,7 +131,7 @@ test("the rollout page and its report chart p95 from the store, show every state
   });
 
   await test.step("a pattern measured only before is drawn as 'not measured' after, never as a zero bar", async () => {
-    await store(
+    await storeRows(
       `INSERT INTO latency_probe (rollout_id, phase, workload, samples, errors, p95_ms) VALUES ($1, 'before', 'e2e: before only', 60, 0, 2.5)`,
       [rolloutId],
     );

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import pg from "pg";
 import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 
 /**
@@ -68,6 +69,7 @@ function watchNewContexts(browser: Browser, violations: string[]): () => void {
 }
 
 export type DemoRole = "admin" | "dba" | "sre" | "manager" | "engineer";
+export const ROLES: DemoRole[] = ["admin", "dba", "sre", "manager", "engineer"];
 
 /** Passwords the demo launcher generated for this run (written only for tests, mode 0600). */
 export function demoPassword(role: DemoRole): string {
@@ -85,12 +87,32 @@ export function demoTargetUrl(id: string): string {
   return targets.find((t) => t.id === id)!.url;
 }
 
-export async function login(page: Page, role: DemoRole) {
+/** Rows of a query on the e2e run's store, as its superuser: what a test checks the pages against. */
+export async function storeRows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const { port, password } = demoServer();
+  const db = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/indexdeck` });
+  await db.connect();
+  try {
+    return (await db.query(sql, params)).rows as T[];
+  } finally {
+    await db.end();
+  }
+}
+
+/** Signs in through the form; `timeout` for sweeps that may meet a cold server first. */
+export async function login(page: Page, role: DemoRole, timeout?: number) {
   await page.goto("/login");
   await page.getByLabel("Login").fill(role);
   await page.getByLabel("Password").fill(demoPassword(role));
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("who")).toHaveText(`${role} · ${role}`);
+  await expect(page.getByTestId("who")).toHaveText(`${role} · ${role}`, { timeout });
+}
+
+/** A page signed in as `role` in a browser context of its own (time zone, colour scheme…). */
+export async function signedIn(browser: Browser, role: DemoRole, options: Parameters<Browser["newContext"]>[0] = {}): Promise<Page> {
+  const page = await (await browser.newContext(options)).newPage();
+  await login(page, role, 15_000);
+  return page;
 }
 
 /** Creates a rollout of a repository change set on a target from the Rollouts page; returns its URL and id. */

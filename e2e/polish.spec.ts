@@ -1,44 +1,21 @@
-import type { Browser, Page } from "@playwright/test";
-import pg from "pg";
-import { expect, test, demoPassword, demoServer, type DemoRole } from "./helpers";
+import { expect, test, signedIn, storeRows } from "./helpers";
 
 // Half an hour off UTC: a page that shows UTC, or the server's zone, can't match by accident.
 const ZONE = "Asia/Kolkata";
 
-async function store<T>(sql: string): Promise<T> {
-  const { port, password } = demoServer();
-  const db = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/indexdeck` });
-  await db.connect();
-  try {
-    return (await db.query(sql)).rows[0] as T;
-  } finally {
-    await db.end();
-  }
-}
-
 async function newestRollout(): Promise<number> {
-  const { id } = await store<{ id: number | null }>("SELECT max(id) AS id FROM rollout");
+  const [{ id }] = await storeRows<{ id: number | null }>("SELECT max(id) AS id FROM rollout");
   expect(id, "a rollout made by an earlier spec").not.toBeNull();
   return Number(id);
 }
 
 /** An index the usage collector has seen on staging (its primary keys are always there). */
 async function anIndex(): Promise<string> {
-  const row = await store<{ key: string } | undefined>(
+  const [row] = await storeRows<{ key: string }>(
     "SELECT index_key AS key FROM usage_last WHERE target_id = 'chefcloud_staging' ORDER BY index_key LIMIT 1",
   );
   expect(row, "an index the collector has seen").toBeDefined();
   return row!.key;
-}
-
-async function signedIn(browser: Browser, role: DemoRole, options: Parameters<Browser["newContext"]>[0]): Promise<Page> {
-  const page = await (await browser.newContext(options)).newPage();
-  await page.goto("/login");
-  await page.getByLabel("Login").fill(role);
-  await page.getByLabel("Password").fill(demoPassword(role));
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByTestId("who")).toHaveText(`${role} · ${role}`, { timeout: 15_000 });
-  return page;
 }
 
 /** `2026-11-30 18:04` in ZONE, as Node (not the page) computes it. */

@@ -1,20 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import pg from "pg";
-import { expect, test, createRollout, demoServer, login, type DemoRole } from "./helpers";
+import { expect, test, createRollout, demoServer, login, storeRows, ROLES } from "./helpers";
 
-const ROLES: DemoRole[] = ["admin", "dba", "sre", "manager", "engineer"];
 const TARGETS_FILE = ".indexdeck-e2e/targets.json";
-
-async function store<T>(sql: string, params: unknown[]): Promise<T[]> {
-  const { port, password } = demoServer();
-  const db = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/indexdeck` });
-  await db.connect();
-  try {
-    return (await db.query(sql, params)).rows as T[];
-  } finally {
-    await db.end();
-  }
-}
 
 /** The session cookie of a signed-in page, for requests made outside the browser. */
 async function cookieHeader(page: import("@playwright/test").Page): Promise<string> {
@@ -60,13 +47,13 @@ test("a cross-site text/plain POST with a valid session is refused and records n
   expect(plain.status()).toBe(415);
   expect((await plain.json()).error).toBe("the body must be application/json, not text/plain");
 
-  expect(await store("SELECT id FROM approval WHERE rollout_id = $1", [id])).toEqual([]);
-  expect(await store("SELECT id FROM audit_log WHERE rollout_id = $1 AND action LIKE '%approv%'", [id])).toEqual([]);
+  expect(await storeRows("SELECT id FROM approval WHERE rollout_id = $1", [id])).toEqual([]);
+  expect(await storeRows("SELECT id FROM audit_log WHERE rollout_id = $1 AND action LIKE '%approv%'", [id])).toEqual([]);
 
   // The app's own request, as its pages send it, still works with the same cookie.
   const own = await dba.request.post(path, { headers: { "content-type": "application/json", origin: baseURL! }, data: approval });
   expect(own.status()).toBe(200);
-  expect(await store("SELECT approver FROM approval WHERE rollout_id = $1", [id])).toEqual([{ approver: "dba" }]);
+  expect(await storeRows("SELECT approver FROM approval WHERE rollout_id = $1", [id])).toEqual([{ approver: "dba" }]);
   await sre.close();
   await dba.close();
 });
@@ -160,7 +147,7 @@ test("a user gets at most 10 live rollout streams per app server; the next one i
   await login(page, "engineer");
   const {
     rows: [{ id }],
-  } = { rows: await store<{ id: number }>("SELECT id FROM rollout ORDER BY id LIMIT 1", []) };
+  } = { rows: await storeRows<{ id: number }>("SELECT id FROM rollout ORDER BY id LIMIT 1", []) };
   const cookie = await cookieHeader(page);
   const aborts: AbortController[] = [];
   const statuses: number[] = [];
@@ -238,7 +225,7 @@ test.describe("secrets in connection URLs", () => {
     ).toBe(200);
     expect((await dba.request.post(`/api/rollouts/${rolloutId}/precheck`, { data: { backupId: "b-1" } })).status()).toBe(202);
     await expect(async () => {
-      const rows = await store<{ error: string | null }>("SELECT error FROM rollout WHERE id = $1", [rolloutId]);
+      const rows = await storeRows<{ error: string | null }>("SELECT error FROM rollout WHERE id = $1", [rolloutId]);
       expect(rows[0].error).toMatch(/precheck failed/);
     }).toPass({ timeout: 30_000 });
     await sre.close();

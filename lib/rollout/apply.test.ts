@@ -4,18 +4,9 @@ import { freshDatabase, pgServers } from "../testing/db";
 import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
 import { MemorySink, type MemoryEvent } from "./memory-sink";
 import { planChangeSet, PlanError } from "./plan";
+import { until } from "../testing/until";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
   let url: string;

@@ -7,18 +7,9 @@ import { pausedPhase } from "./event-text";
 import { MemorySink } from "./memory-sink";
 import { pacingFor, type Pacing } from "./pacing";
 import { planChangeSet, PlanError } from "./plan";
+import { until } from "../testing/until";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 async function client(url: string, name = "pacing-test"): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: url, application_name: name });

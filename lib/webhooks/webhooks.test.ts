@@ -18,6 +18,7 @@ import { withTransaction } from "../store/pool";
 import { loadTargets, loadWebhooks, type TargetConfig } from "../targets/config";
 import { freshDatabase, pgServers } from "../testing/db";
 import { deliverJob, recentAttempts } from "./deliver";
+import { until } from "../testing/until";
 
 const SECRET = "whsec-test-0123456789abcdef";
 const SQL = "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_org ON orders (org_id);\n";
@@ -54,16 +55,6 @@ function signedWith(secret: string, r: Received): boolean {
   const expected = Buffer.from(`sha256=${createHmac("sha256", secret).update(r.raw).digest("hex")}`);
   const given = Buffer.from(String(r.headers["x-indexdeck-signature"] ?? ""));
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
@@ -145,7 +136,7 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
       DBA,
     );
     expect(rollout.state).toBe("awaiting_approval");
-    await until("the delivery", async () => rx.got.length > 0);
+    await until(async () => rx.got.length > 0, "the delivery");
     const [r] = rx.got;
     expect(signedWith(SECRET, r)).toBe(true);
     expect(signedWith("another secret", r)).toBe(false);
@@ -162,7 +153,7 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
     expect(body.deliveryId).toMatch(/^[0-9a-f-]{36}$/);
     expect(new Date(body.at).toISOString()).toBe(body.at);
     expect(r.headers["content-type"]).toBe("application/json");
-    const attempts = await until("the attempt row", async () => (await recentAttempts(pool)).find((a) => a.deliveryId === body.deliveryId));
+    const attempts = await until(async () => (await recentAttempts(pool)).find((a) => a.deliveryId === body.deliveryId), "the attempt row");
     expect(attempts).toMatchObject({ webhookId: "ops", event: "awaiting_approval", outcome: "delivered", httpStatus: 204, attempt: 1 });
     await runner.stop();
     await rx.close();
@@ -184,20 +175,20 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
     );
     // The state changed at once, whatever the receiver does.
     expect((await getRollout(pool, rollout.id))!.state).toBe("awaiting_approval");
-    const failedOnce = await until("a failed attempt", async () => {
+    const failedOnce = await until(async () => {
       const rows = (await recentAttempts(pool)).filter((a) => a.webhookId === "late");
       return rows.length ? rows : null;
-    });
+    }, "a failed attempt");
     expect(failedOnce[0]).toMatchObject({ outcome: "retrying", httpStatus: null, error: "ECONNREFUSED" });
     const rx = await receiver(port);
-    await until("the retried delivery", async () => rx.got.length > 0);
+    await until(async () => rx.got.length > 0, "the retried delivery");
     expect(signedWith(SECRET, rx.got[0])).toBe(true);
     const body = JSON.parse(rx.got[0].raw);
     expect(body.rolloutId).toBe(rollout.id);
-    const all = await until("the delivered attempt", async () => {
+    const all = await until(async () => {
       const rows = (await recentAttempts(pool)).filter((a) => a.webhookId === "late").reverse();
       return rows.at(-1)?.outcome === "delivered" ? rows : null;
-    });
+    }, "the delivered attempt");
     expect(all.length).toBeGreaterThanOrEqual(2);
     expect(new Set(all.map((a) => a.deliveryId))).toEqual(new Set([body.deliveryId]));
     expect(all.map((a) => a.attempt)).toEqual(all.map((_, i) => i + 1));
@@ -232,7 +223,7 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
       { changesetId: await uploadChangeSet(pool, "slow.sql", `-- slow\n${SQL}`), targetId: "stage" },
       DBA,
     );
-    await until("the receiver to be holding the request", async () => hung.got.length === 1);
+    await until(async () => hung.got.length === 1, "the receiver to be holding the request");
     await decideRollout(pool, targets, rollout.id, SRE, {
       decision: "approve",
       comment: "ok",
@@ -278,12 +269,12 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
       { changesetId: await uploadChangeSet(pool, "redirect.sql", `-- redirect\n${SQL}`), targetId: "stage" },
       DBA,
     );
-    const byHook = await until("both attempts", async () => {
+    const byHook = await until(async () => {
       const rows = await recentAttempts(pool);
       const r = rows.find((a) => a.webhookId === "redirect");
       const h = rows.find((a) => a.webhookId === "hung");
       return r && h ? { r, h } : null;
-    });
+    }, "both attempts");
     expect(byHook.r).toMatchObject({
       outcome: "retrying",
       httpStatus: 307,
