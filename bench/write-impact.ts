@@ -87,6 +87,8 @@ async function pgbench(url: string, options: string[]): Promise<PgbenchRun> {
       );
       child.on("close", (c) => resolve({ code: c, stdout: out, stderr: err }));
     });
+    // The bench ends the load by terminating pgbench's sessions, and pgbench then exits 2 like any failure:
+    // its stderr's abort lines (external text, the only account it gives) tell that stop from a real one.
     const abortedClients = (stderr.match(/client \d+ (script \d+ )?aborted/g) ?? []).length;
     if (code !== 0 && !abortedClients) throw new Error(`pgbench exited ${code}: ${stderr.slice(-2000)}`);
     const transactions: PgbenchRun["transactions"] = [];
