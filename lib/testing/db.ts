@@ -55,12 +55,18 @@ export async function freshRole(server: PgServer): Promise<{ name: string; url(d
   return { name, url: (db) => Object.assign(new URL(db), { username: name, password }).toString() };
 }
 
+// Each DROP DATABASE waits for a checkpoint, which on a server busy with other writes can take
+// minutes: the drops run at once (concurrent requests share checkpoints) and the hook waits long.
 afterAll(async () => {
   await closeStorePools();
-  for (const { server, name } of created.splice(0)) {
-    await admin(server, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)).catch(() => undefined);
-  }
+  await Promise.all(
+    created
+      .splice(0)
+      .map(({ server, name }) =>
+        admin(server, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)).catch(() => undefined),
+      ),
+  );
   for (const { server, name } of roles.splice(0)) {
     await admin(server, (c) => c.query(`DROP ROLE IF EXISTS ${quoteIdent(name)}`)).catch(() => undefined);
   }
-});
+}, 600_000);
