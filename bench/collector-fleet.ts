@@ -3,6 +3,7 @@ import { collectTarget, DEFAULT_COLLECT_CONCURRENCY, startCollector } from "../l
 import { migrate } from "../lib/store/migrator";
 import { parseTargetsFile } from "../lib/targets/config";
 import { arg, benchServer, dropDatabase, emptyDatabase, indexedTarget, verdict } from "./support";
+import { fixedTargets } from "../lib/targets/source";
 
 const INTERVAL_MS = 60_000;
 
@@ -45,7 +46,7 @@ export async function run(args: string[]) {
     }
     const errors: string[] = [];
     const started = Date.now();
-    const collector = startCollector({ pool: store, targets: () => targets, intervalMs: INTERVAL_MS, log: (l) => errors.push(l) });
+    const collector = startCollector({ pool: store, targets: fixedTargets(targets), intervalMs: INTERVAL_MS, log: (l) => errors.push(l) });
     let done: Array<{ lagMs: number }> = [];
     while (done.length < count && !errors.length && Date.now() - started < 2 * INTERVAL_MS) {
       await new Promise((r) => setTimeout(r, 200));

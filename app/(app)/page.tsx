@@ -3,14 +3,14 @@ import { LocalTime } from "@/components/local-time";
 import { FOLLOWUPS } from "@/lib/monitor/followups";
 import { awaitingViewer, fleetOverview, type FleetTarget } from "@/lib/monitor/fleet";
 import { storePool } from "@/lib/store/pool";
-import { targetsWithPolicies } from "@/lib/targets/policies";
 import { pageActor } from "@/app/lib/session";
+import { governingTargets } from "@/lib/targets/source";
 
 /** Is everything all right? The fleet, target by target, and what waits on the person looking. */
 export default async function Home() {
   const { actor } = await pageActor("rollouts:read");
   const pool = storePool();
-  const targets = await targetsWithPolicies(pool);
+  const targets = governingTargets(pool);
   const [fleet, awaiting] = await Promise.all([fleetOverview(pool, targets), awaitingViewer(pool, targets, actor)]);
   const section = (key: string, title: string, items: React.ReactNode[] | null) =>
     items && (

@@ -12,6 +12,7 @@ import type { Actor } from "./policy";
 import { SessionUsers } from "./sessions";
 import { ApiTokens, bearerSecret, createServiceUser, createToken, listTokens, revokeToken, tokenActor, TokenError } from "./tokens";
 import { authenticate, createUser } from "./users";
+import { fixedTargets } from "../targets/source";
 
 const SQL = "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS a_idx ON t (x);\n";
 const TTL = 10_000;
@@ -158,23 +159,25 @@ describe.each(pgServers())("API tokens on $name PostgreSQL", (server) => {
     const scoped = await createToken(pool, "dba", { name: "staging only", role: "dba", days: 7, targets: ["stage"] }, dba);
     const asScoped = (await tokenActor(serverCache(), scoped.secret))!;
     const cs = await uploadChangeSet(pool, "a.sql", SQL);
-    await expect(createRollout(pool, targets, { changesetId: cs, targetId: "prod" }, asScoped)).rejects.toThrow(
+    await expect(createRollout(pool, fixedTargets(targets), { changesetId: cs, targetId: "prod" }, asScoped)).rejects.toThrow(
       `token ${scoped.token.id} may act only on target stage, not prod`,
     );
-    const onProd = await createRollout(pool, targets, { changesetId: cs, targetId: "prod" }, dba);
+    const onProd = await createRollout(pool, fixedTargets(targets), { changesetId: cs, targetId: "prod" }, dba);
     const approve = { decision: "approve" as const, comment: "reviewed", changesetSha256: onProd.changesetSha256, targetId: "prod" };
-    await expect(decideRollout(pool, targets, onProd.id, asScoped, approve)).rejects.toThrow(/may act only on target stage, not prod/);
-    await expect(requestPhase(pool, onProd.id, "cancel", asScoped, { reason: "no" }, targets)).rejects.toThrow(
+    await expect(decideRollout(pool, fixedTargets(targets), onProd.id, asScoped, approve)).rejects.toThrow(
+      /may act only on target stage, not prod/,
+    );
+    await expect(requestPhase(pool, onProd.id, "cancel", asScoped, { reason: "no" }, fixedTargets(targets))).rejects.toThrow(
       /may act only on target stage, not prod/,
     );
 
     // The requester's token is the requester: four eyes refuse it.
     const wide = await createToken(pool, "dba", { name: "wide", role: "dba", days: 7 }, dba);
     const asDba = (await tokenActor(serverCache(), wide.secret))!;
-    await expect(decideRollout(pool, targets, onProd.id, asDba, approve)).rejects.toThrow(/you requested this rollout/);
+    await expect(decideRollout(pool, fixedTargets(targets), onProd.id, asDba, approve)).rejects.toThrow(/you requested this rollout/);
     const sreToken = await createToken(pool, "sre", { name: "sre ci", role: "sre", days: 7 }, sre);
     const asSre = (await tokenActor(serverCache(), sreToken.secret))!;
-    expect(await decideRollout(pool, targets, onProd.id, asSre, approve)).toEqual({ message: "approval recorded (1 of 2)" });
+    expect(await decideRollout(pool, fixedTargets(targets), onProd.id, asSre, approve)).toEqual({ message: "approval recorded (1 of 2)" });
     expect((await pool.query("SELECT approver, approver_role FROM approval WHERE rollout_id = $1", [onProd.id])).rows).toEqual([
       { approver: "sre", approver_role: "sre" },
     ]);
@@ -185,7 +188,7 @@ describe.each(pgServers())("API tokens on $name PostgreSQL", (server) => {
       { actor: "dba", role: "dba", via: null },
       { actor: "sre", role: "sre", via: `token ${sreToken.token.id}` },
     ]);
-    const onStage = await createRollout(pool, targets, { changesetId: cs, targetId: "stage" }, asScoped);
+    const onStage = await createRollout(pool, fixedTargets(targets), { changesetId: cs, targetId: "stage" }, asScoped);
     expect(
       (await pool.query("SELECT details->>'via' AS via FROM audit_log WHERE action = 'rollout.create' AND rollout_id = $1", [onStage.id]))
         .rows,

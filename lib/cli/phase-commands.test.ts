@@ -10,6 +10,7 @@ import { createRollout } from "../rollout/rollouts";
 import { seedOrders, testTargets, uploadChangeSet, DBA } from "../rollout/testing";
 import { freshDatabase, pgServers } from "../testing/db";
 import { runCli } from "./testing";
+import { fixedTargets } from "../targets/source";
 
 const SQL =
   "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_cli ON orders (org_id, created_at);\n";
@@ -78,7 +79,7 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
     await createUser(pool, { email: "eng", role: "engineer", password: "long enough password" }, null);
     const rollout = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "cli-r.sql", SQL), targetId: "stage" },
       DBA,
     );
@@ -86,7 +87,7 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => runPhaseJob({ pool, targets: () => targets }, job),
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets) }, job),
     });
     const saved = process.env.DATABASE_URL;
     process.env.DATABASE_URL = storeUrl;

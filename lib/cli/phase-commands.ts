@@ -10,6 +10,7 @@ import { planChangeSet, planRollback, PlanError, type PlannedTask } from "../rol
 import { withApplySession } from "../rollout/session";
 import { parseTargetsFile, sessionLimits } from "../targets/config";
 import { UsageError, type Io } from "./io";
+import { governingTargets } from "../targets/source";
 
 export const PHASE_USAGE = `usage: indexdeck precheck|apply|verify|rollback --changeset FILE --database-url URL [--json] [--backup-id ID] [--disk-free TEXT] [--reason TEXT]
        indexdeck precheck|apply|verify|rollback|cancel --rollout ID --as LOGIN [--json] [--backup-id ID] [--reason TEXT]
@@ -189,11 +190,18 @@ async function viaRollout(phase: Phase, v: Options, io: Io): Promise<number> {
   if (!user || !isRole(user.role)) throw new UsageError(`no active user ${v.as}`);
   const actor = authorize({ id: user.id, email: user.email, role: user.role }, MACHINE[phase].permission);
   const before = (await eventsAfter(pool, id, 0)).at(-1)?.id ?? 0;
-  const { message } = await requestPhase(pool, id, phase, actor, {
-    backupId: v["backup-id"] as string | undefined,
-    diskFree: v["disk-free"] as string | undefined,
-    reason: v.reason as string | undefined,
-  });
+  const { message } = await requestPhase(
+    pool,
+    id,
+    phase,
+    actor,
+    {
+      backupId: v["backup-id"] as string | undefined,
+      diskFree: v["disk-free"] as string | undefined,
+      reason: v.reason as string | undefined,
+    },
+    governingTargets(pool),
+  );
   if (!v.json) io.out(`${message}; waiting for a job runner (the web app or \`indexdeck worker\`)…\n`);
   let last = before;
   for (;;) {

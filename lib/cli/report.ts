@@ -1,10 +1,11 @@
 import { parseArgs } from "node:util";
 import { reportForTarget } from "../monitor/index-report";
-import { findTarget, loadTargets } from "../targets/config";
+import { findTarget } from "../targets/config";
 import { REFUSED } from "../targets/nodes";
 import { buildRolloutReport, ReportError, reportMarkdown } from "../rollout/report";
 import { storePool } from "../store/pool";
 import { UsageError, type Io } from "./io";
+import { fileTargets } from "../targets/source";
 
 export async function reportCommand(argv: string[], io: Io): Promise<number> {
   if (argv[0] === "rollout") return rolloutReportCommand(argv.slice(1), io);
@@ -24,7 +25,9 @@ export async function reportCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError(
       "usage: indexdeck report (--target ID | --database-url URL [--replica-url URL]...) [--json] [--min-bytes N] [--window-days N]\n       indexdeck report rollout ID [--format md]",
     );
-  const target = values.target ? findTarget(loadTargets(), values.target) : { id: "cli", url: values["database-url"]!, replicaUrls };
+  const target = values.target
+    ? findTarget(await fileTargets()(), values.target)
+    : { id: "cli", url: values["database-url"]!, replicaUrls };
   if (!target) throw new UsageError(`unknown target ${values.target}`);
   const minBytes = values["min-bytes"] === undefined ? undefined : Number(values["min-bytes"]);
   if (minBytes !== undefined && !(minBytes >= 0)) throw new UsageError("--min-bytes must be a number ≥ 0");

@@ -5,6 +5,7 @@ import { runPhaseJob } from "../rollout/run-phase";
 import { storePool } from "../store/pool";
 import { deliverJob, deliveryOptionsFromEnv } from "../webhooks/deliver";
 import { UsageError, type Io } from "./io";
+import { governingTargets } from "../targets/source";
 
 /** `indexdeck worker`: a job runner without the web app (the web server runs one too). */
 export async function workerCommand(_argv: string[], io: Io): Promise<number> {
@@ -16,7 +17,11 @@ export async function workerCommand(_argv: string[], io: Io): Promise<number> {
     throw err;
   }
   const pool = storePool();
-  const runner = startRunner({ pool, handle: (job) => runPhaseJob({ pool }, job), log: (l) => io.out(`${l}\n`) });
+  const runner = startRunner({
+    pool,
+    handle: (job) => runPhaseJob({ pool, targets: governingTargets(pool) }, job),
+    log: (l) => io.out(`${l}\n`),
+  });
   const delivery = deliveryOptionsFromEnv();
   const deliveries = startRunner({
     pool,

@@ -11,6 +11,7 @@ import { archiverStatus, dataDirectory, serverOverview } from "../targets/catalo
 import { databaseUrl, freshDatabase, freshRole, pgServers } from "../testing/db";
 import { ensureChefcloud } from "./chefcloud";
 import { ensureTargetRole } from "./target-role";
+import { fixedTargets } from "../targets/source";
 
 async function connect(url: string): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: url });
@@ -160,16 +161,16 @@ describe.each(pgServers())("the demo's target role on $name PostgreSQL", (server
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => runPhaseJob({ pool, targets: () => targets, probe: { samples: 10, paceMs: 0 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets), probe: { samples: 10, paceMs: 0 } }, job),
     });
     try {
-      const r = await createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId: "stage" }, DBA);
-      await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, targets);
+      const r = await createRollout(pool, fixedTargets(targets), { changesetId: "file:001_franchise_indexes.sql", targetId: "stage" }, DBA);
+      await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
       expect(await waitForState(pool, r.id, ["prechecked", "approved"], 60_000)).toBe("prechecked");
       const disk = (await getRollout(pool, r.id))!.precheck!.checks.find((x) => x.id === "disk-space");
       // pg_read_all_settings lets pre-check find the data directory and measure its disk itself.
       expect(disk?.evidence).toMatchObject({ method: "statfs of the data directory (target runs on this host)" });
-      await requestPhase(pool, r.id, "apply", DBA, {}, targets);
+      await requestPhase(pool, r.id, "apply", DBA, {}, fixedTargets(targets));
       expect(await settledVerify(pool, r.id, 120_000)).toEqual({ state: "verified", error: null, failed: [] });
       expect((await rolloutTasks(pool, r.id)).filter((t) => t.kind === "create_index").map((t) => t.status)).toEqual(Array(6).fill("done"));
       // The demo's targets have amcheck, and the deploy role may run bt_index_check on what it built.

@@ -10,6 +10,7 @@ import { APP_MIGRATIONS_DIR, migrate } from "../store/migrator";
 import { freshDatabase, freshRole, pgServers } from "../testing/db";
 import { collectIntervalFromEnv, collectorStatuses, collectTarget, startCollector } from "./collector";
 import { refreshUsageRates, usageSummary } from "./usage";
+import { fixedTargets } from "../targets/source";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -118,7 +119,13 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
     const store = new pg.Pool({ connectionString: await freshDatabase(server) });
     const relay = await countingRelay(await freshDatabase(server, "empty"), 300);
     const fleet = Array.from({ length: 10 }, (_, i) => target(`fleet-${i}`, relay.url));
-    const collector = startCollector({ pool: store, targets: () => fleet, intervalMs: 60_000, concurrency: 3, log: () => undefined });
+    const collector = startCollector({
+      pool: store,
+      targets: fixedTargets(fleet),
+      intervalMs: 60_000,
+      concurrency: 3,
+      log: () => undefined,
+    });
     try {
       const collected = async () =>
         (await store.query("SELECT count(DISTINCT target_id)::int AS n FROM usage_snapshot")).rows[0].n as number;
@@ -137,7 +144,7 @@ describe.each(pgServers())("usage collector on $name PostgreSQL", (server) => {
     const store = new pg.Pool({ connectionString: await freshDatabase(server) });
     const urls = await Promise.all([1, 2].map(() => freshDatabase(server, "empty")));
     const targets = [target("a", urls[0]), target("b", urls[1]), target("down", "postgres://u:pw@127.0.0.1:1/x")];
-    const opts = { pool: store, targets: () => targets, intervalMs: 1500, concurrency: 2, log: () => undefined };
+    const opts = { pool: store, targets: fixedTargets(targets), intervalMs: 1500, concurrency: 2, log: () => undefined };
     const servers = [startCollector(opts), startCollector(opts)];
     await sleep(4200);
     await Promise.all(servers.map((s) => s.stop()));

@@ -14,6 +14,7 @@ import { counterDelta, type Previous } from "./deltas";
 import { resolveFollowups } from "./followups";
 import { addToUsageRates, refreshUsageRates, type SnapshotDeltas } from "./usage";
 import { announce } from "../webhooks/notify";
+import type { TargetSource } from "../targets/source";
 
 export interface Retention {
   rawHours: number;
@@ -356,7 +357,7 @@ export const DEFAULT_COLLECT_CONCURRENCY = 4;
 
 export interface CollectorOptions {
   pool: pg.Pool;
-  targets: () => TargetConfig[];
+  targets: TargetSource;
   intervalMs?: number;
   retention?: Retention;
   /** Targets collected at once by this server: a fleet of 100 never opens 100 connections. */
@@ -378,7 +379,7 @@ export function startCollector(opts: CollectorOptions): { stop(): Promise<void> 
   const loop = (async () => {
     while (!stopped) {
       try {
-        const targets = opts.targets();
+        const targets = await opts.targets();
         await opts.pool.query("INSERT INTO collector_schedule (target_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", [
           targets.map((t) => t.id),
         ]);

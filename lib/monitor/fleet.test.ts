@@ -8,6 +8,7 @@ import { parseTargetsFile, type TargetConfig } from "../targets/config";
 import { freshDatabase, pgServers } from "../testing/db";
 import { collectTarget } from "./collector";
 import { awaitingViewer, fleetOverview } from "./fleet";
+import { fixedTargets } from "../targets/source";
 
 const ENGINEER: Actor = { id: 5, email: "eng", role: "engineer" };
 const MANAGER: Actor = { id: 6, email: "mgr", role: "manager" };
@@ -52,12 +53,12 @@ describe.each(pgServers())("the home page's data on $name PostgreSQL", (server) 
   afterAll(() => pool.end());
 
   const create = async (name: string, targetId: string, by: Actor) =>
-    createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, name, `-- ${name}\n${SQL}`), targetId }, by);
+    createRollout(pool, fixedTargets(targets), { changesetId: await uploadChangeSet(pool, name, `-- ${name}\n${SQL}`), targetId }, by);
 
   it("lists for each person only the approvals the target's policy lets them give, and none they already gave", async () => {
     const strict = await create("strict.sql", "strict", DBA);
     const lenient = await create("lenient.sql", "lenient", DBA);
-    const ids = async (a: Actor) => (await awaitingViewer(pool, targets, a)).approvals?.map((r) => r.id) ?? null;
+    const ids = async (a: Actor) => (await awaitingViewer(pool, fixedTargets(targets), a)).approvals?.map((r) => r.id) ?? null;
     // The requester may not approve on strict, may on lenient.
     expect(await ids(DBA)).toEqual([lenient.id]);
     // sre is no approver role on lenient.
@@ -68,7 +69,7 @@ describe.each(pgServers())("the home page's data on $name PostgreSQL", (server) 
     // Roles that may not approve at all have no such section, not an empty one.
     expect(await ids(ENGINEER)).toBeNull();
     expect(await ids(MANAGER)).toBeNull();
-    await decideRollout(pool, targets, strict.id, SRE, {
+    await decideRollout(pool, fixedTargets(targets), strict.id, SRE, {
       decision: "approve",
       comment: "ok",
       changesetSha256: strict.changesetSha256,
@@ -83,8 +84,8 @@ describe.each(pgServers())("the home page's data on $name PostgreSQL", (server) 
   it("gives sign-offs and follow-ups to the roles that act on them, and nothing to an engineer", async () => {
     const r = await create("verified.sql", "down", DBA);
     await pool.query("UPDATE rollout SET state = 'verified' WHERE id = $1", [r.id]);
-    expect((await awaitingViewer(pool, targets, SRE)).signoffs?.map((x) => x.id)).toContain(r.id);
-    const eng = await awaitingViewer(pool, targets, ENGINEER);
+    expect((await awaitingViewer(pool, fixedTargets(targets), SRE)).signoffs?.map((x) => x.id)).toContain(r.id);
+    const eng = await awaitingViewer(pool, fixedTargets(targets), ENGINEER);
     expect(eng).toEqual({ approvals: null, signoffs: null, followups: null });
   });
 
@@ -106,7 +107,7 @@ describe.each(pgServers())("the home page's data on $name PostgreSQL", (server) 
     const done = await create("done.sql", "down", DBA);
     await pool.query("UPDATE rollout SET state = 'failed', updated_at = now() + interval '1 second' WHERE id = $1", [done.id]);
 
-    const fleet = await fleetOverview(pool, targets);
+    const fleet = await fleetOverview(pool, fixedTargets(targets));
     const strict = fleet.find((t) => t.id === "strict")!;
     expect(strict).toMatchObject({ reachable: true, error: null, invalidIndexes: 1, inFlight: [], lastFinished: null });
     expect(strict.serverVersion).toMatch(/^\d+/);

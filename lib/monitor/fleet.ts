@@ -3,9 +3,10 @@ import { can, targetInScope, type Actor } from "../auth/policy";
 import { statesAt, type RolloutState } from "../rollout/machine";
 import type { TargetConfig } from "../targets/config";
 import { intervalCache } from "../serve/interval-cache";
-import { targetStatuses, type TargetStatus } from "../targets/status";
+import { targetStatus, type TargetStatus } from "../targets/status";
 import { collectorStatuses, type CollectorStatus } from "./collector";
 import { dueFollowups, type FollowupKind } from "./followups";
+import type { TargetSource } from "../targets/source";
 
 /** The rollout states that are work in progress on a target, and those that end one. */
 const IN_FLIGHT = statesAt("in_flight");
@@ -39,7 +40,7 @@ const PROBE_TTL_MS = 10_000;
 const probes = intervalCache<TargetStatus>();
 
 function probe(t: TargetConfig): Promise<TargetStatus> {
-  return probes(`${t.id}\0${t.url ?? t.urlEnv}`, PROBE_TTL_MS, async () => (await targetStatuses([t]))[0]);
+  return probes(`${t.id}\0${t.url ?? t.urlEnv}`, PROBE_TTL_MS, () => targetStatus(t));
 }
 
 /**
@@ -47,7 +48,8 @@ function probe(t: TargetConfig): Promise<TargetStatus> {
  * collection stands, INVALID indexes the last snapshot saw, rollouts under way and how far, and how
  * the last one ended. Targets are probed at once; a down one is reported as such.
  */
-export async function fleetOverview(db: Pick<pg.Pool, "query">, targets: TargetConfig[]): Promise<FleetTarget[]> {
+export async function fleetOverview(db: Pick<pg.Pool, "query">, source: TargetSource): Promise<FleetTarget[]> {
+  const targets = await source();
   const ids = targets.map((t) => t.id);
   const [statuses, collection, invalid, inFlight, last] = await Promise.all([
     Promise.all(targets.map(probe)),
@@ -132,7 +134,8 @@ export interface AwaitingViewer {
  * where the policy forbids it, not ones they already decided on), verified rollouts to sign off, and
  * follow-ups that came due. A section the role has no right to is null, not empty.
  */
-export async function awaitingViewer(db: Pick<pg.Pool, "query">, targets: TargetConfig[], actor: Actor): Promise<AwaitingViewer> {
+export async function awaitingViewer(db: Pick<pg.Pool, "query">, source: TargetSource, actor: Actor): Promise<AwaitingViewer> {
+  const targets = await source();
   const inScope = (targetId: string) => targetInScope(actor, targetId) && targets.some((t) => t.id === targetId);
   const [approvals, signoffs, followups] = await Promise.all([
     can(actor.role, "rollout:approve")

@@ -11,6 +11,7 @@ import { parseTargetsFile } from "../targets/config";
 import { databaseUrl, freshDatabase, pgServers } from "../testing/db";
 import { latencyComparison, probeLatency, sampleNote, saveProbe } from "./latency";
 import { withClient } from "../store/pool";
+import { fixedTargets } from "../targets/source";
 
 describe.each(pgServers())("measured p95 before and after on $name PostgreSQL", (server) => {
   it("is lower after the seed's indexes for every seed query pattern, by a wide margin", async () => {
@@ -29,13 +30,13 @@ describe.each(pgServers())("measured p95 before and after on $name PostgreSQL", 
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => runPhaseJob({ pool, targets: () => targets, probe: { samples: 40, paceMs: 0 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets), probe: { samples: 40, paceMs: 0 } }, job),
     });
     try {
-      const r = await createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId: "stage" }, DBA);
-      await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, targets);
+      const r = await createRollout(pool, fixedTargets(targets), { changesetId: "file:001_franchise_indexes.sql", targetId: "stage" }, DBA);
+      await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
       await waitForState(pool, r.id, ["prechecked"], 60_000);
-      await requestPhase(pool, r.id, "apply", DBA, {}, targets);
+      await requestPhase(pool, r.id, "apply", DBA, {}, fixedTargets(targets));
       expect(await settledVerify(pool, r.id, 90_000)).toEqual({ state: "verified", error: null, failed: [] });
       const table = await latencyComparison(pool, r.id);
       expect(table.map((t) => t.workload).sort()).toEqual([
@@ -128,13 +129,13 @@ describe.each(pgServers())("latency probes on production on $name PostgreSQL", (
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => runPhaseJob({ pool, targets: () => targets, probe: { samples: 5, paceMs: 0 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets), probe: { samples: 5, paceMs: 0 } }, job),
     });
     try {
       const baseline = async (targetId: string) => {
-        const r = await createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId }, DBA);
-        await approveByTwo(pool, targets, r);
-        await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, targets);
+        const r = await createRollout(pool, fixedTargets(targets), { changesetId: "file:001_franchise_indexes.sql", targetId }, DBA);
+        await approveByTwo(pool, fixedTargets(targets), r);
+        await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
         await waitForState(pool, r.id, ["approved", "prechecked"]);
         const probed = (await eventsAfter(pool, r.id, 0)).some((e) => e.kind === "probe_start");
         return { probed, check: (await getRollout(pool, r.id))!.precheck!.checks.find((c) => c.id === "latency-baseline") };

@@ -4,6 +4,7 @@ import { createRollout } from "../rollout/rollouts";
 import { DBA, testTargets, uploadChangeSet } from "../rollout/testing";
 import { freshDatabase, pgServers } from "../testing/db";
 import { metricsText } from "./metrics";
+import { fixedTargets } from "../targets/source";
 
 describe.each(pgServers())("metrics on $name PostgreSQL", (server) => {
   it("reports rollouts by state and the progress of builds in flight in Prometheus text format", async () => {
@@ -11,7 +12,7 @@ describe.each(pgServers())("metrics on $name PostgreSQL", (server) => {
     const targets = testTargets("postgres://x@127.0.0.1:1/x");
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       {
         changesetId: await uploadChangeSet(pool, "m.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i1 ON orders (id);\n"),
         targetId: "stage",

@@ -5,6 +5,7 @@ import { parseTargetsFile } from "../targets/config";
 import { decideRollout } from "./approvals";
 import { createRollout, getRollout } from "./rollouts";
 import { DBA, SRE, uploadChangeSet } from "./testing";
+import { fixedTargets } from "../targets/source";
 
 const ADMIN = { id: 3, email: "admin", role: "admin" as const };
 const ENGINEER = { id: 4, email: "engineer", role: "engineer" as const };
@@ -34,7 +35,7 @@ describe.each(pgServers())("four-eyes approval on $name PostgreSQL", (server) =>
   async function newRollout(name: string) {
     return createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, name, SQL.replace("a_idx", name.replace(".sql", ""))), targetId: "prod" },
       SRE,
     );
@@ -44,21 +45,27 @@ describe.each(pgServers())("four-eyes approval on $name PostgreSQL", (server) =>
   it("needs two distinct approvers who are not the requester", async () => {
     const r = await newRollout("r1.sql");
     expect(r.state).toBe("awaiting_approval");
-    await expect(decideRollout(pool, targets, r.id, SRE, ok(r.changesetSha256))).rejects.toThrow(/you requested this rollout/);
-    expect(await decideRollout(pool, targets, r.id, DBA, ok(r.changesetSha256))).toEqual({ message: "approval recorded (1 of 2)" });
-    await expect(decideRollout(pool, targets, r.id, DBA, ok(r.changesetSha256))).rejects.toThrow(/dba has already decided/);
+    await expect(decideRollout(pool, fixedTargets(targets), r.id, SRE, ok(r.changesetSha256))).rejects.toThrow(
+      /you requested this rollout/,
+    );
+    expect(await decideRollout(pool, fixedTargets(targets), r.id, DBA, ok(r.changesetSha256))).toEqual({
+      message: "approval recorded (1 of 2)",
+    });
+    await expect(decideRollout(pool, fixedTargets(targets), r.id, DBA, ok(r.changesetSha256))).rejects.toThrow(/dba has already decided/);
     expect((await getRollout(pool, r.id))!.state).toBe("awaiting_approval");
-    await decideRollout(pool, targets, r.id, ADMIN, ok(r.changesetSha256));
+    await decideRollout(pool, fixedTargets(targets), r.id, ADMIN, ok(r.changesetSha256));
     expect((await getRollout(pool, r.id))!.state).toBe("approved");
   });
 
   it("refuses forged or replayed forms: other SQL, another target, a role the policy excludes, no comment", async () => {
     const r = await newRollout("r2.sql");
-    await expect(decideRollout(pool, targets, r.id, DBA, ok("f".repeat(64)))).rejects.toThrow(/reload and review the SQL again/);
-    await expect(decideRollout(pool, targets, r.id, DBA, { ...ok(r.changesetSha256), targetId: "staging" })).rejects.toThrow(
+    await expect(decideRollout(pool, fixedTargets(targets), r.id, DBA, ok("f".repeat(64)))).rejects.toThrow(
+      /reload and review the SQL again/,
+    );
+    await expect(decideRollout(pool, fixedTargets(targets), r.id, DBA, { ...ok(r.changesetSha256), targetId: "staging" })).rejects.toThrow(
       /names target staging/,
     );
-    await expect(decideRollout(pool, targets, r.id, ENGINEER, ok(r.changesetSha256))).rejects.toThrow(/not engineer/);
+    await expect(decideRollout(pool, fixedTargets(targets), r.id, ENGINEER, ok(r.changesetSha256))).rejects.toThrow(/not engineer/);
     const { ApprovalInput } = await import("./approvals");
     expect(ApprovalInput.safeParse({ ...ok(r.changesetSha256), comment: "  " }).success).toBe(false);
     expect((await pool.query("SELECT count(*)::int AS n FROM approval WHERE rollout_id = $1", [r.id])).rows[0].n).toBe(0);
@@ -66,7 +73,7 @@ describe.each(pgServers())("four-eyes approval on $name PostgreSQL", (server) =>
 
   it("enforces distinct approvers in the store itself", async () => {
     const r = await newRollout("r3.sql");
-    await decideRollout(pool, targets, r.id, DBA, ok(r.changesetSha256));
+    await decideRollout(pool, fixedTargets(targets), r.id, DBA, ok(r.changesetSha256));
     await expect(
       pool.query(
         "INSERT INTO approval (rollout_id, changeset_sha256, target_id, approver, approver_role, decision, comment) VALUES ($1, $2, 'prod', 'dba', 'dba', 'approve', 'again')",
@@ -77,7 +84,11 @@ describe.each(pgServers())("four-eyes approval on $name PostgreSQL", (server) =>
 
   it("cancels the rollout on a rejection, with the reason", async () => {
     const r = await newRollout("r4.sql");
-    await decideRollout(pool, targets, r.id, DBA, { ...ok(r.changesetSha256), decision: "reject", comment: "wrong column order" });
+    await decideRollout(pool, fixedTargets(targets), r.id, DBA, {
+      ...ok(r.changesetSha256),
+      decision: "reject",
+      comment: "wrong column order",
+    });
     expect(await getRollout(pool, r.id)).toMatchObject({ state: "cancelled", error: "rejected by dba: wrong column order" });
   });
 });
@@ -93,10 +104,22 @@ describe("a rejected rollout", () => {
       }),
       "t.json",
     );
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "rej.sql", SQL), targetId: "s" }, SRE);
-    await decideRollout(pool, targets, r.id, DBA, { decision: "reject", comment: "no", changesetSha256: r.changesetSha256, targetId: "s" });
-    await expect(requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" })).rejects.toThrow(/while it is cancelled/);
-    await expect(requestPhase(pool, r.id, "apply", DBA, {})).rejects.toThrow(/while it is cancelled/);
+    const r = await createRollout(
+      pool,
+      fixedTargets(targets),
+      { changesetId: await uploadChangeSet(pool, "rej.sql", SQL), targetId: "s" },
+      SRE,
+    );
+    await decideRollout(pool, fixedTargets(targets), r.id, DBA, {
+      decision: "reject",
+      comment: "no",
+      changesetSha256: r.changesetSha256,
+      targetId: "s",
+    });
+    await expect(requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets))).rejects.toThrow(
+      /while it is cancelled/,
+    );
+    await expect(requestPhase(pool, r.id, "apply", DBA, {}, fixedTargets(targets))).rejects.toThrow(/while it is cancelled/);
     await pool.end();
   });
 });

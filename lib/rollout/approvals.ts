@@ -4,10 +4,11 @@ import { appendAudit, auditActor } from "../audit/log";
 import { authorizeTarget, type Actor } from "../auth/policy";
 import { getChangeSet } from "../changeset/store";
 import { withTransaction } from "../store/pool";
-import { findTarget, type TargetConfig } from "../targets/config";
+import { findTarget } from "../targets/config";
 import { appendEvent } from "./events";
 import { decide, refusal, stateAllows } from "./machine";
 import { getRollout, RolloutError } from "./rollouts";
+import type { TargetSource } from "../targets/source";
 
 export const ApprovalInput = z.object({
   decision: z.enum(["approve", "reject"]),
@@ -52,7 +53,7 @@ export async function listApprovals(db: Pick<pg.Pool, "query">, rolloutId: numbe
  */
 export async function decideRollout(
   pool: pg.Pool,
-  targets: TargetConfig[],
+  targets: TargetSource,
   rolloutId: number,
   actor: Actor,
   input: ApprovalInput,
@@ -67,7 +68,7 @@ export async function decideRollout(
       `this approval is for sha256 ${input.changesetSha256.slice(0, 12)}…, but the rollout's SQL is ${rollout.changesetSha256.slice(0, 12)}…; reload and review the SQL again`,
       409,
     );
-  const target = findTarget(targets, rollout.targetId);
+  const target = findTarget(await targets(), rollout.targetId);
   if (!target) throw new RolloutError(`target ${rollout.targetId} is no longer configured`, 409);
   if (!target.approvals.roles.includes(actor.role))
     throw new RolloutError(`target ${target.id} takes approvals from ${target.approvals.roles.join(", ")}, not ${actor.role}`, 422);

@@ -8,6 +8,7 @@ import { requestPhase } from "./machine";
 import { createRollout, getRollout } from "./rollouts";
 import { DBA, settledPrecheck, settledVerify, seedOrders, testTargets, waitForState } from "./testing";
 import { WorkloadError } from "./workloads";
+import { fixedTargets } from "../targets/source";
 
 const indexSql = (name: string) => `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${name} ON orders (org_id, created_at);\n`;
 const patterns = (index: string) =>
@@ -28,7 +29,8 @@ describe.each(pgServers())("a change set carries its query patterns, on $name Po
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => runPhaseJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 }, probe: { samples: 5, paceMs: 0 } }, job),
+      handle: (job) =>
+        runPhaseJob({ pool, targets: fixedTargets(targets), apply: { pollIntervalMs: 100 }, probe: { samples: 5, paceMs: 0 } }, job),
     });
   });
   afterAll(async () => {
@@ -57,15 +59,15 @@ describe.each(pgServers())("a change set carries its query patterns, on $name Po
     const other = await createChangeSet(pool, { name: "carry.sql", sql, workloads: workloads.replace("LIMIT 10", "LIMIT 20") }, DBA);
     expect(other.changeSet.sha256).not.toBe(changeSet.sha256);
 
-    const rollout = await createRollout(pool, targets, { changesetId: changeSet.id, targetId: "stage" }, DBA);
+    const rollout = await createRollout(pool, fixedTargets(targets), { changesetId: changeSet.id, targetId: "stage" }, DBA);
     expect(rollout).toMatchObject({ changesetWorkloads: workloads, changesetSha256: changeSet.sha256 });
-    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b" });
+    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
     expect(await settledPrecheck(pool, rollout.id)).toMatchObject({ state: "prechecked", failed: [] });
     const baseline = (await getRollout(pool, rollout.id))!.precheck!.checks.find((c) => c.id === "latency-baseline")!;
     expect((baseline.evidence as Array<{ workload: string; samples: number }>).map((r) => [r.workload, r.samples])).toEqual([
       ["latest_by_org", 5],
     ]);
-    await requestPhase(pool, rollout.id, "apply", DBA, {});
+    await requestPhase(pool, rollout.id, "apply", DBA, {}, fixedTargets(targets));
     expect(await settledVerify(pool, rollout.id)).toEqual({ state: "verified", error: null, failed: [] });
     expect((await getRollout(pool, rollout.id))!.verify!.plans.map((p) => [p.id, p.status])).toEqual([["plan:latest_by_org", "pass"]]);
   });
@@ -73,8 +75,8 @@ describe.each(pgServers())("a change set carries its query patterns, on $name Po
   it("gives an upload named like a repository file none of that file's query patterns", async () => {
     // sql/workloads/001_franchise_indexes.sql exists in the checkout; an upload of the same name is not it.
     const { changeSet } = await createChangeSet(pool, { name: "001_franchise_indexes.sql", sql: indexSql("orders_namesake") }, DBA);
-    const rollout = await createRollout(pool, targets, { changesetId: changeSet.id, targetId: "stage" }, DBA);
-    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b" });
+    const rollout = await createRollout(pool, fixedTargets(targets), { changesetId: changeSet.id, targetId: "stage" }, DBA);
+    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
     await waitForState(pool, rollout.id, ["prechecked", "approved"]);
     const baseline = (await getRollout(pool, rollout.id))!.precheck!.checks.find((c) => c.id === "latency-baseline");
     expect(baseline).toMatchObject({ status: "warn", summary: "no query patterns came with this change set: p95 cannot be measured" });
@@ -86,8 +88,8 @@ describe.each(pgServers())("a change set carries its query patterns, on $name Po
       { name: "swap.sql", sql: indexSql("orders_swap"), workloads: patterns("orders_swap") },
       DBA,
     );
-    const rollout = await createRollout(pool, targets, { changesetId: changeSet.id, targetId: "stage" }, DBA);
-    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b" });
+    const rollout = await createRollout(pool, fixedTargets(targets), { changesetId: changeSet.id, targetId: "stage" }, DBA);
+    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
     expect(await settledPrecheck(pool, rollout.id)).toMatchObject({ state: "prechecked" });
     // Someone with the store's superuser rights swaps the approved patterns behind indexdeck's back.
     const c = await pool.connect();
@@ -101,7 +103,7 @@ describe.each(pgServers())("a change set carries its query patterns, on $name Po
       await c.query("ALTER TABLE rollout ENABLE TRIGGER USER");
       c.release();
     }
-    await requestPhase(pool, rollout.id, "apply", DBA, {});
+    await requestPhase(pool, rollout.id, "apply", DBA, {}, fixedTargets(targets));
     expect(await waitForState(pool, rollout.id, ["failed", "verified", "verifying"])).toBe("failed");
     const {
       rows: [audit],

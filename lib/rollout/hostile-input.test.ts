@@ -18,6 +18,7 @@ import { createRollout, RolloutError } from "./rollouts";
 import { withApplySession } from "./session";
 import { DBA, testTargets, uploadChangeSet, waitForState } from "./testing";
 import { withClient } from "../store/pool";
+import { fixedTargets } from "../targets/source";
 
 const GUARDS = "SET lock_timeout = '2s';\nSET statement_timeout = '30min';\n";
 
@@ -165,7 +166,9 @@ describe.each(pgServers())("hostile change sets on $name PostgreSQL", (server) =
       try {
         const before = await catalogState(targetUrl);
         const id = await uploadChangeSet(pool, "evil.sql", sql);
-        const err = await createRollout(pool, testTargets(targetUrl), { changesetId: id, targetId: "stage" }, DBA).catch((e) => e);
+        const err = await createRollout(pool, fixedTargets(testTargets(targetUrl)), { changesetId: id, targetId: "stage" }, DBA).catch(
+          (e) => e,
+        );
         expect(err).toBeInstanceOf(RolloutError);
         expect(err.message).toMatch(new RegExp(`evil\\.sql:\\d+:\\d+: [a-z-]+: `));
         expect(err.message).toContain(rule);
@@ -190,7 +193,7 @@ describe.each(pgServers())("hostile change sets on $name PostgreSQL", (server) =
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => runPhaseJob({ pool, targets: () => targets }, job),
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets) }, job),
     });
     try {
       const before = await catalogState(targetUrl);
@@ -206,7 +209,7 @@ describe.each(pgServers())("hostile change sets on $name PostgreSQL", (server) =
          VALUES ($1, 'old.sql', $2, $3, 'stage', 'staging', 'prechecked', 0, 'dba', '{"ok": true, "checks": []}') RETURNING id`,
         [csId, cs.sha256, evil],
       );
-      await requestPhase(pool, id, "apply", DBA, {}, targets);
+      await requestPhase(pool, id, "apply", DBA, {}, fixedTargets(targets));
       expect(await waitForState(pool, id, ["failed"])).toBe("failed");
       const {
         rows: [audit],

@@ -20,6 +20,7 @@ import {
 } from "./machine";
 import { createRollout, getRollout, RolloutError } from "./rollouts";
 import { DBA, testTargets, uploadChangeSet } from "./testing";
+import { fixedTargets } from "../targets/source";
 
 const SQL = "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\n";
 const PASSED_PRECHECK = { at: "2026-11-30T00:00:00Z", ok: true, checks: [] };
@@ -51,7 +52,7 @@ describe.each(pgServers())("the machine on $name PostgreSQL", (server) => {
     pool = new pg.Pool({ connectionString: await freshDatabase(server) });
     targets = testTargets(await freshDatabase(server, "empty"));
     const changesetId = await uploadChangeSet(pool, "machine.sql", SQL);
-    rolloutId = (await createRollout(pool, targets, { changesetId, targetId: "stage" }, DBA)).id;
+    rolloutId = (await createRollout(pool, fixedTargets(targets), { changesetId, targetId: "stage" }, DBA)).id;
   });
   afterAll(async () => {
     await pool.end();
@@ -95,7 +96,7 @@ describe.each(pgServers())("the machine on $name PostgreSQL", (server) => {
             phase,
             actor,
             { reason: "a reason given", expectedState: state },
-            targets,
+            fixedTargets(targets),
           ).then(
             () => "accepted",
             (err: unknown) =>
@@ -124,7 +125,7 @@ describe.each(pgServers())("the machine on $name PostgreSQL", (server) => {
 
   it("refuses with what the phase needs, from the declaration", async () => {
     await putIn("verified");
-    await expect(requestPhase(pool, rolloutId, "apply", DBA, {}, targets)).rejects.toThrow(
+    await expect(requestPhase(pool, rolloutId, "apply", DBA, {}, fixedTargets(targets))).rejects.toThrow(
       `cannot apply rollout ${rolloutId} while it is verified; apply needs prechecked`,
     );
   });

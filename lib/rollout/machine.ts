@@ -18,13 +18,13 @@ import { authorize, authorizeTarget, can, ForbiddenError, type Action, type Acto
 import { getChangeSet } from "../changeset/store";
 import { enqueueJob, finishJob, JobConflictError, type Job } from "../jobs/queue";
 import { withTransaction } from "../store/pool";
-import { findTarget, type TargetConfig } from "../targets/config";
-import { targetsWithPolicies } from "../targets/policies";
+import { findTarget } from "../targets/config";
 import { maintenanceWindow } from "../targets/windows";
 import type { FailureCode } from "../text/troubleshooting";
 import { announceRollout, isAnnouncedState } from "../webhooks/notify";
 import { appendEvent, type EventData, type EventKind } from "./events";
 import { getRollout, RolloutError, type PrecheckReport, type Rollout, type VerifyReport } from "./rollouts";
+import type { TargetSource } from "../targets/source";
 
 /**
  * Every state a rollout can be in, as sql/app/002_rollouts.sql checks them (no step leads to draft
@@ -192,7 +192,7 @@ export async function requestPhase(
   phase: Phase,
   actor: Actor,
   input: PhaseInput,
-  targets?: TargetConfig[],
+  targets: TargetSource,
 ): Promise<{ message: string }> {
   const declared: PhaseDeclaration = MACHINE[phase];
   authorize(actor, declared.permission);
@@ -224,7 +224,7 @@ export async function requestPhase(
   if (input.searchPathWaiver) authorize(actor, "searchpath:waive");
   if (phase === "apply") {
     // The window is checked again now: a pre-check from hours ago proves nothing about this minute.
-    const target = findTarget(targets ?? (await targetsWithPolicies(pool)), rollout.targetId);
+    const target = findTarget(await targets(), rollout.targetId);
     const window = target ? maintenanceWindow(target) : null;
     // Decided by the check's code, never by its wording.
     const overridden = rollout.precheck?.checks.some(

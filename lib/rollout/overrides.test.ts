@@ -7,6 +7,7 @@ import { runPhaseJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, getRollout } from "./rollouts";
 import { ADMIN, approveByTwo, DBA, DBA2, settledPrecheck, settledVerify, SRE, seedOrders, uploadChangeSet, waitForState } from "./testing";
+import { fixedTargets } from "../targets/source";
 
 const SQL =
   "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_override ON orders (org_id, id);\n";
@@ -36,7 +37,12 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
       }),
       "t.json",
     );
-    runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => runPhaseJob({ pool, targets: () => targets }, job) });
+    runner = startRunner({
+      pool,
+      pollMs: 100,
+      log: () => undefined,
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets) }, job),
+    });
   });
   afterAll(async () => {
     await runner.stop();
@@ -44,9 +50,14 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
   });
 
   it("fails pre-check outside the window until a dba overrides in writing; only an admin may waive promotion; both are audited", async () => {
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "ovr.sql", SQL), targetId: "prod" }, DBA2);
-    await approveByTwo(pool, targets, r);
-    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, targets);
+    const r = await createRollout(
+      pool,
+      fixedTargets(targets),
+      { changesetId: await uploadChangeSet(pool, "ovr.sql", SQL), targetId: "prod" },
+      DBA2,
+    );
+    await approveByTwo(pool, fixedTargets(targets), r);
+    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
     await waitForState(pool, r.id, ["approved", "prechecked"]);
     const first = (await getRollout(pool, r.id))!.precheck!.checks;
     expect(first.find((c) => c.id === "maintenance-window")).toMatchObject({
@@ -56,7 +67,7 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
     expect(first.find((c) => c.id === "promotion")).toMatchObject({ status: "fail" });
 
     await expect(
-      requestPhase(pool, r.id, "precheck", SRE, { backupId: "b", windowOverride: "customer incident needs it now" }, targets),
+      requestPhase(pool, r.id, "precheck", SRE, { backupId: "b", windowOverride: "customer incident needs it now" }, fixedTargets(targets)),
     ).rejects.toThrow(/role sre may not window:override/);
     await expect(
       requestPhase(
@@ -65,7 +76,7 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
         "precheck",
         DBA,
         { backupId: "b", windowOverride: "customer incident", promotionWaiver: "staging is down this week" },
-        targets,
+        fixedTargets(targets),
       ),
     ).rejects.toThrow(/role dba may not promotion:waive/);
     await requestPhase(
@@ -74,7 +85,7 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
       "precheck",
       ADMIN,
       { backupId: "b", windowOverride: "customer incident needs it now", promotionWaiver: "staging is down this week" },
-      targets,
+      fixedTargets(targets),
     );
     expect(await settledPrecheck(pool, r.id)).toEqual({ state: "prechecked", error: null, failed: [] });
     const second = (await getRollout(pool, r.id))!.precheck!.checks;
@@ -95,20 +106,22 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
       { action: "rollout.promotion.waive", actor: "admin", reason: "staging is down this week" },
     ]);
 
-    await requestPhase(pool, r.id, "apply", DBA, {}, targets);
+    await requestPhase(pool, r.id, "apply", DBA, {}, fixedTargets(targets));
     expect(await settledVerify(pool, r.id)).toEqual({ state: "verified", error: null, failed: [] });
   });
 
   it("refuses apply outside the window without an override, even after a passing pre-check elsewhere", async () => {
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "ovr2.sql", SQL.replace("orders_override", "orders_override2")), targetId: "prod" },
       SRE,
     );
-    await approveByTwo(pool, targets, r);
+    await approveByTwo(pool, fixedTargets(targets), r);
     await pool.query(`UPDATE rollout SET state = 'prechecked', precheck = '{"ok": true, "at": "x", "checks": []}' WHERE id = $1`, [r.id]);
-    await expect(requestPhase(pool, r.id, "apply", DBA, {}, targets)).rejects.toThrow(/outside the maintenance window .* written override/);
+    await expect(requestPhase(pool, r.id, "apply", DBA, {}, fixedTargets(targets))).rejects.toThrow(
+      /outside the maintenance window .* written override/,
+    );
     // A summary that merely says "overridden" opens nothing: the gate reads the check's code.
     const worded = {
       ok: true,
@@ -118,29 +131,38 @@ describe.each(pgServers())("maintenance window overrides and promotion waivers o
       ],
     };
     await pool.query("UPDATE rollout SET precheck = $2 WHERE id = $1", [r.id, JSON.stringify(worded)]);
-    await expect(requestPhase(pool, r.id, "apply", DBA, {}, targets)).rejects.toThrow(/outside the maintenance window .* written override/);
+    await expect(requestPhase(pool, r.id, "apply", DBA, {}, fixedTargets(targets))).rejects.toThrow(
+      /outside the maintenance window .* written override/,
+    );
   });
 
   it("refuses an override or waiver from the rollout's own requester, whatever their role (four eyes)", async () => {
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "ovr3.sql", SQL.replace("orders_override", "orders_override3")), targetId: "prod" },
       ADMIN,
     );
-    await approveByTwo(pool, targets, r);
+    await approveByTwo(pool, fixedTargets(targets), r);
     for (const input of [
       { windowOverride: "my own reason to go now" },
       { promotionWaiver: "my own reason to skip staging" },
       { searchPathWaiver: "my own reason to trust the path" },
     ]) {
-      await expect(requestPhase(pool, r.id, "precheck", ADMIN, { backupId: "b", ...input }, targets)).rejects.toMatchObject({
+      await expect(requestPhase(pool, r.id, "precheck", ADMIN, { backupId: "b", ...input }, fixedTargets(targets))).rejects.toMatchObject({
         status: 403,
         message: expect.stringContaining("you requested this rollout"),
       });
     }
     const { rows } = await pool.query("SELECT count(*)::int AS n FROM job WHERE rollout_id = $1", [r.id]);
     expect(rows[0].n).toBe(0);
-    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b", windowOverride: "another person's reason to go now" }, targets);
+    await requestPhase(
+      pool,
+      r.id,
+      "precheck",
+      DBA,
+      { backupId: "b", windowOverride: "another person's reason to go now" },
+      fixedTargets(targets),
+    );
   });
 });

@@ -19,6 +19,7 @@ import { requestPhase } from "./machine";
 import { planChangeSet } from "./plan";
 import { createRollout, getRollout, rolloutTasks } from "./rollouts";
 import { DBA, settledPrecheck, settledVerify, testTargets, uploadChangeSet, waitForState } from "./testing";
+import { fixedTargets } from "../targets/source";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -177,7 +178,7 @@ describe.each(pgServers())("CREATE INDEX CONCURRENTLY on a partitioned table, on
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => runPhaseJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets), apply: { pollIntervalMs: 100 } }, job),
     });
   }
 
@@ -188,11 +189,11 @@ describe.each(pgServers())("CREATE INDEX CONCURRENTLY on a partitioned table, on
     await run(targets);
     const rollout = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "part.sql", changeSet("events_org")), targetId: "stage" },
       DBA,
     );
-    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b-1" });
+    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b-1" }, fixedTargets(targets));
     expect(await settledPrecheck(pool, rollout.id)).toEqual({ state: "prechecked", error: null, failed: [] });
     const precheck = (await getRollout(pool, rollout.id))!.precheck!;
     const [plan] = recordedPlans(precheck);
@@ -208,7 +209,7 @@ describe.each(pgServers())("CREATE INDEX CONCURRENTLY on a partitioned table, on
 
     const writer = startWriter(targetUrl);
     await sleep(200);
-    await requestPhase(pool, rollout.id, "apply", DBA, {});
+    await requestPhase(pool, rollout.id, "apply", DBA, {}, fixedTargets(targets));
     const settled = await settledVerify(pool, rollout.id, 120_000);
     const writes = await writer.stop();
     expect(settled).toEqual({ state: "verified", error: null, failed: [] });
@@ -250,7 +251,7 @@ describe.each(pgServers())("CREATE INDEX CONCURRENTLY on a partitioned table, on
       '4. CREATE INDEX CONCURRENTLY "events\\_org\\_events\\_2024" ON "public"."events\\_2024" (org\\_id, at) WHERE org\\_id &gt; 0',
     );
 
-    await requestPhase(pool, rollout.id, "rollback", DBA, { reason: "test rollback" });
+    await requestPhase(pool, rollout.id, "rollback", DBA, { reason: "test rollback" }, fixedTargets(targets));
     expect(await waitForState(pool, rollout.id, ["rolled_back", "verified"])).toBe("rolled_back");
     expect(await ourIndexes(targetUrl)).toEqual([]);
     expect(await query(targetUrl, "SELECT 1 FROM pg_class WHERE relname = 'events_2024_keep'")).toHaveLength(1);
@@ -263,15 +264,15 @@ describe.each(pgServers())("CREATE INDEX CONCURRENTLY on a partitioned table, on
     await run(targets);
     const rollout = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "added.sql", changeSet("events_new")), targetId: "stage" },
       DBA,
     );
-    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b-1" });
+    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b-1" }, fixedTargets(targets));
     expect((await settledPrecheck(pool, rollout.id)).state).toBe("prechecked");
     await query(targetUrl, "CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')");
 
-    await requestPhase(pool, rollout.id, "apply", DBA, {});
+    await requestPhase(pool, rollout.id, "apply", DBA, {}, fixedTargets(targets));
     expect(await waitForState(pool, rollout.id, ["failed", "verifying", "verified"])).toBe("failed");
     expect((await getRollout(pool, rollout.id))!.error).toBe(
       "the partitions of events_new on events differ from pre-check (added since pre-check: public.events_2027): nothing was run. Run pre-check again to expand the plan against the partitions as they are now — Run pre-check again, review the expanded plan, then apply.",
@@ -290,19 +291,19 @@ describe.each(pgServers())("CREATE INDEX CONCURRENTLY on a partitioned table, on
     const sql = "SET lock_timeout = '5s';\nCREATE UNIQUE INDEX CONCURRENTLY events_uid ON events (id, at);\n";
     const rollout = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "dup.sql", sql), targetId: "stage" },
       DBA,
     );
-    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b-1" });
+    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b-1" }, fixedTargets(targets));
     expect((await settledPrecheck(pool, rollout.id)).state).toBe("prechecked");
-    await requestPhase(pool, rollout.id, "apply", DBA, {});
+    await requestPhase(pool, rollout.id, "apply", DBA, {}, fixedTargets(targets));
     expect(await waitForState(pool, rollout.id, ["failed", "verifying", "verified"])).toBe("failed");
     expect((await getRollout(pool, rollout.id))!.error).toContain("unique index events_uid_events_2026 cannot be built");
     // Mid-way: the parent, 2025's ON ONLY and 2024's build are there; 2026's INVALID one was cleaned up.
     expect((await ourIndexes(targetUrl)).map((r) => r.name)).toEqual(["events_uid", "events_uid_events_2024", "events_uid_events_2025"]);
 
-    await requestPhase(pool, rollout.id, "rollback", DBA, { reason: "duplicates in 2026" });
+    await requestPhase(pool, rollout.id, "rollback", DBA, { reason: "duplicates in 2026" }, fixedTargets(targets));
     expect(await waitForState(pool, rollout.id, ["rolled_back", "failed"])).toBe("rolled_back");
     expect(await ourIndexes(targetUrl)).toEqual([]);
     expect(await query(targetUrl, "SELECT 1 FROM pg_class WHERE relname = 'events_2024_keep'")).toHaveLength(1);
@@ -332,18 +333,18 @@ describe.each(pgServers())("CREATE INDEX CONCURRENTLY on a partitioned table, on
       "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY hand_h0 ON events_2025_h0 (org_id);\nCREATE INDEX CONCURRENTLY hand_h1 ON events_2025_h1 (org_id);\nCREATE INDEX hand ON ONLY events_2025 (org_id);\nALTER INDEX hand ATTACH PARTITION hand_h0;\nALTER INDEX hand ATTACH PARTITION hand_h1;\n";
     const rollout = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "hand.sql", sql), targetId: "stage" },
       DBA,
     );
-    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b-1" });
+    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b-1" }, fixedTargets(targets));
     expect(await settledPrecheck(pool, rollout.id)).toEqual({ state: "prechecked", error: null, failed: [] });
-    await requestPhase(pool, rollout.id, "apply", DBA, {});
+    await requestPhase(pool, rollout.id, "apply", DBA, {}, fixedTargets(targets));
     expect(await settledVerify(pool, rollout.id)).toEqual({ state: "verified", error: null, failed: [] });
     const hand = (await getRollout(pool, rollout.id))!.verify!.indexes.find((c) => c.title === "hand");
     expect(hand?.summary).toContain("all 2 partitions have a valid attached index");
 
-    await requestPhase(pool, rollout.id, "rollback", DBA, { reason: "hand-written rollback" });
+    await requestPhase(pool, rollout.id, "rollback", DBA, { reason: "hand-written rollback" }, fixedTargets(targets));
     expect(await waitForState(pool, rollout.id, ["rolled_back", "verified"])).toBe("rolled_back");
     expect(await query(targetUrl, "SELECT relname FROM pg_class WHERE relname LIKE 'hand%'")).toEqual([]);
   }, 60_000);
@@ -384,7 +385,7 @@ describe.each(pgServers())("a server killed mid-way through a partitioned build,
     const pool = new pg.Pool({ connectionString: storeUrl });
     const rollout = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "kill.sql", changeSet("events_org")), targetId: "stage" },
       DBA,
     );
@@ -402,9 +403,9 @@ describe.each(pgServers())("a server killed mid-way through a partitioned build,
     });
     let runner: Runner | undefined;
     try {
-      await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b" });
+      await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
       await waitForState(pool, rollout.id, ["prechecked"], 60_000);
-      await requestPhase(pool, rollout.id, "apply", DBA, {});
+      await requestPhase(pool, rollout.id, "apply", DBA, {}, fixedTargets(targets));
       for (let i = 0; ; i++) {
         const waiting = (await eventsAfter(pool, rollout.id, 0)).some(
           (e) => e.kind === "progress" && e.data.partition === "public.events_2026" && String(e.data.phase).startsWith("waiting"),
@@ -420,7 +421,7 @@ describe.each(pgServers())("a server killed mid-way through a partitioned build,
         pollMs: 100,
         staleAfterMs: 1500,
         log: () => undefined,
-        handle: (job) => runPhaseJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+        handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets), apply: { pollIntervalMs: 100 } }, job),
       });
       for (let i = 0; ; i++) {
         if ((await eventsAfter(pool, rollout.id, 0)).some((e) => e.kind === "reconcile_follow")) break;

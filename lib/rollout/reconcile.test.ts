@@ -12,6 +12,7 @@ import { runPhaseJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, rolloutTasks } from "./rollouts";
 import { DBA, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
+import { fixedTargets } from "../targets/source";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,7 +31,12 @@ async function killedMidBuild(server: ReturnType<typeof pgServers>[number]) {
   const pool = new pg.Pool({ connectionString: storeUrl });
   const sql =
     "SET lock_timeout = '60s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_k1 ON orders (org_id);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_k2 ON orders (status);\n";
-  const rollout = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "kill.sql", sql), targetId: "stage" }, DBA);
+  const rollout = await createRollout(
+    pool,
+    fixedTargets(targets),
+    { changesetId: await uploadChangeSet(pool, "kill.sql", sql), targetId: "stage" },
+    DBA,
+  );
 
   const holder = new pg.Client({ connectionString: targetUrl });
   await holder.connect();
@@ -42,9 +48,9 @@ async function killedMidBuild(server: ReturnType<typeof pgServers>[number]) {
     stdio: "ignore",
   });
   try {
-    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b" });
+    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
     await waitForState(pool, rollout.id, ["prechecked"]);
-    await requestPhase(pool, rollout.id, "apply", DBA, {});
+    await requestPhase(pool, rollout.id, "apply", DBA, {}, fixedTargets(targets));
     for (let i = 0; ; i++) {
       const waiting = (await eventsAfter(pool, rollout.id, 0)).some(
         (e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for"),
@@ -64,7 +70,7 @@ async function killedMidBuild(server: ReturnType<typeof pgServers>[number]) {
       heartbeatMs: 300,
       staleAfterMs: 1500,
       log: () => undefined,
-      handle: (job) => runPhaseJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets), apply: { pollIntervalMs: 100 } }, job),
     });
   return { pool, rollout, holder, targetUrl, takeOver };
 }

@@ -9,6 +9,7 @@ import { parseTargetsFile } from "../targets/config";
 import { appendAudit } from "../audit/log";
 import { withTransaction } from "../store/pool";
 import { signOff } from "./signoff";
+import { fixedTargets } from "../targets/source";
 
 describe("Markdown escaping", () => {
   it("turns user text into inert text: no HTML, links, emphasis or table breaks", () => {
@@ -28,11 +29,11 @@ describe.each(pgServers())("rollout report on $name PostgreSQL", (server) => {
     );
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "rep.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" },
       { ...DBA, email: "sre", role: "sre" },
     );
-    await decideRollout(pool, targets, r.id, DBA, {
+    await decideRollout(pool, fixedTargets(targets), r.id, DBA, {
       decision: "reject",
       comment: "<img src=x onerror=alert(1)> | nope",
       changesetSha256: r.changesetSha256,
@@ -64,7 +65,7 @@ describe.each(pgServers())("who reads what in the rollout report on $name Postgr
     );
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "gov.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" },
       DBA,
     );
@@ -144,7 +145,7 @@ describe.each(pgServers())("the report's chain verdict on $name PostgreSQL", (se
     );
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "chain.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" },
       DBA,
     );
@@ -199,7 +200,7 @@ describe.each(pgServers())("reports asked for at once on $name PostgreSQL", (ser
     );
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "shared.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n"), targetId: "s" },
       DBA,
     );
@@ -230,7 +231,12 @@ describe.each(pgServers())("the report's build timeline on $name PostgreSQL", (s
       "t.json",
     );
     const sql = "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);\n";
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "tl.sql", sql), targetId: "s" }, DBA);
+    const r = await createRollout(
+      pool,
+      fixedTargets(targets),
+      { changesetId: await uploadChangeSet(pool, "tl.sql", sql), targetId: "s" },
+      DBA,
+    );
     const at = (ms: number) => new Date(Date.UTC(2026, 10, 30, 12, 0, 0, ms));
     const progress = (phase: string) => ({
       index: "i",

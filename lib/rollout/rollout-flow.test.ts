@@ -9,6 +9,7 @@ import { runPhaseJob } from "./run-phase";
 import { requestPhase } from "./machine";
 import { createRollout, getRollout, RolloutError, rolloutTasks } from "./rollouts";
 import { approveByTwo, DBA, settledPrecheck, settledVerify, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
+import { fixedTargets } from "../targets/source";
 
 const SAFE =
   "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_org_status ON orders (org_id, status, created_at);\n";
@@ -28,7 +29,7 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => runPhaseJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets), apply: { pollIntervalMs: 100 } }, job),
     });
   });
   afterAll(async () => {
@@ -39,26 +40,26 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   it("runs pre-check → apply → verify on a staging target and records every step", async () => {
     const rollout = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "flow.sql", SAFE), targetId: "stage" },
       DBA,
     );
     expect(rollout.state).toBe("approved");
 
-    await requestPhase(pool, rollout.id, "precheck", DBA, {});
+    await requestPhase(pool, rollout.id, "precheck", DBA, {}, fixedTargets(targets));
     expect(await waitForState(pool, rollout.id, ["approved", "prechecked"])).toBe("approved");
     const failed = (await getRollout(pool, rollout.id))!.precheck!;
     expect(failed.ok).toBe(false);
     expect(failed.checks.find((c) => c.id === "backup")).toMatchObject({ status: "fail" });
     expect(failed.checks.find((c) => c.id === "server-version")).toMatchObject({ status: "pass" });
 
-    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "snap-2026-11-28" });
+    await requestPhase(pool, rollout.id, "precheck", DBA, { backupId: "snap-2026-11-28" }, fixedTargets(targets));
     expect(await settledPrecheck(pool, rollout.id)).toEqual({ state: "prechecked", error: null, failed: [] });
     expect((await getRollout(pool, rollout.id))!.precheck!.checks.find((c) => c.id === "backup")?.summary).toBe(
       "backup snap-2026-11-28 attested by dba",
     );
 
-    await requestPhase(pool, rollout.id, "apply", DBA, { expectedState: "prechecked" });
+    await requestPhase(pool, rollout.id, "apply", DBA, { expectedState: "prechecked" }, fixedTargets(targets));
     expect(await settledVerify(pool, rollout.id)).toEqual({ state: "verified", error: null, failed: [] });
     const tasks = await rolloutTasks(pool, rollout.id);
     expect(tasks.map((t) => t.status)).toEqual(["done", "done", "done"]);
@@ -83,14 +84,16 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     expect((await verifyAudit(pool)).ok).toBe(true);
 
     // Stale pages and repeated clicks are refused with the reason, and change nothing.
-    await expect(requestPhase(pool, rollout.id, "apply", DBA, { expectedState: "prechecked" })).rejects.toThrow(
+    await expect(requestPhase(pool, rollout.id, "apply", DBA, { expectedState: "prechecked" }, fixedTargets(targets))).rejects.toThrow(
       /is now verified \(the page showed prechecked\)/,
     );
-    await expect(requestPhase(pool, rollout.id, "apply", DBA, {})).rejects.toThrow(/cannot apply rollout \d+ while it is verified/);
+    await expect(requestPhase(pool, rollout.id, "apply", DBA, {}, fixedTargets(targets))).rejects.toThrow(
+      /cannot apply rollout \d+ while it is verified/,
+    );
 
     // Rollback needs a reason and drops only what this rollout created.
-    await expect(requestPhase(pool, rollout.id, "rollback", SRE, {})).rejects.toThrow(/needs a reason/);
-    await requestPhase(pool, rollout.id, "rollback", SRE, { reason: "p95 regressed on writes" });
+    await expect(requestPhase(pool, rollout.id, "rollback", SRE, {}, fixedTargets(targets))).rejects.toThrow(/needs a reason/);
+    await requestPhase(pool, rollout.id, "rollback", SRE, { reason: "p95 regressed on writes" }, fixedTargets(targets));
     const state = await waitForState(pool, rollout.id, ["rolled_back", "verified"]);
     expect({ state, error: (await getRollout(pool, rollout.id))?.error ?? null }).toEqual({ state: "rolled_back", error: null });
     const t = new pg.Client({ connectionString: targetUrl });
@@ -122,13 +125,13 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   it("refuses a second click on a phase already queued", async () => {
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "double.sql", SAFE.replace("orders_org_status", "orders_double")), targetId: "stage" },
       DBA,
     );
     const clicks = await Promise.allSettled([
-      requestPhase(pool, r.id, "precheck", DBA, { backupId: "b1" }),
-      requestPhase(pool, r.id, "precheck", DBA, { backupId: "b1" }),
+      requestPhase(pool, r.id, "precheck", DBA, { backupId: "b1" }, fixedTargets(targets)),
+      requestPhase(pool, r.id, "precheck", DBA, { backupId: "b1" }, fixedTargets(targets)),
     ]);
     expect(clicks.filter((c) => c.status === "fulfilled")).toHaveLength(1);
     expect(String((clicks.find((c) => c.status === "rejected") as PromiseRejectedResult).reason)).toMatch(
@@ -140,7 +143,7 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   it("lets one rollout apply per target; a second is refused while the first applies", async () => {
     const a = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       {
         changesetId: await uploadChangeSet(pool, "a.sql", SAFE.replace("orders_org_status", "orders_a").replace("created_at)", "id)")),
         targetId: "stage",
@@ -149,7 +152,7 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     );
     const b = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       {
         changesetId: await uploadChangeSet(pool, "b.sql", SAFE.replace("orders_org_status", "orders_b").replace("created_at)", "status)")),
         targetId: "stage",
@@ -157,7 +160,7 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
       DBA,
     );
     for (const r of [a, b]) {
-      await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
+      await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
       expect(await waitForState(pool, r.id, ["prechecked", "approved"])).toBe("prechecked");
     }
     // Hold the build with an old snapshot so the first apply is surely still running.
@@ -165,8 +168,10 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     await holder.connect();
     await holder.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
     await holder.query("SELECT 1");
-    await requestPhase(pool, a.id, "apply", DBA, {});
-    await expect(requestPhase(pool, b.id, "apply", SRE, {})).rejects.toThrow(/another rollout is applying on this target/);
+    await requestPhase(pool, a.id, "apply", DBA, {}, fixedTargets(targets));
+    await expect(requestPhase(pool, b.id, "apply", SRE, {}, fixedTargets(targets))).rejects.toThrow(
+      /another rollout is applying on this target/,
+    );
     expect((await getRollout(pool, b.id))!.state).toBe("prechecked");
     await holder.query("COMMIT");
     await holder.end();
@@ -174,22 +179,22 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   });
 
   it("refuses unknown ids, lint errors and blocking builds on production with a reason", async () => {
-    await expect(createRollout(pool, targets, { changesetId: "db:999999", targetId: "stage" }, DBA)).rejects.toThrow(
+    await expect(createRollout(pool, fixedTargets(targets), { changesetId: "db:999999", targetId: "stage" }, DBA)).rejects.toThrow(
       /unknown change set db:999999/,
     );
-    await expect(createRollout(pool, targets, { changesetId: "file:001_franchise_indexes.sql", targetId: "nope" }, DBA)).rejects.toThrow(
-      /unknown target nope/,
-    );
+    await expect(
+      createRollout(pool, fixedTargets(targets), { changesetId: "file:001_franchise_indexes.sql", targetId: "nope" }, DBA),
+    ).rejects.toThrow(/unknown target nope/);
     const blocking = await uploadChangeSet(
       pool,
       "blocking.sql",
       "-- indexdeck-ignore require-concurrent-index-creation\nCREATE INDEX orders_blocking ON orders (status);\n",
     );
-    await expect(createRollout(pool, targets, { changesetId: blocking, targetId: "prod" }, DBA)).rejects.toThrow(
+    await expect(createRollout(pool, fixedTargets(targets), { changesetId: blocking, targetId: "prod" }, DBA)).rejects.toThrow(
       /refused on a production target/,
     );
     const linty = await uploadChangeSet(pool, "linty.sql", "BEGIN;\nCREATE INDEX CONCURRENTLY orders_x ON orders (id);\nCOMMIT;\n");
-    const err = await createRollout(pool, targets, { changesetId: linty, targetId: "stage" }, DBA).catch((e) => e);
+    const err = await createRollout(pool, fixedTargets(targets), { changesetId: linty, targetId: "stage" }, DBA).catch((e) => e);
     expect(err).toBeInstanceOf(RolloutError);
     expect(err.message).toMatch(/2 lint error\(s\), e\.g\. linty\.sql:1:1: transaction-wrapper: BEGIN starts or ends a transaction block/);
     const { rows } = await pool.query("SELECT details FROM audit_log WHERE action = 'rollout.refused' ORDER BY id");
@@ -198,9 +203,9 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
 
   it("requires the same sha256 verified on staging before production passes pre-check", async () => {
     const cs = await uploadChangeSet(pool, "promote.sql", SAFE.replace("orders_org_status", "orders_promote"));
-    const prod = await createRollout(pool, targets, { changesetId: cs, targetId: "prod" }, DBA);
-    await approveByTwo(pool, targets, prod);
-    await requestPhase(pool, prod.id, "precheck", SRE, { backupId: "b" });
+    const prod = await createRollout(pool, fixedTargets(targets), { changesetId: cs, targetId: "prod" }, DBA);
+    await approveByTwo(pool, fixedTargets(targets), prod);
+    await requestPhase(pool, prod.id, "precheck", SRE, { backupId: "b" }, fixedTargets(targets));
     await waitForState(pool, prod.id, ["approved", "prechecked"]);
     expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({ status: "fail" });
     // Verified on some other staging target: still not this production target's staging.
@@ -211,7 +216,7 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
         [prod.id, targetId],
       );
     await verifiedOn("elsewhere");
-    await requestPhase(pool, prod.id, "precheck", SRE, { backupId: "b" });
+    await requestPhase(pool, prod.id, "precheck", SRE, { backupId: "b" }, fixedTargets(targets));
     await waitForState(pool, prod.id, ["approved", "prechecked"]);
     expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({
       status: "fail",
@@ -220,7 +225,7 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     const {
       rows: [staged],
     } = await verifiedOn("stage");
-    await requestPhase(pool, prod.id, "precheck", SRE, { backupId: "b" });
+    await requestPhase(pool, prod.id, "precheck", SRE, { backupId: "b" }, fixedTargets(targets));
     await waitForState(pool, prod.id, ["approved", "prechecked"]);
     expect((await getRollout(pool, prod.id))!.precheck!.checks.find((c) => c.id === "promotion")).toMatchObject({
       status: "pass",
@@ -231,7 +236,7 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   it("cancels a running build on a dba's request: only its own backend, then cleans up and ends cancelled", async () => {
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       {
         changesetId: await uploadChangeSet(
           pool,
@@ -242,14 +247,14 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
       },
       DBA,
     );
-    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
+    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
     await waitForState(pool, r.id, ["prechecked"]);
     const holder = new pg.Client({ connectionString: targetUrl });
     await holder.connect();
     await holder.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
     await holder.query("SELECT 1");
     try {
-      await requestPhase(pool, r.id, "apply", DBA, {});
+      await requestPhase(pool, r.id, "apply", DBA, {}, fixedTargets(targets));
       for (
         let i = 0;
         !(await eventsAfter(pool, r.id, 0)).some((e) => e.kind === "progress" && String(e.data.phase).startsWith("waiting for"));
@@ -258,7 +263,7 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
         if (i > 200) throw new Error("build never waited");
         await new Promise((res) => setTimeout(res, 50));
       }
-      await expect(requestPhase(pool, r.id, "cancel", SRE, {})).resolves.toMatchObject({
+      await expect(requestPhase(pool, r.id, "cancel", SRE, {}, fixedTargets(targets))).resolves.toMatchObject({
         message: expect.stringContaining("cancel requested"),
       });
       expect(await waitForState(pool, r.id, ["cancelled", "failed", "verified"])).toBe("cancelled");
@@ -274,11 +279,11 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   it("refuses to apply SQL that changed after approval", async () => {
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "changed.sql", SAFE.replace("orders_org_status", "orders_changed")), targetId: "stage" },
       DBA,
     );
-    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
+    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
     await waitForState(pool, r.id, ["prechecked"]);
     // Someone with superuser rights edits the stored change set behind indexdeck's back.
     const c = await pool.connect();
@@ -288,7 +293,7 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
     );
     await c.query("ALTER TABLE change_set ENABLE TRIGGER USER");
     c.release();
-    await expect(requestPhase(pool, r.id, "apply", DBA, {})).rejects.toThrow(
+    await expect(requestPhase(pool, r.id, "apply", DBA, {}, fixedTargets(targets))).rejects.toThrow(
       /changed since this rollout was created .* approvals are stale/,
     );
     expect((await getRollout(pool, r.id))!.state).toBe("prechecked");
@@ -297,16 +302,16 @@ describe.each(pgServers())("rollouts through the job runner on $name PostgreSQL"
   it("ends failed with a clear error when the target is unreachable at apply", async () => {
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "down.sql", SAFE.replace("orders_org_status", "orders_down")), targetId: "stage" },
       DBA,
     );
-    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" });
+    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "b" }, fixedTargets(targets));
     await waitForState(pool, r.id, ["prechecked"]);
     const saved = targets;
     targets = testTargets("postgres://u:secretpw@127.0.0.1:1/gone");
     try {
-      await requestPhase(pool, r.id, "apply", DBA, {});
+      await requestPhase(pool, r.id, "apply", DBA, {}, fixedTargets(targets));
       expect(await waitForState(pool, r.id, ["failed", "verified"])).toBe("failed");
       const after = (await getRollout(pool, r.id))!;
       expect(after.error).toMatch(/^cannot connect to the target/);

@@ -5,7 +5,7 @@ import { authorizeTarget, type Actor } from "../auth/policy";
 import { checkWorkloads, getChangeSet } from "../changeset/store";
 import { lintText } from "../changeset/lint";
 import { withTransaction } from "../store/pool";
-import { findTarget, sessionLimits, type TargetConfig } from "../targets/config";
+import { findTarget, sessionLimits } from "../targets/config";
 import type { FailureCode } from "../text/troubleshooting";
 import type { TaskStatus } from "./apply";
 import { appendEvent } from "./events";
@@ -13,6 +13,7 @@ import { initialState, type RolloutState } from "./machine";
 import { planChangeSet, PlanError } from "./plan";
 import { WorkloadError } from "./workloads";
 import { announceRollout } from "../webhooks/notify";
+import type { TargetSource } from "../targets/source";
 
 export interface Rollout {
   id: number;
@@ -153,11 +154,11 @@ export async function rolloutTasks(db: Pick<pg.Pool, "query">, id: number): Prom
  */
 export async function createRollout(
   pool: pg.Pool,
-  targets: TargetConfig[],
+  targets: TargetSource,
   input: { changesetId: string; targetId: string },
   actor: Actor,
 ): Promise<Rollout> {
-  const target = findTarget(targets, input.targetId);
+  const target = findTarget(await targets(), input.targetId);
   if (!target) throw new RolloutError(`unknown target ${input.targetId}`, 404);
   authorizeTarget(actor, target.id);
   const cs = await getChangeSet(pool, input.changesetId);

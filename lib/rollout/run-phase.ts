@@ -6,7 +6,6 @@
 import { finishJob, type Job } from "../jobs/queue";
 import { withTransaction } from "../store/pool";
 import { findTarget, sessionLimits } from "../targets/config";
-import { targetsWithPolicies } from "../targets/policies";
 import { redactTargetSecrets } from "../targets/display";
 import { appendEvent } from "./events";
 import { isJobPhase, settle, type JobPhase } from "./machine";
@@ -27,7 +26,7 @@ export async function runPhaseJob(ctx: PhaseContext, job: Job): Promise<void> {
   if (!isJobPhase(phase)) return withTransaction(ctx.pool, (tx) => finishJob(tx, job.id, `${phase} is not a rollout phase`));
   const rollout = job.rolloutId === null ? null : await getRollout(ctx.pool, job.rolloutId);
   if (!rollout) return withTransaction(ctx.pool, (tx) => finishJob(tx, job.id, "rollout vanished"));
-  const target = findTarget(ctx.targets ? ctx.targets() : await targetsWithPolicies(ctx.pool), rollout.targetId);
+  const target = findTarget(await ctx.targets(), rollout.targetId);
   if (!target) {
     const error = `target ${rollout.targetId} is no longer configured`;
     await settle(ctx.pool, { job, rollout, phase, outcome: "error", error, jobError: error, audit: { ok: false, error } });

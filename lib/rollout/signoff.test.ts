@@ -9,6 +9,7 @@ import { listSignoffs, signOff } from "./signoff";
 import { collectTarget } from "../monitor/collector";
 import { dueFollowups, resolveFollowups, rolloutFollowups } from "../monitor/followups";
 import { DBA, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
+import { fixedTargets } from "../targets/source";
 
 const SQL =
   "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_signoff ON orders (status, org_id);\n";
@@ -22,7 +23,12 @@ describe.each(pgServers())("sign-off on $name PostgreSQL", (server) => {
     const url = await freshDatabase(server, "empty");
     await seedOrders(url, 20_000);
     targets = testTargets(url);
-    runner = startRunner({ pool, pollMs: 100, log: () => undefined, handle: (job) => runPhaseJob({ pool, targets: () => targets }, job) });
+    runner = startRunner({
+      pool,
+      pollMs: 100,
+      log: () => undefined,
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets) }, job),
+    });
   });
   afterAll(async () => {
     await runner.stop();
@@ -30,13 +36,18 @@ describe.each(pgServers())("sign-off on $name PostgreSQL", (server) => {
   });
 
   it("records the checklist from evidence and attestations, moves the rollout to signed_off and links the audit row", async () => {
-    const r = await createRollout(pool, targets, { changesetId: await uploadChangeSet(pool, "so.sql", SQL), targetId: "stage" }, DBA);
+    const r = await createRollout(
+      pool,
+      fixedTargets(targets),
+      { changesetId: await uploadChangeSet(pool, "so.sql", SQL), targetId: "stage" },
+      DBA,
+    );
     await expect(
       signOff(pool, r.id, DBA, { decision: "signed_off", notes: "", attested: [], changesetSha256: r.changesetSha256 }),
     ).rejects.toThrow(/signoff needs verified/);
-    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "snap-9" }, targets);
+    await requestPhase(pool, r.id, "precheck", DBA, { backupId: "snap-9" }, fixedTargets(targets));
     await waitForState(pool, r.id, ["prechecked"]);
-    await requestPhase(pool, r.id, "apply", DBA, {}, targets);
+    await requestPhase(pool, r.id, "apply", DBA, {}, fixedTargets(targets));
     await waitForState(pool, r.id, ["verified"]);
 
     await expect(

@@ -8,6 +8,7 @@ import { requestPhase } from "./machine";
 import { createRollout } from "./rollouts";
 import { findRollouts, RolloutQuery, rolloutStatus } from "./status";
 import { DBA, settledPrecheck, settledVerify, SRE, seedOrders, testTargets, uploadChangeSet, waitForState } from "./testing";
+import { fixedTargets } from "../targets/source";
 
 const SAFE = "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_org ON orders (org_id);\n";
 const ADMIN = { id: 3, email: "admin", role: "admin" as const };
@@ -27,7 +28,7 @@ describe.each(pgServers())("a rollout as scripts read it on $name PostgreSQL", (
       pool,
       pollMs: 100,
       log: () => undefined,
-      handle: (job) => runPhaseJob({ pool, targets: () => targets, apply: { pollIntervalMs: 100 } }, job),
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets), apply: { pollIntervalMs: 100 } }, job),
     });
   });
   afterAll(async () => {
@@ -37,7 +38,7 @@ describe.each(pgServers())("a rollout as scripts read it on $name PostgreSQL", (
 
   it("follows a rollout from approval to verified: state, statements with status and progress, approvals", async () => {
     const cs = await uploadChangeSet(pool, "status.sql", SAFE);
-    const r = await createRollout(pool, targets, { changesetId: cs, targetId: "prod" }, SRE);
+    const r = await createRollout(pool, fixedTargets(targets), { changesetId: cs, targetId: "prod" }, SRE);
     const waiting = (await rolloutStatus(pool, r.id))!;
     expect(waiting).toMatchObject({
       id: r.id,
@@ -55,8 +56,8 @@ describe.each(pgServers())("a rollout as scripts read it on $name PostgreSQL", (
       ["create_index", "pending", { phase: null, percent: 0 }],
     ]);
     const approve = { decision: "approve" as const, comment: "looks right", changesetSha256: r.changesetSha256, targetId: "prod" };
-    await decideRollout(pool, targets, r.id, DBA, approve);
-    await decideRollout(pool, targets, r.id, DBA2, approve);
+    await decideRollout(pool, fixedTargets(targets), r.id, DBA, approve);
+    await decideRollout(pool, fixedTargets(targets), r.id, DBA2, approve);
     const approved = (await rolloutStatus(pool, r.id))!;
     expect(approved.state).toBe("approved");
     expect(approved.approvals.map((a) => [a.approver, a.approverRole, a.decision, a.comment])).toEqual([
@@ -65,10 +66,10 @@ describe.each(pgServers())("a rollout as scripts read it on $name PostgreSQL", (
     ]);
 
     // Staging first, so production's promotion check passes.
-    const staged = await createRollout(pool, targets, { changesetId: cs, targetId: "stage" }, SRE);
-    await requestPhase(pool, staged.id, "precheck", DBA, { backupId: "snap-1" }, targets);
+    const staged = await createRollout(pool, fixedTargets(targets), { changesetId: cs, targetId: "stage" }, SRE);
+    await requestPhase(pool, staged.id, "precheck", DBA, { backupId: "snap-1" }, fixedTargets(targets));
     expect((await settledPrecheck(pool, staged.id)).state).toBe("prechecked");
-    await requestPhase(pool, staged.id, "apply", DBA, {}, targets);
+    await requestPhase(pool, staged.id, "apply", DBA, {}, fixedTargets(targets));
     expect((await settledVerify(pool, staged.id)).state).toBe("verified");
     const done = (await rolloutStatus(pool, staged.id))!;
     expect(done.state).toBe("verified");
@@ -88,13 +89,20 @@ describe.each(pgServers())("a rollout as scripts read it on $name PostgreSQL", (
   it("gives the last error with its code", async () => {
     const r = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "skip.sql", SAFE.replace("orders_org", "orders_org2")), targetId: "prod" },
       SRE,
     );
     // Someone with write access to the store marks it approved without the approvals: nothing may run.
     await pool.query("UPDATE rollout SET state = 'approved' WHERE id = $1", [r.id]);
-    await requestPhase(pool, r.id, "precheck", ADMIN, { backupId: "snap-1", promotionWaiver: "hotfix, staging is down" }, targets);
+    await requestPhase(
+      pool,
+      r.id,
+      "precheck",
+      ADMIN,
+      { backupId: "snap-1", promotionWaiver: "hotfix, staging is down" },
+      fixedTargets(targets),
+    );
     await waitForState(pool, r.id, ["approved"]);
     expect((await rolloutStatus(pool, r.id))!.lastError).toMatchObject({
       code: "approvals_missing",

@@ -4,6 +4,7 @@ import { parseTargetsFile, type TargetConfig } from "../targets/config";
 import { decideRollout } from "./approvals";
 import type { RolloutState } from "./machine";
 import { getRollout, rolloutTasks } from "./rollouts";
+import type { TargetSource } from "../targets/source";
 
 export const DBA = { id: 1, email: "dba", role: "dba" as const };
 export const SRE = { id: 2, email: "sre", role: "sre" as const };
@@ -56,10 +57,10 @@ export const DBA2 = { id: 4, email: "dba2", role: "dba" as const };
 /** Two approvals by two people other than the requester whom the target's policy accepts, as production's floor requires. */
 export async function approveByTwo(
   pool: pg.Pool,
-  targets: TargetConfig[],
+  targets: TargetSource,
   rollout: { id: number; changesetSha256: string; targetId: string; requestedBy: string },
 ): Promise<void> {
-  const roles = targets.find((t) => t.id === rollout.targetId)!.approvals.roles;
+  const roles = (await targets()).find((t) => t.id === rollout.targetId)!.approvals.roles;
   const approvers = [DBA, SRE, DBA2, ADMIN].filter((a) => a.email !== rollout.requestedBy && roles.includes(a.role)).slice(0, 2);
   for (const a of approvers) {
     await decideRollout(pool, targets, rollout.id, a, {

@@ -1,11 +1,11 @@
 import { DELIVERY_KINDS } from "../jobs/queue";
 import { startRunner, type Runner } from "../jobs/runner";
 import { collectIntervalFromEnv, retentionFromEnv, startCollector } from "../monitor/collector";
-import { loadTargets } from "../targets/config";
 import { runPhaseJob } from "../rollout/run-phase";
 import { EventHub } from "../rollout/stream";
 import { requireStoreUrl, storePool } from "../store/pool";
 import { deliverJob, deliveryOptionsFromEnv } from "../webhooks/deliver";
+import { fileTargets, governingTargets } from "../targets/source";
 
 interface ServerState {
   runner?: Runner;
@@ -25,7 +25,10 @@ export function startJobRunner(): Runner {
   const pollIntervalMs = Number.isFinite(poll) ? Math.min(500, Math.max(100, poll)) : 500;
   const samples = Number(process.env.INDEXDECK_PROBE_SAMPLES ?? 200);
   const probe = { samples: Number.isInteger(samples) && samples > 0 ? Math.min(samples, 10_000) : 200 };
-  state.runner ??= startRunner({ pool, handle: (job) => runPhaseJob({ pool, apply: { pollIntervalMs }, probe }, job) });
+  state.runner ??= startRunner({
+    pool,
+    handle: (job) => runPhaseJob({ pool, targets: governingTargets(pool), apply: { pollIntervalMs }, probe }, job),
+  });
   return state.runner;
 }
 
@@ -41,7 +44,8 @@ export function startDeliveryRunner(): Runner {
 export function startUsageCollector(): void {
   state.collector ??= startCollector({
     pool: storePool(),
-    targets: () => loadTargets(),
+    // What is collected is the file's to say; policies govern rollouts, not collection.
+    targets: fileTargets(),
     retention: retentionFromEnv(),
     intervalMs: collectIntervalFromEnv(),
   });

@@ -3,7 +3,6 @@
  * starts (background.ts), its workers, its in-process caches.
  */
 import pg from "pg";
-import { loadTargets } from "../targets/config";
 import { retentionFromEnv } from "../monitor/collector";
 import { requireAuditKey } from "../audit/key";
 import { trustedProxies } from "../auth/client-address";
@@ -11,6 +10,7 @@ import { sessionLifetimeMs } from "../auth/sessions";
 import { migrateStore, ONE_ROLE_WARNING, storeUrlsFromEnv } from "../store/roles";
 import { redactConnectionSecrets } from "../targets/display";
 import { startDeliveryRunner, startJobRunner, startUsageCollector } from "./background";
+import { fileTargets } from "../targets/source";
 
 /**
  * What the web server checks before serving: its settings are present and well-formed, the targets
@@ -21,7 +21,7 @@ export async function boot(): Promise<void> {
   const storeUrls = storeUrlsFromEnv();
   const storeUrl = storeUrls.runtime;
   requireSessionSettings();
-  const targets = loadTargets();
+  const targets = await fileTargets()();
   retentionFromEnv(); // a malformed INDEXDECK_RETENTION stops the start, not the first collection
   sessionLifetimeMs(); // likewise INDEXDECK_SESSION_HOURS and INDEXDECK_TRUSTED_PROXIES, not the first sign-in
   trustedProxies();

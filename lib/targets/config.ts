@@ -1,6 +1,7 @@
 /**
  * targets/ — the databases indexes are rolled out to: their config and policies, connections,
- * and one module per topic of queries against them (catalog, progress, activity, inventory).
+ * and one module per topic of queries against them (catalog, progress, activity, inventory). The
+ * rest of lib is given targets only as a TargetSource (./source.ts), asked when it needs the list.
  */
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";

@@ -5,7 +5,8 @@ import { createRollout } from "../rollout/rollouts";
 import { requestPhase } from "../rollout/machine";
 import { ADMIN, DBA, SRE, testTargets, uploadChangeSet } from "../rollout/testing";
 import { freshDatabase, pgServers } from "../testing/db";
-import { approvePolicyChange, changePolicy, policyHistory, policyOf, policyState, targetsWithPolicies, type Policy } from "./policies";
+import { approvePolicyChange, changePolicy, policyHistory, policyOf, policyState, withPolicies, type Policy } from "./policies";
+import { fixedTargets } from "./source";
 
 const ADMIN2 = { id: 5, email: "admin2", role: "admin" as const };
 const SQL = "SET lock_timeout = '2s';\nSET statement_timeout = 0;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS p_idx ON t (x);\n";
@@ -23,7 +24,12 @@ describe.each(pgServers())("target policies on $name PostgreSQL", (server) => {
 
   it("records an admin's change as a new version with its audit row, and the change governs from then on", async () => {
     const policy: Policy = { ...base, approvals: { required: 2, roles: ["dba", "admin"], requesterMayApprove: false } };
-    const v = await changePolicy(pool, targets, ADMIN, { targetId: "stage", policy, reason: "staging now mirrors prod", basedOn: 0 });
+    const v = await changePolicy(pool, fixedTargets(targets), ADMIN, {
+      targetId: "stage",
+      policy,
+      reason: "staging now mirrors prod",
+      basedOn: 0,
+    });
     expect(v).toMatchObject({ targetId: "stage", version: 1, changedBy: "admin" });
     const [row] = await auditRows();
     expect(row).toMatchObject({
@@ -36,25 +42,32 @@ describe.each(pgServers())("target policies on $name PostgreSQL", (server) => {
         after: { approvals: { required: 2 } },
       },
     });
-    const now = await targetsWithPolicies(pool, targets);
+    const now = await withPolicies(pool, fixedTargets(targets))();
     expect(now.find((t) => t.id === "stage")!.approvals.required).toBe(2);
     expect(now.find((t) => t.id === "prod")!.approvals.roles).toEqual(["dba", "sre"]); // other targets keep the file's policy
-    const rollout = await createRollout(pool, now, { changesetId: await uploadChangeSet(pool, "p.sql", SQL), targetId: "stage" }, SRE);
+    const rollout = await createRollout(
+      pool,
+      fixedTargets(now),
+      { changesetId: await uploadChangeSet(pool, "p.sql", SQL), targetId: "stage" },
+      SRE,
+    );
     expect(rollout).toMatchObject({ state: "awaiting_approval", approvalsRequired: 2 });
   });
 
   it("refuses other roles and stale forms, writing nothing", async () => {
     const before = (await auditRows()).length;
-    await expect(changePolicy(pool, targets, DBA, { targetId: "prod", policy: base, reason: "x", basedOn: 0 })).rejects.toBeInstanceOf(
-      ForbiddenError,
-    );
     await expect(
-      changePolicy(pool, targets, ADMIN, { targetId: "stage", policy: base, reason: "from an old tab", basedOn: 0 }),
+      changePolicy(pool, fixedTargets(targets), DBA, { targetId: "prod", policy: base, reason: "x", basedOn: 0 }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      changePolicy(pool, fixedTargets(targets), ADMIN, { targetId: "stage", policy: base, reason: "from an old tab", basedOn: 0 }),
     ).rejects.toMatchObject({
       status: 409,
       message: expect.stringMatching(/changed since this form was opened \(now version 1 by admin\)/),
     });
-    await expect(changePolicy(pool, targets, ADMIN, { targetId: "nowhere", policy: base, reason: "x", basedOn: 0 })).rejects.toMatchObject({
+    await expect(
+      changePolicy(pool, fixedTargets(targets), ADMIN, { targetId: "nowhere", policy: base, reason: "x", basedOn: 0 }),
+    ).rejects.toMatchObject({
       status: 404,
     });
     expect((await auditRows()).length).toBe(before);
@@ -65,7 +78,7 @@ describe.each(pgServers())("target policies on $name PostgreSQL", (server) => {
     const prodBase = policyOf(targets[1]);
     const results = await Promise.allSettled(
       [1, 2].map((n) =>
-        changePolicy(pool, targets, ADMIN, {
+        changePolicy(pool, fixedTargets(targets), ADMIN, {
           targetId: "prod",
           policy: { ...prodBase, freezes: n === 1 ? [] : prodBase.freezes },
           reason: `change ${n}`,
@@ -90,29 +103,29 @@ describe.each(pgServers())("target policies on $name PostgreSQL", (server) => {
       to: new Date(Date.now() + 3_600_000).toISOString(),
       reason: "incident 4711",
     };
-    const saved = await changePolicy(pool, targets, ADMIN, {
+    const saved = await changePolicy(pool, fixedTargets(targets), ADMIN, {
       targetId: "prod",
       policy: { ...v.policy, freezes: [freeze] },
       reason: "incident",
       basedOn: v.version,
     });
-    await approvePolicyChange(pool, targets, ADMIN2, { targetId: "prod", version: saved.version });
+    await approvePolicyChange(pool, fixedTargets(targets), ADMIN2, { targetId: "prod", version: saved.version });
     const rollout = await createRollout(
       pool,
-      await targetsWithPolicies(pool, targets),
+      withPolicies(pool, fixedTargets(targets)),
       { changesetId: await uploadChangeSet(pool, "f.sql", SQL.replace("p_idx", "f_idx")), targetId: "prod" },
       SRE,
     );
     // A passed pre-check recorded by hand: the freeze must stop the apply on its own.
     await pool.query(`UPDATE rollout SET state = 'prechecked', precheck = '{"ok": true, "checks": []}' WHERE id = $1`, [rollout.id]);
-    await expect(requestPhase(pool, rollout.id, "apply", DBA, {}, await targetsWithPolicies(pool, targets))).rejects.toThrow(
+    await expect(requestPhase(pool, rollout.id, "apply", DBA, {}, withPolicies(pool, fixedTargets(targets)))).rejects.toThrow(
       /change freeze until .*incident 4711/,
     );
   });
 
   it("holds production to two approvers other than the requester, and puts a production change in force only when a second admin approves it", async () => {
     const lowered = (approvals: Policy["approvals"]) =>
-      changePolicy(pool, targets, ADMIN, {
+      changePolicy(pool, fixedTargets(targets), ADMIN, {
         targetId: "prod",
         policy: { ...policyOf(targets[1]), approvals },
         reason: "just me tonight",
@@ -130,7 +143,7 @@ describe.each(pgServers())("target policies on $name PostgreSQL", (server) => {
     }
     const { latest, version: before } = await policyState(pool, targets[1]);
     const window = { days: ["sat" as const], start: "02:00", end: "03:00", timeZone: "UTC" };
-    const saved = await changePolicy(pool, targets, ADMIN, {
+    const saved = await changePolicy(pool, fixedTargets(targets), ADMIN, {
       targetId: "prod",
       policy: { ...policyOf(targets[1]), maintenanceWindows: [window] },
       reason: "weekend only",
@@ -139,22 +152,24 @@ describe.each(pgServers())("target policies on $name PostgreSQL", (server) => {
     expect(saved).toMatchObject({ needsApproval: true, approvedBy: null });
     // Pending: the version before still governs, and its author can't put it in force.
     expect((await policyState(pool, targets[1])).version).toBe(before);
-    expect((await targetsWithPolicies(pool, targets)).find((t) => t.id === "prod")!.maintenanceWindows).not.toEqual([window]);
-    await expect(approvePolicyChange(pool, targets, ADMIN, { targetId: "prod", version: saved.version })).rejects.toMatchObject({
+    expect((await withPolicies(pool, fixedTargets(targets))()).find((t) => t.id === "prod")!.maintenanceWindows).not.toEqual([window]);
+    await expect(
+      approvePolicyChange(pool, fixedTargets(targets), ADMIN, { targetId: "prod", version: saved.version }),
+    ).rejects.toMatchObject({
       status: 403,
     });
-    await expect(approvePolicyChange(pool, targets, DBA, { targetId: "prod", version: saved.version })).rejects.toBeInstanceOf(
-      ForbiddenError,
-    );
-    const approved = await approvePolicyChange(pool, targets, ADMIN2, { targetId: "prod", version: saved.version });
+    await expect(
+      approvePolicyChange(pool, fixedTargets(targets), DBA, { targetId: "prod", version: saved.version }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    const approved = await approvePolicyChange(pool, fixedTargets(targets), ADMIN2, { targetId: "prod", version: saved.version });
     expect(approved).toMatchObject({ approvedBy: "admin2" });
-    expect((await targetsWithPolicies(pool, targets)).find((t) => t.id === "prod")!.maintenanceWindows).toEqual([window]);
+    expect((await withPolicies(pool, fixedTargets(targets))()).find((t) => t.id === "prod")!.maintenanceWindows).toEqual([window]);
     const { rows } = await pool.query(
       "SELECT actor, details FROM audit_log WHERE action = 'policy.approve' AND target_id = 'prod' ORDER BY id DESC LIMIT 1",
     );
     expect(rows[0]).toMatchObject({ actor: "admin2", details: { version: saved.version, author: "admin" } });
     // Staging changes govern at once.
-    const stage = await changePolicy(pool, targets, ADMIN, {
+    const stage = await changePolicy(pool, fixedTargets(targets), ADMIN, {
       targetId: "stage",
       policy: policyOf(targets[0]),
       reason: "back to the file's",

@@ -3,15 +3,8 @@ import { z } from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import { authorize, authorizeTarget, ForbiddenError, type Actor } from "../auth/policy";
 import { withTransaction } from "../store/pool";
-import {
-  ApprovalPolicySchema,
-  findTarget,
-  FreezeSchema,
-  loadTargets,
-  MaintenanceWindowSchema,
-  meetsProductionFloor,
-  type TargetConfig,
-} from "./config";
+import { ApprovalPolicySchema, findTarget, FreezeSchema, MaintenanceWindowSchema, meetsProductionFloor, type TargetConfig } from "./config";
+import type { TargetSource } from "./source";
 
 /** The part of a target an admin may change in the app; everything else stays in the targets file. */
 export const PolicySchema = z
@@ -68,21 +61,27 @@ const VERSION_COLUMNS = `
 const VERSIONS = "target_policy p LEFT JOIN target_policy_approval a ON a.target_id = p.target_id AND a.version = p.version";
 
 /**
- * The targets as they govern rollouts now: the file's, with each target's newest policy version
- * from the store laid over it. Everything that checks approvals or windows reads targets here.
+ * `base`'s targets with each one's newest policy version in force from the store laid over it: what
+ * checks approvals or windows reads (`governingTargets` in ./source).
  */
-export async function targetsWithPolicies(db: Pick<pg.Pool, "query">, targets: TargetConfig[] = loadTargets()): Promise<TargetConfig[]> {
+export function withPolicies(db: Pick<pg.Pool, "query">, base: TargetSource): TargetSource {
+  return async () => {
+    const [targets, latest] = await Promise.all([base(), policiesInForce(db)]);
+    return targets.map((t) => {
+      const v = latest.get(t.id);
+      return v ? { ...t, ...v.policy } : t;
+    });
+  };
+}
+
+async function policiesInForce(db: Pick<pg.Pool, "query">): Promise<Map<string, PolicyVersion>> {
   const { rows } = await db.query<PolicyVersion>(
     `SELECT DISTINCT ON (p.target_id) ${VERSION_COLUMNS}
        FROM ${VERSIONS}
       WHERE NOT p.needs_approval OR a.approved_by IS NOT NULL
       ORDER BY p.target_id, p.version DESC`,
   );
-  const latest = new Map(rows.map((r) => [r.targetId, r]));
-  return targets.map((t) => {
-    const v = latest.get(t.id);
-    return v ? { ...t, ...v.policy } : t;
-  });
+  return new Map(rows.map((r) => [r.targetId, r]));
 }
 
 export async function policyHistory(db: Pick<pg.Pool, "query">, targetId: string): Promise<PolicyVersion[]> {
@@ -128,12 +127,12 @@ export type PolicyChange = z.infer<typeof PolicyChange>;
  * transaction. Rollouts already requested keep the approval count they were created with; roles,
  * windows and freezes apply from the next approval or phase.
  */
-export async function changePolicy(pool: pg.Pool, targets: TargetConfig[], actor: Actor, change: PolicyChange): Promise<PolicyVersion> {
+export async function changePolicy(pool: pg.Pool, targets: TargetSource, actor: Actor, change: PolicyChange): Promise<PolicyVersion> {
   authorize(actor, "policy:manage");
   authorizeTarget(actor, change.targetId);
-  const fileTarget = findTarget(targets, change.targetId);
-  if (!fileTarget) throw new PolicyError(`target ${change.targetId} is not configured`, 404);
-  const production = fileTarget.environment === "production";
+  const target = findTarget(await targets(), change.targetId);
+  if (!target) throw new PolicyError(`target ${change.targetId} is not configured`, 404);
+  const production = target.environment === "production";
   if (production && !meetsProductionFloor(change.policy.approvals)) {
     throw new PolicyError(
       `${change.targetId} is a production target: it needs 2 approvals from people other than the requester, a floor no policy can lower`,
@@ -147,7 +146,7 @@ export async function changePolicy(pool: pg.Pool, targets: TargetConfig[], actor
       latest,
       policy: before,
       history: [newest],
-    } = await policyState(tx, fileTarget);
+    } = await policyState(tx, target);
     if (change.basedOn !== latest) {
       throw new PolicyError(
         `the policy of ${change.targetId} changed since this form was opened (now version ${latest}${newest ? ` by ${newest.changedBy}` : ""}); reload and edit again`,
@@ -179,14 +178,14 @@ export const PolicyApproval = z.object({ targetId: z.string().min(1).max(63), ve
  */
 export async function approvePolicyChange(
   pool: pg.Pool,
-  targets: TargetConfig[],
+  targets: TargetSource,
   actor: Actor,
   input: z.infer<typeof PolicyApproval>,
 ): Promise<PolicyVersion> {
   authorize(actor, "policy:manage");
   authorizeTarget(actor, input.targetId);
-  const fileTarget = findTarget(targets, input.targetId);
-  if (!fileTarget) throw new PolicyError(`target ${input.targetId} is not configured`, 404);
+  const target = findTarget(await targets(), input.targetId);
+  if (!target) throw new PolicyError(`target ${input.targetId} is not configured`, 404);
   return withTransaction(pool, async (tx) => {
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('indexdeck.policy'), hashtext($1))", [input.targetId]);
     const history = await policyHistory(tx, input.targetId);

@@ -11,19 +11,15 @@ export type TargetStatus = {
   approvalsRequired: number;
 } & ({ reachable: true; server: ServerOverview } | { reachable: false; error: string });
 
-/** Probes every target at once; one that is down is reported as down and the rest still answer. */
-export async function targetStatuses(targets: TargetConfig[]): Promise<TargetStatus[]> {
-  return Promise.all(
-    targets.map(async (t): Promise<TargetStatus> => {
-      const base = { id: t.id, label: t.label, environment: t.environment, approvalsRequired: t.approvals.required };
-      let connection = t.urlEnv ? `$${t.urlEnv}` : "";
-      try {
-        connection = t.urlEnv ? `$${t.urlEnv} → ${connectionSummary(targetUrl(t))}` : connectionSummary(targetUrl(t));
-        const server = await withTargetClient(t, serverOverview, { connectTimeoutMs: 3000, statementTimeoutMs: 5000 });
-        return { ...base, connection, reachable: true, server };
-      } catch (err) {
-        return { ...base, connection, reachable: false, error: (err as Error).message };
-      }
-    }),
-  );
+/** Probes one target; one that is down is reported as down, never thrown. */
+export async function targetStatus(t: TargetConfig): Promise<TargetStatus> {
+  const base = { id: t.id, label: t.label, environment: t.environment, approvalsRequired: t.approvals.required };
+  let connection = t.urlEnv ? `$${t.urlEnv}` : "";
+  try {
+    connection = t.urlEnv ? `$${t.urlEnv} → ${connectionSummary(targetUrl(t))}` : connectionSummary(targetUrl(t));
+    const server = await withTargetClient(t, serverOverview, { connectTimeoutMs: 3000, statementTimeoutMs: 5000 });
+    return { ...base, connection, reachable: true, server };
+  } catch (err) {
+    return { ...base, connection, reachable: false, error: (err as Error).message };
+  }
 }

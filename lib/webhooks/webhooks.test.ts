@@ -19,6 +19,7 @@ import { loadTargets, loadWebhooks, type TargetConfig } from "../targets/config"
 import { freshDatabase, pgServers } from "../testing/db";
 import { deliverJob, recentAttempts } from "./deliver";
 import { until } from "../testing/until";
+import { fixedTargets } from "../targets/source";
 
 const SECRET = "whsec-test-0123456789abcdef";
 const SQL = "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_org ON orders (org_id);\n";
@@ -131,7 +132,7 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
     const runner = deliveries();
     const rollout = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "signed.sql", `-- signed\n${SQL}`), targetId: "stage" },
       DBA,
     );
@@ -169,7 +170,7 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
     const runner = deliveries({ backoffMs: 200 });
     const rollout = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "late.sql", `-- late\n${SQL}`), targetId: "stage" },
       DBA,
     );
@@ -214,23 +215,23 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
       pool,
       pollMs: 50,
       log: () => undefined,
-      handle: (job) => runPhaseJob({ pool, targets: () => targets }, job),
+      handle: (job) => runPhaseJob({ pool, targets: fixedTargets(targets) }, job),
     });
     runners.push(phases);
     const rollout = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "slow.sql", `-- slow\n${SQL}`), targetId: "stage" },
       DBA,
     );
     await until(async () => hung.got.length === 1, "the receiver to be holding the request");
-    await decideRollout(pool, targets, rollout.id, SRE, {
+    await decideRollout(pool, fixedTargets(targets), rollout.id, SRE, {
       decision: "approve",
       comment: "ok",
       changesetSha256: rollout.changesetSha256,
       targetId: "stage",
     });
-    await requestPhase(pool, rollout.id, "precheck", DBA2, {});
+    await requestPhase(pool, rollout.id, "precheck", DBA2, {}, fixedTargets(targets));
     // Pre-check fails (no backup attested): the phase settled and its "failed" notice is queued behind the hung one.
     expect(await waitForState(pool, rollout.id, ["approved", "prechecked"])).toBe("approved");
     expect((await getRollout(pool, rollout.id))!.error).toBe("pre-check failed");
@@ -265,7 +266,7 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
     const runner = deliveries({ timeoutMs: 300, backoffMs: 60_000 });
     await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "redirect.sql", `-- redirect\n${SQL}`), targetId: "stage" },
       DBA,
     );
@@ -307,7 +308,7 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
     ]);
     const rollout = await createRollout(
       pool,
-      targets,
+      fixedTargets(targets),
       { changesetId: await uploadChangeSet(pool, "states.sql", `-- states\n${SQL}`), targetId: "stage" },
       DBA,
     );
@@ -360,7 +361,7 @@ describe.each(pgServers())("webhooks on $name PostgreSQL", (server) => {
     // One a rollout is building is INVALID until the build ends: not announced while it applies, announced if it stays so after.
     const building = await createRollout(
       pool,
-      loadTargets(),
+      fixedTargets(loadTargets()),
       {
         changesetId: await uploadChangeSet(pool, "dup_w.sql", "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS dup_w ON dup (v);\n"),
         targetId: "stage",

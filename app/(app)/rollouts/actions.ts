@@ -9,9 +9,9 @@ import { ChangeSetExistsError, createChangeSet } from "@/lib/changeset/store";
 import { quoteQualified } from "@/lib/sql/quote";
 import { signOff, SignoffInput } from "@/lib/rollout/signoff";
 import { storePool } from "@/lib/store/pool";
-import { targetsWithPolicies } from "@/lib/targets/policies";
 import { formAction, type ActionState } from "@/app/lib/action";
 import { RolloutId } from "@/app/lib/http";
+import { governingTargets } from "@/lib/targets/source";
 
 const CreateForm = z.object({
   changesetId: z.string().min(1, "choose a change set").max(200),
@@ -24,7 +24,7 @@ export async function createRolloutAction(_prev: ActionState, form: FormData): P
     permission: "rollout:create",
     context: "creating a rollout",
     run: async (input, actor) => ({
-      redirect: `/rollouts/${(await createRollout(storePool(), await targetsWithPolicies(storePool()), input, actor)).id}`,
+      redirect: `/rollouts/${(await createRollout(storePool(), governingTargets(storePool()), input, actor)).id}`,
     }),
   });
 }
@@ -39,7 +39,7 @@ export async function phaseAction(_prev: ActionState, form: FormData): Promise<A
     context: "starting a phase",
     omitBlank: true,
     run: async ({ rolloutId, phase, ...input }, actor) => {
-      const { message } = await requestPhase(storePool(), rolloutId, phase, actor, input);
+      const { message } = await requestPhase(storePool(), rolloutId, phase, actor, input, governingTargets(storePool()));
       revalidatePath(`/rollouts/${rolloutId}`);
       return message;
     },
@@ -54,7 +54,7 @@ export async function approvalAction(_prev: ActionState, form: FormData): Promis
     permission: "rollout:approve",
     context: "recording an approval",
     run: async ({ rolloutId, ...input }, actor) => {
-      const { message } = await decideRollout(storePool(), await targetsWithPolicies(storePool()), rolloutId, actor, input);
+      const { message } = await decideRollout(storePool(), governingTargets(storePool()), rolloutId, actor, input);
       revalidatePath(`/rollouts/${rolloutId}`);
       return message;
     },

@@ -4,10 +4,10 @@ import { can } from "@/lib/auth/policy";
 import { listChangeSets } from "@/lib/changeset/store";
 import { listRollouts } from "@/lib/rollout/rollouts";
 import { storePool } from "@/lib/store/pool";
-import { targetsWithPolicies } from "@/lib/targets/policies";
 import { Forbidden } from "@/components/forbidden";
 import { NewRolloutForm } from "@/components/new-rollout-form";
 import { pageActor } from "@/app/lib/session";
+import { governingTargets } from "@/lib/targets/source";
 
 export default async function RolloutsPage() {
   const { actor, allowed } = await pageActor("rollouts:read");
@@ -17,7 +17,7 @@ export default async function RolloutsPage() {
     listRollouts(pool),
     can(actor.role, "rollout:create") ? listChangeSets(pool) : Promise.resolve([]),
   ]);
-  const targets = await targetsWithPolicies(pool);
+  const targets = await governingTargets(pool)();
   return (
     <>
       <h1>Rollouts</h1>

@@ -4,14 +4,17 @@ import { LocalTime } from "@/components/local-time";
 import { formatBytes } from "@/lib/text/format";
 import { collectorStatuses, type CollectorStatus } from "@/lib/monitor/collector";
 import { storePool } from "@/lib/store/pool";
-import { targetsWithPolicies } from "@/lib/targets/policies";
-import { targetStatuses } from "@/lib/targets/status";
+import { targetStatus } from "@/lib/targets/status";
 import { pageActor } from "@/app/lib/session";
+import { governingTargets } from "@/lib/targets/source";
 
 export default async function TargetsPage() {
   const { allowed } = await pageActor("targets:read");
   if (!allowed) return <Forbidden what="read targets" />;
-  const [statuses, collection] = await Promise.all([targetsWithPolicies(storePool()).then(targetStatuses), collectorStatuses(storePool())]);
+  const [statuses, collection] = await Promise.all([
+    governingTargets(storePool())().then((targets) => Promise.all(targets.map(targetStatus))),
+    collectorStatuses(storePool()),
+  ]);
   return (
     <>
       <h1>Targets</h1>

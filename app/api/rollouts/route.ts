@@ -2,10 +2,10 @@ import { NextResponse } from "next/server";
 import { createRollout, NewRollout } from "@/lib/rollout/rollouts";
 import { findRollouts, RolloutQuery } from "@/lib/rollout/status";
 import { storePool } from "@/lib/store/pool";
-import { targetsWithPolicies } from "@/lib/targets/policies";
 import { jsonRequest } from "@/app/lib/json-request";
 import { apiActor } from "@/app/lib/session";
 import { errorResponse, invalid } from "@/app/lib/http";
+import { governingTargets } from "@/lib/targets/source";
 
 export const dynamic = "force-dynamic";
 
@@ -26,7 +26,7 @@ export async function POST(request: Request) {
   const parsed = NewRollout.safeParse(input.body);
   if (!parsed.success) return invalid(parsed.error);
   try {
-    const rollout = await createRollout(storePool(), await targetsWithPolicies(storePool()), parsed.data, actor);
+    const rollout = await createRollout(storePool(), governingTargets(storePool()), parsed.data, actor);
     return NextResponse.json({ id: rollout.id, state: rollout.state }, { status: 201 });
   } catch (err) {
     return errorResponse(err, "creating the rollout");

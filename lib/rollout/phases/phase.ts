@@ -13,10 +13,12 @@ import { approvalCount } from "../approvals";
 import type { JobPhase } from "../machine";
 import type { PlannedTask } from "../plan";
 import type { Rollout } from "../rollouts";
+import type { TargetSource } from "../../targets/source";
 
 export interface PhaseContext {
   pool: pg.Pool;
-  targets?: () => TargetConfig[];
+  /** Asked at every job: the targets as they govern when the job starts. */
+  targets: TargetSource;
   apply?: Partial<Pick<ApplyOptions, "pollIntervalMs" | "lockRetries" | "backoffMs">>;
   probe?: ProbeOptions;
 }

@@ -5,11 +5,12 @@ import { Forbidden } from "@/components/forbidden";
 import { PolicyApprovalForm, PolicyForm } from "@/components/policy-form";
 import { can, ROLES } from "@/lib/auth/policy";
 import { storePool } from "@/lib/store/pool";
-import { findTarget, loadTargets } from "@/lib/targets/config";
+import { findTarget } from "@/lib/targets/config";
 import { policyState, type Policy } from "@/lib/targets/policies";
 import { formatFreezes, formatWindows } from "@/lib/targets/policy-text";
 import { maintenanceWindow } from "@/lib/targets/windows";
 import { pageActor } from "@/app/lib/session";
+import { governingTargets } from "@/lib/targets/source";
 
 function PolicySummary({ policy }: { policy: Policy }) {
   return (
@@ -35,7 +36,7 @@ function PolicySummary({ policy }: { policy: Policy }) {
 export default async function TargetPage({ params }: { params: Promise<{ id: string }> }) {
   const { actor, allowed } = await pageActor("targets:read");
   if (!allowed) return <Forbidden what="read targets" />;
-  const target = findTarget(loadTargets(), decodeURIComponent((await params).id));
+  const target = findTarget(await governingTargets(storePool())(), decodeURIComponent((await params).id));
   if (!target) notFound();
   const { version, latest, policy: current, pending, history } = await policyState(storePool(), target);
   const inForceVersion = history.find((v) => v.version === version);

@@ -1,14 +1,16 @@
 import Link from "next/link";
 import { Forbidden } from "@/components/forbidden";
 import { UsageChart } from "@/components/usage-chart";
-import { findTarget, loadTargets } from "@/lib/targets/config";
+import { findTarget } from "@/lib/targets/config";
 import { pageActor } from "@/app/lib/session";
+import { storePool } from "@/lib/store/pool";
+import { governingTargets } from "@/lib/targets/source";
 
 export default async function IndexDetailPage({ params }: { params: Promise<{ target: string; index: string }> }) {
   const { allowed } = await pageActor("indexes:read");
   if (!allowed) return <Forbidden what="read index usage" />;
   const { target, index } = await params;
-  const t = findTarget(loadTargets(), decodeURIComponent(target));
+  const t = findTarget(await governingTargets(storePool())(), decodeURIComponent(target));
   const name = decodeURIComponent(index);
   if (!t)
     return (

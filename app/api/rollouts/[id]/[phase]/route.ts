@@ -4,6 +4,7 @@ import { MACHINE, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/machine
 import { storePool } from "@/lib/store/pool";
 import { jsonRequest } from "@/app/lib/json-request";
 import { errorResponse, invalid, RolloutId } from "@/app/lib/http";
+import { governingTargets } from "@/lib/targets/source";
 
 export const dynamic = "force-dynamic";
 
@@ -20,7 +21,10 @@ export async function POST(request: Request, { params }: { params: Promise<{ id:
   const body = PhaseInput.safeParse(input.body ?? {}); // an empty body is a phase with no inputs
   if (!body.success) return invalid(body.error);
   try {
-    return NextResponse.json(await requestPhase(storePool(), rolloutId.data, parsedPhase.data, actor, body.data), { status: 202 });
+    return NextResponse.json(
+      await requestPhase(storePool(), rolloutId.data, parsedPhase.data, actor, body.data, governingTargets(storePool())),
+      { status: 202 },
+    );
   } catch (err) {
     return errorResponse(err, `${parsedPhase.data} of rollout ${rolloutId.data}`);
   }

@@ -1,9 +1,9 @@
 import { NextResponse } from "next/server";
 import { ApprovalInput, decideRollout } from "@/lib/rollout/approvals";
 import { storePool } from "@/lib/store/pool";
-import { targetsWithPolicies } from "@/lib/targets/policies";
 import { jsonRequest } from "@/app/lib/json-request";
 import { errorResponse, invalid, RolloutId } from "@/app/lib/http";
+import { governingTargets } from "@/lib/targets/source";
 
 export const dynamic = "force-dynamic";
 
@@ -17,7 +17,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ id:
   const body = ApprovalInput.safeParse(input.body);
   if (!body.success) return invalid(body.error);
   try {
-    return NextResponse.json(await decideRollout(storePool(), await targetsWithPolicies(storePool()), id.data, actor, body.data));
+    return NextResponse.json(await decideRollout(storePool(), governingTargets(storePool()), id.data, actor, body.data));
   } catch (err) {
     return errorResponse(err, `approval of rollout ${id.data}`);
   }
