@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import pg from "pg";
 import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 
@@ -81,9 +81,24 @@ export function demoServer(): { port: number; password: string } {
   return JSON.parse(readFileSync(".indexdeck-e2e/embedded.json", "utf8"));
 }
 
+const TARGETS_FILE = ".indexdeck-e2e/targets.json";
+
+/**
+ * Adds a target to the e2e run's targets file, a copy of chefcloud_staging with `fields` laid over it;
+ * returns what puts the file back. The app reads the file as it is now (by size and time): no restart.
+ */
+export function addDemoTarget(fields: Record<string, unknown>): () => void {
+  const original = readFileSync(TARGETS_FILE, "utf8");
+  const file = JSON.parse(original);
+  const staging = file.targets.find((t: { id: string }) => t.id === "chefcloud_staging");
+  file.targets.push({ ...staging, ...fields });
+  writeFileSync(TARGETS_FILE, JSON.stringify(file, null, 2));
+  return () => writeFileSync(TARGETS_FILE, original);
+}
+
 /** A demo target's connection URL as the launcher wrote it (the role the app connects as). */
 export function demoTargetUrl(id: string): string {
-  const { targets } = JSON.parse(readFileSync(".indexdeck-e2e/targets.json", "utf8")) as { targets: Array<{ id: string; url: string }> };
+  const { targets } = JSON.parse(readFileSync(TARGETS_FILE, "utf8")) as { targets: Array<{ id: string; url: string }> };
   return targets.find((t) => t.id === id)!.url;
 }
 

@@ -1,9 +1,7 @@
-import { readFileSync, writeFileSync } from "node:fs";
 import pg from "pg";
 import { startReplicaPair, type ReplicaPair } from "../lib/testing/replica";
-import { expect, login, test } from "./helpers";
+import { addDemoTarget, expect, login, test } from "./helpers";
 
-const TARGETS_FILE = ".indexdeck-e2e/targets.json";
 const TARGET = "e2e_replicated";
 const REPLICA = "e2e_replicated_r1";
 
@@ -25,7 +23,7 @@ async function readOnReplica(pair: ReplicaPair, times: number): Promise<void> {
 
 test.describe("a target with a streaming replica", () => {
   let pair: ReplicaPair;
-  let original = "";
+  let restore: (() => void) | undefined;
 
   test.beforeAll(async () => {
     test.setTimeout(120_000);
@@ -40,23 +38,17 @@ test.describe("a target with a streaming replica", () => {
     );
     await pair.caughtUp();
     await readOnReplica(pair, 3);
-    original = readFileSync(TARGETS_FILE, "utf8");
-    const file = JSON.parse(original);
-    const staging = file.targets.find((t: { id: string }) => t.id === "chefcloud_staging");
-    file.targets.push({
-      ...staging,
+    restore = addDemoTarget({
       id: TARGET,
       label: "Replicated",
       url: pair.primaryUrl(),
       replicas: [{ id: REPLICA, url: pair.replicaUrl(), label: "reads" }],
       unusedWindowDays: 0,
     });
-    // The app reads the targets file as it is now (by size and time), so no restart is needed.
-    writeFileSync(TARGETS_FILE, JSON.stringify(file, null, 2));
   });
 
   test.afterAll(async () => {
-    if (original) writeFileSync(TARGETS_FILE, original);
+    restore?.();
     await pair?.stop();
   });
 
