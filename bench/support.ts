@@ -567,6 +567,9 @@ export async function generateUsage(
      SELECT $2, $3 || i, 'raw', now() - interval '1 minute', 60, 5, 0, 5, 0, 0 FROM generate_series(1, $1) i ON CONFLICT DO NOTHING`,
     [indexes, targetId, prefix],
   );
+  // History written below a cutoff the collector's retention already applied: its next deletion
+  // starts from the target's first row again, as it would after any writer but the collector.
+  await db.query("DELETE FROM usage_retention WHERE target_id = $1", [targetId]);
   await db.query("ANALYZE usage_delta");
 }
 
