@@ -18,7 +18,7 @@ export const BENCHMARKS = {
   },
   "write-impact": {
     what: "pgbench inserts and updates on payments and purchase_orders (2,000,000 rows) at half the measured capacity, before and during the two builds: default apply, gentle apply, and a plain CREATE INDEX as the control",
-    quick: ["--rows", "20000", "--baseline", "1", "--capacity-seconds", "1", "--rounds", "1", "--checkpoint", "0"],
+    quick: ["--rows", "20000", "--baseline", "1", "--capacity-seconds", "1", "--rounds", "1", "--max-rounds", "1", "--checkpoint", "0"],
   },
   fanout: {
     what: "100 SSE viewers of one rollout on the built app: pollers on the target and the delay of progress events",

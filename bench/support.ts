@@ -216,6 +216,54 @@ export function medianRank95(n: number): number {
   return k;
 }
 
+/** One ratio measured in every round, judged on its median (see `pairedRounds`). */
+export interface RatioSeries {
+  /** In round order. */
+  ratios: number[];
+  medianRatio: number;
+  /** Where the median ratio lies with 95% confidence: the k-th smallest and k-th largest ratio (medianRank95). */
+  medianRatio95: [number, number];
+  /** Whether that interval lies wholly on one side of the goal; null without a goal. */
+  decided: boolean | null;
+}
+
+/**
+ * Rounds that each measure one ratio per goal, at least `min` and at most `max`, ending once every
+ * goal's median ratio is known to be on one side of it (`pairedRounds` is one goal of this). A round
+ * that measures several ratios at once, as a bench with a slow round does, is run until all are decided.
+ */
+export async function ratioRounds<K extends string>(
+  rounds: number | { min: number; max: number },
+  goals: Record<K, Pick<UntilDecided, "op" | "goal"> | null>,
+  round: (round: number) => Promise<Record<K, number>>,
+): Promise<{ rounds: number; series: Record<K, RatioSeries> }> {
+  const { min, max } = typeof rounds === "number" ? { min: rounds, max: rounds } : rounds;
+  if (!(Number.isInteger(min) && min >= 1 && Number.isInteger(max) && max >= min))
+    throw new Error(`rounds must be whole numbers with 1 ≤ min ≤ max, got ${JSON.stringify(rounds)}`);
+  const keys = Object.keys(goals) as K[];
+  const ratios = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  const judge = (key: K): RatioSeries => {
+    const sorted = [...ratios[key]].sort((x, y) => x - y);
+    const k = medianRank95(sorted.length);
+    const [lo, hi] = [sorted[k - 1], sorted[sorted.length - k]];
+    const goal = goals[key];
+    return {
+      ratios: ratios[key].map((r) => +r.toFixed(3)),
+      medianRatio: +median(sorted).toFixed(3),
+      medianRatio95: [+lo.toFixed(3), +hi.toFixed(3)],
+      decided: goal && (goal.op === "<=" ? hi <= goal.goal || lo > goal.goal : lo >= goal.goal || hi < goal.goal),
+    };
+  };
+  let series = {} as Record<K, RatioSeries>;
+  for (let r = 0; r < max; r++) {
+    const measured = await round(r);
+    for (const k of keys) ratios[k].push(measured[k]);
+    series = Object.fromEntries(keys.map((k) => [k, judge(k)])) as Record<K, RatioSeries>;
+    if (r + 1 >= min && keys.every((k) => series[k].decided !== false)) break;
+  }
+  return { rounds: ratios[keys[0]].length, series };
+}
+
 /**
  * Rounds of `a` and `b` side by side, `a` first in even rounds and `b` first in odd ones, so both see
  * the same machine; each call returns the milliseconds it measured. A ratio goal is judged on the
@@ -230,40 +278,30 @@ export async function pairedRounds(
   a: (round: number) => number | Promise<number>,
   b: (round: number) => number | Promise<number>,
 ): Promise<Paired> {
-  const { min, max, goal } = typeof rounds === "number" ? { min: rounds, max: rounds, goal: null } : { ...rounds, goal: rounds };
-  if (!(Number.isInteger(min) && min >= 1 && Number.isInteger(max) && max >= min))
-    throw new Error(`rounds must be whole numbers with 1 ≤ min ≤ max, got ${JSON.stringify(rounds)}`);
   const aMs: number[] = [];
   const bMs: number[] = [];
-  const ratios: number[] = [];
-  let interval: [number, number] = [0, 0];
-  let decided: boolean | null = null;
-  for (let r = 0; r < max; r++) {
-    if (r % 2 === 0) {
-      aMs.push(await a(r));
-      bMs.push(await b(r));
-    } else {
-      bMs.push(await b(r));
-      aMs.push(await a(r));
-    }
-    ratios.push(bMs[r] / aMs[r]);
-    const sorted = [...ratios].sort((x, y) => x - y);
-    const k = medianRank95(sorted.length);
-    interval = [sorted[k - 1], sorted[sorted.length - k]];
-    if (goal) {
-      const [lo, hi] = interval;
-      decided = goal.op === "<=" ? hi <= goal.goal || lo > goal.goal : lo >= goal.goal || hi < goal.goal;
-      if (decided && r + 1 >= min) break;
-    }
-  }
+  const { rounds: n, series } = await ratioRounds(
+    rounds,
+    { ratio: typeof rounds === "number" ? null : { op: rounds.op, goal: rounds.goal } },
+    async (r) => {
+      if (r % 2 === 0) {
+        aMs.push(await a(r));
+        bMs.push(await b(r));
+      } else {
+        bMs.push(await b(r));
+        aMs.push(await a(r));
+      }
+      return { ratio: bMs[r] / aMs[r] };
+    },
+  );
   return {
     aMs: aMs.map((x) => +x.toFixed(1)),
     bMs: bMs.map((x) => +x.toFixed(1)),
-    ratios: ratios.map((r) => +r.toFixed(3)),
-    medianRatio: +median(ratios).toFixed(3),
-    rounds: ratios.length,
-    medianRatio95: [+interval[0].toFixed(3), +interval[1].toFixed(3)],
-    decided,
+    ratios: series.ratio.ratios,
+    medianRatio: series.ratio.medianRatio,
+    rounds: n,
+    medianRatio95: series.ratio.medianRatio95,
+    decided: series.ratio.decided,
   };
 }
 
@@ -529,6 +567,9 @@ export async function generateUsage(
      SELECT $2, $3 || i, 'raw', now() - interval '1 minute', 60, 5, 0, 5, 0, 0 FROM generate_series(1, $1) i ON CONFLICT DO NOTHING`,
     [indexes, targetId, prefix],
   );
+  // History written below a cutoff the collector's retention already applied: its next deletion
+  // starts from the target's first row again, as it would after any writer but the collector.
+  await db.query("DELETE FROM usage_retention WHERE target_id = $1", [targetId]);
   await db.query("ANALYZE usage_delta");
 }
 

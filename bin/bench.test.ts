@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { BENCHMARKS } from "../bench/catalog";
 import { readmeSection, summaryRows, withBenchSection, README_END, README_START, type AllRun } from "../bench/report";
-import { median, medianRank95, pairedRounds, verdict } from "../bench/support";
+import { median, medianRank95, pairedRounds, ratioRounds, verdict } from "../bench/support";
 import { databaseUrl, freshRole, pgServers } from "../lib/testing/db";
 
 describe("pairedRounds", () => {
@@ -40,6 +40,28 @@ describe("pairedRounds", () => {
     const straddle = await pairedRounds({ min: 6, max: 12, op: "<=", goal: 1.05 }, a, (r) => (r % 2 ? 100 : 110));
     expect(straddle).toMatchObject({ rounds: 12, decided: false, medianRatio: 1.05, medianRatio95: [1, 1.1] });
     expect(straddle.ratios).toHaveLength(12);
+  });
+
+  it("measures several ratios per round and goes on until every goal is decided, not only the first", async () => {
+    // The first goal is decided after three rounds; the second straddles its goal until the ninth
+    // round, whose interval leaves out the one outlier on the wrong side.
+    const second = [0.2, 0.3, 0.9, 0.2, 0.3, 0.2, 0.3, 0.2, 0.25, 0.2];
+    let ran = 0;
+    const judged = await ratioRounds({ min: 3, max: 10 }, { first: { op: "<=", goal: 3 }, second: { op: "<=", goal: 0.5 } }, async (r) => {
+      ran++;
+      return { first: 1.5, second: second[r] };
+    });
+    expect(ran).toBe(9);
+    expect(judged.rounds).toBe(9);
+    expect(judged.series.first).toMatchObject({ decided: true, medianRatio: 1.5 });
+    expect(judged.series.second).toMatchObject({ decided: true, medianRatio: 0.25, medianRatio95: [0.2, 0.3] });
+    expect(judged.series.second.ratios).toEqual(second.slice(0, 9));
+    // At most `max` rounds: a goal that straddles to the end is said to be undecided.
+    const capped = await ratioRounds({ min: 3, max: 7 }, { first: { op: "<=", goal: 3 }, second: { op: "<=", goal: 0.5 } }, async (r) => ({
+      first: 1.5,
+      second: second[r],
+    }));
+    expect(capped).toMatchObject({ rounds: 7, series: { first: { decided: true }, second: { decided: false } } });
   });
 
   it("holds the median with 95% confidence between the k-th smallest and k-th largest of n", () => {

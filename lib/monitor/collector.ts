@@ -10,7 +10,7 @@ import type { TargetConfig } from "../targets/config";
 import { indexCounters, type CounterRow } from "../targets/counters";
 import { readNodes, type NodeProblem, type NodeRead } from "../targets/nodes";
 import type { NodeClock } from "../targets/inventory";
-import { counterDelta, type Previous } from "./deltas";
+import { counterDelta, sameCounters, type Previous } from "./deltas";
 import { resolveFollowups } from "./followups";
 import { addToUsageRates, refreshUsageRates, type SnapshotDeltas } from "./usage";
 import { announce } from "../webhooks/notify";
@@ -118,18 +118,8 @@ export async function collectTarget(
       resets += s.resets;
       stored.push(s.deltas);
     }
-    await tx.query(
-      `DELETE FROM usage_delta
-        WHERE target_id = $1
-          AND ((resolution = 'raw' AND bucket_start < now() - make_interval(hours => $2))
-            OR (resolution = '5m' AND bucket_start < now() - make_interval(days => $3))
-            OR (resolution IN ('1h', '1d') AND bucket_start < now() - make_interval(days => $4)))`,
-      [target.id, retention.rawHours, retention.fiveMinuteDays, retention.hourlyDays],
-    );
-    await tx.query("DELETE FROM usage_snapshot WHERE target_id = $1 AND taken_at < now() - make_interval(hours => $2)", [
-      target.id,
-      retention.rawHours,
-    ]);
+    const since = stored.flatMap((d) => d.since).reduce<Date | null>((min, t) => (min && min <= t ? min : t), null);
+    await applyRetention(tx, target.id, retention, since);
     clock.lap("retention");
     // Retention that keeps hourly and daily buckets 30 days or more never deletes one inside a window,
     // so the sums stay exact; within an hour and a day only new deltas change them. The sums are one
@@ -154,6 +144,37 @@ export async function collectTarget(
 }
 
 /**
+ * Deletes a target's buckets and snapshots past the retention. Each resolution's deletion starts at
+ * the cutoff applied last time (usage_retention), so it reads the rows that became due since, not,
+ * until vacuum, every row it deleted before; and at the oldest `since` written now, should a delta
+ * have landed below that cutoff (a node back after more than the retention). A target never
+ * retained before, or whose cutoff moved back (a longer retention), is deleted from its first row.
+ */
+async function applyRetention(tx: pg.ClientBase, targetId: string, retention: Retention, since: Date | null): Promise<void> {
+  await tx.query(
+    `WITH due AS (
+       SELECT k.resolution,
+              least(coalesce(a.deleted_before, '-infinity'), to_timestamp(floor(extract(epoch FROM $5::timestamptz) / 86400) * 86400)) AS from_start,
+              now() - k.keep AS before
+         FROM (VALUES ('raw', make_interval(hours => $2)), ('5m', make_interval(days => $3)),
+                      ('1h', make_interval(days => $4)), ('1d', make_interval(days => $4))) AS k(resolution, keep)
+         LEFT JOIN usage_retention a ON a.target_id = $1 AND a.resolution = k.resolution
+     ), deleted AS (
+       DELETE FROM usage_delta d USING due
+        WHERE d.target_id = $1 AND d.resolution = due.resolution AND d.bucket_start >= due.from_start AND d.bucket_start < due.before
+     )
+     INSERT INTO usage_retention (target_id, resolution, deleted_before)
+     SELECT $1, resolution, before FROM due
+     ON CONFLICT (target_id, resolution) DO UPDATE SET deleted_before = excluded.deleted_before`,
+    [targetId, retention.rawHours, retention.fiveMinuteDays, retention.hourlyDays, since],
+  );
+  await tx.query("DELETE FROM usage_snapshot WHERE target_id = $1 AND taken_at < now() - make_interval(hours => $2)", [
+    targetId,
+    retention.rawHours,
+  ]);
+}
+
+/**
  * One node's snapshot and its deltas since that node's last one, its steps' time charged to `steps`;
  * returns how many indexes' counters were reset and the deltas written.
  */
@@ -168,9 +189,9 @@ async function storeNodeSnapshot(
   queryMs: number,
 ): Promise<{ resets: number; deltas: SnapshotDeltas }> {
   let resets = 0;
-  const { rows: last } = await tx.query<Previous & { indexKey: string; takenAt: Date }>(
+  const { rows: last } = await tx.query<Previous & { indexKey: string; takenAt: Date; valid: boolean }>(
     `SELECT index_key AS "indexKey", taken_at AS "takenAt", stats_reset AS "statsReset", postmaster_start AS "postmasterStart",
-            scans, tuples_read AS "tuplesRead", tuples_fetched AS "tuplesFetched", blks_read AS "blksRead", blks_hit AS "blksHit"
+            scans, tuples_read AS "tuplesRead", tuples_fetched AS "tuplesFetched", blks_read AS "blksRead", blks_hit AS "blksHit", valid
        FROM usage_last WHERE target_id = $1 AND node = $2`,
     [targetId, node],
   );
@@ -201,8 +222,10 @@ async function storeNodeSnapshot(
   // Deltas are computed here and written in a few set-based statements, so a target with
   // 10,000 indexes costs the store a handful of round trips, not tens of thousands.
   const deltas: Array<{ key: string; since: Date; seconds: number; d: ReturnType<typeof counterDelta> }> = [];
+  const changed: CounterRow[] = [];
   for (const cur of rows) {
     const prev = prevByKey.get(cur.indexKey);
+    prevByKey.delete(cur.indexKey);
     // An index that appeared after the node's first snapshot was created since: all its activity is new.
     const baseline =
       prev ??
@@ -219,34 +242,43 @@ async function storeNodeSnapshot(
         : null);
     const d = counterDelta(baseline, cur);
     if (d.reset) resets++;
-    const since = prev?.takenAt ?? previous;
+    if (!prev || !sameCounters(prev, cur)) changed.push(cur);
+    // usage_last holds exactly the indexes of the node's last snapshot (see below), so an index in it
+    // was compared at that snapshot, even where its row was last written before.
+    const since = previous ?? prev?.takenAt;
     if (since) deltas.push({ key: cur.indexKey, since, seconds: (takenAt.getTime() - since.getTime()) / 1000, d });
   }
-  await tx.query(
-    `INSERT INTO usage_last (target_id, node, index_key, taken_at, stats_reset, postmaster_start, scans, tuples_read, tuples_fetched, blks_read, blks_hit, bytes, valid)
-     SELECT $1, $13, k, $2, sr, ps, sc, tr, tf, br, bh, by, v
-       FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::boolean[])
-         AS u(k, sr, ps, sc, tr, tf, br, bh, by, v)
-     ON CONFLICT (target_id, node, index_key) DO UPDATE SET
-       taken_at = excluded.taken_at, stats_reset = excluded.stats_reset, postmaster_start = excluded.postmaster_start,
-       scans = excluded.scans, tuples_read = excluded.tuples_read, tuples_fetched = excluded.tuples_fetched,
-       blks_read = excluded.blks_read, blks_hit = excluded.blks_hit, bytes = excluded.bytes, valid = excluded.valid`,
-    [
-      targetId,
-      takenAt,
-      rows.map((r) => r.indexKey),
-      rows.map((r) => r.statsReset),
-      rows.map((r) => r.postmasterStart),
-      rows.map((r) => r.scans),
-      rows.map((r) => r.tuplesRead),
-      rows.map((r) => r.tuplesFetched),
-      rows.map((r) => r.blksRead),
-      rows.map((r) => r.blksHit),
-      rows.map((r) => r.bytes),
-      rows.map((r) => r.valid),
-      node,
-    ],
-  );
+  // Most indexes are idle between two snapshots: their last counters are already right, and only the
+  // ones that moved are written. An index gone from the node leaves, so one made again by the same
+  // name starts from nothing, as a new index does, instead of from the counters of the one dropped.
+  const gone = [...prevByKey.keys()];
+  if (gone.length)
+    await tx.query("DELETE FROM usage_last WHERE target_id = $1 AND node = $2 AND index_key = ANY($3::text[])", [targetId, node, gone]);
+  if (changed.length)
+    await tx.query(
+      `INSERT INTO usage_last (target_id, node, index_key, taken_at, stats_reset, postmaster_start, scans, tuples_read, tuples_fetched, blks_read, blks_hit, valid)
+       SELECT $1, $12, k, $2, sr, ps, sc, tr, tf, br, bh, v
+         FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::boolean[])
+           AS u(k, sr, ps, sc, tr, tf, br, bh, v)
+       ON CONFLICT (target_id, node, index_key) DO UPDATE SET
+         taken_at = excluded.taken_at, stats_reset = excluded.stats_reset, postmaster_start = excluded.postmaster_start,
+         scans = excluded.scans, tuples_read = excluded.tuples_read, tuples_fetched = excluded.tuples_fetched,
+         blks_read = excluded.blks_read, blks_hit = excluded.blks_hit, valid = excluded.valid`,
+      [
+        targetId,
+        takenAt,
+        changed.map((r) => r.indexKey),
+        changed.map((r) => r.statsReset),
+        changed.map((r) => r.postmasterStart),
+        changed.map((r) => r.scans),
+        changed.map((r) => r.tuplesRead),
+        changed.map((r) => r.tuplesFetched),
+        changed.map((r) => r.blksRead),
+        changed.map((r) => r.blksHit),
+        changed.map((r) => r.valid),
+        node,
+      ],
+    );
   steps.lap("last");
   const snapshot: SnapshotDeltas = {
     keys: deltas.map((x) => x.key),
@@ -255,7 +287,9 @@ async function storeNodeSnapshot(
     scans: deltas.map((x) => x.d.scans),
   };
   // The raw deltas and their three rollups in one statement: the arrays cross the wire and are
-  // unpacked once, not four times.
+  // unpacked once, not four times. The open buckets, there for nearly every index, are updated through
+  // a join (ON CONFLICT DO UPDATE locked each row before updating it: two records and three times the
+  // time for the 30,000 rows of 10,000 indexes); only the buckets not found are inserted.
   await tx.query(
     `WITH u AS (
        SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::boolean[])
@@ -264,10 +298,21 @@ async function storeNodeSnapshot(
        INSERT INTO usage_delta (target_id, node, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
        SELECT $1, $11, k, 'raw', since, secs, sc, tr, tf, br, bh, rs FROM u
        ON CONFLICT DO NOTHING
+     ), rollup AS (
+       SELECT k, b.resolution, to_timestamp(floor(extract(epoch FROM since) / b.width) * b.width) AS bucket_start, secs, sc, tr, tf, br, bh, rs
+         FROM u CROSS JOIN (VALUES ('5m', 300), ('1h', 3600), ('1d', 86400)) AS b(resolution, width)
+     ), open AS (
+       UPDATE usage_delta d SET
+         seconds = d.seconds + r.secs, scans = d.scans + r.sc, tuples_read = d.tuples_read + r.tr, tuples_fetched = d.tuples_fetched + r.tf,
+         blks_read = d.blks_read + r.br, blks_hit = d.blks_hit + r.bh, reset = d.reset OR r.rs
+         FROM rollup r
+        WHERE d.target_id = $1 AND d.resolution = r.resolution AND d.bucket_start = r.bucket_start AND d.node = $11 AND d.index_key = r.k
+       RETURNING d.resolution, d.index_key
      )
      INSERT INTO usage_delta (target_id, node, index_key, resolution, bucket_start, seconds, scans, tuples_read, tuples_fetched, blks_read, blks_hit, reset)
-     SELECT $1, $11, k, b.resolution, to_timestamp(floor(extract(epoch FROM since) / b.width) * b.width), secs, sc, tr, tf, br, bh, rs
-       FROM u CROSS JOIN (VALUES ('5m', 300), ('1h', 3600), ('1d', 86400)) AS b(resolution, width)
+     SELECT $1, $11, k, resolution, bucket_start, secs, sc, tr, tf, br, bh, rs
+       FROM rollup r
+      WHERE NOT EXISTS (SELECT 1 FROM open o WHERE o.resolution = r.resolution AND o.index_key = r.k)
      ON CONFLICT (target_id, node, index_key, resolution, bucket_start) DO UPDATE SET
        seconds = usage_delta.seconds + excluded.seconds, scans = usage_delta.scans + excluded.scans,
        tuples_read = usage_delta.tuples_read + excluded.tuples_read, tuples_fetched = usage_delta.tuples_fetched + excluded.tuples_fetched,

@@ -9,7 +9,6 @@ const row = (scans: number, extra: Partial<{ statsReset: Date | null; postmaster
   tuplesFetched: scans,
   blksRead: 0,
   blksHit: scans,
-  bytes: 8192,
   valid: true,
   statsReset: null,
   postmasterStart: start,

@@ -39,3 +39,13 @@ export function counterDelta(prev: Previous | null, cur: CounterRow): Delta {
   for (const f of FIELDS) out[f] = reset ? (prev ? cur[f] : 0) : cur[f] - prev![f];
   return out;
 }
+
+/** Whether a snapshot read exactly the counters, clocks and validity stored as an index's last. */
+export function sameCounters(prev: Previous & { valid: boolean }, cur: CounterRow): boolean {
+  return (
+    FIELDS.every((f) => prev[f] === cur[f]) &&
+    prev.valid === cur.valid &&
+    same(prev.statsReset, cur.statsReset) &&
+    same(prev.postmasterStart, cur.postmasterStart)
+  );
+}

@@ -223,33 +223,32 @@ export interface SnapshotDeltas {
 export async function addToUsageRates(db: Pick<pg.Pool, "query"> | pg.ClientBase, targetId: string, d: SnapshotDeltas): Promise<boolean> {
   const { rowCount } = await db.query({
     name: "usage-add-to-rates",
+    // One pass over the rows: the sums' anchors are required to be the current hour and day, so each
+    // delta's share of a window is known before the row is read, and the table is joined once.
     text: `WITH u AS (
-       SELECT k, since, secs, sc,
-              to_timestamp(floor(extract(epoch FROM since) / 3600) * 3600) AS hour_bucket,
-              to_timestamp(floor(extract(epoch FROM since) / 86400) * 86400) AS day_bucket
-         FROM unnest($2::text[], $3::timestamptz[], $4::float8[], $5::bigint[]) AS u(k, since, secs, sc)
-     ), n AS (
-       SELECT r.index_key,
-              CASE WHEN u.since > now() - interval '1 hour' THEN u.sc / greatest(u.secs, 1) * 60 END AS rate_now,
-              coalesce(r.scans_24h, 0) + CASE WHEN u.hour_bucket >= r.hour_of - interval '23 hours' THEN u.sc ELSE 0 END AS scans_24h,
-              coalesce(r.seconds_24h, 0) + CASE WHEN u.hour_bucket >= r.hour_of - interval '23 hours' THEN u.secs ELSE 0 END AS seconds_24h,
-              coalesce(r.scans_7d, 0) + CASE WHEN u.day_bucket >= r.day_of - interval '6 days' THEN u.sc ELSE 0 END AS scans_7d,
-              coalesce(r.seconds_7d, 0) + CASE WHEN u.day_bucket >= r.day_of - interval '6 days' THEN u.secs ELSE 0 END AS seconds_7d,
-              coalesce(r.scans_30d, 0) + CASE WHEN u.day_bucket >= r.day_of - interval '29 days' THEN u.sc ELSE 0 END AS scans_30d,
-              coalesce(r.seconds_30d, 0) + CASE WHEN u.day_bucket >= r.day_of - interval '29 days' THEN u.secs ELSE 0 END AS seconds_30d
-         FROM u JOIN usage_rate r ON r.target_id = $1 AND r.index_key = u.k
-        WHERE r.hour_of = ${HOUR_OF} AND r.day_of = ${DAY_OF}
+       SELECT k,
+              CASE WHEN since > now() - interval '1 hour' THEN sc / greatest(secs, 1) * 60 END AS rate_now,
+              CASE WHEN hour_bucket >= ${HOUR_OF} - interval '23 hours' THEN sc ELSE 0 END AS scans_24h,
+              CASE WHEN hour_bucket >= ${HOUR_OF} - interval '23 hours' THEN secs ELSE 0 END AS seconds_24h,
+              CASE WHEN day_bucket >= ${DAY_OF} - interval '6 days' THEN sc ELSE 0 END AS scans_7d,
+              CASE WHEN day_bucket >= ${DAY_OF} - interval '6 days' THEN secs ELSE 0 END AS seconds_7d,
+              CASE WHEN day_bucket >= ${DAY_OF} - interval '29 days' THEN sc ELSE 0 END AS scans_30d,
+              CASE WHEN day_bucket >= ${DAY_OF} - interval '29 days' THEN secs ELSE 0 END AS seconds_30d
+         FROM unnest($2::text[], $3::timestamptz[], $4::float8[], $5::bigint[]) AS d(k, since, secs, sc),
+              LATERAL (SELECT to_timestamp(floor(extract(epoch FROM since) / 3600) * 3600) AS hour_bucket,
+                              to_timestamp(floor(extract(epoch FROM since) / 86400) * 86400) AS day_bucket) b
      )
      UPDATE usage_rate r SET
-       per_min_now = n.rate_now,
-       per_min_24h = n.scans_24h / nullif(n.seconds_24h, 0) * 60,
-       per_min_7d = n.scans_7d / nullif(n.seconds_7d, 0) * 60,
-       per_min_30d = n.scans_30d / nullif(n.seconds_30d, 0) * 60,
+       per_min_now = u.rate_now,
+       per_min_24h = (coalesce(r.scans_24h, 0) + u.scans_24h) / nullif(coalesce(r.seconds_24h, 0) + u.seconds_24h, 0) * 60,
+       per_min_7d = (coalesce(r.scans_7d, 0) + u.scans_7d) / nullif(coalesce(r.seconds_7d, 0) + u.seconds_7d, 0) * 60,
+       per_min_30d = (coalesce(r.scans_30d, 0) + u.scans_30d) / nullif(coalesce(r.seconds_30d, 0) + u.seconds_30d, 0) * 60,
        computed_at = now(),
-       scans_24h = n.scans_24h, seconds_24h = n.seconds_24h, scans_7d = n.scans_7d,
-       seconds_7d = n.seconds_7d, scans_30d = n.scans_30d, seconds_30d = n.seconds_30d
-       FROM n
-      WHERE r.target_id = $1 AND r.index_key = n.index_key`,
+       scans_24h = coalesce(r.scans_24h, 0) + u.scans_24h, seconds_24h = coalesce(r.seconds_24h, 0) + u.seconds_24h,
+       scans_7d = coalesce(r.scans_7d, 0) + u.scans_7d, seconds_7d = coalesce(r.seconds_7d, 0) + u.seconds_7d,
+       scans_30d = coalesce(r.scans_30d, 0) + u.scans_30d, seconds_30d = coalesce(r.seconds_30d, 0) + u.seconds_30d
+       FROM u
+      WHERE r.target_id = $1 AND r.index_key = u.k AND r.hour_of = ${HOUR_OF} AND r.day_of = ${DAY_OF}`,
     values: [targetId, d.keys, d.since, d.seconds, d.scans],
   });
   return rowCount === d.keys.length;
