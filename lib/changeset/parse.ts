@@ -1,5 +1,6 @@
-import { loadModule, parseSync, type Node } from "libpg-query";
-import { readStatementFacts } from "./nodes";
+import type { Node } from "libpg-query";
+import { readStatementFacts, readsTree } from "./nodes";
+import { parseBytes, parseSync, SqlError, type ParsedRaw } from "./pg-parser";
 import { Source } from "./source";
 import { splitStatements, type Piece } from "./split";
 
@@ -36,23 +37,7 @@ export interface ParsedChangeSet {
   syntaxErrors: SyntaxProblem[];
 }
 
-let ready: Promise<void> | null = null;
-/** libpg-query compiles its WASM once per process; every entry point awaits this first. */
-export function parserReady(): Promise<void> {
-  ready ??= loadModule();
-  return ready;
-}
-
-interface RawStmt {
-  stmt?: Node;
-  stmt_location?: number;
-  stmt_len?: number;
-}
-
-interface PgError {
-  message: string;
-  sqlDetails?: { cursorPosition?: number };
-}
+export { parserReady } from "./pg-parser";
 
 /**
  * A `;` can sit inside a statement (BEGIN ATOMIC bodies, CREATE RULE actions): the parser then
@@ -118,14 +103,22 @@ export function* parseStatements(source: Source, prepare: (stmt: Statement) => v
     }
     return null;
   };
-  const add = (stmts: RawStmt[], base: number, end: number) => {
+  // A tree is decoded when `prepare` reads it (see readsTree) or may be kept; past the first ones most
+  // statements need only their kind, and decoding every tree was most of a long file's lint time.
+  // The budget is spent in `add`, after every statement of the parse was asked about: never less
+  // than it then finds, so a tree it keeps was always decoded.
+  const parse = (start: number, end: number) =>
+    tryParse(
+      source.bytes.subarray(start, end),
+      (kind, location, length) => readsTree(kind) || (length || withoutSemicolon(source.bytes, end) - start - location) <= treeBudget,
+    );
+  const add = (stmts: ParsedRaw[], base: number, end: number) => {
     for (const raw of stmts) {
-      if (!raw.stmt) continue;
-      const loc = base + (raw.stmt_location ?? 0);
-      const stmtEnd = raw.stmt_len ? loc + raw.stmt_len : withoutSemicolon(source.bytes, end);
+      const loc = base + raw.location;
+      const stmtEnd = raw.length ? loc + raw.length : withoutSemicolon(source.bytes, end);
       const keep = stmtEnd - loc <= treeBudget;
       if (keep) treeBudget -= stmtEnd - loc;
-      const stmt = makeStatement(source, count++, raw.stmt, loc, stmtEnd, backslashIn(loc, stmtEnd));
+      const stmt = makeStatement(source, count++, raw.kind || "Unknown", raw.tree, loc, stmtEnd, backslashIn(loc, stmtEnd));
       prepare(stmt);
       if (!keep) stmt.dropTree();
       ready.push({ statement: stmt });
@@ -167,7 +160,7 @@ export function* parseStatements(source: Source, prepare: (stmt: Statement) => v
     let last = p;
     while (last + 1 < pieces.length && pieces[last + 1].kind === "sql" && pieces[last + 1].end - piece.start <= CHUNK_BYTES) last++;
     if (last > p && p > oneByOneUntil) {
-      const chunk = tryParse(source.slice(piece.start, pieces[last].end));
+      const chunk = parse(piece.start, pieces[last].end);
       if ("stmts" in chunk) {
         add(chunk.stmts, piece.start, pieces[last].end);
         p = last + 1;
@@ -178,7 +171,7 @@ export function* parseStatements(source: Source, prepare: (stmt: Statement) => v
       let broken = p;
       while (broken < last && pieces[broken].end <= at) broken++;
       if (broken > p) {
-        const before = tryParse(source.slice(piece.start, pieces[broken - 1].end));
+        const before = parse(piece.start, pieces[broken - 1].end);
         if ("stmts" in before) {
           add(before.stmts, piece.start, pieces[broken - 1].end);
           p = broken;
@@ -188,7 +181,7 @@ export function* parseStatements(source: Source, prepare: (stmt: Statement) => v
         oneByOneUntil = last;
       }
     }
-    p = parsePiece(source, pieces, p, add, unchecked);
+    p = parsePiece(source, pieces, p, parse, add, unchecked);
   }
   yield* ready.splice(0);
 }
@@ -198,13 +191,14 @@ function parsePiece(
   source: Source,
   pieces: Piece[],
   p: number,
-  add: (stmts: RawStmt[], base: number, end: number) => void,
+  parse: (start: number, end: number) => Parsed,
+  add: (stmts: ParsedRaw[], base: number, end: number) => void,
   unchecked: (start: number, end: number, at: number, message: string) => void,
 ): number {
   const piece = pieces[p];
   const first = skipTrivia(source.bytes, piece.start, piece.end);
   if (first === piece.end) return p + 1; // blanks and comments only
-  const own = tryParse(source.slice(piece.start, piece.end));
+  const own = parse(piece.start, piece.end);
   let result = own;
   let joined = p;
   // Join the following pieces while the parser runs out of input inside the statement.
@@ -216,7 +210,7 @@ function parsePiece(
     pieces[joined + 1].kind === "sql" &&
     pieces[joined + 1].end - piece.start <= MAX_JOINED_BYTES
   ) {
-    const attempt = tryParse(source.slice(piece.start, pieces[joined + 1].end));
+    const attempt = parse(piece.start, pieces[joined + 1].end);
     if ("error" in attempt && !atEndOfInput(attempt.error, pieces[joined + 1].end - piece.start)) break;
     joined++;
     result = attempt;
@@ -231,16 +225,20 @@ function parsePiece(
   return p + 1;
 }
 
-function tryParse(text: string): { stmts: RawStmt[] } | { error: PgError } {
+type Parsed = { stmts: ParsedRaw[] } | { error: SqlError };
+
+/** SQL the parser refuses is an answer; any other failure is the linter's own and is thrown. */
+function tryParse(bytes: Uint8Array, wantTree: Parameters<typeof parseBytes>[1]): Parsed {
   try {
-    return { stmts: (parseSync(text) as { stmts?: RawStmt[] }).stmts ?? [] };
+    return { stmts: parseBytes(bytes, wantTree) };
   } catch (err) {
-    return { error: err as PgError };
+    if (err instanceof SqlError) return { error: err };
+    throw err;
   }
 }
 
 /** The parser's cursor is a byte offset into the text it was given; at its length it ran out of input. */
-function atEndOfInput(error: PgError, length: number): boolean {
+function atEndOfInput(error: SqlError, length: number): boolean {
   return (error.sqlDetails?.cursorPosition ?? -1) >= length;
 }
 
@@ -307,7 +305,7 @@ class ParsedStatement implements Statement {
   /** The same tree the first parse built; a dropped one is parsed again, and only the last such is kept. */
   get node(): Node {
     if (this.tree) return this.tree;
-    if (reparsed?.stmt !== this) reparsed = { stmt: this, tree: (parseSync(this.text) as { stmts: RawStmt[] }).stmts[0].stmt! };
+    if (reparsed?.stmt !== this) reparsed = { stmt: this, tree: parseSync(this.text).stmts![0].stmt! };
     return reparsed.tree;
   }
 
@@ -321,7 +319,8 @@ let reparsed: { stmt: Statement; tree: Node } | null = null;
 function makeStatement(
   source: Source,
   index: number,
-  node: Node,
+  kind: string,
+  node: Node | undefined,
   locByte: number,
   endByte: number,
   backslashAt: number | null,
@@ -346,7 +345,6 @@ function makeStatement(
       directives.push({ rule, line: l, column: col });
     }
   }
-  const kind = Object.keys(node)[0] ?? "Unknown";
   return new ParsedStatement(source, index, startByte, endByte, line, column, kind, ignored, directives, backslashAt, node);
 }
 

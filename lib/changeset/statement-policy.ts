@@ -1,4 +1,4 @@
-import { attachedPartition, createdIndex, droppedIndexes, isReindex, nodeBody, qualifiedName } from "./nodes";
+import { attachedPartition, createdIndex, droppedIndexes, isReindex, nodeBody, qualifiedName, readsTreesOf } from "./nodes";
 import type { Statement } from "./parse";
 import { isRolloutSetting, ROLLOUT_SETTINGS, settingValue, type SessionLimits } from "./settings";
 
@@ -28,6 +28,9 @@ export interface PolicyProblem {
 }
 
 type Obj = Record<string, unknown>;
+
+// The kinds `judge` reads the tree of beyond what facts read; every other kind's verdict is its kind's.
+readsTreesOf(["VariableSetStmt", "TransactionStmt", "AlterTableStmt", "RenameStmt", "DropStmt", "CommentStmt", "VacuumStmt"]);
 
 const KIND_NAMES: Record<string, string> = {
   SelectStmt: "SELECT",
