@@ -81,8 +81,14 @@ export type ParsedItem = { statement: Statement } | { syntaxError: SyntaxProblem
  * can work through a long file a part at a time and pause between parts. Every piece of text is
  * either parsed into statements or reported, with its lines, as not checked. `prepare` sees each
  * statement while its parse tree is at hand: what it reads from the tree then costs no second parse.
+ * The first statements' trees, up to `keptTreeBytes` of SQL, are kept; with no bound, every tree is
+ * decoded and kept, as a short file's are (the tests hold a long file's findings to that).
  */
-export function* parseStatements(source: Source, prepare: (stmt: Statement) => void = readStatementFacts): Generator<ParsedItem> {
+export function* parseStatements(
+  source: Source,
+  prepare: (stmt: Statement) => void = readStatementFacts,
+  keptTreeBytes = KEPT_TREE_SQL_BYTES,
+): Generator<ParsedItem> {
   const pieces = splitStatements(source.bytes);
   const ready: ParsedItem[] = [];
   let count = 0;
@@ -91,7 +97,7 @@ export function* parseStatements(source: Source, prepare: (stmt: Statement) => v
       syntaxError: { ...source.position(at), message: `${lineRange(source, start, end)} could not be checked: ${message}`, kind },
     });
   };
-  let treeBudget = KEPT_TREE_SQL_BYTES;
+  let treeBudget = keptTreeBytes;
   let cursor = 0; // statements come in order: the first piece that may hold the next one
   const backslashIn = (start: number, end: number): number | null => {
     while (cursor < pieces.length && pieces[cursor].end <= start) cursor++;
