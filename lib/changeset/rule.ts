@@ -114,16 +114,19 @@ export function policyRule<const Id extends PolicyRule>(rule: Omit<Rule<Id>, "ch
   };
 }
 
-const policyByPart = new WeakMap<RuleContext, Map<PolicyRule, RuleFinding[]>>();
+/**
+ * The part the policy rules last looked at. Only the last: a WeakMap keyed by part would hold every
+ * part's statements until a full collection, which comes rarely, and a long file's RSS grew by that.
+ */
+let lastPart: { ctx: RuleContext; found: Map<PolicyRule, RuleFinding[]> } | null = null;
 
 /**
  * A part's policy problems by rule, in statement order, found in one pass that every policy rule
  * shares: a pass per rule was a tenth of a long file's lint time.
  */
 function policyFindings(ctx: RuleContext): Map<PolicyRule, RuleFinding[]> {
-  let found = policyByPart.get(ctx);
-  if (!found) {
-    found = new Map();
+  if (lastPart?.ctx !== ctx) {
+    const found = new Map<PolicyRule, RuleFinding[]>();
     for (const stmt of ctx.statements) {
       for (const p of policyProblems(stmt, ctx.options)) {
         let list = found.get(p.rule);
@@ -131,7 +134,7 @@ function policyFindings(ctx: RuleContext): Map<PolicyRule, RuleFinding[]> {
         list.push({ stmt, message: p.message });
       }
     }
-    policyByPart.set(ctx, found);
+    lastPart = { ctx, found };
   }
-  return found;
+  return lastPart.found;
 }
