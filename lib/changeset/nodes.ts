@@ -37,6 +37,17 @@ export function nodeBody(stmt: Statement, kind: string): Obj | null {
 
 const FACTS: Array<(stmt: Statement) => unknown> = [];
 
+let slots = 0;
+
+/**
+ * A slot of every statement's memo for one reader's value. Kept on the statement rather than in a
+ * WeakMap per reader: with an entry per statement, collecting the WeakMaps' entries cost a long
+ * file's lint more than the reads they saved (about a tenth of its CPU on the 7 MB corpus).
+ */
+export function memoSlot(): number {
+  return slots++;
+}
+
 /** The statement kinds whose trees are read while a statement is prepared (facts, the policy's verdict). */
 const TREE_KINDS = new Set<string>();
 
@@ -60,13 +71,11 @@ export function readsTree(kind: string): boolean {
  */
 export function statementFact<T>(kinds: readonly string[], read: (stmt: Statement) => T): (stmt: Statement) => T | null {
   readsTreesOf(kinds);
-  const cache = new WeakMap<Statement, T>();
+  const slot = memoSlot();
   const fact = (stmt: Statement): T | null => {
     if (!kinds.includes(stmt.kind)) return null;
-    if (cache.has(stmt)) return cache.get(stmt)!;
-    const value = read(stmt);
-    cache.set(stmt, value);
-    return value;
+    if (stmt.memo[slot] === undefined) stmt.memo[slot] = read(stmt);
+    return stmt.memo[slot] as T;
   };
   FACTS.push(fact);
   return fact;

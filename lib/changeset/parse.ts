@@ -21,6 +21,8 @@ export interface Statement {
   directives: Array<{ rule: string; line: number; column: number }>;
   /** Byte offset of its first standard string literal holding a backslash (the splitter's `backslashAt`), or null. */
   backslashAt: number | null;
+  /** What readers keep of the statement, a slot each (`memoSlot` in nodes.ts); undefined until read. */
+  readonly memo: unknown[];
 }
 
 export interface SyntaxProblem {
@@ -290,6 +292,8 @@ const NO_DIRECTIVES = Object.freeze([]) as unknown as Statement["directives"];
  * mostly just the kind). Locations inside a tree are offsets into what was parsed, not into the file.
  */
 class ParsedStatement implements Statement {
+  readonly memo: unknown[] = [];
+
   constructor(
     private readonly source: Source,
     readonly index: number,
