@@ -122,7 +122,7 @@ let lastPart: { ctx: RuleContext; found: Map<PolicyRule, RuleFinding[]> } | null
 
 /**
  * A part's policy problems by rule, in statement order, found in one pass that every policy rule
- * shares: a pass per rule was a tenth of a long file's lint time.
+ * shares, instead of ten passes each looking up every statement's verdict and building two arrays.
  */
 function policyFindings(ctx: RuleContext): Map<PolicyRule, RuleFinding[]> {
   if (lastPart?.ctx !== ctx) {
