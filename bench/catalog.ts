@@ -14,7 +14,7 @@ export const BENCHMARKS = {
   },
   cli: {
     what: "whole CLI processes side by side with `node -e 0` and `psql -f`: start-up, lint of the seed and of a 7 MB file, apply",
-    quick: ["--rounds", "1", "--rows", "10000", "--apply-rounds", "1", "--corpus-mb", "1"],
+    quick: ["--rounds", "1", "--max-rounds", "1", "--rows", "10000", "--apply-rounds", "1", "--max-apply-rounds", "1", "--corpus-mb", "1"],
   },
   "write-impact": {
     what: "pgbench inserts and updates on payments and purchase_orders (2,000,000 rows) at half the measured capacity, before and during the two builds: default apply, gentle apply, and a plain CREATE INDEX as the control",

@@ -49,3 +49,24 @@ describe("lintParts", () => {
     }
   });
 });
+
+describe("a long file", () => {
+  it("is linted as when every statement's tree is decoded and kept, as a short file's are", async () => {
+    // Findings of every kind, psql input, and SQL that does not parse in the middle of a long file.
+    const middle = "CREATE INDEX mid ON t (a);\nSELECT 1 +;\nSET lock_timeout = 0;\n";
+    const text = `${lintCorpus(200_000, { seed: 5 })}\n${middle}${TAIL}\n${lintCorpus(200_000, { seed: 6 })}`;
+    const middleLine = text.slice(0, text.indexOf(middle)).split("\n").length;
+    const long = await lintText({ file: "f.sql", text });
+    const everyTree = lintParts({ file: "f.sql", text }, 1000, Infinity);
+    const found = [];
+    let part = everyTree.next();
+    for (; !part.done; part = everyTree.next()) found.push(...part.value);
+    expect(long.findings).toEqual(found);
+    expect({ file: long.file, statements: long.statements, indexes: long.indexes }).toEqual(part.value);
+    const rules = new Set(long.findings.map((f) => f.rule));
+    for (const rule of ["syntax-error", "psql-meta-command", "non-index-statement", "setting-out-of-range", "index-name-too-long"])
+      expect(rules).toContain(rule);
+    expect(long.findings).toContainEqual(expect.objectContaining({ line: middleLine + 1, rule: "syntax-error" }));
+    expect(long.findings.filter((f) => f.line > middleLine + 3).length).toBeGreaterThan(1000);
+  });
+});

@@ -56,9 +56,13 @@ const PART_STATEMENTS = 1000;
 /**
  * Lints one change set a part at a time, yielding each part's findings in file order (sorted within
  * the part, and so overall); a caller may pause between parts (the CLI waits for its output to drain).
- * Returns the file's summary. Call after `await parserReady()`.
+ * Returns the file's summary. Call after `await parserReady()`. `keptTreeBytes`: see parseStatements.
  */
-export function* lintParts(input: LintInput, partStatements = PART_STATEMENTS): Generator<Finding[], Omit<FileReport, "findings">> {
+export function* lintParts(
+  input: LintInput,
+  partStatements = PART_STATEMENTS,
+  keptTreeBytes?: number,
+): Generator<Finding[], Omit<FileReport, "findings">> {
   const options = { ...DEFAULT_LINT_OPTIONS, ...input.options };
   const schema = input.schema ?? null;
   const source = new Source(input.file, input.text);
@@ -94,7 +98,7 @@ export function* lintParts(input: LintInput, partStatements = PART_STATEMENTS): 
     readStatementFacts(stmt);
     policyProblems(stmt, options);
   };
-  for (const item of parseStatements(source, prepare)) {
+  for (const item of parseStatements(source, prepare, keptTreeBytes)) {
     if ("syntaxError" in item) {
       syntaxErrors.push(item.syntaxError);
       continue;

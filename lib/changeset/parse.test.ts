@@ -1,4 +1,4 @@
-import { parseSync } from "libpg-query";
+import { parseSync } from "./pg-parser";
 import { beforeAll, describe, expect, it } from "vitest";
 import { lintCorpus } from "../../bench/lint-corpus";
 import { parseChangeSet, parserReady } from "./parse";

@@ -1,5 +1,6 @@
-import { loadModule, parseSync, type Node } from "libpg-query";
-import { readStatementFacts } from "./nodes";
+import type { Node } from "libpg-query";
+import { readStatementFacts, readsTree } from "./nodes";
+import { parseBytes, parseSync, SqlError, type ParsedRaw } from "./pg-parser";
 import { Source } from "./source";
 import { splitStatements, type Piece } from "./split";
 
@@ -20,6 +21,8 @@ export interface Statement {
   directives: Array<{ rule: string; line: number; column: number }>;
   /** Byte offset of its first standard string literal holding a backslash (the splitter's `backslashAt`), or null. */
   backslashAt: number | null;
+  /** What readers keep of the statement, a slot each (`memoSlot` in nodes.ts); undefined until read. */
+  readonly memo: unknown[];
 }
 
 export interface SyntaxProblem {
@@ -36,23 +39,7 @@ export interface ParsedChangeSet {
   syntaxErrors: SyntaxProblem[];
 }
 
-let ready: Promise<void> | null = null;
-/** libpg-query compiles its WASM once per process; every entry point awaits this first. */
-export function parserReady(): Promise<void> {
-  ready ??= loadModule();
-  return ready;
-}
-
-interface RawStmt {
-  stmt?: Node;
-  stmt_location?: number;
-  stmt_len?: number;
-}
-
-interface PgError {
-  message: string;
-  sqlDetails?: { cursorPosition?: number };
-}
+export { parserReady } from "./pg-parser";
 
 /**
  * A `;` can sit inside a statement (BEGIN ATOMIC bodies, CREATE RULE actions): the parser then
@@ -96,8 +83,14 @@ export type ParsedItem = { statement: Statement } | { syntaxError: SyntaxProblem
  * can work through a long file a part at a time and pause between parts. Every piece of text is
  * either parsed into statements or reported, with its lines, as not checked. `prepare` sees each
  * statement while its parse tree is at hand: what it reads from the tree then costs no second parse.
+ * The first statements' trees, up to `keptTreeBytes` of SQL, are kept; with no bound, every tree is
+ * decoded and kept, as a short file's are (the tests hold a long file's findings to that).
  */
-export function* parseStatements(source: Source, prepare: (stmt: Statement) => void = readStatementFacts): Generator<ParsedItem> {
+export function* parseStatements(
+  source: Source,
+  prepare: (stmt: Statement) => void = readStatementFacts,
+  keptTreeBytes = KEPT_TREE_SQL_BYTES,
+): Generator<ParsedItem> {
   const pieces = splitStatements(source.bytes);
   const ready: ParsedItem[] = [];
   let count = 0;
@@ -106,7 +99,7 @@ export function* parseStatements(source: Source, prepare: (stmt: Statement) => v
       syntaxError: { ...source.position(at), message: `${lineRange(source, start, end)} could not be checked: ${message}`, kind },
     });
   };
-  let treeBudget = KEPT_TREE_SQL_BYTES;
+  let treeBudget = keptTreeBytes;
   let cursor = 0; // statements come in order: the first piece that may hold the next one
   const backslashIn = (start: number, end: number): number | null => {
     while (cursor < pieces.length && pieces[cursor].end <= start) cursor++;
@@ -118,14 +111,22 @@ export function* parseStatements(source: Source, prepare: (stmt: Statement) => v
     }
     return null;
   };
-  const add = (stmts: RawStmt[], base: number, end: number) => {
+  // A tree is decoded when `prepare` reads it (see readsTree) or may be kept; past the first ones most
+  // statements need only their kind, and decoding every tree was most of a long file's lint time.
+  // The budget is spent in `add`, after every statement of the parse was asked about: never less
+  // than it then finds, so a tree it keeps was always decoded.
+  const parse = (start: number, end: number) =>
+    tryParse(
+      source.bytes.subarray(start, end),
+      (kind, location, length) => readsTree(kind) || (length || withoutSemicolon(source.bytes, end) - start - location) <= treeBudget,
+    );
+  const add = (stmts: ParsedRaw[], base: number, end: number) => {
     for (const raw of stmts) {
-      if (!raw.stmt) continue;
-      const loc = base + (raw.stmt_location ?? 0);
-      const stmtEnd = raw.stmt_len ? loc + raw.stmt_len : withoutSemicolon(source.bytes, end);
+      const loc = base + raw.location;
+      const stmtEnd = raw.length ? loc + raw.length : withoutSemicolon(source.bytes, end);
       const keep = stmtEnd - loc <= treeBudget;
       if (keep) treeBudget -= stmtEnd - loc;
-      const stmt = makeStatement(source, count++, raw.stmt, loc, stmtEnd, backslashIn(loc, stmtEnd));
+      const stmt = makeStatement(source, count++, raw.kind || "Unknown", raw.tree, loc, stmtEnd, backslashIn(loc, stmtEnd));
       prepare(stmt);
       if (!keep) stmt.dropTree();
       ready.push({ statement: stmt });
@@ -167,7 +168,7 @@ export function* parseStatements(source: Source, prepare: (stmt: Statement) => v
     let last = p;
     while (last + 1 < pieces.length && pieces[last + 1].kind === "sql" && pieces[last + 1].end - piece.start <= CHUNK_BYTES) last++;
     if (last > p && p > oneByOneUntil) {
-      const chunk = tryParse(source.slice(piece.start, pieces[last].end));
+      const chunk = parse(piece.start, pieces[last].end);
       if ("stmts" in chunk) {
         add(chunk.stmts, piece.start, pieces[last].end);
         p = last + 1;
@@ -178,7 +179,7 @@ export function* parseStatements(source: Source, prepare: (stmt: Statement) => v
       let broken = p;
       while (broken < last && pieces[broken].end <= at) broken++;
       if (broken > p) {
-        const before = tryParse(source.slice(piece.start, pieces[broken - 1].end));
+        const before = parse(piece.start, pieces[broken - 1].end);
         if ("stmts" in before) {
           add(before.stmts, piece.start, pieces[broken - 1].end);
           p = broken;
@@ -188,7 +189,7 @@ export function* parseStatements(source: Source, prepare: (stmt: Statement) => v
         oneByOneUntil = last;
       }
     }
-    p = parsePiece(source, pieces, p, add, unchecked);
+    p = parsePiece(source, pieces, p, parse, add, unchecked);
   }
   yield* ready.splice(0);
 }
@@ -198,13 +199,14 @@ function parsePiece(
   source: Source,
   pieces: Piece[],
   p: number,
-  add: (stmts: RawStmt[], base: number, end: number) => void,
+  parse: (start: number, end: number) => Parsed,
+  add: (stmts: ParsedRaw[], base: number, end: number) => void,
   unchecked: (start: number, end: number, at: number, message: string) => void,
 ): number {
   const piece = pieces[p];
   const first = skipTrivia(source.bytes, piece.start, piece.end);
   if (first === piece.end) return p + 1; // blanks and comments only
-  const own = tryParse(source.slice(piece.start, piece.end));
+  const own = parse(piece.start, piece.end);
   let result = own;
   let joined = p;
   // Join the following pieces while the parser runs out of input inside the statement.
@@ -216,7 +218,7 @@ function parsePiece(
     pieces[joined + 1].kind === "sql" &&
     pieces[joined + 1].end - piece.start <= MAX_JOINED_BYTES
   ) {
-    const attempt = tryParse(source.slice(piece.start, pieces[joined + 1].end));
+    const attempt = parse(piece.start, pieces[joined + 1].end);
     if ("error" in attempt && !atEndOfInput(attempt.error, pieces[joined + 1].end - piece.start)) break;
     joined++;
     result = attempt;
@@ -231,16 +233,20 @@ function parsePiece(
   return p + 1;
 }
 
-function tryParse(text: string): { stmts: RawStmt[] } | { error: PgError } {
+type Parsed = { stmts: ParsedRaw[] } | { error: SqlError };
+
+/** SQL the parser refuses is an answer; any other failure is the linter's own and is thrown. */
+function tryParse(bytes: Uint8Array, wantTree: Parameters<typeof parseBytes>[1]): Parsed {
   try {
-    return { stmts: (parseSync(text) as { stmts?: RawStmt[] }).stmts ?? [] };
+    return { stmts: parseBytes(bytes, wantTree) };
   } catch (err) {
-    return { error: err as PgError };
+    if (err instanceof SqlError) return { error: err };
+    throw err;
   }
 }
 
 /** The parser's cursor is a byte offset into the text it was given; at its length it ran out of input. */
-function atEndOfInput(error: PgError, length: number): boolean {
+function atEndOfInput(error: SqlError, length: number): boolean {
   return (error.sqlDetails?.cursorPosition ?? -1) >= length;
 }
 
@@ -286,6 +292,8 @@ const NO_DIRECTIVES = Object.freeze([]) as unknown as Statement["directives"];
  * mostly just the kind). Locations inside a tree are offsets into what was parsed, not into the file.
  */
 class ParsedStatement implements Statement {
+  readonly memo: unknown[] = [];
+
   constructor(
     private readonly source: Source,
     readonly index: number,
@@ -307,7 +315,7 @@ class ParsedStatement implements Statement {
   /** The same tree the first parse built; a dropped one is parsed again, and only the last such is kept. */
   get node(): Node {
     if (this.tree) return this.tree;
-    if (reparsed?.stmt !== this) reparsed = { stmt: this, tree: (parseSync(this.text) as { stmts: RawStmt[] }).stmts[0].stmt! };
+    if (reparsed?.stmt !== this) reparsed = { stmt: this, tree: parseSync(this.text).stmts![0].stmt! };
     return reparsed.tree;
   }
 
@@ -321,7 +329,8 @@ let reparsed: { stmt: Statement; tree: Node } | null = null;
 function makeStatement(
   source: Source,
   index: number,
-  node: Node,
+  kind: string,
+  node: Node | undefined,
   locByte: number,
   endByte: number,
   backslashAt: number | null,
@@ -346,7 +355,6 @@ function makeStatement(
       directives.push({ rule, line: l, column: col });
     }
   }
-  const kind = Object.keys(node)[0] ?? "Unknown";
   return new ParsedStatement(source, index, startByte, endByte, line, column, kind, ignored, directives, backslashAt, node);
 }
 

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { scanSync } from "libpg-query";
+import { scanSync } from "./pg-parser";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parserReady } from "./parse";
 import { splitStatements, type Piece } from "./split";

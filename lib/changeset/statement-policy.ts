@@ -1,4 +1,4 @@
-import { attachedPartition, createdIndex, droppedIndexes, isReindex, nodeBody, qualifiedName } from "./nodes";
+import { attachedPartition, createdIndex, droppedIndexes, isReindex, memoSlot, nodeBody, qualifiedName, readsTreesOf } from "./nodes";
 import type { Statement } from "./parse";
 import { isRolloutSetting, ROLLOUT_SETTINGS, settingValue, type SessionLimits } from "./settings";
 
@@ -28,6 +28,9 @@ export interface PolicyProblem {
 }
 
 type Obj = Record<string, unknown>;
+
+// The kinds `judge` reads the tree of beyond what facts read; every other kind's verdict is its kind's.
+readsTreesOf(["VariableSetStmt", "TransactionStmt", "AlterTableStmt", "RenameStmt", "DropStmt", "CommentStmt", "VacuumStmt"]);
 
 const KIND_NAMES: Record<string, string> = {
   SelectStmt: "SELECT",
@@ -286,13 +289,17 @@ function kindOnly(kind: string): { problem: PolicyProblem; verdict: readonly Pol
   return entry;
 }
 
-const verdicts = new WeakMap<SessionLimits, WeakMap<Statement, readonly PolicyProblem[]>>();
+const LIMITS = memoSlot();
+const VERDICT = memoSlot();
 
-/** Every reason the statement may not run on a target, in a stable order; empty when it may. */
+/**
+ * Every reason the statement may not run on a target, in a stable order; empty when it may. The
+ * verdict is kept on the statement for the limits last asked about (a linter or a plan asks with one).
+ */
 export function policyProblems(stmt: Statement, limits: SessionLimits): readonly PolicyProblem[] {
-  let byStatement = verdicts.get(limits);
-  if (!byStatement) verdicts.set(limits, (byStatement = new WeakMap()));
-  let problems = byStatement.get(stmt);
-  if (!problems) byStatement.set(stmt, (problems = judge(stmt, limits)));
-  return problems;
+  if (stmt.memo[LIMITS] !== limits) {
+    stmt.memo[VERDICT] = judge(stmt, limits);
+    stmt.memo[LIMITS] = limits;
+  }
+  return stmt.memo[VERDICT] as readonly PolicyProblem[];
 }

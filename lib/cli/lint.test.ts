@@ -5,6 +5,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
+import { lintCorpus } from "../../bench/lint-corpus";
+import { reportPieces } from "../changeset/format";
+import { lintParts } from "../changeset/lint";
+import { parserReady } from "../changeset/parse";
 import { freshDatabase, pgServers } from "../testing/db";
 import { runBin, runCli } from "./testing";
 
@@ -105,6 +109,23 @@ describe("indexdeck lint", () => {
       ).toContain(rule);
     }
     expect((await runCli(["lint", file("huge-stmt.sql")])).code).toBe(0);
+  });
+
+  it("prints for a long file, in every format, what linting it with every tree kept gives", async () => {
+    const text = `${lintCorpus(150_000, { seed: 3 })}\nCREATE INDEX mid ON t (a);\nSELECT 1 +;\n${lintCorpus(150_000, { seed: 4 })}`;
+    await writeFile(file("long.sql"), text);
+    await parserReady();
+    const parts = lintParts({ file: file("long.sql"), text }, 1000, Infinity);
+    const findings = [];
+    let part = parts.next();
+    for (; !part.done; part = parts.next()) findings.push(...part.value);
+    const everyTree = { ...part.value, findings };
+    expect(findings.map((f) => f.rule)).toContain("syntax-error");
+    for (const format of ["json", "text", "github"] as const) {
+      const r = await runCli(["lint", file("long.sql"), "--format", format]);
+      expect(r.code, format).toBe(1);
+      expect(r.out, format).toBe([...reportPieces([everyTree], format)].join(""));
+    }
   });
 
   it("lints a 10 MB file", async () => {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { parseSync, scanSync } from "libpg-query";
+import { parseSync, scanSync } from "../changeset/pg-parser";
 import type pg from "pg";
 import { withoutLocations } from "../changeset/nodes";
 import { quoteIdent, quoteQualified } from "../sql/quote";

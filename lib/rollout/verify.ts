@@ -1,4 +1,4 @@
-import { parseSync } from "libpg-query";
+import { parseSync } from "../changeset/pg-parser";
 import type pg from "pg";
 import { parserReady } from "../changeset/parse";
 import { withoutLocations } from "../changeset/nodes";

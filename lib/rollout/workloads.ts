@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseSync } from "libpg-query";
+import { parseSync } from "../changeset/pg-parser";
 import { parserReady } from "../changeset/parse";
 import { Source } from "../changeset/source";
 

@@ -1,4 +1,4 @@
-import { scanSync } from "libpg-query";
+import { scanSync } from "../pg-parser";
 import { createdIndex, droppedIndexes, nodeBody, statementFact } from "../nodes";
 import { defineRule } from "../rule";
 
