@@ -129,8 +129,10 @@ export function parseBytes(
   bytes: Uint8Array,
   wantTree: (kind: string, location: number, length: number | undefined) => boolean,
 ): ParsedRaw[] {
-  return parseRaw(bytes, (b, start) => {
+  return parseRaw(bytes, (b, start, end) => {
     const out: ParsedRaw[] = [];
+    // Up to the JSON's end: a key that is not there must not send the search through the rest of the heap.
+    const search = Buffer.from(b.buffer, b.byteOffset, end);
     // {"version":N,"stmts":[{"stmt":{"Kind":{…}},"stmt_location":N,"stmt_len":N},…]}
     let i = expect(b, start, OPEN_BRACE);
     while (b[i] !== CLOSE_BRACE) {
@@ -151,7 +153,7 @@ export function parseBytes(
               from = i;
               const name = i + 1;
               if (b[name] === QUOTE) kind = nodeName(b, name + 1, skipString(b, name) - 1);
-              i = to = skipValue(b, i);
+              i = to = treeEnd(b, search, i);
             } else if (isKey(b, field, "stmt_location")) [location, i] = integer(b, i);
             else if (isKey(b, field, "stmt_len")) [length, i] = integer(b, i);
             else i = skipValue(b, i);
@@ -211,6 +213,25 @@ function skipValue(b: Uint8Array, i: number): number {
       else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return i;
     }
   }
+}
+
+const AFTER_TREE = [Buffer.from(',"stmt_location":'), Buffer.from(',"stmt_len":')];
+
+/**
+ * Past the statement tree that starts at `i`. Walking a tree byte by byte in JS was the linter's
+ * largest cost after the parse itself, so the end is found with Buffer's native search for the keys
+ * that follow a tree in its RawStmt: no tree holds them (RawStmt is only ever the top level, and a
+ * quote inside a JSON string is escaped, so a string can't hold `,"stmt_len":`). A statement with
+ * neither key (a lone statement at offset 0 without `;`) is walked.
+ */
+function treeEnd(b: Uint8Array, search: Buffer, i: number): number {
+  let next = -1;
+  for (const key of AFTER_TREE) {
+    const at = search.indexOf(key, i);
+    if (at >= 0 && (next < 0 || at < next)) next = at;
+  }
+  // A statement without either key runs to the end of the input, so no later statement's key is found.
+  return next > i && b[next - 1] === CLOSE_BRACE ? next : skipValue(b, i);
 }
 
 /** A non-negative integer at `i`, and where it ends. */
