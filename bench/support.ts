@@ -511,7 +511,9 @@ export async function load(requests: number, clients: number, call: (i: number) 
  * `indexes` synthetic indexes × `days` of 5-minute, hourly and daily usage buckets (5-minute ones over
  * `fiveMinuteDays`, `days` unless given), plus a latest raw one, written bucket after bucket as the
  * collector writes them. History already there from an earlier run is kept and completed at both
- * ends: a store first generated with fewer days is backfilled, not only topped up to now. A large
+ * ends: a store first generated with fewer days is backfilled, not only topped up to now. The ends are
+ * those of any of the indexes: the collector writes its open buckets only for indexes whose counters
+ * moved, and a range taken from one index then overlapped another's rows (duplicate keys). A large
  * batch is loaded with the table's indexes dropped and built again after, in one transaction (so a run
  * cut short leaves the table as it was): maintaining them row by row took 70 s per million rows.
  */
@@ -533,8 +535,8 @@ export async function generateUsage(
     `WITH want AS (
        SELECT r.resolution, r.seconds,
               date_trunc('day', now()) - make_interval(days => r.span) AS first, now() AS last,
-              (SELECT min(bucket_start) FROM usage_delta WHERE target_id = $1 AND index_key = $2 AND resolution = r.resolution) AS held_from,
-              (SELECT max(bucket_start) FROM usage_delta WHERE target_id = $1 AND index_key = $2 AND resolution = r.resolution) AS held_to
+              (SELECT min(bucket_start) FROM usage_delta WHERE target_id = $1 AND resolution = r.resolution AND left(index_key, length($2)) = $2) AS held_from,
+              (SELECT max(bucket_start) FROM usage_delta WHERE target_id = $1 AND resolution = r.resolution AND left(index_key, length($2)) = $2) AS held_to
          FROM unnest($3::text[], $4::int[], $5::int[]) AS r(resolution, seconds, span)
      ), ranges AS (
        SELECT resolution, seconds, first AS "from", coalesce(held_from - make_interval(secs => seconds), last) AS "to" FROM want
@@ -543,7 +545,7 @@ export async function generateUsage(
      )
      SELECT resolution, seconds, "from", "to", floor(extract(epoch FROM "to" - "from") / seconds)::int + 1 AS buckets
        FROM ranges WHERE "to" >= "from"`,
-    [targetId, `${prefix}${indexes}`, spans.map((s) => s[0]), spans.map((s) => s[1]), spans.map((s) => s[2])],
+    [targetId, prefix, spans.map((s) => s[0]), spans.map((s) => s[1]), spans.map((s) => s[2])],
   );
   const rows = missing.reduce((n, m) => n + m.buckets * indexes, 0);
   const load = async () => {

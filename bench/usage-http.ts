@@ -35,6 +35,8 @@ export async function run(args: string[]) {
   const generate = async (app: BenchApp) => {
     const { port: pgPort, password } = app.embedded;
     const store = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/indexdeck` });
+    // A failure below stops the app and its PostgreSQL; this connection's end must not hide that failure.
+    store.on("error", () => undefined);
     await store.connect();
     const t0 = performance.now();
     await benchIndexes(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/chefcloud_staging`, indexes);
