@@ -10,7 +10,7 @@ import { withPolicies } from "./policies";
 
 export type TargetSource = () => Promise<TargetConfig[]>;
 
-/** The targets as the file declares them now (webhooks and the CLI's --target lookup need no store). */
+/** The targets as the file declares them now: for what reads no policy (usage pages, token scopes, the policy forms' own base, the collector, the CLI's --target). */
 export function fileTargets(file?: string): TargetSource {
   return async () => loadTargets(file);
 }

@@ -5,7 +5,7 @@ import { draftDropChangeSet, DraftRefusedError } from "@/lib/monitor/drop-draft"
 import { storePool } from "@/lib/store/pool";
 import { findTarget } from "@/lib/targets/config";
 import { formAction } from "@/app/lib/action";
-import { governingTargets } from "@/lib/targets/source";
+import { fileTargets } from "@/lib/targets/source";
 
 // A catalog name is at most 63 bytes; the form carries it as the browser got it, CR, LF and all.
 const DraftForm = z.object({ targetId: z.string().min(1).max(63), schema: z.string().min(1).max(63), index: z.string().min(1).max(63) });
@@ -27,7 +27,7 @@ export async function draftDropAction(form: FormData): Promise<void> {
     refusedTo: (state) =>
       `/indexes?error=${state.status === 401 || state.status === 403 ? "forbidden" : state.status === 422 ? "unknown-target" : "failed"}`,
     run: async ({ targetId, schema, index }, actor) => {
-      const target = findTarget(await governingTargets(storePool())(), targetId);
+      const target = findTarget(await fileTargets()(), targetId);
       if (!target) return { redirect: "/indexes?error=unknown-target" };
       const reports = `/indexes?target=${encodeURIComponent(target.id)}&tab=reports`;
       let result;

@@ -11,7 +11,7 @@ import type { IndexFinding } from "@/lib/monitor/index-report";
 import { storePool } from "@/lib/store/pool";
 import { pageActor } from "@/app/lib/session";
 import { draftDropAction } from "./actions";
-import { governingTargets } from "@/lib/targets/source";
+import { fileTargets } from "@/lib/targets/source";
 
 // What each error code of draftDropAction means; codes, so the URL never carries text to show.
 const DRAFT_ERRORS: Record<string, string> = {
@@ -26,7 +26,7 @@ const DRAFT_ERRORS: Record<string, string> = {
 export default async function IndexesPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const { actor, allowed } = await pageActor("indexes:read");
   if (!allowed) return <Forbidden what="read index usage" />;
-  const targets = await governingTargets(storePool())();
+  const targets = await fileTargets()();
   const params = await searchParams;
   const target = targets.find((t) => t.id === params.target) ?? targets[0];
   if (!target) return <div className="card">No targets configured.</div>;

@@ -6,7 +6,7 @@ import { storePool } from "@/lib/store/pool";
 import { approvePolicyChange, changePolicy, PolicyApproval, PolicyChange } from "@/lib/targets/policies";
 import { parseFreezes, parseWindows } from "@/lib/targets/policy-text";
 import { formAction, type ActionState } from "@/app/lib/action";
-import { governingTargets } from "@/lib/targets/source";
+import { fileTargets } from "@/lib/targets/source";
 
 /**
  * The policy form as a PolicyChange: the windows and freezes are text, a line each, and every bad
@@ -50,7 +50,7 @@ export async function changePolicyAction(_prev: ActionState, form: FormData): Pr
     context: "saving the policy",
     lists: ["roles"],
     run: async (change, actor) => {
-      const v = await changePolicy(storePool(), governingTargets(storePool()), actor, change);
+      const v = await changePolicy(storePool(), fileTargets(), actor, change);
       revalidatePath(`/targets/${v.targetId}`);
       return `saved version ${v.version} of the ${v.targetId} policy${v.needsApproval ? "; it governs once another admin approves it" : ""}`;
     },
@@ -66,7 +66,7 @@ export async function approvePolicyAction(_prev: ActionState, form: FormData): P
     permission: "policy:manage",
     context: "approving the policy",
     run: async (approval, actor) => {
-      const v = await approvePolicyChange(storePool(), governingTargets(storePool()), actor, approval);
+      const v = await approvePolicyChange(storePool(), fileTargets(), actor, approval);
       revalidatePath(`/targets/${v.targetId}`);
       return `version ${v.version} of the ${v.targetId} policy is in force`;
     },

@@ -6,7 +6,7 @@ import { createServiceUser, createToken, NewToken, revokeToken } from "@/lib/aut
 import { NewUser } from "@/lib/auth/users";
 import { storePool } from "@/lib/store/pool";
 import { formAction, type ActionState } from "@/app/lib/action";
-import { governingTargets } from "@/lib/targets/source";
+import { fileTargets } from "@/lib/targets/source";
 
 const CreateForm = NewToken.extend({
   // Blank: the signed-in person's own token.
@@ -37,7 +37,7 @@ export async function createTokenAction(_prev: ActionState, form: FormData): Pro
         owner ?? actor.email,
         { ...token, targets: targets ?? undefined },
         actor,
-        (await governingTargets(storePool())()).map((t) => t.id),
+        (await fileTargets()()).map((t) => t.id),
       );
       revalidatePath("/tokens");
       return {

@@ -6,7 +6,7 @@ import { listUsers } from "@/lib/auth/users";
 import { storePool } from "@/lib/store/pool";
 import { currentActor } from "@/app/lib/session";
 import { NewServiceUserForm, NewTokenForm, RevokeTokenButton } from "./token-forms";
-import { governingTargets } from "@/lib/targets/source";
+import { fileTargets } from "@/lib/targets/source";
 
 /**
  * API tokens: everyone sees and revokes their own; admins see every token, revoke any, and create
@@ -32,7 +32,7 @@ export default async function TokensPage() {
       <NewTokenForm
         owners={owners}
         roles={ROLES.filter((r) => roleAtMost(r, actor.role))}
-        targets={(await governingTargets(storePool())()).map((t) => t.id)}
+        targets={(await fileTargets()()).map((t) => t.id)}
         maxDays={MAX_TOKEN_DAYS}
       />
       {admin && (

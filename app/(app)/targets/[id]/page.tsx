@@ -10,7 +10,7 @@ import { policyState, type Policy } from "@/lib/targets/policies";
 import { formatFreezes, formatWindows } from "@/lib/targets/policy-text";
 import { maintenanceWindow } from "@/lib/targets/windows";
 import { pageActor } from "@/app/lib/session";
-import { governingTargets } from "@/lib/targets/source";
+import { fileTargets } from "@/lib/targets/source";
 
 function PolicySummary({ policy }: { policy: Policy }) {
   return (
@@ -36,7 +36,7 @@ function PolicySummary({ policy }: { policy: Policy }) {
 export default async function TargetPage({ params }: { params: Promise<{ id: string }> }) {
   const { actor, allowed } = await pageActor("targets:read");
   if (!allowed) return <Forbidden what="read targets" />;
-  const target = findTarget(await governingTargets(storePool())(), decodeURIComponent((await params).id));
+  const target = findTarget(await fileTargets()(), decodeURIComponent((await params).id));
   if (!target) notFound();
   const { version, latest, policy: current, pending, history } = await policyState(storePool(), target);
   const inForceVersion = history.find((v) => v.version === version);

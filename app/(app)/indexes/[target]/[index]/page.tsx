@@ -3,14 +3,13 @@ import { Forbidden } from "@/components/forbidden";
 import { UsageChart } from "@/components/usage-chart";
 import { findTarget } from "@/lib/targets/config";
 import { pageActor } from "@/app/lib/session";
-import { storePool } from "@/lib/store/pool";
-import { governingTargets } from "@/lib/targets/source";
+import { fileTargets } from "@/lib/targets/source";
 
 export default async function IndexDetailPage({ params }: { params: Promise<{ target: string; index: string }> }) {
   const { allowed } = await pageActor("indexes:read");
   if (!allowed) return <Forbidden what="read index usage" />;
   const { target, index } = await params;
-  const t = findTarget(await governingTargets(storePool())(), decodeURIComponent(target));
+  const t = findTarget(await fileTargets()(), decodeURIComponent(target));
   const name = decodeURIComponent(index);
   if (!t)
     return (

@@ -5,7 +5,7 @@ import { changePolicy, PolicyChange, policyState } from "@/lib/targets/policies"
 import { apiActor } from "@/app/lib/session";
 import { jsonRequest } from "@/app/lib/json-request";
 import { errorResponse, invalid } from "@/app/lib/http";
-import { governingTargets } from "@/lib/targets/source";
+import { fileTargets } from "@/lib/targets/source";
 
 export const dynamic = "force-dynamic";
 
@@ -13,7 +13,7 @@ export const dynamic = "force-dynamic";
 export async function GET(_request: Request, { params }: { params: Promise<{ id: string }> }) {
   const actor = await apiActor("targets:read");
   if (actor instanceof NextResponse) return actor;
-  const target = findTarget(await governingTargets(storePool())(), (await params).id);
+  const target = findTarget(await fileTargets()(), (await params).id);
   if (!target) return NextResponse.json({ error: "no such target" }, { status: 404 });
   return NextResponse.json({ target: target.id, ...(await policyState(storePool(), target)) });
 }
@@ -26,7 +26,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ id:
   const change = PolicyChange.safeParse({ ...(body && typeof body === "object" ? body : {}), targetId: (await params).id });
   if (!change.success) return invalid(change.error);
   try {
-    return NextResponse.json(await changePolicy(storePool(), governingTargets(storePool()), actor, change.data));
+    return NextResponse.json(await changePolicy(storePool(), fileTargets(), actor, change.data));
   } catch (err) {
     return errorResponse(err, `policy change of ${change.data.targetId}`);
   }
