@@ -5,6 +5,19 @@ const config = [
   ...nextVitals,
   ...nextTs,
   {
+    // `import { z }` takes zod's namespace object with every locale and converter in it (750 KB the
+    // CLI's bundle loaded at each start); `import * as z` lets the bundler keep what is used (170 KB).
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "ImportDeclaration[source.value='zod'][importKind='value'] > ImportSpecifier[imported.name='z'][importKind!='type']",
+          message: 'import * as z from "zod": the named import can\'t be tree-shaken',
+        },
+      ],
+    },
+  },
+  {
     ignores: [
       ".next/**",
       "node_modules/**",

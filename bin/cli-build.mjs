@@ -1,9 +1,10 @@
-// The CLI runs JavaScript compiled from lib/ (esbuild: one bundle per command, the packages left in
-// node_modules), rebuilt whenever a source differs from what the bundle was built from. Plain
+// The CLI runs JavaScript compiled from lib/ (esbuild: one bundle per command, pg and zod inside it,
+// the parser's package left in node_modules), rebuilt whenever a source differs from what the bundle was built from. Plain
 // JavaScript, so starting the CLI never compiles TypeScript unless a source has changed.
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Every file the bundle is built from: lib's sources (tests aside) and what decides how they compile. */
 function sources(root) {
@@ -21,7 +22,8 @@ function sources(root) {
 
 /** A digest of the sources' names and contents: any edit, added or removed file changes it. */
 export function sourceDigest(root) {
-  const hash = createHash("sha256");
+  // This file's own text too: it holds the build's options, and a change to them must rebuild.
+  const hash = createHash("sha256").update(readFileSync(fileURLToPath(import.meta.url)));
   for (const file of sources(root))
     hash
       .update(`${file}\0`)
@@ -29,6 +31,27 @@ export function sourceDigest(root) {
       .update("\0");
   return hash.digest("hex");
 }
+
+/** How both CLI builds (this one, and the package of bin/cli-pack.mjs) bundle lib for Node. */
+export const NODE_BUNDLE = {
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  // Node 20 has no navigator, so pg probes for Cloudflare by making a fetch Response, which loads
+  // Node's whole fetch implementation (60 ms of every start); Node 21 and later answer like this.
+  define: { navigator: '{"userAgent":"Node.js"}' },
+  // Bundled CommonJS (pg, the parser's loader) still uses require and __dirname, which ESM has not.
+  banner: {
+    js: [
+      "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url';",
+      "const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));",
+    ].join("\n"),
+  },
+  outExtension: { ".js": ".mjs" },
+  logLevel: "error",
+};
 
 /**
  * The compiled CLI's entry for the sources in `root`, built first when none matches them. The build
@@ -48,15 +71,10 @@ export async function compiledCli(root, cacheDir = path.join(root, "node_modules
   const tmp = `${dir}.${process.pid}.tmp`;
   await build({
     entryPoints: { main: path.join(root, "lib", "cli", "main.ts") },
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    packages: "external",
+    ...NODE_BUNDLE,
+    // pg and zod inside the bundle: loading them file by file was a third of an apply's start-up.
+    external: ["libpg-query", "hdr-histogram-js", "esbuild", "pg-native"],
     outdir: tmp,
-    outExtension: { ".js": ".mjs" },
-    logLevel: "error",
   });
   mkdirSync(cacheDir, { recursive: true });
   try {

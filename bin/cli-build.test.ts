@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -44,5 +44,36 @@ describe("the compiled CLI", () => {
     expect(sourceDigest(root)).toBe(digest);
     await writeFile(path.join(root, "lib", "new.ts"), "export {};\n");
     expect(sourceDigest(root)).not.toBe(digest);
+  });
+
+  it("loads, for each command, only the packages it needs: pg and zod nowhere near --help or lint, zod not in a direct apply", async () => {
+    const root = path.resolve(import.meta.dirname, "..");
+    const dir = path.dirname(await compiledCli(root));
+    /** The packages a module and everything it imports statically (not `import()`) bring in: bundled or left outside. */
+    const packagesOf = (start: string): Set<string> => {
+      const found = new Set<string>();
+      const seen = new Set<string>();
+      const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const text = readFileSync(path.join(dir, file), "utf8");
+        for (const m of text.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) found.add(m[1]);
+        for (const m of text.matchAll(/^(?:import|export)\b[^;]*?(?:from\s*)?"([^"]+)";/gms)) {
+          if (m[1].startsWith("./")) visit(m[1].slice(2));
+          else if (!m[1].startsWith("node:")) found.add(m[1].split("/")[0]);
+        }
+      };
+      visit(start);
+      return found;
+    };
+    const chunk = (prefix: string) => readdirSync(dir).find((f) => f.startsWith(prefix))!;
+    expect([...packagesOf("main.mjs")]).toEqual([]);
+    expect([...packagesOf(chunk("lint-"))]).toEqual(["libpg-query"]);
+    const direct = packagesOf(chunk("phase-commands-"));
+    expect(direct.has("pg")).toBe(true);
+    expect(direct.has("libpg-query")).toBe(true);
+    expect(direct.has("zod")).toBe(false);
+    // The store's commands do validate: zod is there, so the search above can see it.
+    expect(packagesOf(chunk("users-")).has("zod")).toBe(true);
   });
 });

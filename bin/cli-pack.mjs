@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { NODE_BUNDLE } from "./cli-build.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -17,26 +18,13 @@ export async function packCli(outDir) {
   rmSync(pkgDir, { recursive: true, force: true });
   const { build } = await import("esbuild");
   await build({
+    ...NODE_BUNDLE,
     entryPoints: { indexdeck: path.join(root, "lib", "cli", "standalone.ts") },
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
     // pg's optional native binding is never installed; the bundle uses its JavaScript client.
     external: ["pg-native"],
-    define: { INDEXDECK_VERSION: JSON.stringify(version) },
-    // Bundled CommonJS (pg, the parser's loader) still uses require and __dirname, which ESM has not.
-    banner: {
-      js: [
-        "#!/usr/bin/env node",
-        "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url';",
-        "const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));",
-      ].join("\n"),
-    },
+    define: { ...NODE_BUNDLE.define, INDEXDECK_VERSION: JSON.stringify(version) },
+    banner: { js: `#!/usr/bin/env node\n${NODE_BUNDLE.banner.js}` },
     outdir: pkgDir,
-    outExtension: { ".js": ".mjs" },
-    logLevel: "error",
   });
   // libpg-query looks for its WebAssembly beside the script that loads it: the bundle.
   const wasm = path.join(path.dirname(fileURLToPath(import.meta.resolve("libpg-query"))), "libpg-query.wasm");

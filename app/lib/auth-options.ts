@@ -1,6 +1,6 @@
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
-import { z } from "zod";
+import * as z from "zod";
 import { clientAddress, trustedProxies } from "@/lib/auth/client-address";
 import { sessionLifetimeMs } from "@/lib/auth/sessions";
 import { authenticate } from "@/lib/auth/users";

@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { z } from "zod";
+import * as z from "zod";
 import { UserChangeError } from "@/lib/auth/manage";
 import { ForbiddenError, UnauthenticatedError } from "@/lib/auth/policy";
 import { TokenError } from "@/lib/auth/tokens";

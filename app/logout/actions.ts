@@ -1,6 +1,6 @@
 "use server";
 
-import { z } from "zod";
+import * as z from "zod";
 import { changeUser } from "@/lib/auth/manage";
 import { storePool } from "@/lib/store/pool";
 import { formAction, type ActionState } from "@/app/lib/action";

@@ -2,7 +2,7 @@
  * api/ — the HTTP API described: the OpenAPI document, built from the route handlers' own zod
  * schemas, so the document and what the handlers accept cannot drift apart.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { AuditFilter } from "../audit/query";
 import type { Action } from "../auth/policy";
 import { TOKEN_PREFIX } from "../auth/tokens";

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { z } from "zod";
+import * as z from "zod";
 import { AUDIT_COLUMNS, type AuditRow } from "./log";
 
 const day = z

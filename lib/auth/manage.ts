@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { z } from "zod";
+import * as z from "zod";
 import { appendAudit } from "../audit/log";
 import { withTransaction } from "../store/pool";
 import { hashPassword } from "./password";

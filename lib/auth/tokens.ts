@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type pg from "pg";
-import { z } from "zod";
+import * as z from "zod";
 import { appendAudit } from "../audit/log";
 import { withTransaction, type Queryable } from "../store/pool";
 import { can, ForbiddenError, isRole, lowerRole, roleAtMost, ROLES, type Actor, type Role } from "./policy";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
-import { z } from "zod";
+import * as z from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import type { Actor } from "../auth/policy";
 import { withTransaction } from "../store/pool";

@@ -10,8 +10,8 @@ type Run = (argv: string[], io: Io) => Promise<number>;
 
 interface Command {
   run: Run;
-  /** It may open the store's pool, which is closed when it ends. */
-  store: boolean;
+  /** Whether it may open the store's pool, which is closed when it ends (a direct phase never does). */
+  store: boolean | ((argv: string[]) => boolean);
   /** What `indexdeck NAME --help` prints, and this command's lines of the whole usage. */
   usage: string[];
   /** The SQL files it parses, for a command that parses SQL and ends: their size picks the parser's tier before it loads. */
@@ -26,7 +26,7 @@ const PHASE_LINES = [
 // Loaded on use, so that no command pays for the parser, pg or the store unless it needs them.
 const phase = (name: Parameters<typeof import("./phase-commands").phaseCommand>[0]): Command => ({
   run: async (argv, io) => (await import("./phase-commands")).phaseCommand(name, argv, io),
-  store: true,
+  store: (argv) => argv.some((a) => a === "--rollout" || a.startsWith("--rollout=")),
   sqlFiles: (argv) => [argv[argv.indexOf("--changeset") + 1]],
   usage: PHASE_LINES,
 });
@@ -121,6 +121,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.err(`indexdeck ${name} failed: ${(err as Error).message}\n`);
     return 1;
   } finally {
-    if (command.store) await (await import("../store/pool")).closeStorePools();
+    const opened = typeof command.store === "function" ? command.store(rest) : command.store;
+    if (opened) await (await import("../store/pool")).closeStorePools();
   }
 }

@@ -63,6 +63,11 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
     const r = await runCli(["apply", "--changeset", file, "--database-url", "postgres://x@127.0.0.1:1/x"]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/refused on a production target/);
+    // Not a PostgreSQL URL: unusable input, said before anything connects anywhere.
+    expect(await runCli(["apply", "--changeset", file, "--database-url", "mysql://x@127.0.0.1:1/x"])).toMatchObject({
+      code: 2,
+      err: "indexdeck apply: --database-url must be a postgres:// or postgresql:// URL\n",
+    });
     expect(await runCli(["apply", "--changeset", file, "--target", "chefcloud_prod"])).toMatchObject({
       code: 2,
       err: expect.stringContaining("create and approve a rollout"),

@@ -8,9 +8,10 @@ import type { JobPhase, Phase } from "../rollout/machine";
 import { expandPartitionedTasks, planDrops } from "../rollout/partitions";
 import { planChangeSet, planRollback, PlanError, type PlannedTask } from "../rollout/plan";
 import { withApplySession } from "../rollout/session";
-import { parseTargetsFile, sessionLimits } from "../targets/config";
+import { DEFAULT_TARGET_LIMITS, sessionLimits } from "../targets/limits";
+import { connectionSummary } from "../targets/display";
+import { POSTGRES_URL, POSTGRES_URL_MESSAGE } from "../targets/urls";
 import { UsageError, type Io } from "./io";
-import { governingTargets } from "../targets/source";
 
 export const PHASE_USAGE = `usage: indexdeck precheck|apply|verify|rollback --changeset FILE --database-url URL [--json] [--backup-id ID] [--disk-free TEXT] [--reason TEXT]
        indexdeck precheck|apply|verify|rollback|cancel --rollout ID --as LOGIN [--json] [--backup-id ID] [--reason TEXT]
@@ -65,15 +66,18 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   const url = String(v["database-url"]);
-  const [target] = parseTargetsFile(
-    JSON.stringify({
-      targets: [{ id: "cli", label: url.replace(/:[^:@/]*@/, ":*****@"), environment: "production", url, approvals: { required: 2 } }],
-    }),
-    "--database-url",
-  );
+  if (!POSTGRES_URL.test(url)) throw new UsageError(`--database-url ${POSTGRES_URL_MESSAGE}`);
+  const label = connectionSummary(url);
+  // A URL on the command line is treated as a production target with the file's defaults. Only
+  // pre-check and verify read the rest of a target, so only they load the file's schema.
+  const target = async () =>
+    (await import("../targets/config")).parseTargetsFile(
+      JSON.stringify({ targets: [{ id: "cli", label, environment: "production", url, approvals: { required: 2 } }] }),
+      "--database-url",
+    )[0];
   let tasks: PlannedTask[];
   try {
-    tasks = await planChangeSet(file, sql, "production", sessionLimits(target));
+    tasks = await planChangeSet(file, sql, "production", sessionLimits({ limits: DEFAULT_TARGET_LIMITS, apply: {} }));
   } catch (err) {
     if (err instanceof PlanError) {
       io.err(`${err.message}\n`);
@@ -88,7 +92,7 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
   if (phase === "precheck") {
     const { runPrecheck } = await import("../rollout/precheck");
     const report = await runPrecheck({
-      target,
+      target: await target(),
       changesetName: path.basename(file),
       sql,
       tasks,
@@ -112,7 +116,7 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
     const workloads = v.workloads
       ? await parseWorkloads(String(v.workloads), await readFile(String(v.workloads), "utf8"))
       : await workloadsFor(path.basename(file));
-    const report = await runVerify(target, tasks, workloads);
+    const report = await runVerify(await target(), tasks, workloads);
     return out(
       report,
       report.ok,
@@ -149,7 +153,7 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
         },
   );
   try {
-    const result = await applyTasks(run, sink, { url, applicationName: `indexdeck:cli:${process.pid}`, targetKey: target.label });
+    const result = await applyTasks(run, sink, { url, applicationName: `indexdeck:cli:${process.pid}`, targetKey: label });
     const perIndex = run
       .filter((t) => t.indexName)
       .map((t) => ({ index: t.indexName, statement: t.statement, ...sink.tasks.get(t.seq), statuses: undefined }));
@@ -172,14 +176,21 @@ async function viaRollout(phase: Phase, v: Options, io: Io): Promise<number> {
   const id = Number(v.rollout);
   if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError(`--rollout must be a rollout id, got ${v.rollout}`);
   if (!v.as) throw new UsageError("--as LOGIN is required: the audit log records who acted");
-  const [{ storePool }, { authorize, isRole }, { isJobPhase, MACHINE, requestPhase }, { eventsAfter }, { getRollout, rolloutTasks }] =
-    await Promise.all([
-      import("../store/pool"),
-      import("../auth/policy"),
-      import("../rollout/machine"),
-      import("../rollout/events"),
-      import("../rollout/rollouts"),
-    ]);
+  const [
+    { storePool },
+    { authorize, isRole },
+    { isJobPhase, MACHINE, requestPhase },
+    { eventsAfter },
+    { getRollout, rolloutTasks },
+    { governingTargets },
+  ] = await Promise.all([
+    import("../store/pool"),
+    import("../auth/policy"),
+    import("../rollout/machine"),
+    import("../rollout/events"),
+    import("../rollout/rollouts"),
+    import("../targets/source"),
+  ]);
   const pool = storePool();
   const {
     rows: [user],

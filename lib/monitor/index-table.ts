@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { NodeIndexRow } from "./index-report";
 import type { UsageSummary } from "./usage";
 

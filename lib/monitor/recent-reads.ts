@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { targetUrl, type TargetConfig } from "../targets/config";
+import type { TargetConfig } from "../targets/config";
+import { targetUrl } from "../targets/urls";
 import { intervalCache, scopedIntervalCache } from "../serve/interval-cache";
 import { reportForTarget } from "./index-report";
 import { usageSummary, type UsageSummary } from "./usage";

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { z } from "zod";
+import * as z from "zod";
 import { PRIMARY_NODE } from "../targets/config";
 
 export const RANGES = {

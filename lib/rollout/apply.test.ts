@@ -2,6 +2,7 @@ import pg from "pg";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { freshDatabase, pgServers } from "../testing/db";
 import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
+import type { EventData, EventKind } from "./events";
 import { MemorySink, type MemoryEvent } from "./memory-sink";
 import { planChangeSet, PlanError } from "./plan";
 import { until } from "../testing/until";
@@ -98,6 +99,51 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
       set.mockRestore();
       clear.mockRestore();
     }
+  });
+
+  it("watches every build of an apply from one session, opens another when that one dies, and ends it with the apply", async () => {
+    const o = opts();
+    const watchers = async () => {
+      const c = await admin();
+      try {
+        const { rows } = await c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [
+          `${o.applicationName}:poll`,
+        ]);
+        return rows.map((r) => r.pid);
+      } finally {
+        await c.end();
+      }
+    };
+    const seen: number[][] = [];
+    // Each build's first progress event comes from its poller's first round: the watch session is open then.
+    class Watching extends MemorySink {
+      override async event<K extends EventKind>(kind: K, data: EventData[K], taskSeq?: number) {
+        await super.event(kind, data, taskSeq);
+        if (kind !== "progress" || this.events.filter((e) => e.kind === "progress" && e.taskSeq === taskSeq).length > 1) return;
+        const pids = await watchers();
+        seen.push(pids);
+        if (seen.length === 1) {
+          const c = await admin();
+          await c.query("SELECT pg_terminate_backend($1)", [pids[0]]);
+          await c.end();
+        }
+      }
+    }
+    const sink = new Watching();
+    const tasks = await planChangeSet(
+      "watch.sql",
+      ["w1 ON t (k, v)", "w2 ON t (v, k)", "w3 ON t (id, k)"].map((i) => `CREATE INDEX CONCURRENTLY IF NOT EXISTS t_${i};\n`).join(""),
+      "production",
+    );
+    expect(await applyTasks(tasks, sink, o)).toEqual({ ok: true });
+    const perBuild = seen.map((pids) => pids.length);
+    expect(perBuild.length).toBeGreaterThanOrEqual(3);
+    expect(perBuild.every((n) => n === 1)).toBe(true);
+    // The first build's session was ended from outside: the next build watched from a new one, kept to the end.
+    const [first, ...rest] = seen.map((pids) => pids[0]);
+    expect(rest.every((pid) => pid !== first)).toBe(true);
+    expect(new Set(rest).size).toBe(1);
+    await until(async () => (await watchers()).length === 0, "the watch session to end with the apply", 5000);
   });
 
   it("returns as soon as a quick build ends, even when it ends while the poller is between its queries", async () => {

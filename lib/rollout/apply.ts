@@ -78,11 +78,15 @@ const CONNECTION_LOST = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "57P01",
  * INVALID index is followed by a check and a concurrent drop of it (invariant 4).
  */
 export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: ApplyOptions): Promise<ApplyResult> {
+  // Opened at once, beside the apply session, so the first build's poller finds it ready.
+  const watch = new WatchSession(opts);
+  void watch.open();
   let session: pg.Client;
   let evidence;
   try {
     ({ client: session, evidence } = await openApplySession({ ...opts, pacedSettings: opts.pacing?.settings }));
   } catch (err) {
+    await watch.end();
     if (err instanceof SessionPinError)
       return { ok: false, error: err.message, advice: "Remove the setting from the connection URL's options, then run apply again." };
     return {
@@ -112,7 +116,7 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
     const run = async (t: PlannedTask, s: ApplySink) => {
       // Between statements: the target's pause conditions hold the next one back (lib/rollout/pacing.ts).
       if (opts.pacing && t.kind !== "set" && (await paceBefore(session, opts.pacing, t, s)) === "cancelled") return cancelled(t, s);
-      return runTask(session, pid, t, s, opts);
+      return runTask(session, watch, pid, t, s, opts);
     };
     for (const task of todo) {
       const plan = partitioned.get(task.seq);
@@ -128,7 +132,7 @@ export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: Ap
     }
     return { ok: false, error: (err as Error).message };
   } finally {
-    await session.end().catch(() => undefined);
+    await Promise.all([session.end().catch(() => undefined), watch.end()]);
   }
 }
 
@@ -144,7 +148,14 @@ async function lockHolder(db: pg.ClientBase): Promise<{ pid: number; application
   return rows[0] ?? null;
 }
 
-async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink: ApplySink, opts: ApplyOptions): Promise<ApplyResult> {
+async function runTask(
+  session: pg.Client,
+  watch: WatchSession,
+  pid: number,
+  task: PlannedTask,
+  sink: ApplySink,
+  opts: ApplyOptions,
+): Promise<ApplyResult> {
   await sink.task(task.seq, { started: true, status: task.kind === "set" ? "done" : "building" });
   if (task.kind === "set") {
     await runStatement(session, task.statement);
@@ -178,7 +189,7 @@ async function runTask(session: pg.Client, pid: number, task: PlannedTask, sink:
   for (let attempt = 1; ; attempt++) {
     await sink.task(task.seq, { attempts: attempt, status: "building" });
     await sink.event("statement_start", { line: task.line, statement: task.statement, attempt }, task.seq);
-    const poller = startPoller(pid, task, sink, opts);
+    const poller = startPoller(watch, pid, task, sink, opts);
     let error: unknown = null;
     try {
       await runStatement(session, task.statement);
@@ -356,21 +367,76 @@ interface Watched {
 }
 
 /**
- * Watches the apply backend every pollIntervalMs from a second session: build progress, what it waits
+ * The second session the pollers watch the apply backend from: one per apply, reused by every
+ * build's poller (a connection per build cost each build a backend start and cold catalog caches on
+ * the target, and the build waited for the connect before it could report). Reopened by the next
+ * poller after a failure; a poller without it watches nothing and the apply goes on.
+ */
+class WatchSession {
+  private pending: Promise<pg.Client | null> | null = null;
+  private latest: pg.Client | null = null;
+  constructor(private readonly opts: ApplyOptions) {}
+
+  open(): Promise<pg.Client | null> {
+    this.pending ??= this.connect();
+    return this.pending;
+  }
+
+  private async connect(): Promise<pg.Client | null> {
+    const c = new pg.Client({
+      connectionString: this.opts.url,
+      application_name: `${this.opts.applicationName}:poll`,
+      statement_timeout: 5000,
+    });
+    this.latest = c;
+    c.on("error", () => this.discard(c));
+    try {
+      await c.connect();
+      return c;
+    } catch {
+      this.discard(c);
+      return null;
+    }
+  }
+
+  /** Forgets a session that failed, so the next poller opens a fresh one. */
+  discard(c: pg.Client): void {
+    if (this.latest === c) {
+      this.latest = null;
+      this.pending = null;
+    }
+    c.end().catch(() => undefined);
+  }
+
+  async end(): Promise<void> {
+    const c = await this.pending;
+    this.pending = null;
+    this.latest = null;
+    await c?.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Watches the apply backend every pollIntervalMs from the watch session: build progress, what it waits
  * on and who blocks it. Also where a cancel request is noticed: only indexdeck's own backend is
  * cancelled, never anyone else's.
  */
-function startPoller(pid: number, task: PlannedTask, sink: ApplySink, opts: ApplyOptions): { stop(): Promise<Watched> } {
+function startPoller(
+  watch: WatchSession,
+  pid: number,
+  task: PlannedTask,
+  sink: ApplySink,
+  opts: ApplyOptions,
+): { stop(): Promise<Watched> } {
   const watched: Watched = { cancelled: false, lastBlockers: [] };
   let running = true;
   let wake = () => undefined as void;
   let lastStatus = "";
   let lastKey = "";
   const loop = (async () => {
-    const c = new pg.Client({ connectionString: opts.url, application_name: `${opts.applicationName}:poll`, statement_timeout: 5000 });
-    c.on("error", () => undefined);
+    const c = await watch.open();
+    if (!c) return;
     try {
-      await c.connect();
       while (running) {
         const progress = await buildProgress(c, pid);
         const wait = progress ?? (await backendWait(c, pid));
@@ -424,8 +490,7 @@ function startPoller(pid: number, task: PlannedTask, sink: ApplySink, opts: Appl
       }
     } catch {
       // A poller that cannot reach the target must not fail the apply; the apply session reports.
-    } finally {
-      await c.end().catch(() => undefined);
+      watch.discard(c);
     }
   })();
   return {

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { z } from "zod";
+import * as z from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import { authorizeTarget, type Actor } from "../auth/policy";
 import { getChangeSet } from "../changeset/store";

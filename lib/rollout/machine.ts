@@ -12,7 +12,7 @@
  * and the approve / reject / sign-off decisions. Nothing else writes rollout.state or rollout.error.
  */
 import type pg from "pg";
-import { z } from "zod";
+import * as z from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import { authorize, authorizeTarget, can, ForbiddenError, type Action, type Actor, type Role } from "../auth/policy";
 import { getChangeSet } from "../changeset/store";

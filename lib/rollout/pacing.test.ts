@@ -1,6 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseTargetsFile, sessionLimits, type TargetConfig } from "../targets/config";
+import { parseTargetsFile, type TargetConfig } from "../targets/config";
+import { sessionLimits } from "../targets/limits";
 import { startReplicaPair, type ReplicaPair } from "../testing/replica";
 import { applyTasks, type ApplyResult } from "./apply";
 import { pausedPhase } from "./event-text";

@@ -1,7 +1,8 @@
 import type pg from "pg";
 import { parseMemoryKb } from "../changeset/settings";
 import { quoteQualified } from "../sql/quote";
-import { replicaUrl, type TargetConfig } from "../targets/config";
+import type { TargetConfig } from "../targets/config";
+import { replicaUrl } from "../targets/urls";
 import { withTargetClient } from "../targets/connect";
 import type { ApplySink } from "./apply";
 import type { PlannedTask } from "./plan";

@@ -13,7 +13,8 @@ import {
   replicationStatus,
   serverOverview,
 } from "../targets/catalog";
-import { targetUrl, type TargetConfig } from "../targets/config";
+import type { TargetConfig } from "../targets/config";
+import { targetUrl } from "../targets/urls";
 import { withTargetClient } from "../targets/connect";
 import { maintenanceWindow } from "../targets/windows";
 import { partitionsCheck } from "./partitions";

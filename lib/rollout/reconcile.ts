@@ -4,7 +4,8 @@
  */
 import { sessionsOfApplication } from "../targets/activity";
 import { indexState } from "../targets/catalog";
-import { targetUrl, type TargetConfig } from "../targets/config";
+import type { TargetConfig } from "../targets/config";
+import { targetUrl } from "../targets/urls";
 import { withTargetClient } from "../targets/connect";
 import { buildProgress } from "../targets/progress";
 import { quoteQualified } from "../sql/quote";

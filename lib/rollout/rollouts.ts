@@ -1,11 +1,12 @@
 import type pg from "pg";
-import { z } from "zod";
+import * as z from "zod";
 import { appendAudit, auditActor } from "../audit/log";
 import { authorizeTarget, type Actor } from "../auth/policy";
 import { checkWorkloads, getChangeSet } from "../changeset/store";
 import { lintText } from "../changeset/lint";
 import { withTransaction } from "../store/pool";
-import { findTarget, sessionLimits } from "../targets/config";
+import { findTarget } from "../targets/config";
+import { sessionLimits } from "../targets/limits";
 import type { FailureCode } from "../text/troubleshooting";
 import type { TaskStatus } from "./apply";
 import { appendEvent } from "./events";

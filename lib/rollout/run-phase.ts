@@ -5,7 +5,8 @@
  */
 import { finishJob, type Job } from "../jobs/queue";
 import { withTransaction } from "../store/pool";
-import { findTarget, sessionLimits } from "../targets/config";
+import { findTarget } from "../targets/config";
+import { sessionLimits } from "../targets/limits";
 import { redactTargetSecrets } from "../targets/display";
 import { appendEvent } from "./events";
 import { isJobPhase, settle, type JobPhase } from "./machine";

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { z } from "zod";
+import * as z from "zod";
 import { listApprovals, type Approval } from "./approvals";
 import { ROLLOUT_STATES, type RolloutState } from "./machine";
 import { getRollout, rolloutTasks } from "./rollouts";

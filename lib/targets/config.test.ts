@@ -2,7 +2,8 @@ import { mkdtempSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadTargets, parseTargetsFile, targetUrl } from "./config";
+import { loadTargets, parseTargetsFile } from "./config";
+import { targetUrl } from "./urls";
 
 const good = {
   targets: [{ id: "prod", label: "Prod", environment: "production", urlEnv: "PROD_DB_URL", approvals: { required: 2 } }],

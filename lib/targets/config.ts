@@ -5,9 +5,11 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ROLES } from "../auth/policy";
-import { DEFAULT_SESSION_LIMITS, parseMemoryKb, type SessionLimits } from "../changeset/settings";
+import { parseMemoryKb } from "../changeset/settings";
+import { DEFAULT_TARGET_LIMITS } from "./limits";
+import { POSTGRES_URL, POSTGRES_URL_MESSAGE, TargetsConfigError } from "./urls";
 
 const Weekday = z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
 const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (24 h)");
@@ -44,10 +46,7 @@ export const FreezeSchema = z
   .refine((f) => Date.parse(f.from) < Date.parse(f.to), { message: "a freeze must end after it starts", path: ["to"] });
 
 const NodeId = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, _ or -, starting with a letter");
-const ConnectionUrl = z
-  .string()
-  .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
-  .optional();
+const ConnectionUrl = z.string().regex(POSTGRES_URL, POSTGRES_URL_MESSAGE).optional();
 const ConnectionEnv = z
   .string()
   .regex(/^[A-Z_][A-Z0-9_]*$/, "must be the name of an environment variable")
@@ -94,11 +93,11 @@ const TargetSchema = z
     // Upper bounds for the change set's SET maintenance_work_mem / max_parallel_maintenance_workers on this target.
     limits: z
       .object({
-        maintenanceWorkMem: MemorySetting.default("1GB"),
-        parallelMaintenanceWorkers: z.number().int().min(0).max(64).default(DEFAULT_SESSION_LIMITS.maxParallelMaintenanceWorkers),
+        maintenanceWorkMem: MemorySetting.default(DEFAULT_TARGET_LIMITS.maintenanceWorkMem),
+        parallelMaintenanceWorkers: z.number().int().min(0).max(64).default(DEFAULT_TARGET_LIMITS.parallelMaintenanceWorkers),
       })
       .strict()
-      .default({ maintenanceWorkMem: "1GB", parallelMaintenanceWorkers: DEFAULT_SESSION_LIMITS.maxParallelMaintenanceWorkers }),
+      .default({ ...DEFAULT_TARGET_LIMITS }),
     // How apply paces its builds here (lib/rollout/pacing.ts): settings pinned on the build session, and
     // conditions checked between statements that hold the next one back until they clear.
     apply: z
@@ -205,8 +204,6 @@ export function meetsProductionFloor(approvals: { required: number; requesterMay
 
 export type TargetConfig = z.infer<typeof TargetSchema>;
 
-export class TargetsConfigError extends Error {}
-
 export function targetsFilePath(): string {
   // A file named at run time, never part of the build: the comment keeps Turbopack from tracing the whole project for it.
   return path.resolve(/*turbopackIgnore: true*/ process.env.INDEXDECK_TARGETS ?? "indexdeck.targets.json");
@@ -278,37 +275,4 @@ export function findTarget(targets: TargetConfig[], id: string): TargetConfig | 
   return targets.find((t) => t.id === id);
 }
 
-/**
- * The bounds the statement policy holds this target's change sets to. The target's apply settings are
- * bounds too: a change set may SET a build gentler than the target's pacing, never harsher.
- */
-export function sessionLimits(target: Pick<TargetConfig, "limits" | "apply">): SessionLimits {
-  const paced = target.apply;
-  return {
-    ...DEFAULT_SESSION_LIMITS,
-    maxMaintenanceWorkMemKb: Math.min(
-      parseMemoryKb(target.limits.maintenanceWorkMem)!,
-      paced.maintenanceWorkMem === undefined ? Infinity : parseMemoryKb(paced.maintenanceWorkMem)!,
-    ),
-    maxParallelMaintenanceWorkers: Math.min(target.limits.parallelMaintenanceWorkers, paced.maxParallelMaintenanceWorkers ?? Infinity),
-  };
-}
-
-/** The connection URL, read from the environment when the file names a variable. */
-export function targetUrl(target: TargetConfig): string {
-  return connectionUrl(`target ${target.id}`, target);
-}
-
 export type ReplicaConfig = TargetConfig["replicas"][number];
-
-/** A replica's connection URL, as targetUrl reads a target's. */
-export function replicaUrl(target: TargetConfig, replica: ReplicaConfig): string {
-  return connectionUrl(`replica ${replica.id} of target ${target.id}`, replica);
-}
-
-function connectionUrl(what: string, source: { url?: string; urlEnv?: string }): string {
-  if (source.url) return source.url;
-  const value = process.env[source.urlEnv!];
-  if (!value) throw new TargetsConfigError(`${what}: environment variable ${source.urlEnv} is not set`);
-  return value;
-}

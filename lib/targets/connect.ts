@@ -1,5 +1,6 @@
 import pg from "pg";
-import { targetUrl, type TargetConfig } from "./config";
+import type { TargetConfig } from "./config";
+import { targetUrl } from "./urls";
 import { withoutSecrets } from "./display";
 
 export interface TargetSessionOptions {

@@ -5,7 +5,8 @@
  * passphrase), or `?passfile=` (whose path names where the passwords are).
  */
 
-import { targetUrl, type TargetConfig } from "./config";
+import type { TargetConfig } from "./config";
+import { targetUrl } from "./urls";
 
 /** Query parameters whose values are secrets, or say where secrets are kept. */
 export const SECRET_PARAMETERS = ["password", "sslpassword", "passfile"] as const;

@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { PRIMARY_NODE, replicaUrl, targetUrl, type TargetConfig } from "./config";
+import { PRIMARY_NODE, type TargetConfig } from "./config";
+import { replicaUrl, targetUrl } from "./urls";
 import { withTargetClient, type TargetSessionOptions } from "./connect";
 import { connectionSummary } from "./display";
 import { nodeClock, type NodeClock } from "./inventory";

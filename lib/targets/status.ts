@@ -1,4 +1,5 @@
-import { targetUrl, type TargetConfig } from "./config";
+import type { TargetConfig } from "./config";
+import { targetUrl } from "./urls";
 import { connectionSummary } from "./display";
 import { serverOverview, type ServerOverview } from "./catalog";
 import { withTargetClient } from "./connect";

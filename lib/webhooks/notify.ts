@@ -7,7 +7,8 @@ import type pg from "pg";
 import { enqueueJob } from "../jobs/queue";
 import type { RolloutState } from "../rollout/machine";
 import type { Rollout } from "../rollout/rollouts";
-import { loadWebhooks, TargetsConfigError, type WebhookConfig, type WebhookEvent } from "../targets/config";
+import { loadWebhooks, type WebhookConfig, type WebhookEvent } from "../targets/config";
+import { TargetsConfigError } from "../targets/urls";
 
 /** What a delivery job carries: everything its body is built from, and no URL or secret (those stay in the targets file). */
 export interface Notice {

@@ -1,6 +1,6 @@
 "use server";
 
-import { z } from "zod";
+import * as z from "zod";
 import { draftDropChangeSet, DraftRefusedError } from "@/lib/monitor/drop-draft";
 import { storePool } from "@/lib/store/pool";
 import { findTarget } from "@/lib/targets/config";

@@ -1,7 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { z } from "zod";
+import * as z from "zod";
 import { ApprovalInput, decideRollout } from "@/lib/rollout/approvals";
 import { MACHINE, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/machine";
 import { createRollout, getRollout, rolloutTasks } from "@/lib/rollout/rollouts";

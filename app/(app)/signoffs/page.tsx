@@ -1,6 +1,6 @@
 import { LocalTime } from "@/components/local-time";
 import Link from "next/link";
-import { z } from "zod";
+import * as z from "zod";
 import { Forbidden } from "@/components/forbidden";
 import { listSignoffs } from "@/lib/rollout/signoff";
 import { storePool } from "@/lib/store/pool";

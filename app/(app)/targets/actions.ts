@@ -1,7 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { z } from "zod";
+import * as z from "zod";
 import { storePool } from "@/lib/store/pool";
 import { approvePolicyChange, changePolicy, PolicyApproval, PolicyChange } from "@/lib/targets/policies";
 import { parseFreezes, parseWindows } from "@/lib/targets/policy-text";

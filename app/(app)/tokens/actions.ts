@@ -1,7 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { z } from "zod";
+import * as z from "zod";
 import { createServiceUser, createToken, NewToken, revokeToken } from "@/lib/auth/tokens";
 import { NewUser } from "@/lib/auth/users";
 import { storePool } from "@/lib/store/pool";

@@ -1,7 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { z } from "zod";
+import * as z from "zod";
 import { changeUser } from "@/lib/auth/manage";
 import { generatePassword } from "@/lib/auth/password";
 import { ROLES } from "@/lib/auth/policy";

@@ -3,7 +3,7 @@
  * a job taken over from a dead server first settles what that server left (lib/rollout/reconcile.ts).
  */
 import type { Job } from "../../jobs/queue";
-import { targetUrl } from "../../targets/config";
+import { targetUrl } from "../../targets/urls";
 import { applyTasks, TargetBusyError, type ApplyResult } from "../apply";
 import { MACHINE, settle } from "../machine";
 import { pacingFor } from "../pacing";

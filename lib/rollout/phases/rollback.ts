@@ -1,5 +1,5 @@
 /** The rollback phase's job: the one rollback planner (lib/rollout/plan.ts planRollback) run by the apply engine. */
-import { targetUrl } from "../../targets/config";
+import { targetUrl } from "../../targets/urls";
 import { applyTasks, type ApplySink } from "../apply";
 import { settle } from "../machine";
 import { partitionRollback } from "../partitions";

@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { z } from "zod";
+import * as z from "zod";
 import { AuditFilter, auditRows, csvHeader, csvLine, exportRecord } from "@/lib/audit/query";
 import { storePool } from "@/lib/store/pool";
 import { apiActor } from "@/app/lib/session";

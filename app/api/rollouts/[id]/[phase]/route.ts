@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { z } from "zod";
+import * as z from "zod";
 import { MACHINE, PhaseInput, PHASES, requestPhase } from "@/lib/rollout/machine";
 import { storePool } from "@/lib/store/pool";
 import { jsonRequest } from "@/app/lib/json-request";
