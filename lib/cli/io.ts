@@ -1,6 +1,7 @@
 import { once } from "node:events";
 export interface Io {
-  out(text: string): void;
+  /** Standard output; bytes are UTF-8, never split inside a character. */
+  out(text: string | Uint8Array): void;
   /** Resolves once what `out` was given has gone out: a fast producer waits, instead of queueing a whole report in memory. */
   drained?(): Promise<void>;
   err(text: string): void;

@@ -10,6 +10,8 @@ import { reportPieces } from "../changeset/format";
 import { lintParts } from "../changeset/lint";
 import { parserReady } from "../changeset/parse";
 import { freshDatabase, pgServers } from "../testing/db";
+import { batchedOutput } from "./lint";
+import { main } from "./main";
 import { runBin, runCli } from "./testing";
 
 let dir: string;
@@ -126,6 +128,35 @@ describe("indexdeck lint", () => {
       expect(r.code, format).toBe(1);
       expect(r.out, format).toBe([...reportPieces([everyTree], format)].join(""));
     }
+  });
+
+  it("writes a long report in whole UTF-8 characters, batch by batch, exactly as the report reads", async () => {
+    // Four-, three- and two-byte characters in every finding, so batch ends fall inside characters' reach.
+    const text = Array.from({ length: 3000 }, (_, i) => `CREATE INDEX "índice_日本_😀_${i}" ON t (a);\n`).join("");
+    await writeFile(file("utf8.sql"), text);
+    const strict = new TextDecoder("utf-8", { fatal: true });
+    const chunks: string[] = [];
+    const code = await main(["lint", file("utf8.sql")], {
+      out: (t) => void chunks.push(typeof t === "string" ? t : strict.decode(t)),
+      err: () => undefined,
+      stdin: async () => "",
+    });
+    expect(code).toBe(1);
+    expect(chunks.length).toBeGreaterThan(3);
+    const report = chunks.join("");
+    expect(report).toBe((await runCli(["lint", file("utf8.sql"), "--format", "text"])).out);
+    for (const i of [0, 1499, 2999]) expect(report).toContain(`índice_日本_😀_${i}`);
+    // Pieces mostly of three-byte characters: one measured in code units would overrun a batch's end.
+    const pieces = Array.from({ length: 400 }, (_, k) => `${"a".repeat(k % 7)}${"日".repeat(500)}😀\n`);
+    const raw: Uint8Array[] = [];
+    const out = batchedOutput({
+      out: (t) => void raw.push(typeof t === "string" ? Buffer.from(t) : t),
+      err: () => undefined,
+      stdin: async () => "",
+    });
+    for (const piece of pieces) await out.write(piece);
+    out.flush();
+    expect(raw.map((r) => strict.decode(r)).join("")).toBe(pieces.join(""));
   });
 
   it("lints a 10 MB file", async () => {
