@@ -85,11 +85,14 @@ async function asAdmin(server: BenchServer, what: string, ...statements: string[
   }
 }
 
+/** The server's version number; 0 when it can't be read, and the statements that follow say why. */
 async function versionNum(server: BenchServer): Promise<number> {
   const c = new pg.Client({ connectionString: server.url("postgres") });
   try {
     await c.connect();
     return Number((await c.query("SHOW server_version_num")).rows[0].server_version_num);
+  } catch {
+    return 0;
   } finally {
     await c.end().catch(() => undefined);
   }
