@@ -6,7 +6,11 @@ import { main } from "./main";
 export async function runCli(argv: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await main(argv, { out: (t) => void (out += typeof t === "string" ? t : Buffer.from(t).toString("utf8")), err: (t) => void (err += t), stdin: async () => stdin });
+  const code = await main(argv, {
+    out: (t) => void (out += typeof t === "string" ? t : Buffer.from(t).toString("utf8")),
+    err: (t) => void (err += t),
+    stdin: async () => stdin,
+  });
   return { code, out, err };
 }
 
