@@ -53,6 +53,8 @@ const ALLOWED: Record<string, string> = {
   "changeset/rules/index-name-too-long.ts: token.startsWith('\"')": "sql",
   // Node's parseArgs errors carry codes with this prefix.
   'cli/main.ts: code?.startsWith("ERR_PARSE_ARGS")': "library",
+  // A connection URL given on the command line: its scheme.
+  "cli/phase-commands.ts: POSTGRES_URL.test(url)": "argv",
   // Environment variables.
   "monitor/collector.ts: /^(\\d+)h,(\\d+)d,(\\d+)d$/.exec(value.trim())": "env",
   "demo/main.ts: /^([a-z,]+) (\\d\\d:\\d\\d)-(\\d\\d:\\d\\d) (\\S+)$/.exec(text.trim())": "argv",

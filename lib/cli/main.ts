@@ -2,6 +2,7 @@
  * cli/ — the `indexdeck` command: one thin face of lib/, as the web app is the other; a file per
  * command (lint, report, users, tokens, the phase commands, the store commands, worker).
  */
+import { parseArgs } from "node:util";
 import { InputError } from "../changeset/files";
 import { UsageError, processIo, type Io } from "./io";
 import { chooseParserTier, sqlBytes } from "./parser-tier";
@@ -26,7 +27,7 @@ const PHASE_LINES = [
 // Loaded on use, so that no command pays for the parser, pg or the store unless it needs them.
 const phase = (name: Parameters<typeof import("./phase-commands").phaseCommand>[0]): Command => ({
   run: async (argv, io) => (await import("./phase-commands")).phaseCommand(name, argv, io),
-  store: (argv) => argv.some((a) => a === "--rollout" || a.startsWith("--rollout=")),
+  store: (argv) => parseArgs({ args: argv, strict: false, allowPositionals: true }).values.rollout !== undefined,
   sqlFiles: (argv) => [argv[argv.indexOf("--changeset") + 1]],
   usage: PHASE_LINES,
 });
