@@ -85,17 +85,26 @@ async function asAdmin(server: BenchServer, what: string, ...statements: string[
   }
 }
 
-/** The server's version number; 0 when it can't be read, and the statements that follow say why. */
-async function versionNum(server: BenchServer): Promise<number> {
-  const c = new pg.Client({ connectionString: server.url("postgres") });
-  try {
-    await c.connect();
-    return Number((await c.query("SHOW server_version_num")).rows[0].server_version_num);
-  } catch {
-    return 0;
-  } finally {
-    await c.end().catch(() => undefined);
+const versions = new WeakMap<BenchServer, Promise<number>>();
+
+/** The server's version number, read once per server; 0 when it can't be read, and the statements that follow say why. */
+function versionNum(server: BenchServer): Promise<number> {
+  let known = versions.get(server);
+  if (!known) {
+    known = (async () => {
+      const c = new pg.Client({ connectionString: server.url("postgres") });
+      try {
+        await c.connect();
+        return Number((await c.query("SHOW server_version_num")).rows[0].server_version_num);
+      } catch {
+        return 0;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    })();
+    versions.set(server, known);
   }
+  return known;
 }
 
 /**
