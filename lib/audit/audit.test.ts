@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import pg from "pg";
 import { beforeEach, describe, expect, it } from "vitest";
 import { freshDatabase, pgServers } from "../testing/db";
@@ -111,6 +112,49 @@ describe.each(pgServers())("audit log on $name PostgreSQL", (server) => {
       verdict = await recentVerdict(pool, 60_000);
     }
     expect(verdict).toMatchObject({ ok: false, firstBadId: oldRow });
+  });
+
+  it("shares one tail check among views that ask at once, and never one that started before a view asked", async () => {
+    await appendMany(1);
+    // Counts the checks that read rows. With `onFirstRow` set, the next check's socket stops at its
+    // first row (its snapshot taken, most of its rows still to read) until `resume` is called.
+    let connects = 0;
+    let onFirstRow: ((resume: () => void) => void) | null = null;
+    const counted = {
+      connect: async () => {
+        connects++;
+        const client = await pool.connect();
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+          const hold = onFirstRow;
+          if (hold && args[0] instanceof pg.Query) {
+            onFirstRow = null;
+            args[0].once("row", () => {
+              const socket = (client as unknown as { connection: { stream: Socket } }).connection.stream;
+              socket.pause();
+              hold(() => socket.resume());
+            });
+          }
+          return query(...args);
+        };
+        return client;
+      },
+    } as unknown as pg.Pool;
+    await recentVerdict(counted, 60_000); // the whole run, cached for the views below
+    // More rows than one socket read holds, so the held check has most of them still to read.
+    await withTransaction(pool, async (tx) => {
+      for (let i = 0; i < 3_000; i++) await appendAudit(tx, { actor: "bulk", role: "dba", action: "test.event", details: { i } });
+    });
+    connects = 0;
+    const held = new Promise<() => void>((resolve) => (onFirstRow = resolve));
+    const before = recentVerdict(counted, 60_000);
+    const resume = await held;
+    await appendMany(1); // written after the first view's check took its snapshot, while it still reads
+    const after = Promise.all(Array.from({ length: 20 }, () => recentVerdict(counted, 60_000)));
+    resume();
+    expect(await before).toMatchObject({ ok: true, rows: 3_001 });
+    for (const v of await after) expect(v).toMatchObject({ ok: true, rows: 3_002 });
+    expect(connects).toBeLessThanOrEqual(3); // the first view's check, and at most two after it
   });
 
   it("reports a row whose time no date can hold as edited, rather than failing to check it", async () => {

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { scopedIntervalCache } from "../serve/interval-cache";
 import { AnchorError, checkpointAudit } from "./anchor";
 import { auditKeyOrNull } from "./key";
-import { verifyAudit, type VerifyResult } from "./verify";
+import { verifyAudit, type ChainPoint, type VerifyResult } from "./verify";
 
 export interface RecentVerdict extends VerifyResult {
   /** When the whole chain was last recomputed; rows after its head were checked for this answer. */
@@ -15,7 +15,7 @@ const wholeChains = scopedIntervalCache<Pick<pg.Pool, "connect">, VerifyResult &
  * The verdict the Audit and sign-off pages show. Recomputing 100,000 rows takes seconds, so the whole
  * chain is recomputed at most once per `wholeEveryMs` (one run shared by every viewer, and after that
  * interval viewers get the last verdict while a new run goes on behind them), and each view checks
- * only the rows written since that run's head, chained onto it. An edit to an older row shows up at
+ * the rows written since that run's head, chained onto it (views at once share that check). An edit to an older row shows up at
  * the next whole run; `npx indexdeck audit verify` always recomputes everything.
  */
 export async function recentVerdict(db: Pick<pg.Pool, "connect">, wholeEveryMs = 60_000): Promise<RecentVerdict> {
@@ -23,7 +23,7 @@ export async function recentVerdict(db: Pick<pg.Pool, "connect">, wholeEveryMs =
   const { at: wholeChainAt, ...wholeResult } = whole;
   if (!whole.ok) return { ...wholeResult, wholeChainAt };
   const head = whole.headId === null ? null : { id: whole.headId, hash: whole.headHash!, keyedFrom: whole.keyedFrom };
-  const tail = await verifyAudit(db, head);
+  const tail = await sharedTail(db, head);
   if (!tail.ok) return { ...tail, rows: whole.rows + tail.rows, wholeChainAt };
   return {
     ...tail,
@@ -32,6 +32,46 @@ export async function recentVerdict(db: Pick<pg.Pool, "connect">, wholeEveryMs =
     headHash: tail.headHash ?? whole.headHash,
     wholeChainAt,
   };
+}
+
+interface TailLane {
+  running: Promise<VerifyResult> | null;
+  queued: Promise<VerifyResult> | null;
+}
+
+const tailLanes = new WeakMap<object, Map<string, TailLane>>();
+
+/**
+ * The rows after `head`, checked once for everyone who asks meanwhile: a view joins the check that
+ * starts next, never one already under way (that one may have read past the rows written just before
+ * the view asked). So fifty views at once cost two tail checks, not fifty; each still covers every
+ * row written before it asked.
+ */
+function sharedTail(db: Pick<pg.Pool, "connect">, head: ChainPoint | null): Promise<VerifyResult> {
+  let lanes = tailLanes.get(db);
+  if (!lanes) tailLanes.set(db, (lanes = new Map()));
+  const key = head ? `${head.id}:${head.hash}:${head.keyedFrom ?? ""}` : "";
+  let lane = lanes.get(key);
+  if (!lane) lanes.set(key, (lane = { running: null, queued: null }));
+  const current = lane;
+  const start = (): Promise<VerifyResult> => {
+    const run = verifyAudit(db, head);
+    current.running = run;
+    const settled = () => {
+      if (current.running === run) current.running = null;
+      if (!current.running && !current.queued && lanes.get(key) === current) lanes.delete(key);
+    };
+    run.then(settled, settled);
+    return run;
+  };
+  if (!current.running) return start();
+  current.queued ??= current.running
+    .catch(() => undefined)
+    .then(() => {
+      current.queued = null;
+      return start();
+    });
+  return current.queued;
 }
 
 /**
