@@ -1,4 +1,5 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -73,6 +74,26 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
       err: expect.stringContaining("create and approve a rollout"),
     });
   });
+
+  it("opens an apply's sessions while it plans, and a plan that fails closes them at once, even mid-connect", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "cli-"));
+    const file = path.join(dir, "block.sql");
+    await writeFile(file, "CREATE INDEX orders_block ON orders (id);\n");
+    // A server that accepts and never answers: a connect to it would wait forever.
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => void sockets.push(s));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const r = await runCli(["apply", "--changeset", file, "--database-url", `postgres://x@127.0.0.1:${port}/x`]);
+      expect(r).toMatchObject({ code: 1, err: expect.stringMatching(/refused on a production target/) });
+      // Every connection that reached the server is closed by the client (none left half-open).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await Promise.all(sockets.map((s) => (s.closed ? undefined : new Promise((resolve) => s.once("close", resolve)))));
+    } finally {
+      silent.close();
+    }
+  }, 15_000);
 
   it("acts on an approved rollout with --rollout, through the same queue as the web app", async () => {
     const storeUrl = await freshDatabase(server);

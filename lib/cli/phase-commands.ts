@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { decodeChangeSet } from "../changeset/files";
-import { applyTasks, TargetBusyError } from "../rollout/apply";
+import { startApply, TargetBusyError } from "../rollout/apply";
 import { MemorySink } from "../rollout/memory-sink";
 import type { JobPhase, Phase } from "../rollout/machine";
 import { expandPartitionedTasks, planDrops } from "../rollout/partitions";
@@ -75,10 +75,14 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
       JSON.stringify({ targets: [{ id: "cli", label, environment: "production", url, approvals: { required: 2 } }] }),
       "--database-url",
     )[0];
+  const applyOptions = { url, applicationName: `indexdeck:cli:${process.pid}`, targetKey: label };
+  // An apply's sessions open while the change set is parsed and planned; nothing runs before `run`.
+  const started = phase === "apply" ? startApply(applyOptions) : null;
   let tasks: PlannedTask[];
   try {
     tasks = await planChangeSet(file, sql, "production", sessionLimits({ limits: DEFAULT_TARGET_LIMITS, apply: {} }));
   } catch (err) {
+    await started?.abandon();
     if (err instanceof PlanError) {
       io.err(`${err.message}\n`);
       return 1;
@@ -129,9 +133,7 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
   if (phase === "rollback") {
     if (!v.reason || String(v.reason).length < 5) throw new UsageError("rollback needs --reason (at least 5 characters)");
     // Without a store there is no record of which indexes existed before: every index the change set creates is dropped.
-    const partitioned = await withApplySession({ url, applicationName: `indexdeck:cli:${process.pid}` }, (db) =>
-      expandPartitionedTasks(db, tasks),
-    );
+    const partitioned = await withApplySession(applyOptions, (db) => expandPartitionedTasks(db, tasks));
     const expanded = new Set(partitioned.map((p) => p.seq));
     run = planRollback([
       ...tasks.flatMap((t) =>
@@ -153,7 +155,7 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
         },
   );
   try {
-    const result = await applyTasks(run, sink, { url, applicationName: `indexdeck:cli:${process.pid}`, targetKey: label });
+    const result = await (started ?? startApply(applyOptions)).run(run, sink);
     const perIndex = run
       .filter((t) => t.indexName)
       .map((t) => ({ index: t.indexName, statement: t.statement, ...sink.tasks.get(t.seq), statuses: undefined }));

@@ -10,7 +10,7 @@ import { onlyTargetProblem, PartitionError, preparePartitions, runPartitioned, t
 import { paceBefore, type Pacing } from "./pacing";
 import { dropIndexStatement, type PlannedTask } from "./plan";
 import { overallPercent, taskStatusFor } from "./build-phases";
-import { openApplySession, runStatement, SessionPinError, withApplySession } from "./session";
+import { connectUnlessAborted, openApplySession, runStatement, SessionPinError, withApplySession, type SessionEvidence } from "./session";
 
 export type TaskStatus =
   "pending" | "waiting_for_lock" | "building" | "validating" | "done" | "skipped_exists" | "failed" | "invalid_cleaned";
@@ -77,39 +77,80 @@ const CONNECTION_LOST = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "57P01",
  * an advisory lock per target. Every build is watched by a poller; every failure that can leave an
  * INVALID index is followed by a check and a concurrent drop of it (invariant 4).
  */
-export async function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: ApplyOptions): Promise<ApplyResult> {
+export function applyTasks(tasks: PlannedTask[], sink: ApplySink, opts: ApplyOptions): Promise<ApplyResult> {
+  return startApply(opts).run(tasks, sink);
+}
+
+export interface StartedApply {
+  run(tasks: PlannedTask[], sink: ApplySink): Promise<ApplyResult>;
+  /** For a caller whose tasks never came (its plan failed): closes the sessions, runs nothing. */
+  abandon(): Promise<void>;
+}
+
+/**
+ * An apply whose sessions open now, before its tasks are known, so a caller that still has to plan
+ * (the CLI parses the change set meanwhile) does not wait for the connections afterwards. Nothing is
+ * locked or run on the target until `run`.
+ */
+export function startApply(opts: ApplyOptions): StartedApply {
   // Opened at once, beside the apply session, so the first build's poller finds it ready.
   const watch = new WatchSession(opts);
   void watch.open();
-  let session: pg.Client;
-  let evidence;
-  try {
-    ({ client: session, evidence } = await openApplySession({ ...opts, pacedSettings: opts.pacing?.settings }));
-  } catch (err) {
-    await watch.end();
-    if (err instanceof SessionPinError)
-      return { ok: false, error: err.message, advice: "Remove the setting from the connection URL's options, then run apply again." };
-    return {
-      ok: false,
-      code: "target_unreachable",
-      error: `cannot connect to the target: ${withoutSecrets(err as Error, opts.url).message}`,
-      advice: "Check that the target is up and reachable, then run apply again.",
-    };
-  }
+  const aborted = new AbortController();
+  const opening = openApplySession({ ...opts, pacedSettings: opts.pacing?.settings }, aborted.signal).then(
+    (opened) => ({ opened, failure: null }),
+    (failure: unknown) => ({ opened: null, failure }),
+  );
+  return {
+    async abandon() {
+      aborted.abort();
+      const { opened } = await opening;
+      await Promise.all([opened?.client.end().catch(() => undefined), watch.end()]);
+    },
+    async run(tasks, sink) {
+      const { opened, failure } = await opening;
+      if (!opened) {
+        await watch.end();
+        if (failure instanceof SessionPinError)
+          return {
+            ok: false,
+            error: failure.message,
+            advice: "Remove the setting from the connection URL's options, then run apply again.",
+          };
+        return {
+          ok: false,
+          code: "target_unreachable",
+          error: `cannot connect to the target: ${withoutSecrets(failure as Error, opts.url).message}`,
+          advice: "Check that the target is up and reachable, then run apply again.",
+        };
+      }
+      return runOnSession(opened.client, opened.evidence, watch, tasks, sink, opts);
+    },
+  };
+}
+
+async function runOnSession(
+  session: pg.Client,
+  evidence: SessionEvidence,
+  watch: WatchSession,
+  tasks: PlannedTask[],
+  sink: ApplySink,
+  opts: ApplyOptions,
+): Promise<ApplyResult> {
   try {
     // One apply per target database, whoever starts it: web servers, workers and the CLI alike.
     const {
       rows: [lock],
-    } = await session.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, 0) AS ok", [LOCK_CLASS]);
+    } = await session.query<{ ok: boolean; pid: number }>("SELECT pg_try_advisory_lock($1, 0) AS ok, pg_backend_pid() AS pid", [
+      LOCK_CLASS,
+    ]);
     if (!lock.ok) {
       const holder = await lockHolder(session);
       throw new TargetBusyError(
         `another apply is running on target ${opts.targetKey}${holder ? ` (pid ${holder.pid}, ${holder.application})` : ""}; only one runs per target at a time`,
       );
     }
-    const {
-      rows: [{ pid }],
-    } = await session.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    const { pid } = lock;
     await sink.event("session", { pid, applicationName: opts.applicationName, ...evidence });
     const todo = tasks.filter((t) => !opts.skip?.has(t.seq));
     const partitioned = await preparePartitions(session, todo, opts.partitions ?? {});
@@ -375,6 +416,7 @@ interface Watched {
 class WatchSession {
   private pending: Promise<pg.Client | null> | null = null;
   private latest: pg.Client | null = null;
+  private readonly ended = new AbortController();
   constructor(private readonly opts: ApplyOptions) {}
 
   open(): Promise<pg.Client | null> {
@@ -391,7 +433,7 @@ class WatchSession {
     this.latest = c;
     c.on("error", () => this.discard(c));
     try {
-      await c.connect();
+      await connectUnlessAborted(c, this.ended.signal);
       return c;
     } catch {
       this.discard(c);
@@ -408,7 +450,9 @@ class WatchSession {
     c.end().catch(() => undefined);
   }
 
+  /** Ends the session, one still connecting too, so no one waits out a connect. */
   async end(): Promise<void> {
+    this.ended.abort();
     const c = await this.pending;
     this.pending = null;
     this.latest = null;

@@ -4,7 +4,7 @@ import type pg from "pg";
 import { withoutLocations } from "../changeset/nodes";
 import { quoteIdent, quoteQualified } from "../sql/quote";
 import { indexState, relationByName } from "../targets/catalog";
-import { attachedTo, partitionTree, relationBytes, type PartitionNode } from "../targets/partitions";
+import { attachedTo, partitionTrees, relationBytes, type PartitionNode } from "../targets/partitions";
 import type { ApplyResult, ApplySink, TaskPatch } from "./apply";
 import { eventsOfKind, type EventData, type EventKind } from "./events";
 import type { PlannedTask, RollbackIndex } from "./plan";
@@ -167,13 +167,12 @@ export function expandPartitioned(task: PlannedTask, tree: PartitionNode[]): Par
 
 /** CREATE INDEX CONCURRENTLY statements (not ON ONLY) whose table is partitioned, expanded. */
 export async function expandPartitionedTasks(db: pg.ClientBase, tasks: PlannedTask[]): Promise<PartitionPlan[]> {
-  const plans: PartitionPlan[] = [];
-  for (const t of tasks) {
-    if (t.kind !== "create_index" || !t.concurrent || t.only || !t.indexName || !t.tableName) continue;
-    const tree = await partitionTree(db, quoteQualified(t.schemaName, t.tableName));
-    if (tree.length) plans.push(expandPartitioned(t, tree));
-  }
-  return plans;
+  const builds = tasks.filter((t) => t.kind === "create_index" && t.concurrent && !t.only && t.indexName && t.tableName);
+  const trees = await partitionTrees(
+    db,
+    builds.map((t) => quoteQualified(t.schemaName, t.tableName!)),
+  );
+  return builds.flatMap((t, i) => (trees[i].length ? [expandPartitioned(t, trees[i])] : []));
 }
 
 const leaves = (plan: PartitionPlan) => plan.steps.filter((s) => s.kind === "build");

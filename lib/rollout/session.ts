@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import pg from "pg";
 import { quoteIdent } from "../sql/quote";
 import { withoutSecrets } from "../targets/display";
@@ -103,7 +104,10 @@ export interface ApplySessionOptions {
  * returns to indexdeck's values rather than the server's, and they outrank role and database
  * defaults such as `ALTER DATABASE … SET standard_conforming_strings = off`.
  */
-export async function openApplySession(opts: ApplySessionOptions): Promise<{ client: pg.Client; evidence: SessionEvidence }> {
+export async function openApplySession(
+  opts: ApplySessionOptions,
+  signal?: AbortSignal,
+): Promise<{ client: pg.Client; evidence: SessionEvidence }> {
   const client = new pg.Client({
     connectionString: opts.url,
     application_name: opts.applicationName,
@@ -113,15 +117,44 @@ export async function openApplySession(opts: ApplySessionOptions): Promise<{ cli
       .join(" "),
   });
   client.on("error", () => undefined); // a dropped connection surfaces as a query error instead
-  await client.connect().catch((err) => {
+  await connectUnlessAborted(client, signal).catch((err) => {
     throw withoutSecrets(err, opts.url);
   });
+  // An abort while pinning ends the session too: its queries fail and the catch below closes it.
+  const abort = () => void client.end().catch(() => undefined);
+  signal?.addEventListener("abort", abort, { once: true });
   try {
     return { client, evidence: await pinSession(client, opts.searchPath, opts.pacedSettings) };
   } catch (err) {
     await client.end().catch(() => undefined);
     throw err;
+  } finally {
+    signal?.removeEventListener("abort", abort);
   }
+}
+
+export class SessionAbandoned extends Error {}
+
+/**
+ * `client.connect()`, given up when `signal` aborts: the socket is destroyed and this rejects at once.
+ * So no one waits out a connect to a host that does not answer for a session no longer wanted.
+ */
+export function connectUnlessAborted(client: pg.Client, signal?: AbortSignal): Promise<void> {
+  if (!signal) return client.connect().then(() => undefined);
+  return new Promise((resolve, reject) => {
+    const abort = () => {
+      // As pg's own connect timeout does: its end() would send Terminate and half-close, which a
+      // server that never answered never completes, and it never settles a connect ended midway.
+      (client as unknown as { connection: { stream: Socket } }).connection.stream.destroy();
+      reject(new SessionAbandoned("the session was no longer wanted before it connected"));
+    };
+    if (signal.aborted) return abort();
+    signal.addEventListener("abort", abort, { once: true });
+    client
+      .connect()
+      .then(() => resolve(), reject)
+      .finally(() => signal.removeEventListener("abort", abort));
+  });
 }
 
 /**

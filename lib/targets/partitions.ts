@@ -11,22 +11,24 @@ export interface PartitionNode {
 }
 
 /**
- * Every level of a partitioned table, as the server resolves `qualifiedTable` (identifier-quoted)
- * through its search_path: the root first, then by level, schema and name. Empty when the table is
- * not partitioned (or does not exist).
+ * Every level of each partitioned table in `qualifiedTables` (identifier-quoted), as the server
+ * resolves it through its search_path, in one round trip: per table, the root first, then by level,
+ * schema and name; empty for a table that is not partitioned (or does not exist).
  */
-export async function partitionTree(db: pg.ClientBase, qualifiedTable: string): Promise<PartitionNode[]> {
-  const { rows } = await db.query<PartitionNode>(
+export async function partitionTrees(db: pg.ClientBase, qualifiedTables: readonly string[]): Promise<PartitionNode[][]> {
+  if (!qualifiedTables.length) return [];
+  const { rows } = await db.query<PartitionNode & { ord: number }>(
     `WITH RECURSIVE tree AS (
-       SELECT c.oid, NULL::oid AS parent, 0 AS level
-         FROM pg_class c
-        WHERE c.oid = to_regclass($1) AND c.relkind = 'p'
+       SELECT r.ord, c.oid, NULL::oid AS parent, 0 AS level
+         FROM unnest($1::text[]) WITH ORDINALITY AS r(name, ord)
+         JOIN pg_class c ON c.oid = to_regclass(r.name) AND c.relkind = 'p'
        UNION ALL
-       SELECT i.inhrelid, i.inhparent, t.level + 1
+       SELECT t.ord, i.inhrelid, i.inhparent, t.level + 1
          FROM pg_inherits i
          JOIN tree t ON t.oid = i.inhparent
      )
      SELECT
+       t.ord::int                                             AS ord,
        n.nspname                                              AS schema,
        c.relname                                              AS name,
        c.relkind::text                                        AS relkind,
@@ -38,10 +40,12 @@ export async function partitionTree(db: pg.ClientBase, qualifiedTable: string): 
      JOIN pg_namespace n  ON n.oid = c.relnamespace
      LEFT JOIN pg_class p      ON p.oid = t.parent
      LEFT JOIN pg_namespace pn ON pn.oid = p.relnamespace
-    ORDER BY t.level, n.nspname, c.relname`,
-    [qualifiedTable],
+    ORDER BY t.ord, t.level, n.nspname, c.relname`,
+    [qualifiedTables],
   );
-  return rows;
+  const trees = qualifiedTables.map((): PartitionNode[] => []);
+  for (const { ord, ...node } of rows) trees[ord - 1].push(node);
+  return trees;
 }
 
 /** The partitioned index `qualifiedIndex` is attached to, if it is attached to one. */
