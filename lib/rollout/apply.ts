@@ -480,6 +480,9 @@ function startPoller(
   const loop = (async () => {
     const c = await watch.open();
     if (!c) return;
+    // A concurrent build waits out every transaction's snapshot, this session's polls too: a few
+    // milliseconds, and never a blocker to show anyone. (pg keeps the backend's pid from its key data.)
+    const self = (c as pg.Client & { processID: number | null }).processID;
     try {
       while (running) {
         const progress = await buildProgress(c, pid);
@@ -489,7 +492,7 @@ function startPoller(
             ...(wait?.blockingPids ?? []),
             ...(progress?.currentLockerPid && progress.phase.startsWith("waiting") ? [progress.currentLockerPid] : []),
           ]),
-        ];
+        ].filter((p) => p !== self);
         const blockers = await sessionsByPid(c, blockerPids);
         if (blockers.length) watched.lastBlockers = blockers;
         const status = taskStatusFor(progress?.phase ?? null, wait?.waitEventType ?? null);
