@@ -41,6 +41,9 @@ interface TailLane {
 
 const tailLanes = new WeakMap<object, Map<string, TailLane>>();
 
+/** How long views that asked wait for a running tail check before one of their own starts. */
+const TAIL_WAIT_MS = 10_000;
+
 /**
  * The rows after `head`, checked once for everyone who asks meanwhile: a view joins the check that
  * starts next, never one already under way (that one may have read past the rows written just before
@@ -65,12 +68,14 @@ function sharedTail(db: Pick<pg.Pool, "connect">, head: ChainPoint | null): Prom
     return run;
   };
   if (!current.running) return start();
-  current.queued ??= current.running
-    .catch(() => undefined)
-    .then(() => {
-      current.queued = null;
-      return start();
-    });
+  // A check that hangs (a connection that never comes back) holds the views behind it only so long.
+  current.queued ??= Promise.race([
+    current.running.catch(() => undefined),
+    new Promise((resolve) => setTimeout(resolve, TAIL_WAIT_MS).unref()),
+  ]).then(() => {
+    current.queued = null;
+    return start();
+  });
   return current.queued;
 }
 

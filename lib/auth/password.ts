@@ -19,39 +19,57 @@ export async function hashPassword(password: string): Promise<string> {
   return ["scrypt", PARAMS.N, PARAMS.r, PARAMS.p, salt.toString("base64"), key.toString("base64")].join("$");
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+interface StoredHash {
+  N: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  key: Buffer;
+}
+
+/**
+ * A stored hash read as data, or null when it is not one this app could have made: scrypt with at
+ * most the 128 MiB setting's work (N·r·p ≤ 2^20) and a key of at least 16 bytes. A row written by
+ * someone else (the store's role may be hostile) can't make a sign-in run for hours, or match any
+ * password with an empty key.
+ */
+function readHash(stored: string): StoredHash | null {
   const [scheme, n, r, p, salt, key] = stored.split("$");
-  if (scheme !== "scrypt" || !salt || !key) return false;
-  const expected = Buffer.from(key, "base64");
-  const actual = await scrypt(password, Buffer.from(salt, "base64"), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: MAXMEM,
-  });
-  return timingSafeEqual(actual, expected);
+  const [N, R, P] = [Number(n), Number(r), Number(p)];
+  if (scheme !== "scrypt" || !salt || !key) return null;
+  if (![N, R, P].every(Number.isSafeInteger) || N < 2 || (N & (N - 1)) !== 0 || R < 1 || P < 1) return null;
+  if (N > 2 ** 17 || R > 8 || N * R * P > 2 ** 20) return null;
+  const keyBytes = Buffer.from(key, "base64");
+  if (keyBytes.length < 16) return null;
+  return { N, r: R, p: P, salt: Buffer.from(salt, "base64"), key: keyBytes };
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const hash = readHash(stored);
+  if (!hash) return false;
+  const actual = await scrypt(password, hash.salt, hash.key.length, { N: hash.N, r: hash.r, p: hash.p, maxmem: MAXMEM });
+  return timingSafeEqual(actual, hash.key);
 }
 
 /** True when a stored hash was made with other parameters than today's: re-hash it at the next sign-in. */
 export function needsRehash(stored: string): boolean {
-  const [scheme, n, r, p] = stored.split("$");
-  return scheme !== "scrypt" || Number(n) !== PARAMS.N || Number(r) !== PARAMS.r || Number(p) !== PARAMS.p;
+  const hash = readHash(stored);
+  return !hash || hash.N !== PARAMS.N || hash.r !== PARAMS.r || hash.p !== PARAMS.p;
 }
 
-// A hash of no password at all (random salt and key): checking a login that doesn't exist against it
-// costs the same scrypt as a real check, so the time taken doesn't tell which logins exist.
-const NOBODY = [
-  "scrypt",
-  PARAMS.N,
-  PARAMS.r,
-  PARAMS.p,
-  randomBytes(16).toString("base64"),
-  randomBytes(PARAMS.keylen).toString("base64"),
-].join("$");
+// No password at all (a random salt and key), checked with a real hash's parameters.
+const NOBODY = { salt: randomBytes(16).toString("base64"), key: randomBytes(PARAMS.keylen).toString("base64") };
 
-/** Spends a real password check's time and answers no: for unknown and disabled logins. */
-export async function verifyNobody(password: string): Promise<false> {
-  await verifyPassword(password, NOBODY);
+/**
+ * Spends a real password check's time and answers no: for unknown and disabled logins. `like` is a
+ * real user's stored hash, whose parameters it is checked with: until every user has signed in since
+ * the parameters changed, stored hashes cost different times, and a check at today's cost alone would
+ * tell which logins exist by how long a wrong password takes.
+ */
+export async function verifyNobody(password: string, like?: string): Promise<false> {
+  const real = like ? readHash(like) : null;
+  const { N, r, p } = real ?? PARAMS;
+  await verifyPassword(password, ["scrypt", N, r, p, NOBODY.salt, NOBODY.key].join("$"));
   return false;
 }
 

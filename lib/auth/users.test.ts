@@ -77,6 +77,24 @@ describe.each(pgServers())("users and login on $name PostgreSQL", (server) => {
     expect(u / k).toBeLessThan(1.4);
   });
 
+  it("costs an unknown login what the store's hashes cost, when they were made with the 128 MiB setting of before", async () => {
+    // Every user's hash as it was before the parameters changed (each owner yet to sign in again).
+    const salt = randomBytes(16);
+    const key = scryptSync("an older password", salt, 32, { N: 2 ** 17, r: 8, p: 1, maxmem: 256 * 1024 * 1024 });
+    await pool.query("UPDATE app_user SET password_hash = $1 WHERE NOT service", [
+      ["scrypt", 2 ** 17, 8, 1, salt.toString("base64"), key.toString("base64")].join("$"),
+    ]);
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      known.push(await timedFailure(() => authenticate(pool, "dba", "wrong password!!", `198.51.100.${i}`)));
+      unknown.push(await timedFailure(() => authenticate(pool, `nobody${i}`, "wrong password!!", `203.0.113.${i}`)));
+    }
+    const [k, u] = [median(known.slice(1)), median(unknown.slice(1))];
+    expect(u / k).toBeGreaterThan(0.7);
+    expect(u / k).toBeLessThan(1.4);
+  });
+
   it("lets at most the limit of a 200-request parallel burst reach the password check; the right password still works from another address", async () => {
     const burst = await Promise.all(Array.from({ length: 200 }, (_, i) => authenticate(pool, "dba", `guess-${i}-xxxxxxx`, "203.0.113.66")));
     const checked = burst.filter((r) => !r.ok && r.reason === "invalid").length;

@@ -76,7 +76,8 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
       "--database-url",
     )[0];
   const applyOptions = { url, applicationName: `indexdeck:cli:${process.pid}`, targetKey: label };
-  // An apply's sessions open while the change set is parsed and planned; nothing runs before `run`.
+  // An apply's sessions open while the change set is parsed and planned: they connect and pin their
+  // settings (read back, nothing written); no lock is taken and no statement of the file runs before `run`.
   const started = phase === "apply" ? startApply(applyOptions) : null;
   let tasks: PlannedTask[];
   try {
