@@ -133,7 +133,7 @@ export async function openApplySession(
   }
 }
 
-export class SessionAbandoned extends Error {}
+class SessionAbandoned extends Error {}
 
 /**
  * `client.connect()`, given up when `signal` aborts: the socket is destroyed and this rejects at once.
