@@ -19,13 +19,19 @@ export function EventLog({ events, tasks }: { events: WireEvent[]; tasks: Array<
   const [errorsOnly, setErrorsOnly] = useState(false);
   const [taskSeq, setTaskSeq] = useState<number | null>(null);
   const box = useRef<HTMLOListElement>(null);
-  const follow = useRef(true);
+  // The list's height when the last events were drawn: the reader was at the bottom iff they still are of it.
+  const drawnHeight = useRef(0);
   const shown = events
     .map((e) => ({ e, sentence: describeEvent(e) }))
     .filter(({ e, sentence }) => (!errorsOnly || sentence.tone === "error") && (taskSeq === null || e.taskSeq === taskSeq));
 
   useLayoutEffect(() => {
-    if (follow.current && box.current) box.current.scrollTop = box.current.scrollHeight;
+    const el = box.current;
+    if (!el) return;
+    // Where the reader is now, not what the last scroll event said: a scroll up whose event has not
+    // fired yet when new events arrive must still stop the following.
+    if (el.scrollTop + el.clientHeight >= drawnHeight.current - FOLLOW_SLACK) el.scrollTop = el.scrollHeight;
+    drawnHeight.current = el.scrollHeight;
   }, [shown.length]);
 
   const indexes = tasks.filter((t) => t.indexName);
@@ -55,17 +61,7 @@ export function EventLog({ events, tasks }: { events: WireEvent[]; tasks: Array<
           {shown.length} of {events.length} events
         </span>
       </p>
-      <ol
-        className="events"
-        data-testid="event-log"
-        ref={box}
-        tabIndex={0}
-        aria-label="Events, oldest first"
-        onScroll={(ev) => {
-          const el = ev.currentTarget;
-          follow.current = el.scrollTop + el.clientHeight >= el.scrollHeight - FOLLOW_SLACK;
-        }}
-      >
+      <ol className="events" data-testid="event-log" ref={box} tabIndex={0} aria-label="Events, oldest first">
         {shown.map(({ e, sentence }) => (
           <li key={e.id} data-kind={e.kind} className={`event-${sentence.tone}`}>
             <LocalTime at={e.at} part="time" /> <span data-testid="event-text">{sentence.text}</span>
