@@ -1,14 +1,23 @@
-// The CLI runs JavaScript compiled from lib/ (esbuild: one bundle per command, pg and zod inside it,
-// the parser's package left in node_modules), rebuilt whenever a source differs from what the bundle was built from. Plain
-// JavaScript, so starting the CLI never compiles TypeScript unless a source has changed.
+// The CLI runs JavaScript compiled from lib/ (esbuild: one bundle per command, pg, zod and the parser's
+// loader inside it, the parser's WebAssembly copied beside it), rebuilt whenever a source or an installed
+// package differs from what the bundle was built from. Plain JavaScript, so starting the CLI never
+// compiles TypeScript unless a source has changed.
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Every file the bundle is built from: lib's sources (tests aside) and what decides how they compile. */
+/** npm's lockfile of what is installed in node_modules, rewritten by every install. */
+const INSTALLED = path.join("node_modules", ".package-lock.json");
+
+/**
+ * Every file the bundle is built from: lib's sources (tests aside), what decides how they compile, and
+ * npm's record of the installed packages (the bundle holds copies of some: an `npm ci` that changes one
+ * must rebuild, though package.json stays the same).
+ */
 function sources(root) {
   const files = ["package.json", "tsconfig.json"];
+  if (existsSync(path.join(root, INSTALLED))) files.push(INSTALLED);
   const walk = (dir) => {
     for (const entry of readdirSync(path.join(root, dir), { withFileTypes: true })) {
       const rel = path.join(dir, entry.name);
@@ -32,6 +41,15 @@ export function sourceDigest(root) {
   return hash.digest("hex");
 }
 
+/**
+ * The parser's loader finds its WebAssembly beside the script it runs in, which once bundled is the
+ * bundle: copies the .wasm of the very loader esbuild bundled (from its metafile) into `outDir`.
+ */
+export function copyParserWasm(metafile, outDir) {
+  const loader = Object.keys(metafile.inputs).find((input) => input.endsWith("libpg-query/wasm/libpg-query.js"));
+  if (loader) copyFileSync(path.join(path.dirname(path.resolve(loader)), "libpg-query.wasm"), path.join(outDir, "libpg-query.wasm"));
+}
+
 /** How both CLI builds (this one, and the package of bin/cli-pack.mjs) bundle lib for Node. */
 export const NODE_BUNDLE = {
   bundle: true,
@@ -50,6 +68,7 @@ export const NODE_BUNDLE = {
     ].join("\n"),
   },
   outExtension: { ".js": ".mjs" },
+  metafile: true,
   logLevel: "error",
 };
 
@@ -69,13 +88,15 @@ export async function compiledCli(root, cacheDir = path.join(root, "node_modules
   }
   const { build } = await import("esbuild");
   const tmp = `${dir}.${process.pid}.tmp`;
-  await build({
+  const { metafile } = await build({
     entryPoints: { main: path.join(root, "lib", "cli", "main.ts") },
     ...NODE_BUNDLE,
-    // pg and zod inside the bundle: loading them file by file was a third of an apply's start-up.
-    external: ["libpg-query", "hdr-histogram-js", "esbuild", "pg-native"],
+    // pg and zod inside the bundle: loading them file by file was a third of an apply's start-up. So is
+    // the parser's loader: imported from node_modules, Node scanned its CommonJS for exports (~20 ms).
+    external: ["hdr-histogram-js", "esbuild", "pg-native"],
     outdir: tmp,
   });
+  copyParserWasm(metafile, tmp);
   mkdirSync(cacheDir, { recursive: true });
   try {
     renameSync(tmp, dir);

@@ -46,6 +46,16 @@ describe("the compiled CLI", () => {
     expect(sourceDigest(root)).not.toBe(digest);
   });
 
+  it("is rebuilt when an install changes a package it holds a copy of, though package.json stays the same", async () => {
+    const root = await project("one");
+    const installed = path.join(root, "node_modules", ".package-lock.json");
+    await mkdir(path.dirname(installed), { recursive: true });
+    await writeFile(installed, JSON.stringify({ packages: { "node_modules/pg": { version: "8.23.1" } } }));
+    const digest = sourceDigest(root);
+    await writeFile(installed, JSON.stringify({ packages: { "node_modules/pg": { version: "8.23.2" } } }));
+    expect(sourceDigest(root)).not.toBe(digest);
+  });
+
   it("loads, for each command, only the packages it needs: pg and zod nowhere near --help or lint, zod not in a direct apply", async () => {
     const root = path.resolve(import.meta.dirname, "..");
     const dir = path.dirname(await compiledCli(root));

@@ -4,10 +4,10 @@
 // store), the parser's WebAssembly beside it, and a package.json with no dependencies, packed by
 // `npm pack`. Usage: node bin/cli-pack.mjs [OUT_DIR] — prints the tarball's path.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { NODE_BUNDLE } from "./cli-build.mjs";
+import { copyParserWasm, NODE_BUNDLE } from "./cli-build.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -17,7 +17,7 @@ export async function packCli(outDir) {
   const pkgDir = path.join(outDir, "indexdeck-cli");
   rmSync(pkgDir, { recursive: true, force: true });
   const { build } = await import("esbuild");
-  await build({
+  const { metafile } = await build({
     ...NODE_BUNDLE,
     entryPoints: { indexdeck: path.join(root, "lib", "cli", "standalone.ts") },
     // pg's optional native binding is never installed; the bundle uses its JavaScript client.
@@ -26,9 +26,7 @@ export async function packCli(outDir) {
     banner: { js: `#!/usr/bin/env node\n${NODE_BUNDLE.banner.js}` },
     outdir: pkgDir,
   });
-  // libpg-query looks for its WebAssembly beside the script that loads it: the bundle.
-  const wasm = path.join(path.dirname(fileURLToPath(import.meta.resolve("libpg-query"))), "libpg-query.wasm");
-  copyFileSync(wasm, path.join(pkgDir, "libpg-query.wasm"));
+  copyParserWasm(metafile, pkgDir);
   writeFileSync(
     path.join(pkgDir, "package.json"),
     `${JSON.stringify(

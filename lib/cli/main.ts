@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { InputError } from "../changeset/files";
 import { UsageError, processIo, type Io } from "./io";
-import { chooseParserTier, sqlBytes } from "./parser-tier";
+import { prepareParser, sqlBytes } from "./parser-tier";
 
 type Run = (argv: string[], io: Io) => Promise<number>;
 
@@ -15,7 +15,7 @@ interface Command {
   store: boolean | ((argv: string[]) => boolean);
   /** What `indexdeck NAME --help` prints, and this command's lines of the whole usage. */
   usage: string[];
-  /** The SQL files it parses, for a command that parses SQL and ends: their size picks the parser's tier before it loads. */
+  /** The SQL files it parses, for a command that parses SQL and ends: the parser starts loading at once, in the tier their size picks. */
   sqlFiles?: (argv: string[]) => Array<string | undefined>;
 }
 
@@ -28,7 +28,7 @@ const PHASE_LINES = [
 const phase = (name: Parameters<typeof import("./phase-commands").phaseCommand>[0]): Command => ({
   run: async (argv, io) => (await import("./phase-commands")).phaseCommand(name, argv, io),
   store: (argv) => parseArgs({ args: argv, strict: false, allowPositionals: true }).values.rollout !== undefined,
-  sqlFiles: (argv) => [argv[argv.indexOf("--changeset") + 1]],
+  sqlFiles: (argv) => (argv.includes("--changeset") ? [argv[argv.indexOf("--changeset") + 1]] : []),
   usage: PHASE_LINES,
 });
 
@@ -111,7 +111,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.out(`${command.usage.map((l) => `  ${l}`).join("\n")}\n\n${EXIT_CODES}\n`);
     return 0;
   }
-  if (command.sqlFiles) chooseParserTier(sqlBytes(command.sqlFiles(rest)));
+  const sqlFiles = command.sqlFiles?.(rest) ?? [];
+  if (sqlFiles.length) prepareParser(sqlBytes(sqlFiles));
   try {
     return await command.run(rest, io);
   } catch (err) {
