@@ -3,9 +3,12 @@
 // package differs from what the bundle was built from. Plain JavaScript, so starting the CLI never
 // compiles TypeScript unless a source has changed.
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 /** npm's lockfile of what is installed in node_modules, rewritten by every install. */
 const INSTALLED = path.join("node_modules", ".package-lock.json");
@@ -73,30 +76,55 @@ export const NODE_BUNDLE = {
 };
 
 /**
+ * Builds the CLI from `root`'s lib into `outDir`: split per command as ES modules, then each file
+ * turned into CommonJS (Node 20 keeps no code cache for ES modules; `loadCli` hands V8 one for each
+ * of these files). Returns esbuild's metafile: what each file holds and imports.
+ */
+export async function buildCli(root, outDir) {
+  const { build, transform } = await import("esbuild");
+  // CommonJS has require and __dirname of its own: the ES modules' banner is not wanted here.
+  const bundle = { ...NODE_BUNDLE, banner: undefined };
+  const { metafile, outputFiles } = await build({
+    entryPoints: { main: path.join(root, "lib", "cli", "main.ts") },
+    ...bundle,
+    outExtension: { ".js": ".cjs" },
+    // pg and zod inside the bundle: loading them file by file was a third of an apply's start-up. So is
+    // the parser's loader: imported from node_modules, Node scanned its CommonJS for exports (~20 ms).
+    external: ["hdr-histogram-js", "esbuild", "pg-native"],
+    outdir: outDir,
+    write: false,
+  });
+  mkdirSync(outDir, { recursive: true });
+  for (const file of outputFiles) {
+    // A chunk's import() becomes a require inside a promise, which loadCli answers from this directory.
+    const { code } = await transform(file.text, {
+      format: "cjs",
+      platform: "node",
+      target: "node20",
+      supported: { "dynamic-import": false },
+    });
+    writeFileSync(file.path, code);
+  }
+  copyParserWasm(metafile, outDir);
+  return metafile;
+}
+
+/**
  * The compiled CLI's entry for the sources in `root`, built first when none matches them. The build
  * goes to a fresh directory renamed into place, so two CLIs starting at once never see half of one.
  */
 export async function compiledCli(root, cacheDir = path.join(root, "node_modules", ".cache", "indexdeck-cli")) {
   const digest = sourceDigest(root);
   const dir = path.join(cacheDir, digest.slice(0, 16));
-  const entry = path.join(dir, "main.mjs");
+  const entry = path.join(dir, "main.cjs");
   try {
     statSync(entry);
     return entry;
   } catch {
     // not built yet for these sources
   }
-  const { build } = await import("esbuild");
   const tmp = `${dir}.${process.pid}.tmp`;
-  const { metafile } = await build({
-    entryPoints: { main: path.join(root, "lib", "cli", "main.ts") },
-    ...NODE_BUNDLE,
-    // pg and zod inside the bundle: loading them file by file was a third of an apply's start-up. So is
-    // the parser's loader: imported from node_modules, Node scanned its CommonJS for exports (~20 ms).
-    external: ["hdr-histogram-js", "esbuild", "pg-native"],
-    outdir: tmp,
-  });
-  copyParserWasm(metafile, tmp);
+  await buildCli(root, tmp);
   mkdirSync(cacheDir, { recursive: true });
   try {
     renameSync(tmp, dir);
@@ -108,4 +136,61 @@ export async function compiledCli(root, cacheDir = path.join(root, "node_modules
     if (old !== path.basename(dir) && !old.endsWith(".tmp")) rmSync(path.join(cacheDir, old), { recursive: true, force: true });
   writeFileSync(path.join(dir, "digest"), digest);
   return entry;
+}
+
+/** Where a compiled file's V8 code cache is kept: beside the build, so a rebuild starts without. */
+const codeCacheOf = (file) => path.join(path.dirname(file), "code-cache", path.basename(file));
+
+/**
+ * Runs the compiled CLI's `entry` and returns its exports. Each file it loads is compiled with the
+ * V8 code cache an earlier run left (a direct apply starts ~50 ms sooner); a file that had none, or
+ * whose cache V8 refused (another Node, a damaged file), leaves one at exit, made after the run so it
+ * holds the functions the command used. V8 checks a cache against the flags it compiles under, and
+ * the CLI sets some as it runs (the parser's tier): each file's cache is made under that file's.
+ */
+export function loadCli(entry) {
+  const dir = path.dirname(entry);
+  const outside = createRequire(entry);
+  const loaded = new Map();
+  const uncached = [];
+  let cli = null;
+  const load = (file) => {
+    const known = loaded.get(file);
+    if (known) return known.exports;
+    const compiled = { exports: {} };
+    loaded.set(file, compiled);
+    let cachedData;
+    try {
+      cachedData = readFileSync(codeCacheOf(file));
+    } catch {
+      // first run of this build, or of this file
+    }
+    const flags = cli?.parserTierFlags();
+    const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, "utf8")}\n})`, {
+      filename: file,
+      cachedData,
+    });
+    const local = (specifier) => (specifier.startsWith("./") ? load(path.join(dir, specifier)) : outside(specifier));
+    script.runInThisContext().call(compiled.exports, compiled.exports, local, compiled, file, dir);
+    if (!cachedData || script.cachedDataRejected) uncached.push({ file, script, flags });
+    return compiled.exports;
+  };
+  process.once("exit", () => {
+    for (const { file, script, flags } of uncached) {
+      const target = codeCacheOf(file);
+      try {
+        // The entry and what it imports were compiled before it could say: under the flags it starts with.
+        v8.setFlagsFromString(flags ?? startFlags);
+        mkdirSync(path.dirname(target), { recursive: true });
+        // Renamed into place: a CLI starting meanwhile reads the old cache or the new, never half of one.
+        writeFileSync(`${target}.${process.pid}`, script.createCachedData());
+        renameSync(`${target}.${process.pid}`, target);
+      } catch {
+        // a read-only install runs without a cache, as before
+      }
+    }
+  });
+  cli = load(entry);
+  const startFlags = cli.parserTierFlags();
+  return cli;
 }

@@ -1,11 +1,12 @@
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: plain JavaScript, without declarations
-import { compiledCli, sourceDigest } from "./cli-build.mjs";
+import { buildCli, compiledCli, sourceDigest } from "./cli-build.mjs";
 
 async function project(version: string): Promise<string> {
   const root = await mkdtemp(path.join(tmpdir(), "cli-build-"));
@@ -15,20 +16,42 @@ async function project(version: string): Promise<string> {
   await writeFile(path.join(root, "lib", "version.ts"), `export const VERSION: string = "${version}";\n`);
   await writeFile(
     path.join(root, "lib", "cli", "main.ts"),
-    `import { VERSION } from "../version";\nexport async function main(): Promise<string> {\n  return (await import("./late")).late(VERSION);\n}\n`,
+    [
+      `import v8 from "node:v8";`,
+      `import { VERSION } from "../version";`,
+      // As the real CLI does with the parser's tier: a V8 flag set as it runs, before a module loads.
+      `let flags = "--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering";`,
+      `export const parserTierFlags = (): string => flags;`,
+      `export async function main(): Promise<string> {`,
+      `  flags = "--liftoff-only";`,
+      `  v8.setFlagsFromString(flags);`,
+      `  return (await import("./late")).late(VERSION);`,
+      `}`,
+    ].join("\n"),
   );
   await writeFile(path.join(root, "lib", "cli", "late.ts"), "export const late = (v: string): string => `late ${v}`;\n");
   return root;
 }
 
-const run = async (entry: string): Promise<string> => (await import(`${pathToFileURL(entry).href}?${Date.now()}`)).main();
+/** The compiled entry run as bin/indexdeck.mjs runs it, in a process of its own (its code caches are written at exit). */
+const run = (entry: string): string =>
+  execFileSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `const { loadCli } = await import(${JSON.stringify(pathToFileURL(path.join(import.meta.dirname, "cli-build.mjs")).href)});
+       process.stdout.write(await loadCli(${JSON.stringify(entry)}).main());`,
+    ],
+    { encoding: "utf8" },
+  );
 
 describe("the compiled CLI", () => {
   it("is rebuilt when any source changes, so an edit never runs old code, and reused while none does", async () => {
     const root = await project("one");
     const cache = path.join(root, "cache");
     const first = await compiledCli(root, cache);
-    expect(await run(first)).toBe("late one");
+    expect(run(first)).toBe("late one");
     const again = await compiledCli(root, cache);
     expect(again).toBe(first);
     const builtAt = statSync(first).mtimeMs;
@@ -36,7 +59,7 @@ describe("the compiled CLI", () => {
     await writeFile(path.join(root, "lib", "version.ts"), `export const VERSION: string = "two";\n`);
     const second = await compiledCli(root, cache);
     expect(second).not.toBe(first);
-    expect(await run(second)).toBe("late two");
+    expect(run(second)).toBe("late two");
     expect(statSync(second).mtimeMs).toBeGreaterThanOrEqual(builtAt);
     // A file added to lib counts too; tests don't.
     const digest = sourceDigest(root);
@@ -56,28 +79,54 @@ describe("the compiled CLI", () => {
     expect(sourceDigest(root)).not.toBe(digest);
   });
 
+  it("starts from the code cache its first run left, under the flags each file was compiled with, and runs without a damaged one", async () => {
+    const root = await project("one");
+    const entry = await compiledCli(root, path.join(root, "cache"));
+    const caches = path.join(path.dirname(entry), "code-cache");
+    expect(run(entry)).toBe("late one");
+    const written = () => Object.fromEntries(readdirSync(caches).map((f) => [f, statSync(path.join(caches, f)).mtimeMs]));
+    const first = written();
+    // main.cjs and what it imports were compiled before the flag was set; the late chunk after.
+    expect(Object.keys(first)).toContain("main.cjs");
+    expect(Object.keys(first).some((f) => f.startsWith("late-"))).toBe(true);
+    // A cache V8 accepts is not written again; one it refused would be.
+    expect(run(entry)).toBe("late one");
+    expect(written()).toEqual(first);
+    writeFileSync(path.join(caches, "main.cjs"), "not a code cache");
+    expect(run(entry)).toBe("late one");
+    expect(readFileSync(path.join(caches, "main.cjs"), "utf8")).not.toBe("not a code cache");
+  });
+
   it("loads, for each command, only the packages it needs: pg and zod nowhere near --help or lint, zod not in a direct apply", async () => {
     const root = path.resolve(import.meta.dirname, "..");
-    const dir = path.dirname(await compiledCli(root));
-    /** The packages a module and everything it imports statically (not `import()`) bring in: bundled or left outside. */
+    const dir = await mkdtemp(path.join(tmpdir(), "cli-build-graph-"));
+    const { outputs } = (await buildCli(root, dir)) as {
+      outputs: Record<string, { inputs: Record<string, unknown>; imports: Array<{ path: string; kind: string; external?: boolean }> }>;
+    };
+    const byName = new Map(Object.keys(outputs).map((key) => [path.basename(key), outputs[key]]));
+    /** The packages a file and everything it imports statically (not `import()`) bring in: bundled or left outside. */
     const packagesOf = (start: string): Set<string> => {
       const found = new Set<string>();
       const seen = new Set<string>();
-      const visit = (file: string) => {
-        if (seen.has(file)) return;
-        seen.add(file);
-        const text = readFileSync(path.join(dir, file), "utf8");
-        for (const m of text.matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) found.add(m[1]);
-        for (const m of text.matchAll(/^(?:import|export)\b[^;]*?(?:from\s*)?"([^"]+)";/gms)) {
-          if (m[1].startsWith("./")) visit(m[1].slice(2));
-          else if (!m[1].startsWith("node:")) found.add(m[1].split("/")[0]);
+      const visit = (name: string) => {
+        if (seen.has(name)) return;
+        seen.add(name);
+        const output = byName.get(name)!;
+        for (const input of Object.keys(output.inputs)) {
+          const bundled = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+          if (bundled) found.add(bundled[1]);
+        }
+        for (const imported of output.imports) {
+          if (imported.kind !== "import-statement") continue;
+          if (!imported.external) visit(path.basename(imported.path));
+          else if (!imported.path.startsWith("node:")) found.add(imported.path.split("/")[0]);
         }
       };
       visit(start);
       return found;
     };
-    const chunk = (prefix: string) => readdirSync(dir).find((f) => f.startsWith(prefix))!;
-    expect([...packagesOf("main.mjs")]).toEqual([]);
+    const chunk = (prefix: string) => [...byName.keys()].find((f) => f.startsWith(prefix))!;
+    expect([...packagesOf("main.cjs")]).toEqual([]);
     expect([...packagesOf(chunk("lint-"))]).toEqual(["libpg-query"]);
     const direct = packagesOf(chunk("phase-commands-"));
     expect(direct.has("pg")).toBe(true);
@@ -85,5 +134,11 @@ describe("the compiled CLI", () => {
     expect(direct.has("zod")).toBe(false);
     // The store's commands do validate: zod is there, so the search above can see it.
     expect(packagesOf(chunk("users-")).has("zod")).toBe(true);
+    // What the files say they load is what they do: the CommonJS each became requires the same chunks.
+    const mainText = readFileSync(path.join(dir, "main.cjs"), "utf8");
+    for (const imported of byName.get("main.cjs")!.imports.filter((i) => i.kind === "import-statement" && !i.external))
+      expect(mainText).toMatch(
+        new RegExp(`^var \\w+ = (__toESM\\()?require\\("\\./${path.basename(imported.path).replace(".", "\\.")}"\\)`, "m"),
+      );
   });
 });

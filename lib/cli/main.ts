@@ -7,6 +7,8 @@ import { InputError } from "../changeset/files";
 import { UsageError, processIo, type Io } from "./io";
 import { prepareParser, sqlBytes } from "./parser-tier";
 
+export { parserTierFlags } from "./parser-tier";
+
 type Run = (argv: string[], io: Io) => Promise<number>;
 
 interface Command {

@@ -24,6 +24,10 @@ export function sqlBytes(paths: Array<string | undefined>): number {
   return total;
 }
 
+/** V8's own tier, flag for flag: --liftoff-only also turns the other two off. */
+const DEFAULT_TIER = "--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering";
+let tier = DEFAULT_TIER;
+
 /**
  * Picks the parser's compiler tier for a process that parses this much SQL and ends, then starts
  * loading the parser, so that its WebAssembly is read and decoded while the command's own modules
@@ -31,7 +35,19 @@ export function sqlBytes(paths: Array<string | undefined>): number {
  * compiles its WASM as it loads.
  */
 export function prepareParser(bytes: number): void {
-  if (bytes <= BASELINE_PARSER_BYTES) v8.setFlagsFromString("--liftoff-only");
+  if (bytes <= BASELINE_PARSER_BYTES) {
+    tier = "--liftoff-only";
+    v8.setFlagsFromString(tier);
+  }
   // A load that fails fails again where the command awaits the parser, which reports it.
   void import("../changeset/pg-parser").then((p) => p.parserReady()).catch(() => undefined);
+}
+
+/**
+ * The V8 flags the parser's tier has set, as a string that sets them again. V8 refuses a code cache
+ * made under other flags than those it compiles under, so the compiled CLI (bin/cli-build.mjs)
+ * makes each file's cache under the flags that file was compiled with.
+ */
+export function parserTierFlags(): string {
+  return tier;
 }
