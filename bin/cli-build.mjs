@@ -129,8 +129,14 @@ export async function compiledCli(root, cacheDir = path.join(root, "node_modules
   try {
     renameSync(tmp, dir);
   } catch {
-    // another CLI built the same sources first: theirs is as good as ours
-    rmSync(tmp, { recursive: true, force: true });
+    if (existsSync(entry)) {
+      // another CLI built the same sources first: theirs is as good as ours
+      rmSync(tmp, { recursive: true, force: true });
+    } else {
+      // a directory of these sources without a build in it (none should be left, but one must not stop every start)
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(tmp, dir);
+    }
   }
   for (const old of readdirSync(cacheDir))
     if (old !== path.basename(dir) && !old.endsWith(".tmp")) rmSync(path.join(cacheDir, old), { recursive: true, force: true });
@@ -141,12 +147,23 @@ export async function compiledCli(root, cacheDir = path.join(root, "node_modules
 /** Where a compiled file's V8 code cache is kept: beside the build, so a rebuild starts without. */
 const codeCacheOf = (file) => path.join(path.dirname(file), "code-cache", path.basename(file));
 
+/** A compiled file as V8 runs it: CommonJS's wrapper, strict as the ES modules it was built from. */
+const wrapped = (file) => `(function (exports, require, module, __filename, __dirname) {"use strict";${readFileSync(file, "utf8")}\n})`;
+
+/**
+ * The seal a code cache is stored under: a digest of the code and of the cache. V8 itself checks a
+ * cache's header and the code's length only, so a damaged cache, or one of other code of the same
+ * length, would run as if it were the code (a crash, a hang, or old code).
+ */
+const seal = (code, cache) => createHash("sha256").update(code).update(cache).digest();
+const SEAL_BYTES = 32;
+
 /**
  * Runs the compiled CLI's `entry` and returns its exports. Each file it loads is compiled with the
- * V8 code cache an earlier run left (a direct apply starts ~50 ms sooner); a file that had none, or
- * whose cache V8 refused (another Node, a damaged file), leaves one at exit, made after the run so it
- * holds the functions the command used. V8 checks a cache against the flags it compiles under, and
- * the CLI sets some as it runs (the parser's tier): each file's cache is made under that file's.
+ * V8 code cache an earlier run left (a direct apply starts ~45 ms sooner); a file that had none, or
+ * whose cache was refused (unsealed, damaged, made by another Node), leaves one at exit, made after
+ * the run so it holds the functions the command used. V8 checks a cache against the flags it compiles
+ * under, and the CLI sets some as it runs (the parser's tier): each file's cache is made under that file's.
  */
 export function loadCli(entry) {
   const dir = path.dirname(entry);
@@ -159,34 +176,44 @@ export function loadCli(entry) {
     if (known) return known.exports;
     const compiled = { exports: {} };
     loaded.set(file, compiled);
-    let cachedData;
     try {
-      cachedData = readFileSync(codeCacheOf(file));
-    } catch {
-      // first run of this build, or of this file
+      const code = wrapped(file);
+      let cachedData;
+      try {
+        const stored = readFileSync(codeCacheOf(file));
+        const cache = stored.subarray(SEAL_BYTES);
+        if (stored.length > SEAL_BYTES && seal(code, cache).equals(stored.subarray(0, SEAL_BYTES))) cachedData = cache;
+      } catch {
+        // first run of this build, or of this file
+      }
+      const flags = cli?.parserTierFlags();
+      const script = new vm.Script(code, { filename: file, cachedData });
+      const local = (specifier) => (specifier.startsWith("./") ? load(path.join(dir, specifier)) : outside(specifier));
+      script.runInThisContext().call(compiled.exports, compiled.exports, local, compiled, file, dir);
+      if (!cachedData || script.cachedDataRejected) uncached.push({ file, code, script, flags });
+      return compiled.exports;
+    } catch (err) {
+      // As Node's require does: a file that failed to load is not handed, half made, to the next require.
+      loaded.delete(file);
+      throw err;
     }
-    const flags = cli?.parserTierFlags();
-    const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, "utf8")}\n})`, {
-      filename: file,
-      cachedData,
-    });
-    const local = (specifier) => (specifier.startsWith("./") ? load(path.join(dir, specifier)) : outside(specifier));
-    script.runInThisContext().call(compiled.exports, compiled.exports, local, compiled, file, dir);
-    if (!cachedData || script.cachedDataRejected) uncached.push({ file, script, flags });
-    return compiled.exports;
   };
   process.once("exit", () => {
-    for (const { file, script, flags } of uncached) {
+    for (const { file, code, script, flags } of uncached) {
       const target = codeCacheOf(file);
+      const partial = `${target}.${process.pid}`;
       try {
         // The entry and what it imports were compiled before it could say: under the flags it starts with.
         v8.setFlagsFromString(flags ?? startFlags);
-        mkdirSync(path.dirname(target), { recursive: true });
+        // Never recursive: a build deleted meanwhile (a newer one replaced it) gets no directory back.
+        if (!existsSync(path.dirname(target))) mkdirSync(path.dirname(target));
+        const cache = script.createCachedData();
         // Renamed into place: a CLI starting meanwhile reads the old cache or the new, never half of one.
-        writeFileSync(`${target}.${process.pid}`, script.createCachedData());
-        renameSync(`${target}.${process.pid}`, target);
+        writeFileSync(partial, Buffer.concat([seal(code, cache), cache]));
+        renameSync(partial, target);
       } catch {
-        // a read-only install runs without a cache, as before
+        // a read-only install, a full disk or a build deleted meanwhile: that file starts without a cache
+        rmSync(partial, { force: true });
       }
     }
   });

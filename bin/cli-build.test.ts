@@ -95,6 +95,40 @@ describe("the compiled CLI", () => {
     writeFileSync(path.join(caches, "main.cjs"), "not a code cache");
     expect(run(entry)).toBe("late one");
     expect(readFileSync(path.join(caches, "main.cjs"), "utf8")).not.toBe("not a code cache");
+    // V8 knows code only by its length, and reads a damaged cache as it is: each cache is sealed with a digest of both.
+    const late = readdirSync(path.dirname(entry)).find((f) => f.startsWith("late-"))!;
+    const lateFile = path.join(path.dirname(entry), late);
+    writeFileSync(lateFile, readFileSync(lateFile, "utf8").replace("`late ${", "`LATE ${"));
+    expect(run(entry)).toBe("LATE one");
+    const damaged = readFileSync(path.join(caches, late));
+    damaged[damaged.length >> 1] ^= 0xff;
+    writeFileSync(path.join(caches, late), damaged);
+    expect(run(entry)).toBe("LATE one");
+    expect(readFileSync(path.join(caches, late)).equals(damaged)).toBe(false);
+  });
+
+  it("replaces a directory of the same sources that holds no build, and answers a second require of a file that failed with its error", async () => {
+    const root = await project("one");
+    await writeFile(
+      path.join(root, "lib", "cli", "late.ts"),
+      'throw new Error("late broke");\nexport const late = (v: string): string => v;\n',
+    );
+    await writeFile(
+      path.join(root, "lib", "cli", "main.ts"),
+      [
+        `export const parserTierFlags = (): string => "";`,
+        `export async function main(): Promise<string> {`,
+        `  const tries = [];`,
+        `  for (let i = 0; i < 2; i++) tries.push(await import("./late").then((m) => m.late("loaded"), (err: Error) => err.message));`,
+        `  return tries.join(", ");`,
+        `}`,
+      ].join("\n"),
+    );
+    const cache = path.join(root, "cache");
+    // What a CLI of an older build leaves at exit if its directory was deleted under it, before this fix.
+    await mkdir(path.join(cache, sourceDigest(root).slice(0, 16), "code-cache"), { recursive: true });
+    const entry = await compiledCli(root, cache);
+    expect(run(entry)).toBe("late broke, late broke");
   });
 
   it("loads, for each command, only the packages it needs: pg and zod nowhere near --help or lint, zod not in a direct apply", async () => {
