@@ -95,6 +95,33 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
     }
   }, 15_000);
 
+  it("gives up on a target that accepts a connection and never answers after --connect-timeout, having run nothing", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "cli-"));
+    const file = path.join(dir, "valid.sql");
+    await writeFile(file, SQL);
+    const sockets: Socket[] = [];
+    // Read (and ignore) what arrives, so the client's close is seen.
+    const silent = createServer((s) => void sockets.push(s.resume()));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const url = `postgres://x@127.0.0.1:${(silent.address() as AddressInfo).port}/x`;
+    try {
+      const started = performance.now();
+      const r = await runCli(["apply", "--changeset", file, "--database-url", url, "--connect-timeout", "1"]);
+      const took = performance.now() - started;
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/^apply FAILED: cannot connect to the target: .*timeout/);
+      expect(took).toBeGreaterThanOrEqual(900);
+      expect(took).toBeLessThan(5000);
+      await Promise.all(sockets.map((s) => (s.closed ? undefined : new Promise((resolve) => s.once("close", resolve)))));
+      expect(await runCli(["apply", "--changeset", file, "--database-url", url, "--connect-timeout", "soon"])).toMatchObject({
+        code: 2,
+        err: "indexdeck apply: --connect-timeout must be a number of seconds from 0 to 3600, got soon\n",
+      });
+    } finally {
+      silent.close();
+    }
+  }, 20_000);
+
   it("acts on an approved rollout with --rollout, through the same queue as the web app", async () => {
     const storeUrl = await freshDatabase(server);
     const targetUrl = await freshDatabase(server, "empty");

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { decodeChangeSet } from "../changeset/files";
-import { startApply, TargetBusyError } from "../rollout/apply";
+import { CONNECT_TIMEOUT_MS, startApply, TargetBusyError } from "../rollout/apply";
 import { MemorySink } from "../rollout/memory-sink";
 import type { JobPhase, Phase } from "../rollout/machine";
 import { expandPartitionedTasks, planDrops } from "../rollout/partitions";
@@ -13,10 +13,11 @@ import { connectionSummary } from "../targets/display";
 import { POSTGRES_URL, POSTGRES_URL_MESSAGE } from "../targets/urls";
 import { UsageError, type Io } from "./io";
 
-export const PHASE_USAGE = `usage: indexdeck precheck|apply|verify|rollback --changeset FILE --database-url URL [--json] [--backup-id ID] [--disk-free TEXT] [--reason TEXT]
+export const PHASE_USAGE = `usage: indexdeck precheck|apply|verify|rollback --changeset FILE --database-url URL [--json] [--backup-id ID] [--disk-free TEXT] [--reason TEXT] [--connect-timeout SECONDS]
        indexdeck precheck|apply|verify|rollback|cancel --rollout ID --as LOGIN [--json] [--backup-id ID] [--reason TEXT]
 --database-url acts directly on that database, as the seed's Makefile did (treated as production: no
-blocking builds). A target with an approval policy is acted on through an approved rollout (--rollout),
+blocking builds). --connect-timeout is how long apply and rollback wait for the target to accept a session
+(10 s by default). A target with an approval policy is acted on through an approved rollout (--rollout),
 exactly as the web app does it.`;
 
 type Options = Record<string, string | boolean | undefined>;
@@ -44,6 +45,7 @@ export async function phaseCommand(phase: Phase, argv: string[], io: Io): Promis
       "disk-free": { type: "string" },
       reason: { type: "string" },
       workloads: { type: "string" },
+      "connect-timeout": { type: "string" },
     },
   });
   if (values.rollout) return viaRollout(phase, values, io);
@@ -75,7 +77,12 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
       JSON.stringify({ targets: [{ id: "cli", label, environment: "production", url, approvals: { required: 2 } }] }),
       "--database-url",
     )[0];
-  const applyOptions = { url, applicationName: `indexdeck:cli:${process.pid}`, targetKey: label };
+  const applyOptions = {
+    url,
+    applicationName: `indexdeck:cli:${process.pid}`,
+    targetKey: label,
+    connectTimeoutMs: connectTimeoutMs(v) ?? CONNECT_TIMEOUT_MS,
+  };
   // An apply's sessions open while the change set is parsed and planned: they connect and pin their
   // settings (read back, nothing written); no lock is taken and no statement of the file runs before `run`.
   const started = phase === "apply" ? startApply(applyOptions) : null;
@@ -172,6 +179,15 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
     }
     throw err;
   }
+}
+
+/** --connect-timeout in seconds, as milliseconds. */
+function connectTimeoutMs(v: Options): number | undefined {
+  const given = v["connect-timeout"];
+  if (given === undefined) return undefined;
+  const seconds = Number(given);
+  if (!(seconds > 0 && seconds <= 3600)) throw new UsageError(`--connect-timeout must be a number of seconds from 0 to 3600, got ${given}`);
+  return Math.round(seconds * 1000);
 }
 
 /** Acts on a rollout in the store: queued like a click in the web app, followed until it settles. */

@@ -37,6 +37,8 @@ export interface ApplyOptions {
   applicationName: string;
   /** The target's name in messages. The lock itself is per database (advisory locks carry the database's OID). */
   targetKey: string;
+  /** How long a session may take to connect before the apply gives up; CONNECT_TIMEOUT_MS when not given. */
+  connectTimeoutMs?: number;
   pollIntervalMs?: number;
   lockRetries?: number;
   backoffMs?: number;
@@ -60,6 +62,9 @@ export interface ApplyResult {
 }
 
 export class TargetBusyError extends Error {}
+
+/** A target that accepts a connection and never answers would otherwise hold an apply (and its job) forever. */
+export const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Arbitrary constant first key of indexdeck's advisory locks, so they are recognisable in pg_locks. */
 export const LOCK_CLASS = 0x1dec;
@@ -97,7 +102,10 @@ export function startApply(opts: ApplyOptions): StartedApply {
   const watch = new WatchSession(opts);
   void watch.open();
   const aborted = new AbortController();
-  const opening = openApplySession({ ...opts, pacedSettings: opts.pacing?.settings }, aborted.signal).then(
+  const opening = openApplySession(
+    { ...opts, connectTimeoutMs: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, pacedSettings: opts.pacing?.settings },
+    aborted.signal,
+  ).then(
     (opened) => ({ opened, failure: null }),
     (failure: unknown) => ({ opened: null, failure }),
   );
@@ -429,6 +437,7 @@ class WatchSession {
       connectionString: this.opts.url,
       application_name: `${this.opts.applicationName}:poll`,
       statement_timeout: 5000,
+      connectionTimeoutMillis: this.opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     });
     this.latest = c;
     c.on("error", () => this.discard(c));
