@@ -109,6 +109,9 @@ export async function buildCli(root, outDir) {
   return metafile;
 }
 
+/** A build directory this old that is still named `.tmp` belongs to a CLI that died building it. */
+const STALE_BUILD_MS = 10 * 60 * 1000;
+
 /**
  * The compiled CLI's entry for the sources in `root`, built first when none matches them. The build
  * goes to a fresh directory renamed into place, so two CLIs starting at once never see half of one.
@@ -138,8 +141,21 @@ export async function compiledCli(root, cacheDir = path.join(root, "node_modules
       renameSync(tmp, dir);
     }
   }
-  for (const old of readdirSync(cacheDir))
-    if (old !== path.basename(dir) && !old.endsWith(".tmp")) rmSync(path.join(cacheDir, old), { recursive: true, force: true });
+  for (const old of readdirSync(cacheDir)) {
+    const at = path.join(cacheDir, old);
+    if (old === path.basename(dir)) continue;
+    // Another CLI's build in progress is left alone; one that was killed (builds take seconds) is not.
+    if (old.endsWith(".tmp") && Date.now() - statSync(at, { throwIfNoEntry: false })?.mtimeMs < STALE_BUILD_MS) continue;
+    // Moved away first, then deleted: a start killed midway leaves a ".gone" directory, never an old build
+    // that still has its main.cjs and lacks some of its chunks.
+    const gone = old.endsWith(".gone") || old.endsWith(".tmp") ? at : `${at}.${process.pid}.gone`;
+    try {
+      if (gone !== at) renameSync(at, gone);
+      rmSync(gone, { recursive: true, force: true });
+    } catch {
+      // another CLI is cleaning up too
+    }
+  }
   writeFileSync(path.join(dir, "digest"), digest);
   return entry;
 }
@@ -213,7 +229,11 @@ export function loadCli(entry) {
         renameSync(partial, target);
       } catch {
         // a read-only install, a full disk or a build deleted meanwhile: that file starts without a cache
-        rmSync(partial, { force: true });
+        try {
+          rmSync(partial, { force: true });
+        } catch {
+          // nothing was written there either
+        }
       }
     }
   });

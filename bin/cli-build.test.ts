@@ -1,6 +1,6 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -34,17 +34,10 @@ async function project(version: string): Promise<string> {
 }
 
 /** The compiled entry run as bin/indexdeck.mjs runs it, in a process of its own (its code caches are written at exit). */
-const run = (entry: string): string =>
-  execFileSync(
-    process.execPath,
-    [
-      "--input-type=module",
-      "-e",
-      `const { loadCli } = await import(${JSON.stringify(pathToFileURL(path.join(import.meta.dirname, "cli-build.mjs")).href)});
-       process.stdout.write(await loadCli(${JSON.stringify(entry)}).main());`,
-    ],
-    { encoding: "utf8" },
-  );
+const runner = (entry: string): string =>
+  `const { loadCli } = await import(${JSON.stringify(pathToFileURL(path.join(import.meta.dirname, "cli-build.mjs")).href)});
+   process.stdout.write(await loadCli(${JSON.stringify(entry)}).main());`;
+const run = (entry: string): string => execFileSync(process.execPath, ["--input-type=module", "-e", runner(entry)], { encoding: "utf8" });
 
 describe("the compiled CLI", () => {
   it("is rebuilt when any source changes, so an edit never runs old code, and reused while none does", async () => {
@@ -107,7 +100,7 @@ describe("the compiled CLI", () => {
     expect(readFileSync(path.join(caches, late)).equals(damaged)).toBe(false);
   });
 
-  it("replaces a directory of the same sources that holds no build, and answers a second require of a file that failed with its error", async () => {
+  it("replaces a directory of the same sources that holds no build, clears what killed starts left, runs where no cache can be written, and answers a second require of a file that failed with its error", async () => {
     const root = await project("one");
     await writeFile(
       path.join(root, "lib", "cli", "late.ts"),
@@ -127,8 +120,21 @@ describe("the compiled CLI", () => {
     const cache = path.join(root, "cache");
     // What a CLI of an older build leaves at exit if its directory was deleted under it, before this fix.
     await mkdir(path.join(cache, sourceDigest(root).slice(0, 16), "code-cache"), { recursive: true });
+    // What a start killed while cleaning up, or while building, leaves; and another CLI's build in progress.
+    for (const name of ["0123456789abcdef", "0123456789abcdef.77.gone", "fedcba9876543210.77.tmp", "aaaaaaaaaaaaaaaa.78.tmp"]) {
+      await mkdir(path.join(cache, name), { recursive: true });
+      await writeFile(path.join(cache, name, "main.cjs"), "");
+    }
+    const longAgo = new Date(Date.now() - 60 * 60 * 1000);
+    utimesSync(path.join(cache, "fedcba9876543210.77.tmp"), longAgo, longAgo);
     const entry = await compiledCli(root, cache);
     expect(run(entry)).toBe("late broke, late broke");
+    expect(readdirSync(cache).sort()).toEqual([path.basename(path.dirname(entry)), "aaaaaaaaaaaaaaaa.78.tmp"].sort());
+    // Where no cache can be written, the CLI runs without one and says nothing of it.
+    rmSync(path.join(path.dirname(entry), "code-cache"), { recursive: true, force: true });
+    writeFileSync(path.join(path.dirname(entry), "code-cache"), "");
+    const started = spawnSync(process.execPath, ["--input-type=module", "-e", runner(entry)], { encoding: "utf8" });
+    expect(started).toMatchObject({ status: 0, stdout: "late broke, late broke", stderr: "" });
   });
 
   it("loads, for each command, only the packages it needs: pg and zod nowhere near --help or lint, zod not in a direct apply", async () => {
