@@ -160,8 +160,17 @@ export async function compiledCli(root, cacheDir = path.join(root, "node_modules
   return entry;
 }
 
-/** Where a compiled file's V8 code cache is kept: beside the build, so a rebuild starts without. */
-const codeCacheOf = (file) => path.join(path.dirname(file), "code-cache", path.basename(file));
+/**
+ * Where a compiled file's V8 code cache is kept: beside the build, so a rebuild starts without; one per
+ * set of flags it was compiled under (none named: those a start begins with), so runs in the parser's
+ * two tiers each keep theirs instead of refusing and rewriting each other's.
+ */
+const codeCacheOf = (file, flags) =>
+  path.join(
+    path.dirname(file),
+    "code-cache",
+    flags === undefined ? path.basename(file) : `${path.basename(file)}.${createHash("sha256").update(flags).digest("hex").slice(0, 8)}`,
+  );
 
 /** A compiled file as V8 runs it: CommonJS's wrapper, strict as the ES modules it was built from. */
 const wrapped = (file) => `(function (exports, require, module, __filename, __dirname) {"use strict";${readFileSync(file, "utf8")}\n})`;
@@ -179,7 +188,7 @@ const SEAL_BYTES = 32;
  * V8 code cache an earlier run left (a direct apply starts ~45 ms sooner); a file that had none, or
  * whose cache was refused (unsealed, damaged, made by another Node), leaves one at exit, made after
  * the run so it holds the functions the command used. V8 checks a cache against the flags it compiles
- * under, and the CLI sets some as it runs (the parser's tier): each file's cache is made under that file's.
+ * under, and the CLI sets some as it runs (the parser's tier): each file's cache is made, and kept, under that file's.
  */
 export function loadCli(entry) {
   const dir = path.dirname(entry);
@@ -194,19 +203,20 @@ export function loadCli(entry) {
     loaded.set(file, compiled);
     try {
       const code = wrapped(file);
+      const flags = cli?.parserTierFlags();
+      const target = codeCacheOf(file, flags);
       let cachedData;
       try {
-        const stored = readFileSync(codeCacheOf(file));
+        const stored = readFileSync(target);
         const cache = stored.subarray(SEAL_BYTES);
         if (stored.length > SEAL_BYTES && seal(code, cache).equals(stored.subarray(0, SEAL_BYTES))) cachedData = cache;
       } catch {
         // first run of this build, or of this file
       }
-      const flags = cli?.parserTierFlags();
       const script = new vm.Script(code, { filename: file, cachedData });
       const local = (specifier) => (specifier.startsWith("./") ? load(path.join(dir, specifier)) : outside(specifier));
       script.runInThisContext().call(compiled.exports, compiled.exports, local, compiled, file, dir);
-      if (!cachedData || script.cachedDataRejected) uncached.push({ file, code, script, flags });
+      if (!cachedData || script.cachedDataRejected) uncached.push({ target, code, script, flags });
       return compiled.exports;
     } catch (err) {
       // As Node's require does: a file that failed to load is not handed, half made, to the next require.
@@ -215,8 +225,7 @@ export function loadCli(entry) {
     }
   };
   process.once("exit", () => {
-    for (const { file, code, script, flags } of uncached) {
-      const target = codeCacheOf(file);
+    for (const { target, code, script, flags } of uncached) {
       const partial = `${target}.${process.pid}`;
       try {
         // The entry and what it imports were compiled before it could say: under the flags it starts with.

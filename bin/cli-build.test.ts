@@ -23,7 +23,7 @@ async function project(version: string): Promise<string> {
       `let flags = "--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering";`,
       `export const parserTierFlags = (): string => flags;`,
       `export async function main(): Promise<string> {`,
-      `  flags = "--liftoff-only";`,
+      `  if (process.env.TIER !== "default") flags = "--liftoff-only";`,
       `  v8.setFlagsFromString(flags);`,
       `  return (await import("./late")).late(VERSION);`,
       `}`,
@@ -37,7 +37,8 @@ async function project(version: string): Promise<string> {
 const runner = (entry: string): string =>
   `const { loadCli } = await import(${JSON.stringify(pathToFileURL(path.join(import.meta.dirname, "cli-build.mjs")).href)});
    process.stdout.write(await loadCli(${JSON.stringify(entry)}).main());`;
-const run = (entry: string): string => execFileSync(process.execPath, ["--input-type=module", "-e", runner(entry)], { encoding: "utf8" });
+const run = (entry: string, tier = "baseline"): string =>
+  execFileSync(process.execPath, ["--input-type=module", "-e", runner(entry)], { encoding: "utf8", env: { ...process.env, TIER: tier } });
 
 describe("the compiled CLI", () => {
   it("is rebuilt when any source changes, so an edit never runs old code, and reused while none does", async () => {
@@ -85,6 +86,13 @@ describe("the compiled CLI", () => {
     // A cache V8 accepts is not written again; one it refused would be.
     expect(run(entry)).toBe("late one");
     expect(written()).toEqual(first);
+    // A run in the other tier keeps a cache of its own for what it compiled after setting its flags.
+    expect(run(entry, "default")).toBe("late one");
+    const both = written();
+    expect(Object.keys(both).filter((f) => f.startsWith("late-"))).toHaveLength(2);
+    expect(run(entry)).toBe("late one");
+    expect(run(entry, "default")).toBe("late one");
+    expect(written()).toEqual(both);
     writeFileSync(path.join(caches, "main.cjs"), "not a code cache");
     expect(run(entry)).toBe("late one");
     expect(readFileSync(path.join(caches, "main.cjs"), "utf8")).not.toBe("not a code cache");
@@ -93,11 +101,15 @@ describe("the compiled CLI", () => {
     const lateFile = path.join(path.dirname(entry), late);
     writeFileSync(lateFile, readFileSync(lateFile, "utf8").replace("`late ${", "`LATE ${"));
     expect(run(entry)).toBe("LATE one");
-    const damaged = readFileSync(path.join(caches, late));
+    const lateCache = path.join(
+      caches,
+      readdirSync(caches).find((f) => f.startsWith(`${late}.`) && statSync(path.join(caches, f)).mtimeMs > both[f])!,
+    );
+    const damaged = readFileSync(lateCache);
     damaged[damaged.length >> 1] ^= 0xff;
-    writeFileSync(path.join(caches, late), damaged);
+    writeFileSync(lateCache, damaged);
     expect(run(entry)).toBe("LATE one");
-    expect(readFileSync(path.join(caches, late)).equals(damaged)).toBe(false);
+    expect(readFileSync(lateCache).equals(damaged)).toBe(false);
   });
 
   it("replaces a directory of the same sources that holds no build, clears what killed starts left, runs where no cache can be written, and answers a second require of a file that failed with its error", async () => {
