@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { decodeChangeSet } from "../changeset/files";
-import { CONNECT_TIMEOUT_MS, startApply, TargetBusyError } from "../rollout/apply";
+import { startApply, TargetBusyError } from "../rollout/apply";
 import { MemorySink } from "../rollout/memory-sink";
 import type { JobPhase, Phase } from "../rollout/machine";
 import { expandPartitionedTasks, planDrops } from "../rollout/partitions";
@@ -81,7 +81,7 @@ async function direct(phase: JobPhase, v: Options, io: Io): Promise<number> {
     url,
     applicationName: `indexdeck:cli:${process.pid}`,
     targetKey: label,
-    connectTimeoutMs: connectTimeoutMs(v) ?? CONNECT_TIMEOUT_MS,
+    connectTimeoutMs: connectTimeoutMs(v),
   };
   // An apply's sessions open while the change set is parsed and planned: they connect and pin their
   // settings (read back, nothing written); no lock is taken and no statement of the file runs before `run`.

@@ -10,7 +10,15 @@ import { onlyTargetProblem, PartitionError, preparePartitions, runPartitioned, t
 import { paceBefore, type Pacing } from "./pacing";
 import { dropIndexStatement, type PlannedTask } from "./plan";
 import { overallPercent, taskStatusFor } from "./build-phases";
-import { connectUnlessAborted, openApplySession, runStatement, SessionPinError, withApplySession, type SessionEvidence } from "./session";
+import {
+  CONNECT_TIMEOUT_MS,
+  connectUnlessAborted,
+  openApplySession,
+  runStatement,
+  SessionPinError,
+  withApplySession,
+  type SessionEvidence,
+} from "./session";
 
 export type TaskStatus =
   "pending" | "waiting_for_lock" | "building" | "validating" | "done" | "skipped_exists" | "failed" | "invalid_cleaned";
@@ -63,9 +71,6 @@ export interface ApplyResult {
 
 export class TargetBusyError extends Error {}
 
-/** A target that accepts a connection and never answers would otherwise hold an apply (and its job) forever. */
-export const CONNECT_TIMEOUT_MS = 10_000;
-
 /** Arbitrary constant first key of indexdeck's advisory locks, so they are recognisable in pg_locks. */
 export const LOCK_CLASS = 0x1dec;
 
@@ -102,10 +107,7 @@ export function startApply(opts: ApplyOptions): StartedApply {
   const watch = new WatchSession(opts);
   void watch.open();
   const aborted = new AbortController();
-  const opening = openApplySession(
-    { ...opts, connectTimeoutMs: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, pacedSettings: opts.pacing?.settings },
-    aborted.signal,
-  ).then(
+  const opening = openApplySession({ ...opts, pacedSettings: opts.pacing?.settings }, aborted.signal).then(
     (opened) => ({ opened, failure: null }),
     (failure: unknown) => ({ opened: null, failure }),
   );

@@ -90,10 +90,14 @@ export async function pinSession(
   return { searchPath: now.path, schemas: now.schemas, user: now.user, superuser: now.superuser, settings: now.settings };
 }
 
+/** A target that accepts a connection and never answers would otherwise hold an apply (and its job) forever. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 export interface ApplySessionOptions {
   url: string;
   applicationName: string;
   searchPath?: readonly string[];
+  /** How long the session may take to connect; CONNECT_TIMEOUT_MS when not given. */
   connectTimeoutMs?: number;
   /** The target's pacing settings (lib/rollout/pacing.ts pacedSettings): pinned like the rest, so a RESET returns to them. */
   pacedSettings?: Readonly<Record<string, string>>;
@@ -111,7 +115,7 @@ export async function openApplySession(
   const client = new pg.Client({
     connectionString: opts.url,
     application_name: opts.applicationName,
-    connectionTimeoutMillis: opts.connectTimeoutMs,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     options: Object.entries({ ...PINNED, ...opts.pacedSettings })
       .map(([k, v]) => `-c ${k}=${v}`)
       .join(" "),
