@@ -79,9 +79,10 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
     const dir = await mkdtemp(path.join(tmpdir(), "cli-"));
     const file = path.join(dir, "block.sql");
     await writeFile(file, "CREATE INDEX orders_block ON orders (id);\n");
-    // A server that accepts and never answers: a connect to it would wait forever.
+    // A server that accepts and never answers: a connect to it would wait forever. It reads (and
+    // ignores) what arrives, so the client's close is seen after its startup packet.
     const sockets: Socket[] = [];
-    const silent = createServer((s) => void sockets.push(s));
+    const silent = createServer((s) => void sockets.push(s.resume()));
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const { port } = silent.address() as AddressInfo;
     try {
