@@ -15,9 +15,13 @@ describe("indexdeck's usage", () => {
   });
 
   it("lists every command in the whole usage, and names the subcommand and the option it does not know", async () => {
-    const all = await runCli(["--help"]);
-    expect(all.code).toBe(0);
-    for (const name of COMMANDS) expect(all.err).toMatch(new RegExp(`indexdeck (\\S+\\|)?${name}\\b`));
+    // Asked for, the usage is the answer (stdout, so it pipes into a pager); unasked, an error (stderr).
+    for (const ask of ["--help", "-h"]) {
+      const all = await runCli([ask]);
+      expect(all, ask).toMatchObject({ code: 0, err: "" });
+      for (const name of COMMANDS) expect(all.out).toMatch(new RegExp(`indexdeck (\\S+\\|)?${name}\\b`));
+    }
+    expect(await runCli([])).toMatchObject({ code: 2, out: "", err: expect.stringContaining("indexdeck lint PATH...") });
     // As a user meets them: the compiled bin, a process of its own, says what the TypeScript says.
     const bad = await runBin(["report", "--bogus"]);
     expect(bad.code).toBe(2);

@@ -106,8 +106,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const [name, ...rest] = argv;
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
-    io.err(name && name !== "--help" ? `unknown command: ${name}\n\n${USAGE}` : USAGE);
-    return name === "--help" ? 0 : 2;
+    if (name === "--help" || name === "-h") {
+      io.out(USAGE);
+      return 0;
+    }
+    io.err(name ? `unknown command: ${name}\n\n${USAGE}` : USAGE);
+    return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
     io.out(`${command.usage.map((l) => `  ${l}`).join("\n")}\n\n${EXIT_CODES}\n`);
