@@ -40,9 +40,18 @@ describe.each(pgServers())("indexdeck precheck|apply|verify|rollback on $name Po
     ]);
     expect(report.checks.find((c: { id: string }) => c.id === "backup").summary).toBe("backup nightly-42 attested by cli");
 
+    const before = Date.now();
     const apply = await runCli(["apply", "--changeset", file, "--database-url", url, "--json"]);
+    const after = Date.now();
     expect(apply.code).toBe(0);
+    const [task] = JSON.parse(apply.out).tasks;
     expect(JSON.parse(apply.out).tasks).toEqual([expect.objectContaining({ index: "orders_cli", status: "done", createdByRollout: true })]);
+    // When the build started and ended, in the run's own window and in order.
+    const [startedAt, finishedAt] = [Date.parse(task.startedAt), Date.parse(task.finishedAt)];
+    expect(task.startedAt).toBe(new Date(startedAt).toISOString());
+    expect(before).toBeLessThanOrEqual(startedAt);
+    expect(startedAt).toBeLessThanOrEqual(finishedAt);
+    expect(finishedAt).toBeLessThanOrEqual(after);
 
     const verify = await runCli(["verify", "--changeset", file, "--database-url", url, "--json"]);
     expect(verify.code).toBe(0);
