@@ -99,7 +99,13 @@ export async function run(args: string[]) {
         statementsPerSecond,
       },
       apply: apply
-        ? { rowsPerTable: rows, psqlMs: apply.paired.aMs, indexdeckMs: apply.paired.bMs, ...ratio(apply.paired) }
+        ? {
+            rowsPerTable: rows,
+            psqlMs: apply.paired.aMs,
+            indexdeckMs: apply.paired.bMs,
+            ...ratio(apply.paired),
+            breakdown: apply.breakdown,
+          }
         : { skipped: "--apply-rounds 0" },
       ...verdict([
         { figure: "`--help` ÷ `node -e 0`", value: help.medianRatio, op: "<=", goal: HELP_RATIO, decided: help.decided },
@@ -158,7 +164,36 @@ async function applyAgainstPsql(rows: number, min: number, max: number, dir: str
       return t.ms;
     },
   );
+  const breakdown = applyBreakdown(await applyCopy(), changeset);
   await dropDatabase(server, APPLY_COPY);
   await server.stop();
-  return { server: server.name, paired };
+  return { server: server.name, paired, breakdown };
+}
+
+/**
+ * Where a CLI apply's time goes besides the builds, from one more run with `--json`, whose tasks say
+ * when each started and ended: start-up to the first index task (Node, the bundle, the parse, two
+ * sessions connected and pinned, the advisory lock, the partition check, the file's SETs), the index
+ * tasks (each a catalog read, the build with its progress polls, a read after), what lies between
+ * them (the output), and from the last task's end to the process's exit (both sessions closed).
+ */
+function applyBreakdown(url: string, changeset: string) {
+  const spawnedAt = Date.now();
+  const p = spawnSync(process.execPath, [BIN, "apply", "--changeset", changeset, "--database-url", url, "--json"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const exitedAt = Date.now();
+  if (p.status !== 0) throw new Error("indexdeck apply --json failed");
+  const tasks = (JSON.parse(p.stdout) as { tasks: Array<{ startedAt: string; finishedAt: string }> }).tasks;
+  const [starts, ends] = [tasks.map((t) => Date.parse(t.startedAt)), tasks.map((t) => Date.parse(t.finishedAt))];
+  const indexTasksMs = starts.reduce((n, start, i) => n + ends[i] - start, 0);
+  const [first, last] = [Math.min(...starts), Math.max(...ends)];
+  return {
+    wallMs: exitedAt - spawnedAt,
+    startupMs: first - spawnedAt,
+    indexTasksMs,
+    betweenTasksMs: last - first - indexTasksMs,
+    exitMs: exitedAt - last,
+  };
 }
