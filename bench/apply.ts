@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { applyTasks } from "../lib/rollout/apply";
 import { MemorySink } from "../lib/rollout/memory-sink";
 import { planChangeSet } from "../lib/rollout/plan";
-import { arg, benchServer, chefcloud, copyDatabase, dropDatabase, pairedRounds, verdict } from "./support";
+import { APPLY_COPY, arg, benchServer, chefcloud, copyDatabase, dropDatabase, pairedRounds, verdict } from "./support";
 
 /** indexdeck apply may take at most this many times what `psql -f` takes. */
 const RATIO_GOAL = 1.05;
@@ -33,22 +33,21 @@ export async function run(args: string[]) {
   const paired = await pairedRounds(
     { min: rounds, max: maxRounds, op: "<=", goal: RATIO_GOAL },
     async () => {
-      const a = await copyDatabase(server, `bench_chefcloud_${rows}`, "bench_apply_a");
+      const a = await copyDatabase(server, `bench_chefcloud_${rows}`, APPLY_COPY);
       const t = performance.now();
       const p = spawnSync("psql", [a, "-v", "ON_ERROR_STOP=1", "-q", "-f", file], { encoding: "utf8" });
       if (p.status !== 0) throw new Error(`psql failed: ${p.stderr}`);
       return performance.now() - t;
     },
     async () => {
-      const b = await copyDatabase(server, `bench_chefcloud_${rows}`, "bench_apply_b");
+      const b = await copyDatabase(server, `bench_chefcloud_${rows}`, APPLY_COPY);
       const t = performance.now();
       const result = await applyTasks(tasks, new MemorySink(), { url: b, applicationName: "indexdeck:bench", targetKey: "bench" });
       if (!result.ok) throw new Error(`indexdeck apply failed: ${result.error}`);
       return performance.now() - t;
     },
   );
-  await dropDatabase(server, "bench_apply_a");
-  await dropDatabase(server, "bench_apply_b");
+  await dropDatabase(server, APPLY_COPY);
   await server.stop();
   console.log(
     JSON.stringify({

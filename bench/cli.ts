@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { lintCorpus } from "./lint-corpus";
-import { arg, benchServer, chefcloud, copyDatabase, dropDatabase, median, pairedRounds, verdict } from "./support";
+import { APPLY_COPY, arg, benchServer, chefcloud, copyDatabase, dropDatabase, median, pairedRounds, verdict } from "./support";
 
 const BIN = path.resolve("bin/indexdeck.mjs");
 
@@ -135,8 +135,6 @@ export async function run(args: string[]) {
   );
 }
 
-const APPLY_COPY = "bench_cli_apply";
-
 /** apply of the seed's six indexes against `psql -f` of the same file, on identical copies of `rows` rows per table. */
 async function applyAgainstPsql(rows: number, min: number, max: number, dir: string) {
   const server = await benchServer();
@@ -147,9 +145,6 @@ async function applyAgainstPsql(rows: number, min: number, max: number, dir: str
   );
   const changeset = path.join(dir, "changeset.sql");
   writeFileSync(changeset, sql);
-  // Every run gets a fresh copy under the same name. With a database per client, psql against psql
-  // (an A/A run) once differed by 4.5% in build time on the server, one database staying slower than
-  // the other for the whole run; under one name, by 0.5%.
   const applyCopy = async () => copyDatabase(server, `bench_chefcloud_${rows}`, APPLY_COPY);
   const paired = await pairedRounds(
     { min, max, op: "<=", goal: APPLY_RATIO },

@@ -108,6 +108,13 @@ function versionNum(server: BenchServer): Promise<number> {
 }
 
 /**
+ * The database each run of an apply bench gets a fresh copy under, whichever client runs. With a
+ * database per client, psql against psql (an A/A run) once differed by 4.5% in build time on the
+ * server, one database staying slower than the other for the whole run; under one name, by 0.5%.
+ */
+export const APPLY_COPY = "bench_apply_copy";
+
+/**
  * A fresh copy of `template` (CREATE DATABASE … TEMPLATE), so every run starts from identical data.
  * FILE_COPY (PostgreSQL 15 and later) checkpoints as it copies; the default (WAL_LOG) writes the whole
  * copy to the WAL, and the checkpoint that follows landed inside whichever timed run came next.
