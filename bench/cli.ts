@@ -30,7 +30,7 @@ const APPLY_RATIO = 1.05;
  * `psql -f`: start-up, lint of the seed change set, a 7 MB file's time and peak memory, and apply of
  * the seed's six indexes against psql on identical copies. Every ratio goal is judged on the median
  * of pairwise ratios over alternating rounds, which go on (from `rounds` up to `max-rounds`) until
- * the median's 95% interval is on one side of the goal; every round is in the JSON.
+ * the median is known to be on one side of the goal (see ratioRounds); every round is in the JSON.
  * `--apply-rounds 0` leaves apply out (no server needed), and its goal with it.
  */
 export async function run(args: string[]) {

@@ -39,8 +39,9 @@ UPDATE purchase_orders SET status = 'approved', updated_at = now() WHERE id = :p
 type Mode = "default" | "gentle" | "control";
 
 /**
- * The ratio goals, judged on the median over rounds once its 95% interval is on one side: gentle
- * apply's p99 write latency during its build ÷ before, and the control's writes/s during ÷ before.
+ * The ratio goals, judged on the median over rounds (ratioRounds: an early stop on its 99% interval,
+ * the last round on its 95% one): gentle apply's p99 write latency during its build ÷ before, and the
+ * control's writes/s during ÷ before.
  */
 const GOALS = {
   gentleP99: { op: "<=", goal: 3 },
@@ -229,10 +230,10 @@ export async function run(args: string[]) {
   const baselineSeconds = arg(args, "baseline", 10);
   const capacitySeconds = arg(args, "capacity-seconds", 10);
   // A round builds three times on fresh copies, about a minute each at 2,000,000 rows: three rounds
-  // decide a goal when all three ratios are on one side of it. Up to eight rounds the 95% interval is
-  // the least and greatest ratio (medianRank95), which a further round can only widen, so a goal
-  // undecided after three is decided, if at all, at the ninth, the first round whose interval leaves
-  // out the extremes: more rounds are only run then, for both goals at once.
+  // decide a goal when all three ratios are on one side of it. Up to eight rounds both intervals an
+  // early stop or the last round uses are the least and greatest ratio (medianRank), which a further
+  // round can only widen, so a goal undecided after three is decided, if at all, at the ninth, the
+  // last by default, whose 95% interval leaves out the extremes: more rounds are only run then.
   const minRounds = arg(args, "rounds", 3);
   const maxRounds = Math.max(minRounds, arg(args, "max-rounds", 9));
   const limitMs = arg(args, "latency-limit", 100);
