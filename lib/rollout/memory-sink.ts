@@ -4,10 +4,10 @@ import type { EventData, EventKind } from "./events";
 /** An event as MemorySink keeps it; narrowing on `kind` types its `data`. */
 export type MemoryEvent = { [K in EventKind]: { kind: K; taskSeq?: number; data: EventData[K]; at: number } }[EventKind];
 
-/** An ApplySink that keeps everything in memory: for the CLI's direct mode and for tests. */
 /** A task as MemorySink keeps it: its patches merged, every status it passed through, and when it started and ended. */
 export type MemoryTask = TaskPatch & { statuses: string[]; startedAt?: string; finishedAt?: string };
 
+/** An ApplySink that keeps everything in memory: for the CLI's direct mode and for tests. */
 export class MemorySink implements ApplySink {
   readonly tasks = new Map<number, MemoryTask>();
   readonly events: MemoryEvent[] = [];
