@@ -249,8 +249,8 @@ export function medianRank(n: number, tail: number): number {
   return k;
 }
 
-/** The rank of the median's 95% interval (see medianRank). */
-export const medianRank95 = (n: number): number => medianRank(n, 0.025);
+/** The one-sided miss of the median's 95% interval, the one every verdict is reported on. */
+export const TAIL_95 = 0.025;
 
 /**
  * The one-sided miss allowed when rounds stop before `max`. A run looks after every round, and each
@@ -265,7 +265,7 @@ export interface RatioSeries {
   /** In round order. */
   ratios: number[];
   medianRatio: number;
-  /** Where the median ratio lies with 95% confidence: the k-th smallest and k-th largest ratio (medianRank95). */
+  /** Where the median ratio lies with 95% confidence: the k-th smallest and k-th largest ratio (medianRank at TAIL_95). */
   medianRatio95: [number, number];
   /** Whether that interval lies wholly on one side of the goal; null without a goal. */
   decided: boolean | null;
@@ -296,7 +296,7 @@ export async function ratioRounds<K extends string>(
     return { sorted, lo, hi, decided };
   };
   const judge = (key: K): RatioSeries => {
-    const { sorted, lo, hi, decided } = interval(key, 0.025);
+    const { sorted, lo, hi, decided } = interval(key, TAIL_95);
     return {
       ratios: ratios[key].map((r) => +r.toFixed(3)),
       medianRatio: +median(sorted).toFixed(3),

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { BENCHMARKS } from "../bench/catalog";
 import { readmeSection, summaryRows, withBenchSection, README_END, README_START, type AllRun } from "../bench/report";
-import { median, medianRank95, pairedRounds, ratioRounds, verdict } from "../bench/support";
+import { median, medianRank, pairedRounds, ratioRounds, TAIL_95, verdict } from "../bench/support";
 import { databaseUrl, freshRole, pgServers } from "../lib/testing/db";
 
 describe("pairedRounds", () => {
@@ -91,7 +91,7 @@ describe("pairedRounds", () => {
   });
 
   it("holds the median with 95% confidence between the k-th smallest and k-th largest of n", () => {
-    expect([5, 6, 9, 10, 15, 20, 31].map(medianRank95)).toEqual([1, 1, 2, 2, 4, 6, 10]);
+    expect([5, 6, 9, 10, 15, 20, 31].map((n) => medianRank(n, TAIL_95))).toEqual([1, 1, 2, 2, 4, 6, 10]);
   });
 
   it("takes the mean of the two middle values of an even count", () => {
