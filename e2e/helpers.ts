@@ -102,16 +102,21 @@ export function demoTargetUrl(id: string): string {
   return targets.find((t) => t.id === id)!.url;
 }
 
-/** Rows of a query on the e2e run's store, as its superuser: what a test checks the pages against. */
-export async function storeRows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+/** Rows of a query on one of the e2e run's databases (the store, or a demo target's), as the embedded server's superuser. */
+export async function superuserRows<T>(database: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const { port, password } = demoServer();
-  const db = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/indexdeck` });
+  const db = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}` });
   await db.connect();
   try {
     return (await db.query(sql, params)).rows as T[];
   } finally {
     await db.end();
   }
+}
+
+/** Rows of a query on the e2e run's store: what a test checks the pages against. */
+export function storeRows<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+  return superuserRows<T>("indexdeck", sql, params);
 }
 
 /** Signs in through the form; `timeout` for sweeps that may meet a cold server first. */

@@ -1,16 +1,8 @@
-import { expect, test, demoServer, login } from "./helpers";
-import pg from "pg";
+import { expect, test, login, superuserRows } from "./helpers";
 
 /** The demo's staging target, reached directly to give its report something to find. */
 async function onStaging(sql: string): Promise<void> {
-  const { port, password } = demoServer();
-  const db = new pg.Client({ connectionString: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/chefcloud_staging` });
-  await db.connect();
-  try {
-    await db.query(sql);
-  } finally {
-    await db.end();
-  }
+  await superuserRows("chefcloud_staging", sql);
 }
 
 test("an sre drafts a DROP change set from a duplicate index finding; it lands among the change sets, linted", async ({ page }) => {
