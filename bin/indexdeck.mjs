@@ -10,4 +10,4 @@ if (process.argv[2] === "--version") {
   process.exit(0);
 }
 const cli = loadCli(await compiledCli(root));
-process.exitCode = await cli.main(process.argv.slice(2));
+await cli.runAndExit(process.argv.slice(2));

@@ -133,3 +133,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     if (opened) await (await import("../store/pool")).closeStorePools();
   }
 }
+
+/**
+ * The process's whole run, for the bins: the command, then the process ends once its output is out.
+ * Sessions are hung up, not waited out (lib/rollout/session.ts hangUp); nothing keeps an apply's
+ * process up until the target's backends have ended, as nothing keeps psql's.
+ */
+export async function runAndExit(argv: string[]): Promise<never> {
+  process.exitCode = await main(argv);
+  // Writes to a pipe are asynchronous on some systems (macOS): an empty write's callback comes after those before it.
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise((done) => s.write("", done))));
+  process.exit();
+}

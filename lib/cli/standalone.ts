@@ -1,8 +1,8 @@
 // The entry of the CLI-only package (bin/cli-pack.mjs): the bundle is its own bin, with its version
 // written in at build time, and it needs nothing installed beside it.
-import { main } from "./main";
+import { runAndExit } from "./main";
 
 declare const INDEXDECK_VERSION: string;
 
 if (process.argv[2] === "--version") console.log(INDEXDECK_VERSION);
-else process.exitCode = await main(process.argv.slice(2));
+else await runAndExit(process.argv.slice(2));

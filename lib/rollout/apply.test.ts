@@ -1,7 +1,7 @@
 import pg from "pg";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { freshDatabase, pgServers } from "../testing/db";
-import { applyTasks, TargetBusyError, type ApplyOptions } from "./apply";
+import { applyTasks, LOCK_CLASS, TargetBusyError, type ApplyOptions } from "./apply";
 import type { EventData, EventKind } from "./events";
 import { MemorySink, type MemoryEvent } from "./memory-sink";
 import { planChangeSet, PlanError } from "./plan";
@@ -290,7 +290,17 @@ describe.each(pgServers())("apply on $name PostgreSQL", (server) => {
     );
     await blocker.client.query("COMMIT");
     await blocker.client.end();
-    expect(await run).toEqual({ ok: true });
+    // Free the moment the apply returns, though its session is hung up, not waited out.
+    const next = await admin();
+    try {
+      expect(await run).toEqual({ ok: true });
+      const {
+        rows: [lock],
+      } = await next.query("SELECT pg_try_advisory_lock($1, 0) AS ok", [LOCK_CLASS]);
+      expect(lock.ok).toBe(true);
+    } finally {
+      await next.end();
+    }
   });
 
   it("reports an unreachable target at start, and a connection lost mid-build with cleanup", async () => {

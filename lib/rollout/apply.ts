@@ -13,6 +13,7 @@ import { overallPercent, taskStatusFor } from "./build-phases";
 import {
   CONNECT_TIMEOUT_MS,
   connectUnlessAborted,
+  hangUp,
   openApplySession,
   runStatement,
   SessionPinError,
@@ -147,6 +148,7 @@ async function runOnSession(
   sink: ApplySink,
   opts: ApplyOptions,
 ): Promise<ApplyResult> {
+  let locked = false;
   try {
     // One apply per target database, whoever starts it: web servers, workers and the CLI alike.
     const {
@@ -154,6 +156,7 @@ async function runOnSession(
     } = await session.query<{ ok: boolean; pid: number }>("SELECT pg_try_advisory_lock($1, 0) AS ok, pg_backend_pid() AS pid", [
       LOCK_CLASS,
     ]);
+    locked = lock.ok;
     if (!lock.ok) {
       const holder = await lockHolder(session);
       throw new TargetBusyError(
@@ -183,7 +186,11 @@ async function runOnSession(
     }
     return { ok: false, error: (err as Error).message };
   } finally {
-    await Promise.all([session.end().catch(() => undefined), watch.end()]);
+    // Unlocked by statement, so the target is free for the next apply once this returns: the sessions
+    // are hung up, not waited out (their backends end a little later, on the server's time).
+    if (locked) await session.query("SELECT pg_advisory_unlock($1, 0)", [LOCK_CLASS]).catch(() => undefined);
+    hangUp(session);
+    await watch.end();
   }
 }
 
@@ -461,13 +468,13 @@ class WatchSession {
     c.end().catch(() => undefined);
   }
 
-  /** Ends the session, one still connecting too, so no one waits out a connect. */
+  /** Hangs the session up, one still connecting too, so no one waits out a connect. */
   async end(): Promise<void> {
     this.ended.abort();
     const c = await this.pending;
     this.pending = null;
     this.latest = null;
-    await c?.end().catch(() => undefined);
+    if (c) hangUp(c);
   }
 }
 

@@ -139,6 +139,19 @@ export async function openApplySession(
 
 class SessionAbandoned extends Error {}
 
+/** pg keeps a client's socket to itself. */
+const socketOf = (client: pg.Client) => (client as unknown as { connection: { stream: Socket } }).connection.stream;
+
+/**
+ * Ends a session as psql does: Terminate is sent and the socket half-closed, and the server's close is
+ * not waited for, nor does it keep the process alive (a CLI that is done exits meanwhile). What the
+ * session held ends with its backend; a caller that needs something released at once releases it first.
+ */
+export function hangUp(client: pg.Client): void {
+  client.end().catch(() => undefined);
+  socketOf(client).unref();
+}
+
 /**
  * `client.connect()`, given up when `signal` aborts: the socket is destroyed and this rejects at once.
  * So no one waits out a connect to a host that does not answer for a session no longer wanted.
@@ -149,7 +162,7 @@ export function connectUnlessAborted(client: pg.Client, signal?: AbortSignal): P
     const abort = () => {
       // As pg's own connect timeout does: its end() would send Terminate and half-close, which a
       // server that never answered never completes, and it never settles a connect ended midway.
-      (client as unknown as { connection: { stream: Socket } }).connection.stream.destroy();
+      socketOf(client).destroy();
       reject(new SessionAbandoned("the session was no longer wanted before it connected"));
     };
     if (signal.aborted) return abort();
