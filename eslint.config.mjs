@@ -18,6 +18,11 @@ const config = [
     },
   },
   {
+    // CommonJS on purpose (bin/indexdeck.cjs says why): require is how it imports.
+    files: ["**/*.cjs"],
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
     ignores: [
       ".next/**",
       "node_modules/**",

@@ -5,7 +5,7 @@ import path from "node:path";
 import { lintCorpus } from "./lint-corpus";
 import { APPLY_COPY, arg, benchServer, chefcloud, copyDatabase, dropDatabase, median, pairedRounds, verdict } from "./support";
 
-const BIN = path.resolve("bin/indexdeck.mjs");
+const BIN = path.resolve("bin/indexdeck.cjs");
 
 /**
  * One whole process as a user runs it: wall time and peak RSS (GNU time), its exit status. What it

@@ -88,7 +88,7 @@ export function lintCorpus(targetBytes: number, { seed = 1, broken = true }: { s
 }
 
 // `npx tsx bench/lint-corpus.ts OUT.sql [MB] [--clean]` writes a corpus to measure the CLI with, e.g.
-// `/usr/bin/time -v node bin/indexdeck.mjs lint OUT.sql` (--clean: no meta-commands or broken SQL).
+// `/usr/bin/time -v node bin/indexdeck.cjs lint OUT.sql` (--clean: no meta-commands or broken SQL).
 if (process.argv[1]?.endsWith("lint-corpus.ts")) {
   const [file, mb = "7", clean] = process.argv.slice(2);
   if (!file) throw new Error("usage: npx tsx bench/lint-corpus.ts OUT.sql [MB] [--clean]");

@@ -6,7 +6,9 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: plain JavaScript, without declarations
-import { buildCli, compiledCli, sourceDigest } from "./cli-build.mjs";
+import { buildCli } from "./cli-build.mjs";
+// @ts-expect-error: plain JavaScript, without declarations
+import { compiledCli, sourceDigest } from "./cli-load.cjs";
 
 async function project(version: string): Promise<string> {
   const root = await mkdtemp(path.join(tmpdir(), "cli-build-"));
@@ -33,9 +35,9 @@ async function project(version: string): Promise<string> {
   return root;
 }
 
-/** The compiled entry run as bin/indexdeck.mjs runs it, in a process of its own (its code caches are written at exit). */
+/** The compiled entry run as bin/indexdeck.cjs runs it, in a process of its own (its code caches are written at exit). */
 const runner = (entry: string): string =>
-  `const { loadCli } = await import(${JSON.stringify(pathToFileURL(path.join(import.meta.dirname, "cli-build.mjs")).href)});
+  `const { loadCli } = await import(${JSON.stringify(pathToFileURL(path.join(import.meta.dirname, "cli-load.cjs")).href)});
    process.stdout.write(await loadCli(${JSON.stringify(entry)}).main());`;
 const run = (entry: string, tier = "baseline"): string =>
   execFileSync(process.execPath, ["--input-type=module", "-e", runner(entry)], { encoding: "utf8", env: { ...process.env, TIER: tier } });

@@ -118,7 +118,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 0;
   }
   const sqlFiles = command.sqlFiles?.(rest) ?? [];
-  if (sqlFiles.length) prepareParser(sqlBytes(sqlFiles));
+  if (sqlFiles.length) await prepareParser(sqlBytes(sqlFiles));
   try {
     return await command.run(rest, io);
   } catch (err) {

@@ -34,18 +34,22 @@ let tier = DEFAULT_TIER;
  * load (a lint of the seed change set ends ~20 ms sooner). The tier comes first: the library
  * compiles its WASM as it loads.
  */
-export function prepareParser(bytes: number): void {
+export async function prepareParser(bytes: number): Promise<void> {
   if (bytes <= BASELINE_PARSER_BYTES) {
     tier = "--liftoff-only";
     v8.setFlagsFromString(tier);
   }
-  // A load that fails fails again where the command awaits the parser, which reports it.
-  void import("../changeset/pg-parser").then((p) => p.parserReady()).catch(() => undefined);
+  try {
+    // Awaited as far as the start of the load only: the command's modules then load while V8 compiles.
+    void (await import("../changeset/pg-parser")).parserReady().catch(() => undefined);
+  } catch {
+    // a load that fails fails again where the command awaits the parser, which reports it
+  }
 }
 
 /**
  * The V8 flags the parser's tier has set, as a string that sets them again. V8 refuses a code cache
- * made under other flags than those it compiles under, so the compiled CLI (bin/cli-build.mjs)
+ * made under other flags than those it compiles under, so the compiled CLI (bin/cli-load.cjs)
  * makes each file's cache under the flags that file was compiled with.
  */
 export function parserTierFlags(): string {

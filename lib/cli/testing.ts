@@ -14,7 +14,7 @@ export async function runCli(argv: string[], stdin = ""): Promise<{ code: number
   return { code, out, err };
 }
 
-const BIN = path.resolve(import.meta.dirname, "../../bin/indexdeck.mjs");
+const BIN = path.resolve(import.meta.dirname, "../../bin/indexdeck.cjs");
 
 /** Runs the compiled `indexdeck` bin as a user does, a process of its own, and captures what it prints. */
 export function runBin(argv: string[]): Promise<{ code: number; out: string; err: string }> {

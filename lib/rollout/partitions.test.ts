@@ -397,7 +397,7 @@ describe.each(pgServers())("a server killed mid-way through a partitioned build,
     await holder.query("BEGIN");
     await holder.query("LOCK TABLE events_2026 IN ROW EXCLUSIVE MODE");
 
-    const worker = spawn(process.execPath, ["bin/indexdeck.mjs", "worker"], {
+    const worker = spawn(process.execPath, ["bin/indexdeck.cjs", "worker"], {
       env: { ...process.env, DATABASE_URL: storeUrl, INDEXDECK_TARGETS: targetsFile },
       stdio: "ignore",
     });

@@ -43,7 +43,7 @@ async function killedMidBuild(server: ReturnType<typeof pgServers>[number]) {
   await holder.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
   await holder.query("SELECT 1");
 
-  const worker = spawn(process.execPath, ["bin/indexdeck.mjs", "worker"], {
+  const worker = spawn(process.execPath, ["bin/indexdeck.cjs", "worker"], {
     env: { ...process.env, DATABASE_URL: storeUrl, INDEXDECK_TARGETS: targetsFile },
     stdio: "ignore",
   });
