@@ -39,7 +39,11 @@ function sources(root) {
 function sourceDigest(root) {
   // The CLI's own build and load code too: the build's options are there, and a change to them must rebuild.
   const hash = createHash("sha256");
-  for (const own of [BUILD, __filename]) hash.update(readFileSync(own));
+  for (const own of [BUILD, __filename])
+    hash
+      .update(`${path.basename(own)}\0`)
+      .update(readFileSync(own))
+      .update("\0");
   for (const file of sources(root))
     hash
       .update(`${file}\0`)

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { addDemoTarget, createRollout, demoTargetUrl, expect, login, superuserRows, test } from "./helpers";
+import { addDemoTarget, createRollout, demoTargetUrl, expect, login, storeRows, superuserRows, test } from "./helpers";
 
 const TARGET = "e2e_paced";
 const SQL = "CREATE INDEX CONCURRENTLY IF NOT EXISTS e2e_paced_idx ON payments (status, org_id);\n";
@@ -27,7 +27,16 @@ test.describe("a target whose builds pause while the server is busy", () => {
     restore?.();
     await endBusy();
     // The target shares chefcloud_staging's tables: an index left on payments would be another spec's p95 baseline.
-    await superuserRows("chefcloud_staging", "DROP INDEX IF EXISTS e2e_paced_idx");
+    // Dropped once the rollout's jobs are over, so no build a lifted pause let start comes after the drop.
+    const unfinished = async () =>
+      (
+        await storeRows<{ n: number }>(
+          "SELECT count(*)::int AS n FROM job j JOIN rollout r ON r.id = j.rollout_id WHERE r.target_id = $1 AND j.state IN ('queued', 'running')",
+          [TARGET],
+        )
+      )[0].n;
+    await expect.poll(unfinished, { timeout: 120_000 }).toBe(0);
+    await superuserRows("chefcloud_staging", "DROP INDEX CONCURRENTLY IF EXISTS e2e_paced_idx");
   });
 
   test("apply waits with the reason on the live page and in the event log, and resumes by itself when the sessions end", async ({
