@@ -20,7 +20,7 @@ describe("stored password hashes", () => {
     const stored = `${params}$${Buffer.alloc(16).toString("base64")}$${Buffer.alloc(32).toString("base64")}`;
     const started = performance.now();
     expect(await verifyPassword("anything at all", stored)).toBe(false);
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(500);
     expect(needsRehash(stored)).toBe(true);
   });
 
