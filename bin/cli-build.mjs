@@ -14,6 +14,9 @@ export function copyParserWasm(metafile, outDir) {
   if (loader) copyFileSync(path.join(path.dirname(path.resolve(loader)), "libpg-query.wasm"), path.join(outDir, "libpg-query.wasm"));
 }
 
+/** The worker thread a long lint parses ahead in (lib/changeset/parse-ahead.ts): an entry of both CLI builds. */
+export const PARSE_WORKER_SOURCE = (root) => path.join(root, "lib", "changeset", "parse-worker.ts");
+
 /** How both CLI builds (this one, and the package of bin/cli-pack.mjs) bundle lib for Node. */
 export const NODE_BUNDLE = {
   bundle: true,
@@ -46,8 +49,9 @@ export async function buildCli(root, outDir) {
   // CommonJS has require and __dirname of its own: the ES modules' banner is not wanted here.
   const bundle = { ...NODE_BUNDLE, banner: undefined };
   const { metafile, outputFiles } = await build({
-    entryPoints: { main: path.join(root, "lib", "cli", "main.ts") },
+    entryPoints: { main: path.join(root, "lib", "cli", "main.ts"), "parse-worker": PARSE_WORKER_SOURCE(root) },
     ...bundle,
+    define: { ...bundle.define, INDEXDECK_PARSE_WORKER: JSON.stringify("parse-worker.cjs") },
     outExtension: { ".js": ".cjs" },
     // pg and zod inside the bundle: loading them file by file was a third of an apply's start-up. So is
     // the parser's loader: imported from node_modules, Node scanned its CommonJS for exports (~20 ms).

@@ -32,6 +32,9 @@ async function project(version: string): Promise<string> {
     ].join("\n"),
   );
   await writeFile(path.join(root, "lib", "cli", "late.ts"), "export const late = (v: string): string => `late ${v}`;\n");
+  // Every build has the parse-ahead worker as its second entry.
+  await mkdir(path.join(root, "lib", "changeset"));
+  await writeFile(path.join(root, "lib", "changeset", "parse-worker.ts"), "export {};\n");
   return root;
 }
 

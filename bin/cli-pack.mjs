@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { copyParserWasm, NODE_BUNDLE } from "./cli-build.mjs";
+import { copyParserWasm, NODE_BUNDLE, PARSE_WORKER_SOURCE } from "./cli-build.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -19,10 +19,14 @@ export async function packCli(outDir) {
   const { build } = await import("esbuild");
   const { metafile } = await build({
     ...NODE_BUNDLE,
-    entryPoints: { indexdeck: path.join(root, "lib", "cli", "standalone.ts") },
+    entryPoints: { indexdeck: path.join(root, "lib", "cli", "standalone.ts"), "parse-worker": PARSE_WORKER_SOURCE(root) },
     // pg's optional native binding is never installed; the bundle uses its JavaScript client.
     external: ["pg-native"],
-    define: { ...NODE_BUNDLE.define, INDEXDECK_VERSION: JSON.stringify(version) },
+    define: {
+      ...NODE_BUNDLE.define,
+      INDEXDECK_VERSION: JSON.stringify(version),
+      INDEXDECK_PARSE_WORKER: JSON.stringify("parse-worker.mjs"),
+    },
     banner: { js: `#!/usr/bin/env node\n${NODE_BUNDLE.banner.js}` },
     outdir: pkgDir,
   });

@@ -11,6 +11,10 @@ declare module "libpg-query/wasm/libpg-query.js" {
     getValue(ptr: number, type: "i32"): number;
     UTF8ToString(ptr: number): string;
   }
-  const PgQueryModule: () => Promise<PgQueryWasm>;
+  /** Emscripten's options; `instantiateWasm` replaces its own compile and instantiation of the .wasm. */
+  export interface PgQueryOptions {
+    instantiateWasm?(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void): object;
+  }
+  const PgQueryModule: (options?: PgQueryOptions) => Promise<PgQueryWasm>;
   export default PgQueryModule;
 }

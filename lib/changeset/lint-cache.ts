@@ -15,8 +15,8 @@ export const LINTER_VERSION = createHash("sha256")
   .digest("hex")
   .slice(0, 16);
 
-/** A lint the cache may keep: no target schema, whose catalog changes under the same SQL. */
-export type CachedLintInput = Omit<LintInput, "schema">;
+/** A lint the cache may keep: no target schema, whose catalog changes under the same SQL; the SQL as text, as stored. */
+export type CachedLintInput = Omit<LintInput, "schema" | "text"> & { text: string };
 
 /**
  * Lint results of stored change sets, kept by sha256. A change set's SQL never changes for its

@@ -39,7 +39,7 @@ describe("lintParts", () => {
     for (const seed of [1, 2, 3]) {
       const text = `${TAIL}\n${lintCorpus(40_000, { seed })}\n${TAIL}`;
       const whole = await lintText({ file: "f.sql", text });
-      const parts = lintParts({ file: "f.sql", text }, 3);
+      const parts = lintParts({ file: "f.sql", text }, { partStatements: 3 });
       const found = [];
       let part = parts.next();
       for (; !part.done; part = parts.next()) found.push(part.value);
@@ -57,7 +57,7 @@ describe("a long file", () => {
     const text = `${lintCorpus(200_000, { seed: 5 })}\n${middle}${TAIL}\n${lintCorpus(200_000, { seed: 6 })}`;
     const middleLine = text.slice(0, text.indexOf(middle)).split("\n").length;
     const long = await lintText({ file: "f.sql", text });
-    const everyTree = lintParts({ file: "f.sql", text }, 1000, Infinity);
+    const everyTree = lintParts({ file: "f.sql", text }, { keptTreeBytes: Infinity });
     const found = [];
     let part = everyTree.next();
     for (; !part.done; part = everyTree.next()) found.push(...part.value);

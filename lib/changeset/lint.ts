@@ -3,11 +3,11 @@
  * tree (one rule a file in rules/), stored with its query patterns (store.ts), formatted for output.
  */
 import { createdIndex, isIndexStatement, readStatementFacts } from "./nodes";
-import { parserReady, parseStatements, type Statement, type SyntaxProblem } from "./parse";
+import { parserReady, parseStatements, type ParseOptions, type Statement, type SyntaxProblem } from "./parse";
 import { DEFAULT_LINT_OPTIONS, type LintOptions, type RuleContext, type SchemaInfo, type Severity } from "./rule";
 import { RULE_IDS, RULES, type RuleId } from "./rules";
 import { SettingsTracker } from "./settings";
-import { Source } from "./source";
+import { Source, type SqlText } from "./source";
 import { policyProblems } from "./statement-policy";
 
 export interface Finding {
@@ -29,7 +29,7 @@ export interface FileReport {
 
 export interface LintInput {
   file: string;
-  text: string;
+  text: SqlText;
   schema?: SchemaInfo | null;
   options?: Partial<LintOptions>;
 }
@@ -56,12 +56,11 @@ const PART_STATEMENTS = 1000;
 /**
  * Lints one change set a part at a time, yielding each part's findings in file order (sorted within
  * the part, and so overall); a caller may pause between parts (the CLI waits for its output to drain).
- * Returns the file's summary. Call after `await parserReady()`. `keptTreeBytes`: see parseStatements.
+ * Returns the file's summary. Call after `await parserReady()`. `parse`: see parseStatements.
  */
 export function* lintParts(
   input: LintInput,
-  partStatements = PART_STATEMENTS,
-  keptTreeBytes?: number,
+  { partStatements = PART_STATEMENTS, ...parse }: ParseOptions & { partStatements?: number } = {},
 ): Generator<Finding[], Omit<FileReport, "findings">> {
   const options = { ...DEFAULT_LINT_OPTIONS, ...input.options };
   const schema = input.schema ?? null;
@@ -98,7 +97,7 @@ export function* lintParts(
     readStatementFacts(stmt);
     policyProblems(stmt, options);
   };
-  for (const item of parseStatements(source, prepare, keptTreeBytes)) {
+  for (const item of parseStatements(source, prepare, parse)) {
     if ("syntaxError" in item) {
       syntaxErrors.push(item.syntaxError);
       continue;

@@ -64,6 +64,11 @@ export function readsTree(kind: string): boolean {
   return TREE_KINDS.has(kind);
 }
 
+/** Every kind readsTree answers yes for, for a thread that parses on this one's behalf (parse-ahead.ts). */
+export function treeKinds(): string[] {
+  return [...TREE_KINDS];
+}
+
 /**
  * A fact read from the parse trees of statements of the given kinds, kept once read: rules ask the
  * same statement many times, and a long file's trees are dropped once their facts are read

@@ -1,7 +1,8 @@
 import type { Node } from "libpg-query";
-import { readStatementFacts, readsTree } from "./nodes";
-import { parseBytes, parseSync, SqlError, type ParsedRaw } from "./pg-parser";
-import { Source } from "./source";
+import { readStatementFacts, readsTree, treeKinds } from "./nodes";
+import type { ParseAhead, ParseWorker } from "./parse-ahead";
+import { parseBytes, parserModule, parseSync, SqlError, type ParsedRaw } from "./pg-parser";
+import { Source, type SqlText } from "./source";
 import { splitStatements, type Piece } from "./split";
 
 export interface Statement {
@@ -64,8 +65,24 @@ const CHUNK_BYTES = 4 * 1024;
  */
 const KEPT_TREE_SQL_BYTES = 64 * 1024;
 
+/**
+ * From this much SQL on, a second thread parses ahead of the linter when there is one to start
+ * (parse-ahead.ts): starting it and its parser costs more than it saves on a file of ordinary size.
+ */
+export const PARSE_AHEAD_BYTES = 1024 * 1024;
+
+export interface ParseOptions {
+  /**
+   * The first statements' trees, up to this much SQL, are kept; with no bound, every tree is decoded
+   * and kept, as a short file's are (the tests hold a long file's findings to that).
+   */
+  keptTreeBytes?: number;
+  /** A thread to parse ahead in (the compiled CLI starts one), for a file of PARSE_AHEAD_BYTES or more. */
+  parseWorker?: ParseWorker;
+}
+
 /** Parses a change set; call after `await parserReady()`. Never throws on bad SQL (see `parseStatements`). */
-export function parseChangeSet(file: string, text: string): ParsedChangeSet {
+export function parseChangeSet(file: string, text: SqlText): ParsedChangeSet {
   const source = new Source(file, text);
   const statements: Statement[] = [];
   const syntaxErrors: SyntaxProblem[] = [];
@@ -83,15 +100,53 @@ export type ParsedItem = { statement: Statement } | { syntaxError: SyntaxProblem
  * can work through a long file a part at a time and pause between parts. Every piece of text is
  * either parsed into statements or reported, with its lines, as not checked. `prepare` sees each
  * statement while its parse tree is at hand: what it reads from the tree then costs no second parse.
- * The first statements' trees, up to `keptTreeBytes` of SQL, are kept; with no bound, every tree is
- * decoded and kept, as a short file's are (the tests hold a long file's findings to that).
  */
 export function* parseStatements(
   source: Source,
   prepare: (stmt: Statement) => void = readStatementFacts,
-  keptTreeBytes = KEPT_TREE_SQL_BYTES,
+  { keptTreeBytes = KEPT_TREE_SQL_BYTES, parseWorker }: ParseOptions = {},
 ): Generator<ParsedItem> {
   const pieces = splitStatements(source.bytes);
+  const ahead =
+    parseWorker && source.bytes.length >= PARSE_AHEAD_BYTES
+      ? parseWorker.ahead(parserModule(), source.bytes, chunkRanges(pieces), treeKinds(), keptTreeBytes)
+      : null;
+  try {
+    yield* parsePieces(source, pieces, prepare, keptTreeBytes, ahead);
+  } finally {
+    ahead?.stop();
+  }
+}
+
+/**
+ * The run of sql pieces from `p` that is parsed in one call: up to CHUNK_BYTES in all, and at least
+ * the piece itself. Returns the index of its last piece.
+ */
+function chunkLast(pieces: Piece[], p: number): number {
+  let last = p;
+  while (last + 1 < pieces.length && pieces[last + 1].kind === "sql" && pieces[last + 1].end - pieces[p].start <= CHUNK_BYTES) last++;
+  return last;
+}
+
+/** The byte ranges the parse of `pieces` asks the parser for, in order, when every one of them parses. */
+function chunkRanges(pieces: Piece[]): Int32Array {
+  const ranges: number[] = [];
+  for (let p = 0; p < pieces.length; p++) {
+    if (pieces[p].kind !== "sql") continue;
+    const last = chunkLast(pieces, p);
+    ranges.push(pieces[p].start, pieces[last].end);
+    p = last;
+  }
+  return Int32Array.from(ranges);
+}
+
+function* parsePieces(
+  source: Source,
+  pieces: Piece[],
+  prepare: (stmt: Statement) => void,
+  keptTreeBytes: number,
+  ahead: ParseAhead | null,
+): Generator<ParsedItem> {
   const ready: ParsedItem[] = [];
   let count = 0;
   const unchecked = (start: number, end: number, at: number, message: string, kind: SyntaxProblem["kind"] = "sql") => {
@@ -115,16 +170,20 @@ export function* parseStatements(
   // statements need only their kind, and decoding every tree was most of a long file's lint time.
   // The budget is spent in `add`, after every statement of the parse was asked about: never less
   // than it then finds, so a tree it keeps was always decoded.
-  const parse = (start: number, end: number) =>
-    tryParse(
+  const parse = (start: number, end: number): Parsed => {
+    const parsed = ahead?.take(start, end);
+    if (parsed) return { stmts: parsed };
+    return tryParse(
       source.bytes.subarray(start, end),
       (kind, location, length) => readsTree(kind) || (length || withoutSemicolon(source.bytes, end) - start - location) <= treeBudget,
     );
+  };
+  // A statement the worker parsed may come without a tree this would have kept: it is then not kept.
   const add = (stmts: ParsedRaw[], base: number, end: number) => {
     for (const raw of stmts) {
       const loc = base + raw.location;
       const stmtEnd = raw.length ? loc + raw.length : withoutSemicolon(source.bytes, end);
-      const keep = stmtEnd - loc <= treeBudget;
+      const keep = raw.tree !== undefined && stmtEnd - loc <= treeBudget;
       if (keep) treeBudget -= stmtEnd - loc;
       const stmt = makeStatement(source, count++, raw.kind || "Unknown", raw.tree, loc, stmtEnd, backslashIn(loc, stmtEnd));
       prepare(stmt);
@@ -165,8 +224,7 @@ export function* parseStatements(
       continue;
     }
     // The common case: a run of statements that all parse, in one call.
-    let last = p;
-    while (last + 1 < pieces.length && pieces[last + 1].kind === "sql" && pieces[last + 1].end - piece.start <= CHUNK_BYTES) last++;
+    const last = chunkLast(pieces, p);
     if (last > p && p > oneByOneUntil) {
       const chunk = parse(piece.start, pieces[last].end);
       if ("stmts" in chunk) {

@@ -4,18 +4,51 @@
  * decoded and parsed whole: most of a long file's statements need no more than their kind and
  * position, and their trees were most of the linter's time and garbage (`parseBytes`).
  */
+import { readFile } from "node:fs/promises";
 import PgQueryModule, { type PgQueryWasm } from "libpg-query/wasm/libpg-query.js";
 import type { Node, ParseResult, ScanResult, SqlErrorDetails } from "libpg-query";
 
 let wasm: PgQueryWasm | null = null;
 let ready: Promise<void> | null = null;
+let compiledModule: WebAssembly.Module | null = null;
 
-/** Compiles the WASM once per process; every entry point awaits this first. */
-export function parserReady(): Promise<void> {
-  ready ??= PgQueryModule().then((m) => {
-    wasm = m;
-  });
+/**
+ * Compiles the WASM once per process (or thread); every entry point awaits this first. The first call
+ * decides how: by default libpg-query finds and compiles its .wasm itself. Given the .wasm's file, this
+ * compiles it and keeps the module (`parserModule`), so another thread can run the same compiled code;
+ * given such a module, this instantiates it without compiling again.
+ */
+export function parserReady(from?: { wasmFile: string } | { module: WebAssembly.Module }): Promise<void> {
+  if (!ready) {
+    const compiling =
+      from && ("wasmFile" in from ? readFile(from.wasmFile).then((bytes) => WebAssembly.compile(bytes)) : Promise.resolve(from.module));
+    void compiling?.then(
+      (m) => (compiledModule = m),
+      () => undefined,
+    );
+    // Emscripten's hook has no way to fail: a failure to compile or instantiate rejects beside it.
+    let fail: (err: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    const loading = PgQueryModule(
+      compiling
+        ? {
+            instantiateWasm(imports, done) {
+              compiling.then((m) => WebAssembly.instantiate(m, imports)).then(done, fail);
+              return {};
+            },
+          }
+        : undefined,
+    );
+    ready = Promise.race([loading, failed]).then((m) => {
+      wasm = m;
+    });
+  }
   return ready;
+}
+
+/** The parser's compiled module once it is ready, when this thread was given it or compiled it from its file (see parserReady). */
+export function parserModule(): WebAssembly.Module | undefined {
+  return wasm ? (compiledModule ?? undefined) : undefined;
 }
 
 /** The parser's error, with the same message and byte cursor (0-based) libpg-query's own gives. */
@@ -111,26 +144,36 @@ export function scanSync(query: string): ScanResult {
 }
 
 /** One statement of a parse: its kind (the tree's node name) and, when asked for, its tree. */
-export interface ParsedRaw {
+export interface RawStatement<T> {
   kind: string;
   /** Byte offset in what was parsed; 0 when the parser leaves it out. */
   location: number;
   /** Bytes of the statement, undefined for a last one that runs to the end without a `;`. */
   length: number | undefined;
-  tree: Node | undefined;
+  tree: T | undefined;
 }
+
+export type ParsedRaw = RawStatement<Node>;
+
+export type WantTree = (kind: string, location: number, length: number | undefined) => boolean;
 
 /**
  * Parses UTF-8 SQL and reads its JSON in the module's memory without decoding it: each statement's
  * kind, location and length, and only the trees `wantTree` asks for are decoded. Empty statements
  * (a lone `;`) are left out, as they have no tree. Throws SqlError on bad SQL.
  */
-export function parseBytes(
-  bytes: Uint8Array,
-  wantTree: (kind: string, location: number, length: number | undefined) => boolean,
-): ParsedRaw[] {
+export function parseBytes(bytes: Uint8Array, wantTree: WantTree): ParsedRaw[] {
+  return readStatements(bytes, wantTree, (json) => JSON.parse(utf8.decode(json)) as Node);
+}
+
+/** parseBytes, with each tree asked for left as its JSON text: what a thread hands to another (parse-ahead.ts). */
+export function parseBytesToJson(bytes: Uint8Array, wantTree: WantTree): Array<RawStatement<string>> {
+  return readStatements(bytes, wantTree, (json) => utf8.decode(json));
+}
+
+function readStatements<T>(bytes: Uint8Array, wantTree: WantTree, decode: (json: Uint8Array) => T): Array<RawStatement<T>> {
   return parseRaw(bytes, (b, start, end) => {
-    const out: ParsedRaw[] = [];
+    const out: Array<RawStatement<T>> = [];
     // Up to the JSON's end: a key that is not there must not send the search through the rest of the heap.
     const search = Buffer.from(b.buffer, b.byteOffset, end);
     // {"version":N,"stmts":[{"stmt":{"Kind":{…}},"stmt_location":N,"stmt_len":N},…]}
@@ -162,7 +205,7 @@ export function parseBytes(
           i++;
           if (b[i] === COMMA) i++;
           if (from < 0) continue;
-          const tree = wantTree(kind, location, length) ? (JSON.parse(utf8.decode(b.subarray(from, to))) as Node) : undefined;
+          const tree = wantTree(kind, location, length) ? decode(b.subarray(from, to)) : undefined;
           out.push({ kind, location, length, tree });
         }
         i++;

@@ -3,6 +3,7 @@ import { indexByName, indexesOfRelation, relationByName } from "../targets/catal
 import { quoteQualified } from "../sql/quote";
 import { createdIndex } from "./nodes";
 import { parseChangeSet, parserReady } from "./parse";
+import type { SqlText } from "./source";
 import { relationKey, type RelationInfo, type SchemaInfo } from "./rule";
 
 function qualified(schema: string | null, name: string): string {
@@ -14,7 +15,7 @@ function qualified(schema: string | null, name: string): string {
  * mentions. Runs in a READ ONLY transaction with a short statement_timeout: linting must never
  * change or hold up the target.
  */
-export async function loadSchemaInfo(db: pg.ClientBase, texts: Array<{ file: string; text: string }>): Promise<SchemaInfo> {
+export async function loadSchemaInfo(db: pg.ClientBase, texts: Array<{ file: string; text: SqlText }>): Promise<SchemaInfo> {
   await parserReady();
   const tables = new Map<string, { schema: string | null; table: string }>();
   const names = new Map<string, { schema: string | null; name: string }>();

@@ -1,3 +1,6 @@
+/** A change set's SQL: its text, or its checked UTF-8 bytes (files.ts checkChangeSet). */
+export type SqlText = string | Uint8Array;
+
 /**
  * A change set's text with a byte-offset index: libpg-query reports positions as UTF-8 byte
  * offsets, people read lines and columns.
@@ -6,11 +9,16 @@ export class Source {
   readonly bytes: Buffer;
   private readonly lineStarts: number[];
 
+  /** `sql`: the text, or its UTF-8 bytes as checkChangeSet (files.ts) leaves them, used as they are. */
   constructor(
     readonly file: string,
-    readonly text: string,
+    sql: SqlText,
   ) {
-    this.bytes = Buffer.from(text, "utf8");
+    if (typeof sql === "string") {
+      // In shared memory, as readChangeSets reads files: a thread that parses ahead (parse-ahead.ts) reads them without a copy.
+      this.bytes = Buffer.from(new SharedArrayBuffer(Buffer.byteLength(sql, "utf8")));
+      this.bytes.write(sql, "utf8");
+    } else this.bytes = Buffer.from(sql.buffer, sql.byteOffset, sql.byteLength);
     this.lineStarts = [0];
     for (let i = 0; i < this.bytes.length; i++) if (this.bytes[i] === 0x0a) this.lineStarts.push(i + 1);
   }

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { lintCorpus } from "../../bench/lint-corpus";
 import { reportPieces } from "../changeset/format";
 import { lintParts } from "../changeset/lint";
-import { parserReady } from "../changeset/parse";
+import { PARSE_AHEAD_BYTES, parserReady } from "../changeset/parse";
 import { freshDatabase, pgServers } from "../testing/db";
 import { batchedOutput } from "./lint";
 import { main } from "./main";
@@ -117,7 +117,7 @@ describe("indexdeck lint", () => {
     const text = `${lintCorpus(150_000, { seed: 3 })}\nCREATE INDEX mid ON t (a);\nSELECT 1 +;\n${lintCorpus(150_000, { seed: 4 })}`;
     await writeFile(file("long.sql"), text);
     await parserReady();
-    const parts = lintParts({ file: file("long.sql"), text }, 1000, Infinity);
+    const parts = lintParts({ file: file("long.sql"), text }, { keptTreeBytes: Infinity });
     const findings = [];
     let part = parts.next();
     for (; !part.done; part = parts.next()) findings.push(...part.value);
@@ -129,6 +129,20 @@ describe("indexdeck lint", () => {
       expect(r.out, format).toBe([...reportPieces([everyTree], format)].join(""));
     }
   });
+
+  it("prints for a file long enough to be parsed on two threads what one thread in-process prints", async () => {
+    const text = `${lintCorpus(PARSE_AHEAD_BYTES, { seed: 5 })}\nSELECT 1 +;\n${lintCorpus(PARSE_AHEAD_BYTES / 4, { seed: 6 })}`;
+    await writeFile(file("longer.sql"), text);
+    for (const format of ["text", "github"] as const) {
+      const [bin, inProcess] = await Promise.all([
+        runBin(["lint", file("longer.sql"), "--format", format]),
+        runCli(["lint", file("longer.sql"), "--format", format]),
+      ]);
+      expect(bin.code, format).toBe(1);
+      expect(bin.err, format).toBe("");
+      expect(bin.out, format).toBe(inProcess.out);
+    }
+  }, 60_000);
 
   it("writes a long report in whole UTF-8 characters, batch by batch, exactly as the report reads", async () => {
     // Four-, three- and two-byte characters in every finding, so batch ends fall inside characters' reach.

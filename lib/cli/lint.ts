@@ -2,9 +2,12 @@ import { parseArgs } from "node:util";
 import { readChangeSets } from "../changeset/files";
 import { reportPieces, STREAMED_FORMATS, type LintFormat } from "../changeset/format";
 import { lintParts, lintText, summarize, type LintSummary } from "../changeset/lint";
-import { parserReady } from "../changeset/parse";
+import { parserReady, PARSE_AHEAD_BYTES } from "../changeset/parse";
+import { ParseWorker } from "../changeset/parse-ahead";
 import { RULES } from "../changeset/rules";
+import { BUNDLED } from "./bundle";
 import { UsageError, type Io } from "./io";
+import { sqlBytes } from "./parser-tier";
 
 export const LINT_USAGE = `usage: indexdeck lint PATH... [--format text|json|github] [--database-url URL]
        indexdeck lint --rules
@@ -29,8 +32,24 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   const format = values.format as LintFormat;
   if (!["text", "json", "github"].includes(format)) throw new UsageError(`--format must be text, json or github, got ${values.format}`);
   if (positionals.length === 0) throw new UsageError("give at least one file or directory to lint");
+  // Started before the files are read, for a long lint that streams its findings (see parse-ahead.ts).
+  const parseWorker =
+    BUNDLED && format !== "json" && sqlBytes(positionals) >= PARSE_AHEAD_BYTES ? new ParseWorker(BUNDLED.parseWorker) : undefined;
+  try {
+    return await lintInputs(positionals, format, values["database-url"], io, parseWorker);
+  } finally {
+    parseWorker?.stop();
+  }
+}
+
+async function lintInputs(
+  positionals: string[],
+  format: LintFormat,
+  url: string | undefined,
+  io: Io,
+  parseWorker: ParseWorker | undefined,
+): Promise<number> {
   const inputs = await readChangeSets(positionals);
-  const url = values["database-url"];
   const schema = url ? await schemaOf(url, inputs) : null;
   const out = batchedOutput(io);
   if (format === "json") {
@@ -46,7 +65,7 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   const totals: LintSummary = { files: 0, statements: 0, indexes: 0, errors: 0, warnings: 0 };
   const names: string[] = [];
   for (const input of inputs) {
-    const parts = lintParts({ ...input, schema });
+    const parts = lintParts({ ...input, schema }, { parseWorker });
     let part = parts.next();
     for (; !part.done; part = parts.next()) {
       for (const f of part.value) {

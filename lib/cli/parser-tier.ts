@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import v8 from "node:v8";
+import { BUNDLED } from "./bundle";
 
 /**
  * Up to this much SQL, a command-line run is better off with the parser's WASM on V8's baseline
@@ -24,8 +25,15 @@ export function sqlBytes(paths: Array<string | undefined>): number {
   return total;
 }
 
-/** V8's own tier, flag for flag: --liftoff-only also turns the other two off. */
-const DEFAULT_TIER = "--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering";
+/** V8's own tier, flag for flag (--liftoff-only turns both tier-ups off, and no other thread compiles the parser then). */
+const DEFAULT_TIER = "--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering --wasm-num-compilation-tasks=128";
+/**
+ * Above BASELINE_PARSER_BYTES: the optimizing tier, compiled on one of V8's threads at a time. Each
+ * concurrent compile of one of the parser's largest functions holds tens of MB while it runs (a 7 MB
+ * lint's peak memory was ~50 MB of them, ~30 MB with one thread), and a long lint's other core is
+ * busy parsing ahead anyway (parse-ahead.ts).
+ */
+const LONG_TIER = "--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering --wasm-num-compilation-tasks=1";
 let tier = DEFAULT_TIER;
 
 /**
@@ -35,13 +43,13 @@ let tier = DEFAULT_TIER;
  * compiles its WASM as it loads.
  */
 export async function prepareParser(bytes: number): Promise<void> {
-  if (bytes <= BASELINE_PARSER_BYTES) {
-    tier = "--liftoff-only";
-    v8.setFlagsFromString(tier);
-  }
+  tier = bytes <= BASELINE_PARSER_BYTES ? "--liftoff-only" : LONG_TIER;
+  v8.setFlagsFromString(tier);
   try {
     // Awaited as far as the start of the load only: the command's modules then load while V8 compiles.
-    void (await import("../changeset/pg-parser")).parserReady().catch(() => undefined);
+    // From its file beside the bundle, so that a long lint's second thread runs the same compiled module.
+    const wasm = BUNDLED && { wasmFile: BUNDLED.parserWasm };
+    void (await import("../changeset/pg-parser")).parserReady(wasm ?? undefined).catch(() => undefined);
   } catch {
     // a load that fails fails again where the command awaits the parser, which reports it
   }
