@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -29,6 +30,17 @@ describe("change-set files", () => {
     expect(Buffer.from(read[0].text).equals(sql)).toBe(true);
     // A third mark is text, as it was: U+FEFF before the SQL.
     expect(Buffer.from(read[2].text).subarray(0, 3)).toEqual(Buffer.from(BOM));
+  });
+
+  it("reads a pipe, whose size stat can't say, to its end", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "indexdeck-files-"));
+    const fifo = path.join(dir, "piped.sql");
+    execFileSync("mkfifo", [fifo]);
+    const sent = Buffer.from("SELECT 1;\n".repeat(30_000));
+    const writing = writeFile(fifo, sent);
+    const [read] = await readChangeSets([fifo]);
+    await writing;
+    expect(Buffer.from(read.text).equals(sent)).toBe(true);
   });
 
   it("refuses binary and non-UTF-8 bytes, naming the file and the offset", () => {

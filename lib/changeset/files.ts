@@ -69,6 +69,7 @@ export async function readChangeSets(paths: string[]): Promise<Array<{ file: str
     try {
       bytes = await readShared(file, info.size);
     } catch (err) {
+      if (err instanceof InputError) throw err;
       throw new InputError(`${file}: cannot read: ${(err as Error).message}`);
     }
     out.push({ file, text: checkChangeSet(file, bytes) });
@@ -76,21 +77,31 @@ export async function readChangeSets(paths: string[]): Promise<Array<{ file: str
   return out;
 }
 
-/** A file's bytes in a SharedArrayBuffer; `size` is what stat said (a file that grows meanwhile is read to its end). */
+/**
+ * A file's bytes in a SharedArrayBuffer of `size` (what stat said). One that grew meanwhile, or a pipe,
+ * is read to its end, up to MAX_FILE_BYTES.
+ */
 async function readShared(file: string, size: number): Promise<Uint8Array> {
   const handle = await open(file);
   try {
     let bytes = new Uint8Array(new SharedArrayBuffer(size));
     let used = 0;
     for (;;) {
-      if (used === bytes.length) {
-        const grown = new Uint8Array(new SharedArrayBuffer(Math.max(64 * 1024, bytes.length * 2)));
-        grown.set(bytes);
-        bytes = grown;
+      if (used < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, used, bytes.length - used, null);
+        if (bytesRead === 0) return bytes.subarray(0, used);
+        used += bytesRead;
+        continue;
       }
-      const { bytesRead } = await handle.read(bytes, used, bytes.length - used, null);
-      if (bytesRead === 0) return bytes.subarray(0, used);
-      used += bytesRead;
+      // Full: a small read says whether there is more, so a file of the size stat said is read once, into one buffer.
+      const more = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await handle.read(more, 0, more.length, null);
+      if (bytesRead === 0) return bytes;
+      if (used + bytesRead > MAX_FILE_BYTES) throw new InputError(`${file}: over the ${MAX_FILE_BYTES / 1048576} MB limit`);
+      const grown = new Uint8Array(new SharedArrayBuffer(Math.min(MAX_FILE_BYTES, Math.max(2 * bytes.length, used + bytesRead))));
+      grown.set(bytes);
+      grown.set(more.subarray(0, bytesRead), used);
+      [bytes, used] = [grown, used + bytesRead];
     }
   } finally {
     await handle.close();
