@@ -7,7 +7,6 @@ import { ParseWorker } from "../changeset/parse-ahead";
 import { RULES } from "../changeset/rules";
 import { BUNDLED } from "./bundle";
 import { UsageError, type Io } from "./io";
-import { sqlBytes } from "./parser-tier";
 
 export const LINT_USAGE = `usage: indexdeck lint PATH... [--format text|json|github] [--database-url URL]
        indexdeck lint --rules
@@ -32,24 +31,27 @@ export async function lintCommand(argv: string[], io: Io): Promise<number> {
   const format = values.format as LintFormat;
   if (!["text", "json", "github"].includes(format)) throw new UsageError(`--format must be text, json or github, got ${values.format}`);
   if (positionals.length === 0) throw new UsageError("give at least one file or directory to lint");
-  // Started before the files are read, for a long lint that streams its findings (see parse-ahead.ts).
+  const inputs = await readChangeSets(positionals);
+  // For a file long enough to parse ahead (parse-ahead.ts), when findings are streamed. Started before
+  // the file is split, which is about as long as the worker takes to start.
   const parseWorker =
-    BUNDLED && format !== "json" && sqlBytes(positionals) >= PARSE_AHEAD_BYTES ? new ParseWorker(BUNDLED.parseWorker) : undefined;
+    BUNDLED && format !== "json" && inputs.some((input) => input.text.length >= PARSE_AHEAD_BYTES)
+      ? new ParseWorker(BUNDLED.parseWorker)
+      : undefined;
   try {
-    return await lintInputs(positionals, format, values["database-url"], io, parseWorker);
+    return await lintInputs(inputs, format, values["database-url"], io, parseWorker);
   } finally {
     parseWorker?.stop();
   }
 }
 
 async function lintInputs(
-  positionals: string[],
+  inputs: Awaited<ReturnType<typeof readChangeSets>>,
   format: LintFormat,
   url: string | undefined,
   io: Io,
   parseWorker: ParseWorker | undefined,
 ): Promise<number> {
-  const inputs = await readChangeSets(positionals);
   const schema = url ? await schemaOf(url, inputs) : null;
   const out = batchedOutput(io);
   if (format === "json") {
