@@ -64,7 +64,7 @@ export async function readChangeSets(paths: string[]): Promise<Array<{ file: str
   const out = [];
   for (const file of files) {
     const info = await stat(file);
-    if (info.size > MAX_FILE_BYTES) throw new InputError(`${file}: ${info.size} bytes is over the ${MAX_FILE_BYTES / 1048576} MB limit`);
+    if (info.size > MAX_FILE_BYTES) throw overLimit(file, info.size);
     let bytes: Uint8Array;
     try {
       bytes = await readShared(file, info.size);
@@ -76,6 +76,10 @@ export async function readChangeSets(paths: string[]): Promise<Array<{ file: str
   }
   return out;
 }
+
+/** `bytes`: its size, or what a pipe had sent when it went past the limit. */
+const overLimit = (file: string, bytes: number) =>
+  new InputError(`${file}: ${bytes} bytes is over the ${MAX_FILE_BYTES / 1048576} MB limit`);
 
 /**
  * A file's bytes in a SharedArrayBuffer of `size` (what stat said). One that grew meanwhile, or a pipe,
@@ -97,7 +101,7 @@ async function readShared(file: string, size: number): Promise<Uint8Array> {
       const more = Buffer.alloc(64 * 1024);
       const { bytesRead } = await handle.read(more, 0, more.length, null);
       if (bytesRead === 0) return bytes;
-      if (used + bytesRead > MAX_FILE_BYTES) throw new InputError(`${file}: over the ${MAX_FILE_BYTES / 1048576} MB limit`);
+      if (used + bytesRead > MAX_FILE_BYTES) throw overLimit(file, used + bytesRead);
       const grown = new Uint8Array(new SharedArrayBuffer(Math.min(MAX_FILE_BYTES, Math.max(2 * bytes.length, used + bytesRead))));
       grown.set(bytes);
       grown.set(more.subarray(0, bytesRead), used);

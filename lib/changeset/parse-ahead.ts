@@ -72,7 +72,7 @@ export class ParseWorker {
   }
 
   /**
-   * Parses `ranges` of `bytes` ahead. Bytes in a SharedArrayBuffer (a Source's are) are shared with the
+   * Parses `ranges` of `bytes` ahead. Bytes in a SharedArrayBuffer (readChangeSets reads files into one) are shared with the
    * worker, any others copied to it.
    */
   ahead(

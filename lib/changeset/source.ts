@@ -14,11 +14,7 @@ export class Source {
     readonly file: string,
     sql: SqlText,
   ) {
-    if (typeof sql === "string") {
-      // In shared memory, as readChangeSets reads files: a thread that parses ahead (parse-ahead.ts) reads them without a copy.
-      this.bytes = Buffer.from(new SharedArrayBuffer(Buffer.byteLength(sql, "utf8")));
-      this.bytes.write(sql, "utf8");
-    } else this.bytes = Buffer.from(sql.buffer, sql.byteOffset, sql.byteLength);
+    this.bytes = typeof sql === "string" ? Buffer.from(sql, "utf8") : Buffer.from(sql.buffer, sql.byteOffset, sql.byteLength);
     this.lineStarts = [0];
     for (let i = 0; i < this.bytes.length; i++) if (this.bytes[i] === 0x0a) this.lineStarts.push(i + 1);
   }
