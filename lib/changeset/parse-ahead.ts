@@ -72,8 +72,8 @@ export class ParseWorker {
   }
 
   /**
-   * Parses `ranges` of `bytes` ahead. Bytes in a SharedArrayBuffer (readChangeSets reads files into one) are shared with the
-   * worker, any others copied to it.
+   * Parses `ranges` of `bytes` ahead. Bytes in a SharedArrayBuffer (readChangeSets reads files into
+   * one) are shared with the worker, any others copied to it.
    */
   ahead(
     wasmModule: WebAssembly.Module | undefined,
