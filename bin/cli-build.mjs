@@ -2,7 +2,7 @@
 // loader inside it, the parser's WebAssembly copied beside it), rebuilt whenever a source or an installed
 // package differs from what the bundle was built from (bin/cli-load.cjs decides, and runs it). Plain
 // JavaScript, so starting the CLI never compiles TypeScript unless a source has changed.
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -11,7 +11,153 @@ import path from "node:path";
  */
 export function copyParserWasm(metafile, outDir) {
   const loader = Object.keys(metafile.inputs).find((input) => input.endsWith("libpg-query/wasm/libpg-query.js"));
-  if (loader) copyFileSync(path.join(path.dirname(path.resolve(loader)), "libpg-query.wasm"), path.join(outDir, "libpg-query.wasm"));
+  if (!loader) return;
+  const wasm = readFileSync(path.join(path.dirname(path.resolve(loader)), "libpg-query.wasm"));
+  writeFileSync(path.join(outDir, "libpg-query.wasm"), withSmallerMemory(wasm));
+}
+
+/** Room for the heap above the module's stack: a small change set parses without growing the memory. */
+const HEAP_HEADROOM = 4 * 1024 * 1024;
+const WASM_PAGE = 64 * 1024;
+
+/**
+ * The parser's module with its memory starting at what its static data and stack take plus
+ * HEAP_HEADROOM, instead of the 128 MB it declares. V8 counts a memory's size as the process's
+ * external memory, and 128 MB at once set off a scavenge and a full collection in every CLI run
+ * (~9 ms of each start, with the command's modules live). The module's memory grows as its heap
+ * needs (Emscripten's malloc grows it, up to the declared maximum), so only a module that may grow
+ * (a maximum above its minimum, or none) is changed, and never to more than it declared.
+ */
+export function withSmallerMemory(wasm) {
+  const sections = wasmSections(wasm);
+  const memory = sections.find((s) => s.id === MEMORY_SECTION);
+  if (!memory) return wasm;
+  const r = reader(wasm, memory.start);
+  if (r.u32() !== 1) return wasm;
+  const limitsAt = r.at;
+  const flags = r.u32();
+  const min = r.u32();
+  const max = flags & 1 ? r.u32() : undefined;
+  // A memory that can't grow needs every page it declares: malloc has no other.
+  if (flags & ~1 || (max !== undefined && max <= min)) return wasm;
+  const staticTop = Math.max(dataEnd(wasm, sections), highestGlobalAddress(wasm, sections));
+  const pages = Math.ceil((staticTop + HEAP_HEADROOM) / WASM_PAGE);
+  if (pages >= min) return wasm;
+  const limits = [...leb(flags), ...leb(pages), ...(max === undefined ? [] : leb(max))];
+  const content = Buffer.concat([wasm.subarray(memory.start, limitsAt), Buffer.from(limits), wasm.subarray(r.at, memory.end)]);
+  return Buffer.concat([
+    wasm.subarray(0, memory.headerAt),
+    Buffer.from([MEMORY_SECTION, ...leb(content.length)]),
+    content,
+    wasm.subarray(memory.end),
+  ]);
+}
+
+const GLOBAL_SECTION = 6;
+const MEMORY_SECTION = 5;
+const DATA_SECTION = 11;
+const I32_CONST = 0x41;
+const END = 0x0b;
+
+/** The binary's sections: id, where its header and content start, where it ends. */
+function wasmSections(wasm) {
+  const sections = [];
+  const r = reader(wasm, 8);
+  while (r.at < wasm.length) {
+    const headerAt = r.at;
+    const id = wasm[r.at++];
+    const size = r.u32();
+    sections.push({ id, headerAt, start: r.at, end: r.at + size });
+    r.at += size;
+  }
+  return sections;
+}
+
+/** The end of the highest active data segment: the module's static data. */
+function dataEnd(wasm, sections) {
+  const data = sections.find((s) => s.id === DATA_SECTION);
+  if (!data) return 0;
+  const r = reader(wasm, data.start);
+  let top = 0;
+  for (let n = r.u32(); n > 0; n--) {
+    const kind = r.u32();
+    let offset = -1;
+    if (kind !== 1) {
+      if (kind === 2) r.u32();
+      offset = r.constI32();
+    }
+    const size = r.u32();
+    r.at += size;
+    if (offset >= 0) top = Math.max(top, offset + size);
+  }
+  return top;
+}
+
+/**
+ * The highest address a mutable i32 global starts at: Emscripten's stack pointer is one, and its
+ * stack lies below it. Any such global is counted, so the memory covers whichever is the stack's.
+ */
+function highestGlobalAddress(wasm, sections) {
+  const globals = sections.find((s) => s.id === GLOBAL_SECTION);
+  if (!globals) return 0;
+  const r = reader(wasm, globals.start);
+  let top = 0;
+  for (let n = r.u32(); n > 0; n--) {
+    const type = wasm[r.at++];
+    const mutable = wasm[r.at++];
+    if (wasm[r.at] === I32_CONST) {
+      const value = r.constI32();
+      if (type === 0x7f && mutable) top = Math.max(top, value >>> 0);
+    } else {
+      while (wasm[r.at++] !== END);
+    }
+  }
+  return top;
+}
+
+/** LEB128 reading over a binary from `at`. */
+function reader(b, at) {
+  const r = {
+    at,
+    u32() {
+      let value = 0;
+      let shift = 0;
+      let byte;
+      do {
+        byte = b[r.at++];
+        value += (byte & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (byte & 0x80);
+      return value;
+    },
+    /** An `i32.const N; end` expression's N. */
+    constI32() {
+      if (b[r.at++] !== I32_CONST) throw new Error("the parser's WebAssembly has an offset that is not an i32.const");
+      let value = 0;
+      let shift = 0;
+      let byte;
+      do {
+        byte = b[r.at++];
+        value |= (byte & 0x7f) << shift;
+        shift += 7;
+      } while (byte & 0x80);
+      if (shift < 32 && byte & 0x40) value |= -1 << shift;
+      if (b[r.at++] !== END) throw new Error("the parser's WebAssembly has an offset that is not an i32.const");
+      return value;
+    },
+  };
+  return r;
+}
+
+function leb(n) {
+  const out = [];
+  do {
+    let byte = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n) byte |= 0x80;
+    out.push(byte);
+  } while (n);
+  return out;
 }
 
 /** The worker thread a long lint parses ahead in (lib/changeset/parse-ahead.ts): an entry of both CLI builds. */
