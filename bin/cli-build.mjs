@@ -29,33 +29,43 @@ const WASM_PAGE = 64 * 1024;
  * (a maximum above its minimum, or none) is changed, and never to more than it declared.
  */
 export function withSmallerMemory(wasm) {
-  const sections = wasmSections(wasm);
-  const memory = sections.find((s) => s.id === MEMORY_SECTION);
-  if (!memory) return wasm;
-  const r = reader(wasm, memory.start);
-  if (r.u32() !== 1) return wasm;
-  const limitsAt = r.at;
-  const flags = r.u32();
-  const min = r.u32();
-  const max = flags & 1 ? r.u32() : undefined;
-  // A memory that can't grow needs every page it declares: malloc has no other.
-  if (flags & ~1 || (max !== undefined && max <= min)) return wasm;
-  const staticTop = Math.max(dataEnd(wasm, sections), highestGlobalAddress(wasm, sections));
-  const pages = Math.ceil((staticTop + HEAP_HEADROOM) / WASM_PAGE);
-  if (pages >= min) return wasm;
-  const limits = [...leb(flags), ...leb(pages), ...(max === undefined ? [] : leb(max))];
-  const content = Buffer.concat([wasm.subarray(memory.start, limitsAt), Buffer.from(limits), wasm.subarray(r.at, memory.end)]);
-  return Buffer.concat([
-    wasm.subarray(0, memory.headerAt),
-    Buffer.from([MEMORY_SECTION, ...leb(content.length)]),
-    content,
-    wasm.subarray(memory.end),
-  ]);
+  try {
+    const sections = wasmSections(wasm);
+    const memory = sections.find((s) => s.id === MEMORY_SECTION);
+    if (!memory) return wasm;
+    const r = reader(wasm, memory.start);
+    if (r.u32() !== 1) return wasm;
+    const limitsAt = r.at;
+    const flags = r.u32();
+    const min = r.u32();
+    const max = flags & 1 ? r.u32() : undefined;
+    // A memory that can't grow needs every page it declares: malloc has no other.
+    if (flags & ~1 || (max !== undefined && max <= min)) return wasm;
+    const staticTop = Math.max(dataEnd(wasm, sections), highestGlobalAddress(wasm, sections));
+    const pages = Math.ceil((staticTop + HEAP_HEADROOM) / WASM_PAGE);
+    if (pages >= min) return wasm;
+    const limits = [...leb(flags), ...leb(pages), ...(max === undefined ? [] : leb(max))];
+    const content = Buffer.concat([wasm.subarray(memory.start, limitsAt), Buffer.from(limits), wasm.subarray(r.at, memory.end)]);
+    return Buffer.concat([
+      wasm.subarray(0, memory.headerAt),
+      Buffer.from([MEMORY_SECTION, ...leb(content.length)]),
+      content,
+      wasm.subarray(memory.end),
+    ]);
+  } catch (err) {
+    if (!(err instanceof UnknownLayout)) throw err;
+    // what the module's static layout is can't be read here: it keeps the memory it declared
+    return wasm;
+  }
 }
+
+/** A module whose static data or globals are laid out otherwise than this reads (see withSmallerMemory). */
+class UnknownLayout extends Error {}
 
 const GLOBAL_SECTION = 6;
 const MEMORY_SECTION = 5;
 const DATA_SECTION = 11;
+const I32 = 0x7f;
 const I32_CONST = 0x41;
 const END = 0x0b;
 
@@ -81,21 +91,21 @@ function dataEnd(wasm, sections) {
   let top = 0;
   for (let n = r.u32(); n > 0; n--) {
     const kind = r.u32();
-    let offset = -1;
-    if (kind !== 1) {
-      if (kind === 2) r.u32();
-      offset = r.constI32();
-    }
+    // A passive segment is copied where the code says, at run time.
+    if (kind === 1) throw new UnknownLayout();
+    if (kind === 2) r.u32();
+    const offset = r.constI32();
     const size = r.u32();
     r.at += size;
-    if (offset >= 0) top = Math.max(top, offset + size);
+    top = Math.max(top, offset + size);
   }
   return top;
 }
 
 /**
  * The highest address a mutable i32 global starts at: Emscripten's stack pointer is one, and its
- * stack lies below it. Any such global is counted, so the memory covers whichever is the stack's.
+ * stack lies below it. Any such global is counted, so the memory covers whichever is the stack's;
+ * a global set otherwise than by a constant could point anywhere.
  */
 function highestGlobalAddress(wasm, sections) {
   const globals = sections.find((s) => s.id === GLOBAL_SECTION);
@@ -105,12 +115,8 @@ function highestGlobalAddress(wasm, sections) {
   for (let n = r.u32(); n > 0; n--) {
     const type = wasm[r.at++];
     const mutable = wasm[r.at++];
-    if (wasm[r.at] === I32_CONST) {
-      const value = r.constI32();
-      if (type === 0x7f && mutable) top = Math.max(top, value >>> 0);
-    } else {
-      while (wasm[r.at++] !== END);
-    }
+    const value = r.constI32();
+    if (type === I32 && mutable) top = Math.max(top, value >>> 0);
   }
   return top;
 }
@@ -132,7 +138,7 @@ function reader(b, at) {
     },
     /** An `i32.const N; end` expression's N. */
     constI32() {
-      if (b[r.at++] !== I32_CONST) throw new Error("the parser's WebAssembly has an offset that is not an i32.const");
+      if (b[r.at++] !== I32_CONST) throw new UnknownLayout();
       let value = 0;
       let shift = 0;
       let byte;
@@ -142,7 +148,7 @@ function reader(b, at) {
         shift += 7;
       } while (byte & 0x80);
       if (shift < 32 && byte & 0x40) value |= -1 << shift;
-      if (b[r.at++] !== END) throw new Error("the parser's WebAssembly has an offset that is not an i32.const");
+      if (b[r.at++] !== END) throw new UnknownLayout();
       return value;
     },
   };
