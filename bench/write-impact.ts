@@ -39,7 +39,7 @@ UPDATE purchase_orders SET status = 'approved', updated_at = now() WHERE id = :p
 type Mode = "default" | "gentle" | "control";
 
 /**
- * The ratio goals, judged on the median over rounds (ratioRounds: an early stop on its 99% interval,
+ * The ratio goals, judged on the median over rounds (ratioRounds: an early stop on its 99.5% interval,
  * the last round on its 95% one): gentle apply's p99 write latency during its build ÷ before, and the
  * control's writes/s during ÷ before.
  */
