@@ -35,7 +35,8 @@ export function nodeBody(stmt: Statement, kind: string): Obj | null {
   return stmt.kind === kind ? ((stmt.node as Obj)[kind] as Obj) : null;
 }
 
-const FACTS: Array<(stmt: Statement) => unknown> = [];
+/** Each statement kind's facts: most statements are of kinds that have none, and are passed over at once. */
+const FACTS = new Map<string, Array<(stmt: Statement) => unknown>>();
 
 let slots = 0;
 
@@ -82,13 +83,18 @@ export function statementFact<T>(kinds: readonly string[], read: (stmt: Statemen
     if (stmt.memo[slot] === undefined) stmt.memo[slot] = read(stmt);
     return stmt.memo[slot] as T;
   };
-  FACTS.push(fact);
+  for (const kind of kinds) {
+    const ofKind = FACTS.get(kind);
+    if (ofKind) ofKind.push(fact);
+    else FACTS.set(kind, [fact]);
+  }
   return fact;
 }
 
 /** Reads every declared fact of a statement while its tree is at hand. */
 export function readStatementFacts(stmt: Statement): void {
-  for (const fact of FACTS) fact(stmt);
+  const facts = FACTS.get(stmt.kind);
+  if (facts) for (const fact of facts) fact(stmt);
 }
 
 export const createdIndex = statementFact(["IndexStmt"], readCreatedIndex);

@@ -49,3 +49,21 @@ describe("parseChangeSet around a broken statement that spans pieces", () => {
     expect(parsed.syntaxErrors.every((e) => e.line >= 41 && e.line <= 45)).toBe(true);
   });
 });
+
+describe("ignore directives above a statement", () => {
+  it("are the comment lines right above it, blanks before the dashes and all, up to a line that is not one", () => {
+    // The first line ends in a directive but starts with SQL: it is not one of the comment lines above.
+    const lines = [
+      "SELECT 1; -- indexdeck-ignore unique-index-bans-duplicates",
+      "--indexdeck-ignore require-concurrent-index",
+      "\t -- indexdeck-ignore unnamed-index",
+    ];
+    const { statements } = parseChangeSet("f.sql", `${lines.join("\n")}\nCREATE INDEX ON t (a);\n`);
+    expect(statements[1].ignored).toEqual(["unnamed-index", "require-concurrent-index"]);
+    // A blank line ends the run: nothing above it counts.
+    const above = parseChangeSet("g.sql", "-- indexdeck-ignore unnamed-index\n\r\nCREATE INDEX ON t (a);\n");
+    expect(above.statements[0].ignored).toEqual([]);
+    const crlf = parseChangeSet("h.sql", "SELECT 1;\r\n  -- indexdeck-ignore unnamed-index\r\nCREATE INDEX ON t (a);\r\n");
+    expect(crlf.statements[1].ignored).toEqual(["unnamed-index"]);
+  });
+});

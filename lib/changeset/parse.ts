@@ -399,6 +399,8 @@ function makeStatement(
   let directives = NO_DIRECTIVES;
   // Directives sit in the unbroken run of comment lines directly above the statement.
   for (let l = line - 1; l >= 1; l--) {
+    // Most statements have no comment above them: the line above is not made a string to learn that.
+    if (!source.mayStartWithDashes(l)) break;
     const text = source.line(l);
     if (!text.trimStart().startsWith("--")) break;
     const m = IGNORE.exec(text);

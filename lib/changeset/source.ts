@@ -46,6 +46,21 @@ export class Source {
     return this.bytes.toString("utf8", startByte, endByte);
   }
 
+  /**
+   * Whether 1-based line `n` may start with `--` once trimmed: false only where it certainly does not
+   * (it is blank, or an ASCII character other than `-` comes first), found without making a string of
+   * the line. A line that starts with other bytes (Unicode blanks among them) may; read it to know.
+   */
+  mayStartWithDashes(n: number): boolean {
+    const start = this.lineStarts[n - 1];
+    if (start === undefined) return false;
+    const end = n < this.lineStarts.length ? this.lineStarts[n] : this.bytes.length;
+    let i = start;
+    while (i < end && (this.bytes[i] === 0x20 || (this.bytes[i] >= 0x09 && this.bytes[i] <= 0x0d))) i++;
+    if (i >= end) return false;
+    return this.bytes[i] >= 0x80 || (this.bytes[i] === 0x2d && i + 1 < end && this.bytes[i + 1] === 0x2d);
+  }
+
   line(n: number): string {
     const start = this.lineStarts[n - 1];
     const end = n < this.lineStarts.length ? this.lineStarts[n] - 1 : this.bytes.length;
