@@ -83,13 +83,19 @@ function wasmSections(wasm) {
   return sections;
 }
 
+/** The highest of what `entryTop` reads of each entry of section `id` (0 where there is none). */
+function highestOf(wasm, sections, id, entryTop) {
+  const section = sections.find((s) => s.id === id);
+  if (!section) return 0;
+  const r = reader(wasm, section.start);
+  let top = 0;
+  for (let n = r.u32(); n > 0; n--) top = Math.max(top, entryTop(r));
+  return top;
+}
+
 /** The end of the highest active data segment: the module's static data. */
 function dataEnd(wasm, sections) {
-  const data = sections.find((s) => s.id === DATA_SECTION);
-  if (!data) return 0;
-  const r = reader(wasm, data.start);
-  let top = 0;
-  for (let n = r.u32(); n > 0; n--) {
+  return highestOf(wasm, sections, DATA_SECTION, (r) => {
     const kind = r.u32();
     // A passive segment is copied where the code says, at run time.
     if (kind === 1) throw new UnknownLayout();
@@ -97,9 +103,8 @@ function dataEnd(wasm, sections) {
     const offset = r.constI32();
     const size = r.u32();
     r.at += size;
-    top = Math.max(top, offset + size);
-  }
-  return top;
+    return offset + size;
+  });
 }
 
 /**
@@ -108,48 +113,37 @@ function dataEnd(wasm, sections) {
  * a global set otherwise than by a constant could point anywhere.
  */
 function highestGlobalAddress(wasm, sections) {
-  const globals = sections.find((s) => s.id === GLOBAL_SECTION);
-  if (!globals) return 0;
-  const r = reader(wasm, globals.start);
-  let top = 0;
-  for (let n = r.u32(); n > 0; n--) {
+  return highestOf(wasm, sections, GLOBAL_SECTION, (r) => {
     const type = wasm[r.at++];
     const mutable = wasm[r.at++];
     const value = r.constI32();
-    if (type === I32 && mutable) top = Math.max(top, value >>> 0);
-  }
-  return top;
+    return type === I32 && mutable ? value >>> 0 : 0;
+  });
 }
 
 /** LEB128 reading over a binary from `at`. */
 function reader(b, at) {
   const r = {
     at,
-    u32() {
+    /** A LEB128 number read as unsigned, with its width in bits and its last byte (a signed one's sign is there). */
+    leb128() {
       let value = 0;
-      let shift = 0;
+      let bits = 0;
       let byte;
       do {
         byte = b[r.at++];
-        value += (byte & 0x7f) * 2 ** shift;
-        shift += 7;
+        value += (byte & 0x7f) * 2 ** bits;
+        bits += 7;
       } while (byte & 0x80);
-      return value;
+      return { value, bits, byte };
     },
+    u32: () => r.leb128().value,
     /** An `i32.const N; end` expression's N. */
     constI32() {
       if (b[r.at++] !== I32_CONST) throw new UnknownLayout();
-      let value = 0;
-      let shift = 0;
-      let byte;
-      do {
-        byte = b[r.at++];
-        value |= (byte & 0x7f) << shift;
-        shift += 7;
-      } while (byte & 0x80);
-      if (shift < 32 && byte & 0x40) value |= -1 << shift;
+      const { value, bits, byte } = r.leb128();
       if (b[r.at++] !== END) throw new UnknownLayout();
-      return value;
+      return byte & 0x40 ? value - 2 ** bits : value;
     },
   };
   return r;
