@@ -8,10 +8,6 @@ import { RULES } from "../changeset/rules";
 import { BUNDLED } from "./bundle";
 import { UsageError, type Io } from "./io";
 
-export const LINT_USAGE = `usage: indexdeck lint PATH... [--format text|json|github] [--database-url URL]
-       indexdeck lint --rules
-Exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable input.`;
-
 const OUTPUT_BATCH_BYTES = 64 * 1024;
 
 export async function lintCommand(argv: string[], io: Io): Promise<number> {
