@@ -37,9 +37,9 @@ export async function run(args: string[]) {
   const rounds = arg(args, "rounds", 7);
   const maxRounds = Math.max(rounds, arg(args, "max-rounds", 25));
   const rows = arg(args, "rows", 1_000_000);
-  // A pair's ratio moves by 7–11% (its standard deviation) with the server's build time alone on a
-  // shared 2-core machine, and the CLI's own ~2.5% sits half the goal's 5% below it: the median's
-  // interval lay on one side after 80 pairs in one run there and across 1.05 after 30 in three others.
+  // A pair's ratio moves by 7–10% (its standard deviation) with the server's build time alone on a
+  // shared 2-core machine, and the CLI's own ~3% sits close to the goal's 5%: there the median's
+  // interval lay on one side after 80 pairs in one run, and across 1.05 after 30 in both others.
   const applyRounds = arg(args, "apply-rounds", 8);
   const maxApplyRounds = Math.max(applyRounds, arg(args, "max-apply-rounds", 100));
   const corpusBytes = arg(args, "corpus-mb", 7) * 1024 * 1024;
